@@ -1,0 +1,106 @@
+/**
+ * A small benchmark harness: each benchmark runs for a fixed time per round after a warm-up,
+ * over several rounds, and reports the median, min and max rate. Benchmarks in one group are
+ * compared with the group's first entry (the baseline), so ratios come from the same run.
+ */
+
+export interface Benchmark {
+  /** What is measured, e.g. `x25519 dh`; benchmarks with the same group are compared. */
+  readonly group: string;
+  /** Who does it: a backend or a peer, e.g. `node`, `noble`, `libsignal`. */
+  readonly subject: string;
+  /** One operation. Async operations are awaited one at a time. */
+  readonly run: () => unknown;
+}
+
+export interface BenchResult {
+  readonly group: string;
+  readonly subject: string;
+  readonly unit: 'ops/s';
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: number;
+  /** Median divided by the group baseline's median (1 for the baseline itself). */
+  readonly ratio: number;
+  readonly baseline: string;
+}
+
+export interface HarnessOptions {
+  readonly rounds: number;
+  readonly roundMs: number;
+  readonly warmupMs: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] ?? 0;
+  return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] ?? 0) + hi) / 2;
+}
+
+async function timeFor(run: () => unknown, ms: number): Promise<number> {
+  const first = run();
+  const isAsync = first instanceof Promise;
+  if (isAsync) await first;
+  let ops = 1;
+  const start = performance.now();
+  const deadline = start + ms;
+  let now = start;
+  while (now < deadline) {
+    // Check the clock every few operations so timing overhead stays small for fast ones.
+    for (let i = 0; i < 8; i++) {
+      const r = run();
+      if (isAsync) await r;
+    }
+    ops += 8;
+    now = performance.now();
+  }
+  return (ops - 1) / ((now - start) / 1000);
+}
+
+/** Runs the benchmarks in order: all rounds of one before the next, to keep caches honest. */
+export async function runBenchmarks(
+  benchmarks: readonly Benchmark[],
+  options: HarnessOptions,
+  onResult: (r: BenchResult) => void = () => undefined,
+): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  const baselines = new Map<string, BenchResult>();
+  for (const b of benchmarks) {
+    await timeFor(b.run, options.warmupMs);
+    const rates: number[] = [];
+    for (let i = 0; i < options.rounds; i++) rates.push(await timeFor(b.run, options.roundMs));
+    const m = median(rates);
+    const base = baselines.get(b.group);
+    const result: BenchResult = {
+      group: b.group,
+      subject: b.subject,
+      unit: 'ops/s',
+      median: m,
+      min: Math.min(...rates),
+      max: Math.max(...rates),
+      rounds: options.rounds,
+      ratio: base ? m / base.median : 1,
+      baseline: base ? base.subject : b.subject,
+    };
+    if (!base) baselines.set(b.group, result);
+    results.push(result);
+    onResult(result);
+  }
+  return results;
+}
+
+function formatRate(n: number): string {
+  if (n >= 100_000) return `${(n / 1000).toFixed(0)}k`;
+  if (n >= 10_000) return `${(n / 1000).toFixed(1)}k`;
+  return n.toFixed(n >= 100 ? 0 : 1);
+}
+
+export const TABLE_HEADER = `${'benchmark'.padEnd(34)} ${'subject'.padEnd(16)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)}  ratio`;
+
+/** One table row: rates in ops/s, ratio against the group's baseline. */
+export function formatRow(r: BenchResult): string {
+  const ratio = r.baseline === r.subject ? 'baseline' : `${r.ratio.toFixed(2)}× ${r.baseline}`;
+  return `${r.group.padEnd(34)} ${r.subject.padEnd(16)} ${formatRate(r.median).padStart(8)} ${formatRate(r.min).padStart(8)} ${formatRate(r.max).padStart(8)}  ${ratio}`;
+}

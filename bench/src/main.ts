@@ -1,0 +1,39 @@
+// `npm run bench [-- FILTER... --json --quick --rounds N --ms N]`: runs the named benchmarks and
+// prints a table (or, with --json, only a JSON array of results). FILTERs select benchmarks
+// whose group contains one of them.
+import { createNodePrimitives } from '@parley/primitives-node';
+import { createNoblePrimitives } from '@parley/primitives-noble';
+import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
+import { peerBenchmarks } from './peers.js';
+import { primitiveBenchmarks } from './primitives.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+function numberArg(name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  const v = i >= 0 ? Number(args[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+const valued = new Set(['--rounds', '--ms']);
+const filters = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
+
+const node = primitiveBenchmarks(createNodePrimitives());
+const noble = primitiveBenchmarks(createNoblePrimitives());
+const peers = peerBenchmarks();
+// Interleave so each group lists node (the baseline), then noble, then any peer.
+const all: Benchmark[] = node.flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)]).filter(
+  (b): b is Benchmark => b !== undefined,
+);
+const selected = all.filter((b) => filters.length === 0 || filters.some((f) => b.group.includes(f)));
+
+const options = quick
+  ? { rounds: 1, roundMs: 20, warmupMs: 5 }
+  : { rounds: numberArg('--rounds', 7), roundMs: numberArg('--ms', 150), warmupMs: 50 };
+
+if (!json) {
+  console.log(`${selected.length} benchmarks, ${options.rounds} rounds × ${options.roundMs} ms, Node ${process.version}; rates in ops/s`);
+  console.log(TABLE_HEADER);
+}
+const results = await runBenchmarks(selected, options, json ? undefined : (r) => { console.log(formatRow(r)); });
+if (json) console.log(JSON.stringify(results, null, 2));

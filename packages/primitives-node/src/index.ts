@@ -1,0 +1,2 @@
+export { createNodePrimitives } from './node-primitives.js';
+export type { PrimitivesOptions } from '@parley/primitives-noble';

@@ -1,0 +1,211 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  diffieHellman,
+  hkdfSync,
+  randomBytes as nodeRandomBytes,
+  sign,
+  verify,
+  type CipherGCMTypes,
+} from 'node:crypto';
+import type { Aead, KeyPair, Primitives, SignatureScheme, X25519 } from '@parley/primitives';
+import { PrimitivesError } from '@parley/primitives';
+import {
+  checkAeadInputs,
+  createNoblePrimitives,
+  createXeddsa,
+  requireAesInputs,
+  requireHkdfLength,
+  requireLength,
+  type PrimitivesOptions,
+} from '@parley/primitives-noble';
+import { privateKeyObject, publicKeyObject, rawPublicKey, toUint8Array } from './key-objects.js';
+
+const KEY_LENGTH = 32;
+const TAG_LENGTH = 16;
+const AES_BLOCK = 16;
+/** u = 9, the Curve25519 base point: X25519(k, 9) is k's public key, cheaper than a DER export. */
+const BASE_POINT = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 9 : 0));
+
+function aesName(mode: 'cbc' | 'ctr' | 'gcm', key: Uint8Array): string {
+  return `aes-${key.length * 8}-${mode}`;
+}
+
+function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (const b of bytes) acc |= b;
+  return acc === 0;
+}
+
+function decryptFailed(): PrimitivesError {
+  return new PrimitivesError('DECRYPT_FAILED', 'decryption failed');
+}
+
+/**
+ * Primitives on node:crypto (OpenSSL) wherever it has the algorithm, and noble elsewhere:
+ * XEdDSA signing and the Edwards conversion, ML-KEM, Kyber, AES-GCM-SIV, XChaCha20-Poly1305 and
+ * HKDF-Expand on its own (Node only offers extract-and-expand).
+ */
+export function createNodePrimitives(options: PrimitivesOptions = {}): Primitives {
+  const randomBytes = options.randomBytes ?? ((n: number) => toUint8Array(nodeRandomBytes(n)));
+  const noble = createNoblePrimitives({ randomBytes });
+
+  function dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+    return toUint8Array(
+      diffieHellman({
+        privateKey: privateKeyObject('X25519', privateKey),
+        publicKey: publicKeyObject('X25519', publicKey),
+      }),
+    );
+  }
+
+  const x25519: X25519 = {
+    generateKeyPair(): KeyPair {
+      const privateKey = randomBytes(KEY_LENGTH);
+      privateKey[0] = (privateKey[0] ?? 0) & 248;
+      privateKey[31] = ((privateKey[31] ?? 0) & 127) | 64;
+      return { privateKey, publicKey: dh(privateKey, BASE_POINT) };
+    },
+    publicKey(privateKey) {
+      requireLength(privateKey, KEY_LENGTH, 'X25519 private key');
+      return dh(privateKey, BASE_POINT);
+    },
+    sharedSecret(privateKey, publicKey) {
+      requireLength(privateKey, KEY_LENGTH, 'X25519 private key');
+      requireLength(publicKey, KEY_LENGTH, 'X25519 public key');
+      let shared: Uint8Array;
+      try {
+        shared = dh(privateKey, publicKey);
+      } catch {
+        // OpenSSL refuses the all-zero result (and nothing else, once lengths are right).
+        throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
+      }
+      if (isAllZero(shared)) throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
+      return shared;
+    },
+  };
+
+  function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (publicKey.length !== KEY_LENGTH || signature.length !== 64) return false;
+    try {
+      return verify(null, message, publicKeyObject('Ed25519', publicKey), signature);
+    } catch {
+      return false;
+    }
+  }
+
+  const ed25519: SignatureScheme = {
+    generateKeyPair() {
+      const privateKey = randomBytes(KEY_LENGTH);
+      return { privateKey, publicKey: rawPublicKey(privateKeyObject('Ed25519', privateKey)) };
+    },
+    publicKey(privateKey) {
+      requireLength(privateKey, KEY_LENGTH, 'Ed25519 private key');
+      return rawPublicKey(privateKeyObject('Ed25519', privateKey));
+    },
+    sign(privateKey, message) {
+      requireLength(privateKey, KEY_LENGTH, 'Ed25519 private key');
+      return toUint8Array(sign(null, message, privateKeyObject('Ed25519', privateKey)));
+    },
+    verify: verifyEd25519,
+  };
+
+  function gcmAead(): Aead {
+    const base = noble.aead['aes-gcm'];
+    const aead: Aead = {
+      ...base,
+      seal(key, nonce, plaintext, aad) {
+        checkAeadInputs(aead, key, nonce);
+        const cipher = createCipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, { authTagLength: TAG_LENGTH });
+        if (aad) cipher.setAAD(aad);
+        return toUint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+      },
+      open(key, nonce, sealed, aad) {
+        checkAeadInputs(aead, key, nonce);
+        if (sealed.length < TAG_LENGTH) throw decryptFailed();
+        const split = sealed.length - TAG_LENGTH;
+        try {
+          const decipher = createDecipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, { authTagLength: TAG_LENGTH });
+          decipher.setAuthTag(sealed.subarray(split));
+          if (aad) decipher.setAAD(aad);
+          return toUint8Array(Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]));
+        } catch {
+          throw decryptFailed();
+        }
+      },
+    };
+    return aead;
+  }
+
+  function chachaAead(): Aead {
+    const base = noble.aead['chacha20-poly1305'];
+    const aead: Aead = {
+      ...base,
+      seal(key, nonce, plaintext, aad) {
+        checkAeadInputs(aead, key, nonce);
+        const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
+        if (aad) cipher.setAAD(aad, { plaintextLength: plaintext.length });
+        return toUint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+      },
+      open(key, nonce, sealed, aad) {
+        checkAeadInputs(aead, key, nonce);
+        if (sealed.length < TAG_LENGTH) throw decryptFailed();
+        const split = sealed.length - TAG_LENGTH;
+        try {
+          const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
+          decipher.setAuthTag(sealed.subarray(split));
+          if (aad) decipher.setAAD(aad, { plaintextLength: split });
+          return toUint8Array(Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]));
+        } catch {
+          throw decryptFailed();
+        }
+      },
+    };
+    return aead;
+  }
+
+  return {
+    backend: 'node',
+    randomBytes,
+    hash: (algorithm, data) => toUint8Array(createHash(algorithm).update(data).digest()),
+    hmac: (algorithm, key, data) => toUint8Array(createHmac(algorithm, key).update(data).digest()),
+    hkdfExtract: (algorithm, salt, ikm) => toUint8Array(createHmac(algorithm, salt).update(ikm).digest()),
+    hkdfExpand: (algorithm, prk, info, length) => noble.hkdfExpand(algorithm, prk, info, length),
+    hkdf(algorithm, ikm, salt, info, length) {
+      requireHkdfLength(algorithm, length);
+      if (length === 0) return new Uint8Array(0);
+      return toUint8Array(hkdfSync(algorithm, ikm, salt, info, length));
+    },
+    aesCbcEncrypt(key, iv, plaintext) {
+      requireAesInputs(key, iv);
+      const cipher = createCipheriv(aesName('cbc', key), key, iv);
+      return toUint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
+    },
+    aesCbcDecrypt(key, iv, ciphertext) {
+      requireAesInputs(key, iv);
+      if (ciphertext.length === 0 || ciphertext.length % AES_BLOCK !== 0) throw decryptFailed();
+      try {
+        const decipher = createDecipheriv(aesName('cbc', key), key, iv);
+        return toUint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+      } catch {
+        throw decryptFailed();
+      }
+    },
+    aesCtr(key, iv, data) {
+      requireAesInputs(key, iv);
+      const cipher = createCipheriv(aesName('ctr', key), key, iv);
+      return toUint8Array(Buffer.concat([cipher.update(data), cipher.final()]));
+    },
+    aead: {
+      ...noble.aead,
+      'aes-gcm': gcmAead(),
+      'chacha20-poly1305': chachaAead(),
+    },
+    x25519,
+    ed25519,
+    xeddsa: createXeddsa(randomBytes, x25519, verifyEd25519),
+    kem: noble.kem,
+  };
+}

@@ -1,0 +1,14 @@
+export type {
+  Aead,
+  AeadAlgorithm,
+  HashAlgorithm,
+  Kem,
+  KemAlgorithm,
+  KemKeyPair,
+  KeyPair,
+  Primitives,
+  SignatureScheme,
+  X25519,
+} from './primitives.js';
+export { HASH_LENGTH } from './primitives.js';
+export { PrimitivesError, type PrimitivesErrorCode } from './errors.js';

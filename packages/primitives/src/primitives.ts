@@ -1,0 +1,126 @@
+/**
+ * The cryptographic primitives that Parley's protocol code receives as an argument.
+ *
+ * Every method is synchronous. The ratchet calls five or more primitives per message, and an
+ * asynchronous call costs 10–40 µs of thread-pool wake-up in Node (see ARCHITECTURE.md,
+ * "Synchronous primitives"), which would make one Double Ratchet message ~18× slower than the
+ * synchronous node:crypto path. The noble backend is synchronous by nature, so one interface
+ * serves Node and the browser.
+ *
+ * All keys, nonces and outputs are raw bytes. Curve25519 public keys here are the bare 32-byte
+ * u-coordinate (the Signal `0x05` prefix belongs to the protocol layer). Methods throw
+ * {@link PrimitivesError} for misuse and for authentication failures; verification methods
+ * return a boolean instead.
+ */
+export interface Primitives {
+  /** Name of the backend, for benchmarks and error reports. */
+  readonly backend: string;
+
+  /** Cryptographically secure random bytes. */
+  randomBytes(length: number): Uint8Array;
+
+  hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array;
+  hmac(algorithm: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** HKDF-Extract (RFC 5869 §2.2). An empty salt means HashLen zero bytes. */
+  hkdfExtract(algorithm: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
+  /** HKDF-Expand (RFC 5869 §2.3); `length` at most 255 × HashLen. */
+  hkdfExpand(algorithm: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /** Extract then Expand. */
+  hkdf(
+    algorithm: HashAlgorithm,
+    ikm: Uint8Array,
+    salt: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Uint8Array;
+
+  /** AES-CBC with PKCS#7 padding; key of 16, 24 or 32 bytes, IV of 16. */
+  aesCbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Throws `DECRYPT_FAILED` for a bad length or bad padding. */
+  aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+  /** AES-CTR with a 16-byte initial counter block (big-endian 128-bit counter). Its own inverse. */
+  aesCtr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
+
+  /** AEADs: seal returns ciphertext ‖ 16-byte tag; open throws `DECRYPT_FAILED` on any mismatch. */
+  readonly aead: Readonly<Record<AeadAlgorithm, Aead>>;
+
+  x25519: X25519;
+  ed25519: SignatureScheme;
+  /** XEdDSA over Curve25519 keys, with libsignal's sign-bit convention. */
+  xeddsa: SignatureScheme;
+
+  readonly kem: Readonly<Record<KemAlgorithm, Kem>>;
+}
+
+export type HashAlgorithm = 'sha256' | 'sha512';
+
+/** Output length in bytes of each hash. */
+export const HASH_LENGTH: Readonly<Record<HashAlgorithm, number>> = { sha256: 32, sha512: 64 };
+
+export type AeadAlgorithm =
+  | 'aes-gcm'
+  | 'aes-gcm-siv'
+  | 'chacha20-poly1305'
+  | 'xchacha20-poly1305';
+
+export interface Aead {
+  /** Accepted key lengths in bytes. */
+  readonly keyLengths: readonly number[];
+  /** The nonce length callers should use. */
+  readonly nonceLength: number;
+  /** Accepted nonce lengths: equal to `nonceLength` except for AES-GCM, which takes any non-empty IV. */
+  readonly minNonceLength: number;
+  readonly maxNonceLength: number;
+  readonly tagLength: number;
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+}
+
+export interface KeyPair {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export interface X25519 {
+  /** A new key pair; the private key is 32 random bytes, clamped. */
+  generateKeyPair(): KeyPair;
+  publicKey(privateKey: Uint8Array): Uint8Array;
+  /** X25519(k, u). Throws `ZERO_SHARED_SECRET` when the result is all zeros (RFC 7748 §6.1). */
+  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+export interface SignatureScheme {
+  generateKeyPair(): KeyPair;
+  publicKey(privateKey: Uint8Array): Uint8Array;
+  sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
+  /** False for any invalid signature, key or encoding; never throws on bad input. */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/**
+ * `kyber1024` is CRYSTALS-Kyber round 3 (libsignal's KEM type 0x08); `ml-kem-*` are FIPS 203.
+ * They have the same sizes but derive different shared secrets.
+ */
+export type KemAlgorithm = 'kyber1024' | 'ml-kem-768' | 'ml-kem-1024';
+
+export interface KemKeyPair {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+export interface Kem {
+  readonly publicKeyLength: number;
+  readonly secretKeyLength: number;
+  readonly ciphertextLength: number;
+  readonly sharedSecretLength: number;
+  /** Length of the seed that `generateKeyPair` accepts (d ‖ z for ML-KEM). */
+  readonly keyGenSeedLength: number;
+  /** Length of the message `m` that `encapsulate` accepts. */
+  readonly encapsulationSeedLength: number;
+  /** A fresh key pair, or the deterministic one for `seed`. */
+  generateKeyPair(seed?: Uint8Array): KemKeyPair;
+  /** Throws `INVALID_KEY` for a public key that fails the FIPS 203 modulus check or has the wrong length. */
+  encapsulate(publicKey: Uint8Array, seed?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
+  /** Implicit rejection: a wrong ciphertext of the right length yields a pseudorandom secret. */
+  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
