@@ -8,7 +8,7 @@ export type BytesErrorCode =
   | 'INVALID_ENCODING'
   /** A byte string has the wrong length for its type. */
   | 'INVALID_LENGTH'
-  /** A length or count is larger than the limit in force (see `limits.ts`) or than its prefix allows. */
+  /** A length or count exceeds the limit in force (`limits.ts`) or what its prefix can state. */
   | 'LENGTH_LIMIT'
   /** An MLS variable-length integer was not encoded in its shortest form. */
   | 'NON_MINIMAL_VARINT'

@@ -20,14 +20,14 @@ export const TLS_MAX_VECTOR_BYTES = 16 * 1024 * 1024;
  */
 export const TLS_MAX_VECTOR_ITEMS = 1 << 17;
 
-/** Largest value of an MLS variable-length integer: 30 bits after the 2-bit prefix (RFC 9420 §2.1.2). */
+/** Largest MLS variable-length integer: 30 bits after the 2-bit prefix (RFC 9420 §2.1.2). */
 export const MLS_VARINT_MAX = 0x3fff_ffff;
 
 /** Longest protobuf varint: 64 bits in 7-bit groups need 10 bytes (protobuf encoding guide). */
 export const PROTOBUF_MAX_VARINT_BYTES = 10;
 
-/** Longest varint accepted for a 32-bit protobuf value or tag: 32 bits in 7-bit groups need 5 bytes. */
+/** Longest varint accepted for a 32-bit protobuf value, tag or length: 32 bits need 5 bytes. */
 export const PROTOBUF_MAX_VARINT32_BYTES = 5;
 
-/** Largest protobuf field number: the tag keeps 3 bits for the wire type (protobuf language guide). */
+/** Largest protobuf field number: a 32-bit tag keeps 3 bits for the wire type. */
 export const PROTOBUF_MAX_FIELD_NUMBER = 0x1fff_ffff;

@@ -103,9 +103,11 @@ class WireField implements ProtoField {
 
   private expect(wireType: WireType): void {
     if (this.wireType !== wireType) {
+      const expected = WIRE_NAMES[wireType];
+      const got = WIRE_NAMES[this.wireType];
       throw new BytesError(
         'INVALID_WIRE_TYPE',
-        `field ${this.fieldNumber}: expected ${WIRE_NAMES[wireType]}, got ${WIRE_NAMES[this.wireType]}`,
+        `field ${this.fieldNumber}: ${got}, not ${expected}`,
       );
     }
   }
@@ -138,8 +140,9 @@ export class ProtoReader implements Iterable<ProtoField> {
     const tag = this.varint32('tag');
     const fieldNumber = Math.floor(tag / 8);
     const wireType = tag % 8;
-    if (fieldNumber === 0)
+    if (fieldNumber === 0) {
       throw new BytesError('INVALID_FIELD_NUMBER', `field number 0 at ${tagAt}`);
+    }
     switch (wireType) {
       case WireType.Varint: {
         const start = this.offset;
@@ -166,8 +169,9 @@ export class ProtoReader implements Iterable<ProtoField> {
 
   private byte(): number {
     const b = this.input[this.offset];
-    if (b === undefined)
+    if (b === undefined) {
       throw new BytesError('TRUNCATED', `input ends inside a varint at ${this.offset}`);
+    }
     this.offset++;
     return b;
   }
@@ -193,8 +197,9 @@ export class ProtoReader implements Iterable<ProtoField> {
       const b = this.byte();
       result += (b & 0x7f) * 128 ** i;
       if (b < 0x80) {
-        if (result > 0xffff_ffff)
+        if (result > 0xffff_ffff) {
           throw new BytesError('OUT_OF_RANGE', `${what} exceeds 32 bits at ${start}`);
+        }
         return result;
       }
     }

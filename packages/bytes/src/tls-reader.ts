@@ -94,8 +94,9 @@ export class TlsReader {
    * `TRAILING_BYTES`), and returns what `decode` returns.
    */
   lengthPrefixed<T>(prefix: LengthPrefix, decode: (reader: TlsReader) => T): T {
+    const length = this.length(prefix);
     const start = this.base + this.offset;
-    const sub = new TlsReader(this.take(this.length(prefix)), {
+    const sub = new TlsReader(this.take(length), {
       maxVectorBytes: this.maxVectorBytes,
       maxVectorItems: this.maxVectorItems,
     });
@@ -118,8 +119,9 @@ export class TlsReader {
         }
         const before = sub.offset;
         items.push(decodeItem(sub));
-        if (sub.offset === before)
+        if (sub.offset === before) {
           throw new BytesError('MISUSE', 'vector item decoder read nothing');
+        }
       }
       return items;
     });
@@ -138,7 +140,7 @@ export class TlsReader {
    * Runs `decode` and also returns the exact bytes it consumed (a copy), for signatures and MACs
    * that must be checked over the bytes as received rather than over a re-encoding.
    */
-  capture<T>(decode: (reader: TlsReader) => T): { value: T; bytes: Uint8Array } {
+  capture<T>(decode: (reader: TlsReader) => T): { readonly value: T; readonly bytes: Uint8Array } {
     const start = this.offset;
     const value = decode(this);
     return { value, bytes: this.input.slice(start, this.offset) };

@@ -46,8 +46,9 @@ export class TlsWriter {
 
   /** Appends a big-endian `uint64`. */
   uint64(value: bigint): this {
-    if (value < 0n || value > UINT64_MAX)
+    if (value < 0n || value > UINT64_MAX) {
       throw new BytesError('OUT_OF_RANGE', 'uint64 out of range');
+    }
     this.uint32(Number(value >> 32n));
     return this.uint32(Number(value & 0xffff_ffffn));
   }

@@ -23,7 +23,11 @@ export const protobufVectors: readonly {
   readonly hex: string;
   readonly fields: readonly ProtoVectorField[];
 }[] = [
-  { name: 'guide Test1: a = 150', hex: '089601', fields: [{ field: 1, type: 'uint32', value: 150 }] },
+  {
+    name: 'guide Test1: a = 150',
+    hex: '089601',
+    fields: [{ field: 1, type: 'uint32', value: 150 }],
+  },
   {
     name: 'guide Test2: b = "testing"',
     hex: '120774657374696e67',
@@ -35,14 +39,22 @@ export const protobufVectors: readonly {
     fields: [{ field: 3, type: 'message', fields: [{ field: 1, type: 'uint32', value: 150 }] }],
   },
   { name: 'uint32 zero', hex: '0800', fields: [{ field: 1, type: 'uint32', value: 0 }] },
-  { name: 'uint32 max', hex: '08ffffffff0f', fields: [{ field: 1, type: 'uint32', value: 0xffffffff }] },
+  {
+    name: 'uint32 max',
+    hex: '08ffffffff0f',
+    fields: [{ field: 1, type: 'uint32', value: 0xffffffff }],
+  },
   {
     name: 'uint64 max',
     hex: '08ffffffffffffffffff01',
     fields: [{ field: 1, type: 'uint64', value: 0xffff_ffff_ffff_ffffn }],
   },
   { name: 'bool true in field 3', hex: '1801', fields: [{ field: 3, type: 'bool', value: true }] },
-  { name: 'fixed32 1 in field 5', hex: '2d01000000', fields: [{ field: 5, type: 'fixed32', value: 1 }] },
+  {
+    name: 'fixed32 1 in field 5',
+    hex: '2d01000000',
+    fields: [{ field: 5, type: 'fixed32', value: 1 }],
+  },
   {
     name: 'fixed64 in field 3 (SenderCertificate.expires)',
     hex: '190807060504030201',
@@ -54,7 +66,11 @@ export const protobufVectors: readonly {
     hex: 'f8ffffff0f01',
     fields: [{ field: 0x1fffffff, type: 'uint32', value: 1 }],
   },
-  { name: 'field 16 needs a two-byte tag', hex: '800107', fields: [{ field: 16, type: 'uint32', value: 7 }] },
+  {
+    name: 'field 16 needs a two-byte tag',
+    hex: '800107',
+    fields: [{ field: 16, type: 'uint32', value: 7 }],
+  },
   {
     name: 'ascending fields as libsignal writes a SignalMessage',
     hex: '0a020501100518002203aabbcc',
