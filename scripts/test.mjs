@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = ['packages', 'apps', 'interop', 'bench', 'conformance'];
+const roots = ['packages', 'apps', 'interop', 'bench', 'conformance', 'examples'];
 const skip = new Set(['node_modules', 'dist', '.git']);
 
 function* walk(dir) {

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  Direction,
   IdentityChange,
   IdentityKeyPair,
   IdentityKeyStore,
@@ -33,16 +32,19 @@ import { EC_KEY_TYPE, KYBER_KEY_TYPE, encodeProto, typed, untyped } from './pqxd
 /** A copy backed by a plain ArrayBuffer, which is what libsignal's typings ask for. */
 export const ab = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
 
+const done = Promise.resolve();
+
 class Sessions extends SessionStore {
   readonly #records = new Map<string, Uint8Array<ArrayBuffer>>();
-  override async saveSession(name: ProtocolAddress, record: SessionRecord): Promise<void> {
+  override saveSession(name: ProtocolAddress, record: SessionRecord): Promise<void> {
     this.#records.set(name.toString(), record.serialize());
+    return done;
   }
-  override async getSession(name: ProtocolAddress): Promise<SessionRecord | null> {
+  override getSession(name: ProtocolAddress): Promise<SessionRecord | null> {
     const bytes = this.#records.get(name.toString());
-    return bytes ? SessionRecord.deserialize(bytes) : null;
+    return Promise.resolve(bytes ? SessionRecord.deserialize(bytes) : null);
   }
-  override async getExistingSessions(addresses: ProtocolAddress[]): Promise<SessionRecord[]> {
+  override getExistingSessions(addresses: ProtocolAddress[]): Promise<SessionRecord[]> {
     return Promise.all(
       addresses.map(async (a) => {
         const s = await this.getSession(a);
@@ -53,7 +55,7 @@ class Sessions extends SessionStore {
   }
 }
 
-/** Trusts every identity on first use; interop is what is under test here, not trust. */
+/** Trusts every identity; interop is what is under test here, not trust decisions. */
 class Identities extends IdentityKeyStore {
   readonly #known = new Map<string, PublicKey>();
   constructor(
@@ -62,69 +64,81 @@ class Identities extends IdentityKeyStore {
   ) {
     super();
   }
-  override async getIdentityKey(): Promise<PrivateKey> {
-    return this.identity.privateKey;
+  override getIdentityKey(): Promise<PrivateKey> {
+    return Promise.resolve(this.identity.privateKey);
   }
-  override async getLocalRegistrationId(): Promise<number> {
-    return this.registrationId;
+  override getLocalRegistrationId(): Promise<number> {
+    return Promise.resolve(this.registrationId);
   }
-  override async saveIdentity(name: ProtocolAddress, key: PublicKey): Promise<IdentityChange> {
+  override saveIdentity(name: ProtocolAddress, key: PublicKey): Promise<IdentityChange> {
     const old = this.#known.get(name.toString());
     this.#known.set(name.toString(), key);
-    return old && !old.equals(key) ? IdentityChange.ReplacedExisting : IdentityChange.NewOrUnchanged;
+    return Promise.resolve(
+      old && !old.equals(key) ? IdentityChange.ReplacedExisting : IdentityChange.NewOrUnchanged,
+    );
   }
-  override async isTrustedIdentity(
-    _name: ProtocolAddress,
-    _key: PublicKey,
-    _direction: Direction,
-  ): Promise<boolean> {
-    return true;
+  override isTrustedIdentity(): Promise<boolean> {
+    return Promise.resolve(true);
   }
-  override async getIdentity(name: ProtocolAddress): Promise<PublicKey | null> {
-    return this.#known.get(name.toString()) ?? null;
+  override getIdentity(name: ProtocolAddress): Promise<PublicKey | null> {
+    return Promise.resolve(this.#known.get(name.toString()) ?? null);
+  }
+}
+
+/** Serialized records by id, as the three prekey stores keep them. */
+class RecordMap<R extends { serialize(): Uint8Array<ArrayBuffer> }> {
+  readonly records = new Map<number, Uint8Array<ArrayBuffer>>();
+  constructor(
+    private readonly kind: string,
+    private readonly deserialize: (bytes: Uint8Array<ArrayBuffer>) => R,
+  ) {}
+  save(id: number, record: R): Promise<void> {
+    this.records.set(id, record.serialize());
+    return done;
+  }
+  get(id: number): Promise<R> {
+    const bytes = this.records.get(id);
+    if (!bytes) return Promise.reject(new Error(`no ${this.kind} ${id}`));
+    return Promise.resolve(this.deserialize(bytes));
   }
 }
 
 class PreKeys extends PreKeyStore {
-  readonly records = new Map<number, Uint8Array<ArrayBuffer>>();
-  override async savePreKey(id: number, record: PreKeyRecord): Promise<void> {
-    this.records.set(id, record.serialize());
+  readonly map = new RecordMap('prekey', (b) => PreKeyRecord.deserialize(b));
+  override savePreKey(id: number, record: PreKeyRecord): Promise<void> {
+    return this.map.save(id, record);
   }
-  override async getPreKey(id: number): Promise<PreKeyRecord> {
-    const bytes = this.records.get(id);
-    if (!bytes) throw new Error(`no prekey ${id}`);
-    return PreKeyRecord.deserialize(bytes);
+  override getPreKey(id: number): Promise<PreKeyRecord> {
+    return this.map.get(id);
   }
-  override async removePreKey(id: number): Promise<void> {
-    this.records.delete(id);
+  override removePreKey(id: number): Promise<void> {
+    this.map.records.delete(id);
+    return done;
   }
 }
 
 class SignedPreKeys extends SignedPreKeyStore {
-  readonly records = new Map<number, Uint8Array<ArrayBuffer>>();
-  override async saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
-    this.records.set(id, record.serialize());
+  readonly map = new RecordMap('signed prekey', (b) => SignedPreKeyRecord.deserialize(b));
+  override saveSignedPreKey(id: number, record: SignedPreKeyRecord): Promise<void> {
+    return this.map.save(id, record);
   }
-  override async getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
-    const bytes = this.records.get(id);
-    if (!bytes) throw new Error(`no signed prekey ${id}`);
-    return SignedPreKeyRecord.deserialize(bytes);
+  override getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
+    return this.map.get(id);
   }
 }
 
 class KyberPreKeys extends KyberPreKeyStore {
-  readonly records = new Map<number, Uint8Array<ArrayBuffer>>();
+  readonly map = new RecordMap('kyber prekey', (b) => KyberPreKeyRecord.deserialize(b));
   readonly used: number[] = [];
-  override async saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void> {
-    this.records.set(id, record.serialize());
+  override saveKyberPreKey(id: number, record: KyberPreKeyRecord): Promise<void> {
+    return this.map.save(id, record);
   }
-  override async getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
-    const bytes = this.records.get(id);
-    if (!bytes) throw new Error(`no kyber prekey ${id}`);
-    return KyberPreKeyRecord.deserialize(bytes);
+  override getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
+    return this.map.get(id);
   }
-  override async markKyberPreKeyUsed(id: number): Promise<void> {
+  override markKyberPreKeyUsed(id: number): Promise<void> {
     this.used.push(id);
+    return done;
   }
 }
 
@@ -200,7 +214,10 @@ export class LibsignalParty {
    * given raw key pair is stored and signed with libsignal's identity key.
    */
   async publishBundle(
-    options: { kyber?: { publicKey: Uint8Array; secretKey: Uint8Array }; oneTimePreKey?: boolean } = {},
+    options: {
+      kyber?: { publicKey: Uint8Array; secretKey: Uint8Array };
+      oneTimePreKey?: boolean;
+    } = {},
   ): Promise<PublishedBundle> {
     const signedId = nextId++;
     const kyberId = nextId++;
@@ -287,7 +304,8 @@ export class LibsignalParty {
       this.sessions,
       this.identities,
     );
-    if (message.type() !== CiphertextMessageType.PreKey) throw new Error('expected a PreKey message');
+    if (message.type() !== (CiphertextMessageType.PreKey as number))
+      throw new Error('expected a PreKey message');
     return message.serialize();
   }
 

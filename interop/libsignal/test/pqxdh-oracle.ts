@@ -240,7 +240,7 @@ export function spqrEpoch0Key(
 ): Uint8Array {
   const start = p.hkdf('sha256', pqrKey, ZERO_SALT, utf8('Signal PQ Ratchet V1 Chain  Start'), 96);
   let seed = direction === 'a2b' ? start.subarray(32, 64) : start.subarray(64, 96);
-  let key = new Uint8Array(0);
+  let key: Uint8Array = new Uint8Array(0);
   for (let ctr = 1; ctr <= index; ctr++) {
     const info = concat(new Uint8Array(4), utf8('Signal PQ Ratchet V1 Chain Next'));
     new DataView(info.buffer).setUint32(0, ctr);

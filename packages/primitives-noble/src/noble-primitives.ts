@@ -7,7 +7,7 @@ import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import type { HashAlgorithm, KeyPair, Primitives, SignatureScheme, X25519 } from '@parley/primitives';
 import { HASH_LENGTH, PrimitivesError } from '@parley/primitives';
 import { nobleAeads } from './aead.js';
-import { kyber1024 } from './kyber1024.js';
+import { createKyber1024 } from './kyber1024.js';
 import { createMlKem1024, createMlKem768 } from './ml-kem.js';
 import { clampScalar, createXeddsa } from './xeddsa.js';
 
@@ -129,7 +129,7 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
     ed25519: ed,
     xeddsa: createXeddsa(randomBytes, x, verifyEd25519Strict),
     kem: {
-      kyber1024,
+      kyber1024: createKyber1024(randomBytes),
       'ml-kem-768': createMlKem768(randomBytes),
       'ml-kem-1024': createMlKem1024(randomBytes),
     },
