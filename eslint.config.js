@@ -19,17 +19,40 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     settings: { 'import-x/resolver-next': [createNodeResolver()] },
     rules: {
-      'import-x/no-extraneous-dependencies': ['error', { includeTypes: true }],
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        {
+          includeTypes: true,
+          devDependencies: [
+            '**/test/**',
+            '**/src/testing/**',
+            'bench/**',
+            'conformance/**',
+            'interop/**',
+            'examples/**',
+            'scripts/**',
+          ],
+        },
+      ],
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       'import-x/no-self-import': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/explicit-module-boundary-types': 'error',
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']", message: 'Library code never calls process.exit(); return an exit code from main instead.' },
+        {
+          selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
+          message:
+            'Library code never calls process.exit(); return an exit code from main instead.',
+        },
       ],
     },
   },
@@ -39,13 +62,29 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process'], message: 'Isomorphic package: Node APIs only in *.node.ts files.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process'],
+              message: 'Isomorphic package: Node APIs only in *.node.ts files.',
+            },
+          ],
+        },
       ],
     },
   },
   {
-    files: ['**/test/**/*.ts', 'bench/**/*.ts', 'conformance/**/*.ts', 'scripts/**', 'apps/*/src/main.ts'],
-    rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/explicit-module-boundary-types': 'off' },
+    files: [
+      '**/test/**/*.ts',
+      'bench/**/*.ts',
+      'conformance/**/*.ts',
+      'scripts/**',
+      'apps/*/src/main.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': 'off',
+      '@typescript-eslint/explicit-module-boundary-types': 'off',
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -50,7 +50,7 @@ function fuzzBytes(
 
 function fuzzText(name: string, alphabet: string, decode: (s: string) => unknown): void {
   const text = fc.oneof(
-    fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 64 }),
+    fc.string({ unit: fc.constantFrom(...Array.from(alphabet)), maxLength: 64 }),
     fc.string({ unit: 'binary', maxLength: 64 }),
     fc.string({
       unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
