@@ -1,8 +1,8 @@
 /**
  * Test oracle: the smallest slice of PQXDH, the Double Ratchet and epoch-0 SPQR ("SPQR-lite")
  * needed to open and to build the *first* PreKeySignalMessage of a libsignal 0.103.0 session.
- * It exists only to prove Kyber and XEdDSA interop; the protocol package (a later issue) will
- * replace it. Section numbers refer to shared/specs/signal-v4-wire.md.
+ * It exists only to prove Kyber interop through the protocol; the protocol package (a later
+ * issue) will replace it. Section numbers refer to shared/specs/signal-v4-wire.md.
  *
  * KEM operations stay with the caller (a callback or a precomputed result), so the oracle can
  * be driven by any KEM, including an asynchronous one under evaluation.
