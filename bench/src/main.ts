@@ -22,18 +22,30 @@ const node = primitiveBenchmarks(createNodePrimitives());
 const noble = primitiveBenchmarks(createNoblePrimitives());
 const peers = peerBenchmarks();
 // Interleave so each group lists node (the baseline), then noble, then any peer.
-const all: Benchmark[] = node.flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)]).filter(
-  (b): b is Benchmark => b !== undefined,
+const all: Benchmark[] = node
+  .flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)])
+  .filter((b): b is Benchmark => b !== undefined);
+const selected = all.filter(
+  (b) => filters.length === 0 || filters.some((f) => b.group.includes(f)),
 );
-const selected = all.filter((b) => filters.length === 0 || filters.some((f) => b.group.includes(f)));
 
 const options = quick
   ? { rounds: 1, roundMs: 20, warmupMs: 5 }
   : { rounds: numberArg('--rounds', 7), roundMs: numberArg('--ms', 150), warmupMs: 50 };
 
 if (!json) {
-  console.log(`${selected.length} benchmarks, ${options.rounds} rounds × ${options.roundMs} ms, Node ${process.version}; rates in ops/s`);
+  console.log(
+    `${selected.length} benchmarks, ${options.rounds} rounds × ${options.roundMs} ms, Node ${process.version}; rates in ops/s`,
+  );
   console.log(TABLE_HEADER);
 }
-const results = await runBenchmarks(selected, options, json ? undefined : (r) => { console.log(formatRow(r)); });
+const results = await runBenchmarks(
+  selected,
+  options,
+  json
+    ? undefined
+    : (r) => {
+        console.log(formatRow(r));
+      },
+);
 if (json) console.log(JSON.stringify(results, null, 2));

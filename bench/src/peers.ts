@@ -24,10 +24,16 @@ function webCryptoRatchetMessage(payload: Uint8Array): () => Promise<Uint8Array>
     chainKey = await hmac(chainKey, Uint8Array.of(2));
     const ikm = await subtle.importKey('raw', seed, 'HKDF', false, ['deriveBits']);
     const keys = new Uint8Array(
-      await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: spqrKey, info: INFO_MESSAGE_KEYS }, ikm, 640),
+      await subtle.deriveBits(
+        { name: 'HKDF', hash: 'SHA-256', salt: spqrKey, info: INFO_MESSAGE_KEYS },
+        ikm,
+        640,
+      ),
     );
     const aes = await subtle.importKey('raw', keys.subarray(0, 32), 'AES-CBC', false, ['encrypt']);
-    const ciphertext = new Uint8Array(await subtle.encrypt({ name: 'AES-CBC', iv: keys.subarray(64, 80) }, aes, payload));
+    const ciphertext = new Uint8Array(
+      await subtle.encrypt({ name: 'AES-CBC', iv: keys.subarray(64, 80) }, aes, payload),
+    );
     const macInput = new Uint8Array(identities.length + 1 + ciphertext.length);
     macInput.set(identities, 0);
     macInput[identities.length] = 0x44;
@@ -49,6 +55,10 @@ export function peerBenchmarks(): Benchmark[] {
     { group: 'x25519 dh', subject: 'libsignal', run: () => a.agree(b) },
     { group: 'xeddsa sign 32 B', subject: 'libsignal', run: () => a.sign(msg) },
     { group: 'xeddsa verify 32 B', subject: 'libsignal', run: () => pub.verify(msg, sig) },
-    { group: 'double ratchet message 100 B', subject: 'webcrypto-async', run: webCryptoRatchetMessage(payload) },
+    {
+      group: 'double ratchet message 100 B',
+      subject: 'webcrypto-async',
+      run: webCryptoRatchetMessage(payload),
+    },
   ];
 }

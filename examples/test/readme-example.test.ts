@@ -6,7 +6,10 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 const example = readFileSync(new URL('../two-party.ts', import.meta.url), 'utf8');
 
 test('the README shows examples/two-party.ts verbatim', () => {
-  assert.ok(readme.includes('```ts\n' + example + '```'), 'README example is out of date: copy examples/two-party.ts into it');
+  assert.ok(
+    readme.includes('```ts\n' + example + '```'),
+    'README example is out of date: copy examples/two-party.ts into it',
+  );
 });
 
 test('the two-party example runs and Bob reads what Alice sent', async () => {

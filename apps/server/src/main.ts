@@ -23,7 +23,9 @@ const crypto = selfCheck() ? 'ok' : 'failed';
 const server = createServer((req, res) => {
   if (req.url === '/health') {
     res.writeHead(crypto === 'ok' ? 200 : 500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: crypto === 'ok' ? 'ok' : 'error', crypto, relay: 'not built yet' }));
+    res.end(
+      JSON.stringify({ status: crypto === 'ok' ? 'ok' : 'error', crypto, relay: 'not built yet' }),
+    );
     return;
   }
   res.writeHead(404, { 'content-type': 'application/json' });
@@ -31,7 +33,9 @@ const server = createServer((req, res) => {
 });
 
 server.listen(port, host, () => {
-  console.log(`parley: listening on http://${host}:${port} (crypto self-check: ${crypto}; relay: not built yet)`);
+  console.log(
+    `parley: listening on http://${host}:${port} (crypto self-check: ${crypto}; relay: not built yet)`,
+  );
 });
 
 function shutdown(signal: string): void {
@@ -40,5 +44,9 @@ function shutdown(signal: string): void {
     process.exitCode = 0;
   });
 }
-process.on('SIGINT', () => { shutdown('SIGINT'); });
-process.on('SIGTERM', () => { shutdown('SIGTERM'); });
+process.on('SIGINT', () => {
+  shutdown('SIGINT');
+});
+process.on('SIGTERM', () => {
+  shutdown('SIGTERM');
+});

@@ -1,4 +1,4 @@
 export { createNoblePrimitives, type PrimitivesOptions } from './noble-primitives.js';
 export { createXeddsa, xeddsaAsEd25519, xeddsaSign, XEDDSA_RANDOM_LENGTH } from './xeddsa.js';
-export { checkAeadInputs, nobleAeads, MAX_GCM_NONCE_LENGTH } from './aead.js';
+export { checkAeadInputs, nobleAeads, MAX_GCM_NONCE_LENGTH, MIN_GCM_NONCE_LENGTH } from './aead.js';
 export { requireAesInputs, requireHkdfLength, requireLength } from './noble-primitives.js';

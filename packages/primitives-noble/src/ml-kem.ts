@@ -8,14 +8,25 @@ const SEED_LENGTH = 64;
 const MESSAGE_LENGTH = 32;
 
 function requireLength(bytes: Uint8Array, length: number, what: string): void {
-  if (bytes.length !== length) throw new PrimitivesError('INVALID_LENGTH', `${what} must be ${length} bytes`);
+  if (bytes.length !== length)
+    throw new PrimitivesError(
+      what.endsWith('key') ? 'INVALID_KEY' : 'INVALID_LENGTH',
+      `${what} must be ${length} bytes`,
+    );
 }
 
 /** FIPS 203 ML-KEM over @noble/post-quantum, which performs the FIPS 203 §7 input checks. */
 function wrap(kem: NobleMlKem, randomBytes: (length: number) => Uint8Array): Kem {
-  const { publicKey: publicKeyLength, secretKey: secretKeyLength, cipherText: ciphertextLength } =
-    kem.lengths;
-  if (publicKeyLength === undefined || secretKeyLength === undefined || ciphertextLength === undefined) {
+  const {
+    publicKey: publicKeyLength,
+    secretKey: secretKeyLength,
+    cipherText: ciphertextLength,
+  } = kem.lengths;
+  if (
+    publicKeyLength === undefined ||
+    secretKeyLength === undefined ||
+    ciphertextLength === undefined
+  ) {
     throw new PrimitivesError('UNSUPPORTED', 'ML-KEM lengths unavailable');
   }
   return {

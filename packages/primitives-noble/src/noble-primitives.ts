@@ -4,7 +4,13 @@ import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
-import type { HashAlgorithm, KeyPair, Primitives, SignatureScheme, X25519 } from '@parley/primitives';
+import type {
+  HashAlgorithm,
+  KeyPair,
+  Primitives,
+  SignatureScheme,
+  X25519,
+} from '@parley/primitives';
 import { HASH_LENGTH, PrimitivesError } from '@parley/primitives';
 import { nobleAeads } from './aead.js';
 import { createKyber1024 } from './kyber1024.js';
@@ -23,13 +29,17 @@ const AES_BLOCK = 16;
 
 export function requireLength(bytes: Uint8Array, length: number, what: string): void {
   if (bytes.length !== length) {
-    throw new PrimitivesError(what.endsWith('key') ? 'INVALID_KEY' : 'INVALID_LENGTH', `${what} must be ${length} bytes`);
+    throw new PrimitivesError(
+      what.endsWith('key') ? 'INVALID_KEY' : 'INVALID_LENGTH',
+      `${what} must be ${length} bytes`,
+    );
   }
 }
 
 /** Checks the shared rules for AES-CBC/CTR inputs so every backend rejects the same things. */
 export function requireAesInputs(key: Uint8Array, iv: Uint8Array): void {
-  if (!AES_KEY_LENGTHS.includes(key.length)) throw new PrimitivesError('INVALID_KEY', 'AES key must be 16, 24 or 32 bytes');
+  if (!AES_KEY_LENGTHS.includes(key.length))
+    throw new PrimitivesError('INVALID_KEY', 'AES key must be 16, 24 or 32 bytes');
   requireLength(iv, AES_BLOCK, 'AES IV');
 }
 
@@ -69,7 +79,8 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
         // noble throws only for the all-zero result once lengths are right.
         throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
       }
-      if (isAllZero(shared)) throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
+      if (isAllZero(shared))
+        throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
       return shared;
     },
   };
@@ -98,7 +109,8 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
     hkdfExtract: (algorithm, salt, ikm) => extract(HASHES[algorithm], ikm, salt),
     hkdfExpand(algorithm, prk, info, length) {
       requireHkdfLength(algorithm, length);
-      if (prk.length < HASH_LENGTH[algorithm]) throw new PrimitivesError('INVALID_KEY', 'HKDF PRK is shorter than the hash');
+      if (prk.length < HASH_LENGTH[algorithm])
+        throw new PrimitivesError('INVALID_KEY', 'HKDF PRK is shorter than the hash');
       return expand(HASHES[algorithm], prk, info, length);
     },
     hkdf(algorithm, ikm, salt, info, length) {
@@ -137,7 +149,11 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
 }
 
 /** RFC 8032 verification with canonical encodings (not ZIP-215): what Wycheproof expects. */
-function verifyEd25519Strict(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+function verifyEd25519Strict(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (publicKey.length !== KEY_LENGTH || signature.length !== 64) return false;
   try {
     return ed25519.verify(signature, message, publicKey, { zip215: false });

@@ -41,12 +41,16 @@ export function xeddsaSign(
   message: Uint8Array,
   random: Uint8Array,
 ): Uint8Array {
-  if (privateKey.length !== KEY_LENGTH) throw new PrimitivesError('INVALID_KEY', 'XEdDSA private key must be 32 bytes');
-  if (random.length !== XEDDSA_RANDOM_LENGTH) throw new PrimitivesError('INVALID_LENGTH', 'XEdDSA nonce input must be 64 bytes');
+  if (privateKey.length !== KEY_LENGTH)
+    throw new PrimitivesError('INVALID_KEY', 'XEdDSA private key must be 32 bytes');
+  if (random.length !== XEDDSA_RANDOM_LENGTH)
+    throw new PrimitivesError('INVALID_LENGTH', 'XEdDSA nonce input must be 64 bytes');
   const k = clampScalar(privateKey);
   const a = reduce(k);
   const publicEdwards = Point.BASE.multiply(a).toBytes();
-  const r = reduce(sha512.create().update(NONCE_PREFIX).update(k).update(message).update(random).digest());
+  const r = reduce(
+    sha512.create().update(NONCE_PREFIX).update(k).update(message).update(random).digest(),
+  );
   const R = Point.BASE.multiply(r).toBytes();
   const h = reduce(sha512.create().update(R).update(publicEdwards).update(message).digest());
   const s = numberToBytesLE((h * a + r) % ORDER, 32);
@@ -92,7 +96,8 @@ export function createXeddsa(
   return {
     generateKeyPair: () => x25519.generateKeyPair(),
     publicKey: (privateKey) => x25519.publicKey(privateKey),
-    sign: (privateKey, message) => xeddsaSign(privateKey, message, randomBytes(XEDDSA_RANDOM_LENGTH)),
+    sign: (privateKey, message) =>
+      xeddsaSign(privateKey, message, randomBytes(XEDDSA_RANDOM_LENGTH)),
     verify(publicKey, message, signature) {
       const ed = xeddsaAsEd25519(publicKey, signature);
       return ed !== undefined && verifyEd25519(ed.publicKey, message, ed.signature);

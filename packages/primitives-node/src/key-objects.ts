@@ -27,7 +27,10 @@ export function privateKeyObject(curve: Curve, privateKey: Uint8Array): KeyObjec
 }
 
 export function publicKeyObject(curve: Curve, publicKey: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: curve, x: base64url(publicKey) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: curve, x: base64url(publicKey) },
+    format: 'jwk',
+  });
 }
 
 /** The raw 32-byte public key of a private KeyObject, through DER. */

@@ -82,12 +82,17 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
         // OpenSSL refuses the all-zero result (and nothing else, once lengths are right).
         throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
       }
-      if (isAllZero(shared)) throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
+      if (isAllZero(shared))
+        throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
       return shared;
     },
   };
 
-  function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  function verifyEd25519(
+    publicKey: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+  ): boolean {
     if (publicKey.length !== KEY_LENGTH || signature.length !== 64) return false;
     try {
       return verify(null, message, publicKeyObject('Ed25519', publicKey), signature);
@@ -118,19 +123,27 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
       ...base,
       seal(key, nonce, plaintext, aad) {
         checkAeadInputs(aead, key, nonce);
-        const cipher = createCipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, { authTagLength: TAG_LENGTH });
+        const cipher = createCipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, {
+          authTagLength: TAG_LENGTH,
+        });
         if (aad) cipher.setAAD(aad);
-        return toUint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+        return toUint8Array(
+          Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]),
+        );
       },
       open(key, nonce, sealed, aad) {
         checkAeadInputs(aead, key, nonce);
         if (sealed.length < TAG_LENGTH) throw decryptFailed();
         const split = sealed.length - TAG_LENGTH;
         try {
-          const decipher = createDecipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, { authTagLength: TAG_LENGTH });
+          const decipher = createDecipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, {
+            authTagLength: TAG_LENGTH,
+          });
           decipher.setAuthTag(sealed.subarray(split));
           if (aad) decipher.setAAD(aad);
-          return toUint8Array(Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]));
+          return toUint8Array(
+            Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]),
+          );
         } catch {
           throw decryptFailed();
         }
@@ -145,19 +158,27 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
       ...base,
       seal(key, nonce, plaintext, aad) {
         checkAeadInputs(aead, key, nonce);
-        const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
+        const cipher = createCipheriv('chacha20-poly1305', key, nonce, {
+          authTagLength: TAG_LENGTH,
+        });
         if (aad) cipher.setAAD(aad, { plaintextLength: plaintext.length });
-        return toUint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+        return toUint8Array(
+          Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]),
+        );
       },
       open(key, nonce, sealed, aad) {
         checkAeadInputs(aead, key, nonce);
         if (sealed.length < TAG_LENGTH) throw decryptFailed();
         const split = sealed.length - TAG_LENGTH;
         try {
-          const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
+          const decipher = createDecipheriv('chacha20-poly1305', key, nonce, {
+            authTagLength: TAG_LENGTH,
+          });
           decipher.setAuthTag(sealed.subarray(split));
           if (aad) decipher.setAAD(aad, { plaintextLength: split });
-          return toUint8Array(Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]));
+          return toUint8Array(
+            Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]),
+          );
         } catch {
           throw decryptFailed();
         }
@@ -171,7 +192,8 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     randomBytes,
     hash: (algorithm, data) => toUint8Array(createHash(algorithm).update(data).digest()),
     hmac: (algorithm, key, data) => toUint8Array(createHmac(algorithm, key).update(data).digest()),
-    hkdfExtract: (algorithm, salt, ikm) => toUint8Array(createHmac(algorithm, salt).update(ikm).digest()),
+    hkdfExtract: (algorithm, salt, ikm) =>
+      toUint8Array(createHmac(algorithm, salt).update(ikm).digest()),
     hkdfExpand: (algorithm, prk, info, length) => noble.hkdfExpand(algorithm, prk, info, length),
     hkdf(algorithm, ikm, salt, info, length) {
       requireHkdfLength(algorithm, length);

@@ -24,7 +24,12 @@ export interface Primitives {
   /** HKDF-Extract (RFC 5869 §2.2). An empty salt means HashLen zero bytes. */
   hkdfExtract(algorithm: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
   /** HKDF-Expand (RFC 5869 §2.3); `length` at most 255 × HashLen. */
-  hkdfExpand(algorithm: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  hkdfExpand(
+    algorithm: HashAlgorithm,
+    prk: Uint8Array,
+    info: Uint8Array,
+    length: number,
+  ): Uint8Array;
   /** Extract then Expand. */
   hkdf(
     algorithm: HashAlgorithm,
@@ -57,18 +62,14 @@ export type HashAlgorithm = 'sha256' | 'sha512';
 /** Output length in bytes of each hash. */
 export const HASH_LENGTH: Readonly<Record<HashAlgorithm, number>> = { sha256: 32, sha512: 64 };
 
-export type AeadAlgorithm =
-  | 'aes-gcm'
-  | 'aes-gcm-siv'
-  | 'chacha20-poly1305'
-  | 'xchacha20-poly1305';
+export type AeadAlgorithm = 'aes-gcm' | 'aes-gcm-siv' | 'chacha20-poly1305' | 'xchacha20-poly1305';
 
 export interface Aead {
   /** Accepted key lengths in bytes. */
   readonly keyLengths: readonly number[];
   /** The nonce length callers should use. */
   readonly nonceLength: number;
-  /** Accepted nonce lengths: equal to `nonceLength` except for AES-GCM, which takes any non-empty IV. */
+  /** Accepted nonce lengths: equal to `nonceLength` except for AES-GCM, which takes 8 to 128 bytes. */
   readonly minNonceLength: number;
   readonly maxNonceLength: number;
   readonly tagLength: number;
@@ -120,7 +121,10 @@ export interface Kem {
   /** A fresh key pair, or the deterministic one for `seed`. */
   generateKeyPair(seed?: Uint8Array): KemKeyPair;
   /** Throws `INVALID_KEY` for a public key that fails the FIPS 203 modulus check or has the wrong length. */
-  encapsulate(publicKey: Uint8Array, seed?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
+  encapsulate(
+    publicKey: Uint8Array,
+    seed?: Uint8Array,
+  ): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
   /** Implicit rejection: a wrong ciphertext of the right length yields a pseudorandom secret. */
   decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
 }

@@ -54,7 +54,11 @@ export function aesCases(p: Primitives): ConformanceCase[] {
       name: 'NIST SP 800-38A F.2.6 CBC-AES256 decrypt (with the PKCS#7 block appended)',
       run: () => {
         const sealed = p.aesCbcEncrypt(SP800_38A_KEY_256, F25_IV, SP800_38A_PLAINTEXT);
-        expectBytes(p.aesCbcDecrypt(SP800_38A_KEY_256, F25_IV, sealed), SP800_38A_PLAINTEXT, 'plaintext');
+        expectBytes(
+          p.aesCbcDecrypt(SP800_38A_KEY_256, F25_IV, sealed),
+          SP800_38A_PLAINTEXT,
+          'plaintext',
+        );
       },
     },
     {
@@ -69,7 +73,11 @@ export function aesCases(p: Primitives): ConformanceCase[] {
         const sealed = p.aesCbcEncrypt(SP800_38A_KEY_256, F25_IV, SP800_38A_PLAINTEXT);
         // Flipping the last byte of the previous block turns the 0x10 padding byte into 0x11.
         const tampered = flipBit(sealed, (sealed.length - AES_BLOCK - 1) * 8);
-        expectError(() => p.aesCbcDecrypt(SP800_38A_KEY_256, F25_IV, tampered), 'DECRYPT_FAILED', 'padding byte 0x11');
+        expectError(
+          () => p.aesCbcDecrypt(SP800_38A_KEY_256, F25_IV, tampered),
+          'DECRYPT_FAILED',
+          'padding byte 0x11',
+        );
         expectError(
           () => p.aesCbcDecrypt(SP800_38A_KEY_256, F25_IV, sealed.subarray(0, sealed.length - 1)),
           'DECRYPT_FAILED',
@@ -85,12 +93,20 @@ export function aesCases(p: Primitives): ConformanceCase[] {
     {
       name: 'NIST SP 800-38A F.5.5 CTR-AES256 encrypt',
       run: () =>
-        expectBytes(p.aesCtr(SP800_38A_KEY_256, F55_COUNTER, SP800_38A_PLAINTEXT), F55_CIPHERTEXT, 'ciphertext'),
+        expectBytes(
+          p.aesCtr(SP800_38A_KEY_256, F55_COUNTER, SP800_38A_PLAINTEXT),
+          F55_CIPHERTEXT,
+          'ciphertext',
+        ),
     },
     {
       name: 'NIST SP 800-38A F.5.6 CTR-AES256 decrypt',
       run: () =>
-        expectBytes(p.aesCtr(SP800_38A_KEY_256, F55_COUNTER, F55_CIPHERTEXT), SP800_38A_PLAINTEXT, 'plaintext'),
+        expectBytes(
+          p.aesCtr(SP800_38A_KEY_256, F55_COUNTER, F55_CIPHERTEXT),
+          SP800_38A_PLAINTEXT,
+          'plaintext',
+        ),
     },
     {
       name: 'Primitives.aesCtr: the counter is one 128-bit big-endian integer (carries past 64 bits)',
@@ -102,7 +118,11 @@ export function aesCases(p: Primitives): ConformanceCase[] {
         const next = p.aesCtr(SP800_38A_KEY_256, carried, new Uint8Array(AES_BLOCK));
         expectBytes(stream.subarray(AES_BLOCK), next, 'second keystream block');
         const wrapped = p.aesCtr(SP800_38A_KEY_256, repeat(0xff, AES_BLOCK), zeros);
-        const zero = p.aesCtr(SP800_38A_KEY_256, new Uint8Array(AES_BLOCK), new Uint8Array(AES_BLOCK));
+        const zero = p.aesCtr(
+          SP800_38A_KEY_256,
+          new Uint8Array(AES_BLOCK),
+          new Uint8Array(AES_BLOCK),
+        );
         expectBytes(wrapped.subarray(AES_BLOCK), zero, 'block after 2^128 − 1');
       },
     },
@@ -126,25 +146,54 @@ export function aeadCases(p: Primitives): ConformanceCase[] {
         expectEqual(aead.tagLength, AEAD_TAG_LENGTH, 'tagLength');
         expectBytes(aead.open(key, nonce, sealed, aad), plaintext, 'opened plaintext');
         const empty = aead.seal(key, nonce, new Uint8Array(0));
-        expectBytes(aead.open(key, nonce, empty, new Uint8Array(0)), new Uint8Array(0), 'empty message');
-        expectBytes(aead.seal(key, nonce, plaintext, new Uint8Array(0)), aead.seal(key, nonce, plaintext), 'AAD omitted vs empty');
+        expectBytes(
+          aead.open(key, nonce, empty, new Uint8Array(0)),
+          new Uint8Array(0),
+          'empty message',
+        );
+        expectBytes(
+          aead.seal(key, nonce, plaintext, new Uint8Array(0)),
+          aead.seal(key, nonce, plaintext),
+          'AAD omitted vs empty',
+        );
       },
     });
     cases.push({
       name: `AEAD ${algorithm}: any tampering gives DECRYPT_FAILED`,
       run: () => {
         const sealed = aead.seal(key, nonce, plaintext, aad);
-        const open = (k: Uint8Array, n: Uint8Array, s: Uint8Array, a?: Uint8Array) => (): Uint8Array =>
-          aead.open(k, n, s, a);
-        expectError(open(key, nonce, flipBit(sealed, 0), aad), 'DECRYPT_FAILED', 'ciphertext bit flipped');
-        expectError(open(key, nonce, flipBit(sealed, sealed.length * 8 - 1), aad), 'DECRYPT_FAILED', 'tag bit flipped');
+        const open =
+          (k: Uint8Array, n: Uint8Array, s: Uint8Array, a?: Uint8Array) => (): Uint8Array =>
+            aead.open(k, n, s, a);
+        expectError(
+          open(key, nonce, flipBit(sealed, 0), aad),
+          'DECRYPT_FAILED',
+          'ciphertext bit flipped',
+        );
+        expectError(
+          open(key, nonce, flipBit(sealed, sealed.length * 8 - 1), aad),
+          'DECRYPT_FAILED',
+          'tag bit flipped',
+        );
         expectError(open(key, nonce, sealed, flipBit(aad, 3)), 'DECRYPT_FAILED', 'AAD changed');
         expectError(open(key, nonce, sealed), 'DECRYPT_FAILED', 'AAD dropped');
         expectError(open(key, flipBit(nonce, 5), sealed, aad), 'DECRYPT_FAILED', 'nonce changed');
         expectError(open(flipBit(key, 7), nonce, sealed, aad), 'DECRYPT_FAILED', 'key changed');
-        expectError(open(key, nonce, sealed.subarray(0, sealed.length - 1), aad), 'DECRYPT_FAILED', 'truncated');
-        expectError(open(key, nonce, concat(sealed, new Uint8Array(1)), aad), 'DECRYPT_FAILED', 'extended');
-        expectError(open(key, nonce, sealed.subarray(0, aead.tagLength - 1), aad), 'DECRYPT_FAILED', 'shorter than a tag');
+        expectError(
+          open(key, nonce, sealed.subarray(0, sealed.length - 1), aad),
+          'DECRYPT_FAILED',
+          'truncated',
+        );
+        expectError(
+          open(key, nonce, concat(sealed, new Uint8Array(1)), aad),
+          'DECRYPT_FAILED',
+          'extended',
+        );
+        expectError(
+          open(key, nonce, sealed.subarray(0, aead.tagLength - 1), aad),
+          'DECRYPT_FAILED',
+          'shorter than a tag',
+        );
       },
     });
   }

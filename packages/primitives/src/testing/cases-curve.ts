@@ -46,8 +46,14 @@ const LIBSIGNAL_AGREEMENT = {
 const SMALL_ORDER_POINTS = [
   { name: 'u = 0', u: hex('0000000000000000000000000000000000000000000000000000000000000000') },
   { name: 'u = 1', u: hex('0100000000000000000000000000000000000000000000000000000000000000') },
-  { name: 'a point of order 8', u: hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800') },
-  { name: 'u = p (non-canonical 0)', u: hex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f') },
+  {
+    name: 'a point of order 8',
+    u: hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'),
+  },
+  {
+    name: 'u = p (non-canonical 0)',
+    u: hex('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'),
+  },
 ];
 
 const SIGNATURE_LENGTH = 64;
@@ -64,7 +70,8 @@ function iterate(p: Primitives, rounds: number): Uint8Array {
 export function curveCases(p: Primitives, options: ConformanceOptions = {}): ConformanceCase[] {
   const cases: ConformanceCase[] = RFC7748_MULTIPLY.map((v, i) => ({
     name: `RFC 7748 §5.2 X25519 test vector ${i + 1}`,
-    run: () => expectBytes(p.x25519.sharedSecret(hex(v.scalar), hex(v.u)), hex(v.output), 'output u'),
+    run: () =>
+      expectBytes(p.x25519.sharedSecret(hex(v.scalar), hex(v.u)), hex(v.output), 'output u'),
   }));
   for (const v of ITERATED) {
     if (v.rounds === MILLION && options.millionIterations !== true) continue;
@@ -79,8 +86,16 @@ export function curveCases(p: Primitives, options: ConformanceOptions = {}): Con
       run: () => {
         expectBytes(p.x25519.publicKey(ALICE_PRIVATE), ALICE_PUBLIC, "Alice's public key");
         expectBytes(p.x25519.publicKey(BOB_PRIVATE), BOB_PUBLIC, "Bob's public key");
-        expectBytes(p.x25519.sharedSecret(ALICE_PRIVATE, BOB_PUBLIC), SHARED, "Alice's shared secret");
-        expectBytes(p.x25519.sharedSecret(BOB_PRIVATE, ALICE_PUBLIC), SHARED, "Bob's shared secret");
+        expectBytes(
+          p.x25519.sharedSecret(ALICE_PRIVATE, BOB_PUBLIC),
+          SHARED,
+          "Alice's shared secret",
+        );
+        expectBytes(
+          p.x25519.sharedSecret(BOB_PRIVATE, ALICE_PUBLIC),
+          SHARED,
+          "Bob's shared secret",
+        );
       },
     },
     {
@@ -89,15 +104,27 @@ export function curveCases(p: Primitives, options: ConformanceOptions = {}): Con
         const v = LIBSIGNAL_AGREEMENT;
         expectBytes(p.x25519.publicKey(v.alicePrivate), v.alicePublic, "Alice's public key");
         expectBytes(p.x25519.publicKey(v.bobPrivate), v.bobPublic, "Bob's public key");
-        expectBytes(p.x25519.sharedSecret(v.alicePrivate, v.bobPublic), v.shared, "Alice's shared secret");
-        expectBytes(p.x25519.sharedSecret(v.bobPrivate, v.alicePublic), v.shared, "Bob's shared secret");
+        expectBytes(
+          p.x25519.sharedSecret(v.alicePrivate, v.bobPublic),
+          v.shared,
+          "Alice's shared secret",
+        );
+        expectBytes(
+          p.x25519.sharedSecret(v.bobPrivate, v.alicePublic),
+          v.shared,
+          "Bob's shared secret",
+        );
       },
     },
     {
       name: 'RFC 7748 §6.1 zero check: small-order public keys give ZERO_SHARED_SECRET',
       run: () => {
         for (const point of SMALL_ORDER_POINTS) {
-          expectError(() => p.x25519.sharedSecret(ALICE_PRIVATE, point.u), 'ZERO_SHARED_SECRET', point.name);
+          expectError(
+            () => p.x25519.sharedSecret(ALICE_PRIVATE, point.u),
+            'ZERO_SHARED_SECRET',
+            point.name,
+          );
         }
       },
     },
@@ -128,12 +155,21 @@ export function curveCases(p: Primitives, options: ConformanceOptions = {}): Con
         const signature = hex(v.signature);
         expectBytes(p.ed25519.publicKey(secretKey), publicKey, 'public key');
         expectBytes(p.ed25519.sign(secretKey, message), signature, 'signature');
-        expectTrue(p.ed25519.verify(publicKey, message, signature), 'the RFC signature does not verify');
+        expectTrue(
+          p.ed25519.verify(publicKey, message, signature),
+          'the RFC signature does not verify',
+        );
         for (const bit of [0, 255, 256, 511]) {
-          expectTrue(!p.ed25519.verify(publicKey, message, flipBit(signature, bit)), `signature bit ${bit} flipped verifies`);
+          expectTrue(
+            !p.ed25519.verify(publicKey, message, flipBit(signature, bit)),
+            `signature bit ${bit} flipped verifies`,
+          );
         }
         if (message.length > 0) {
-          expectTrue(!p.ed25519.verify(publicKey, flipBit(message, 0), signature), 'changed message verifies');
+          expectTrue(
+            !p.ed25519.verify(publicKey, flipBit(message, 0), signature),
+            'changed message verifies',
+          );
         }
       },
     });
@@ -146,9 +182,18 @@ export function curveCases(p: Primitives, options: ConformanceOptions = {}): Con
       const message = hex('5061726c6579');
       const signature = p.ed25519.sign(pair.privateKey, message);
       expectEqual(signature.length, SIGNATURE_LENGTH, 'signature length');
-      expectTrue(p.ed25519.verify(pair.publicKey, message, signature), 'own signature does not verify');
-      expectTrue(!p.ed25519.verify(pair.publicKey, message, signature.subarray(1)), '63-byte signature verifies');
-      expectTrue(!p.ed25519.verify(pair.publicKey.subarray(1), message, signature), '31-byte key verifies');
+      expectTrue(
+        p.ed25519.verify(pair.publicKey, message, signature),
+        'own signature does not verify',
+      );
+      expectTrue(
+        !p.ed25519.verify(pair.publicKey, message, signature.subarray(1)),
+        '63-byte signature verifies',
+      );
+      expectTrue(
+        !p.ed25519.verify(pair.publicKey.subarray(1), message, signature),
+        '31-byte key verifies',
+      );
     },
   });
   return cases;

@@ -34,7 +34,13 @@ const SHA_VECTORS: readonly { algorithm: HashAlgorithm; input: string; digest: s
 const RFC4231_LARGE_KEY_LENGTH = 131;
 
 /** RFC 4231 §4.2–4.8. Test case 5's MAC is truncated to 128 bits in the RFC. */
-const HMAC_VECTORS: readonly { id: number; key: Uint8Array; data: Uint8Array; sha256: string; sha512: string }[] = [
+const HMAC_VECTORS: readonly {
+  id: number;
+  key: Uint8Array;
+  data: Uint8Array;
+  sha256: string;
+  sha512: string;
+}[] = [
   {
     id: 1,
     key: repeat(0x0b, 20),

@@ -44,7 +44,8 @@ export function expectEqual<T extends number | boolean | string>(
 }
 
 /** How a call ended: its value, or the error it threw. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+export type Outcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /** Runs `fn` and captures its result or exception. */
 export function attempt<T>(fn: () => T): Outcome<T> {

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { emptyResult, type SuiteResult } from './suites.js';
+
+/** Where the libsignal interop tests live, relative to the repository root. */
+const INTEROP_TEST_DIR = join('interop', 'libsignal', 'test');
+/** The interop run talks to a native library; ten minutes is far beyond a healthy run. */
+const INTEROP_TIMEOUT_MS = 10 * 60 * 1000;
+/** Output kept from the child, enough for every TAP line of a large run. */
+const MAX_CHILD_OUTPUT_BYTES = 64 * 1024 * 1024;
+const MAX_LISTED_FAILURES = 20;
+
+function summaryCount(tap: string, label: string): number | undefined {
+  const match = new RegExp(`^# ${label} (\\d+)$`, 'm').exec(tap);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/**
+ * `interop:libsignal`: runs `interop/libsignal/test/*.test.ts` with Node's test runner (TAP) and
+ * counts the summary. Skipped, with the reason, when there are no test files yet.
+ */
+export function libsignalInterop(root: string): SuiteResult {
+  const result = emptyResult('interop:libsignal', 'libsignal');
+  const dir = join(root, INTEROP_TEST_DIR);
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join(INTEROP_TEST_DIR, f))
+    : [];
+  if (files.length === 0) {
+    result.skipped = 1;
+    result.notes.push(`interop:libsignal: no *.test.ts files in ${INTEROP_TEST_DIR} yet`);
+    return result;
+  }
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=parley-source', '--test', '--test-reporter=tap', ...files],
+    { cwd: root, encoding: 'utf8', timeout: INTEROP_TIMEOUT_MS, maxBuffer: MAX_CHILD_OUTPUT_BYTES },
+  );
+  const tap = child.stdout;
+  const pass = summaryCount(tap, 'pass');
+  const fail = summaryCount(tap, 'fail');
+  if (pass === undefined || fail === undefined) {
+    result.failed = 1;
+    const why = child.error ? child.error.message : `exit status ${String(child.status)}`;
+    result.failures.push(`interop:libsignal: no TAP summary (${why})`);
+    return result;
+  }
+  result.passed = pass;
+  result.failed = fail + (summaryCount(tap, 'cancelled') ?? 0);
+  result.skipped = (summaryCount(tap, 'skipped') ?? 0) + (summaryCount(tap, 'todo') ?? 0);
+  const notOk = tap.split('\n').filter((line) => /^\s*not ok \d+/.test(line));
+  result.failures.push(...notOk.slice(0, MAX_LISTED_FAILURES).map((line) => line.trim()));
+  if (result.failed === 0 && child.status !== 0) {
+    result.failed = 1;
+    result.failures.push(
+      `interop:libsignal: test runner exited with status ${String(child.status)}`,
+    );
+  }
+  return result;
+}

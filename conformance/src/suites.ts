@@ -1,0 +1,117 @@
+import type { Primitives } from '@parley/primitives';
+import {
+  crossBackendCases,
+  primitivesConformance,
+  runWycheproof,
+  wycheproofStem,
+  WYCHEPROOF_FILES,
+  type ConformanceCase,
+  type ConformanceOptions,
+} from '@parley/primitives/testing';
+import { createNodePrimitives } from '@parley/primitives-node';
+import { createNoblePrimitives } from '@parley/primitives-noble';
+import { isCi, loadJsonVector } from './vectors.js';
+
+/** Counts for one suite on one backend, with what failed and why anything was skipped. */
+export interface SuiteResult {
+  readonly suite: string;
+  readonly backend: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  readonly failures: string[];
+  readonly notes: string[];
+}
+
+/** Options for {@link primitivesSuites}. */
+export interface SuiteOptions extends ConformanceOptions {
+  /** Environment for vector lookup and `CI`; defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** An empty result. */
+export function emptyResult(suite: string, backend: string): SuiteResult {
+  return { suite, backend, passed: 0, failed: 0, skipped: 0, failures: [], notes: [] };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error
+    ? `${error.name}: ${error.message}`
+    : 'a non-Error value was thrown';
+}
+
+/** Runs conformance cases, counting each as passed or failed. */
+export function runCases(
+  suite: string,
+  backend: string,
+  cases: readonly ConformanceCase[],
+): SuiteResult {
+  const result = emptyResult(suite, backend);
+  for (const c of cases) {
+    try {
+      c.run();
+      result.passed++;
+    } catch (error) {
+      result.failed++;
+      result.failures.push(`${c.name}: ${describe(error)}`);
+    }
+  }
+  return result;
+}
+
+/** Runs one Wycheproof file; a missing file is skipped, or failed under `CI=true`. */
+export function runWycheproofFile(
+  file: string,
+  p: Primitives,
+  env: NodeJS.ProcessEnv = process.env,
+): SuiteResult {
+  const result = emptyResult(`wycheproof:${wycheproofStem(file)}`, p.backend);
+  const loaded = loadJsonVector(`wycheproof/${file}`, env);
+  if (!loaded.found) {
+    if (isCi(env)) {
+      result.failed = 1;
+      result.failures.push(`${loaded.reason} (CI=true: missing vectors fail)`);
+    } else {
+      result.skipped = 1;
+      result.notes.push(loaded.reason);
+    }
+    return result;
+  }
+  const counts = runWycheproof(file, loaded.data, p);
+  result.passed = counts.passed;
+  result.failed = counts.failed;
+  result.skipped = counts.skipped;
+  result.failures.push(...counts.failures);
+  result.notes.push(...counts.skipReasons);
+  return result;
+}
+
+/** The two backends, freshly made. */
+export function createBackends(): readonly Primitives[] {
+  return [createNodePrimitives(), createNoblePrimitives()];
+}
+
+/**
+ * `primitives:rfc` per backend, `primitives:cross-backend` for the pair, and
+ * `wycheproof:<file>` for every Wycheproof file on every backend.
+ */
+export function primitivesSuites(options: SuiteOptions = {}): SuiteResult[] {
+  const backends = createBackends();
+  const results = backends.map((p) =>
+    runCases('primitives:rfc', p.backend, primitivesConformance(p, options)),
+  );
+  const [first, second] = backends;
+  if (first !== undefined && second !== undefined) {
+    results.push(
+      runCases(
+        'primitives:cross-backend',
+        `${first.backend}+${second.backend}`,
+        crossBackendCases(first, second),
+      ),
+    );
+  }
+  for (const file of WYCHEPROOF_FILES) {
+    for (const p of backends) results.push(runWycheproofFile(file, p, options.env));
+  }
+  return results;
+}

@@ -1,0 +1,4 @@
+import { testPrimitivesBackend } from '@parley/conformance/node-test';
+import { createNoblePrimitives } from '@parley/primitives-noble';
+
+testPrimitivesBackend(createNoblePrimitives());
