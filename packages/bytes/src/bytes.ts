@@ -41,6 +41,13 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** True when every byte is zero, without an early exit (for secrets such as DH outputs). */
+export function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (const b of bytes) acc |= b;
+  return acc === 0;
+}
+
 /**
  * Overwrites each array with zeros. JavaScript gives no guarantee that no other copy exists (the
  * engine may have moved or copied it), so this limits exposure rather than ending it.

@@ -3,6 +3,7 @@ export {
   assertSameLength,
   concatBytes,
   constantTimeEqual,
+  isAllZero,
   readUint16BE,
   readUint32BE,
   readUint64BE,

@@ -4,6 +4,7 @@ import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
+import { isAllZero } from '@parley/bytes';
 import type {
   HashAlgorithm,
   KeyPair,
@@ -48,12 +49,6 @@ export function requireHkdfLength(algorithm: HashAlgorithm, length: number): voi
   if (!Number.isInteger(length) || length < 0 || length > 255 * HASH_LENGTH[algorithm]) {
     throw new PrimitivesError('INVALID_LENGTH', 'HKDF output length out of range');
   }
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0;
-  for (const b of bytes) acc |= b;
-  return acc === 0;
 }
 
 /** Primitives from the audited noble libraries. Synchronous; runs in browsers and Node. */

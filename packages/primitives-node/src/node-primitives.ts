@@ -10,6 +10,7 @@ import {
   verify,
   type CipherGCMTypes,
 } from 'node:crypto';
+import { isAllZero } from '@parley/bytes';
 import type { Aead, KeyPair, Primitives, SignatureScheme, X25519 } from '@parley/primitives';
 import { PrimitivesError } from '@parley/primitives';
 import {
@@ -31,12 +32,6 @@ const BASE_POINT = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 9 : 0));
 
 function aesName(mode: 'cbc' | 'ctr' | 'gcm', key: Uint8Array): string {
   return `aes-${key.length * 8}-${mode}`;
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0;
-  for (const b of bytes) acc |= b;
-  return acc === 0;
 }
 
 function decryptFailed(): PrimitivesError {
@@ -117,50 +112,18 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     verify: verifyEd25519,
   };
 
-  function gcmAead(): Aead {
-    const base = noble.aead['aes-gcm'];
+  /**
+   * An AEAD on OpenSSL with the same interface and input checks as noble's. ChaCha20-Poly1305 in
+   * OpenSSL needs the plaintext length up front when there is AAD.
+   */
+  function openSslAead(base: Aead, cipherName: (key: Uint8Array) => string): Aead {
+    // Typed as a GCM name for node's overloads; ChaCha20-Poly1305 has the same AEAD methods.
+    const options = { authTagLength: TAG_LENGTH };
     const aead: Aead = {
       ...base,
       seal(key, nonce, plaintext, aad) {
         checkAeadInputs(aead, key, nonce);
-        const cipher = createCipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, {
-          authTagLength: TAG_LENGTH,
-        });
-        if (aad) cipher.setAAD(aad);
-        return toUint8Array(
-          Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]),
-        );
-      },
-      open(key, nonce, sealed, aad) {
-        checkAeadInputs(aead, key, nonce);
-        if (sealed.length < TAG_LENGTH) throw decryptFailed();
-        const split = sealed.length - TAG_LENGTH;
-        try {
-          const decipher = createDecipheriv(aesName('gcm', key) as CipherGCMTypes, key, nonce, {
-            authTagLength: TAG_LENGTH,
-          });
-          decipher.setAuthTag(sealed.subarray(split));
-          if (aad) decipher.setAAD(aad);
-          return toUint8Array(
-            Buffer.concat([decipher.update(sealed.subarray(0, split)), decipher.final()]),
-          );
-        } catch {
-          throw decryptFailed();
-        }
-      },
-    };
-    return aead;
-  }
-
-  function chachaAead(): Aead {
-    const base = noble.aead['chacha20-poly1305'];
-    const aead: Aead = {
-      ...base,
-      seal(key, nonce, plaintext, aad) {
-        checkAeadInputs(aead, key, nonce);
-        const cipher = createCipheriv('chacha20-poly1305', key, nonce, {
-          authTagLength: TAG_LENGTH,
-        });
+        const cipher = createCipheriv(cipherName(key) as CipherGCMTypes, key, nonce, options);
         if (aad) cipher.setAAD(aad, { plaintextLength: plaintext.length });
         return toUint8Array(
           Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]),
@@ -171,9 +134,7 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
         if (sealed.length < TAG_LENGTH) throw decryptFailed();
         const split = sealed.length - TAG_LENGTH;
         try {
-          const decipher = createDecipheriv('chacha20-poly1305', key, nonce, {
-            authTagLength: TAG_LENGTH,
-          });
+          const decipher = createDecipheriv(cipherName(key) as CipherGCMTypes, key, nonce, options);
           decipher.setAuthTag(sealed.subarray(split));
           if (aad) decipher.setAAD(aad, { plaintextLength: split });
           return toUint8Array(
@@ -222,8 +183,8 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     },
     aead: {
       ...noble.aead,
-      'aes-gcm': gcmAead(),
-      'chacha20-poly1305': chachaAead(),
+      'aes-gcm': openSslAead(noble.aead['aes-gcm'], (key) => aesName('gcm', key)),
+      'chacha20-poly1305': openSslAead(noble.aead['chacha20-poly1305'], () => 'chacha20-poly1305'),
     },
     x25519,
     ed25519,

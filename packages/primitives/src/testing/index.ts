@@ -5,6 +5,7 @@
 export type { ConformanceCase, ConformanceOptions } from './conformance-case.js';
 export { primitivesConformance } from './cases.js';
 export { crossBackendCases } from './cross-backend.js';
+export { randomSourceCases } from './random-source.js';
 export { ConformanceFailure } from './check.js';
 export {
   runWycheproof,
