@@ -27,7 +27,22 @@ import {
   signalEncrypt,
   CiphertextMessageType,
 } from '@signalapp/libsignal-client';
-import { EC_KEY_TYPE, KYBER_KEY_TYPE, encodeProto, typed, untyped } from './pqxdh-oracle.js';
+import { ProtoWriter, concatBytes } from '@parley/bytes';
+
+/** Type bytes of serialized Curve25519 and Kyber1024 keys (spec §1). */
+export const EC_KEY_TYPE = 0x05;
+export const KYBER_KEY_TYPE = 0x08;
+
+/** `type ‖ raw`, the libsignal serialization of a typed key or ciphertext. */
+export function typed(type: number, raw: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(type), raw);
+}
+
+/** Strips and checks the type byte. */
+export function untyped(type: number, bytes: Uint8Array): Uint8Array {
+  if (bytes[0] !== type) throw new Error(`expected type byte ${type}, got ${String(bytes[0])}`);
+  return bytes.subarray(1);
+}
 
 /** A copy backed by a plain ArrayBuffer, which is what libsignal's typings ask for. */
 export const ab = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
@@ -156,12 +171,12 @@ export function kyberPreKeyRecordFromRaw(
 ): KyberPreKeyRecord {
   return KyberPreKeyRecord.deserialize(
     ab(
-      encodeProto([
-        [1, id],
-        [2, typed(KYBER_KEY_TYPE, publicKey)],
-        [3, typed(KYBER_KEY_TYPE, secretKey)],
-        [4, signature],
-      ]),
+      new ProtoWriter()
+        .uint32(1, id)
+        .bytes(2, typed(KYBER_KEY_TYPE, publicKey))
+        .bytes(3, typed(KYBER_KEY_TYPE, secretKey))
+        .bytes(4, signature)
+        .finish(),
     ),
   );
 }
@@ -187,7 +202,7 @@ let nextId = 1;
 export class LibsignalParty {
   readonly address: ProtocolAddress;
   readonly identity = IdentityKeyPair.generate();
-  readonly registrationId = 1 + Math.floor(Math.random() * 16380);
+  readonly registrationId: number;
   readonly sessions = new Sessions();
   readonly identities: Identities;
   readonly preKeys = new PreKeys();
@@ -195,8 +210,9 @@ export class LibsignalParty {
   readonly kyberPreKeys = new KyberPreKeys();
 
   /** The name is an ACI string, so libsignal binds both addresses into the first message (§4). */
-  constructor(deviceId = 1) {
-    this.address = ProtocolAddress.new(randomUUID(), deviceId);
+  constructor(deviceId = 1, name: string = randomUUID(), registrationId?: number) {
+    this.address = ProtocolAddress.new(name, deviceId);
+    this.registrationId = registrationId ?? 1 + Math.floor(Math.random() * 16380);
     this.identities = new Identities(this.identity, this.registrationId);
   }
 

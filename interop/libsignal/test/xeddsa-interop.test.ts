@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PrivateKey, PublicKey } from '@signalapp/libsignal-client';
 import { backends } from './backends.js';
-import { ab } from './libsignal-parties.js';
-import { EC_KEY_TYPE, typed, untyped } from './pqxdh-oracle.js';
+import { EC_KEY_TYPE, ab, typed, untyped } from './libsignal-parties.js';
 
 const PAIRS = 200;
 

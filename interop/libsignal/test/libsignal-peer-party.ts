@@ -1,0 +1,110 @@
+/** A {@link PeerParty} backed by libsignal-client 0.103.0, for the JSON-lines peer and the tests. */
+import {
+  CiphertextMessageType,
+  KEMPublicKey,
+  PreKeyBundle,
+  ProtocolAddress,
+  PublicKey,
+  SignalMessage,
+  processPreKeyBundle,
+  signalDecrypt,
+  signalEncrypt,
+} from '@signalapp/libsignal-client';
+import type { Address, PartyInit, PeerParty, WireBundle } from '@parley/interop-peer/peer-protocol';
+import { LibsignalParty, ab } from './libsignal-parties.js';
+
+const addr = (a: Address): ProtocolAddress => ProtocolAddress.new(a.name, a.deviceId);
+
+export class LibsignalPeerParty implements PeerParty {
+  readonly party: LibsignalParty;
+  readonly address: Address;
+  readonly identityKey: Uint8Array;
+  readonly registrationId: number;
+
+  constructor(init: Partial<PartyInit> = {}) {
+    this.party = new LibsignalParty(init.deviceId ?? 1, init.name, init.registrationId);
+    this.address = { name: this.party.address.name(), deviceId: this.party.address.deviceId() };
+    this.identityKey = this.party.identity.publicKey.serialize();
+    this.registrationId = this.party.registrationId;
+  }
+
+  /** A fresh bundle; `kyber` makes libsignal hold (and sign) that raw Kyber1024 key pair. */
+  async bundle(
+    oneTime: boolean,
+    kyber?: { publicKey: Uint8Array; secretKey: Uint8Array },
+  ): Promise<WireBundle> {
+    const { bundle } = await this.party.publishBundle({
+      oneTimePreKey: oneTime,
+      ...(kyber && { kyber }),
+    });
+    const preKeyId = bundle.preKeyId();
+    const preKey = bundle.preKeyPublic();
+    return {
+      name: this.address.name,
+      deviceId: this.address.deviceId,
+      registrationId: bundle.registrationId(),
+      identityKey: bundle.identityKey().serialize(),
+      signedPreKeyId: bundle.signedPreKeyId(),
+      signedPreKey: bundle.signedPreKeyPublic().serialize(),
+      signedPreKeySignature: bundle.signedPreKeySignature(),
+      preKeyId: preKeyId ?? undefined,
+      preKey: preKey?.serialize(),
+      kyberPreKeyId: bundle.kyberPreKeyId(),
+      kyberPreKey: bundle.kyberPreKeyPublic().serialize(),
+      kyberPreKeySignature: bundle.kyberPreKeySignature(),
+    };
+  }
+
+  async processBundle(w: WireBundle): Promise<void> {
+    const bundle = PreKeyBundle.new(
+      w.registrationId,
+      w.deviceId,
+      w.preKeyId ?? null,
+      w.preKey === undefined ? null : PublicKey.deserialize(ab(w.preKey)),
+      w.signedPreKeyId,
+      PublicKey.deserialize(ab(w.signedPreKey)),
+      ab(w.signedPreKeySignature),
+      PublicKey.deserialize(ab(w.identityKey)),
+      w.kyberPreKeyId,
+      KEMPublicKey.deserialize(ab(w.kyberPreKey)),
+      ab(w.kyberPreKeySignature),
+    );
+    const p = this.party;
+    await processPreKeyBundle(
+      bundle,
+      addr({ name: w.name, deviceId: w.deviceId }),
+      p.address,
+      p.sessions,
+      p.identities,
+    );
+  }
+
+  async encrypt(
+    to: Address,
+    plaintext: Uint8Array,
+  ): Promise<{ type: 2 | 3; ciphertext: Uint8Array }> {
+    const p = this.party;
+    const m = await signalEncrypt(ab(plaintext), addr(to), p.address, p.sessions, p.identities);
+    const type = m.type() === (CiphertextMessageType.PreKey as number) ? 3 : 2;
+    return { type, ciphertext: m.serialize() };
+  }
+
+  async decrypt(from: Address, type: number, ciphertext: Uint8Array): Promise<Uint8Array> {
+    const p = this.party;
+    if (type === 3) return p.decryptPreKey(addr(from), ciphertext);
+    if (type !== 2)
+      throw Object.assign(new Error('unknown message type'), { code: 'INVALID_REQUEST' });
+    return signalDecrypt(
+      SignalMessage.deserialize(ab(ciphertext)),
+      addr(from),
+      p.address,
+      p.sessions,
+      p.identities,
+    );
+  }
+
+  async hasSession(peer: Address): Promise<boolean> {
+    const record = await this.party.sessions.getSession(addr(peer));
+    return record?.hasCurrentState() ?? false;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Every bound that input can drive, with its reason. The first block is libsignal's
+ * (`rust/protocol/src/consts.rs`) and must stay equal to it for interoperability.
+ */
+
+/** Largest forward jump of a receiving chain's counter (libsignal `MAX_FORWARD_JUMPS`). */
+export const MAX_FORWARD_JUMPS = 25_000;
+/** Skipped message keys kept per receiving chain, newest first (`MAX_MESSAGE_KEYS`). */
+export const MAX_MESSAGE_KEYS = 2_000;
+/** Receiving chains kept per session state; the oldest is dropped (`MAX_RECEIVER_CHAINS`). */
+export const MAX_RECEIVER_CHAINS = 5;
+/** Previous session states kept per address (`ARCHIVED_STATES_MAX_LENGTH`). */
+export const ARCHIVED_STATES_MAX_LENGTH = 40;
+/** A session that never got a reply stops encrypting after this long (`MAX_UNACKNOWLEDGED_SESSION_AGE`). */
+export const MAX_UNACKNOWLEDGED_SESSION_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** SPQR chain: largest forward jump of a receiving index (spqr `ChainParams::max_jump`). */
+export const SPQR_MAX_JUMP = 25_000;
+/** SPQR chain: skipped keys kept per direction (spqr `ChainParams::max_ooo_keys`). */
+export const SPQR_MAX_OOO_KEYS = 2_000;
+/** SPQR framing: largest chunk index (a u16 on the wire). */
+export const SPQR_MAX_CHUNK_INDEX = 65_535;
+/** SPQR framing: the epoch is a u64 varint; epochs beyond this cannot occur in SPQR-lite. */
+export const SPQR_MAX_EPOCH = 0xffff_ffff;
+
+/** Device ids, as libsignal's `ProtocolAddress` and `DeviceId` allow. */
+export const MIN_DEVICE_ID = 1;
+export const MAX_DEVICE_ID = 127;
+
+/**
+ * Largest serialized message we parse: far above any real message (a 64 KiB plaintext makes
+ * ~66 KiB) and small enough that a hostile one cannot make us allocate much.
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Largest plaintext we encrypt; keeps every message we send under {@link MAX_MESSAGE_BYTES}. */
+export const MAX_PLAINTEXT_BYTES = MAX_MESSAGE_BYTES - 4096;
+
+/**
+ * Largest session record we parse: 41 states × 5 chains × 2,000 skipped keys × ~40 bytes is
+ * about 16 MiB, plus SPQR's skipped keys; 48 MiB covers the worst legitimate record.
+ */
+export const MAX_RECORD_BYTES = 48 * 1024 * 1024;
+/** Longest address name (a ServiceId string is 40 characters; this leaves room for others). */
+export const MAX_ADDRESS_NAME_LENGTH = 256;
