@@ -1,52 +1,81 @@
 #!/usr/bin/env node
-// Parley's server entry point. The relay (accounts, keys, store-and-forward) is not built yet;
-// until it is, this serves only /health, which reports that plainly, after checking that the
-// crypto backend this process would use works on this machine.
-import { createServer } from 'node:http';
-import { createNodePrimitives } from '@parley/primitives-node';
+// Parley's server entry point: configuration, then the relay, then listen. SIGINT/SIGTERM close
+// it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
+// finish, then storage is closed.
+import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
+import { ConfigError, USAGE, parseConfig } from './config.js';
 
-const DEFAULT_PORT = 8080;
-const host = process.env['PARLEY_HOST'] ?? '127.0.0.1';
-const port = Number(process.env['PARLEY_PORT'] ?? DEFAULT_PORT);
-
-function selfCheck(): boolean {
-  const p = createNodePrimitives();
-  const a = p.x25519.generateKeyPair();
-  const b = p.x25519.generateKeyPair();
-  const ab = p.x25519.sharedSecret(a.privateKey, b.publicKey);
-  const ba = p.x25519.sharedSecret(b.privateKey, a.publicKey);
-  const sig = p.xeddsa.sign(a.privateKey, ab);
-  return ab.every((v, i) => v === ba[i]) && p.xeddsa.verify(a.publicKey, ab, sig);
-}
-
-const crypto = selfCheck() ? 'ok' : 'failed';
-const server = createServer((req, res) => {
-  if (req.url === '/health') {
-    res.writeHead(crypto === 'ok' ? 200 : 500, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({ status: crypto === 'ok' ? 'ok' : 'error', crypto, relay: 'not built yet' }),
-    );
-    return;
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`parley-server: ${error.message}\n${USAGE}`);
+      return 2;
+    }
+    throw error;
   }
-  res.writeHead(404, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: 'NOT_FOUND' }));
-});
-
-server.listen(port, host, () => {
-  console.log(
-    `parley: listening on http://${host}:${port} (crypto self-check: ${crypto}; relay: not built yet)`,
-  );
-});
-
-function shutdown(signal: string): void {
-  console.log(`parley: ${signal}, shutting down`);
-  server.close(() => {
-    process.exitCode = 0;
+  if (config === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const storage =
+    config.storage === 'memory'
+      ? createMemoryStorage()
+      : openSqliteStorage({ dataDir: config.dataDir, synchronous: config.sqliteSync });
+  const app = await createRelay({
+    storage,
+    log: { level: config.logLevel },
+    ...(config.tls === undefined ? {} : { tls: config.tls }),
+    ...(config.rateLimits ? {} : { rateLimits: false as const }),
   });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const scheme = config.tls === undefined ? 'http' : 'https';
+  const where = config.storage === 'memory' ? '' : ` in ${config.dataDir}`;
+  console.log(
+    `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; health: /health)`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`parley: ${signal}, shutting down`);
+    const force = setTimeout(() => {
+      console.error('parley: shutdown grace period over, closing connections');
+      app.server.closeAllConnections();
+    }, relayLimits.SHUTDOWN_GRACE_MS);
+    force.unref();
+    app
+      .close()
+      .then(() => storage.close())
+      .then(() => {
+        clearTimeout(force);
+        process.exitCode = 0;
+      })
+      .catch((error: unknown) => {
+        console.error('parley: shutdown failed', error);
+        process.exitCode = 1;
+      });
+  };
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  return 0;
 }
-process.on('SIGINT', () => {
-  shutdown('SIGINT');
-});
-process.on('SIGTERM', () => {
-  shutdown('SIGTERM');
-});
+
+main().then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error('parley: failed to start:', error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  },
+);

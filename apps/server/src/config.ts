@@ -1,0 +1,109 @@
+/**
+ * Server configuration from flags and environment (flags win), with defaults that work on a
+ * fresh clone: 127.0.0.1:8080, SQLite in ./.parley/data.
+ */
+import { readFileSync } from 'node:fs';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_DATA_DIR = './.parley/data';
+const MAX_PORT = 65_535;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly storage: 'sqlite' | 'memory';
+  /** `FULL`: a commit survives power loss; `NORMAL`: only a process crash. */
+  readonly sqliteSync: 'FULL' | 'NORMAL';
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly rateLimits: boolean;
+}
+
+export const USAGE = `usage: parley-server [options]
+  --host HOST          address to listen on (PARLEY_HOST, default ${DEFAULT_HOST})
+  --port PORT          port, 0 for any free one (PARLEY_PORT, default ${DEFAULT_PORT})
+  --data-dir DIR       SQLite data directory (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})
+  --storage KIND       sqlite or memory (PARLEY_STORAGE, default sqlite)
+  --sqlite-sync MODE   FULL or NORMAL (PARLEY_SQLITE_SYNC, default FULL)
+  --tls-cert FILE      PEM certificate; with --tls-key serves HTTPS (PARLEY_TLS_CERT)
+  --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
+  --log-level LEVEL    ${LOG_LEVELS.join(', ')} (PARLEY_LOG_LEVEL, default info)
+  --no-rate-limit      turn rate limits off, for load tests (PARLEY_RATE_LIMIT=off)
+  --help               this text`;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const FLAGS: Record<string, string> = {
+  '--host': 'PARLEY_HOST',
+  '--port': 'PARLEY_PORT',
+  '--data-dir': 'PARLEY_DATA_DIR',
+  '--storage': 'PARLEY_STORAGE',
+  '--sqlite-sync': 'PARLEY_SQLITE_SYNC',
+  '--tls-cert': 'PARLEY_TLS_CERT',
+  '--tls-key': 'PARLEY_TLS_KEY',
+  '--log-level': 'PARLEY_LOG_LEVEL',
+};
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}`);
+  return found;
+}
+
+/** Parses flags over environment; `'help'` when --help was given. */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ServerConfig | 'help' {
+  const values: Record<string, string | undefined> = {};
+  for (const variable of Object.values(FLAGS)) values[variable] = env[variable];
+  if (env['PARLEY_RATE_LIMIT'] === 'off') values['PARLEY_RATE_LIMIT'] = 'off';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--no-rate-limit') {
+      values['PARLEY_RATE_LIMIT'] = 'off';
+      continue;
+    }
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
+    const variable = FLAGS[flag];
+    if (variable === undefined) throw new ConfigError(`unknown option ${flag}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    values[variable] = value;
+  }
+  const portText = values['PARLEY_PORT'] ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > MAX_PORT)
+    throw new ConfigError('port must be an integer from 0 to 65535');
+  const certFile = values['PARLEY_TLS_CERT'];
+  const keyFile = values['PARLEY_TLS_KEY'];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('TLS needs both a certificate and a key');
+  }
+  let tls: ServerConfig['tls'];
+  if (certFile !== undefined && keyFile !== undefined) {
+    try {
+      tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+    } catch {
+      throw new ConfigError('cannot read the TLS certificate or key');
+    }
+  }
+  return {
+    host: values['PARLEY_HOST'] ?? DEFAULT_HOST,
+    port,
+    dataDir: values['PARLEY_DATA_DIR'] ?? DEFAULT_DATA_DIR,
+    storage: oneOf('storage', values['PARLEY_STORAGE'] ?? 'sqlite', ['sqlite', 'memory']),
+    sqliteSync: oneOf('sqlite-sync', values['PARLEY_SQLITE_SYNC'] ?? 'FULL', ['FULL', 'NORMAL']),
+    tls,
+    logLevel: oneOf('log-level', values['PARLEY_LOG_LEVEL'] ?? 'info', LOG_LEVELS),
+    rateLimits: values['PARLEY_RATE_LIMIT'] !== 'off',
+  };
+}

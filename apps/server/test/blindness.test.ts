@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import WebSocket from 'ws';
+import { b64, call, registerDevice, sendBody } from './client.js';
+import { startServer, stopServer } from './server-process.js';
+
+/** A TCP proxy on 127.0.0.1 that records every byte in both directions. */
+async function capturingProxy(
+  target: URL,
+): Promise<{ base: string; captured: () => Buffer; close: () => Promise<void> }> {
+  const chunks: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(upstream);
+    client.on('data', (d: Buffer) => chunks.push(d));
+    upstream.on('data', (d: Buffer) => chunks.push(d));
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    captured: () => Buffer.concat(chunks),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function seal(key: Buffer, text: string): Buffer {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
+  return Buffer.concat([iv, body, c.getAuthTag()]);
+}
+
+function open(key: Buffer, sealed: Buffer): string {
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+  d.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]).toString(
+    'utf8',
+  );
+}
+
+function readAll(dir: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) parts.push(readFileSync(join(entry.parentPath, entry.name)));
+  }
+  return Buffer.concat(parts);
+}
+
+test(
+  'blindness: after a scripted exchange, no plaintext is in the data directory, the logs or the traffic',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-blind-'));
+    const server = await startServer(['--data-dir', dir, '--log-level', 'info']);
+    const proxy = await capturingProxy(new URL(server.base));
+    try {
+      const key = randomBytes(32); // shared by the two clients only
+      const canary = randomBytes(6).toString('hex');
+      const plaintexts = Array.from({ length: 12 }, (_, i) => `secret plaintext ${i} ${canary}`);
+      const alice = await registerDevice(proxy.base, `alice_${canary}`);
+      const bob = await registerDevice(proxy.base, `bob_${canary}`);
+
+      const ws = new WebSocket(`${proxy.base.replace('http', 'ws')}/v1/websocket`);
+      const received: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString('utf8')) as {
+          type: string;
+          message?: { guid: string; content: string };
+        };
+        if (frame.type === 'message' && frame.message !== undefined) {
+          received.push(open(key, Buffer.from(frame.message.content, 'base64')));
+          ws.send(JSON.stringify({ type: 'ack', guids: [frame.message.guid] }));
+        }
+      });
+      ws.send(
+        JSON.stringify({ type: 'auth', accountId: bob.accountId, deviceId: 1, secret: bob.secret }),
+      );
+
+      for (const [i, text] of plaintexts.slice(0, 10).entries()) {
+        const res = await call(
+          proxy.base,
+          'POST',
+          '/v1/messages',
+          alice.auth,
+          sendBody(bob, `c${i}`, seal(key, text)),
+        );
+        assert.equal(res.status, 200);
+      }
+      const attachment = await fetch(`${proxy.base}/v1/attachments`, {
+        method: 'POST',
+        headers: { authorization: alice.auth, 'content-type': 'application/octet-stream' },
+        body: seal(key, plaintexts[10] ?? ''),
+      });
+      assert.equal(attachment.status, 201);
+      const list = await call(proxy.base, 'PUT', '/v1/device-list', alice.auth, {
+        version: 1,
+        blob: b64(seal(key, plaintexts[11] ?? '')),
+      });
+      assert.equal(list.status, 204);
+      const deadline = Date.now() + 10_000;
+      while (received.length < 10 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(
+        received,
+        plaintexts.slice(0, 10),
+        'the clients can read what the relay cannot',
+      );
+      ws.close();
+    } finally {
+      await proxy.close();
+      assert.equal(await stopServer(server), 0, 'graceful exit');
+    }
+    try {
+      const haystacks = {
+        'data directory': readAll(dir),
+        logs: Buffer.from(server.output()),
+        traffic: proxy.captured(),
+      };
+      assert.ok(haystacks.traffic.length > 10_000, 'traffic was captured');
+      assert.ok(haystacks.logs.includes('"route":"/v1/messages"'), 'requests were logged');
+      for (const [where, bytes] of Object.entries(haystacks)) {
+        for (const needle of ['secret plaintext', 'plaintext']) {
+          assert.equal(bytes.includes(Buffer.from(needle)), false, `"${needle}" found in ${where}`);
+        }
+      }
+      assert.equal(
+        haystacks.logs.includes(Buffer.from('alice_')),
+        false,
+        'no usernames in info logs',
+      );
+      assert.equal(haystacks.logs.includes(Buffer.from('Basic ')), false, 'no credentials in logs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -1,0 +1,72 @@
+/**
+ * Every bound the wire contract puts on what a client may send, with its reason. The relay's
+ * schemas are built from these, so a request past one is refused at the edge, before any work.
+ * Bounds that only the relay enforces (queue depth and age, rate limits) are in the relay's own
+ * `limits.ts`.
+ */
+
+/** Shortest username (3 characters of `[a-z0-9_.]`): short names are squatted and guessable. */
+export const USERNAME_MIN_LENGTH = 3;
+
+/** Longest username: fits a line of a phone screen and a database index comfortably. */
+export const USERNAME_MAX_LENGTH = 32;
+
+/** Most devices one account may have, the primary included (Signal allows a primary plus five). */
+export const MAX_DEVICES_PER_ACCOUNT = 6;
+
+/** Largest device id the relay assigns; ids are reused from the lowest free one, 1 is the primary. */
+export const MAX_DEVICE_ID = MAX_DEVICES_PER_ACCOUNT;
+
+/** Device secrets are exactly 32 random bytes: enough entropy that a fast hash is a safe store. */
+export const DEVICE_SECRET_BYTES = 32;
+
+/** Largest public key on the wire: a Kyber1024 public key with its type byte is 1,569 bytes. */
+export const MAX_PUBLIC_KEY_BYTES = 1600;
+
+/** Largest signature on the wire (XEdDSA and Ed25519 signatures are 64 bytes). */
+export const MAX_SIGNATURE_BYTES = 64;
+
+/** Largest signed device list blob: six devices with identity and MLS keys fit in far less. */
+export const MAX_DEVICE_LIST_BYTES = 16 * 1024;
+
+/** Largest key id (Signal key ids are unsigned 24-bit for EC prekeys, 32-bit for the others). */
+export const MAX_KEY_ID = 0xffff_ffff;
+
+/** Largest registration id (Signal uses 14 bits; 16 leaves room). */
+export const MAX_REGISTRATION_ID = 0xffff;
+
+/** Most one-time prekeys (EC or Kyber) in one upload: bounds the work of one request. */
+export const MAX_PREKEYS_PER_UPLOAD = 100;
+
+/** Largest ciphertext for one device in one send: text and control messages, not attachments. */
+export const MAX_CIPHERTEXT_BYTES = 64 * 1024;
+
+/** Most ciphertexts in one send: every device of the recipient and every other device of ours. */
+export const MAX_DESTINATIONS_PER_SEND = 2 * MAX_DEVICES_PER_ACCOUNT;
+
+/** Longest client message id (a UUID is 36 characters; 64 allows other schemes). */
+export const MAX_CLIENT_MESSAGE_ID_LENGTH = 64;
+
+/** Most acknowledgements in one HTTP request or one WebSocket frame (matches the in-flight window). */
+export const MAX_ACKS_PER_REQUEST = 256;
+
+/** Most messages returned by one `GET /v1/messages` page. */
+export const MAX_MESSAGES_PER_FETCH = 256;
+
+/** Most messages the relay pushes over a WebSocket before it waits for acknowledgements (Signal: 256). */
+export const MAX_IN_FLIGHT_MESSAGES = 256;
+
+/** Largest provisioning message (an encrypted bundle of keys and settings for a new device). */
+export const MAX_PROVISIONING_MESSAGE_BYTES = 64 * 1024;
+
+/** Largest JSON body the relay parses: a full send (12 destinations × 64 KiB in base64) and slack. */
+export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
+
+/** Largest attachment (an encrypted blob); larger media needs resumable uploads, a later issue. */
+export const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
+
+/** Largest WebSocket frame a client may send: a `send` frame carries a full send body. */
+export const MAX_CLIENT_FRAME_BYTES = MAX_JSON_BODY_BYTES + 1024;
+
+/** Longest string id the relay issues or accepts in a path (UUIDs, base64url attachment ids). */
+export const MAX_ID_LENGTH = 64;

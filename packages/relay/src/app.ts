@@ -1,0 +1,297 @@
+/**
+ * The relay as a Fastify instance: `createRelay` registers every route of the API table, the
+ * error mapping, rate limits, metrics and WebSocket delivery, and returns the instance without
+ * listening. Callers listen (apps/server) or call `inject` (tests).
+ */
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import { ERROR_CODES, ROUTES, WEBSOCKET_PATH, limits, statusOf, type ErrorCode } from '@parley/api';
+import type { RelayContext, RelayLimits } from './context.js';
+import { parseBasicAuth, verifyDevice } from './credentials.js';
+import { Delivery } from './delivery.js';
+import { RelayError, classify } from './errors.js';
+import { createInProcessFanOut } from './fanout/in-process.js';
+import type { FanOut } from './fanout/types.js';
+import {
+  MAX_CONCURRENT_UPLOADS,
+  MAX_MESSAGE_AGE_MS,
+  MAX_QUEUE_DEPTH,
+  RATE_LIMIT_ACCOUNT_BURST,
+  RATE_LIMIT_ACCOUNT_PER_SECOND,
+  RATE_LIMIT_IP_BURST,
+  RATE_LIMIT_IP_PER_SECOND,
+  SEND_ID_RETENTION_MS,
+  SWEEP_BATCH,
+  SWEEP_INTERVAL_MS,
+  WS_AUTH_TIMEOUT_MS,
+  WS_HEARTBEAT_INTERVAL_MS,
+} from './limits.js';
+import { RelayMetrics, labels } from './metrics.js';
+import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
+import { accountRoutes } from './routes/accounts.js';
+import { attachmentRoutes } from './routes/attachments.js';
+import { keyRoutes } from './routes/keys.js';
+import { messageRoutes } from './routes/messages.js';
+import { opsRoutes } from './routes/ops.js';
+import type { Storage } from './storage/types.js';
+
+export interface RelayOptions {
+  readonly storage: Storage;
+  /** Default: in-process fan-out (one relay node). */
+  readonly fanOut?: FanOut;
+  /** A pino-compatible logger instance; default: none (or `log`). */
+  readonly logger?: FastifyBaseLogger;
+  /** Let the relay create its JSON logger at this level, writing to `stream` (default stdout). */
+  readonly log?: { readonly level: string; readonly stream?: NodeJS.WritableStream };
+  /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Per-IP and per-account limits; `false` turns rate limiting off (load tests). */
+  readonly rateLimits?: { readonly ip: RateLimit; readonly account: RateLimit } | false;
+  /** Clock (ms since the epoch); tests pass a fake one. */
+  readonly now?: () => number;
+  readonly limits?: Partial<RelayLimits>;
+  /** Period of the expiry sweep; `false` disables it. */
+  readonly sweepIntervalMs?: number | false;
+}
+
+export const DEFAULT_RATE_LIMITS = {
+  ip: { perSecond: RATE_LIMIT_IP_PER_SECOND, burst: RATE_LIMIT_IP_BURST },
+  account: { perSecond: RATE_LIMIT_ACCOUNT_PER_SECOND, burst: RATE_LIMIT_ACCOUNT_BURST },
+} as const;
+
+interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/** Builds the relay. It does not listen; `app.close()` stops delivery and sweeping. */
+export async function createRelay(options: RelayOptions): Promise<FastifyInstance> {
+  const now = options.now ?? Date.now;
+  const rate =
+    options.rateLimits === false
+      ? undefined
+      : {
+          ip: createMemoryRateLimiter((options.rateLimits ?? DEFAULT_RATE_LIMITS).ip, now),
+          account: createMemoryRateLimiter(
+            (options.rateLimits ?? DEFAULT_RATE_LIMITS).account,
+            now,
+          ),
+        };
+  const ctx: RelayContext = {
+    storage: options.storage,
+    fanOut: options.fanOut ?? createInProcessFanOut(),
+    metrics: new RelayMetrics(),
+    now,
+    accountLimiter: rate?.account,
+    limits: {
+      maxQueueDepth: MAX_QUEUE_DEPTH,
+      maxMessageAgeMs: MAX_MESSAGE_AGE_MS,
+      maxInFlight: limits.MAX_IN_FLIGHT_MESSAGES,
+      heartbeatIntervalMs: WS_HEARTBEAT_INTERVAL_MS,
+      authTimeoutMs: WS_AUTH_TIMEOUT_MS,
+      ...options.limits,
+    },
+  };
+  const tls = options.tls;
+  const app: FastifyInstance = Fastify({
+    ...(options.logger === undefined ? {} : { loggerInstance: options.logger }),
+    ...(options.log === undefined
+      ? {}
+      : {
+          logger: {
+            level: options.log.level,
+            ...(options.log.stream === undefined ? {} : { stream: options.log.stream }),
+            // Never the request or response objects: no URLs with usernames, no headers.
+            serializers: { req: () => ({}), res: () => ({}) },
+          },
+        }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.MAX_JSON_BODY_BYTES,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    serverFactory: (handler): Server =>
+      tls === undefined
+        ? createHttpServer(handler)
+        : createHttpsServer({ cert: tls.cert, key: tls.key }, handler),
+  });
+
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer' },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
+
+  const limited = async (limiter: RateLimiter, key: string, scope: string): Promise<void> => {
+    const r = await limiter.take(key);
+    if (!r.ok) {
+      ctx.metrics.rateLimited.inc(labels('scope', scope));
+      throw Object.assign(new RelayError('RATE_LIMITED', 'rate limited'), {
+        retryAfter: r.retryAfterSeconds,
+      });
+    }
+  };
+
+  let closing = false;
+  // Attachment bodies are buffered (up to MAX_ATTACHMENT_BYTES each), so how many may be in
+  // flight at once is bounded too; the rest are told to retry.
+  const uploads = new WeakSet<FastifyRequest>();
+  const isUpload = (request: FastifyRequest): boolean =>
+    request.method === ROUTES.uploadAttachment.method &&
+    request.routeOptions.url === ROUTES.uploadAttachment.url;
+  const releaseUpload = (request: FastifyRequest): void => {
+    if (uploads.delete(request)) uploadsInFlight--;
+  };
+  let uploadsInFlight = 0;
+
+  app.addHook('onRequest', async (request) => {
+    if (closing) throw new RelayError('UNAVAILABLE', 'shutting down');
+    if (rate !== undefined) await limited(rate.ip, request.ip, 'ip');
+    if (isUpload(request)) {
+      if (uploadsInFlight >= MAX_CONCURRENT_UPLOADS)
+        throw new RelayError('UNAVAILABLE', 'too many uploads');
+      uploadsInFlight++;
+      uploads.add(request);
+    }
+  });
+  app.addHook('onRequestAbort', async (request) => {
+    releaseUpload(request);
+    return Promise.resolve();
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    releaseUpload(request);
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    ctx.metrics.httpRequests.inc(labels('route', route, 'status', String(reply.statusCode)));
+    ctx.metrics.httpDuration.observe(seconds, labels('route', route));
+    // Route pattern only: no path parameters (usernames, ids), no bodies, no headers.
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    return Promise.resolve();
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const { code, message, details } = classify(error);
+    if (code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
+    const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+    return reply.code(statusOf(code)).send(errorBody(code, message, details));
+  });
+
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(ERROR_CODES.NOT_FOUND.status).send(errorBody('NOT_FOUND', 'no such route')),
+  );
+
+  const authenticate = async (request: FastifyRequest, primaryOnly: boolean) => {
+    const creds = parseBasicAuth(request.headers.authorization);
+    const identity =
+      creds === undefined
+        ? undefined
+        : await verifyDevice(ctx.storage.reader, creds.accountId, creds.deviceId, creds.secret);
+    if (identity === undefined) throw new RelayError('UNAUTHORIZED', 'unauthorized');
+    if (rate !== undefined) await limited(rate.account, identity.accountId, 'account');
+    if (primaryOnly && identity.deviceId !== 1)
+      throw new RelayError('FORBIDDEN', 'primary device only');
+    return identity;
+  };
+
+  accountRoutes(app, ctx, authenticate);
+  keyRoutes(app, ctx, authenticate);
+  messageRoutes(app, ctx, authenticate);
+  attachmentRoutes(app, ctx, authenticate);
+  opsRoutes(app, ctx, authenticate);
+
+  const delivery = new Delivery(ctx, app.log);
+  app.server.on('upgrade', (req, socket, head) => {
+    // A client resetting mid-handshake must not become an unhandled 'error' event.
+    socket.on('error', () => {
+      socket.destroy();
+    });
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WEBSOCKET_PATH || closing) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (rate === undefined) {
+      delivery.upgrade(req, socket, head);
+      return;
+    }
+    rate.ip.take(req.socket.remoteAddress ?? 'unknown').then(
+      (r) => {
+        if (r.ok) {
+          delivery.upgrade(req, socket, head);
+          return;
+        }
+        ctx.metrics.rateLimited.inc(labels('scope', 'ip'));
+        socket.end(
+          `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${r.retryAfterSeconds}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        );
+      },
+      () => {
+        socket.destroy();
+      },
+    );
+  });
+
+  const sweep = async (): Promise<void> => {
+    const t = now();
+    const s = ctx.storage;
+    await s.transact((w) =>
+      w.messages.deleteOlderThan(t - ctx.limits.maxMessageAgeMs, SWEEP_BATCH),
+    );
+    await s.transact((w) => w.messages.deleteSendsOlderThan(t - SEND_ID_RETENTION_MS, SWEEP_BATCH));
+    await s.transact((w) => w.linkTokens.deleteExpired(t, SWEEP_BATCH));
+    await s.transact((w) => w.provisioning.deleteExpired(t, SWEEP_BATCH));
+    await s.transact((w) => w.attachments.deleteExpired(t, SWEEP_BATCH));
+  };
+  const sweepEvery = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
+  const sweeper =
+    sweepEvery === false
+      ? undefined
+      : setInterval(() => {
+          sweep().catch((error: unknown) => {
+            app.log.error({ err: error }, 'expiry sweep failed');
+          });
+        }, sweepEvery);
+  sweeper?.unref();
+  app.decorate('sweep', sweep);
+
+  app.addHook('preClose', async () => {
+    closing = true;
+    clearInterval(sweeper);
+    await delivery.close();
+  });
+  app.addHook('onClose', async () => {
+    await ctx.fanOut.close();
+  });
+
+  await app.ready();
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Runs one expiry sweep now (the relay also runs it every `SWEEP_INTERVAL_MS`). */
+    sweep: () => Promise<void>;
+  }
+}

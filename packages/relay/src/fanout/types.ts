@@ -1,0 +1,32 @@
+/**
+ * Fan-out: tells whoever holds a device's connection that something happened to it. Events are
+ * small wake-ups, never message content (the queue in storage is the source of truth), so a
+ * lost event costs latency, not a message. A Redis or PostgreSQL LISTEN/NOTIFY backend fits
+ * behind the same interface for several relay nodes.
+ */
+export type FanOutEvent =
+  /** New messages were committed to the device's queue. */
+  | { readonly kind: 'messages' }
+  /** The device's one-time prekeys are low. */
+  | { readonly kind: 'keys-low' }
+  /** The device was removed (or its account deleted): close its connection. */
+  | { readonly kind: 'device-removed' }
+  /**
+   * A connection authenticated as this device at `at` (ms); `connectionId` breaks ties. Older
+   * connections of the device close, so two racing reconnects leave exactly one (the newest).
+   */
+  | { readonly kind: 'connected'; readonly connectionId: string; readonly at: number };
+
+export type FanOutHandler = (event: FanOutEvent) => void;
+
+export interface FanOut {
+  publish(channel: string, event: FanOutEvent): Promise<void>;
+  /** Resolves once the subscription is active; the returned function ends it. */
+  subscribe(channel: string, handler: FanOutHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** The channel of one device. */
+export function deviceChannel(accountId: string, deviceId: number): string {
+  return `d:${accountId}:${deviceId}`;
+}

@@ -1,0 +1,22 @@
+export { createRelay, DEFAULT_RATE_LIMITS, type RelayOptions } from './app.js';
+export type { RelayLimits } from './context.js';
+export { RelayError } from './errors.js';
+export { basicAuthHeader } from './credentials.js';
+export { createMemoryStorage } from './storage/memory.js';
+export {
+  openSqliteStorage,
+  SQLITE_FILE_NAME,
+  type SqliteStorageOptions,
+} from './storage/sqlite.js';
+export { MIGRATIONS, type Migration } from './storage/sqlite-migrations.js';
+export type * from './storage/types.js';
+export { UsernameTakenError } from './storage/types.js';
+export { createInProcessFanOut } from './fanout/in-process.js';
+export {
+  deviceChannel,
+  type FanOut,
+  type FanOutEvent,
+  type FanOutHandler,
+} from './fanout/types.js';
+export { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
+export * as relayLimits from './limits.js';

@@ -1,0 +1,85 @@
+/**
+ * Bounds the relay enforces beyond the wire contract (`@parley/api` limits), each with its
+ * reason. Every queue, timer and per-connection buffer is sized by one of these.
+ */
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
+
+/** Most messages queued for one device: a device offline for long cannot fill the disk. */
+export const MAX_QUEUE_DEPTH = 10_000;
+
+/** Oldest a queued message may be before it is dropped (the issue's 30-day default). */
+export const MAX_MESSAGE_AGE_MS = 30 * DAY;
+
+/** How long a client message id is remembered for idempotency: as long as the message may wait. */
+export const SEND_ID_RETENTION_MS = MAX_MESSAGE_AGE_MS;
+
+/** Most one-time keys of each kind stored per device (a client uploads about a hundred). */
+export const MAX_ONE_TIME_KEYS_PER_DEVICE = 1_000;
+
+/** Below this many one-time keys of either kind the device is told to upload more. */
+export const LOW_ONE_TIME_KEYS = 10;
+
+/** A link token lives long enough for a person to scan a code and confirm. */
+export const LINK_TOKEN_TTL_MS = 10 * MINUTE;
+
+/** A provisioning channel lives as long as a link token. */
+export const PROVISIONING_TTL_MS = LINK_TOKEN_TTL_MS;
+
+/** Attachments are kept as long as the messages that refer to them may wait. */
+export const ATTACHMENT_TTL_MS = MAX_MESSAGE_AGE_MS;
+
+/** How often expired messages, send ids, tokens, channels and attachments are swept. */
+export const SWEEP_INTERVAL_MS = MINUTE;
+
+/** Most expired rows one sweep deletes per kind, so a sweep never holds the writer for long. */
+export const SWEEP_BATCH = 5_000;
+
+/** A WebSocket must authenticate within this time or it is closed. */
+export const WS_AUTH_TIMEOUT_MS = 10 * SECOND;
+
+/** Interval between WebSocket pings; a connection that misses one full interval is closed. */
+export const WS_HEARTBEAT_INTERVAL_MS = 30 * SECOND;
+
+/**
+ * Bytes queued in a socket's send buffer above which the relay stops pushing to it until it
+ * drains (a slow consumer must not make the relay buffer its whole queue in memory).
+ */
+export const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** How often a paused (backpressured) connection checks whether its buffer drained. */
+export const WS_DRAIN_POLL_MS = 50;
+
+/** Most WebSocket connections one relay process accepts (the machine allows about 19,000 fds). */
+export const MAX_CONNECTIONS = 18_000;
+
+/** Default requests per second per IP address, and the burst allowed above it. */
+export const RATE_LIMIT_IP_PER_SECOND = 1_000;
+export const RATE_LIMIT_IP_BURST = 2_000;
+
+/** Default requests per second per account (all its devices), and the burst above it. */
+export const RATE_LIMIT_ACCOUNT_PER_SECOND = 200;
+export const RATE_LIMIT_ACCOUNT_BURST = 400;
+
+/** Most rate-limit buckets kept in memory; the oldest are evicted past this. */
+export const MAX_RATE_LIMIT_BUCKETS = 100_000;
+
+/** Most WebSocket frames per second one connection may send before it is closed. */
+export const WS_MAX_FRAMES_PER_SECOND = 1_000;
+
+/**
+ * Most transactions the SQLite backend commits together (group commit): one fsync is shared by
+ * the batch, and the bound keeps one batch's latency and memory small.
+ */
+export const MAX_GROUP_COMMIT = 512;
+
+/**
+ * Most attachment uploads being received at once: each is buffered whole (16 MiB at most), so
+ * this caps their memory at 128 MiB; more get UNAVAILABLE and retry.
+ */
+export const MAX_CONCURRENT_UPLOADS = 8;
+
+/** How long graceful shutdown waits for in-flight requests before closing connections anyway. */
+export const SHUTDOWN_GRACE_MS = 10 * SECOND;

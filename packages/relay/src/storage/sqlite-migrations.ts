@@ -1,0 +1,96 @@
+/**
+ * The SQLite schema as numbered migrations. A migration is never edited once released: change
+ * the schema by appending one. `PRAGMA user_version` records how many have been applied.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE accounts (
+        account_id   TEXT PRIMARY KEY,
+        username     TEXT NOT NULL UNIQUE,
+        identity_key BLOB NOT NULL,
+        created_at   INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE devices (
+        account_id      TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+        device_id       INTEGER NOT NULL,
+        registration_id INTEGER NOT NULL,
+        identity_key    BLOB NOT NULL,
+        secret_hash     BLOB NOT NULL,
+        created_at      INTEGER NOT NULL,
+        PRIMARY KEY (account_id, device_id)
+      ) STRICT;
+      CREATE TABLE device_lists (
+        account_id TEXT PRIMARY KEY REFERENCES accounts(account_id) ON DELETE CASCADE,
+        version    INTEGER NOT NULL,
+        blob       BLOB NOT NULL
+      ) STRICT;
+      CREATE TABLE signed_keys (
+        account_id TEXT NOT NULL,
+        device_id  INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        key_id     INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        signature  BLOB NOT NULL,
+        PRIMARY KEY (account_id, device_id, kind),
+        FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE TABLE one_time_keys (
+        account_id TEXT NOT NULL,
+        device_id  INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        key_id     INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        signature  BLOB NOT NULL,
+        PRIMARY KEY (account_id, device_id, kind, key_id),
+        FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE TABLE messages (
+        seq                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        guid                TEXT NOT NULL UNIQUE,
+        recipient_account   TEXT NOT NULL,
+        recipient_device    INTEGER NOT NULL,
+        sender_account      TEXT NOT NULL,
+        sender_device       INTEGER NOT NULL,
+        client_message_id   TEXT NOT NULL,
+        type                INTEGER NOT NULL,
+        content             BLOB NOT NULL,
+        server_timestamp    INTEGER NOT NULL,
+        FOREIGN KEY (recipient_account, recipient_device) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX messages_queue ON messages (recipient_account, recipient_device, seq);
+      CREATE INDEX messages_age ON messages (server_timestamp);
+      CREATE TABLE sends (
+        sender_account    TEXT NOT NULL,
+        sender_device     INTEGER NOT NULL,
+        client_message_id TEXT NOT NULL,
+        server_timestamp  INTEGER NOT NULL,
+        PRIMARY KEY (sender_account, sender_device, client_message_id),
+        FOREIGN KEY (sender_account) REFERENCES accounts(account_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX sends_age ON sends (server_timestamp);
+      CREATE TABLE link_tokens (
+        token_hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE provisioning (
+        channel_id TEXT PRIMARY KEY,
+        ciphertext BLOB,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE attachments (
+        attachment_id TEXT PRIMARY KEY,
+        bytes         BLOB NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX attachments_expiry ON attachments (expires_at);
+    `,
+  },
+];

@@ -1,0 +1,243 @@
+/**
+ * The relay's storage: one small reader and writer interface per record kind, composed into a
+ * `Reader` (committed data, outside transactions) and a `Writer` (only inside `transact`, which
+ * commits everything the callback did or nothing). Every method is asynchronous so a networked
+ * database (PostgreSQL) fits behind the same interface; the SQLite backend answers synchronously.
+ * Records are plain data; byte fields are `Uint8Array`, times are milliseconds since the epoch.
+ */
+
+export interface AccountRecord {
+  readonly accountId: string;
+  /** Lower-cased: usernames are unique case-insensitively. */
+  readonly username: string;
+  readonly identityKey: Uint8Array;
+  readonly createdAt: number;
+}
+
+export interface DeviceRecord {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly registrationId: number;
+  readonly identityKey: Uint8Array;
+  /** SHA-256 of the device secret; the secret itself is never stored. */
+  readonly secretHash: Uint8Array;
+  readonly createdAt: number;
+}
+
+export interface DeviceListRecord {
+  readonly accountId: string;
+  readonly version: number;
+  readonly blob: Uint8Array;
+}
+
+/** Which signed key slot: the EC signed prekey, or the last-resort Kyber prekey. */
+export type SignedKeyKind = 'ec-signed' | 'kyber-last-resort';
+
+/** Which one-time key pool: EC prekeys, or one-time Kyber prekeys (which carry a signature). */
+export type OneTimeKeyKind = 'ec' | 'kyber';
+
+export interface KeyRecord {
+  readonly keyId: number;
+  readonly publicKey: Uint8Array;
+  /** Empty for one-time EC prekeys. */
+  readonly signature: Uint8Array;
+}
+
+export interface MessageRecord {
+  readonly guid: string;
+  readonly recipientAccountId: string;
+  readonly recipientDeviceId: number;
+  readonly senderAccountId: string;
+  readonly senderDeviceId: number;
+  readonly clientMessageId: string;
+  readonly type: number;
+  readonly content: Uint8Array;
+  readonly serverTimestamp: number;
+}
+
+/** A queued message with its position: queue order is ascending `seq`, unique per storage. */
+export interface QueuedMessage extends MessageRecord {
+  readonly seq: number;
+}
+
+/** A remembered send, for idempotency by client message id. */
+export interface SendRecord {
+  readonly senderAccountId: string;
+  readonly senderDeviceId: number;
+  readonly clientMessageId: string;
+  readonly serverTimestamp: number;
+}
+
+export interface LinkTokenRecord {
+  /** SHA-256 of the token, hex. */
+  readonly tokenHash: string;
+  readonly accountId: string;
+  readonly expiresAt: number;
+}
+
+export interface ProvisioningRecord {
+  readonly channelId: string;
+  readonly ciphertext: Uint8Array | null;
+  readonly expiresAt: number;
+}
+
+export interface AttachmentRecord {
+  readonly attachmentId: string;
+  readonly bytes: Uint8Array;
+  readonly expiresAt: number;
+}
+
+export interface AccountReader {
+  byId(accountId: string): Promise<AccountRecord | undefined>;
+  byUsername(username: string): Promise<AccountRecord | undefined>;
+}
+export interface AccountWriter extends AccountReader {
+  /** Fails with `UsernameTakenError` if the (lower-cased) username exists. */
+  create(record: AccountRecord): Promise<void>;
+  /** Deletes the account and everything under it: devices, keys, lists, queues, sends, tokens. */
+  delete(accountId: string): Promise<void>;
+}
+
+export interface DeviceReader {
+  get(accountId: string, deviceId: number): Promise<DeviceRecord | undefined>;
+  /** Ascending device id. */
+  list(accountId: string): Promise<DeviceRecord[]>;
+}
+export interface DeviceWriter extends DeviceReader {
+  add(record: DeviceRecord): Promise<void>;
+  /** Removes the device with its keys and its queue. */
+  remove(accountId: string, deviceId: number): Promise<void>;
+}
+
+export interface DeviceListReader {
+  get(accountId: string): Promise<DeviceListRecord | undefined>;
+}
+export interface DeviceListWriter extends DeviceListReader {
+  /** Stores the list as the account's latest (callers check that the version increases). */
+  put(record: DeviceListRecord): Promise<void>;
+}
+
+export interface KeyReader {
+  signed(accountId: string, deviceId: number, kind: SignedKeyKind): Promise<KeyRecord | undefined>;
+  count(accountId: string, deviceId: number, kind: OneTimeKeyKind): Promise<number>;
+}
+export interface KeyWriter extends KeyReader {
+  setSigned(
+    accountId: string,
+    deviceId: number,
+    kind: SignedKeyKind,
+    key: KeyRecord,
+  ): Promise<void>;
+  /** Adds keys; a key id already stored for the device and kind is replaced. */
+  addOneTime(
+    accountId: string,
+    deviceId: number,
+    kind: OneTimeKeyKind,
+    keys: readonly KeyRecord[],
+  ): Promise<void>;
+  /** Removes and returns one key (lowest id first); undefined when none is left. */
+  takeOneTime(
+    accountId: string,
+    deviceId: number,
+    kind: OneTimeKeyKind,
+  ): Promise<KeyRecord | undefined>;
+}
+
+export interface MessageReader {
+  /** Up to `limit` messages of the device's queue with `seq > afterSeq`, ascending. */
+  list(
+    accountId: string,
+    deviceId: number,
+    afterSeq: number,
+    limit: number,
+  ): Promise<QueuedMessage[]>;
+  depth(accountId: string, deviceId: number): Promise<number>;
+  /** Messages queued for all devices (for metrics). */
+  total(): Promise<number>;
+  findSend(
+    senderAccountId: string,
+    senderDeviceId: number,
+    clientMessageId: string,
+  ): Promise<SendRecord | undefined>;
+}
+export interface MessageWriter extends MessageReader {
+  /** Appends to the recipient device's queue; returns its `seq`. */
+  enqueue(message: MessageRecord): Promise<number>;
+  recordSend(send: SendRecord): Promise<void>;
+  /** Deletes the listed messages from the device's queue; returns how many existed. */
+  delete(accountId: string, deviceId: number, guids: readonly string[]): Promise<number>;
+  /** Deletes up to `limit` messages older than `before`; returns how many. */
+  deleteOlderThan(before: number, limit: number): Promise<number>;
+  deleteSendsOlderThan(before: number, limit: number): Promise<number>;
+}
+
+export interface LinkTokenWriter {
+  put(record: LinkTokenRecord): Promise<void>;
+  /** Removes and returns the token if it exists and has not expired at `now`. */
+  take(tokenHash: string, now: number): Promise<LinkTokenRecord | undefined>;
+  deleteExpired(now: number, limit: number): Promise<number>;
+}
+
+export interface ProvisioningReader {
+  get(channelId: string, now: number): Promise<ProvisioningRecord | undefined>;
+}
+export interface ProvisioningWriter extends ProvisioningReader {
+  open(record: ProvisioningRecord): Promise<void>;
+  /** Stores the ciphertext in an open, unexpired channel; false if there is none. */
+  deliver(channelId: string, ciphertext: Uint8Array, now: number): Promise<boolean>;
+  close(channelId: string): Promise<void>;
+  deleteExpired(now: number, limit: number): Promise<number>;
+}
+
+export interface AttachmentReader {
+  get(attachmentId: string, now: number): Promise<AttachmentRecord | undefined>;
+}
+export interface AttachmentWriter extends AttachmentReader {
+  put(record: AttachmentRecord): Promise<void>;
+  deleteExpired(now: number, limit: number): Promise<number>;
+}
+
+/** Reads of committed data. */
+export interface Reader {
+  readonly accounts: AccountReader;
+  readonly devices: DeviceReader;
+  readonly deviceLists: DeviceListReader;
+  readonly keys: KeyReader;
+  readonly messages: MessageReader;
+  readonly provisioning: ProvisioningReader;
+  readonly attachments: AttachmentReader;
+}
+
+/** Reads and writes inside one transaction; reads see the transaction's own writes. */
+export interface Writer {
+  readonly accounts: AccountWriter;
+  readonly devices: DeviceWriter;
+  readonly deviceLists: DeviceListWriter;
+  readonly keys: KeyWriter;
+  readonly messages: MessageWriter;
+  readonly linkTokens: LinkTokenWriter;
+  readonly provisioning: ProvisioningWriter;
+  readonly attachments: AttachmentWriter;
+}
+
+export interface Storage {
+  /** Backend name for health and logs (`memory`, `sqlite`). */
+  readonly kind: string;
+  readonly reader: Reader;
+  /**
+   * Runs `fn` in one transaction: everything it wrote is committed (durably, for persistent
+   * backends) before the returned promise resolves, or nothing is if it throws. Transactions
+   * are serialisable; `fn` should not wait on anything but the writer.
+   */
+  transact<T>(fn: (writer: Writer) => Promise<T>): Promise<T>;
+  /** Waits for running transactions, then releases the backend. */
+  close(): Promise<void>;
+}
+
+/** Thrown by `AccountWriter.create` when the username is taken. */
+export class UsernameTakenError extends Error {
+  override readonly name = 'UsernameTakenError';
+  constructor() {
+    super('username taken');
+  }
+}

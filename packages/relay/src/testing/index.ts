@@ -1,0 +1,7 @@
+export {
+  account,
+  device,
+  message,
+  runStorageConformance,
+  type OpenedStorage,
+} from './storage-conformance.js';
