@@ -12,8 +12,10 @@ export {
 } from './vectors.js';
 export {
   createBackends,
+  mlsSuites,
   primitivesSuites,
   runCases,
+  runMlsVectorFile,
   runWycheproofFile,
   type SuiteOptions,
   type SuiteResult,

@@ -8,7 +8,7 @@
  */
 import { libsignalInterop } from './interop.js';
 import { formatJson, formatReport, totals } from './report.js';
-import { primitivesSuites } from './suites.js';
+import { mlsSuites, primitivesSuites } from './suites.js';
 import { repositoryRoot } from './vectors.js';
 
 const args = new Set(process.argv.slice(2));
@@ -20,6 +20,7 @@ if (unknown.length > 0) {
 } else {
   const results = [
     ...primitivesSuites({ millionIterations: args.has('--million') }),
+    ...mlsSuites(),
     libsignalInterop(repositoryRoot()),
   ];
   process.stdout.write(`${args.has('--json') ? formatJson(results) : formatReport(results)}\n`);

@@ -10,6 +10,7 @@ import {
 } from '@parley/primitives/testing';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
+import { MLS_VECTOR_FILES, type MlsVectorFile } from '@parley/mls/testing';
 import { isCi, loadJsonVector } from './vectors.js';
 
 /** Counts for one suite on one backend, with what failed and why anything was skipped. */
@@ -114,4 +115,56 @@ export function primitivesSuites(options: SuiteOptions = {}): SuiteResult[] {
     for (const p of backends) results.push(runWycheproofFile(file, p, options.env));
   }
   return results;
+}
+
+/**
+ * `mls:<stem>` for one MLS vector file on one backend: one count per vector. A skipped vector
+ * (an unimplemented cipher suite) counts as skipped with its reason; a missing file is skipped,
+ * or failed under `CI=true`.
+ */
+export function runMlsVectorFile(
+  vectors: MlsVectorFile,
+  p: Primitives,
+  env: NodeJS.ProcessEnv = process.env,
+): SuiteResult {
+  const result = emptyResult(`mls:${vectors.stem}`, p.backend);
+  const loaded = loadJsonVector(`mls/${vectors.file}`, env);
+  if (!loaded.found) {
+    if (isCi(env)) {
+      result.failed = 1;
+      result.failures.push(`${loaded.reason} (CI=true: missing vectors fail)`);
+    } else {
+      result.skipped = 1;
+      result.notes.push(loaded.reason);
+    }
+    return result;
+  }
+  const reasons = new Map<string, number>();
+  for (const c of vectors.cases(loaded.data, p)) {
+    if (c.skip !== undefined) {
+      result.skipped++;
+      reasons.set(c.skip, (reasons.get(c.skip) ?? 0) + 1);
+      continue;
+    }
+    try {
+      c.run();
+      result.passed++;
+    } catch (error) {
+      result.failed++;
+      result.failures.push(`${c.name}: ${describe(error)}`);
+    }
+  }
+  if (reasons.size > 0) {
+    const list = [...reasons].map(([reason, count]) => `${reason} (${count})`).join(', ');
+    result.notes.push(`mls:${vectors.stem}: ${result.skipped} skipped: ${list}`);
+  }
+  return result;
+}
+
+/** `mls:<stem>` for every MLS vector file with a runner, on both backends. */
+export function mlsSuites(env: NodeJS.ProcessEnv = process.env): SuiteResult[] {
+  const backends = createBackends();
+  return MLS_VECTOR_FILES.flatMap((vectors) =>
+    backends.map((p) => runMlsVectorFile(vectors, p, env)),
+  );
 }

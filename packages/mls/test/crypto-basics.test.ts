@@ -1,0 +1,3 @@
+import { testMlsVectorFile } from './vector-test.js';
+
+testMlsVectorFile('crypto-basics.json');

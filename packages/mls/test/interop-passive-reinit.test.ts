@@ -1,0 +1,3 @@
+import { testMlsVectorFile } from './vector-test.js';
+
+testMlsVectorFile('interop-passive/reinit.json');

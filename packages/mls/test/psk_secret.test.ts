@@ -1,0 +1,3 @@
+import { testMlsVectorFile } from './vector-test.js';
+
+testMlsVectorFile('psk_secret.json');
