@@ -6,7 +6,13 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Packages that must run in browsers and Node alike; `.node.ts` files inside them are exempt. */
-const ISOMORPHIC = ['packages/bytes', 'packages/primitives', 'packages/primitives-noble'];
+const ISOMORPHIC = [
+  'packages/bytes',
+  'packages/primitives',
+  'packages/primitives-noble',
+  'packages/protocol',
+  'packages/mls',
+];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'eslint.config.js'] },

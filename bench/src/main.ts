@@ -6,6 +6,7 @@ import { createNoblePrimitives } from '@parley/primitives-noble';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
 import { peerBenchmarks } from './peers.js';
 import { primitiveBenchmarks } from './primitives.js';
+import { protocolBenchmarks } from './protocol.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -22,9 +23,12 @@ const node = primitiveBenchmarks(createNodePrimitives());
 const noble = primitiveBenchmarks(createNoblePrimitives());
 const peers = peerBenchmarks();
 // Interleave so each group lists node (the baseline), then noble, then any peer.
-const all: Benchmark[] = node
-  .flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)])
-  .filter((b): b is Benchmark => b !== undefined);
+const all: Benchmark[] = [
+  ...node
+    .flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)])
+    .filter((b): b is Benchmark => b !== undefined),
+  ...protocolBenchmarks(createNodePrimitives(), createNoblePrimitives()),
+];
 const selected = all.filter(
   (b) => filters.length === 0 || filters.some((f) => b.group.includes(f)),
 );
