@@ -12,7 +12,7 @@ test('the README shows examples/two-party.ts verbatim', () => {
   );
 });
 
-test('the two-party example runs and Bob reads what Alice sent', async () => {
+test('the two-party example runs: Bob decrypts what Alice sent over a new PQXDH session', async () => {
   const { received } = (await import('../two-party.js')) as { received: string };
-  assert.equal(received, 'hello, Bob');
+  assert.equal(received, 'hi Bob');
 });
