@@ -1,0 +1,71 @@
+/** Command-line parsing: global options anywhere, then a command and its positional words. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+
+export interface Args {
+  readonly server: string | undefined;
+  readonly home: string;
+  readonly json: boolean;
+  readonly wait: number | undefined;
+  readonly accept: boolean;
+  readonly words: readonly string[];
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
+  register USERNAME        create an account; this device becomes its primary
+  link                     (new device) print a code, wait until the primary approves it
+  link approve CODE        (primary) add the device that shows CODE
+  whoami                   this device's account
+  send USERNAME TEXT       send a message; prints its id once the relay has it
+  receive [--wait SECS]    fetch and print everything pending (waiting up to SECS for one)
+  chat USERNAME            interactive: history, live messages, a typed line sends
+  devices                  list this account's devices
+  devices remove ID        (primary) remove a device
+  verify USERNAME          show the safety number; --accept after a key change
+  delete-account           delete the account at the relay and this device's data
+options:
+  --server URL   relay address (default: the one saved at register, else ${DEFAULT_SERVER})
+  --home DIR     where this device's keys live (PARLEY_HOME, default ~/.parley)
+  --json         one JSON object per line
+  PARLEY_PASSPHRASE (environment) encrypts the store with a passphrase instead of a key file`;
+
+const MAX_WAIT_SECONDS = 3600;
+
+export function parseArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Args {
+  let server: string | undefined;
+  let home = env['PARLEY_HOME'] ?? join(homedir(), '.parley');
+  let json = false;
+  let wait: number | undefined;
+  let accept = false;
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--server') server = value().replace(/\/+$/, '');
+    else if (arg === '--home') home = value();
+    else if (arg === '--json') json = true;
+    else if (arg === '--accept') accept = true;
+    else if (arg === '--wait') {
+      const n = Number(value());
+      if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
+        throw new UsageError(`--wait takes 0..${MAX_WAIT_SECONDS} seconds`);
+      wait = n;
+    } else if (arg === '--help' || arg === '-h') words.unshift('help');
+    else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+    else words.push(arg);
+  }
+  return { server, home, json, wait, accept, words };
+}

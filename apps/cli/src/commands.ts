@@ -1,0 +1,215 @@
+/** The commands: each prints human lines, or one JSON object per line with `--json`. */
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toHex } from '@parley/bytes';
+import {
+  ClientError,
+  formatSafetyNumber,
+  type ClientEvent,
+  type MessageRecord,
+  type ParleyClient,
+} from '@parley/client';
+import { USAGE, UsageError, type Args } from './args.js';
+import type { OpenHome } from './home.js';
+
+/** Where a command writes; tests and `main` pass process streams. */
+export interface Output {
+  line(text: string): void;
+  error(text: string): void;
+}
+
+const POLL_MS = 1000;
+
+function need(words: readonly string[], index: number, what: string): string {
+  const w = words[index];
+  if (w === undefined || w === '') throw new UsageError(`missing ${what}`);
+  return w;
+}
+
+function time(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
+}
+
+function describe(e: ClientEvent): string {
+  switch (e.type) {
+    case 'message':
+      return `[${time(e.message.sentAt)}] ${e.from}: ${e.message.text}`;
+    case 'sent-sync':
+      return `[${time(e.message.sentAt)}] you (another device) → ${e.to}: ${e.message.text}`;
+    case 'receipt':
+      return `${e.from} ${e.receipt === 'read' ? 'read' : 'received'} ${e.ids.join(', ')}`;
+    case 'dropped':
+      return `dropped a message: ${e.reason}`;
+  }
+}
+
+function eventJson(e: ClientEvent): object {
+  return e;
+}
+
+function historyLine(m: MessageRecord, peer: string): string {
+  const who = m.direction === 'in' ? peer : 'you';
+  const status = m.direction === 'out' ? ` (${m.status})` : '';
+  return `[${time(m.sentAt)}] ${who}: ${m.text}${status}`;
+}
+
+async function receiveAndMarkRead(client: ParleyClient): Promise<ClientEvent[]> {
+  const events = await client.receive();
+  const senders = new Set(events.flatMap((e) => (e.type === 'message' ? [e.from] : [])));
+  for (const s of senders) await client.markRead(s);
+  return events;
+}
+
+export async function runCommand(args: Args, home: OpenHome, out: Output): Promise<number> {
+  const { client } = home;
+  const [command, ...rest] = args.words;
+  const emit = (human: string, json: object): void => {
+    out.line(args.json ? JSON.stringify(json) : human);
+  };
+  switch (command) {
+    case 'register': {
+      const a = await client.register(need(rest, 0, 'USERNAME'));
+      home.saveServer();
+      emit(`registered ${a.username} (account ${a.accountId}, device ${a.deviceId})`, {
+        username: a.username,
+        accountId: a.accountId,
+        deviceId: a.deviceId,
+      });
+      return 0;
+    }
+    case 'whoami': {
+      const a = client.account;
+      if (a === undefined) throw new ClientError('MISUSE', 'not registered: run register first');
+      emit(
+        `${a.username} (account ${a.accountId}, device ${a.deviceId}${a.accountPrivateKey === undefined ? '' : ', primary'}) at ${home.server}`,
+        {
+          username: a.username,
+          accountId: a.accountId,
+          deviceId: a.deviceId,
+          primary: a.accountPrivateKey !== undefined,
+          server: home.server,
+        },
+      );
+      return 0;
+    }
+    case 'link': {
+      if (rest[0] === 'approve') {
+        const deviceId = await client.approveLink(need(rest, 1, 'CODE'));
+        emit(`linked device ${deviceId}`, { deviceId });
+        return 0;
+      }
+      const pending = await client.startLink();
+      emit(
+        `On your primary device run:\n  parley link approve ${pending.code}\nWaiting for approval…`,
+        { code: pending.code },
+      );
+      const a = await pending.complete();
+      home.saveServer();
+      emit(`linked as device ${a.deviceId} of ${a.username}`, {
+        username: a.username,
+        accountId: a.accountId,
+        deviceId: a.deviceId,
+      });
+      return 0;
+    }
+    case 'send': {
+      const to = need(rest, 0, 'USERNAME');
+      const text = rest.slice(1).join(' ');
+      if (text === '') throw new UsageError('missing TEXT');
+      const r = await client.send(to, text);
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'receive': {
+      const deadline = Date.now() + (args.wait ?? 0) * 1000;
+      let events = await receiveAndMarkRead(client);
+      while (events.length === 0 && Date.now() < deadline) {
+        await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+        events = await receiveAndMarkRead(client);
+      }
+      for (const e of events) emit(describe(e), eventJson(e));
+      if (events.length === 0 && !args.json) out.line('no new messages');
+      return 0;
+    }
+    case 'chat':
+      return chat(client, need(rest, 0, 'USERNAME'), out);
+    case 'devices': {
+      if (rest[0] === 'remove') {
+        const id = Number(need(rest, 1, 'ID'));
+        if (!Number.isInteger(id) || id < 1) throw new UsageError('ID must be a device number');
+        await client.removeDevice(id);
+        emit(`removed device ${id}`, { removed: id });
+        return 0;
+      }
+      const me = client.account;
+      for (const d of await client.devices()) {
+        emit(
+          `device ${d.deviceId}${d.deviceId === me?.deviceId ? ' (this device)' : ''} linked ${new Date(d.createdAt).toISOString()}${d.signed ? '' : ' NOT IN THE SIGNED DEVICE LIST'}`,
+          d,
+        );
+      }
+      return 0;
+    }
+    case 'verify': {
+      const user = need(rest, 0, 'USERNAME');
+      if (args.accept) {
+        client.acceptKey(user);
+        emit(`accepted the new key of ${user}`, { accepted: user });
+        return 0;
+      }
+      const n = await client.safetyNumber(user);
+      emit(
+        `${n.keyChanged ? `${user}'s key CHANGED. Compare this new number, then run: parley verify ${user} --accept\n` : ''}safety number with ${user}:\n  ${formatSafetyNumber(n.digits)}\nscannable (hex): ${toHex(n.scannable)}`,
+        {
+          username: user,
+          safetyNumber: n.digits,
+          scannable: toHex(n.scannable),
+          keyChanged: n.keyChanged,
+        },
+      );
+      return 0;
+    }
+    case 'delete-account':
+      await client.deleteAccount();
+      emit('account deleted', { deleted: true });
+      return 0;
+    case undefined:
+    case 'help':
+      out.line(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+async function chat(client: ParleyClient, peer: string, out: Output): Promise<number> {
+  await receiveAndMarkRead(client);
+  for (const m of client.history(peer)) out.line(historyLine(m, peer));
+  out.line(`chatting with ${peer}; type a line to send it, Ctrl-D to leave`);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const state = { open: true };
+  rl.on('close', () => {
+    state.open = false;
+  });
+  const poll = (async () => {
+    while (state.open) {
+      try {
+        for (const e of await receiveAndMarkRead(client)) out.line(describe(e));
+      } catch (e) {
+        out.error(e instanceof Error ? e.message : 'receive failed');
+      }
+      await sleep(POLL_MS);
+    }
+  })();
+  for await (const line of rl) {
+    if (line.trim() === '') continue;
+    try {
+      await client.send(peer, line);
+    } catch (e) {
+      out.error(e instanceof Error ? e.message : 'send failed');
+    }
+  }
+  state.open = false;
+  await poll;
+  return 0;
+}

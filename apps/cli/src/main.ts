@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/** `parley`: parses arguments, opens the home, runs one command, maps errors to exit codes. */
+import { ClientError } from '@parley/client';
+import { parseArgs, USAGE, UsageError } from './args.js';
+import { runCommand, type Output } from './commands.js';
+import { openHome } from './home.js';
+
+/** Exit codes: 0 ok, 1 a failure the user can fix (message says how), 2 usage, 3 key changed. */
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: Output,
+): Promise<number> {
+  try {
+    const args = parseArgs(argv, env);
+    if (args.words.length === 0 || args.words[0] === 'help') {
+      out.line(USAGE);
+      return args.words.length === 0 ? 2 : 0;
+    }
+    const home = openHome(args.home, args.server, env);
+    try {
+      return await runCommand(args, home, out);
+    } finally {
+      home.close();
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.error(`parley: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ClientError) {
+      const hint =
+        e.code === 'STORE_LOCKED' ? ' (check PARLEY_PASSPHRASE or the key file in --home)' : '';
+      out.error(`parley: ${e.message}${hint}`);
+      return e.code === 'KEY_CHANGED' ? 3 : 1;
+    }
+    out.error(`parley: internal error: ${e instanceof Error ? e.name : 'unknown'}`);
+    return 1;
+  }
+}
+
+const out: Output = {
+  line: (t) => process.stdout.write(`${t}\n`),
+  error: (t) => process.stderr.write(`${t}\n`),
+};
+process.exitCode = await main(process.argv.slice(2), process.env, out);

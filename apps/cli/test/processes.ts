@@ -1,0 +1,97 @@
+/** Real processes for the end-to-end test: the relay (apps/server) and `parley` invocations. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 20_000;
+const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
+
+export interface Relay {
+  readonly base: string;
+  stop(): Promise<void>;
+}
+
+export async function startRelay(): Promise<Relay> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_ARGS,
+      SERVER,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--storage',
+      'memory',
+      '--no-rate-limit',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`relay did not start:\n${out}`));
+    }, START_TIMEOUT_MS);
+    child.stdout.on('data', () => {
+      const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  return {
+    base,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `parley ARGS`; `lines` yields stdout as it comes (for `link`). */
+export function spawnCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): {
+  child: ChildProcess;
+  done: Promise<Run>;
+  firstLine: Promise<string>;
+} {
+  const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PARLEY_PASSPHRASE: '', ...env },
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let gotLine: (l: string) => void = () => undefined;
+  const firstLine = new Promise<string>((resolve) => (gotLine = resolve));
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+    const nl = stdout.indexOf('\n');
+    if (nl >= 0) gotLine(stdout.slice(0, nl));
+  });
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const done = new Promise<Run>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done, firstLine };
+}
+
+export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return spawnCli(args, env).done;
+}

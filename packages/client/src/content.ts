@@ -1,0 +1,87 @@
+/**
+ * What a Signal plaintext carries: a versioned structure, UTF-8 JSON with `v: 1`. Text now;
+ * receipts and sent-message sync; later kinds (attachments, reactions) add a `kind`. A kind or
+ * version this client does not know parses as `unsupported`, so it is shown, not dropped.
+ */
+import { utf8Decode, utf8Encode } from '@parley/bytes';
+import { ClientError } from './errors.js';
+import { MAX_CONTENT_BYTES, MAX_TEXT_BYTES } from './limits.js';
+
+export const CONTENT_VERSION = 1;
+const MAX_RECEIPT_IDS = 100;
+const MAX_ID_LENGTH = 64;
+
+export type Content =
+  | { readonly kind: 'text'; readonly id: string; readonly text: string; readonly sentAt: number }
+  | {
+      readonly kind: 'receipt';
+      readonly receipt: 'delivered' | 'read';
+      readonly ids: readonly string[];
+    }
+  /** A message one of our devices sent to `to` (an account id), copied to our other devices. */
+  | {
+      readonly kind: 'sent';
+      readonly to: string;
+      readonly id: string;
+      readonly text: string;
+      readonly sentAt: number;
+    }
+  | { readonly kind: 'unsupported' };
+
+export function encodeContent(content: Content): Uint8Array {
+  if (
+    (content.kind === 'text' || content.kind === 'sent') &&
+    utf8Encode(content.text).length > MAX_TEXT_BYTES
+  )
+    throw new ClientError('INVALID_INPUT', `text longer than ${MAX_TEXT_BYTES} bytes`);
+  return utf8Encode(JSON.stringify({ v: CONTENT_VERSION, ...content }));
+}
+
+function isId(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH;
+}
+
+/** Parses content; throws `INVALID_INPUT` for malformed known kinds. */
+export function decodeContent(bytes: Uint8Array): Content {
+  if (bytes.length > MAX_CONTENT_BYTES) throw new ClientError('INVALID_INPUT', 'content too large');
+  let v: unknown;
+  try {
+    v = JSON.parse(utf8Decode(bytes));
+  } catch {
+    throw new ClientError('INVALID_INPUT', 'malformed content');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ClientError('INVALID_INPUT', 'malformed content');
+  const o = v as Record<string, unknown>;
+  if (o['v'] !== CONTENT_VERSION) return { kind: 'unsupported' };
+  const text = o['text'];
+  const sentAt = o['sentAt'];
+  const id = o['id'];
+  switch (o['kind']) {
+    case 'text':
+      if (isId(id) && typeof text === 'string' && typeof sentAt === 'number')
+        return { kind: 'text', id, text, sentAt };
+      break;
+    case 'sent': {
+      const to = o['to'];
+      if (isId(id) && isId(to) && typeof text === 'string' && typeof sentAt === 'number')
+        return { kind: 'sent', to, id, text, sentAt };
+      break;
+    }
+    case 'receipt': {
+      const receipt = o['receipt'];
+      const ids = o['ids'];
+      if (
+        (receipt === 'delivered' || receipt === 'read') &&
+        Array.isArray(ids) &&
+        ids.length <= MAX_RECEIPT_IDS &&
+        ids.every(isId)
+      )
+        return { kind: 'receipt', receipt, ids };
+      break;
+    }
+    default:
+      return { kind: 'unsupported' };
+  }
+  throw new ClientError('INVALID_INPUT', 'malformed content');
+}

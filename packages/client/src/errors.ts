@@ -1,0 +1,30 @@
+/** The SDK's one error class; callers branch on `code`. Messages never carry secrets or text. */
+export type ClientErrorCode =
+  /** Called in the wrong state (not registered, already registered…). */
+  | 'MISUSE'
+  /** The relay could not be reached. */
+  | 'UNREACHABLE'
+  /** The relay answered with an error (`relayCode` holds its registry code). */
+  | 'RELAY'
+  | 'UNKNOWN_USER'
+  | 'USERNAME_TAKEN'
+  /** A contact's account key differs from the accepted one; sending stops until accepted. */
+  | 'KEY_CHANGED'
+  /** A device list did not verify, went backwards, or the relay named a device it does not list. */
+  | 'UNTRUSTED_DEVICES'
+  /** The local store could not be opened (wrong passphrase or key file, or damaged). */
+  | 'STORE_LOCKED'
+  /** Input the SDK refuses (too long, malformed). */
+  | 'INVALID_INPUT';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    readonly relayCode?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

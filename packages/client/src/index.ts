@@ -1,0 +1,32 @@
+export { ParleyClient, type ClientEvent, type ClientOptions, type SendResult } from './client.js';
+export { ClientError, type ClientErrorCode } from './errors.js';
+export { RelayHttp, type DeviceCredentials, type FetchLike, type FetchResponse } from './http.js';
+export {
+  MemoryBackend,
+  type StorageBackend,
+  type StorageReader,
+  type StorageWriter,
+} from './storage.js';
+export { CONTENT_VERSION, decodeContent, encodeContent, type Content } from './content.js';
+export {
+  signDeviceList,
+  verifyDeviceList,
+  type DeviceEntry,
+  type DeviceList,
+} from './device-list.js';
+export {
+  FINGERPRINT_VERSION,
+  formatSafetyNumber,
+  safetyNumber,
+  scannedMatches,
+  type SafetyNumber,
+} from './fingerprint.js';
+export type { AccountRecord, ContactRecord, MessageRecord, MessageStatus } from './state.js';
+export * as clientLimits from './limits.js';
+export {
+  LiveConnection,
+  type LiveOptions,
+  type SocketFactory,
+  type SocketHandlers,
+  type SocketLike,
+} from './live.js';

@@ -1,0 +1,45 @@
+/**
+ * Every bound the client enforces on input it did not produce, with its reason.
+ */
+
+/** Longest text a user may send, in UTF-8 bytes (well under the protocol's plaintext limit). */
+export const MAX_TEXT_BYTES = 16 * 1024;
+
+/** Largest encoded message content we parse (text plus the structure around it). */
+export const MAX_CONTENT_BYTES = 32 * 1024;
+
+/** Most devices we accept in one signed device list (the relay allows fewer). */
+export const MAX_DEVICES_IN_LIST = 64;
+
+/** Times one send is re-encrypted after `DEVICE_MISMATCH` before giving up. */
+export const MAX_MISMATCH_RETRIES = 3;
+
+/** Pages of queued messages one `receive()` call fetches before returning. */
+export const MAX_FETCH_PAGES_PER_RECEIVE = 64;
+
+/** One-time EC and Kyber prekeys uploaded at registration and at every top-up. */
+export const PREKEY_BATCH = 50;
+
+/** Signal's fingerprint iteration count (libsignal-client, version 2). */
+export const FINGERPRINT_ITERATIONS = 5200;
+
+/** Outbox entries kept waiting for the relay; a send beyond this fails at once. */
+export const MAX_OUTBOX_ENTRIES = 1_000;
+
+/** scrypt cost for the at-rest key derived from a passphrase (N = 2^17, r = 8, p = 1). */
+export const SCRYPT_N = 2 ** 17;
+export const SCRYPT_R = 8;
+export const SCRYPT_P = 1;
+/** scrypt needs 128·N·r bytes; this leaves headroom over that. */
+export const SCRYPT_MAXMEM = 256 * 1024 * 1024;
+
+/** How long `link` and `link approve` wait for the other side before giving up. */
+export const LINK_WAIT_MS = 120_000;
+/** Pause between polls of the provisioning channel and the device list while linking. */
+export const LINK_POLL_MS = 300;
+
+/** First reconnect delay of the live connection; it doubles per failure up to the maximum. */
+export const LIVE_BACKOFF_INITIAL_MS = 250;
+export const LIVE_BACKOFF_MAX_MS = 30_000;
+/** Largest WebSocket frame we parse (an envelope's ciphertext is at most ~64 KiB of base64). */
+export const MAX_FRAME_CHARS = 256 * 1024;

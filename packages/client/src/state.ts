@@ -1,0 +1,228 @@
+/**
+ * Typed records over the storage backend: this device's account, contacts (with the accepted
+ * account key and verified device list), conversations, the outbox and the seen-guid set, plus
+ * the five protocol stores read from the same backend. Records are versioned UTF-8 JSON except
+ * protocol records, which use the protocol package's own versioned binary formats.
+ */
+import { fromBase64, toBase64, utf8Decode, utf8Encode } from '@parley/bytes';
+import {
+  addressKey,
+  deserializeIdentityKeyPair,
+  deserializeKyberPreKeyRecord,
+  deserializePreKeyRecord,
+  deserializeSessionRecord,
+  deserializeSignedPreKeyRecord,
+  serializeKyberPreKeyRecord,
+  serializePreKeyRecord,
+  serializeSessionRecord,
+  serializeSignedPreKeyRecord,
+  asPublicKey,
+  type IdentityKeyPair,
+  type ProtocolAddress,
+  type ProtocolStores,
+  type PublicKey,
+  type SessionChanges,
+} from '@parley/protocol';
+import type { DeviceEntry } from './device-list.js';
+import type { StorageReader, StorageWriter } from './storage.js';
+
+export const NS = {
+  account: 'account',
+  identity: 'identity',
+  preKey: 'prekey',
+  signedPreKey: 'signed-prekey',
+  kyberPreKey: 'kyber-prekey',
+  session: 'session',
+  contact: 'contact',
+  message: 'message',
+  outbox: 'outbox',
+  seen: 'seen',
+} as const;
+
+const RECORD_VERSION = 1;
+
+function putJson(w: StorageWriter, ns: string, key: string, value: object): void {
+  w.put(ns, key, utf8Encode(JSON.stringify({ rv: RECORD_VERSION, ...value })));
+}
+/** Stored records are written only by this module, so their shape is known. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- typed read of our own JSON
+function getJson<T>(r: StorageReader, ns: string, key: string): T | undefined {
+  const bytes = r.get(ns, key);
+  return bytes === undefined ? undefined : (JSON.parse(utf8Decode(bytes)) as T);
+}
+function listJson<T>(r: StorageReader, ns: string): T[] {
+  return r.list(ns).map(([, v]) => JSON.parse(utf8Decode(v)) as T);
+}
+
+/** This device and, on the primary, the account key (base64 fields). */
+export interface AccountRecord {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly username: string;
+  readonly secret: string;
+  readonly registrationId: number;
+  /** Serialized device identity key pair (protocol format). */
+  readonly identity: string;
+  /** The account public key, 33-byte form. */
+  readonly accountKey: string;
+  /** The account private key; present on the primary only. */
+  readonly accountPrivateKey?: string;
+  readonly nextPreKeyId: number;
+  readonly nextKyberPreKeyId: number;
+  readonly deviceListVersion: number;
+  readonly ownDevices: readonly { readonly deviceId: number; readonly identityKey: string }[];
+}
+
+export interface ContactRecord {
+  readonly username: string;
+  readonly accountId: string;
+  /** The accepted account key (33-byte form, base64). */
+  readonly accountKey: string;
+  /** A different key the relay now presents, not yet accepted; sending stops while set. */
+  readonly pendingKey?: string;
+  readonly pendingAccountId?: string;
+  readonly deviceListVersion: number;
+  readonly devices: readonly { readonly deviceId: number; readonly identityKey: string }[];
+}
+
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'received';
+
+export interface MessageRecord {
+  readonly id: string;
+  /** The other party's account id. */
+  readonly peer: string;
+  readonly direction: 'in' | 'out';
+  readonly text: string;
+  readonly sentAt: number;
+  readonly status: MessageStatus;
+  /** For incoming: the sending device. */
+  readonly fromDevice?: number;
+}
+
+export interface OutboxRecord {
+  readonly clientMessageId: string;
+  readonly to: string;
+  /** Encoded content for the recipient's devices (base64). */
+  readonly content: string;
+  /** Encoded content for our other devices (base64), if any. */
+  readonly syncContent?: string;
+  readonly createdAt: number;
+}
+
+export const records = {
+  account: (r: StorageReader): AccountRecord | undefined =>
+    getJson<AccountRecord>(r, NS.account, 'self'),
+  putAccount: (w: StorageWriter, a: AccountRecord): void => {
+    putJson(w, NS.account, 'self', a);
+  },
+  contact: (r: StorageReader, username: string): ContactRecord | undefined =>
+    getJson<ContactRecord>(r, NS.contact, username),
+  contacts: (r: StorageReader): ContactRecord[] => listJson<ContactRecord>(r, NS.contact),
+  putContact: (w: StorageWriter, c: ContactRecord): void => {
+    putJson(w, NS.contact, c.username, c);
+  },
+  message: (r: StorageReader, id: string): MessageRecord | undefined =>
+    getJson<MessageRecord>(r, NS.message, id),
+  messages: (r: StorageReader): MessageRecord[] =>
+    listJson<MessageRecord>(r, NS.message).sort((a, b) => a.sentAt - b.sentAt),
+  putMessage: (w: StorageWriter, m: MessageRecord): void => {
+    putJson(w, NS.message, m.id, m);
+  },
+  outbox: (r: StorageReader): OutboxRecord[] =>
+    listJson<OutboxRecord>(r, NS.outbox).sort((a, b) => a.createdAt - b.createdAt),
+  putOutbox: (w: StorageWriter, o: OutboxRecord): void => {
+    putJson(w, NS.outbox, o.clientMessageId, o);
+  },
+  deleteOutbox: (w: StorageWriter, id: string): void => {
+    w.delete(NS.outbox, id);
+  },
+  seen: (r: StorageReader, guid: string): boolean => r.get(NS.seen, guid) !== undefined,
+  markSeen: (w: StorageWriter, guid: string, at: number): void => {
+    w.put(NS.seen, guid, utf8Encode(String(at)));
+  },
+};
+
+export function entriesToJson(devices: readonly DeviceEntry[]): ContactRecord['devices'] {
+  return devices.map((d) => ({ deviceId: d.deviceId, identityKey: toBase64(d.identityKey) }));
+}
+
+export function deviceIdentity(a: AccountRecord): IdentityKeyPair {
+  return deserializeIdentityKeyPair(fromBase64(a.identity));
+}
+
+/** Writes an operation's changes (the protocol's `commitChanges`, inside our transaction). */
+export function applyChanges(w: StorageWriter, changes: SessionChanges): void {
+  const key = addressKey(changes.address);
+  w.put(NS.identity, key, changes.identity);
+  w.put(NS.session, key, serializeSessionRecord(changes.session));
+  if (changes.removePreKeyId !== undefined) w.delete(NS.preKey, String(changes.removePreKeyId));
+  const kyber = changes.kyberPreKeyUsed;
+  if (kyber !== undefined) {
+    const bytes = w.get(NS.kyberPreKey, String(kyber.id));
+    if (bytes !== undefined && !deserializeKyberPreKeyRecord(bytes).lastResort)
+      w.delete(NS.kyberPreKey, String(kyber.id));
+  }
+}
+
+/**
+ * The protocol stores, reading the backend. They accept every device identity: which device
+ * keys are trusted is decided before any session is used, from verified signed device lists.
+ * Writes go through {@link applyChanges}; the write methods here exist for the interface.
+ */
+export function protocolStores(
+  r: StorageReader & { transact?: (fn: (w: StorageWriter) => void) => void },
+  account: () => AccountRecord,
+): ProtocolStores {
+  const write = (fn: (w: StorageWriter) => void): Promise<void> => {
+    if (r.transact === undefined) throw new Error('read-only stores');
+    r.transact(fn);
+    return Promise.resolve();
+  };
+  return {
+    identity: {
+      getIdentityKeyPair: () => Promise.resolve(deviceIdentity(account())),
+      getLocalRegistrationId: () => Promise.resolve(account().registrationId),
+      isTrustedIdentity: () => Promise.resolve(true),
+      saveIdentity: (a: ProtocolAddress, k: PublicKey) =>
+        write((w) => w.put(NS.identity, addressKey(a), k)),
+      getIdentity: (a: ProtocolAddress) => {
+        const bytes = r.get(NS.identity, addressKey(a));
+        return Promise.resolve(bytes && asPublicKey(bytes));
+      },
+    },
+    preKeys: {
+      getPreKey: (id) => {
+        const b = r.get(NS.preKey, String(id));
+        return Promise.resolve(b && deserializePreKeyRecord(b));
+      },
+      savePreKey: (rec) =>
+        write((w) => w.put(NS.preKey, String(rec.id), serializePreKeyRecord(rec))),
+      removePreKey: (id) => write((w) => w.delete(NS.preKey, String(id))),
+    },
+    signedPreKeys: {
+      getSignedPreKey: (id) => {
+        const b = r.get(NS.signedPreKey, String(id));
+        return Promise.resolve(b && deserializeSignedPreKeyRecord(b));
+      },
+      saveSignedPreKey: (rec) =>
+        write((w) => w.put(NS.signedPreKey, String(rec.id), serializeSignedPreKeyRecord(rec))),
+    },
+    kyberPreKeys: {
+      getKyberPreKey: (id) => {
+        const b = r.get(NS.kyberPreKey, String(id));
+        return Promise.resolve(b && deserializeKyberPreKeyRecord(b));
+      },
+      saveKyberPreKey: (rec) =>
+        write((w) => w.put(NS.kyberPreKey, String(rec.id), serializeKyberPreKeyRecord(rec))),
+      markKyberPreKeyUsed: () => Promise.resolve(),
+    },
+    sessions: {
+      loadSession: (a) => {
+        const b = r.get(NS.session, addressKey(a));
+        return Promise.resolve(b && deserializeSessionRecord(b));
+      },
+      storeSession: (a, rec) =>
+        write((w) => w.put(NS.session, addressKey(a), serializeSessionRecord(rec))),
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { strictEqual, throws } from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createNodePrimitives } from '@parley/primitives-node';
+import { ClientError } from '../src/errors.js';
+import { openSqliteBackend } from '../src/sqlite-backend.node.js';
+import { storageConformance } from './store-conformance.js';
+
+const primitives = createNodePrimitives();
+const fresh = (): string => mkdtempSync(join(tmpdir(), 'parley-client-store-'));
+
+storageConformance('sqlite backend (key file)', () =>
+  openSqliteBackend({
+    path: join(fresh(), 'store.db'),
+    primitives,
+    secret: { keyFile: join(fresh(), 'key') },
+  }),
+);
+
+test('sqlite backend: a store reopens with its passphrase and refuses a wrong one', () => {
+  const path = join(fresh(), 'store.db');
+  const db = openSqliteBackend({ path, primitives, secret: { passphrase: 'correct horse' } });
+  db.transact((w) => w.put('ns', 'alice', Uint8Array.of(1, 2, 3)));
+  db.close();
+  const again = openSqliteBackend({ path, primitives, secret: { passphrase: 'correct horse' } });
+  strictEqual(again.get('ns', 'alice')?.[2], 3);
+  again.close();
+  throws(
+    () => openSqliteBackend({ path, primitives, secret: { passphrase: 'wrong' } }),
+    (e: unknown) => e instanceof ClientError && e.code === 'STORE_LOCKED',
+  );
+});
+
+test('sqlite backend: nothing stored is readable in the file (keys and values encrypted)', () => {
+  const dir = fresh();
+  const path = join(dir, 'store.db');
+  const db = openSqliteBackend({ path, primitives, secret: { keyFile: join(dir, 'key') } });
+  db.transact((w) =>
+    w.put('contact', 'bob-the-username', new TextEncoder().encode('very secret text')),
+  );
+  db.close();
+  const raw = Buffer.concat([
+    readFileSync(path),
+    ...['-wal'].flatMap((s) => {
+      try {
+        return [readFileSync(path + s)];
+      } catch {
+        return [];
+      }
+    }),
+  ]);
+  strictEqual(raw.includes('bob-the-username'), false);
+  strictEqual(raw.includes('very secret text'), false);
+  strictEqual(statSync(join(dir, 'key')).mode & 0o777, 0o600);
+});
+
+test('sqlite backend: a key file others can read is refused', () => {
+  const dir = fresh();
+  const keyFile = join(dir, 'key');
+  writeFileSync(keyFile, new Uint8Array(32));
+  chmodSync(keyFile, 0o644);
+  throws(
+    () => openSqliteBackend({ path: join(dir, 'store.db'), primitives, secret: { keyFile } }),
+    (e: unknown) => e instanceof ClientError && e.code === 'STORE_LOCKED',
+  );
+});
