@@ -4,6 +4,7 @@
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
+import { mlsBenchmarks } from './mls.js';
 import { peerBenchmarks } from './peers.js';
 import { primitiveBenchmarks } from './primitives.js';
 import { protocolBenchmarks } from './protocol.js';
@@ -28,6 +29,7 @@ const all: Benchmark[] = [
     .flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)])
     .filter((b): b is Benchmark => b !== undefined),
   ...protocolBenchmarks(createNodePrimitives(), createNoblePrimitives()),
+  ...mlsBenchmarks(createNodePrimitives()),
 ];
 const selected = all.filter(
   (b) => filters.length === 0 || filters.some((f) => b.group.includes(f)),

@@ -5,6 +5,8 @@ import { emptyResult, type SuiteResult } from './suites.js';
 
 /** Where the libsignal interop tests live, relative to the repository root. */
 const INTEROP_TEST_DIR = join('interop', 'libsignal', 'test');
+/** Where the ts-mls interop tests live, relative to the repository root. */
+const MLS_INTEROP_TEST_DIR = join('interop', 'mls', 'test');
 /** The interop run talks to a native library; ten minutes is far beyond a healthy run. */
 const INTEROP_TIMEOUT_MS = 10 * 60 * 1000;
 /** Output kept from the child, enough for every TAP line of a large run. */
@@ -21,17 +23,26 @@ function summaryCount(tap: string, label: string): number | undefined {
  * counts the summary. Skipped, with the reason, when there are no test files yet.
  */
 export function libsignalInterop(root: string): SuiteResult {
-  const result = emptyResult('interop:libsignal', 'libsignal');
-  const dir = join(root, INTEROP_TEST_DIR);
+  return nodeTestSuite(root, 'interop:libsignal', 'libsignal', INTEROP_TEST_DIR);
+}
+
+/** `interop:mls`: the same for `interop/mls/test/*.test.ts` (groups shared with ts-mls 1.6.4). */
+export function mlsInterop(root: string): SuiteResult {
+  return nodeTestSuite(root, 'interop:mls', 'ts-mls', MLS_INTEROP_TEST_DIR);
+}
+
+function nodeTestSuite(root: string, suite: string, backend: string, testDir: string): SuiteResult {
+  const result = emptyResult(suite, backend);
+  const dir = join(root, testDir);
   const files = existsSync(dir)
     ? readdirSync(dir)
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
-        .map((f) => join(INTEROP_TEST_DIR, f))
+        .map((f) => join(testDir, f))
     : [];
   if (files.length === 0) {
     result.skipped = 1;
-    result.notes.push(`interop:libsignal: no *.test.ts files in ${INTEROP_TEST_DIR} yet`);
+    result.notes.push(`${suite}: no *.test.ts files in ${testDir} yet`);
     return result;
   }
   const child = spawnSync(
@@ -45,7 +56,7 @@ export function libsignalInterop(root: string): SuiteResult {
   if (pass === undefined || fail === undefined) {
     result.failed = 1;
     const why = child.error ? child.error.message : `exit status ${String(child.status)}`;
-    result.failures.push(`interop:libsignal: no TAP summary (${why})`);
+    result.failures.push(`${suite}: no TAP summary (${why})`);
     return result;
   }
   result.passed = pass;
@@ -55,9 +66,7 @@ export function libsignalInterop(root: string): SuiteResult {
   result.failures.push(...notOk.slice(0, MAX_LISTED_FAILURES).map((line) => line.trim()));
   if (result.failed === 0 && child.status !== 0) {
     result.failed = 1;
-    result.failures.push(
-      `interop:libsignal: test runner exited with status ${String(child.status)}`,
-    );
+    result.failures.push(`${suite}: test runner exited with status ${String(child.status)}`);
   }
   return result;
 }

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
     description: 'The provisioning channel is unknown or expired.',
   },
   ATTACHMENT_NOT_FOUND: { status: 404, description: 'The attachment is unknown or expired.' },
+  GROUP_NOT_FOUND: { status: 404, description: 'No group with that id is registered.' },
   USERNAME_TAKEN: {
     status: 409,
     description: 'The username (compared case-insensitively) is taken.',
@@ -56,6 +57,12 @@ export const ERROR_CODES = {
   TOO_MANY_KEYS: {
     status: 409,
     description: 'Storing these one-time keys would exceed the per-device limit.',
+  },
+  GROUP_EXISTS: { status: 409, description: 'A group with that id is already registered.' },
+  EPOCH_CONFLICT: {
+    status: 409,
+    description:
+      'The group is no longer at the epoch the commit was made in (another commit was accepted first): `details.epoch` is the current epoch. Fetch and process the commits since, then retry on the new epoch.',
   },
   BODY_TOO_LARGE: { status: 413, description: 'The body is larger than the route accepts.' },
   UNSUPPORTED_MEDIA_TYPE: {

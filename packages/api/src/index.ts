@@ -49,3 +49,20 @@ export {
   type RouteSpec,
 } from './routes.js';
 export { openApiDocument } from './openapi.js';
+export {
+  GROUP_MESSAGE_TYPES,
+  GROUP_ROUTES,
+  type ClaimedKeyPackage,
+  type ClaimKeyPackagesResponse,
+  type CommitRequest,
+  type CommitResponse,
+  type CreateGroupRequest,
+  type GroupMember,
+  type GroupMessageRequest,
+  type GroupMessageResponse,
+  type GroupResponse,
+  type HandshakeEntry,
+  type HandshakeLogResponse,
+  type KeyPackageCountResponse,
+  type UploadKeyPackagesRequest,
+} from './groups.js';

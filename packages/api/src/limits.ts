@@ -70,3 +70,32 @@ export const MAX_CLIENT_FRAME_BYTES = MAX_JSON_BODY_BYTES + 1024;
 
 /** Longest string id the relay issues or accepts in a path (UUIDs, base64url attachment ids). */
 export const MAX_ID_LENGTH = 64;
+
+/** Largest MLS KeyPackage on the wire (suite 1 with a basic credential is ≈ 300 bytes). */
+export const MAX_KEY_PACKAGE_BYTES = 4 * 1024;
+
+/** Most one-time MLS KeyPackages in one upload: bounds the work of one request. */
+export const MAX_KEY_PACKAGES_PER_UPLOAD = 100;
+
+/** Most one-time MLS KeyPackages the relay keeps per device (as for one-time prekeys). */
+export const MAX_KEY_PACKAGES_PER_DEVICE = 200;
+
+/** Most member devices of one group the relay routes to (1,024 members with a few devices). */
+export const MAX_GROUP_DEVICES = 4096;
+
+/** Shortest and longest group id: base64url of the MLS group id (16 to 48 random bytes). */
+export const GROUP_ID_MIN_LENGTH = 22;
+export const GROUP_ID_MAX_LENGTH = 64;
+
+/**
+ * Largest MLS handshake message: a commit's UpdatePath in a fresh 1,024-member group encrypts
+ * to ≈ 1,023 leaves (≈ 80 KiB). With the Welcome and the roster in base64 a commit request
+ * stays under MAX_JSON_BODY_BYTES.
+ */
+export const MAX_HANDSHAKE_BYTES = 256 * 1024;
+
+/** Largest Welcome: the ratchet tree of 1,024 leaves and one secret per new member (≈ 400 KiB). */
+export const MAX_WELCOME_BYTES = 768 * 1024;
+
+/** Most handshake-log entries returned by one page of `GET /v1/groups/:groupId/commits`. */
+export const MAX_COMMITS_PER_FETCH = 64;

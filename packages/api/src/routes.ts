@@ -8,6 +8,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.js';
+import { GROUP_ROUTES } from './groups.js';
 import * as S from './schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -230,6 +231,7 @@ export const ROUTES = {
     success: { status: 200, schema: 'octet-stream' },
     errors: ['UNAUTHORIZED', 'ATTACHMENT_NOT_FOUND'],
   },
+  ...GROUP_ROUTES,
   health: {
     method: 'GET',
     url: '/health',

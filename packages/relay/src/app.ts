@@ -36,6 +36,7 @@ import { RelayMetrics, labels } from './metrics.js';
 import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
 import { accountRoutes } from './routes/accounts.js';
 import { attachmentRoutes } from './routes/attachments.js';
+import { groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
@@ -219,6 +220,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   keyRoutes(app, ctx, authenticate);
   messageRoutes(app, ctx, authenticate);
   attachmentRoutes(app, ctx, authenticate);
+  groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
 
   const delivery = new Delivery(ctx, app.log);

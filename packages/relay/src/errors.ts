@@ -10,7 +10,8 @@ export class RelayError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: { readonly accounts: readonly DeviceMismatch[] },
+    readonly details?:
+      { readonly accounts: readonly DeviceMismatch[] } | { readonly epoch: number },
   ) {
     super(message);
   }

@@ -4,6 +4,12 @@
  * Reads outside a transaction see committed state only between transactions' awaits: enough
  * for tests, not a substitute for a database.
  */
+import {
+  GroupState,
+  groupReaders,
+  groupWriters,
+  removeDeviceKeyPackages,
+} from './memory-groups.js';
 import { Mutex } from './mutex.js';
 import {
   UsernameTakenError,
@@ -38,6 +44,7 @@ class State {
   readonly linkTokens = new Map<string, LinkTokenRecord>();
   readonly provisioning = new Map<string, ProvisioningRecord>();
   readonly attachments = new Map<string, AttachmentRecord>();
+  readonly mls = new GroupState();
   seq = 0;
 }
 
@@ -100,6 +107,7 @@ function makeReader(s: State): Reader {
         return Promise.resolve(r !== undefined && r.expiresAt > now ? r : undefined);
       },
     },
+    ...groupReaders(s.mls),
   };
 }
 
@@ -121,6 +129,7 @@ function makeWriter(s: State, undo: Undo[]): Writer {
     undo.push(() => map.set(key, old));
   }
   function removeDevice(accountId: string, deviceId: number): void {
+    removeDeviceKeyPackages(s.mls, { set, del }, accountId, deviceId);
     del(s.devices, deviceKey(accountId, deviceId));
     del(s.queues, deviceKey(accountId, deviceId));
     for (const kind of ['ec-signed', 'kyber-last-resort', 'ec', 'kyber']) {
@@ -291,6 +300,7 @@ function makeWriter(s: State, undo: Undo[]): Writer {
       deleteExpired: (now, limit) =>
         Promise.resolve(deleteWhere(s.attachments, (x) => x.expiresAt <= now, limit)),
     },
+    ...groupWriters(s.mls, { set, del }),
   };
 }
 

@@ -93,4 +93,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX attachments_expiry ON attachments (expires_at);
     `,
   },
+  {
+    // MLS groups: KeyPackages per device, and per group its epoch, members and commit log.
+    version: 2,
+    sql: `
+      CREATE TABLE mls_key_packages (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id  TEXT NOT NULL,
+        device_id   INTEGER NOT NULL,
+        key_package BLOB NOT NULL,
+        FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX mls_key_packages_device ON mls_key_packages (account_id, device_id, seq);
+      CREATE TABLE mls_last_resort_key_packages (
+        account_id  TEXT NOT NULL,
+        device_id   INTEGER NOT NULL,
+        key_package BLOB NOT NULL,
+        PRIMARY KEY (account_id, device_id),
+        FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE TABLE groups (
+        group_id   TEXT PRIMARY KEY,
+        epoch      INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE group_members (
+        group_id   TEXT NOT NULL REFERENCES groups(group_id) ON DELETE CASCADE,
+        account_id TEXT NOT NULL,
+        device_id  INTEGER NOT NULL,
+        PRIMARY KEY (group_id, account_id, device_id)
+      ) STRICT;
+      CREATE TABLE group_handshakes (
+        group_id         TEXT NOT NULL REFERENCES groups(group_id) ON DELETE CASCADE,
+        epoch            INTEGER NOT NULL,
+        sender_account   TEXT NOT NULL,
+        sender_device    INTEGER NOT NULL,
+        commit_message   BLOB NOT NULL,
+        server_timestamp INTEGER NOT NULL,
+        PRIMARY KEY (group_id, epoch)
+      ) STRICT;
+    `,
+  },
 ];

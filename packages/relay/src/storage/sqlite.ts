@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MAX_GROUP_COMMIT } from '../limits.js';
+import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import {
   UsernameTakenError,
@@ -217,6 +218,7 @@ function makeReader(db: Db): Reader {
           })),
         ),
     },
+    ...sqliteGroupReaders(db),
   };
 }
 
@@ -404,6 +406,7 @@ function makeWriter(db: Db): Writer {
       },
       deleteExpired: (now, limit) => Promise.resolve(w.expireAttachments.run(now, limit).changes),
     },
+    ...sqliteGroupWriters(db),
   };
 }
 

@@ -6,6 +6,13 @@
  * Records are plain data; byte fields are `Uint8Array`, times are milliseconds since the epoch.
  */
 
+import type {
+  GroupReader,
+  GroupWriter,
+  MlsKeyPackageReader,
+  MlsKeyPackageWriter,
+} from './group-types.js';
+
 export interface AccountRecord {
   readonly accountId: string;
   /** Lower-cased: usernames are unique case-insensitively. */
@@ -206,6 +213,8 @@ export interface Reader {
   readonly messages: MessageReader;
   readonly provisioning: ProvisioningReader;
   readonly attachments: AttachmentReader;
+  readonly mlsKeyPackages: MlsKeyPackageReader;
+  readonly groups: GroupReader;
 }
 
 /** Reads and writes inside one transaction; reads see the transaction's own writes. */
@@ -218,6 +227,8 @@ export interface Writer {
   readonly linkTokens: LinkTokenWriter;
   readonly provisioning: ProvisioningWriter;
   readonly attachments: AttachmentWriter;
+  readonly mlsKeyPackages: MlsKeyPackageWriter;
+  readonly groups: GroupWriter;
 }
 
 export interface Storage {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AccountRecord, DeviceRecord, MessageRecord, Storage } from '../storage/types.js';
+import { runGroupStorageConformance } from './group-storage-conformance.js';
 
 export interface OpenedStorage {
   readonly storage: Storage;
@@ -392,4 +393,5 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
       await assert.rejects(s.transact((w) => w.messages.depth('a', 1)));
     });
   });
+  runGroupStorageConformance(name, open);
 }

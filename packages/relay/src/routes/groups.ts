@@ -1,0 +1,284 @@
+/**
+ * MLS groups: KeyPackages per device (one-time ones consumed, the last-resort one reused), and
+ * per group the member devices, the ordered handshake log (exactly one commit accepted per
+ * epoch; the others get `EPOCH_CONFLICT`) and fan-out to member device queues through the
+ * normal message path. The relay sees group ids and member device ids, never contents.
+ */
+import type { FastifyInstance } from 'fastify';
+import { GROUP_MESSAGE_TYPES, ROUTES, limits, type GroupMember } from '@parley/api';
+import { fromBase64, toBase64 } from '@parley/bytes';
+import type { RelayContext } from '../context.js';
+import { newId, type DeviceIdentity } from '../credentials.js';
+import { RelayError } from '../errors.js';
+import { deviceChannel } from '../fanout/types.js';
+import { registerRoute, type Authenticate } from '../route.js';
+import {
+  GroupExistsError,
+  sortMembers,
+  type GroupMemberRecord,
+  type GroupRecord,
+} from '../storage/group-types.js';
+import type { Writer } from '../storage/types.js';
+
+const memberKey = (m: GroupMemberRecord): string => `${m.accountId}/${String(m.deviceId)}`;
+
+function isMember(group: GroupRecord, device: DeviceIdentity): boolean {
+  return group.members.some(
+    (m) => m.accountId === device.accountId && m.deviceId === device.deviceId,
+  );
+}
+
+/** The members, refusing duplicates, sorted. */
+function memberList(members: readonly GroupMember[]): GroupMemberRecord[] {
+  const seen = new Set<string>();
+  for (const m of members) {
+    if (seen.has(memberKey(m))) throw new RelayError('INVALID_REQUEST', 'a device appears twice');
+    seen.add(memberKey(m));
+  }
+  return sortMembers(members);
+}
+
+/** Every listed device must exist (a group routes only to registered devices). */
+async function requireDevices(w: Writer, members: readonly GroupMemberRecord[]): Promise<void> {
+  for (const m of members) {
+    if ((await w.devices.get(m.accountId, m.deviceId)) === undefined) {
+      throw new RelayError('DEVICE_NOT_FOUND', 'a member device does not exist');
+    }
+  }
+}
+
+async function memberGroup(
+  read: (groupId: string) => Promise<GroupRecord | undefined>,
+  groupId: string,
+  device: DeviceIdentity,
+): Promise<GroupRecord> {
+  const group = await read(groupId);
+  if (group === undefined) throw new RelayError('GROUP_NOT_FOUND', 'no such group');
+  if (!isMember(group, device)) throw new RelayError('FORBIDDEN', 'not a member of the group');
+  return group;
+}
+
+interface Delivery {
+  readonly to: readonly GroupMemberRecord[];
+  readonly type: number;
+  readonly content: Uint8Array;
+}
+
+/**
+ * Enqueues each delivery's content for each of its devices that still exists (a removed device
+ * stays a member until a commit removes it, but has no queue), refusing if a queue is full.
+ * Returns the devices queued for.
+ */
+async function enqueueAll(
+  ctx: RelayContext,
+  w: Writer,
+  sender: DeviceIdentity,
+  clientMessageId: string,
+  serverTimestamp: number,
+  deliveries: readonly Delivery[],
+): Promise<GroupMemberRecord[]> {
+  const queued: GroupMemberRecord[] = [];
+  for (const d of deliveries) {
+    for (const m of d.to) {
+      if ((await w.devices.get(m.accountId, m.deviceId)) === undefined) continue;
+      if ((await w.messages.depth(m.accountId, m.deviceId)) >= ctx.limits.maxQueueDepth) {
+        throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
+      }
+      await w.messages.enqueue({
+        guid: newId(),
+        recipientAccountId: m.accountId,
+        recipientDeviceId: m.deviceId,
+        senderAccountId: sender.accountId,
+        senderDeviceId: sender.deviceId,
+        clientMessageId,
+        type: d.type,
+        content: d.content,
+        serverTimestamp,
+      });
+      queued.push(m);
+    }
+  }
+  return queued;
+}
+
+async function wake(ctx: RelayContext, devices: readonly GroupMemberRecord[]): Promise<void> {
+  for (const d of devices) {
+    await ctx.fanOut.publish(deviceChannel(d.accountId, d.deviceId), { kind: 'messages' });
+  }
+}
+
+export function groupRoutes(
+  app: FastifyInstance,
+  ctx: RelayContext,
+  authenticate: Authenticate,
+): void {
+  const { storage, now } = ctx;
+
+  registerRoute(app, authenticate, ROUTES.uploadKeyPackages, async (req, auth) => {
+    const { accountId, deviceId } = auth;
+    const oneTime = req.body.keyPackages.map((k) => fromBase64(k));
+    const lastResort =
+      req.body.lastResort === undefined ? undefined : fromBase64(req.body.lastResort);
+    await storage.transact(async (w) => {
+      const stored = await w.mlsKeyPackages.count(accountId, deviceId);
+      if (stored + oneTime.length > limits.MAX_KEY_PACKAGES_PER_DEVICE) {
+        throw new RelayError('TOO_MANY_KEYS', 'too many KeyPackages stored');
+      }
+      await w.mlsKeyPackages.add(accountId, deviceId, oneTime);
+      if (lastResort !== undefined) {
+        await w.mlsKeyPackages.setLastResort(accountId, deviceId, lastResort);
+      }
+    });
+    return undefined;
+  });
+
+  registerRoute(app, authenticate, ROUTES.keyPackageCount, async (_req, auth) => ({
+    oneTime: await storage.reader.mlsKeyPackages.count(auth.accountId, auth.deviceId),
+    lastResort: await storage.reader.mlsKeyPackages.hasLastResort(auth.accountId, auth.deviceId),
+  }));
+
+  registerRoute(app, authenticate, ROUTES.claimKeyPackages, async (req) => {
+    const { accountId } = req.params;
+    return storage.transact(async (w) => {
+      if ((await w.accounts.byId(accountId)) === undefined) {
+        throw new RelayError('ACCOUNT_NOT_FOUND', 'no such account');
+      }
+      const devices = [];
+      for (const d of await w.devices.list(accountId)) {
+        const claimed = await w.mlsKeyPackages.claim(accountId, d.deviceId);
+        if (claimed === undefined) continue;
+        devices.push({
+          deviceId: d.deviceId,
+          keyPackage: toBase64(claimed.keyPackage),
+          lastResort: claimed.lastResort,
+        });
+      }
+      return { accountId, devices };
+    });
+  });
+
+  registerRoute(app, authenticate, ROUTES.createGroup, async (req, auth) => {
+    const members = memberList(req.body.members);
+    const record: GroupRecord = {
+      groupId: req.body.groupId,
+      epoch: 0,
+      members,
+      createdAt: now(),
+    };
+    if (!isMember(record, auth)) {
+      throw new RelayError('FORBIDDEN', 'the creating device must be a member');
+    }
+    await storage.transact(async (w) => {
+      await requireDevices(w, members);
+      try {
+        await w.groups.create(record);
+      } catch (error) {
+        if (error instanceof GroupExistsError) {
+          throw new RelayError('GROUP_EXISTS', 'the group id is taken');
+        }
+        throw error;
+      }
+    });
+    return { groupId: record.groupId, epoch: 0, members };
+  });
+
+  registerRoute(app, authenticate, ROUTES.getGroup, async (req, auth) => {
+    const group = await memberGroup(
+      (id) => storage.reader.groups.get(id),
+      req.params.groupId,
+      auth,
+    );
+    return { groupId: group.groupId, epoch: group.epoch, members: [...group.members] };
+  });
+
+  registerRoute(app, authenticate, ROUTES.commitToGroup, async (req, auth) => {
+    const { groupId } = req.params;
+    const { epoch } = req.body;
+    const members = memberList(req.body.members);
+    const commit = fromBase64(req.body.commit);
+    const welcome = req.body.welcome === undefined ? undefined : fromBase64(req.body.welcome);
+    const serverTimestamp = now();
+    const { queued, next } = await storage.transact(async (w) => {
+      const group = await memberGroup((id) => w.groups.get(id), groupId, auth);
+      if (group.epoch !== epoch) {
+        throw new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
+          epoch: group.epoch,
+        });
+      }
+      const before = new Set(group.members.map(memberKey));
+      const added = members.filter((m) => !before.has(memberKey(m)));
+      await requireDevices(w, added);
+      const accepted = await w.groups.advance(
+        {
+          groupId,
+          epoch,
+          senderAccountId: auth.accountId,
+          senderDeviceId: auth.deviceId,
+          commit,
+          serverTimestamp,
+        },
+        members,
+      );
+      if (!accepted) {
+        throw new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
+          epoch: group.epoch + 1,
+        });
+      }
+      // The commit goes to every member of the epoch it was made in (the removed ones learn
+      // of their removal), the Welcome to the devices it adds.
+      const others = group.members.filter(
+        (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
+      );
+      const deliveries: Delivery[] = [
+        { to: others, type: GROUP_MESSAGE_TYPES.commit, content: commit },
+        ...(welcome === undefined
+          ? []
+          : [{ to: added, type: GROUP_MESSAGE_TYPES.welcome, content: welcome }]),
+      ];
+      const clientMessageId = `${groupId}:${String(epoch)}`;
+      return {
+        queued: await enqueueAll(ctx, w, auth, clientMessageId, serverTimestamp, deliveries),
+        next: epoch + 1,
+      };
+    });
+    await wake(ctx, queued);
+    return { epoch: next, serverTimestamp };
+  });
+
+  registerRoute(app, authenticate, ROUTES.groupCommits, async (req, auth) => {
+    const { groupId } = req.params;
+    await memberGroup((id) => storage.reader.groups.get(id), groupId, auth);
+    const page = await storage.reader.groups.handshakes(
+      groupId,
+      req.query.fromEpoch ?? 0,
+      limits.MAX_COMMITS_PER_FETCH + 1,
+    );
+    return {
+      commits: page.slice(0, limits.MAX_COMMITS_PER_FETCH).map((h) => ({
+        epoch: h.epoch,
+        senderAccountId: h.senderAccountId,
+        senderDeviceId: h.senderDeviceId,
+        commit: toBase64(h.commit),
+        serverTimestamp: h.serverTimestamp,
+      })),
+      more: page.length > limits.MAX_COMMITS_PER_FETCH,
+    };
+  });
+
+  registerRoute(app, authenticate, ROUTES.sendGroupMessage, async (req, auth) => {
+    const { groupId } = req.params;
+    const content = fromBase64(req.body.message);
+    const serverTimestamp = now();
+    const queued = await storage.transact(async (w) => {
+      const group = await memberGroup((id) => w.groups.get(id), groupId, auth);
+      const others = group.members.filter(
+        (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
+      );
+      return enqueueAll(ctx, w, auth, req.body.clientMessageId, serverTimestamp, [
+        { to: others, type: GROUP_MESSAGE_TYPES.application, content },
+      ]);
+    });
+    await wake(ctx, queued);
+    return { serverTimestamp, recipients: queued.length };
+  });
+}
