@@ -11,6 +11,8 @@ import {
 } from '@parley/client';
 import { USAGE, UsageError, type Args } from './args.js';
 import type { OpenHome } from './home.js';
+import { openLive } from './live.js';
+import { qrText } from './qr.js';
 
 /** Where a command writes; tests and `main` pass process streams. */
 export interface Output {
@@ -53,11 +55,55 @@ function historyLine(m: MessageRecord, peer: string): string {
   return `[${time(m.sentAt)}] ${who}: ${m.text}${status}`;
 }
 
-async function receiveAndMarkRead(client: ParleyClient): Promise<ClientEvent[]> {
-  const events = await client.receive();
+async function markRead(client: ParleyClient, events: readonly ClientEvent[]): Promise<void> {
   const senders = new Set(events.flatMap((e) => (e.type === 'message' ? [e.from] : [])));
   for (const s of senders) await client.markRead(s);
+}
+
+async function receiveAndMarkRead(client: ParleyClient): Promise<ClientEvent[]> {
+  const events = await client.receive();
+  await markRead(client, events);
   return events;
+}
+
+/**
+ * `receive --wait`: nothing was pending, so wait on the live connection until something arrives
+ * or the deadline passes, then fetch whatever else came with it. Polls if the socket fails.
+ */
+async function waitForEvents(
+  client: ParleyClient,
+  server: string,
+  deadline: number,
+  out: Output,
+): Promise<ClientEvent[]> {
+  const got: ClientEvent[] = [];
+  let wake: () => void = () => undefined;
+  const arrived = new Promise<void>((resolve) => (wake = resolve));
+  const live = await openLive(
+    client,
+    server,
+    (e) => {
+      got.push(e);
+      wake();
+    },
+    (e) => {
+      out.error(e instanceof Error ? e.message : 'receive failed');
+    },
+  );
+  if (live === undefined) {
+    let events: ClientEvent[] = [];
+    while (events.length === 0 && Date.now() < deadline) {
+      await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+      events = await receiveAndMarkRead(client);
+    }
+    return events;
+  }
+  const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+  await arrived;
+  clearTimeout(timer);
+  await live.stop();
+  await markRead(client, got);
+  return got.length === 0 ? got : [...got, ...(await receiveAndMarkRead(client))];
 }
 
 export async function runCommand(args: Args, home: OpenHome, out: Output): Promise<number> {
@@ -99,8 +145,9 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
         return 0;
       }
       const pending = await client.startLink();
+      // The QR code carries the code itself (UTF-8 text); `--json` gives the code, not the drawing.
       emit(
-        `On your primary device run:\n  parley link approve ${pending.code}\nWaiting for approval…`,
+        `On your primary device run:\n  parley link approve ${pending.code}\nor scan:\n${qrText(pending.code)}\nWaiting for approval…`,
         { code: pending.code },
       );
       const a = await pending.complete();
@@ -123,16 +170,14 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
     case 'receive': {
       const deadline = Date.now() + (args.wait ?? 0) * 1000;
       let events = await receiveAndMarkRead(client);
-      while (events.length === 0 && Date.now() < deadline) {
-        await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
-        events = await receiveAndMarkRead(client);
-      }
+      if (events.length === 0 && Date.now() < deadline)
+        events = await waitForEvents(client, home.server, deadline, out);
       for (const e of events) emit(describe(e), eventJson(e));
       if (events.length === 0 && !args.json) out.line('no new messages');
       return 0;
     }
     case 'chat':
-      return chat(client, need(rest, 0, 'USERNAME'), out);
+      return chat(client, home.server, need(rest, 0, 'USERNAME'), out);
     case 'devices': {
       if (rest[0] === 'remove') {
         const id = Number(need(rest, 1, 'ID'));
@@ -158,8 +203,11 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
         return 0;
       }
       const n = await client.safetyNumber(user);
+      // The QR code carries the scannable fingerprint's raw bytes (libsignal's CombinedFingerprints
+      // protobuf, which its `ScannableFingerprint.getSerialized` documents as "a byte string to be
+      // displayed in a QR code") in byte mode, not hex; `--json` gives the same bytes as hex.
       emit(
-        `${n.keyChanged ? `${user}'s key CHANGED. Compare this new number, then run: parley verify ${user} --accept\n` : ''}safety number with ${user}:\n  ${formatSafetyNumber(n.digits)}\nscannable (hex): ${toHex(n.scannable)}`,
+        `${n.keyChanged ? `${user}'s key CHANGED. Compare this new number, then run: parley verify ${user} --accept\n` : ''}safety number with ${user}:\n  ${formatSafetyNumber(n.digits)}\n${qrText(n.scannable)}\nscannable (hex): ${toHex(n.scannable)}`,
         {
           username: user,
           safetyNumber: n.digits,
@@ -182,21 +230,54 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
   }
 }
 
-async function chat(client: ParleyClient, peer: string, out: Output): Promise<number> {
+async function chat(
+  client: ParleyClient,
+  server: string,
+  peer: string,
+  out: Output,
+): Promise<number> {
   await receiveAndMarkRead(client);
   for (const m of client.history(peer)) out.line(historyLine(m, peer));
-  out.line(`chatting with ${peer}; type a line to send it, Ctrl-D to leave`);
+  const report = (e: unknown, what: string): void => {
+    out.error(e instanceof Error ? e.message : what);
+  };
+  // Live delivery: each event is printed as the relay pushes it; a message is marked read at
+  // once (in order, and finished before the store closes).
+  let reads: Promise<void> = Promise.resolve();
+  const live = await openLive(
+    client,
+    server,
+    (e) => {
+      out.line(describe(e));
+      if (e.type !== 'message') return;
+      // Each link ends in a handler that catches, so the chain never rejects.
+      reads = reads
+        .then(() => client.markRead(e.from))
+        .then(
+          () => undefined,
+          (x: unknown) => {
+            report(x, 'read receipt failed');
+          },
+        );
+    },
+    (e) => {
+      report(e, 'receive failed');
+    },
+  );
+  out.line(
+    `chatting with ${peer} (${live === undefined ? 'polling: live connection unavailable' : 'live'}); type a line to send it, Ctrl-D to leave`,
+  );
   const rl = createInterface({ input: process.stdin, terminal: false });
   const state = { open: true };
   rl.on('close', () => {
     state.open = false;
   });
   const poll = (async () => {
-    while (state.open) {
+    while (live === undefined && state.open) {
       try {
         for (const e of await receiveAndMarkRead(client)) out.line(describe(e));
       } catch (e) {
-        out.error(e instanceof Error ? e.message : 'receive failed');
+        report(e, 'receive failed');
       }
       await sleep(POLL_MS);
     }
@@ -206,10 +287,12 @@ async function chat(client: ParleyClient, peer: string, out: Output): Promise<nu
     try {
       await client.send(peer, line);
     } catch (e) {
-      out.error(e instanceof Error ? e.message : 'send failed');
+      report(e, 'send failed');
     }
   }
   state.open = false;
   await poll;
+  await live?.stop();
+  await reads;
   return 0;
 }

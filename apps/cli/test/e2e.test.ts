@@ -6,8 +6,23 @@ import { deepStrictEqual, match, ok, strictEqual } from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { cli, spawnCli, startRelay, type Relay, type Run } from './processes.js';
+
+/** A message pushed to `chat` must be shown within this long of the sender's exit. */
+const LIVE_WITHIN_MS = 2_000;
+
+/** Resolves when the child's stdout (from now on) matches. */
+function outputMatches(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      seen += d.toString('utf8');
+      if (pattern.test(seen)) resolve();
+    });
+  });
+}
 
 let relay: Relay;
 let root: string;
@@ -108,6 +123,11 @@ test(
     const number = (s: string) => (JSON.parse(s) as { safetyNumber: string }).safetyNumber;
     strictEqual(number(aliceView).length, 60);
     strictEqual(number(aliceView), number(carolView));
+    // Human output draws the scannable form as a QR code; `--json` carries only its payload.
+    const drawn = await ok0(as('alice', 'verify', 'carol'));
+    match(drawn, /█{20,}\n(?:[█▀▄ ]+\n){10,}/);
+    match(aliceView, /"scannable":"[0-9a-f]+"/);
+    ok(!aliceView.includes('█') && !linked.stdout.includes('█'));
 
     // Remove the laptop: bob's next message reaches only the phone; the laptop is shut out.
     await ok0(as('alice', 'devices', 'remove', '2'));
@@ -182,11 +202,37 @@ test(
       seen += (await ok0(as('grace', 'receive'))) + '\n';
     }
     match(seen, /frank: typed in chat/);
+    // Pushed over the live connection: shown well within the old polling cadence plus slack.
+    const shown = outputMatches(chat.child, /grace: live reply/);
     await ok0(as('grace', 'send', 'frank', 'live reply'));
-    await new Promise((r) => setTimeout(r, 3000));
+    const sentAt = Date.now();
+    await Promise.race([shown, new Promise((r) => setTimeout(r, LIVE_WITHIN_MS))]);
+    const waited = Date.now() - sentAt;
+    ok(waited < LIVE_WITHIN_MS, `live reply not shown within ${LIVE_WITHIN_MS} ms`);
     chat.child.stdin?.end();
     const done = await chat.done;
     strictEqual(done.code, 0, done.stderr);
+    match(done.stdout, /chatting with grace \(live\)/);
     match(done.stdout, /grace: live reply/);
+    strictEqual(done.stdout.match(/grace: live reply/g)?.length, 1);
+
+    // `receive --wait` started before the message is sent returns it as soon as it is pushed.
+    const waiting = spawnCli([
+      '--server',
+      relay.base,
+      '--home',
+      join(root, 'frank'),
+      'receive',
+      '--wait',
+      '30',
+    ]);
+    // Give the waiting process time to start and connect, then send.
+    await new Promise((r) => setTimeout(r, 2000));
+    await ok0(as('grace', 'send', 'frank', 'while waiting'));
+    const startedAt = Date.now();
+    const got = await waiting.done;
+    strictEqual(got.code, 0, got.stderr);
+    match(got.stdout, /grace: while waiting/);
+    ok(Date.now() - startedAt < 10_000, 'receive --wait returned long after the message came');
   },
 );

@@ -43,3 +43,23 @@ export const LIVE_BACKOFF_INITIAL_MS = 250;
 export const LIVE_BACKOFF_MAX_MS = 30_000;
 /** Largest WebSocket frame we parse (an envelope's ciphertext is at most ~64 KiB of base64). */
 export const MAX_FRAME_CHARS = 256 * 1024;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a processed envelope's guid is remembered, so a re-delivery (an acknowledgement lost
+ * to a crash or a dropped socket) is acknowledged without a second event: the relay drops a
+ * queued message after 30 days (`MAX_MESSAGE_AGE_MS` in packages/relay), so none comes later.
+ */
+export const SEEN_GUID_MAX_AGE_MS = 30 * DAY_MS;
+/**
+ * Most guids remembered, whatever their age: twice the relay's queue depth (10,000 per device),
+ * which bounds how many unacknowledged messages could ever be re-delivered.
+ */
+export const MAX_SEEN_GUIDS = 20_000;
+/**
+ * Pruning runs in batches, inside the transaction that adds a guid, so it does not scan the set
+ * on every message: by age once the oldest guid is this far past the maximum age, and by count
+ * down to `SEEN_PRUNE_TO` once the cap is exceeded.
+ */
+export const SEEN_PRUNE_SLACK_MS = DAY_MS;
+export const SEEN_PRUNE_TO = 18_000;

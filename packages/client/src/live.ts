@@ -56,6 +56,14 @@ export class LiveConnection {
     this.#socket = undefined;
   }
 
+  /**
+   * Resolves once every frame received so far has been processed and its events emitted; call
+   * it after `stop()` and before closing the store.
+   */
+  async settled(): Promise<void> {
+    await this.#chain;
+  }
+
   /** Drops the current socket as a network failure would (tests use it); a reconnect follows. */
   dropForTest(): void {
     this.#socket?.close();

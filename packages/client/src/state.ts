@@ -24,6 +24,12 @@ import {
   type SessionChanges,
 } from '@parley/protocol';
 import type { DeviceEntry } from './device-list.js';
+import {
+  MAX_SEEN_GUIDS,
+  SEEN_GUID_MAX_AGE_MS,
+  SEEN_PRUNE_SLACK_MS,
+  SEEN_PRUNE_TO,
+} from './limits.js';
 import type { StorageReader, StorageWriter } from './storage.js';
 
 export const NS = {
@@ -37,6 +43,7 @@ export const NS = {
   message: 'message',
   outbox: 'outbox',
   seen: 'seen',
+  seenMeta: 'seen-meta',
 } as const;
 
 const RECORD_VERSION = 1;
@@ -137,10 +144,56 @@ export const records = {
     w.delete(NS.outbox, id);
   },
   seen: (r: StorageReader, guid: string): boolean => r.get(NS.seen, guid) !== undefined,
+  /** Adds a guid to the seen set and, in the same transaction, prunes the set when due. */
   markSeen: (w: StorageWriter, guid: string, at: number): void => {
+    const before = getJson<SeenMeta>(w, NS.seenMeta, SEEN_META_KEY) ?? countSeen(w, at);
+    const existed = w.get(NS.seen, guid) !== undefined;
     w.put(NS.seen, guid, utf8Encode(String(at)));
+    const meta: SeenMeta = {
+      count: before.count + (existed ? 0 : 1),
+      oldest: Math.min(before.oldest, at),
+    };
+    const due =
+      meta.count > MAX_SEEN_GUIDS || meta.oldest < at - SEEN_GUID_MAX_AGE_MS - SEEN_PRUNE_SLACK_MS;
+    putJson(w, NS.seenMeta, SEEN_META_KEY, due ? pruneSeen(w, at) : meta);
   },
+  /** How many guids the seen set holds (tests). */
+  seenCount: (r: StorageReader): number => r.list(NS.seen).length,
 };
+
+/** The seen set's size and oldest timestamp, kept so pruning does not scan on every add. */
+interface SeenMeta {
+  readonly count: number;
+  readonly oldest: number;
+}
+const SEEN_META_KEY = 'meta';
+
+function seenEntries(r: StorageReader): (readonly [string, number])[] {
+  return r
+    .list(NS.seen)
+    .map(([guid, v]) => {
+      const t = Number(utf8Decode(v));
+      return [guid, Number.isFinite(t) ? t : 0] as const;
+    })
+    .sort((a, b) => a[1] - b[1]);
+}
+
+/** Counts the set (once, for a store written before the count was kept); `now` if it is empty. */
+function countSeen(r: StorageReader, now: number): SeenMeta {
+  const entries = seenEntries(r);
+  return { count: entries.length, oldest: entries[0]?.[1] ?? now };
+}
+
+/** Drops guids older than the maximum age, then the oldest beyond `SEEN_PRUNE_TO`. */
+function pruneSeen(w: StorageWriter, now: number): SeenMeta {
+  const entries = seenEntries(w);
+  const cutoff = now - SEEN_GUID_MAX_AGE_MS;
+  const young = entries.findIndex(([, t]) => t >= cutoff);
+  const firstKept = Math.max(young < 0 ? entries.length : young, entries.length - SEEN_PRUNE_TO);
+  for (const [guid] of entries.slice(0, firstKept)) w.delete(NS.seen, guid);
+  const kept = entries.slice(firstKept);
+  return { count: kept.length, oldest: kept[0]?.[1] ?? now };
+}
 
 export function entriesToJson(devices: readonly DeviceEntry[]): ContactRecord['devices'] {
   return devices.map((d) => ({ deviceId: d.deviceId, identityKey: toBase64(d.identityKey) }));
