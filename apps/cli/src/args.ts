@@ -10,6 +10,8 @@ export interface Args {
   readonly json: boolean;
   readonly wait: number | undefined;
   readonly accept: boolean;
+  /** `--group GROUP` for `send` and `chat`: a group name, id or id prefix. */
+  readonly group: string | undefined;
   readonly words: readonly string[];
 }
 
@@ -23,8 +25,17 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   link approve CODE        (primary) add the device that shows CODE
   whoami                   this device's account
   send USERNAME TEXT       send a message; prints its id once the relay has it
-  receive [--wait SECS]    fetch and print everything pending (waiting up to SECS for one)
+  send --group GROUP TEXT  send to every member device of a group
+  receive [--wait SECS]    fetch and print everything pending (waiting up to SECS for one),
+                           group messages and membership changes (with who made them) included
   chat USERNAME            interactive: history, live messages, a typed line sends
+  chat --group GROUP       the same in a group
+  group create NAME [USERNAME...]  create an MLS group (all your devices join; the name never
+                           reaches the relay); prints its id
+  group add GROUP USERNAME...      add users (every device in their signed device lists)
+  group remove GROUP USERNAME...   remove users (all their devices)
+  group leave GROUP        leave with all your devices (another member commits it)
+  group list               your groups, their ids and members (from the MLS state)
   devices                  list this account's devices
   devices remove ID        (primary) remove a device
   verify USERNAME          show the safety number; --accept after a key change
@@ -33,6 +44,7 @@ options:
   --server URL   relay address (default: the one saved at register, else ${DEFAULT_SERVER})
   --home DIR     where this device's keys live (PARLEY_HOME, default ~/.parley)
   --json         one JSON object per line
+  GROUP          a group's name (case-insensitive), its id, or a unique id prefix (4+ chars)
   PARLEY_PASSPHRASE (environment) encrypts the store with a passphrase instead of a key file`;
 
 const MAX_WAIT_SECONDS = 3600;
@@ -46,6 +58,7 @@ export function parseArgs(
   let json = false;
   let wait: number | undefined;
   let accept = false;
+  let group: string | undefined;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -58,6 +71,7 @@ export function parseArgs(
     else if (arg === '--home') home = value();
     else if (arg === '--json') json = true;
     else if (arg === '--accept') accept = true;
+    else if (arg === '--group') group = value();
     else if (arg === '--wait') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
@@ -67,5 +81,5 @@ export function parseArgs(
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else words.push(arg);
   }
-  return { server, home, json, wait, accept, words };
+  return { server, home, json, wait, accept, group, words };
 }

@@ -11,6 +11,7 @@ import {
 } from '@parley/client';
 import { USAGE, UsageError, type Args } from './args.js';
 import type { OpenHome } from './home.js';
+import { describeGroupEvent, runGroupCommand } from './group-commands.js';
 import { openLive } from './live.js';
 import { qrText } from './qr.js';
 
@@ -42,6 +43,8 @@ function describe(e: ClientEvent): string {
       return `${e.from} ${e.receipt === 'read' ? 'read' : 'received'} ${e.ids.join(', ')}`;
     case 'dropped':
       return `dropped a message: ${e.reason}`;
+    default:
+      return describeGroupEvent(e);
   }
 }
 
@@ -160,6 +163,18 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       return 0;
     }
     case 'send': {
+      if (args.group !== undefined) {
+        const text = rest.join(' ');
+        if (text === '') throw new UsageError('missing TEXT');
+        const r = await client.sendToGroup(args.group, text);
+        for (const e of r.events) emit(describe(e), eventJson(e));
+        emit(r.messageId, {
+          messageId: r.messageId,
+          serverTimestamp: r.serverTimestamp,
+          recipients: r.recipients,
+        });
+        return 0;
+      }
       const to = need(rest, 0, 'USERNAME');
       const text = rest.slice(1).join(' ');
       if (text === '') throw new UsageError('missing TEXT');
@@ -177,7 +192,11 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       return 0;
     }
     case 'chat':
-      return chat(client, home.server, need(rest, 0, 'USERNAME'), out);
+      if (args.group !== undefined)
+        return chat(client, home.server, groupConversation(client, args.group), out);
+      return chat(client, home.server, peerConversation(client, need(rest, 0, 'USERNAME')), out);
+    case 'group':
+      return runGroupCommand(client, rest, emit);
     case 'devices': {
       if (rest[0] === 'remove') {
         const id = Number(need(rest, 1, 'ID'));
@@ -230,14 +249,50 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
   }
 }
 
+/** What `chat` talks to: a user, or a group. */
+interface Conversation {
+  readonly title: string;
+  history(): string[];
+  send(text: string): Promise<unknown>;
+}
+
+function peerConversation(client: ParleyClient, peer: string): Conversation {
+  return {
+    title: peer,
+    history: () => client.history(peer).map((m) => historyLine(m, peer)),
+    send: (text) => client.send(peer, text),
+  };
+}
+
+function groupConversation(client: ParleyClient, group: string): Conversation {
+  const name =
+    client.groups().find((g) => g.groupId === group || g.name.toLowerCase() === group.toLowerCase())
+      ?.name ?? group;
+  return {
+    title: `the group ${name}`,
+    history: () =>
+      client.groupHistory(group).map((m) => {
+        const who =
+          m.direction === 'out'
+            ? 'you'
+            : (client
+                .groups()
+                .find((g) => g.groupId === m.groupId)
+                ?.members.find((x) => x.accountId === m.fromAccount)?.username ?? m.fromAccount);
+        return `[${time(m.sentAt)}] ${who}: ${m.text}`;
+      }),
+    send: (text) => client.sendToGroup(group, text),
+  };
+}
+
 async function chat(
   client: ParleyClient,
   server: string,
-  peer: string,
+  conversation: Conversation,
   out: Output,
 ): Promise<number> {
   await receiveAndMarkRead(client);
-  for (const m of client.history(peer)) out.line(historyLine(m, peer));
+  for (const line of conversation.history()) out.line(line);
   const report = (e: unknown, what: string): void => {
     out.error(e instanceof Error ? e.message : what);
   };
@@ -265,7 +320,7 @@ async function chat(
     },
   );
   out.line(
-    `chatting with ${peer} (${live === undefined ? 'polling: live connection unavailable' : 'live'}); type a line to send it, Ctrl-D to leave`,
+    `chatting with ${conversation.title} (${live === undefined ? 'polling: live connection unavailable' : 'live'}); type a line to send it, Ctrl-D to leave`,
   );
   const rl = createInterface({ input: process.stdin, terminal: false });
   const state = { open: true };
@@ -285,7 +340,7 @@ async function chat(
   for await (const line of rl) {
     if (line.trim() === '') continue;
     try {
-      await client.send(peer, line);
+      await conversation.send(line);
     } catch (e) {
       report(e, 'send failed');
     }

@@ -13,20 +13,12 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-export async function startRelay(): Promise<Relay> {
+/** Starts the relay; with `dataDir`, on SQLite in that directory, else in memory. */
+export async function startRelay(dataDir?: string): Promise<Relay> {
+  const storage = dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', dataDir];
   const child = spawn(
     process.execPath,
-    [
-      ...NODE_ARGS,
-      SERVER,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--storage',
-      'memory',
-      '--no-rate-limit',
-    ],
+    [...NODE_ARGS, SERVER, '--host', '127.0.0.1', '--port', '0', ...storage, '--no-rate-limit'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

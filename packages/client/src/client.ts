@@ -3,7 +3,7 @@
  * in one transaction, receipts, sent-message sync, safety numbers. It holds no state outside
  * the storage backend, so a process may stop at any await and a new one continues.
  */
-import type { Envelope, PreKeyBundleDevice } from '@parley/api';
+import { GROUP_MESSAGE_TYPES, type Envelope, type PreKeyBundleDevice } from '@parley/api';
 import { constantTimeEqual, fromBase64, toBase64, toHex, utf8Encode } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
 import {
@@ -33,6 +33,9 @@ import {
 import { decodeContent, encodeContent, type Content } from './content.js';
 import { signDeviceList, verifyDeviceList, type DeviceList } from './device-list.js';
 import { ClientError } from './errors.js';
+import { GROUP_NS } from './group-records.js';
+import { GroupEngine, type GroupEvent, type GroupSendResult, type GroupSummary } from './groups.js';
+import type { GroupMessageRecord } from './group-records.js';
 import { safetyNumber, type SafetyNumber } from './fingerprint.js';
 import { RelayCallError, type DeviceCredentials, type RelayHttp } from './http.js';
 import {
@@ -54,10 +57,12 @@ import {
   applyChanges,
   deviceIdentity,
   entriesToJson,
+  jsonToEntries,
   protocolStores,
   records,
   type AccountRecord,
   type ContactRecord,
+  type DeviceJson,
   type MessageRecord,
   type OutboxRecord,
 } from './state.js';
@@ -93,7 +98,11 @@ export type ClientEvent =
       readonly from: string;
     }
   /** An envelope that could not be used (undecryptable, from an unlisted device…); it was dropped. */
-  | { readonly type: 'dropped'; readonly reason: string; readonly senderAccountId: string };
+  | { readonly type: 'dropped'; readonly reason: string; readonly senderAccountId: string }
+  | GroupEvent;
+
+/** Envelope types the relay uses for groups (commit, Welcome, application/proposal). */
+const GROUP_ENVELOPE_TYPES: readonly number[] = Object.values(GROUP_MESSAGE_TYPES);
 
 export interface SendResult {
   readonly messageId: string;
@@ -117,6 +126,7 @@ export class ParleyClient {
   readonly #relay: RelayHttp;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #groups: GroupEngine;
   /** Operations that touch sessions run one at a time, so no ratchet step is lost to a race. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -126,6 +136,21 @@ export class ParleyClient {
     this.#relay = options.relay;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? (() => Promise.resolve());
+    this.#groups = new GroupEngine({
+      primitives: this.#p,
+      db: this.#db,
+      relay: this.#relay,
+      now: () => this.#now(),
+      account: () => this.#requireAccount(),
+      auth: () => this.#auth(),
+      id: () => this.#id(),
+      deviceList: (accountId) => this.#verifiedDevices(accountId),
+      resolveContact: (username) => this.#resolveContact(username),
+      username: (accountId) =>
+        accountId === this.account?.accountId
+          ? this.account.username
+          : (this.#contactByAccount(accountId)?.username ?? accountId),
+    });
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -168,6 +193,7 @@ export class ParleyClient {
     const p = this.#p;
     const accountKey = generateIdentityKeyPair(p);
     const identity = generateIdentityKeyPair(p);
+    const mlsKey = p.ed25519.generateKeyPair();
     const registrationId = generateRegistrationId(p);
     const secret = toBase64(p.randomBytes(DEVICE_SECRET_BYTES));
     let created;
@@ -199,12 +225,18 @@ export class ParleyClient {
       nextKyberPreKeyId: 2,
       deviceListVersion: 0,
       ownDevices: [],
+      mlsSignaturePrivateKey: toBase64(mlsKey.privateKey),
     };
     this.#db.transact((w) => records.putAccount(w, account));
     await this.#publishDeviceList([
-      { deviceId: created.deviceId, identityKey: serializePublicKey(identity.publicKey) },
+      {
+        deviceId: created.deviceId,
+        identityKey: serializePublicKey(identity.publicKey),
+        mlsSignatureKey: mlsKey.publicKey,
+      },
     ]);
     await this.#uploadPreKeys(true);
+    await this.#groups.uploadKeyPackages(true);
     return this.#requireAccount();
   }
 
@@ -215,11 +247,13 @@ export class ParleyClient {
     const p = this.#p;
     const eph = p.x25519.generateKeyPair();
     const identity = generateIdentityKeyPair(p);
+    const mlsKey = p.ed25519.generateKeyPair();
     const { channelId } = await this.#relay.openProvisioning();
     const code = formatLinkCode({
       channelId,
       ephemeralKey: eph.publicKey,
       identityKey: serializePublicKey(identity.publicKey),
+      mlsSignatureKey: mlsKey.publicKey,
     });
     const complete = async (): Promise<AccountRecord> => {
       const deadline = this.#now() + LINK_WAIT_MS;
@@ -254,9 +288,11 @@ export class ParleyClient {
         nextKyberPreKeyId: 2,
         deviceListVersion: 0,
         ownDevices: [],
+        mlsSignaturePrivateKey: toBase64(mlsKey.privateKey),
       };
       this.#db.transact((w) => records.putAccount(w, account));
       await this.#uploadPreKeys(true);
+      await this.#groups.uploadKeyPackages(true);
       return this.#requireAccount();
     };
     return { code, complete };
@@ -290,10 +326,12 @@ export class ParleyClient {
       if (joined !== undefined) {
         const own = await this.#ownDevices(a);
         await this.#publishDeviceList([
-          ...own
-            .filter((d) => d.deviceId !== joined.deviceId)
-            .map((d) => ({ deviceId: d.deviceId, identityKey: fromBase64(d.identityKey) })),
-          { deviceId: joined.deviceId, identityKey: code.identityKey },
+          ...jsonToEntries(own.filter((d) => d.deviceId !== joined.deviceId)),
+          {
+            deviceId: joined.deviceId,
+            identityKey: code.identityKey,
+            ...(code.mlsSignatureKey && { mlsSignatureKey: code.mlsSignatureKey }),
+          },
         ]);
         return joined.deviceId;
       }
@@ -402,11 +440,7 @@ export class ParleyClient {
     if (deviceId === a.deviceId)
       throw new ClientError('MISUSE', 'a device cannot remove itself here');
     const own = await this.#ownDevices(a);
-    await this.#publishDeviceList(
-      own
-        .filter((d) => d.deviceId !== deviceId)
-        .map((d) => ({ deviceId: d.deviceId, identityKey: fromBase64(d.identityKey) })),
-    );
+    await this.#publishDeviceList(jsonToEntries(own.filter((d) => d.deviceId !== deviceId)));
     await this.#relay.removeDevice(this.#auth(a), deviceId);
   }
 
@@ -414,7 +448,8 @@ export class ParleyClient {
   async deleteAccount(): Promise<void> {
     await this.#relay.deleteAccount(this.#auth());
     this.#db.transact((w) => {
-      for (const ns of Object.values(NS)) for (const [k] of w.list(ns)) w.delete(ns, k);
+      for (const ns of [...Object.values(NS), ...Object.values(GROUP_NS)])
+        for (const [k] of w.list(ns)) w.delete(ns, k);
     });
   }
 
@@ -434,6 +469,69 @@ export class ParleyClient {
       records.putAccount(w, { ...current, deviceListVersion: list.version, ownDevices: devices });
     });
     return devices;
+  }
+
+  /** Any account's devices from its verified signed list (an unknown account is trusted on first use). */
+  async #verifiedDevices(accountId: string): Promise<readonly DeviceJson[]> {
+    const a = this.#requireAccount();
+    if (accountId === a.accountId) return this.#ownDevices(a);
+    let contact = this.#contactByAccount(accountId);
+    if (contact === undefined) {
+      const info = await this.#relay.account(this.#auth(a), accountId);
+      contact = this.#trust(info.username.toLowerCase(), info.accountId, info.identityKey);
+    }
+    if (contact.pendingKey !== undefined)
+      throw new ClientError('KEY_CHANGED', `${contact.username}'s key changed`);
+    return this.#contactDevices(contact);
+  }
+
+  /**
+   * Creates an MLS group named `name` (the name stays inside MLS) with every signed device of
+   * each user and our own other devices.
+   */
+  createGroup(
+    name: string,
+    usernames: readonly string[] = [],
+  ): Promise<{ groupId: string; events: GroupEvent[] }> {
+    return this.#serial(() => this.#groups.create(name, usernames));
+  }
+
+  /** Adds users (all devices in their signed lists) to a group (name, id or id prefix). */
+  addToGroup(group: string, usernames: readonly string[]): Promise<GroupEvent[]> {
+    return this.#serial(() => this.#groups.add(group, usernames));
+  }
+
+  /** Removes every device of each user from a group. */
+  removeFromGroup(group: string, usernames: readonly string[]): Promise<GroupEvent[]> {
+    return this.#serial(() => this.#groups.remove(group, usernames));
+  }
+
+  /** Leaves a group with all our devices (another member commits it). */
+  leaveGroup(group: string): Promise<GroupEvent[]> {
+    return this.#serial(() => this.#groups.leave(group));
+  }
+
+  /** Our groups and their rosters, as the MLS state says. */
+  groups(): GroupSummary[] {
+    return this.#groups.list();
+  }
+
+  /** A group's messages, oldest first. */
+  groupHistory(group: string): GroupMessageRecord[] {
+    return this.#groups.history(group);
+  }
+
+  /** Sends text to every member device of a group. */
+  sendToGroup(group: string, text: string): Promise<GroupSendResult> {
+    return this.#serial(() => this.#groups.send(group, text));
+  }
+
+  /**
+   * Group work after envelopes were processed outside `receive` (the live connection): commits
+   * other members' leave requests, re-proposes our own leave, tops up KeyPackages.
+   */
+  groupMaintenance(): Promise<GroupEvent[]> {
+    return this.#serial(() => this.#groups.maintain());
   }
 
   /**
@@ -785,6 +883,12 @@ export class ParleyClient {
     }
     if (usedPreKey) await this.#topUpPreKeys();
     await this.#flushOutbox();
+    try {
+      events.push(...(await this.#groups.maintain()));
+    } catch (e) {
+      // What was received is stored and acknowledged; group upkeep is retried next time.
+      if (!(e instanceof ClientError)) throw e;
+    }
     return events;
   }
 
@@ -800,8 +904,12 @@ export class ParleyClient {
   async #processEnvelopes(envelopes: readonly Envelope[]): Promise<ClientEvent[]> {
     const a = this.#requireAccount();
     const events: ClientEvent[] = [];
+    const lists = this.#groups.lists();
     for (const env of envelopes) {
-      if (!records.seen(this.#db, env.guid)) events.push(await this.#process(a, env));
+      if (records.seen(this.#db, env.guid)) continue;
+      if (GROUP_ENVELOPE_TYPES.includes(env.type))
+        events.push(...(await this.#groups.processEnvelope(env, lists)));
+      else events.push(await this.#process(a, env));
     }
     return events;
   }

@@ -1,11 +1,14 @@
 /**
  * The account-signed device list (DESIGN §2). The account key signs, with XEdDSA, a versioned
- * list of (device id, device identity key). A contact's device is used only if it appears in a
- * list that verifies under the contact's account key, with a version that never goes back.
+ * list of (device id, device identity key, MLS signature key). A contact's device is used only
+ * if it appears in a list that verifies under the contact's account key, with a version that
+ * never goes back; an MLS leaf is accepted only with the signature key listed for its device.
  *
  * Wire form (the relay's opaque `blob`): UTF-8 JSON `{"payload": b64, "signature": b64}`, where
- * payload is UTF-8 JSON `{"v":1,"accountId","version","timestamp","devices":[{deviceId,identityKey}]}`
- * and the signature covers `"parley device list v1" ‖ 0x00 ‖ payload`.
+ * payload is UTF-8 JSON `{"v":2,"accountId","version","timestamp","devices":[{deviceId,
+ * identityKey,mlsSignatureKey}]}` and the signature covers `"parley device list v1" ‖ 0x00 ‖
+ * payload` (the domain string names the signing scheme, unchanged; `v` names the payload).
+ * Format 1 (no `mlsSignatureKey`) still verifies: its devices simply cannot be group members.
  */
 import { concatBytes, fromBase64, toBase64, utf8Decode, utf8Encode } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
@@ -13,14 +16,20 @@ import { ClientError } from './errors.js';
 import { MAX_DEVICES_IN_LIST } from './limits.js';
 
 const DOMAIN = concatBytes(utf8Encode('parley device list v1'), Uint8Array.of(0));
-const FORMAT_VERSION = 1;
+/** The payload format written; {@link READABLE_FORMATS} are accepted. */
+export const DEVICE_LIST_FORMAT = 2;
+const READABLE_FORMATS: readonly unknown[] = [1, 2];
 const MAX_DEVICE_ID = 127;
 const IDENTITY_KEY_BYTES = 33;
+/** An Ed25519 public key (MLS cipher suite 1's signature scheme). */
+const MLS_SIGNATURE_KEY_BYTES = 32;
 
 export interface DeviceEntry {
   readonly deviceId: number;
   /** The device's identity key, 33-byte serialized form. */
   readonly identityKey: Uint8Array;
+  /** The device's MLS signature public key (Ed25519); absent in format-1 lists. */
+  readonly mlsSignatureKey?: Uint8Array;
 }
 
 export interface DeviceList {
@@ -38,13 +47,14 @@ export function signDeviceList(
 ): string {
   const payload = utf8Encode(
     JSON.stringify({
-      v: FORMAT_VERSION,
+      v: DEVICE_LIST_FORMAT,
       accountId: list.accountId,
       version: list.version,
       timestamp: list.timestamp,
       devices: list.devices.map((d) => ({
         deviceId: d.deviceId,
         identityKey: toBase64(d.identityKey),
+        ...(d.mlsSignatureKey && { mlsSignatureKey: toBase64(d.mlsSignatureKey) }),
       })),
     }),
   );
@@ -100,7 +110,7 @@ export function verifyDeviceList(
   }
   if (
     !isRecord(body) ||
-    body['v'] !== FORMAT_VERSION ||
+    !READABLE_FORMATS.includes(body['v']) ||
     typeof body['version'] !== 'number' ||
     !Number.isSafeInteger(body['version']) ||
     typeof body['timestamp'] !== 'number' ||
@@ -129,7 +139,15 @@ export function verifyDeviceList(
     ids.add(deviceId);
     const identityKey = fromBase64(d['identityKey']);
     if (identityKey.length !== IDENTITY_KEY_BYTES) throw untrusted('bad device key');
-    devices.push({ deviceId, identityKey });
+    const mls = d['mlsSignatureKey'];
+    if (mls === undefined) {
+      devices.push({ deviceId, identityKey });
+      continue;
+    }
+    if (typeof mls !== 'string' || body['v'] === 1) throw untrusted('malformed');
+    const mlsSignatureKey = fromBase64(mls);
+    if (mlsSignatureKey.length !== MLS_SIGNATURE_KEY_BYTES) throw untrusted('bad device key');
+    devices.push({ deviceId, identityKey, mlsSignatureKey });
   }
   return { accountId, version, timestamp: body['timestamp'], devices };
 }

@@ -15,7 +15,19 @@ export type ClientErrorCode =
   /** The local store could not be opened (wrong passphrase or key file, or damaged). */
   | 'STORE_LOCKED'
   /** Input the SDK refuses (too long, malformed). */
-  | 'INVALID_INPUT';
+  | 'INVALID_INPUT'
+  /** No group of ours matches the name or id given (or it matches several). */
+  | 'UNKNOWN_GROUP'
+  /**
+   * A group leaf whose credential names a device that is not in that account's verified,
+   * signed device list with that MLS signature key (a ghost member); the commit, Welcome or
+   * KeyPackage was refused and the group state is unchanged.
+   */
+  | 'UNBACKED_MEMBER'
+  /** A group change lost the epoch race `MAX_COMMIT_RETRIES` times; running it again is safe. */
+  | 'GROUP_CONFLICT'
+  /** A group message or commit that could not be processed (undecryptable or invalid). */
+  | 'GROUP_REFUSED';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

@@ -5,6 +5,16 @@
  */
 import type {
   AccountResponse,
+  ClaimKeyPackagesResponse,
+  CommitRequest,
+  CommitResponse,
+  CreateGroupRequest,
+  GroupMessageRequest,
+  GroupMessageResponse,
+  GroupResponse,
+  HandshakeLogResponse,
+  KeyPackageCountResponse,
+  UploadKeyPackagesRequest,
   CreateAccountRequest,
   CreateAccountResponse,
   DeviceListResponse,
@@ -163,6 +173,43 @@ export class RelayHttp {
   }
   ack(auth: DeviceCredentials, guids: readonly string[]): Promise<void> {
     return this.call('POST', '/v1/messages/acks', auth, { guids });
+  }
+  uploadKeyPackages(auth: DeviceCredentials, request: UploadKeyPackagesRequest): Promise<void> {
+    return this.call('PUT', '/v1/mls/key-packages', auth, request);
+  }
+  keyPackageStatus(auth: DeviceCredentials): Promise<KeyPackageCountResponse> {
+    return this.call('GET', '/v1/mls/key-packages/status', auth);
+  }
+  claimKeyPackages(auth: DeviceCredentials, accountId: string): Promise<ClaimKeyPackagesResponse> {
+    return this.call('POST', `/v1/mls/key-packages/${encodeURIComponent(accountId)}/claim`, auth);
+  }
+  createGroup(auth: DeviceCredentials, request: CreateGroupRequest): Promise<GroupResponse> {
+    return this.call('POST', '/v1/groups', auth, request);
+  }
+  commitToGroup(
+    auth: DeviceCredentials,
+    groupId: string,
+    request: CommitRequest,
+  ): Promise<CommitResponse> {
+    return this.call('POST', `/v1/groups/${encodeURIComponent(groupId)}/commits`, auth, request);
+  }
+  groupCommits(
+    auth: DeviceCredentials,
+    groupId: string,
+    fromEpoch: number,
+  ): Promise<HandshakeLogResponse> {
+    return this.call(
+      'GET',
+      `/v1/groups/${encodeURIComponent(groupId)}/commits?fromEpoch=${fromEpoch}`,
+      auth,
+    );
+  }
+  sendGroupMessage(
+    auth: DeviceCredentials,
+    groupId: string,
+    request: GroupMessageRequest,
+  ): Promise<GroupMessageResponse> {
+    return this.call('POST', `/v1/groups/${encodeURIComponent(groupId)}/messages`, auth, request);
   }
 }
 

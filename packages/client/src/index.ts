@@ -22,6 +22,8 @@ export {
   type SafetyNumber,
 } from './fingerprint.js';
 export type { AccountRecord, ContactRecord, MessageRecord, MessageStatus } from './state.js';
+export type { GroupChange, GroupEvent, GroupSendResult, GroupSummary } from './groups.js';
+export type { GroupMessageRecord, GroupStatus } from './group-records.js';
 export * as clientLimits from './limits.js';
 export {
   LiveConnection,

@@ -63,3 +63,32 @@ export const MAX_SEEN_GUIDS = 20_000;
  */
 export const SEEN_PRUNE_SLACK_MS = DAY_MS;
 export const SEEN_PRUNE_TO = 18_000;
+
+/** One-time MLS KeyPackages uploaded per device at registration and at every top-up. */
+export const MLS_KEY_PACKAGE_BATCH = 20;
+/** A top-up is due when the relay holds fewer one-time KeyPackages than this for the device. */
+export const MLS_KEY_PACKAGE_LOW = 5;
+/**
+ * Validity of the KeyPackages we create (checked by members against their clock, with an hour
+ * of slack for clock skew before `notBefore`). A last-resort package is replaced at top-ups.
+ */
+export const MLS_KEY_PACKAGE_LIFETIME_S = 90 * 24 * 60 * 60;
+export const MLS_CLOCK_SKEW_S = 60 * 60;
+/**
+ * Times one group change is recomputed after `EPOCH_CONFLICT` (another member's commit won the
+ * epoch): each retry first processes the commits since. Beyond this the change fails with
+ * `GROUP_CONFLICT` and the user can simply run it again.
+ */
+export const MAX_COMMIT_RETRIES = 5;
+/** Pages of the relay's commit log (64 commits each) fetched in one catch-up. */
+export const MAX_COMMIT_PAGES_PER_CATCH_UP = 64;
+/** Longest group name, in UTF-8 bytes (it travels inside MLS, in a GroupContext extension). */
+export const MAX_GROUP_NAME_BYTES = 256;
+/**
+ * Accounts whose signed device lists one commit or Welcome may make us fetch before it is
+ * processed (each is an HTTP round trip and a signature check); a group with more member
+ * accounts than this is refused.
+ */
+export const MAX_ACCOUNTS_PER_GROUP_CHECK = 1_024;
+/** Users named in one `createGroup`/`addMembers`/`removeMembers` call. */
+export const MAX_USERS_PER_GROUP_CHANGE = 100;

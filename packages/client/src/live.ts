@@ -6,9 +6,11 @@
  * `keys-low` tops up one-time prekeys. A reconnect re-delivers anything unacknowledged, which
  * the seen set turns into an acknowledgement without a second event.
  */
-import type { Envelope } from '@parley/api';
+import { GROUP_MESSAGE_TYPES, type Envelope } from '@parley/api';
 import type { ClientEvent, ParleyClient } from './client.js';
 import { LIVE_BACKOFF_INITIAL_MS, LIVE_BACKOFF_MAX_MS, MAX_FRAME_CHARS } from './limits.js';
+
+const GROUP_TYPES: readonly number[] = Object.values(GROUP_MESSAGE_TYPES);
 
 export interface SocketLike {
   send(data: string): void;
@@ -119,6 +121,8 @@ export class LiveConnection {
         socket.send(JSON.stringify({ type: 'ack', guids: [frame.message.guid] }));
         for (const e of events) this.#o.onEvent(e);
         await this.#o.client.flushOutbox();
+        if (GROUP_TYPES.includes(frame.message.type))
+          for (const e of await this.#o.client.groupMaintenance()) this.#o.onEvent(e);
       } else if (frame.type === 'keys-low') {
         await this.#o.client.topUpPreKeys();
       }

@@ -1,6 +1,7 @@
 /**
  * Linking a device. The new device opens a provisioning channel at the relay and shows a code
- * (as text and QR): the channel id, an ephemeral X25519 public key and its own identity key.
+ * (as text and QR): the channel id, an ephemeral X25519 public key, its own identity key and
+ * its MLS signature public key.
  * The primary, given the code out of band, encrypts to that ephemeral key what the new device
  * needs (account id, username, account public key, a single-use link token) with
  * XChaCha20-Poly1305 under HKDF(X25519), and leaves it in the channel. Because the code carries
@@ -22,6 +23,7 @@ const INFO = utf8Encode('parley provisioning v1');
 const NONCE_BYTES = 24;
 const X25519_BYTES = 32;
 const IDENTITY_KEY_BYTES = 33;
+const MLS_SIGNATURE_KEY_BYTES = 32;
 const AEAD = 'xchacha20-poly1305';
 
 export interface LinkCode {
@@ -29,6 +31,8 @@ export interface LinkCode {
   readonly ephemeralKey: Uint8Array;
   /** The new device's identity key, 33-byte form. */
   readonly identityKey: Uint8Array;
+  /** The new device's MLS signature public key (Ed25519), signed into the list with it. */
+  readonly mlsSignatureKey?: Uint8Array;
 }
 
 export interface ProvisioningPayload {
@@ -40,20 +44,29 @@ export interface ProvisioningPayload {
 }
 
 export function formatLinkCode(c: LinkCode): string {
-  return `${c.channelId}.${toBase64Url(c.ephemeralKey)}.${toBase64Url(c.identityKey)}`;
+  const mls = c.mlsSignatureKey === undefined ? '' : `.${toBase64Url(c.mlsSignatureKey)}`;
+  return `${c.channelId}.${toBase64Url(c.ephemeralKey)}.${toBase64Url(c.identityKey)}${mls}`;
 }
 
 export function parseLinkCode(code: string): LinkCode {
   const parts = code.trim().split('.');
   try {
-    const [channelId, eph, id] = parts;
-    if (parts.length !== 3 || channelId === undefined || eph === undefined || id === undefined)
+    const [channelId, eph, id, mls] = parts;
+    if (
+      (parts.length !== 3 && parts.length !== 4) ||
+      channelId === undefined ||
+      eph === undefined ||
+      id === undefined
+    )
       throw new Error('parts');
     const ephemeralKey = fromBase64Url(eph);
     const identityKey = fromBase64Url(id);
     if (ephemeralKey.length !== X25519_BYTES || identityKey.length !== IDENTITY_KEY_BYTES)
       throw new Error('lengths');
-    return { channelId, ephemeralKey, identityKey };
+    if (mls === undefined) return { channelId, ephemeralKey, identityKey };
+    const mlsSignatureKey = fromBase64Url(mls);
+    if (mlsSignatureKey.length !== MLS_SIGNATURE_KEY_BYTES) throw new Error('lengths');
+    return { channelId, ephemeralKey, identityKey, mlsSignatureKey };
   } catch {
     throw new ClientError('INVALID_INPUT', 'that is not a link code');
   }

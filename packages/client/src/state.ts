@@ -77,7 +77,17 @@ export interface AccountRecord {
   readonly nextPreKeyId: number;
   readonly nextKyberPreKeyId: number;
   readonly deviceListVersion: number;
-  readonly ownDevices: readonly { readonly deviceId: number; readonly identityKey: string }[];
+  readonly ownDevices: readonly DeviceJson[];
+  /** This device's MLS signature private key (Ed25519 seed, base64); its public key is listed. */
+  readonly mlsSignaturePrivateKey?: string;
+}
+
+/** A device of a verified signed list, as stored (base64 keys). */
+export interface DeviceJson {
+  readonly deviceId: number;
+  readonly identityKey: string;
+  /** The MLS signature public key; absent for devices listed before groups existed. */
+  readonly mlsSignatureKey?: string;
 }
 
 export interface ContactRecord {
@@ -89,7 +99,7 @@ export interface ContactRecord {
   readonly pendingKey?: string;
   readonly pendingAccountId?: string;
   readonly deviceListVersion: number;
-  readonly devices: readonly { readonly deviceId: number; readonly identityKey: string }[];
+  readonly devices: readonly DeviceJson[];
 }
 
 export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'read' | 'received';
@@ -195,8 +205,20 @@ function pruneSeen(w: StorageWriter, now: number): SeenMeta {
   return { count: kept.length, oldest: kept[0]?.[1] ?? now };
 }
 
-export function entriesToJson(devices: readonly DeviceEntry[]): ContactRecord['devices'] {
-  return devices.map((d) => ({ deviceId: d.deviceId, identityKey: toBase64(d.identityKey) }));
+export function entriesToJson(devices: readonly DeviceEntry[]): DeviceJson[] {
+  return devices.map((d) => ({
+    deviceId: d.deviceId,
+    identityKey: toBase64(d.identityKey),
+    ...(d.mlsSignatureKey && { mlsSignatureKey: toBase64(d.mlsSignatureKey) }),
+  }));
+}
+
+export function jsonToEntries(devices: readonly DeviceJson[]): DeviceEntry[] {
+  return devices.map((d) => ({
+    deviceId: d.deviceId,
+    identityKey: fromBase64(d.identityKey),
+    ...(d.mlsSignatureKey !== undefined && { mlsSignatureKey: fromBase64(d.mlsSignatureKey) }),
+  }));
 }
 
 export function deviceIdentity(a: AccountRecord): IdentityKeyPair {

@@ -3,7 +3,7 @@ import { createMemoryStorage, createRelay } from '@parley/relay';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { ParleyClient } from '../src/client.js';
 import { RelayHttp, type FetchLike } from '../src/http.js';
-import { MemoryBackend } from '../src/storage.js';
+import { MemoryBackend, type StorageBackend } from '../src/storage.js';
 
 export const primitives = createNodePrimitives();
 
@@ -27,7 +27,7 @@ export const nodeFetch: FetchLike = (url, init) => fetch(url, init);
 export function newClient(
   base: string,
   fetchFn: FetchLike = nodeFetch,
-  backend = new MemoryBackend(),
+  backend: StorageBackend = new MemoryBackend(),
   sleep?: (ms: number) => Promise<void>,
 ): ParleyClient {
   return new ParleyClient({

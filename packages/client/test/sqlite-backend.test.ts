@@ -1,11 +1,13 @@
-import { strictEqual, throws } from 'node:assert/strict';
+import { ok, strictEqual, throws } from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MlsCrypto, decodeGroupState } from '@parley/mls';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { ClientError } from '../src/errors.js';
 import { openSqliteBackend } from '../src/sqlite-backend.node.js';
+import { newClient, nodeFetch, startRelay } from './harness.js';
 import { storageConformance } from './store-conformance.js';
 
 const primitives = createNodePrimitives();
@@ -65,4 +67,36 @@ test('sqlite backend: a key file others can read is refused', () => {
     () => openSqliteBackend({ path: join(dir, 'store.db'), primitives, secret: { keyFile } }),
     (e: unknown) => e instanceof ClientError && e.code === 'STORE_LOCKED',
   );
+});
+
+test('sqlite backend: MLS group state (which holds secrets in the clear) is encrypted at rest', async () => {
+  const relay = await startRelay();
+  try {
+    const dir = fresh();
+    const path = join(dir, 'store.db');
+    const backend = openSqliteBackend({ path, primitives, secret: { keyFile: join(dir, 'key') } });
+    const alice = newClient(relay.base, nodeFetch, backend);
+    await alice.register('atrest');
+    const { groupId } = await alice.createGroup('at-rest group name');
+    await alice.sendToGroup(groupId, 'group text at rest');
+    const stored = backend.get('group-state', groupId);
+    ok(stored !== undefined);
+    const state = decodeGroupState(new MlsCrypto(primitives, 1), stored);
+    const secrets = [state.secrets.encryptionSecret, state.secrets.initSecret, stored.slice(0, 64)];
+    backend.close();
+    const raw = Buffer.concat(
+      ['', '-wal'].flatMap((s) => {
+        try {
+          return [readFileSync(path + s)];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    for (const s of secrets) strictEqual(raw.includes(Buffer.from(s)), false);
+    strictEqual(raw.includes('at-rest group name'), false);
+    strictEqual(raw.includes('group text at rest'), false);
+  } finally {
+    await relay.close();
+  }
 });

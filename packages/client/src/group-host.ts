@@ -1,0 +1,118 @@
+/**
+ * What the group code needs from the client (`GroupHost`), what it reports (`GroupEvent`,
+ * `GroupSummary`, `GroupSendResult`), and the small helpers both halves share.
+ */
+import { toBase64Url } from '@parley/bytes';
+import type { Primitives } from '@parley/primitives';
+import { WireFormat, type GroupState, type MlsMessage, type Proposal } from '@parley/mls';
+import type { ClientErrorCode } from './errors.js';
+import type { GroupMessageRecord, GroupRecord } from './group-records.js';
+import type { MembershipChange } from './group-roster.js';
+import type { DeviceCredentials, RelayHttp } from './http.js';
+import type { AccountRecord, ContactRecord, DeviceJson } from './state.js';
+import type { StorageBackend } from './storage.js';
+
+/** We use no pre-shared keys. */
+export const noPsks = (): undefined => undefined;
+
+/** What the group engine needs from the client. */
+export interface GroupHost {
+  readonly primitives: Primitives;
+  readonly db: StorageBackend;
+  readonly relay: RelayHttp;
+  now(): number;
+  account(): AccountRecord;
+  auth(): DeviceCredentials;
+  id(): string;
+  /** An account's verified devices (ours, or a contact's, trusting a new account on first use). */
+  deviceList(accountId: string): Promise<readonly DeviceJson[]>;
+  resolveContact(username: string): Promise<ContactRecord>;
+  username(accountId: string): string;
+}
+
+export type GroupChange = 'created' | 'joined' | MembershipChange;
+
+/** Group events, shown to every member; `by` is the commit's sender as MLS authenticates it. */
+export type GroupEvent =
+  | {
+      readonly type: 'group-message';
+      readonly groupId: string;
+      readonly group: string;
+      readonly from: string;
+      readonly fromDevice: number;
+      readonly message: GroupMessageRecord;
+    }
+  | {
+      readonly type: 'group-change';
+      readonly groupId: string;
+      readonly group: string;
+      readonly change: GroupChange;
+      /** The users concerned (usernames). */
+      readonly users: readonly string[];
+      /** Who made the change: the committer (for `joined`, the member whose Welcome it was). */
+      readonly by: string;
+      readonly byDevice: number;
+      /** The epoch the change led to. */
+      readonly epoch: number;
+    }
+  | {
+      readonly type: 'group-refused';
+      readonly groupId: string;
+      readonly group: string;
+      readonly code: ClientErrorCode;
+      readonly reason: string;
+    };
+
+export interface GroupSummary {
+  readonly groupId: string;
+  readonly name: string;
+  readonly status: GroupRecord['status'];
+  readonly epoch: number;
+  /** Set when a commit was refused: the group cannot follow past this epoch. */
+  readonly blocked?: { readonly epoch: number; readonly code: string };
+  readonly members: readonly {
+    readonly username: string;
+    readonly accountId: string;
+    readonly devices: readonly number[];
+  }[];
+}
+
+export interface GroupSendResult {
+  readonly messageId: string;
+  readonly serverTimestamp: number;
+  /** Member devices the relay queued it for. */
+  readonly recipients: number;
+  /** What catching up before sending showed (membership changes since our last receive). */
+  readonly events: readonly GroupEvent[];
+}
+
+/** Still a member (or leaving): the group's traffic is processed. */
+export function following(g: GroupRecord | undefined): g is GroupRecord {
+  return g !== undefined && (g.status === 'active' || g.status === 'leaving');
+}
+
+/** The record without the pending-commit and pending-proposal marks. */
+export function withoutPending(g: GroupRecord): GroupRecord {
+  return {
+    groupId: g.groupId,
+    name: g.name,
+    status: g.status,
+    createdAt: g.createdAt,
+    ...(g.blocked && { blocked: g.blocked }),
+  };
+}
+
+export function groupIdOf(msg: MlsMessage): string | undefined {
+  if (msg.wireFormat === WireFormat.privateMessage) return toBase64Url(msg.privateMessage.groupId);
+  if (msg.wireFormat === WireFormat.publicMessage)
+    return toBase64Url(msg.publicMessage.content.groupId);
+  return undefined;
+}
+
+export const epochOf = (s: GroupState): number => Number(s.groupContext.epoch);
+
+/** A proposal in a commit with the leaf that proposed it. */
+export interface CommitProposal {
+  readonly proposal: Proposal;
+  readonly proposer: number;
+}

@@ -1,0 +1,519 @@
+/**
+ * Receiving group traffic: what the relay queues (commits, Welcomes, application messages and
+ * proposals) and the commit log when a queue names a later epoch than ours (a device offline
+ * across several epochs, or one that lost an epoch race, catches up this way). Each processed
+ * envelope's state change, stored message and seen mark are one transaction, like 1:1
+ * messages; a commit or Welcome that cannot be accepted changes nothing but marks the group
+ * blocked at that epoch and is reported.
+ */
+import { GROUP_MESSAGE_TYPES, type Envelope } from '@parley/api';
+import { fromBase64, fromHex, toBase64Url, toHex } from '@parley/bytes';
+import {
+  ContentType,
+  MlsCrypto,
+  MlsError,
+  ProposalType,
+  SenderType,
+  WireFormat,
+  computePskSecret,
+  decodeGroupState,
+  decodeMlsMessage,
+  decryptApplicationMessage,
+  decryptGroupInfo,
+  decryptGroupSecrets,
+  encodeGroupState,
+  groupStateFromJoin,
+  joinFromWelcome,
+  leafIndex,
+  processCommit,
+  processProposal,
+  unprotectPrivate,
+  type GroupState,
+  type MlsMessage,
+  type Welcome,
+} from '@parley/mls';
+import { decodeContent } from './content.js';
+import { ClientError, type ClientErrorCode } from './errors.js';
+import { DeviceLists } from './group-auth.js';
+import { keyPackageFor, signatureKey } from './group-key-packages.js';
+import { groupRecords, type GroupMessageRecord, type GroupRecord } from './group-records.js';
+import { GROUP_CIPHER_SUITE, diffRosters, groupName, leafDevice, roster } from './group-roster.js';
+import { MAX_COMMIT_PAGES_PER_CATCH_UP } from './limits.js';
+import { records } from './state.js';
+import type { StorageReader, StorageWriter } from './storage.js';
+import {
+  epochOf,
+  following,
+  groupIdOf,
+  noPsks,
+  withoutPending,
+  type CommitProposal,
+  type GroupChange,
+  type GroupEvent,
+  type GroupHost,
+} from './group-host.js';
+
+export class GroupReceiver {
+  readonly #h: GroupHost;
+  readonly crypto: MlsCrypto;
+  /** A Welcome used a one-time KeyPackage since the last top-up check. */
+  keyPackageUsed = false;
+
+  constructor(host: GroupHost) {
+    this.#h = host;
+    this.crypto = new MlsCrypto(host.primitives, GROUP_CIPHER_SUITE);
+  }
+
+  /** The clock in seconds, as MLS lifetimes count. */
+  nowSeconds(): bigint {
+    return BigInt(Math.floor(this.#h.now() / 1000));
+  }
+
+  /** Device lists for one operation (fetched at most once each). */
+  lists(): DeviceLists {
+    return new DeviceLists(
+      (id) => this.#h.deviceList(id),
+      () => this.nowSeconds(),
+    );
+  }
+
+  /** This device's MLS signature private key (`MISUSE` for a device made before groups). */
+  signatureKey(): Uint8Array {
+    const key = signatureKey(this.#h.account());
+    if (key === undefined)
+      throw new ClientError('MISUSE', 'this device has no MLS key (registered before groups)');
+    return key;
+  }
+
+  /** A group's stored MLS state. */
+  state(groupId: string): GroupState {
+    return this.stateIn(this.#h.db, groupId);
+  }
+
+  /** A group's MLS state as `r` sees it (inside a transaction: as it will be written over). */
+  stateIn(r: StorageReader, groupId: string): GroupState {
+    const bytes = groupRecords.state(r, groupId);
+    if (bytes === undefined) throw new ClientError('UNKNOWN_GROUP', 'the group has no state');
+    return decodeGroupState(this.crypto, bytes);
+  }
+
+  #storedEpoch(r: StorageReader, groupId: string): number | undefined {
+    const bytes = groupRecords.state(r, groupId);
+    return bytes === undefined ? undefined : epochOf(decodeGroupState(this.crypto, bytes));
+  }
+
+  /** A `group-change` event, with usernames for account ids. */
+  event(
+    g: { groupId: string; name: string },
+    change: GroupChange,
+    accountIds: readonly string[],
+    by: { accountId: string; deviceId: number } | undefined,
+    epoch: number,
+  ): GroupEvent {
+    return {
+      type: 'group-change',
+      groupId: g.groupId,
+      group: g.name,
+      change,
+      users: accountIds.map((id) => this.#h.username(id)),
+      by: by === undefined ? 'an unknown member' : this.#h.username(by.accountId),
+      byDevice: by?.deviceId ?? 0,
+      epoch,
+    };
+  }
+
+  /** The membership events of a commit from `before` to `after` by leaf `committer`. */
+  changeEvents(
+    g: GroupRecord,
+    before: GroupState,
+    after: GroupState,
+    committer: number,
+    proposals: readonly CommitProposal[],
+  ): GroupEvent[] {
+    const by = leafDevice(before, committer);
+    const selfRemoved = new Set<string>();
+    for (const { proposal, proposer } of proposals) {
+      if (proposal.proposalType !== ProposalType.remove) continue;
+      const target = leafDevice(before, proposal.removed);
+      const from = leafDevice(before, proposer);
+      if (target !== undefined && from?.accountId === target.accountId)
+        selfRemoved.add(target.accountId);
+    }
+    return diffRosters(roster(before), roster(after), selfRemoved).map((c) =>
+      this.event(g, c.change, c.accountIds, by, epochOf(after)),
+    );
+  }
+
+  /** Reports a refusal; with `blockEpoch`, the group cannot follow past that epoch any more. */
+  #refuse(
+    g: { groupId: string; name: string },
+    code: ClientErrorCode,
+    reason: string,
+    seen: (w: StorageWriter) => void,
+    blockEpoch?: number,
+  ): GroupEvent[] {
+    this.#h.db.transact((w) => {
+      const current = groupRecords.group(w, g.groupId);
+      if (blockEpoch !== undefined && current !== undefined)
+        groupRecords.putGroup(w, { ...current, blocked: { epoch: blockEpoch, code } });
+      seen(w);
+    });
+    return [{ type: 'group-refused', groupId: g.groupId, group: g.name, code, reason }];
+  }
+
+  /** Processes one queued group envelope (types 32–34); marks it seen with its effects. */
+  async processEnvelope(env: Envelope, lists: DeviceLists): Promise<GroupEvent[]> {
+    const seen = (w: StorageWriter): void => {
+      records.markSeen(w, env.guid, this.#h.now());
+    };
+    const unknown = { groupId: '', name: '' };
+    let msg: MlsMessage;
+    try {
+      msg = decodeMlsMessage(fromBase64(env.content));
+    } catch {
+      return this.#refuse(unknown, 'GROUP_REFUSED', 'a group message that does not parse', seen);
+    }
+    if (env.type === GROUP_MESSAGE_TYPES.welcome) return this.#onWelcome(msg, lists, seen);
+    const groupId = groupIdOf(msg);
+    const g = groupId === undefined ? undefined : groupRecords.group(this.#h.db, groupId);
+    if (!following(g) || g.blocked !== undefined) {
+      this.#h.db.transact(seen);
+      return [];
+    }
+    if (env.type === GROUP_MESSAGE_TYPES.commit) return this.#onCommit(g, msg, lists, seen);
+    return this.#onGroupMessage(g, msg, lists, seen);
+  }
+
+  async #onCommit(
+    g: GroupRecord,
+    msg: MlsMessage,
+    lists: DeviceLists,
+    seen: (w: StorageWriter) => void,
+  ): Promise<GroupEvent[]> {
+    if (msg.wireFormat !== WireFormat.privateMessage)
+      return this.#refuse(g, 'GROUP_REFUSED', 'a commit that is not a PrivateMessage', seen);
+    const epoch = Number(msg.privateMessage.epoch);
+    const events: GroupEvent[] = [];
+    if (epoch > epochOf(this.state(g.groupId)))
+      events.push(...(await this.catchUp(g.groupId, lists, epoch)));
+    const current = groupRecords.group(this.#h.db, g.groupId);
+    if (!following(current) || current.blocked !== undefined) {
+      this.#h.db.transact(seen);
+      return events;
+    }
+    const state = this.state(g.groupId);
+    if (epoch !== epochOf(state)) {
+      this.#h.db.transact(seen);
+      return events;
+    }
+    events.push(...(await this.#applyCommit(current, state, msg, lists, seen)));
+    return events;
+  }
+
+  /** The committer and proposals of a commit, decrypted without changing the state. */
+  #peek(state: GroupState, msg: MlsMessage): { sender: number; proposals: CommitProposal[] } {
+    if (msg.wireFormat !== WireFormat.privateMessage)
+      throw new MlsError('INVALID_MESSAGE', 'not a PrivateMessage');
+    const { content } = unprotectPrivate(this.crypto, msg.privateMessage, {
+      context: state.groupContext,
+      secretTree: state.secretTree,
+      senderDataSecret: state.secrets.senderDataSecret,
+      signatureKey: (c) =>
+        c.sender.senderType === SenderType.member && c.sender.leafIndex < state.tree.leafCount
+          ? state.tree.leaf(leafIndex(c.sender.leafIndex))?.signatureKey
+          : undefined,
+    });
+    const framed = content.content;
+    if (framed.contentType !== ContentType.commit || framed.sender.senderType !== SenderType.member)
+      throw new MlsError('INVALID_MESSAGE', 'not a member commit');
+    const sender = framed.sender.leafIndex;
+    const proposals = framed.commit.proposals.map((p): CommitProposal => {
+      if (p.type === 1) return { proposal: p.proposal, proposer: sender };
+      const found = state.pendingProposals.find((q) => toHex(q.reference) === toHex(p.reference));
+      if (found === undefined) throw new MlsError('INVALID_MESSAGE', 'unknown proposal');
+      return {
+        proposal: found.proposal,
+        proposer: found.sender.senderType === SenderType.member ? found.sender.leafIndex : -1,
+      };
+    });
+    return { sender, proposals };
+  }
+
+  /** Processes another member's commit of our current epoch (queue or log). */
+  async #applyCommit(
+    g: GroupRecord,
+    state: GroupState,
+    msg: MlsMessage,
+    lists: DeviceLists,
+    seen: (w: StorageWriter) => void,
+  ): Promise<GroupEvent[]> {
+    const epoch = epochOf(state);
+    let peek;
+    try {
+      peek = this.#peek(state, msg);
+    } catch (e) {
+      if (!(e instanceof MlsError)) throw e;
+      return this.#refuse(g, 'GROUP_REFUSED', 'a commit could not be read', seen, epoch);
+    }
+    const by = leafDevice(state, peek.sender);
+    const removal = peek.proposals.find(
+      (p) =>
+        p.proposal.proposalType === ProposalType.remove && p.proposal.removed === state.ownLeaf,
+    );
+    if (removal !== undefined) {
+      const me = this.#h.account();
+      const left = leafDevice(state, removal.proposer)?.accountId === me.accountId;
+      this.#h.db.transact((w) => {
+        groupRecords.putGroup(w, { ...withoutPending(g), status: left ? 'left' : 'removed' });
+        groupRecords.deleteState(w, g.groupId);
+        seen(w);
+      });
+      return [this.event(g, left ? 'left' : 'removed', [me.accountId], by, epoch + 1)];
+    }
+    let next: GroupState;
+    try {
+      next = await lists.run((policy) =>
+        processCommit(this.crypto, state, msg, { psks: noPsks, policy }),
+      );
+    } catch (e) {
+      if (e instanceof ClientError && e.code === 'UNBACKED_MEMBER')
+        return this.#refuse(g, 'UNBACKED_MEMBER', e.message, seen, epoch);
+      if (!(e instanceof MlsError)) throw e;
+      return this.#refuse(g, 'GROUP_REFUSED', 'a commit was invalid', seen, epoch);
+    }
+    const applied = this.#h.db.transact((w) => {
+      seen(w);
+      // Another process of this device may have moved the group meanwhile: then it did this.
+      if (this.#storedEpoch(w, g.groupId) !== epoch) return false;
+      groupRecords.putState(w, g.groupId, encodeGroupState(next));
+      groupRecords.deletePending(w, g.groupId);
+      groupRecords.putGroup(w, withoutPending(groupRecords.group(w, g.groupId) ?? g));
+      return true;
+    });
+    return applied ? this.changeEvents(g, state, next, peek.sender, peek.proposals) : [];
+  }
+
+  /**
+   * Processes the relay's commit log from our epoch (up to `until`, if given): what a member
+   * offline across several epochs, or one that lost the epoch race, needs before it can go on.
+   */
+  async catchUp(groupId: string, lists: DeviceLists, until?: number): Promise<GroupEvent[]> {
+    const events: GroupEvent[] = [];
+    const me = this.#h.account();
+    const none = (): void => undefined;
+    for (let page = 0; page < MAX_COMMIT_PAGES_PER_CATCH_UP; page++) {
+      const g = groupRecords.group(this.#h.db, groupId);
+      if (!following(g) || g.blocked !== undefined) return events;
+      const from = epochOf(this.state(groupId));
+      if (until !== undefined && from >= until) return events;
+      const log = await this.#h.relay.groupCommits(this.#h.auth(), groupId, from);
+      let progressed = false;
+      for (const entry of log.commits) {
+        const cur = groupRecords.group(this.#h.db, groupId);
+        if (!following(cur) || cur.blocked !== undefined) return events;
+        const state = this.state(groupId);
+        const epoch = epochOf(state);
+        if (until !== undefined && epoch >= until) return events;
+        if (entry.epoch !== epoch) continue;
+        if (entry.senderAccountId === me.accountId && entry.senderDeviceId === me.deviceId) {
+          const pending = groupRecords.pending(this.#h.db, groupId);
+          if (
+            pending === undefined ||
+            cur.pendingCommit?.epoch !== entry.epoch ||
+            cur.pendingCommit.commit !== entry.commit
+          )
+            return [
+              ...events,
+              ...this.#refuse(
+                cur,
+                'GROUP_REFUSED',
+                'the log holds a commit of ours we lost',
+                none,
+                epoch,
+              ),
+            ];
+          this.#h.db.transact((w) => {
+            groupRecords.putState(w, groupId, pending);
+            groupRecords.deletePending(w, groupId);
+            groupRecords.putGroup(w, withoutPending(cur));
+          });
+          progressed = true;
+          continue;
+        }
+        let msg: MlsMessage;
+        try {
+          msg = decodeMlsMessage(fromBase64(entry.commit));
+        } catch {
+          return [
+            ...events,
+            ...this.#refuse(cur, 'GROUP_REFUSED', 'a logged commit does not parse', none, epoch),
+          ];
+        }
+        events.push(...(await this.#applyCommit(cur, state, msg, lists, none)));
+        progressed = true;
+      }
+      if (!log.more || !progressed) return events;
+    }
+    return events;
+  }
+
+  async #onGroupMessage(
+    g: GroupRecord,
+    msg: MlsMessage,
+    lists: DeviceLists,
+    seen: (w: StorageWriter) => void,
+  ): Promise<GroupEvent[]> {
+    if (msg.wireFormat !== WireFormat.privateMessage)
+      return this.#refuse(g, 'GROUP_REFUSED', 'a group message that is not private', seen);
+    const events: GroupEvent[] = [];
+    const epoch = Number(msg.privateMessage.epoch);
+    if (epoch > epochOf(this.state(g.groupId)))
+      events.push(...(await this.catchUp(g.groupId, lists, epoch)));
+    const current = groupRecords.group(this.#h.db, g.groupId);
+    if (!following(current) || current.blocked !== undefined) {
+      this.#h.db.transact(seen);
+      return events;
+    }
+    const state = this.state(g.groupId);
+    if (msg.privateMessage.contentType === ContentType.proposal) {
+      if (epoch !== epochOf(state)) {
+        this.#h.db.transact(seen);
+        return events;
+      }
+      try {
+        // Fetch the lists it needs, then decide again on the state as stored, in the transaction.
+        await lists.run((policy) => processProposal(this.crypto, state, msg, policy));
+        this.#h.db.transact((w) => {
+          const next = lists.decide((policy) =>
+            processProposal(this.crypto, this.stateIn(w, g.groupId), msg, policy),
+          );
+          groupRecords.putState(w, g.groupId, encodeGroupState(next));
+          groupRecords.putGroup(w, { ...(groupRecords.group(w, g.groupId) ?? g), proposals: true });
+          seen(w);
+        });
+      } catch (e) {
+        if (!(e instanceof MlsError) && !(e instanceof ClientError)) throw e;
+        return [...events, ...this.#refuse(g, 'GROUP_REFUSED', 'a proposal was refused', seen)];
+      }
+      return events;
+    }
+    const me = this.#h.account();
+    // Decrypted on the state as stored, in the transaction that stores its ratchet step, so two
+    // processes of this device never overwrite each other's steps.
+    const outcome = this.#h.db.transact(
+      (w): { message: GroupMessageRecord } | { refused: string } => {
+        let got;
+        try {
+          got = decryptApplicationMessage(this.crypto, this.stateIn(w, g.groupId), msg);
+        } catch (e) {
+          if (!(e instanceof MlsError)) throw e;
+          seen(w);
+          return { refused: 'a group message could not be decrypted' };
+        }
+        groupRecords.putState(w, g.groupId, encodeGroupState(got.state));
+        seen(w);
+        const device = leafDevice(got.state, got.sender);
+        let content;
+        try {
+          content = decodeContent(got.data);
+        } catch {
+          content = { kind: 'unsupported' } as const;
+        }
+        if (content.kind !== 'text' || device === undefined)
+          return { refused: 'group content of a kind this version does not know' };
+        const message: GroupMessageRecord = {
+          id: content.id,
+          groupId: g.groupId,
+          direction: device.accountId === me.accountId ? 'out' : 'in',
+          fromAccount: device.accountId,
+          fromDevice: device.deviceId,
+          text: content.text,
+          sentAt: content.sentAt,
+        };
+        if (!groupRecords.hasMessage(w, g.groupId, message.id)) groupRecords.putMessage(w, message);
+        return { message };
+      },
+    );
+    if ('refused' in outcome)
+      return [...events, ...this.#refuse(g, 'GROUP_REFUSED', outcome.refused, () => undefined)];
+    const { message } = outcome;
+    events.push({
+      type: 'group-message',
+      groupId: g.groupId,
+      group: g.name,
+      from: this.#h.username(message.fromAccount),
+      fromDevice: message.fromDevice,
+      message,
+    });
+    return events;
+  }
+
+  async #onWelcome(
+    msg: MlsMessage,
+    lists: DeviceLists,
+    seen: (w: StorageWriter) => void,
+  ): Promise<GroupEvent[]> {
+    const unknown = { groupId: '', name: '' };
+    if (msg.wireFormat !== WireFormat.welcome)
+      return this.#refuse(unknown, 'GROUP_REFUSED', 'a Welcome that is not one', seen);
+    const welcome = msg.welcome;
+    const found = keyPackageFor(
+      this.#h.db,
+      welcome.secrets.map((s) => s.newMember),
+    );
+    const kpMsg = found && decodeMlsMessage(fromBase64(found.secret.keyPackage));
+    if (found === undefined || kpMsg?.wireFormat !== WireFormat.keyPackage)
+      return this.#refuse(unknown, 'GROUP_REFUSED', 'a Welcome for none of our KeyPackages', seen);
+    const initPrivateKey = fromBase64(found.secret.initPrivateKey);
+    let state: GroupState;
+    try {
+      const joined = await lists.run((policy) =>
+        joinFromWelcome(this.crypto, {
+          welcome,
+          keyPackage: kpMsg.keyPackage,
+          initPrivateKey,
+          encryptionPrivateKey: fromBase64(found.secret.encryptionPrivateKey),
+          psks: noPsks,
+          policy,
+        }),
+      );
+      state = groupStateFromJoin(this.crypto, joined);
+    } catch (e) {
+      if (e instanceof ClientError && e.code === 'UNBACKED_MEMBER')
+        return this.#refuse(unknown, 'UNBACKED_MEMBER', e.message, seen);
+      if (!(e instanceof MlsError)) throw e;
+      return this.#refuse(unknown, 'GROUP_REFUSED', 'a Welcome was invalid', seen);
+    }
+    const g: GroupRecord = {
+      groupId: toBase64Url(state.groupContext.groupId),
+      name: groupName(state),
+      status: 'active',
+      createdAt: this.#h.now(),
+    };
+    if (following(groupRecords.group(this.#h.db, g.groupId))) {
+      this.#h.db.transact(seen);
+      return [];
+    }
+    const signer = this.#welcomeSigner(welcome, fromHex(found.ref), initPrivateKey);
+    this.#h.db.transact((w) => {
+      groupRecords.putGroup(w, g);
+      groupRecords.putState(w, g.groupId, encodeGroupState(state));
+      if (!found.secret.lastResort) groupRecords.deleteKeyPackage(w, found.ref);
+      seen(w);
+    });
+    this.keyPackageUsed = true;
+    const me = this.#h.account();
+    return [this.event(g, 'joined', [me.accountId], leafDevice(state, signer), epochOf(state))];
+  }
+
+  /** The leaf that signed a Welcome's GroupInfo (verified by `joinFromWelcome` already). */
+  #welcomeSigner(welcome: Welcome, ref: Uint8Array, initPrivateKey: Uint8Array): number {
+    const c = this.crypto;
+    const secrets = decryptGroupSecrets(c, welcome, ref, initPrivateKey);
+    const welcomeSecret = c.deriveSecret(
+      c.extract(secrets.joinerSecret, computePskSecret(c, [])),
+      'welcome',
+    );
+    return decryptGroupInfo(c, welcome, welcomeSecret).signer;
+  }
+}

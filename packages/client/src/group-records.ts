@@ -1,0 +1,116 @@
+/**
+ * Stored group records: per group its name, status and MLS state (the state codec's versioned
+ * binary form, which holds epoch secrets and private keys in the clear, so it lives only in the
+ * storage backend, which encrypts every value at rest in SQLite), group messages, and the private
+ * halves of this device's KeyPackages until a Welcome uses them.
+ */
+import { utf8Decode, utf8Encode } from '@parley/bytes';
+import type { StorageReader, StorageWriter } from './storage.js';
+
+export const GROUP_NS = {
+  group: 'group',
+  groupState: 'group-state',
+  /** The state our commit leads to, kept while the relay has not confirmed it. */
+  groupPending: 'group-pending',
+  groupMessage: 'group-message',
+  keyPackage: 'mls-key-package',
+} as const;
+
+const RECORD_VERSION = 1;
+
+/** `active`: a member; `leaving`: our Remove proposals are out; `left`/`removed`: no longer. */
+export type GroupStatus = 'active' | 'leaving' | 'left' | 'removed';
+
+export interface GroupRecord {
+  /** The relay's group id: the MLS group id, base64url. */
+  readonly groupId: string;
+  readonly name: string;
+  readonly status: GroupStatus;
+  readonly createdAt: number;
+  /**
+   * Set when a commit for this epoch was refused (an unbacked member, an invalid commit): the
+   * group cannot follow past it; its later handshakes are dropped with this code.
+   */
+  readonly blocked?: { readonly epoch: number; readonly code: string };
+  /** Set when other members' proposals wait to be committed (a leave request). */
+  readonly proposals?: boolean;
+  /** The epoch and commit of our commit awaiting the relay's answer (its state: `groupPending`). */
+  readonly pendingCommit?: { readonly epoch: number; readonly commit: string };
+}
+
+export interface GroupMessageRecord {
+  readonly id: string;
+  readonly groupId: string;
+  readonly direction: 'in' | 'out';
+  readonly fromAccount: string;
+  readonly fromDevice: number;
+  readonly text: string;
+  readonly sentAt: number;
+}
+
+/** The private half of a KeyPackage we uploaded (base64), keyed by its KeyPackageRef (hex). */
+export interface KeyPackageSecret {
+  readonly keyPackage: string;
+  readonly initPrivateKey: string;
+  readonly encryptionPrivateKey: string;
+  readonly lastResort: boolean;
+}
+
+function putJson(w: StorageWriter, ns: string, key: string, value: object): void {
+  w.put(ns, key, utf8Encode(JSON.stringify({ rv: RECORD_VERSION, ...value })));
+}
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- typed read of our own JSON
+function getJson<T>(r: StorageReader, ns: string, key: string): T | undefined {
+  const bytes = r.get(ns, key);
+  return bytes === undefined ? undefined : (JSON.parse(utf8Decode(bytes)) as T);
+}
+
+export const groupRecords = {
+  group: (r: StorageReader, groupId: string): GroupRecord | undefined =>
+    getJson<GroupRecord>(r, GROUP_NS.group, groupId),
+  groups: (r: StorageReader): GroupRecord[] =>
+    r.list(GROUP_NS.group).map(([, v]) => JSON.parse(utf8Decode(v)) as GroupRecord),
+  putGroup: (w: StorageWriter, g: GroupRecord): void => {
+    putJson(w, GROUP_NS.group, g.groupId, g);
+  },
+  state: (r: StorageReader, groupId: string): Uint8Array | undefined =>
+    r.get(GROUP_NS.groupState, groupId),
+  putState: (w: StorageWriter, groupId: string, state: Uint8Array): void => {
+    w.put(GROUP_NS.groupState, groupId, state);
+  },
+  deleteState: (w: StorageWriter, groupId: string): void => {
+    w.delete(GROUP_NS.groupState, groupId);
+    w.delete(GROUP_NS.groupPending, groupId);
+  },
+  pending: (r: StorageReader, groupId: string): Uint8Array | undefined =>
+    r.get(GROUP_NS.groupPending, groupId),
+  putPending: (w: StorageWriter, groupId: string, state: Uint8Array): void => {
+    w.put(GROUP_NS.groupPending, groupId, state);
+  },
+  deletePending: (w: StorageWriter, groupId: string): void => {
+    w.delete(GROUP_NS.groupPending, groupId);
+  },
+  messages: (r: StorageReader, groupId: string): GroupMessageRecord[] =>
+    r
+      .list(GROUP_NS.groupMessage)
+      .filter(([k]) => k.startsWith(`${groupId}/`))
+      .map(([, v]) => JSON.parse(utf8Decode(v)) as GroupMessageRecord)
+      .sort((a, b) => a.sentAt - b.sentAt),
+  hasMessage: (r: StorageReader, groupId: string, id: string): boolean =>
+    r.get(GROUP_NS.groupMessage, `${groupId}/${id}`) !== undefined,
+  putMessage: (w: StorageWriter, m: GroupMessageRecord): void => {
+    putJson(w, GROUP_NS.groupMessage, `${m.groupId}/${m.id}`, m);
+  },
+  keyPackage: (r: StorageReader, ref: string): KeyPackageSecret | undefined =>
+    getJson<KeyPackageSecret>(r, GROUP_NS.keyPackage, ref),
+  keyPackages: (r: StorageReader): (readonly [string, KeyPackageSecret])[] =>
+    r
+      .list(GROUP_NS.keyPackage)
+      .map(([k, v]) => [k, JSON.parse(utf8Decode(v)) as KeyPackageSecret] as const),
+  putKeyPackage: (w: StorageWriter, ref: string, k: KeyPackageSecret): void => {
+    putJson(w, GROUP_NS.keyPackage, ref, k);
+  },
+  deleteKeyPackage: (w: StorageWriter, ref: string): void => {
+    w.delete(GROUP_NS.keyPackage, ref);
+  },
+};

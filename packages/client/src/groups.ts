@@ -1,0 +1,516 @@
+/**
+ * MLS groups in the client: create, add and remove users (every device in each user's signed
+ * list, and our own other devices), leave, send, list; receiving is `group-receive.ts`.
+ *
+ * Commits are PrivateMessages, made in the group's current epoch: the relay accepts exactly one
+ * per epoch, so on `EPOCH_CONFLICT` we process the commits since, recompute the change and
+ * retry, at most `MAX_COMMIT_RETRIES` times. The state a commit leads to is stored (pending)
+ * before it is posted, so a commit the relay took but whose answer was lost is adopted when the
+ * log shows it. Leaving is a Remove proposal for each of our account's leaves; another member's
+ * device commits it (every member that sees it tries; the relay's ordering picks one).
+ */
+import type { Envelope } from '@parley/api';
+import { fromBase64, toBase64, toBase64Url } from '@parley/bytes';
+import {
+  ProposalType,
+  SenderType,
+  WireFormat,
+  createCommit,
+  createGroup,
+  createProposal,
+  decodeGroupState,
+  decodeMlsMessage,
+  encodeGroupState,
+  encryptApplicationMessage,
+  encodeMlsMessage,
+  type GroupState,
+  type MlsMessage,
+  type Proposal,
+} from '@parley/mls';
+import { encodeContent } from './content.js';
+import { ClientError } from './errors.js';
+import { DeviceLists, credentialDevice, deviceCredential } from './group-auth.js';
+import {
+  topUpKeyPackages,
+  uploadKeyPackages,
+  type KeyPackageContext,
+} from './group-key-packages.js';
+import { groupRecords, type GroupMessageRecord, type GroupRecord } from './group-records.js';
+import { GROUP_CAPABILITIES, checkGroupName, nameExtension, roster } from './group-roster.js';
+import { RelayCallError } from './http.js';
+import {
+  MAX_COMMIT_RETRIES,
+  MAX_USERS_PER_GROUP_CHANGE,
+  MLS_CLOCK_SKEW_S,
+  MLS_KEY_PACKAGE_LIFETIME_S,
+} from './limits.js';
+import type { ContactRecord } from './state.js';
+import {
+  epochOf,
+  following,
+  noPsks,
+  withoutPending,
+  type GroupEvent,
+  type GroupHost,
+  type GroupSendResult,
+  type GroupSummary,
+} from './group-host.js';
+import { GroupReceiver } from './group-receive.js';
+
+export type {
+  GroupChange,
+  GroupEvent,
+  GroupHost,
+  GroupSendResult,
+  GroupSummary,
+} from './group-host.js';
+
+const GROUP_ID_BYTES = 16;
+const MIN_ID_PREFIX = 4;
+
+export class GroupEngine {
+  readonly #h: GroupHost;
+  readonly #r: GroupReceiver;
+
+  constructor(host: GroupHost) {
+    this.#h = host;
+    this.#r = new GroupReceiver(host);
+  }
+
+  /** Device lists for one operation (fetched at most once each). */
+  lists(): DeviceLists {
+    return this.#r.lists();
+  }
+
+  /** Processes one queued group envelope (types 32–34); marks it seen with its effects. */
+  processEnvelope(env: Envelope, lists: DeviceLists): Promise<GroupEvent[]> {
+    return this.#r.processEnvelope(env, lists);
+  }
+
+  #kpContext(): KeyPackageContext {
+    return {
+      crypto: this.#r.crypto,
+      db: this.#h.db,
+      relay: this.#h.relay,
+      account: this.#h.account(),
+      auth: this.#h.auth(),
+      nowSeconds: this.#r.nowSeconds(),
+    };
+  }
+
+  uploadKeyPackages(initial: boolean): Promise<void> {
+    return uploadKeyPackages(this.#kpContext(), initial);
+  }
+
+  /** The group named by `ref`: its id, an id prefix, or its name (case-insensitive). */
+  resolve(ref: string): GroupRecord {
+    const all = groupRecords.groups(this.#h.db).filter(following);
+    const exact = all.find((g) => g.groupId === ref);
+    if (exact !== undefined) return exact;
+    const lower = ref.toLowerCase();
+    const byName = all.filter((g) => g.name.toLowerCase() === lower);
+    const matches =
+      byName.length > 0
+        ? byName
+        : ref.length >= MIN_ID_PREFIX
+          ? all.filter((g) => g.groupId.startsWith(ref))
+          : [];
+    if (matches.length === 1 && matches[0] !== undefined) return matches[0];
+    throw new ClientError(
+      'UNKNOWN_GROUP',
+      matches.length === 0
+        ? `no group of ours is called ${ref}`
+        : `several groups match ${ref}; use the group id`,
+    );
+  }
+
+  /** Our groups with their rosters, computed from the MLS tree. */
+  list(): GroupSummary[] {
+    return groupRecords.groups(this.#h.db).map((g) => {
+      const bytes = groupRecords.state(this.#h.db, g.groupId);
+      const state = bytes === undefined ? undefined : decodeGroupState(this.#r.crypto, bytes);
+      const members = new Map<string, number[]>();
+      for (const l of state === undefined ? [] : roster(state))
+        members.set(l.accountId, [...(members.get(l.accountId) ?? []), l.deviceId]);
+      return {
+        groupId: g.groupId,
+        name: g.name,
+        status: g.status,
+        epoch: state === undefined ? -1 : epochOf(state),
+        ...(g.blocked && { blocked: g.blocked }),
+        members: [...members].map(([accountId, devices]) => ({
+          username: this.#h.username(accountId),
+          accountId,
+          devices,
+        })),
+      };
+    });
+  }
+
+  history(ref: string): GroupMessageRecord[] {
+    return groupRecords.messages(this.#h.db, this.resolve(ref).groupId);
+  }
+
+  /**
+   * Creates a group named `name` with `usernames` (every device in their signed lists) and our
+   * own other devices, in one commit after epoch 0.
+   */
+  async create(
+    name: string,
+    usernames: readonly string[],
+  ): Promise<{
+    groupId: string;
+    events: GroupEvent[];
+  }> {
+    const clean = checkGroupName(name);
+    const contacts = await this.#contacts(usernames);
+    const me = this.#h.account();
+    const groupIdBytes = this.#h.primitives.randomBytes(GROUP_ID_BYTES);
+    const now = this.#r.nowSeconds();
+    const state = createGroup(this.#r.crypto, {
+      groupId: groupIdBytes,
+      credential: deviceCredential(me.accountId, me.deviceId),
+      signaturePrivateKey: this.#r.signatureKey(),
+      lifetime: {
+        notBefore: now - BigInt(MLS_CLOCK_SKEW_S),
+        notAfter: now + BigInt(MLS_KEY_PACKAGE_LIFETIME_S),
+      },
+      capabilities: GROUP_CAPABILITIES,
+      groupExtensions: [nameExtension(clean)],
+    });
+    const g: GroupRecord = {
+      groupId: toBase64Url(groupIdBytes),
+      name: clean,
+      status: 'active',
+      createdAt: this.#h.now(),
+    };
+    await this.#h.relay.createGroup(this.#h.auth(), {
+      groupId: g.groupId,
+      members: [{ accountId: me.accountId, deviceId: me.deviceId }],
+    });
+    this.#h.db.transact((w) => {
+      groupRecords.putGroup(w, g);
+      groupRecords.putState(w, g.groupId, encodeGroupState(state));
+    });
+    const events = [this.#r.event(g, 'created', [me.accountId], me, 0)];
+    events.push(...(await this.#add(g.groupId, contacts)));
+    return { groupId: g.groupId, events };
+  }
+
+  async #contacts(usernames: readonly string[]): Promise<ContactRecord[]> {
+    if (usernames.length > MAX_USERS_PER_GROUP_CHANGE)
+      throw new ClientError('INVALID_INPUT', `at most ${MAX_USERS_PER_GROUP_CHANGE} users at once`);
+    const out: ContactRecord[] = [];
+    for (const u of usernames) {
+      const c = await this.#h.resolveContact(u);
+      if (c.pendingKey !== undefined)
+        throw new ClientError(
+          'KEY_CHANGED',
+          `${c.username}'s key changed; verify it, then accept it`,
+        );
+      out.push(c);
+    }
+    return out;
+  }
+
+  /** Adds every listed device of each user (and our own other devices) not yet in the group. */
+  async add(ref: string, usernames: readonly string[]): Promise<GroupEvent[]> {
+    const g = this.#active(ref);
+    return this.#add(g.groupId, await this.#contacts(usernames));
+  }
+
+  #active(ref: string): GroupRecord {
+    const g = this.resolve(ref);
+    if (g.status !== 'active') throw new ClientError('MISUSE', `we are leaving ${g.name}`);
+    return g;
+  }
+
+  async #add(groupId: string, contacts: readonly ContactRecord[]): Promise<GroupEvent[]> {
+    const me = this.#h.account();
+    const accountIds = [...new Set([...contacts.map((c) => c.accountId), me.accountId])];
+    const claimed = new Map<string, { deviceId: number; keyPackage: string }[]>();
+    const refused: GroupEvent[] = [];
+    const g = groupRecords.group(this.#h.db, groupId) ?? { groupId, name: '' };
+    const events = await this.#change(groupId, async (state, lists) => {
+      refused.length = 0;
+      const present = new Set(roster(state).map((l) => `${l.accountId}/${l.deviceId}`));
+      const proposals: Proposal[] = [];
+      for (const accountId of accountIds) {
+        const wanted = (await lists.devices(accountId)).filter(
+          (d) => d.mlsSignatureKey !== undefined && !present.has(`${accountId}/${d.deviceId}`),
+        );
+        if (wanted.length === 0) continue;
+        let kps = claimed.get(accountId);
+        if (kps === undefined) {
+          kps = (await this.#h.relay.claimKeyPackages(this.#h.auth(), accountId)).devices;
+          claimed.set(accountId, kps);
+        }
+        for (const kp of kps) {
+          if (present.has(`${accountId}/${kp.deviceId}`)) continue;
+          let decoded: MlsMessage | undefined;
+          try {
+            decoded = decodeMlsMessage(fromBase64(kp.keyPackage));
+          } catch {
+            decoded = undefined;
+          }
+          const leaf =
+            decoded?.wireFormat === WireFormat.keyPackage ? decoded.keyPackage : undefined;
+          const device = leaf && credentialDevice(leaf.leafNode.credential);
+          if (
+            leaf === undefined ||
+            device?.accountId !== accountId ||
+            device.deviceId !== kp.deviceId ||
+            !wanted.some((d) => d.deviceId === kp.deviceId) ||
+            !lists.backs(device, leaf.leafNode.signatureKey)
+          ) {
+            refused.push({
+              type: 'group-refused',
+              groupId,
+              group: g.name,
+              code: 'UNBACKED_MEMBER',
+              reason: `a KeyPackage for ${this.#h.username(accountId)} device ${kp.deviceId} that the signed device list does not back`,
+            });
+            continue;
+          }
+          proposals.push({ proposalType: ProposalType.add, keyPackage: leaf });
+        }
+      }
+      return proposals.length > 0 ? proposals : undefined;
+    });
+    return [...refused, ...events];
+  }
+
+  /** Removes every leaf of each user. */
+  async remove(ref: string, usernames: readonly string[]): Promise<GroupEvent[]> {
+    const g = this.#active(ref);
+    const contacts = await this.#contacts(usernames);
+    const me = this.#h.account();
+    if (contacts.some((c) => c.accountId === me.accountId))
+      throw new ClientError('MISUSE', 'to remove yourself, leave the group');
+    const targets = new Set(contacts.map((c) => c.accountId));
+    return this.#change(g.groupId, (state) => {
+      const proposals = roster(state)
+        .filter((l) => targets.has(l.accountId))
+        .map((l): Proposal => ({ proposalType: ProposalType.remove, removed: l.leaf }));
+      return Promise.resolve(proposals.length > 0 ? proposals : undefined);
+    });
+  }
+
+  /**
+   * Leaves: proposes removing every leaf of our account (all our devices leave) and stops
+   * sending; another member commits it, and the commit that removes us marks the group left.
+   */
+  async leave(ref: string): Promise<GroupEvent[]> {
+    const g = this.#active(ref);
+    const events = await this.#r.catchUp(g.groupId, this.#r.lists());
+    const current = groupRecords.group(this.#h.db, g.groupId);
+    if (!following(current)) return events;
+    await this.#proposeLeave(current);
+    return events;
+  }
+
+  async #proposeLeave(g: GroupRecord): Promise<void> {
+    const me = this.#h.account();
+    const messages = this.#h.db.transact((w) => {
+      let state = this.#r.stateIn(w, g.groupId);
+      const out: MlsMessage[] = [];
+      for (const l of roster(state).filter((x) => x.accountId === me.accountId)) {
+        const sent = createProposal(
+          this.#r.crypto,
+          state,
+          { proposalType: ProposalType.remove, removed: l.leaf },
+          this.#r.signatureKey(),
+          { privateMessage: true },
+        );
+        state = sent.state;
+        out.push(sent.message);
+      }
+      groupRecords.putState(w, g.groupId, encodeGroupState(state));
+      groupRecords.putGroup(w, { ...g, status: 'leaving' });
+      return out;
+    });
+    for (const message of messages) {
+      await this.#h.relay.sendGroupMessage(this.#h.auth(), g.groupId, {
+        clientMessageId: this.#h.id(),
+        message: toBase64(encodeMlsMessage(message)),
+      });
+    }
+  }
+
+  /** Encrypts `text` to the group (after processing any commits we have not seen yet). */
+  async send(ref: string, text: string): Promise<GroupSendResult> {
+    const g = this.#active(ref);
+    const events = await this.#r.catchUp(g.groupId, this.#r.lists());
+    const current = groupRecords.group(this.#h.db, g.groupId);
+    if (current?.status !== 'active' || current.blocked !== undefined)
+      throw new ClientError('MISUSE', `we can no longer send to ${g.name}`);
+    const me = this.#h.account();
+    const id = this.#h.id();
+    const sentAt = this.#h.now();
+    const data = encodeContent({ kind: 'text', id, text, sentAt });
+    // The ratchet step is stored before the message leaves, read and written in one
+    // transaction, so a key is never used twice (not even by two processes of this device).
+    const sealed = this.#h.db.transact((w) => {
+      const out = encryptApplicationMessage(
+        this.#r.crypto,
+        this.#r.stateIn(w, g.groupId),
+        data,
+        this.#r.signatureKey(),
+      );
+      groupRecords.putState(w, g.groupId, encodeGroupState(out.state));
+      groupRecords.putMessage(w, {
+        id,
+        groupId: g.groupId,
+        direction: 'out',
+        fromAccount: me.accountId,
+        fromDevice: me.deviceId,
+        text,
+        sentAt,
+      });
+      return out;
+    });
+    const r = await this.#h.relay.sendGroupMessage(this.#h.auth(), g.groupId, {
+      clientMessageId: id,
+      message: toBase64(encodeMlsMessage(sealed.message)),
+    });
+    return { messageId: id, serverTimestamp: r.serverTimestamp, recipients: r.recipients, events };
+  }
+
+  /**
+   * One group change as a commit: `plan` computes the proposals from the current state (or
+   * undefined when nothing is left to do); on `EPOCH_CONFLICT` the commits since are processed
+   * and the plan runs again.
+   */
+  async #change(
+    groupId: string,
+    plan: (state: GroupState, lists: DeviceLists) => Promise<readonly Proposal[] | undefined>,
+  ): Promise<GroupEvent[]> {
+    const events: GroupEvent[] = [];
+    const h = this.#h;
+    for (let attempt = 0; attempt <= MAX_COMMIT_RETRIES; attempt++) {
+      const lists = this.#r.lists();
+      let g = groupRecords.group(h.db, groupId);
+      if (g?.pendingCommit !== undefined) {
+        // An earlier commit of ours whose answer was lost: adopt it if the log has it.
+        events.push(...(await this.#r.catchUp(groupId, lists)));
+        g = groupRecords.group(h.db, groupId);
+        if (g !== undefined) {
+          const settled = withoutPending(g);
+          h.db.transact((w) => {
+            groupRecords.deletePending(w, groupId);
+            groupRecords.putGroup(w, settled);
+          });
+          g = settled;
+        }
+      }
+      if (g?.status !== 'active' || g.blocked !== undefined)
+        throw new ClientError('MISUSE', 'the group can no longer be changed from this device');
+      const state = this.#r.state(groupId);
+      const proposals = await plan(state, lists);
+      if (proposals === undefined) return events;
+      const created = await lists.run((policy) =>
+        createCommit(this.#r.crypto, state, {
+          signaturePrivateKey: this.#r.signatureKey(),
+          proposals,
+          privateMessage: true,
+          psks: noPsks,
+          policy,
+        }),
+      );
+      const epoch = epochOf(state);
+      const commit = toBase64(encodeMlsMessage(created.message));
+      const record = g;
+      h.db.transact((w) => {
+        groupRecords.putPending(w, groupId, encodeGroupState(created.state));
+        groupRecords.putGroup(w, { ...record, pendingCommit: { epoch, commit } });
+      });
+      try {
+        await h.relay.commitToGroup(h.auth(), groupId, {
+          epoch,
+          commit,
+          members: roster(created.state).map((l) => ({
+            accountId: l.accountId,
+            deviceId: l.deviceId,
+          })),
+          ...(created.welcome && {
+            welcome: toBase64(
+              encodeMlsMessage({ wireFormat: WireFormat.welcome, welcome: created.welcome }),
+            ),
+          }),
+        });
+      } catch (e) {
+        if (e instanceof RelayCallError) {
+          h.db.transact((w) => {
+            groupRecords.deletePending(w, groupId);
+            groupRecords.putGroup(w, record);
+          });
+          if (e.relayCode === 'EPOCH_CONFLICT') {
+            events.push(...(await this.#r.catchUp(groupId, lists)));
+            continue;
+          }
+        }
+        throw e;
+      }
+      h.db.transact((w) => {
+        groupRecords.putState(w, groupId, encodeGroupState(created.state));
+        groupRecords.deletePending(w, groupId);
+        groupRecords.putGroup(w, record);
+      });
+      const proposalsWithProposer = [
+        ...state.pendingProposals.map((p) => ({
+          proposal: p.proposal,
+          proposer: p.sender.senderType === SenderType.member ? p.sender.leafIndex : -1,
+        })),
+        ...proposals.map((proposal) => ({ proposal, proposer: state.ownLeaf })),
+      ];
+      events.push(
+        ...this.#r.changeEvents(record, state, created.state, state.ownLeaf, proposalsWithProposer),
+      );
+      return events;
+    }
+    throw new ClientError(
+      'GROUP_CONFLICT',
+      `other members kept changing the group; tried ${MAX_COMMIT_RETRIES + 1} times`,
+    );
+  }
+
+  /**
+   * Work that follows receiving: commit other members' pending proposals (a leave request),
+   * re-propose our leave after an epoch change dropped it, top up KeyPackages after a join.
+   */
+  async maintain(): Promise<GroupEvent[]> {
+    const events: GroupEvent[] = [];
+    if (this.#r.keyPackageUsed) {
+      this.#r.keyPackageUsed = false;
+      await topUpKeyPackages(this.#kpContext());
+    }
+    for (const g of groupRecords.groups(this.#h.db)) {
+      if (!following(g) || g.blocked !== undefined) continue;
+      if (g.status === 'active' && g.proposals !== true) continue;
+      const state = this.#r.state(g.groupId);
+      const ours = state.pendingProposals.some(
+        (p) => p.sender.senderType === SenderType.member && p.sender.leafIndex === state.ownLeaf,
+      );
+      if (g.status === 'leaving') {
+        if (!ours) await this.#proposeLeave(g);
+        continue;
+      }
+      const removesUs = state.pendingProposals.some(
+        (p) =>
+          p.proposal.proposalType === ProposalType.remove && p.proposal.removed === state.ownLeaf,
+      );
+      if (state.pendingProposals.length === 0 || removesUs) {
+        this.#h.db.transact((w) => {
+          groupRecords.putGroup(w, withoutPending(groupRecords.group(w, g.groupId) ?? g));
+        });
+        continue;
+      }
+      events.push(
+        ...(await this.#change(g.groupId, (s) =>
+          Promise.resolve(s.pendingProposals.length > 0 ? [] : undefined),
+        )),
+      );
+    }
+    return events;
+  }
+}
