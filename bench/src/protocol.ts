@@ -59,6 +59,9 @@ function benchmarks(side: Side): Benchmark[] {
     },
     {
       // A new initiator each time: processPreKeyBundle, the first encrypt, the PreKey decrypt.
+      // `make()` costs the same on both sides: one identity key pair (libsignal's
+      // IdentityKeyPair.generate, our generateIdentityKeyPair), a name and empty stores; the
+      // responder and its bundle (signed and Kyber prekeys) are made once, outside the loop.
       group: 'protocol session setup',
       subject: side.subject,
       run: async () => {

@@ -13,12 +13,28 @@ const MESSAGE_LENGTH = 32;
 /** Offset of z, the implicit-rejection secret, in dk_pke ‖ ek ‖ H(ek) ‖ z. */
 const Z_OFFSET = SECRET_KEY_LENGTH - 32;
 
+/**
+ * The SHA-3 functions of the round-3 steps around ML-KEM (not those inside it, which stay
+ * noble's). A backend with native SHA-3 passes its own: ~6 µs instead of ~46 µs per 1,568-byte
+ * input, about 0.1 ms per encapsulation and decapsulation together.
+ */
+export interface Kyber1024Hashes {
+  sha3_256(data: Uint8Array): Uint8Array;
+  shake256(data: Uint8Array, length: number): Uint8Array;
+}
+
+/** @noble/hashes' SHA-3. */
+export const nobleKyberHashes: Kyber1024Hashes = {
+  sha3_256: (data) => sha3_256(data),
+  shake256: (data, length) => shake256(data, { dkLen: length }),
+};
+
 /** KDF(K̄ ‖ H(c)) = SHAKE-256(K̄ ‖ SHA3-256(c), 32): round 3's final step, absent from FIPS 203. */
-function round3Kdf(preKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+function round3Kdf(h: Kyber1024Hashes, preKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
   const input = new Uint8Array(64);
   input.set(preKey);
-  input.set(sha3_256(ciphertext), 32);
-  const secret = shake256(input, { dkLen: SHARED_SECRET_LENGTH });
+  input.set(h.sha3_256(ciphertext), 32);
+  const secret = h.shake256(input, SHARED_SECRET_LENGTH);
   input.fill(0);
   return secret;
 }
@@ -52,7 +68,10 @@ function requireLength(
  * Keys and ciphertexts are raw, without libsignal's 0x08 type byte. Randomness comes from
  * `randomBytes`; JavaScript gives no hard constant-time guarantee (as for noble itself).
  */
-export function createKyber1024(randomBytes: (length: number) => Uint8Array): Kem {
+export function createKyber1024(
+  randomBytes: (length: number) => Uint8Array,
+  h: Kyber1024Hashes = nobleKyberHashes,
+): Kem {
   return {
     publicKeyLength: PUBLIC_KEY_LENGTH,
     secretKeyLength: SECRET_KEY_LENGTH,
@@ -79,7 +98,7 @@ export function createKyber1024(randomBytes: (length: number) => Uint8Array): Ke
       if (seed !== undefined)
         requireLength(seed, MESSAGE_LENGTH, 'encapsulation seed', 'INVALID_LENGTH');
       const m = seed ?? randomBytes(MESSAGE_LENGTH);
-      const hashedM = sha3_256(m); // round 3: "don't release system RNG output"
+      const hashedM = h.sha3_256(m); // round 3: "don't release system RNG output"
       if (seed === undefined) m.fill(0);
       let inner: { cipherText: Uint8Array; sharedSecret: Uint8Array };
       try {
@@ -89,7 +108,7 @@ export function createKyber1024(randomBytes: (length: number) => Uint8Array): Ke
       } finally {
         hashedM.fill(0);
       }
-      const sharedSecret = round3Kdf(inner.sharedSecret, inner.cipherText);
+      const sharedSecret = round3Kdf(h, inner.sharedSecret, inner.cipherText);
       inner.sharedSecret.fill(0);
       return { ciphertext: inner.cipherText, sharedSecret };
     },
@@ -107,7 +126,7 @@ export function createKyber1024(randomBytes: (length: number) => Uint8Array): Ke
       const zInput = new Uint8Array(32 + CIPHERTEXT_LENGTH);
       zInput.set(z);
       zInput.set(ciphertext, 32);
-      const rejection = shake256(zInput, { dkLen: 32 }); // FIPS 203's J(z ‖ c)
+      const rejection = h.shake256(zInput, 32); // FIPS 203's J(z ‖ c)
       let diff = 0;
       for (let i = 0; i < 32; i++) diff |= (inner[i] ?? 0) ^ (rejection[i] ?? 0);
       const rejectMask = -((diff - 1) >>> 31) & 0xff; // 0xff if inner = J(z ‖ c), else 0
@@ -116,7 +135,7 @@ export function createKyber1024(randomBytes: (length: number) => Uint8Array): Ke
         const k = inner[i] ?? 0;
         preKey[i] = k ^ (rejectMask & (k ^ (z[i] ?? 0)));
       }
-      const sharedSecret = round3Kdf(preKey, ciphertext);
+      const sharedSecret = round3Kdf(h, preKey, ciphertext);
       inner.fill(0);
       rejection.fill(0);
       preKey.fill(0);

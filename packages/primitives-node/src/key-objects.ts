@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { constantTimeEqual } from '@parley/bytes';
 
 /**
  * Raw Curve25519/Ed25519 keys to node:crypto KeyObjects, by the fastest route measured on Node 20
@@ -46,4 +47,29 @@ export function rawPublicKey(privateKey: KeyObject): Uint8Array {
 export function toUint8Array(buffer: Buffer | ArrayBuffer): Uint8Array {
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * KeyObjects remembered per byte array, so a key used several times in one operation (PQXDH's
+ * base key, a ratchet key just generated, the identity key the store hands out) is imported
+ * once. Entries are keyed by the array itself (a WeakMap: they live exactly as long as the
+ * caller's array) and hold a copy of its bytes, compared in constant time on every hit, so an
+ * array that was changed or zeroed since is imported afresh. Nothing is keyed by key content:
+ * two arrays with equal bytes are two entries, and no key outlives the array it came from.
+ */
+export class KeyObjectCache {
+  readonly #entries = new WeakMap<
+    Uint8Array,
+    { readonly bytes: Uint8Array; readonly key: KeyObject }
+  >();
+
+  constructor(private readonly create: (raw: Uint8Array) => KeyObject) {}
+
+  get(raw: Uint8Array): KeyObject {
+    const hit = this.#entries.get(raw);
+    if (hit !== undefined && constantTimeEqual(hit.bytes, raw)) return hit.key;
+    const key = this.create(raw);
+    this.#entries.set(raw, { bytes: Uint8Array.from(raw), key });
+    return key;
+  }
 }

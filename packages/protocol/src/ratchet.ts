@@ -1,9 +1,9 @@
 /** The Double Ratchet on one session state (spec §4), with SPQR-lite salting each message key. */
 import { concatBytes, constantTimeEqual } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
-import { MAC_LENGTH } from './constants.js';
+import { EC_KEY_TYPE, MAC_LENGTH, SERIALIZED_EC_KEY_LENGTH } from './constants.js';
 import { decryptionFailed, ProtocolError } from './errors.js';
-import { agree, generateKeyPair, serializePublicKey, type PublicKey } from './keys.js';
+import { agree, generateKeyPair, type PublicKey } from './keys.js';
 import { messageKeySeed, messageKeys, nextChainKey, rootStep } from './kdf.js';
 import { MAX_FORWARD_JUMPS, MAX_MESSAGE_KEYS, MAX_RECEIVER_CHAINS } from './limits.js';
 import {
@@ -14,6 +14,7 @@ import {
 import type { ReceiverChain, SessionState, SkippedKey } from './session-state.js';
 import { spqrRecv, spqrSend } from './spqr/spqr-lite.js';
 
+/** HMAC-SHA256(macKey, 0x05 ‖ sender ‖ 0x05 ‖ receiver ‖ macInput), cut to 8 bytes. */
 function mac(
   p: Primitives,
   macKey: Uint8Array,
@@ -21,7 +22,12 @@ function mac(
   receiver: PublicKey,
   macInput: Uint8Array,
 ): Uint8Array {
-  const data = concatBytes(serializePublicKey(sender), serializePublicKey(receiver), macInput);
+  const data = new Uint8Array(2 * SERIALIZED_EC_KEY_LENGTH + macInput.length);
+  data[0] = EC_KEY_TYPE;
+  data.set(sender, 1);
+  data[SERIALIZED_EC_KEY_LENGTH] = EC_KEY_TYPE;
+  data.set(receiver, SERIALIZED_EC_KEY_LENGTH + 1);
+  data.set(macInput, 2 * SERIALIZED_EC_KEY_LENGTH);
   return p.hmac('sha256', macKey, data).subarray(0, MAC_LENGTH);
 }
 

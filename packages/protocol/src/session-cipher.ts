@@ -13,6 +13,7 @@ import {
   parsePreKeySignalMessage,
   parseSignalMessage,
   type PreKeySignalMessage,
+  type SignalMessage,
 } from './messages.js';
 import { pqxdhAccept, pqxdhInitiate } from './pqxdh.js';
 import { ratchetEncrypt } from './ratchet.js';
@@ -123,12 +124,22 @@ export async function encrypt(
   if (!(await stores.identity.isTrustedIdentity(remote, state.remoteIdentity, 'sending'))) {
     throw new ProtocolError('UNTRUSTED_IDENTITY', 'untrusted identity');
   }
-  const binding = addressesBinding(ctx.localAddress, remote);
+  // The binding goes only into PreKey messages; building it parses two UUID strings.
+  const binding = pending === undefined ? undefined : addressesBinding(ctx.localAddress, remote);
   const r = ratchetEncrypt(ctx.primitives, state, plaintext, binding);
   return {
     output: { type: r.type, serialized: r.serialized },
     changes: changesFor(remote, { ...record, current: r.state }, state.remoteIdentity),
   };
+}
+
+/** The binding a received message must carry, computed only when it carries one. */
+function expectedBinding(
+  ctx: ProtocolContext,
+  remote: ProtocolAddress,
+  message: SignalMessage,
+): Uint8Array | undefined {
+  return message.addresses === undefined ? undefined : addressesBinding(remote, ctx.localAddress);
 }
 
 /** Decrypts a message of envelope type 2 (Whisper) or 3 (PreKey) from `remote`. */
@@ -145,7 +156,7 @@ export async function decrypt(
   const { stores } = ctx;
   const record = await stores.sessions.loadSession(remote);
   if (record === undefined) throw new ProtocolError('NO_SESSION', 'no session');
-  const expected = addressesBinding(remote, ctx.localAddress);
+  const expected = expectedBinding(ctx, remote, message);
   const r = decryptWithRecord(ctx.primitives, record, message, expected, false);
   if (!(await stores.identity.isTrustedIdentity(remote, r.state.remoteIdentity, 'receiving'))) {
     throw new ProtocolError('UNTRUSTED_IDENTITY', 'untrusted identity');
@@ -163,7 +174,7 @@ async function decryptPreKey(
     throw new ProtocolError('UNTRUSTED_IDENTITY', 'untrusted identity');
   }
   const record = (await stores.sessions.loadSession(remote)) ?? EMPTY_SESSION_RECORD;
-  const expected = addressesBinding(remote, ctx.localAddress);
+  const expected = expectedBinding(ctx, remote, message.message);
   const matching = promoteMatchingSession(record, message.baseKey);
   if (matching !== undefined) {
     const r = decryptWithRecord(p, matching, message.message, expected, true);
