@@ -17,6 +17,7 @@ import type { RelayContext } from './context.js';
 import { verifyDevice, type DeviceIdentity } from './credentials.js';
 import { deviceChannel, type FanOutEvent } from './fanout/types.js';
 import {
+  HEARTBEAT_SLICES,
   MAX_CONNECTIONS,
   WS_DRAIN_POLL_MS,
   WS_MAX_BUFFERED_BYTES,
@@ -29,6 +30,7 @@ import { envelope, storeSend } from './routes/messages.js';
 const checkFrame = TypeCompiler.Compile(ClientFrame);
 
 let lastConnectionTime = 0;
+let nextHeartbeatSlice = 0;
 /**
  * Strictly increasing connection times within this process (the clock in ms, nudged by a
  * microsecond on ties), so the newest of two connections of one device is well defined.
@@ -54,12 +56,17 @@ class Connection {
   #closed = false;
   #frames = 0;
   #frameWindowStart = 0;
+  #corked = false;
   alive = true;
+  /** Which tick of the heartbeat timer pings this connection. */
+  readonly heartbeatSlice = nextHeartbeatSlice++ % HEARTBEAT_SLICES;
   /** Whether this connection is in the connections gauge. */
   counted = false;
 
   constructor(
     readonly ws: WebSocket,
+    /** The socket under `ws`: frames sent in one turn of the event loop go out in one write. */
+    private readonly socket: Duplex,
     private readonly ctx: RelayContext,
     private readonly log: FastifyBaseLogger,
     private readonly onClose: (c: Connection) => void,
@@ -85,8 +92,19 @@ class Connection {
   }
 
   send(frame: ServerFrame): void {
-    if (!this.#closed) this.ws.send(JSON.stringify(frame));
+    if (this.#closed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      setImmediate(this.#uncork);
+    }
+    this.ws.send(JSON.stringify(frame));
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.socket.uncork();
+  };
 
   close(code: number, reason: string): void {
     if (!this.#closed) this.ws.close(code, reason);
@@ -267,19 +285,13 @@ class Connection {
             this.#waitForDrain();
             break;
           }
+          const room = this.ctx.limits.maxInFlight - this.#inFlight.size;
           const batch = await this.ctx.storage.reader.messages.list(
             identity.accountId,
             identity.deviceId,
             this.#cursor,
-            this.ctx.limits.maxInFlight - this.#inFlight.size,
+            room,
           );
-          if (batch.length === 0) {
-            if (!this.#queueEmptySent) {
-              this.#queueEmptySent = true;
-              this.send({ type: 'queue-empty' });
-            }
-            break;
-          }
           const t = this.ctx.now();
           for (const m of batch) {
             this.#cursor = m.seq;
@@ -288,6 +300,15 @@ class Connection {
             this.ctx.metrics.deliveryLatency.observe(Math.max(0, t - m.serverTimestamp) / 1000);
           }
           this.ctx.metrics.messagesOut.inc('', batch.length);
+          // A short page is the end of the queue as committed when it was read; whatever is
+          // committed later comes with its own event (and `#pumpAgain`), so no second read.
+          if (batch.length < room) {
+            if (!this.#queueEmptySent) {
+              this.#queueEmptySent = true;
+              this.send({ type: 'queue-empty' });
+            }
+            break;
+          }
         }
       } while (this.#shouldPumpAgain());
     } finally {
@@ -331,8 +352,13 @@ export class Delivery {
     private readonly ctx: RelayContext,
     private readonly log: FastifyBaseLogger,
   ) {
+    // Each connection is visited once per interval, a slice at a time, so 10,000 pings are
+    // not one long stall of the event loop.
+    let slice = 0;
     this.#heartbeat = setInterval(() => {
+      slice = (slice + 1) % HEARTBEAT_SLICES;
       for (const c of this.#connections) {
+        if (c.heartbeatSlice !== slice) continue;
         if (!c.alive) {
           c.close(WS_CLOSE.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           c.ws.terminate();
@@ -341,7 +367,7 @@ export class Delivery {
         c.alive = false;
         c.ws.ping();
       }
-    }, ctx.limits.heartbeatIntervalMs);
+    }, ctx.limits.heartbeatIntervalMs / HEARTBEAT_SLICES);
     this.#heartbeat.unref();
   }
 
@@ -358,7 +384,7 @@ export class Delivery {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, this.ctx, this.log, (c) => {
+      const connection = new Connection(ws, socket, this.ctx, this.log, (c) => {
         if (this.#connections.delete(c) && c.counted) this.ctx.metrics.connections--;
       });
       this.#connections.add(connection);

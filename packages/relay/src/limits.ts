@@ -44,6 +44,12 @@ export const WS_AUTH_TIMEOUT_MS = 10 * SECOND;
 export const WS_HEARTBEAT_INTERVAL_MS = 30 * SECOND;
 
 /**
+ * The heartbeat visits a tenth of the connections every tenth of the interval: pinging 18,000
+ * sockets at once would stall the event loop for about a second.
+ */
+export const HEARTBEAT_SLICES = 10;
+
+/**
  * Bytes queued in a socket's send buffer above which the relay stops pushing to it until it
  * drains (a slow consumer must not make the relay buffer its whole queue in memory).
  */
@@ -74,6 +80,18 @@ export const WS_MAX_FRAMES_PER_SECOND = 1_000;
  * the batch, and the bound keeps one batch's latency and memory small.
  */
 export const MAX_GROUP_COMMIT = 512;
+
+/**
+ * Least time between two WAL checkpoints (run on a worker thread): often enough to keep the WAL
+ * small, rarely enough that a page written many times is copied back once.
+ */
+export const CHECKPOINT_INTERVAL_MS = 250;
+
+/**
+ * Largest the WAL may grow (if checkpoints cannot keep up or a reader holds it) before the
+ * storage truncates it between batches, stalling the event loop once instead of filling the disk.
+ */
+export const MAX_WAL_BYTES = 256 * 1024 * 1024;
 
 /**
  * Most attachment uploads being received at once: each is buffered whole (16 MiB at most), so

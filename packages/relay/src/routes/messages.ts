@@ -69,10 +69,12 @@ export async function storeSend(
     }
     const mismatches: DeviceMismatch[] = [];
     for (const [accountId, sent] of byAccount) {
-      if ((await w.accounts.byId(accountId)) === undefined) {
+      const devices = await w.devices.list(accountId);
+      // An account with devices exists: only an empty list needs the account lookup.
+      if (devices.length === 0 && (await w.accounts.byId(accountId)) === undefined) {
         throw new RelayError('ACCOUNT_NOT_FOUND', 'no such account');
       }
-      const current = (await w.devices.list(accountId)).filter(
+      const current = devices.filter(
         (d) => !(accountId === sender.accountId && d.deviceId === sender.deviceId),
       );
       const currentIds = new Set(current.map((d) => d.deviceId));
