@@ -48,6 +48,10 @@ function describe(e: ClientEvent): string {
   }
 }
 
+function queuedLine(messageId: string, code: string): string {
+  return `queued ${messageId}: the relay did not take it (${code}); the next send --group, receive or chat delivers it`;
+}
+
 function eventJson(e: ClientEvent): object {
   return e;
 }
@@ -168,6 +172,15 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
         if (text === '') throw new UsageError('missing TEXT');
         const r = await client.sendToGroup(args.group, text);
         for (const e of r.events) emit(describe(e), eventJson(e));
+        if (r.status === 'queued') {
+          // Kept in the outbox; like a 1:1 send the relay did not take, this exits 1.
+          emit(queuedLine(r.messageId, r.code), {
+            messageId: r.messageId,
+            queued: true,
+            code: r.code,
+          });
+          return 1;
+        }
         emit(r.messageId, {
           messageId: r.messageId,
           serverTimestamp: r.serverTimestamp,
@@ -253,14 +266,18 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
 interface Conversation {
   readonly title: string;
   history(): string[];
-  send(text: string): Promise<unknown>;
+  /** Sends a line; returns what to show about it. */
+  send(text: string): Promise<string[]>;
 }
 
 function peerConversation(client: ParleyClient, peer: string): Conversation {
   return {
     title: peer,
     history: () => client.history(peer).map((m) => historyLine(m, peer)),
-    send: (text) => client.send(peer, text),
+    send: async (text) => {
+      await client.send(peer, text);
+      return [];
+    },
   };
 }
 
@@ -279,9 +296,16 @@ function groupConversation(client: ParleyClient, group: string): Conversation {
                 .groups()
                 .find((g) => g.groupId === m.groupId)
                 ?.members.find((x) => x.accountId === m.fromAccount)?.username ?? m.fromAccount);
-        return `[${time(m.sentAt)}] ${who}: ${m.text}`;
+        const status =
+          m.status === 'pending' ? ' (queued)' : m.status === 'failed' ? ' (not sent)' : '';
+        return `[${time(m.sentAt)}] ${who}: ${m.text}${status}`;
       }),
-    send: (text) => client.sendToGroup(group, text),
+    send: async (text) => {
+      const r = await client.sendToGroup(group, text);
+      const lines = r.events.map(describe);
+      if (r.status === 'queued') lines.push(queuedLine(r.messageId, r.code));
+      return lines;
+    },
   };
 }
 
@@ -340,7 +364,7 @@ async function chat(
   for await (const line of rl) {
     if (line.trim() === '') continue;
     try {
-      await conversation.send(line);
+      for (const shown of await conversation.send(line)) out.line(shown);
     } catch (e) {
       report(e, 'send failed');
     }

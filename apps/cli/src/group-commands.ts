@@ -32,6 +32,8 @@ export function describeGroupEvent(e: GroupEvent): string {
       }
       break;
     }
+    case 'group-send-failed':
+      return `[${e.group === '' ? 'group' : e.group}] your message ${e.messageId} was NOT sent (${e.code}): ${e.reason}`;
     case 'group-refused':
       return `[${e.group === '' ? 'group' : e.group}] REFUSED (${e.code}): ${e.reason}`;
   }

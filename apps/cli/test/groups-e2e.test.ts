@@ -102,6 +102,27 @@ function openDevice(name: string): {
   };
 }
 
+/** Whether a group state (a former member's, kept aside) decrypts a queued message. */
+function opens(state: Uint8Array, content: string): boolean {
+  try {
+    decryptApplicationMessage(
+      mls,
+      decodeGroupState(mls, state),
+      decodeMlsMessage(fromBase64(content)),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A device's relay credentials, read from its store. */
+function openDeviceAccount(name: string): ReturnType<typeof openDevice>['account'] {
+  const device = openDevice(name);
+  device.store.close();
+  return device.account;
+}
+
 async function relayCall(
   creds: { accountId: string; deviceId: number; secret: string },
   method: string,
@@ -120,7 +141,7 @@ async function relayCall(
 }
 
 test(
-  'groups through the CLI: create, talk, add, remove, race, catch up, ghost member',
+  'groups through the CLI: create, talk, add, remove, race, catch up, queued send, leave, ghost member',
   { timeout: 600_000 },
   async () => {
     for (const n of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'])
@@ -191,19 +212,7 @@ test(
     };
     const secret = queued.messages.filter((m) => m.type === 34).at(-1);
     ok(secret !== undefined);
-    const opened = ((): boolean => {
-      try {
-        decryptApplicationMessage(
-          mls,
-          decodeGroupState(mls, carolState),
-          decodeMlsMessage(fromBase64(secret.content)),
-        );
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    strictEqual(opened, false);
+    strictEqual(opens(carolState, secret.content), false);
 
     // Concurrent commits: bob adds erin while alice adds frank, from the same epoch.
     const [byBob, byAlice] = await Promise.all([
@@ -257,6 +266,53 @@ test(
     chat.child.stdin?.end();
     strictEqual((await chat.done).code, 0);
 
+    // send --group with the relay unreachable: queued (exit 1, like a 1:1 send the relay did not
+    // take); frank's next run delivers it, once.
+    const offline = await cli([
+      '--server',
+      'http://127.0.0.1:1',
+      '--home',
+      home('frank'),
+      'send',
+      '--group',
+      'Book Club',
+      'sent when back',
+    ]);
+    strictEqual(offline.code, 1, offline.stderr);
+    match(offline.stdout, /queued [0-9a-f]+: .*UNREACHABLE/);
+    await ok0(as('frank', 'receive'));
+
+    // erin leaves: bob's next receive commits her request; every other member sees that she
+    // left and who committed it, and she is off every roster. Her keys, kept aside, cannot read
+    // what follows, and the relay no longer routes the group to her.
+    match(await ok0(as('erin', 'group', 'leave', 'Book Club')), /asked to leave Book Club/);
+    const erin = openDevice('erin');
+    const erinState = erin.store.get('group-state', groupId);
+    erin.store.close();
+    ok(erinState !== undefined);
+    match(await ok0(as('bob', 'receive')), /\[Book Club\] erin left \(committed by bob\)/);
+    const others = ['alice', 'alice-laptop', 'dave', 'frank'];
+    const told = await Promise.all(others.map((n) => ok0(as(n, 'receive'))));
+    for (const out of told) match(out, /\[Book Club\] erin left \(committed by bob\)/);
+    strictEqual(told[2]?.match(/\[Book Club\] frank: sent when back/g)?.length, 1);
+    const remaining = ['alice:1+2', 'bob:1', 'dave:1', 'frank:1'];
+    for (const summaries of await Promise.all(['bob', ...others].map((n) => list(n)))) {
+      const g = summaries.find((x) => x.groupId === groupId);
+      deepStrictEqual(roster(g), remaining);
+      strictEqual(g?.epoch, 6);
+    }
+    match(await ok0(as('erin', 'receive')), /\[Book Club\] erin left \(committed by bob\)/);
+    await ok0(as('bob', 'send', '--group', 'Book Club', 'erin has gone'));
+    const frankQueue = (await (
+      await relayCall(openDeviceAccount('frank'), 'GET', '/v1/messages')
+    ).json()) as { messages: Envelope[] };
+    const afterErin = frankQueue.messages.filter((m) => m.type === 34).at(-1);
+    ok(afterErin !== undefined);
+    strictEqual(opens(erinState, afterErin.content), false);
+    const erinLater = await ok0(as('erin', 'receive'));
+    strictEqual(erinLater.includes('erin has gone'), false);
+    match((await as('erin', 'send', '--group', 'Book Club', 'still here?')).stderr, /no group/);
+
     // Ghost member: frank (a member) commits an Add of a KeyPackage claiming bob's device 1
     // under a key bob's signed device list does not hold. Every member refuses it.
     const frank = openDevice('frank');
@@ -296,9 +352,9 @@ test(
     for (const n of ['alice', 'bob', 'dave']) {
       match(await ok0(as(n, 'receive')), /REFUSED \(UNBACKED_MEMBER\)/);
       const g = (await list(n)).find((s) => s.groupId === groupId);
-      strictEqual(g?.epoch, 5);
+      strictEqual(g?.epoch, 6);
       strictEqual(g.blocked?.code, 'UNBACKED_MEMBER');
-      deepStrictEqual(roster(g), expected);
+      deepStrictEqual(roster(g), remaining);
     }
     // Nothing of the group's name or messages is in the relay's data directory.
     const dataDir = join(root, 'relay-data');

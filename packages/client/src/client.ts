@@ -521,7 +521,10 @@ export class ParleyClient {
     return this.#groups.history(group);
   }
 
-  /** Sends text to every member device of a group. */
+  /**
+   * Sends text to every member device of a group through the durable group outbox: `sent`, or
+   * `queued` when the relay cannot take it now (a later flush sends it, exactly once, in order).
+   */
   sendToGroup(group: string, text: string): Promise<GroupSendResult> {
     return this.#serial(() => this.#groups.send(group, text));
   }
@@ -696,9 +699,15 @@ export class ParleyClient {
     });
   }
 
-  /** Retries every outbox entry; returns how many are still waiting. */
+  /**
+   * Retries every outbox entry, 1:1 and group (a group whose epoch moved on waits for the next
+   * `receive`); returns how many are still waiting.
+   */
   flushOutbox(): Promise<number> {
-    return this.#serial(() => this.#flushOutbox());
+    return this.#serial(async () => {
+      const waiting = await this.#flushOutbox();
+      return waiting + (await this.#groups.flushOutbox(false)).waiting;
+    });
   }
 
   async #flushOutbox(): Promise<number> {
@@ -889,6 +898,8 @@ export class ParleyClient {
       // What was received is stored and acknowledged; group upkeep is retried next time.
       if (!(e instanceof ClientError)) throw e;
     }
+    // After upkeep, so a leave request is committed before our queued messages go out.
+    events.push(...(await this.#groups.flushOutbox(true)).events);
     return events;
   }
 

@@ -27,7 +27,12 @@ export type ClientErrorCode =
   /** A group change lost the epoch race `MAX_COMMIT_RETRIES` times; running it again is safe. */
   | 'GROUP_CONFLICT'
   /** A group message or commit that could not be processed (undecryptable or invalid). */
-  | 'GROUP_REFUSED';
+  | 'GROUP_REFUSED'
+  /**
+   * We are no longer a member of the group (removed, left, or the relay no longer routes for
+   * us): a queued group message was not sent and never will be.
+   */
+  | 'NOT_A_MEMBER';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

@@ -56,6 +56,15 @@ export type GroupEvent =
       readonly epoch: number;
     }
   | {
+      /** A message of ours that was queued and can never be sent (we left or were removed). */
+      readonly type: 'group-send-failed';
+      readonly groupId: string;
+      readonly group: string;
+      readonly messageId: string;
+      readonly code: ClientErrorCode;
+      readonly reason: string;
+    }
+  | {
       readonly type: 'group-refused';
       readonly groupId: string;
       readonly group: string;
@@ -77,14 +86,23 @@ export interface GroupSummary {
   }[];
 }
 
-export interface GroupSendResult {
+/**
+ * A group send: `sent` (the relay has it), or `queued` (kept in the durable outbox; `code` says
+ * why it waits, e.g. `UNREACHABLE`; the next flush sends it). One that can never be sent throws.
+ */
+export type GroupSendResult = {
   readonly messageId: string;
-  readonly serverTimestamp: number;
-  /** Member devices the relay queued it for. */
-  readonly recipients: number;
   /** What catching up before sending showed (membership changes since our last receive). */
   readonly events: readonly GroupEvent[];
-}
+} & (
+  | {
+      readonly status: 'sent';
+      readonly serverTimestamp: number;
+      /** Member devices the relay queued it for. */
+      readonly recipients: number;
+    }
+  | { readonly status: 'queued'; readonly code: ClientErrorCode }
+);
 
 /** Still a member (or leaving): the group's traffic is processed. */
 export function following(g: GroupRecord | undefined): g is GroupRecord {

@@ -181,7 +181,7 @@ export class GroupReceiver {
       return [];
     }
     if (env.type === GROUP_MESSAGE_TYPES.commit) return this.#onCommit(g, msg, lists, seen);
-    return this.#onGroupMessage(g, msg, lists, seen);
+    return this.#onGroupMessage(g, msg, lists, seen, env);
   }
 
   async #onCommit(
@@ -362,6 +362,7 @@ export class GroupReceiver {
     msg: MlsMessage,
     lists: DeviceLists,
     seen: (w: StorageWriter) => void,
+    env: Envelope,
   ): Promise<GroupEvent[]> {
     if (msg.wireFormat !== WireFormat.privateMessage)
       return this.#refuse(g, 'GROUP_REFUSED', 'a group message that is not private', seen);
@@ -398,16 +399,31 @@ export class GroupReceiver {
       return events;
     }
     const me = this.#h.account();
+    // A sender retries a message whose answer was lost (`group-outbox.ts`) with the same id,
+    // and the relay does not deduplicate group messages: a second copy of a message we have from
+    // that device is acknowledged without an event. The same bytes again no longer decrypt (the
+    // key was used), so the envelope's client message id, which the sender sets to the message
+    // id, recognises them; a copy made again in a later epoch decrypts and its content id does.
+    const copyOf = (
+      w: StorageReader,
+      id: string,
+      from: { accountId: string; deviceId: number },
+    ): boolean => {
+      const known = groupRecords.message(w, g.groupId, id);
+      return known?.fromAccount === from.accountId && known.fromDevice === from.deviceId;
+    };
     // Decrypted on the state as stored, in the transaction that stores its ratchet step, so two
     // processes of this device never overwrite each other's steps.
     const outcome = this.#h.db.transact(
-      (w): { message: GroupMessageRecord } | { refused: string } => {
+      (w): { message: GroupMessageRecord } | { refused: string } | { copy: true } => {
         let got;
         try {
           got = decryptApplicationMessage(this.crypto, this.stateIn(w, g.groupId), msg);
         } catch (e) {
           if (!(e instanceof MlsError)) throw e;
           seen(w);
+          const sender = { accountId: env.senderAccountId, deviceId: env.senderDeviceId };
+          if (copyOf(w, env.clientMessageId, sender)) return { copy: true };
           return { refused: 'a group message could not be decrypted' };
         }
         groupRecords.putState(w, g.groupId, encodeGroupState(got.state));
@@ -421,6 +437,7 @@ export class GroupReceiver {
         }
         if (content.kind !== 'text' || device === undefined)
           return { refused: 'group content of a kind this version does not know' };
+        if (copyOf(w, content.id, device)) return { copy: true };
         const message: GroupMessageRecord = {
           id: content.id,
           groupId: g.groupId,
@@ -434,6 +451,7 @@ export class GroupReceiver {
         return { message };
       },
     );
+    if ('copy' in outcome) return events;
     if ('refused' in outcome)
       return [...events, ...this.#refuse(g, 'GROUP_REFUSED', outcome.refused, () => undefined)];
     const { message } = outcome;

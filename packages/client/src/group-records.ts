@@ -2,7 +2,7 @@
  * Stored group records: per group its name, status and MLS state (the state codec's versioned
  * binary form, which holds epoch secrets and private keys in the clear, so it lives only in the
  * storage backend, which encrypts every value at rest in SQLite), group messages, and the private
- * halves of this device's KeyPackages until a Welcome uses them.
+ * halves of this device's KeyPackages until a Welcome uses them, and the group outbox.
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
 import type { StorageReader, StorageWriter } from './storage.js';
@@ -13,6 +13,8 @@ export const GROUP_NS = {
   /** The state our commit leads to, kept while the relay has not confirmed it. */
   groupPending: 'group-pending',
   groupMessage: 'group-message',
+  /** Group messages of ours not yet accepted by the relay (`group-outbox.ts`). */
+  groupOutbox: 'group-outbox',
   keyPackage: 'mls-key-package',
 } as const;
 
@@ -46,6 +48,26 @@ export interface GroupMessageRecord {
   readonly fromDevice: number;
   readonly text: string;
   readonly sentAt: number;
+  /** Messages sent from this device: `pending` while in the outbox, then `sent` or `failed`. */
+  readonly status?: 'pending' | 'sent' | 'failed';
+}
+
+/**
+ * A group message of ours waiting for the relay. `content` is the encoded content (plaintext,
+ * like every record encrypted at rest by the backend); `sealed` is the MLS PrivateMessage made
+ * from it in `epoch`, stored with the ratchet step that made it, so a retry in the same epoch
+ * posts the same bytes; `failed` is set when it can never be sent (reported once, then deleted).
+ */
+export interface GroupOutboxRecord {
+  /** Also the content's message id, so receivers recognise a copy. */
+  readonly clientMessageId: string;
+  readonly groupId: string;
+  readonly content: string;
+  readonly createdAt: number;
+  /** Order of sending within the outbox. */
+  readonly seq: number;
+  readonly sealed?: { readonly epoch: number; readonly message: string };
+  readonly failed?: { readonly code: string; readonly reason: string };
 }
 
 /** The private half of a KeyPackage we uploaded (base64), keyed by its KeyPackageRef (hex). */
@@ -100,6 +122,22 @@ export const groupRecords = {
     r.get(GROUP_NS.groupMessage, `${groupId}/${id}`) !== undefined,
   putMessage: (w: StorageWriter, m: GroupMessageRecord): void => {
     putJson(w, GROUP_NS.groupMessage, `${m.groupId}/${m.id}`, m);
+  },
+  message: (r: StorageReader, groupId: string, id: string): GroupMessageRecord | undefined =>
+    getJson<GroupMessageRecord>(r, GROUP_NS.groupMessage, `${groupId}/${id}`),
+  /** Every group outbox entry, in sending order. */
+  outbox: (r: StorageReader): GroupOutboxRecord[] =>
+    r
+      .list(GROUP_NS.groupOutbox)
+      .map(([, v]) => JSON.parse(utf8Decode(v)) as GroupOutboxRecord)
+      .sort((a, b) => a.seq - b.seq),
+  outboxEntry: (r: StorageReader, id: string): GroupOutboxRecord | undefined =>
+    getJson<GroupOutboxRecord>(r, GROUP_NS.groupOutbox, id),
+  putOutbox: (w: StorageWriter, o: GroupOutboxRecord): void => {
+    putJson(w, GROUP_NS.groupOutbox, o.clientMessageId, o);
+  },
+  deleteOutbox: (w: StorageWriter, id: string): void => {
+    w.delete(GROUP_NS.groupOutbox, id);
   },
   keyPackage: (r: StorageReader, ref: string): KeyPackageSecret | undefined =>
     getJson<KeyPackageSecret>(r, GROUP_NS.keyPackage, ref),

@@ -21,13 +21,11 @@ import {
   decodeGroupState,
   decodeMlsMessage,
   encodeGroupState,
-  encryptApplicationMessage,
   encodeMlsMessage,
   type GroupState,
   type MlsMessage,
   type Proposal,
 } from '@parley/mls';
-import { encodeContent } from './content.js';
 import { ClientError } from './errors.js';
 import { DeviceLists, credentialDevice, deviceCredential } from './group-auth.js';
 import {
@@ -55,6 +53,7 @@ import {
   type GroupSendResult,
   type GroupSummary,
 } from './group-host.js';
+import { GroupOutbox } from './group-outbox.js';
 import { GroupReceiver } from './group-receive.js';
 
 export type {
@@ -71,10 +70,12 @@ const MIN_ID_PREFIX = 4;
 export class GroupEngine {
   readonly #h: GroupHost;
   readonly #r: GroupReceiver;
+  readonly #outbox: GroupOutbox;
 
   constructor(host: GroupHost) {
     this.#h = host;
     this.#r = new GroupReceiver(host);
+    this.#outbox = new GroupOutbox(host, this.#r);
   }
 
   /** Device lists for one operation (fetched at most once each). */
@@ -102,9 +103,12 @@ export class GroupEngine {
     return uploadKeyPackages(this.#kpContext(), initial);
   }
 
-  /** The group named by `ref`: its id, an id prefix, or its name (case-insensitive). */
-  resolve(ref: string): GroupRecord {
-    const all = groupRecords.groups(this.#h.db).filter(following);
+  /**
+   * The group named by `ref`: its id, an id prefix, or its name (case-insensitive); among the
+   * groups we follow, or with `past` also those we left or were removed from.
+   */
+  resolve(ref: string, past = false): GroupRecord {
+    const all = groupRecords.groups(this.#h.db).filter((g) => past || following(g));
     const exact = all.find((g) => g.groupId === ref);
     if (exact !== undefined) return exact;
     const lower = ref.toLowerCase();
@@ -148,7 +152,7 @@ export class GroupEngine {
   }
 
   history(ref: string): GroupMessageRecord[] {
-    return groupRecords.messages(this.#h.db, this.resolve(ref).groupId);
+    return groupRecords.messages(this.#h.db, this.resolve(ref, true).groupId);
   }
 
   /**
@@ -303,6 +307,8 @@ export class GroupEngine {
   async leave(ref: string): Promise<GroupEvent[]> {
     const g = this.#active(ref);
     const events = await this.#r.catchUp(g.groupId, this.#r.lists());
+    // Messages queued before leaving go first (those that cannot go now stay queued).
+    events.push(...(await this.#outbox.flush({ groupId: g.groupId, catchUp: true })).events);
     const current = groupRecords.group(this.#h.db, g.groupId);
     if (!following(current)) return events;
     await this.#proposeLeave(current);
@@ -337,43 +343,41 @@ export class GroupEngine {
     }
   }
 
-  /** Encrypts `text` to the group (after processing any commits we have not seen yet). */
+  /**
+   * Queues `text` for the group (durably, before any network I/O), then flushes the group's
+   * outbox in order: earlier queued messages first, after processing any commits we have not
+   * seen. `queued` if the relay could not take it now; throws if it can never be sent.
+   */
   async send(ref: string, text: string): Promise<GroupSendResult> {
     const g = this.#active(ref);
-    const events = await this.#r.catchUp(g.groupId, this.#r.lists());
-    const current = groupRecords.group(this.#h.db, g.groupId);
-    if (current?.status !== 'active' || current.blocked !== undefined)
+    if (g.blocked !== undefined)
       throw new ClientError('MISUSE', `we can no longer send to ${g.name}`);
-    const me = this.#h.account();
-    const id = this.#h.id();
-    const sentAt = this.#h.now();
-    const data = encodeContent({ kind: 'text', id, text, sentAt });
-    // The ratchet step is stored before the message leaves, read and written in one
-    // transaction, so a key is never used twice (not even by two processes of this device).
-    const sealed = this.#h.db.transact((w) => {
-      const out = encryptApplicationMessage(
-        this.#r.crypto,
-        this.#r.stateIn(w, g.groupId),
-        data,
-        this.#r.signatureKey(),
-      );
-      groupRecords.putState(w, g.groupId, encodeGroupState(out.state));
-      groupRecords.putMessage(w, {
-        id,
-        groupId: g.groupId,
-        direction: 'out',
-        fromAccount: me.accountId,
-        fromDevice: me.deviceId,
-        text,
-        sentAt,
-      });
-      return out;
-    });
-    const r = await this.#h.relay.sendGroupMessage(this.#h.auth(), g.groupId, {
-      clientMessageId: id,
-      message: toBase64(encodeMlsMessage(sealed.message)),
-    });
-    return { messageId: id, serverTimestamp: r.serverTimestamp, recipients: r.recipients, events };
+    const id = this.#outbox.queue(g, text);
+    const flushed = await this.#outbox.flush({ groupId: g.groupId, catchUp: true });
+    const events = flushed.events;
+    const sent = flushed.sent.get(id);
+    if (sent !== undefined) return { messageId: id, status: 'sent', ...sent, events };
+    const failed = flushed.failed.get(id);
+    if (failed !== undefined) {
+      this.#outbox.forget(id);
+      throw failed;
+    }
+    return {
+      messageId: id,
+      status: 'queued',
+      code: flushed.held.get(g.groupId) ?? 'UNREACHABLE',
+      events,
+    };
+  }
+
+  /**
+   * Delivers queued group messages (`group-outbox.ts`). With `catchUp`, groups are brought up
+   * to date from the commit log first and the events are returned, with the failures to report.
+   */
+  async flushOutbox(catchUp: boolean): Promise<{ waiting: number; events: GroupEvent[] }> {
+    const flushed = await this.#outbox.flush({ catchUp });
+    const events = catchUp ? [...flushed.events, ...this.#outbox.reportFailures()] : [];
+    return { waiting: flushed.waiting, events };
   }
 
   /**

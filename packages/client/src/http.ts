@@ -186,6 +186,9 @@ export class RelayHttp {
   createGroup(auth: DeviceCredentials, request: CreateGroupRequest): Promise<GroupResponse> {
     return this.call('POST', '/v1/groups', auth, request);
   }
+  group(auth: DeviceCredentials, groupId: string): Promise<GroupResponse> {
+    return this.call('GET', `/v1/groups/${encodeURIComponent(groupId)}`, auth);
+  }
   commitToGroup(
     auth: DeviceCredentials,
     groupId: string,

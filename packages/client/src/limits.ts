@@ -25,6 +25,11 @@ export const FINGERPRINT_ITERATIONS = 5200;
 
 /** Outbox entries kept waiting for the relay; a send beyond this fails at once. */
 export const MAX_OUTBOX_ENTRIES = 1_000;
+/**
+ * Group messages kept waiting for the relay (all groups together, alongside the 1:1 outbox);
+ * a group send beyond this fails at once. Each flush retries at most this many, in order.
+ */
+export const MAX_GROUP_OUTBOX_ENTRIES = 1_000;
 
 /** scrypt cost for the at-rest key derived from a passphrase (N = 2^17, r = 8, p = 1). */
 export const SCRYPT_N = 2 ** 17;

@@ -1,0 +1,245 @@
+/**
+ * The durable outbox for group messages. A send is queued (content and a pending message record,
+ * one transaction, no network); a flush then delivers each group's entries in order:
+ *
+ * - it first brings the group up to date (the commit log, or, where no events can be reported,
+ *   the relay's epoch: a group behind it waits for the next `receive`);
+ * - it seals an entry in one transaction that reads the MLS state, encrypts, and stores both the
+ *   new state (the ratchet step) and the ciphertext with its epoch in the entry; a retry in the
+ *   same epoch re-posts those same bytes, a retry after the epoch moved on re-encrypts in the new
+ *   one, always under the same client message id, which is also the content's message id;
+ * - the relay does not deduplicate group messages by client message id, so a retry after a lost
+ *   answer can reach members twice: they recognise the copy (the same message id from the same
+ *   device, `group-receive.ts`) and show it once;
+ * - an entry of a group we left or were removed from (by our state, or the relay refusing us)
+ *   fails for good: its message is marked `failed` and the failure is reported once, by
+ *   `sendToGroup` for its own message or as a `group-send-failed` event from `receive`.
+ *
+ * The first entry of a group that cannot go yet holds the later ones back, so order is kept.
+ */
+import { fromBase64, toBase64 } from '@parley/bytes';
+import {
+  MlsError,
+  encodeGroupState,
+  encodeMlsMessage,
+  encryptApplicationMessage,
+} from '@parley/mls';
+import type { GroupMessageResponse } from '@parley/api';
+import { encodeContent } from './content.js';
+import { ClientError, type ClientErrorCode } from './errors.js';
+import { epochOf, following, type GroupEvent, type GroupHost } from './group-host.js';
+import type { GroupReceiver } from './group-receive.js';
+import { groupRecords, type GroupOutboxRecord, type GroupRecord } from './group-records.js';
+import { RelayCallError } from './http.js';
+import { MAX_GROUP_OUTBOX_ENTRIES } from './limits.js';
+
+/** Relay answers meaning it no longer routes this group for us. */
+const NOT_A_MEMBER_CODES: readonly string[] = ['FORBIDDEN', 'GROUP_NOT_FOUND'];
+
+export interface GroupFlushResult {
+  /** Membership changes that catching up processed. */
+  readonly events: GroupEvent[];
+  readonly sent: Map<string, GroupMessageResponse>;
+  /** Entries that failed for good in this flush: id → the error. */
+  readonly failed: Map<string, ClientError>;
+  /** Why a group's entries still wait: group id → the code. */
+  readonly held: Map<string, ClientErrorCode>;
+  /** Entries still waiting. */
+  waiting: number;
+}
+
+export class GroupOutbox {
+  readonly #h: GroupHost;
+  readonly #r: GroupReceiver;
+
+  constructor(host: GroupHost, receiver: GroupReceiver) {
+    this.#h = host;
+    this.#r = receiver;
+  }
+
+  /** Queues `text` for the group with a pending message record, in one transaction; its id. */
+  queue(g: GroupRecord, text: string): string {
+    const me = this.#h.account();
+    const id = this.#h.id();
+    const sentAt = this.#h.now();
+    const content = toBase64(encodeContent({ kind: 'text', id, text, sentAt }));
+    this.#h.db.transact((w) => {
+      const all = groupRecords.outbox(w);
+      if (all.length >= MAX_GROUP_OUTBOX_ENTRIES)
+        throw new ClientError('MISUSE', 'the group outbox is full; run receive or check the relay');
+      const seq = all.reduce((max, o) => Math.max(max, o.seq), 0) + 1;
+      groupRecords.putOutbox(w, {
+        clientMessageId: id,
+        groupId: g.groupId,
+        content,
+        createdAt: sentAt,
+        seq,
+      });
+      groupRecords.putMessage(w, {
+        id,
+        groupId: g.groupId,
+        direction: 'out',
+        fromAccount: me.accountId,
+        fromDevice: me.deviceId,
+        text,
+        sentAt,
+        status: 'pending',
+      });
+    });
+    return id;
+  }
+
+  /**
+   * Delivers waiting entries, in order per group (only `groupId`'s, if given). With `catchUp`
+   * the commit log is processed first and its events returned; without, a group whose epoch at
+   * the relay differs from ours waits (the next `receive` processes the commits).
+   */
+  async flush(options: {
+    readonly groupId?: string;
+    readonly catchUp: boolean;
+  }): Promise<GroupFlushResult> {
+    const result: GroupFlushResult = {
+      events: [],
+      sent: new Map(),
+      failed: new Map(),
+      held: new Map(),
+      waiting: 0,
+    };
+    const groupIds = [
+      ...new Set(
+        groupRecords
+          .outbox(this.#h.db)
+          .filter((o) => o.failed === undefined)
+          .map((o) => o.groupId),
+      ),
+    ].filter((id) => options.groupId === undefined || id === options.groupId);
+    for (const groupId of groupIds) await this.#flushGroup(groupId, options.catchUp, result);
+    return result;
+  }
+
+  async #flushGroup(groupId: string, catchUp: boolean, result: GroupFlushResult): Promise<void> {
+    const h = this.#h;
+    const entries = (): GroupOutboxRecord[] =>
+      groupRecords.outbox(h.db).filter((o) => o.groupId === groupId && o.failed === undefined);
+    const failAll = (e: ClientError): void => {
+      for (const o of entries()) this.#fail(o, e, result);
+    };
+    const hold = (code: ClientErrorCode): void => {
+      result.held.set(groupId, code);
+      result.waiting += entries().length;
+    };
+    try {
+      if (this.#gone(groupId, failAll)) return;
+      if (catchUp) {
+        result.events.push(...(await this.#r.catchUp(groupId, this.#r.lists())));
+        if (this.#gone(groupId, failAll)) return;
+      } else {
+        const atRelay = await h.relay.group(h.auth(), groupId);
+        if (atRelay.epoch !== epochOf(this.#r.state(groupId))) {
+          hold('GROUP_CONFLICT');
+          return;
+        }
+      }
+      for (const entry of entries()) {
+        const message = this.#seal(entry);
+        if (message === undefined) continue;
+        const sent = await h.relay.sendGroupMessage(h.auth(), groupId, {
+          clientMessageId: entry.clientMessageId,
+          message,
+        });
+        h.db.transact((w) => {
+          groupRecords.deleteOutbox(w, entry.clientMessageId);
+          const m = groupRecords.message(w, groupId, entry.clientMessageId);
+          if (m?.status === 'pending') groupRecords.putMessage(w, { ...m, status: 'sent' });
+        });
+        result.sent.set(entry.clientMessageId, sent);
+      }
+    } catch (e) {
+      if (e instanceof RelayCallError && NOT_A_MEMBER_CODES.includes(e.relayCode ?? '')) {
+        failAll(new ClientError('NOT_A_MEMBER', 'the relay no longer routes this group for us'));
+        return;
+      }
+      if (e instanceof MlsError) {
+        failAll(new ClientError('GROUP_REFUSED', 'the group state cannot encrypt any more'));
+        return;
+      }
+      if (!(e instanceof ClientError)) throw e;
+      hold(e.code);
+    }
+  }
+
+  /** Fails the group's entries when we are no longer a member of it (or it is blocked). */
+  #gone(groupId: string, failAll: (e: ClientError) => void): boolean {
+    const g = groupRecords.group(this.#h.db, groupId);
+    if (!following(g)) {
+      failAll(new ClientError('NOT_A_MEMBER', 'we are no longer a member of the group'));
+      return true;
+    }
+    if (g.blocked !== undefined) {
+      failAll(
+        new ClientError('GROUP_REFUSED', 'the group is blocked on this device after a refusal'),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The entry's PrivateMessage for the group's current epoch: the stored one if it was made in
+   * this epoch, otherwise a new encryption stored with its ratchet step in the same transaction.
+   * Undefined if the entry is gone (another process of this device delivered it).
+   */
+  #seal(entry: GroupOutboxRecord): string | undefined {
+    return this.#h.db.transact((w) => {
+      const current = groupRecords.outboxEntry(w, entry.clientMessageId);
+      if (current === undefined) return undefined;
+      const state = this.#r.stateIn(w, entry.groupId);
+      const epoch = epochOf(state);
+      if (current.sealed?.epoch === epoch) return current.sealed.message;
+      const out = encryptApplicationMessage(
+        this.#r.crypto,
+        state,
+        fromBase64(current.content),
+        this.#r.signatureKey(),
+      );
+      const message = toBase64(encodeMlsMessage(out.message));
+      groupRecords.putState(w, entry.groupId, encodeGroupState(out.state));
+      groupRecords.putOutbox(w, { ...current, sealed: { epoch, message } });
+      return message;
+    });
+  }
+
+  #fail(entry: GroupOutboxRecord, e: ClientError, result: GroupFlushResult): void {
+    this.#h.db.transact((w) => {
+      const current = groupRecords.outboxEntry(w, entry.clientMessageId);
+      if (current === undefined) return;
+      groupRecords.putOutbox(w, { ...current, failed: { code: e.code, reason: e.message } });
+      const m = groupRecords.message(w, entry.groupId, entry.clientMessageId);
+      if (m !== undefined) groupRecords.putMessage(w, { ...m, status: 'failed' });
+    });
+    result.failed.set(entry.clientMessageId, e);
+  }
+
+  /** Forgets a failed entry once its failure was reported. */
+  forget(id: string): void {
+    this.#h.db.transact((w) => {
+      groupRecords.deleteOutbox(w, id);
+    });
+  }
+
+  /** Reports every failed entry not reported yet (as events) and forgets it. */
+  reportFailures(): GroupEvent[] {
+    const failed = groupRecords.outbox(this.#h.db).filter((o) => o.failed !== undefined);
+    return failed.map((o): GroupEvent => {
+      this.forget(o.clientMessageId);
+      return {
+        type: 'group-send-failed',
+        groupId: o.groupId,
+        group: groupRecords.group(this.#h.db, o.groupId)?.name ?? '',
+        messageId: o.clientMessageId,
+        code: (o.failed?.code ?? 'NOT_A_MEMBER') as ClientErrorCode,
+        reason: o.failed?.reason ?? '',
+      };
+    });
+  }
+}

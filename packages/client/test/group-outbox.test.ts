@@ -1,0 +1,198 @@
+// The durable group outbox against the real relay (in process): a send the relay cannot take is
+// queued and delivered once by the next flush, in order; a retry after a lost answer re-posts
+// the same bytes and members show the message once; an entry whose epoch passed is encrypted
+// again in the new one; an entry of a group we were removed from is reported, never sent.
+import { deepStrictEqual, ok, rejects, strictEqual } from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { fromBase64 } from '@parley/bytes';
+import { WireFormat, decodeMlsMessage } from '@parley/mls';
+import { ClientError } from '../src/errors.js';
+import type { ClientEvent, ParleyClient } from '../src/client.js';
+import type { FetchLike } from '../src/http.js';
+import { MemoryBackend } from '../src/storage.js';
+import { newClient, nodeFetch, startRelay, type TestRelay } from './harness.js';
+
+let relay: TestRelay;
+before(async () => {
+  relay = await startRelay();
+});
+after(async () => {
+  await relay.close();
+});
+
+function texts(events: readonly ClientEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'group-message' ? [e.message.text] : []));
+}
+
+const refusals = (events: readonly ClientEvent[]): ClientEvent[] =>
+  events.filter((e) => e.type === 'group-refused');
+
+const isCode = (code: string) => (e: unknown) => e instanceof ClientError && e.code === code;
+
+const isGroupPost = (url: string, method: string): boolean =>
+  method === 'POST' && /\/v1\/groups\/[^/]+\/messages$/.test(url);
+
+/** alice's transport: can be cut off, can lose the relay's answer to group posts, records them. */
+function flakyTransport(): {
+  fetch: FetchLike;
+  state: { down: boolean; loseGroupAnswers: boolean };
+  posted: { clientMessageId: string; message: string }[];
+} {
+  const state = { down: false, loseGroupAnswers: false };
+  const posted: { clientMessageId: string; message: string }[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    if (state.down) throw new Error('offline');
+    const response = await nodeFetch(url, init);
+    if (isGroupPost(url, init.method)) {
+      posted.push(JSON.parse(init.body ?? '{}') as { clientMessageId: string; message: string });
+      if (state.loseGroupAnswers) {
+        await response.text();
+        throw new Error('connection reset after the request was sent');
+      }
+    }
+    return response;
+  };
+  return { fetch, state, posted };
+}
+
+/** alice (flaky transport) and bob in a new group; bob has joined. */
+async function pair(prefix: string): Promise<{
+  alice: ParleyClient;
+  bob: ParleyClient;
+  groupId: string;
+  net: ReturnType<typeof flakyTransport>;
+}> {
+  const net = flakyTransport();
+  const alice = newClient(relay.base, net.fetch, new MemoryBackend());
+  const bob = newClient(relay.base);
+  await alice.register(`${prefix}alice`);
+  await bob.register(`${prefix}bob`);
+  const { groupId } = await alice.createGroup(`${prefix} group`, [`${prefix}bob`]);
+  await bob.receive();
+  return { alice, bob, groupId, net };
+}
+
+const statuses = (client: ParleyClient, groupId: string): (string | undefined)[] =>
+  client
+    .groupHistory(groupId)
+    .filter((m) => m.direction === 'out')
+    .map((m) => m.status);
+
+test('relay unreachable: group sends are queued, then delivered once and in order by the next flush', async () => {
+  const { alice, bob, groupId, net } = await pair('o1');
+  net.state.down = true;
+  const first = await alice.sendToGroup(groupId, 'first');
+  const second = await alice.sendToGroup(groupId, 'second');
+  deepStrictEqual(
+    [first, second].map((r) => (r.status === 'queued' ? r.code : r.status)),
+    ['UNREACHABLE', 'UNREACHABLE'],
+  );
+  deepStrictEqual(statuses(alice, groupId), ['pending', 'pending']);
+  deepStrictEqual(texts(await bob.receive()), []);
+
+  net.state.down = false;
+  await alice.receive();
+  deepStrictEqual(statuses(alice, groupId), ['sent', 'sent']);
+  strictEqual(net.posted.length, 2);
+  deepStrictEqual(texts(await bob.receive()), ['first', 'second']);
+  // Nothing is sent again.
+  await alice.receive();
+  strictEqual(await alice.flushOutbox(), 0);
+  strictEqual(net.posted.length, 2);
+  deepStrictEqual(await bob.receive(), []);
+  // A later send goes straight out.
+  const third = await alice.sendToGroup(groupId, 'third');
+  strictEqual(third.status, 'sent');
+  deepStrictEqual(texts(await bob.receive()), ['third']);
+});
+
+test('lost answer: the retry posts the same ciphertext and id, and members show the message once', async () => {
+  const { alice, bob, groupId, net } = await pair('o2');
+  net.state.loseGroupAnswers = true;
+  const r = await alice.sendToGroup(groupId, 'said once');
+  strictEqual(r.status, 'queued');
+  net.state.loseGroupAnswers = false;
+  strictEqual(await alice.flushOutbox(), 0);
+  deepStrictEqual(statuses(alice, groupId), ['sent']);
+  // The relay took both posts (it does not deduplicate group messages by client message id)...
+  strictEqual(net.posted.length, 2);
+  deepStrictEqual(net.posted[1], net.posted[0]);
+  strictEqual(net.posted[0]?.clientMessageId, r.messageId);
+  // ...and bob shows one message, with no refusal for the copy.
+  const got = await bob.receive();
+  deepStrictEqual(texts(got), ['said once']);
+  deepStrictEqual(refusals(got), []);
+  deepStrictEqual(
+    bob.groupHistory(groupId).map((m) => m.text),
+    ['said once'],
+  );
+});
+
+test('epoch moved on before the answer came: encrypted again in the new epoch, read once by all', async () => {
+  const { alice, bob, groupId, net } = await pair('o3');
+  const carol = newClient(relay.base);
+  await carol.register('o3carol');
+  // The first post reaches the relay (bob's queue has it) but its answer is lost.
+  net.state.loseGroupAnswers = true;
+  strictEqual((await alice.sendToGroup(groupId, 'across epochs')).status, 'queued');
+  net.state.loseGroupAnswers = false;
+  // bob adds carol before alice retries: the group is one epoch further.
+  await bob.addToGroup(groupId, ['o3carol']);
+  await alice.receive();
+  deepStrictEqual(statuses(alice, groupId), ['sent']);
+  strictEqual(net.posted.length, 2);
+  const epochs = net.posted.map((p) => {
+    const m = decodeMlsMessage(fromBase64(p.message));
+    ok(m.wireFormat === WireFormat.privateMessage);
+    return Number(m.privateMessage.epoch);
+  });
+  deepStrictEqual(epochs, [1, 2]);
+  deepStrictEqual(
+    net.posted.map((p) => p.clientMessageId),
+    [net.posted[0]?.clientMessageId, net.posted[0]?.clientMessageId],
+  );
+  // bob reads the first copy (the previous epoch's keys are kept) and recognises the second.
+  const bobGot = await bob.receive();
+  deepStrictEqual(texts(bobGot), ['across epochs']);
+  deepStrictEqual(refusals(bobGot), []);
+  // carol joined in the new epoch: only the new encryption can reach and be read by her.
+  const carolGot = await carol.receive();
+  deepStrictEqual(texts(carolGot), ['across epochs']);
+  deepStrictEqual(refusals(carolGot), []);
+});
+
+test('removed before the flush: the queued message is reported as not sent, and is not sent', async () => {
+  const { alice, bob, groupId, net } = await pair('o4');
+  net.state.down = true;
+  const r = await alice.sendToGroup(groupId, 'never delivered');
+  strictEqual(r.status, 'queued');
+  await bob.removeFromGroup(groupId, ['o4alice']);
+  net.state.down = false;
+  const events = await alice.receive();
+  const failed = events.filter((e) => e.type === 'group-send-failed');
+  strictEqual(failed.length, 1);
+  strictEqual(failed[0]?.type === 'group-send-failed' && failed[0].messageId, r.messageId);
+  strictEqual(failed[0]?.type === 'group-send-failed' && failed[0].code, 'NOT_A_MEMBER');
+  ok(events.some((e) => e.type === 'group-change' && e.change === 'removed'));
+  strictEqual(net.posted.length, 0);
+  deepStrictEqual(statuses(alice, groupId), ['failed']);
+  // Reported once; nothing waits any more.
+  deepStrictEqual(
+    (await alice.receive()).filter((e) => e.type === 'group-send-failed'),
+    [],
+  );
+  strictEqual(await alice.flushOutbox(), 0);
+  deepStrictEqual(texts(await bob.receive()), []);
+
+  // Removed but not told yet: the relay refuses to route for alice, so the send fails at once.
+  const { alice: a2, bob: b2, groupId: g2, net: n2 } = await pair('o5');
+  await b2.removeFromGroup(g2, ['o5alice']);
+  await rejects(a2.sendToGroup(g2, 'too late'), isCode('NOT_A_MEMBER'));
+  strictEqual(n2.posted.length, 0);
+  deepStrictEqual(statuses(a2, g2), ['failed']);
+  deepStrictEqual(
+    (await a2.receive()).filter((e) => e.type === 'group-send-failed'),
+    [],
+  );
+  deepStrictEqual(texts(await b2.receive()), []);
+});
