@@ -140,6 +140,7 @@ export function createProposal(
     const sealed = protectPrivate(crypto, content, {
       context: state.groupContext,
       signaturePrivateKey,
+      signature,
       secretTree: state.secretTree,
       senderDataSecret: state.secrets.senderDataSecret,
     });
@@ -151,6 +152,7 @@ export function createProposal(
   const publicMessage = protectPublic(crypto, content, {
     context: state.groupContext,
     signaturePrivateKey,
+    signature,
     membershipKey: state.secrets.membershipKey,
   });
   return { message: { wireFormat, publicMessage }, state: { ...state, pendingProposals } };

@@ -255,6 +255,7 @@ export function createCommit(
     context: state.groupContext,
     signaturePrivateKey: options.signaturePrivateKey,
     confirmationTag,
+    signature,
   };
   let message: MlsMessage;
   if (wireFormat === WireFormat.privateMessage) {
@@ -315,6 +316,7 @@ export function createCommit(
   const addedKeyPackages = resolved
     .map((r) => r.proposal)
     .flatMap((p): KeyPackage[] => (p.proposalType === ProposalType.add ? [p.keyPackage] : []));
+  const encrypt = crypto.encryptorWithLabel('Welcome', encryptedGroupInfo, applied.added.length);
   const secretsList = applied.added.map((leaf, i) => {
     const keyPackage = addedKeyPackages[i];
     if (keyPackage === undefined) throw new MlsError('MISUSE', 'added leaf without KeyPackage');
@@ -327,12 +329,7 @@ export function createCommit(
     });
     return {
       newMember: crypto.makeKeyPackageRef(encodeKeyPackage(keyPackage)),
-      encryptedGroupSecrets: crypto.encryptWithLabel(
-        keyPackage.initKey,
-        'Welcome',
-        encryptedGroupInfo,
-        groupSecrets,
-      ),
+      encryptedGroupSecrets: encrypt(keyPackage.initKey, groupSecrets),
     };
   });
   return {

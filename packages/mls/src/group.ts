@@ -389,13 +389,11 @@ export function applyProposals(
     if (removed === state.ownLeaf) invalid('we are removed by this commit');
     tree = tree.removeLeaf(removed);
   }
-  const added: LeafIndex[] = [];
-  for (const proposal of proposals) {
-    if (proposal.proposalType !== ProposalType.add) continue;
-    const result = tree.addLeaf(proposal.keyPackage.leafNode);
-    tree = result.tree;
-    added.push(result.leaf);
-  }
+  const newLeaves = proposals.flatMap((p) =>
+    p.proposalType === ProposalType.add ? [p.keyPackage.leafNode] : [],
+  );
+  let added: readonly LeafIndex[] = [];
+  if (newLeaves.length > 0) ({ tree, leaves: added } = tree.addLeaves(newLeaves));
   const pskInputs: PskInput[] = [];
   for (const proposal of proposals) {
     if (proposal.proposalType !== ProposalType.psk) continue;

@@ -10,6 +10,7 @@ import { MlsError } from './errors.js';
  */
 
 const VERSION = utf8Encode('HPKE-v1');
+const EMPTY = new Uint8Array(0);
 const MODE_BASE = 0x00;
 
 /** An HPKE encryption: the encapsulated key and the AEAD ciphertext. */
@@ -21,7 +22,19 @@ export interface HpkeSealed {
 interface HpkeContext {
   readonly key: Uint8Array;
   readonly baseNonce: Uint8Array;
-  readonly exporterSecret: Uint8Array;
+  /** The key schedule's `secret`, from which the exporter secret is derived when needed. */
+  readonly secret: Uint8Array;
+  readonly scheduleContext: Uint8Array;
+}
+
+/**
+ * `info` prepared for the key schedule (RFC 9180 §5.1: mode ‖ psk_id_hash ‖ info_hash), made by
+ * {@link Hpke.prepareInfo}. Sealing many messages under the same `info` (a Welcome's
+ * GroupSecrets, whose info holds the whole encrypted GroupInfo, or one UpdatePath's
+ * ciphertexts) hashes it once instead of once per recipient.
+ */
+export interface HpkeInfo {
+  readonly scheduleContext: Uint8Array;
 }
 
 const label = (text: string): Uint8Array => utf8Encode(text);
@@ -30,6 +43,8 @@ const label = (text: string): Uint8Array => utf8Encode(text);
 export class Hpke {
   private readonly kemSuiteId: Uint8Array;
   private readonly hpkeSuiteId: Uint8Array;
+  /** psk_id_hash of base mode (no PSK id), the same for every message; made on first use. */
+  private pskIdHash: Uint8Array | undefined;
 
   constructor(
     private readonly p: Primitives,
@@ -59,12 +74,25 @@ export class Hpke {
   }
 
   /**
-   * SealBase(pkR, info, aad, pt). `ephemeral` fixes the sender's key pair (known-answer tests
-   * only); by default a fresh one is generated.
+   * `info` hashed once for the key schedule, to pass to {@link seal} or {@link open} in its
+   * place when several messages share it.
+   */
+  prepareInfo(info: Uint8Array): HpkeInfo {
+    const id = this.hpkeSuiteId;
+    this.pskIdHash ??= this.labeledExtract(id, EMPTY, 'psk_id_hash', EMPTY);
+    const infoHash = this.labeledExtract(id, EMPTY, 'info_hash', info);
+    return { scheduleContext: concatBytes(Uint8Array.of(MODE_BASE), this.pskIdHash, infoHash) };
+  }
+
+  /**
+   * SealBase(pkR, info, aad, pt). `ephemeral` is the sender's key pair, which must be fresh
+   * for every message (known-answer tests give it, and `MlsCrypto.encryptorWithLabel` makes it
+   * from randomness drawn for many messages at once); by default one is generated. `info` may
+   * be given prepared ({@link prepareInfo}).
    */
   seal(
     publicKey: Uint8Array,
-    info: Uint8Array,
+    info: Uint8Array | HpkeInfo,
     aad: Uint8Array,
     plaintext: Uint8Array,
     ephemeral?: KeyPair,
@@ -87,7 +115,7 @@ export class Hpke {
   open(
     enc: Uint8Array,
     privateKey: Uint8Array,
-    info: Uint8Array,
+    info: Uint8Array | HpkeInfo,
     aad: Uint8Array,
     ciphertext: Uint8Array,
     publicKey?: Uint8Array,
@@ -125,7 +153,7 @@ export class Hpke {
 
   private setupSender(
     publicKey: Uint8Array,
-    info: Uint8Array,
+    info: Uint8Array | HpkeInfo,
     ephemeral?: KeyPair,
   ): { enc: Uint8Array; context: HpkeContext } {
     this.checkKey(publicKey, 'HPKE public key');
@@ -139,7 +167,7 @@ export class Hpke {
   private setupReceiver(
     enc: Uint8Array,
     privateKey: Uint8Array,
-    info: Uint8Array,
+    info: Uint8Array | HpkeInfo,
     publicKey?: Uint8Array,
   ): HpkeContext {
     this.checkKey(enc, 'HPKE encapsulated key');
@@ -156,7 +184,7 @@ export class Hpke {
   }
 
   private extractAndExpand(dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
-    const prk = this.labeledExtract(this.kemSuiteId, new Uint8Array(0), 'eae_prk', dh);
+    const prk = this.labeledExtract(this.kemSuiteId, EMPTY, 'eae_prk', dh);
     return this.labeledExpand(
       this.kemSuiteId,
       prk,
@@ -166,28 +194,34 @@ export class Hpke {
     );
   }
 
-  private keySchedule(sharedSecret: Uint8Array, info: Uint8Array): HpkeContext {
+  private keySchedule(sharedSecret: Uint8Array, info: Uint8Array | HpkeInfo): HpkeContext {
     const id = this.hpkeSuiteId;
-    const empty = new Uint8Array(0);
-    const pskIdHash = this.labeledExtract(id, empty, 'psk_id_hash', empty);
-    const infoHash = this.labeledExtract(id, empty, 'info_hash', info);
-    const context = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
-    const secret = this.labeledExtract(id, sharedSecret, 'secret', empty);
+    const { scheduleContext } = ArrayBuffer.isView(info) ? this.prepareInfo(info) : info;
+    const secret = this.labeledExtract(id, sharedSecret, 'secret', EMPTY);
     return {
-      key: this.labeledExpand(id, secret, 'key', context, this.suite.aeadKeyLength),
-      baseNonce: this.labeledExpand(id, secret, 'base_nonce', context, this.suite.aeadNonceLength),
-      exporterSecret: this.labeledExpand(id, secret, 'exp', context, this.suite.hashLength),
+      key: this.labeledExpand(id, secret, 'key', scheduleContext, this.suite.aeadKeyLength),
+      baseNonce: this.labeledExpand(
+        id,
+        secret,
+        'base_nonce',
+        scheduleContext,
+        this.suite.aeadNonceLength,
+      ),
+      secret,
+      scheduleContext,
     };
   }
 
   private export(context: HpkeContext, exporterContext: Uint8Array, length: number): Uint8Array {
-    return this.labeledExpand(
-      this.hpkeSuiteId,
-      context.exporterSecret,
-      'sec',
-      exporterContext,
-      length,
+    const id = this.hpkeSuiteId;
+    const exporterSecret = this.labeledExpand(
+      id,
+      context.secret,
+      'exp',
+      context.scheduleContext,
+      this.suite.hashLength,
     );
+    return this.labeledExpand(id, exporterSecret, 'sec', exporterContext, length);
   }
 
   private labeledExtract(

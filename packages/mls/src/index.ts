@@ -24,7 +24,7 @@ export {
   type CipherSuite,
   type HpkeAlgorithms,
 } from './cipher-suite.js';
-export { Hpke, type HpkeSealed } from './hpke.js';
+export { Hpke, type HpkeInfo, type HpkeSealed } from './hpke.js';
 export { MlsCrypto, type HpkeCiphertext, type Label } from './mls-crypto.js';
 export {
   copath,

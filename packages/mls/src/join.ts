@@ -4,7 +4,7 @@ import { ExtensionType } from './extension.js';
 import type { GroupContext } from './group-context.js';
 import { encodeKeyPackage, type KeyPackage } from './key-package.js';
 import { epochSecretsFromJoiner, type EpochSecrets } from './key-schedule.js';
-import { encodeLeafNode } from './leaf-node.js';
+import { encodeLeafNode, type LeafNode } from './leaf-node.js';
 import type { MlsCrypto } from './mls-crypto.js';
 import { computePskSecret, type PreSharedKeyId, type PskInput } from './psk.js';
 import { RatchetTree } from './ratchet-tree.js';
@@ -121,7 +121,7 @@ export function joinFromWelcome(crypto: MlsCrypto, options: JoinOptions): Joined
     throw new MlsError('AUTHENTICATION_FAILED', 'GroupInfo confirmation tag did not verify');
   }
 
-  const ownLeaf = findOwnLeaf(tree, encodeLeafNode(keyPackage.leafNode));
+  const ownLeaf = findOwnLeaf(tree, keyPackage.leafNode);
   const privateKeys = new Map<NodeIndex, Uint8Array>([
     [leafToNode(ownLeaf), options.encryptionPrivateKey],
   ]);
@@ -152,10 +152,17 @@ export function joinFromWelcome(crypto: MlsCrypto, options: JoinOptions): Joined
   };
 }
 
-function findOwnLeaf(tree: RatchetTree, encoded: Uint8Array): LeafIndex {
+/**
+ * The leaf equal to our KeyPackage's leaf node. Only leaves with our encryption key (unique in a
+ * valid tree) are encoded and compared whole.
+ */
+function findOwnLeaf(tree: RatchetTree, own: LeafNode): LeafIndex {
+  let encoded: Uint8Array | undefined;
   for (let i = 0; i < tree.leafCount; i++) {
     const leaf = tree.leaf(leafIndex(i));
-    if (leaf !== undefined && constantTimeEqual(encodeLeafNode(leaf), encoded)) return leafIndex(i);
+    if (leaf === undefined || !constantTimeEqual(leaf.encryptionKey, own.encryptionKey)) continue;
+    encoded ??= encodeLeafNode(own);
+    if (constantTimeEqual(encodeLeafNode(leaf), encoded)) return leafIndex(i);
   }
   return fail('our KeyPackage leaf is not in the tree');
 }

@@ -89,6 +89,23 @@ export interface ProtectOptions {
   readonly signaturePrivateKey: Uint8Array;
   /** Required for commits. */
   readonly confirmationTag?: Uint8Array;
+  /**
+   * The content's signature for this wire format when the caller has already made it (a commit
+   * signs before its confirmation tag exists); it must be the one `signaturePrivateKey` makes.
+   */
+  readonly signature?: Uint8Array;
+}
+
+function signatureFor(
+  crypto: MlsCrypto,
+  wireFormat: 1 | 2,
+  content: FramedContent,
+  options: ProtectOptions,
+): Uint8Array {
+  return (
+    options.signature ??
+    sign(crypto, wireFormat, content, options.context, options.signaturePrivateKey)
+  );
 }
 
 /**
@@ -103,13 +120,7 @@ export function protectPublic(
   if (content.contentType === ContentType.application) {
     throw new MlsError('MISUSE', 'application data must be sent as a PrivateMessage');
   }
-  const signature = sign(
-    crypto,
-    WireFormat.publicMessage,
-    content,
-    options.context,
-    options.signaturePrivateKey,
-  );
+  const signature = signatureFor(crypto, WireFormat.publicMessage, content, options);
   const auth = authData(content, signature, options.confirmationTag);
   if (content.sender.senderType !== SenderType.member) return { content, auth };
   const tbm = encodeAuthenticatedContentTbm(content, auth, options.context);
@@ -203,13 +214,7 @@ export function protectPrivate(
   if (!Number.isInteger(padding) || padding < 0 || padding > MAX_PADDING_BYTES) {
     throw new MlsError('LIMIT_EXCEEDED', `padding outside 0..${MAX_PADDING_BYTES}`);
   }
-  const signature = sign(
-    crypto,
-    WireFormat.privateMessage,
-    content,
-    options.context,
-    options.signaturePrivateKey,
-  );
+  const signature = signatureFor(crypto, WireFormat.privateMessage, content, options);
   const auth = authData(content, signature, options.confirmationTag);
   const type = content.contentType === ContentType.application ? 'application' : 'handshake';
   const { key, tree } = options.secretTree.nextKey(leafIndex(sender.leafIndex), type);

@@ -16,6 +16,8 @@ export interface HpkeCiphertext {
 
 const PREFIX = utf8Encode('MLS 1.0 ');
 const EMPTY = new Uint8Array(0);
+/** Most ephemeral HPKE private keys drawn from the random source in one call. */
+const EPHEMERAL_BATCH = 256;
 
 function labelBytes(label: Label): Uint8Array {
   return typeof label === 'string' ? utf8Encode(label) : label;
@@ -180,6 +182,40 @@ export class MlsCrypto {
       ephemeral,
     );
     return { kemOutput: sealed.enc, ciphertext: sealed.ciphertext };
+  }
+
+  /**
+   * EncryptWithLabel under one label and context for many recipients (a Welcome's GroupSecrets,
+   * an UpdatePath's ciphertexts): the same as calling {@link encryptWithLabel} for each, with the
+   * context hashed into the HPKE key schedule once instead of once per recipient, and the
+   * ephemeral private keys drawn from the random source `recipients` at a time (one call instead
+   * of one per recipient; each is zeroed once its encryption is done).
+   */
+  encryptorWithLabel(
+    label: Label,
+    context: Uint8Array,
+    recipients = 1,
+  ): (publicKey: Uint8Array, plaintext: Uint8Array) => HpkeCiphertext {
+    const info = this.hpke.prepareInfo(encryptContext(label, context));
+    const keyLength = this.suite.kemKeyLength;
+    const batch = Math.max(1, Math.min(recipients, EPHEMERAL_BATCH));
+    let pool: Uint8Array = EMPTY;
+    let used = 0;
+    return (publicKey, plaintext) => {
+      if (used === pool.length) {
+        pool = this.primitives.randomBytes(batch * keyLength);
+        used = 0;
+      }
+      const privateKey = pool.subarray(used, used + keyLength);
+      used += keyLength;
+      try {
+        const ephemeral = { privateKey, publicKey: this.primitives.x25519.publicKey(privateKey) };
+        const sealed = this.hpke.seal(publicKey, info, EMPTY, plaintext, ephemeral);
+        return { kemOutput: sealed.enc, ciphertext: sealed.ciphertext };
+      } finally {
+        privateKey.fill(0);
+      }
+    };
   }
 
   /**

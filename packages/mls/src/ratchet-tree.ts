@@ -215,6 +215,49 @@ export class RatchetTree {
     return { tree: tree.withNodes(changes), leaf };
   }
 
+  /**
+   * Adds the leaf nodes in order as {@link addLeaf} would one after the other (each at the
+   * leftmost blank leaf, doubling the tree when there is none, listed as unmerged in the
+   * non-blank parents above it), copying the tree once instead of once per leaf.
+   */
+  addLeaves(leafNodes: readonly LeafNode[]): {
+    readonly tree: RatchetTree;
+    readonly leaves: readonly LeafIndex[];
+  } {
+    const nodes = this.nodes.slice();
+    const hashes = this.hashes.slice();
+    let leafCount = this.leafCount;
+    let slot = 0;
+    const leaves: LeafIndex[] = [];
+    for (const leafNode of leafNodes) {
+      while (slot < leafCount && nodes[2 * slot] !== undefined) slot++;
+      if (slot === leafCount) {
+        leafCount *= 2;
+        if (leafCount > MAX_LEAVES) {
+          throw new MlsError('LIMIT_EXCEEDED', `tree of more than ${MAX_LEAVES} leaves`);
+        }
+        const width = nodeWidth(leafCount);
+        while (nodes.length < width) {
+          nodes.push(undefined);
+          hashes.push(undefined);
+        }
+      }
+      const leaf = slot as LeafIndex;
+      const node = leafToNode(leaf);
+      nodes[node] = { nodeType: NodeType.leaf, leaf: leafNode };
+      hashes[node] = undefined;
+      for (const p of directPath(node, leafCount)) {
+        hashes[p] = undefined;
+        const parentNode = nodes[p];
+        if (parentNode?.nodeType !== NodeType.parent) continue;
+        const unmergedLeaves = [...parentNode.parent.unmergedLeaves, slot].sort((a, b) => a - b);
+        nodes[p] = { nodeType: NodeType.parent, parent: { ...parentNode.parent, unmergedLeaves } };
+      }
+      leaves.push(leaf);
+    }
+    return { tree: new RatchetTree(this.crypto, nodes, hashes), leaves };
+  }
+
   /** Replaces `leaf`'s node and blanks every parent above it (RFC 9420 §12.1.2). */
   updateLeaf(leaf: LeafIndex, leafNode: LeafNode): RatchetTree {
     if (this.leaf(leaf) === undefined) throw new MlsError('MISUSE', `leaf ${leaf} is blank`);
@@ -288,6 +331,12 @@ export class RatchetTree {
       .filter((l) => excluded?.has(l) !== true)
       .map((l) => leafToNode(l as LeafIndex));
     return [index, ...unmerged];
+  }
+
+  /** True when every node of the subtree at `index` is blank (its resolution is empty). */
+  private blankSubtree(index: NodeIndex): boolean {
+    if (this.nodes[index] !== undefined) return false;
+    return isLeaf(index) || (this.blankSubtree(left(index)) && this.blankSubtree(right(index)));
   }
 
   /** The tree hash of the subtree at `index` (the root by default), RFC 9420 §7.8. */
@@ -368,7 +417,7 @@ export class RatchetTree {
     let child = start;
     for (const node of directPath(start, this.leafCount)) {
       const copathChild = left(node) === child ? right(node) : left(node);
-      if (this.resolve(copathChild, undefined).length > 0) out.push({ node, copathChild });
+      if (!this.blankSubtree(copathChild)) out.push({ node, copathChild });
       child = node;
     }
     return out;

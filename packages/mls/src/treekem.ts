@@ -258,13 +258,18 @@ export function createUpdatePath(
   const newTree = tree.withNodes(changes);
   const context = options.context(newTree.treeHash());
   const skip = options.excludedLeaves ?? new Set<number>();
-  const nodes: UpdatePathNode[] = filtered.map((entry, k) => {
+  const recipients = filtered.map((entry) => resolutionWithout(newTree, entry.copathChild, skip));
+  const encrypt = crypto.encryptorWithLabel(
+    UPDATE_PATH_LABEL,
+    context,
+    recipients.reduce((sum, r) => sum + r.length, 0),
+  );
+  const nodes: UpdatePathNode[] = filtered.map((_, k) => {
     const pathSecret = secrets[k] ?? EMPTY;
-    const encryptionKey = pairs[k]?.publicKey ?? EMPTY;
     return {
-      encryptionKey,
-      encryptedPathSecret: resolutionWithout(newTree, entry.copathChild, skip).map((n) =>
-        crypto.encryptWithLabel(publicKeyAt(newTree, n), UPDATE_PATH_LABEL, context, pathSecret),
+      encryptionKey: pairs[k]?.publicKey ?? EMPTY,
+      encryptedPathSecret: (recipients[k] ?? []).map((n) =>
+        encrypt(publicKeyAt(newTree, n), pathSecret),
       ),
     };
   });

@@ -155,6 +155,16 @@ export function validateTreeLeaves(tree: RatchetTree): void {
   }
 }
 
+/**
+ * Byte equality of two public keys, stopping at the first difference: they are public, so the
+ * comparison need not take constant time, and it runs once per leaf of the tree.
+ */
+function samePublicKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Above this many changed leaves, the whole tree is checked with sets instead of pairwise. */
 const PAIRWISE_CHECK_LIMIT = 16;
 
@@ -190,10 +200,10 @@ export function validateChangedLeaves(tree: RatchetTree, changed: readonly LeafI
       if (!other.leaf.capabilities.credentials.includes(leaf.credential.credentialType)) {
         invalid(`leaf ${index}: credential type not supported by leaf ${other.index}`);
       }
-      if (constantTimeEqual(other.leaf.signatureKey, leaf.signatureKey)) {
+      if (samePublicKey(other.leaf.signatureKey, leaf.signatureKey)) {
         invalid(`leaf ${index}: signature key used twice`);
       }
-      if (constantTimeEqual(other.leaf.encryptionKey, leaf.encryptionKey)) {
+      if (samePublicKey(other.leaf.encryptionKey, leaf.encryptionKey)) {
         invalid(`leaf ${index}: encryption key used twice`);
       }
     }
@@ -262,11 +272,6 @@ export function validateProposalList(
   const removedKeys = new Set<string>();
   const pskIds = new Set<string>();
   const addedKeys = new Set<string>();
-  const treeKeys = new Set<string>();
-  for (let i = 0; i < tree.leafCount; i++) {
-    const leaf = tree.leaf(leafIndex(i));
-    if (leaf !== undefined) treeKeys.add(toHex(leaf.signatureKey));
-  }
   for (const { proposal, sender } of proposals) {
     validateProposal(context, tree, proposal, sender);
     switch (proposal.proposalType) {
@@ -306,8 +311,13 @@ export function validateProposalList(
         break;
     }
   }
-  for (const key of addedKeys) {
-    if (treeKeys.has(key) && !removedKeys.has(key)) invalid('Add of a client already in the group');
+  if (addedKeys.size === 0) return;
+  for (let i = 0; i < tree.leafCount; i++) {
+    const leaf = tree.leaf(leafIndex(i));
+    if (leaf === undefined) continue;
+    const key = toHex(leaf.signatureKey);
+    if (addedKeys.has(key) && !removedKeys.has(key))
+      invalid('Add of a client already in the group');
   }
 }
 

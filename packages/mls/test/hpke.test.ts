@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromHex, toHex } from '@parley/bytes';
-import { Hpke, MlsError, cipherSuite } from '@parley/mls';
+import { Hpke, MlsCrypto, MlsError, cipherSuite } from '@parley/mls';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 
@@ -86,5 +86,42 @@ for (const p of [createNodePrimitives(), createNoblePrimitives()]) {
       toHex(hpke.open(sealed.enc, sk, info, fromHex(A11.aad0), sealed.ciphertext)),
       A11.pt,
     );
+  });
+
+  test(`RFC 9180 A.1.1 with the info prepared once gives the same ciphertext (${p.backend})`, () => {
+    const ephemeral = { privateKey: fromHex(A11.skEm), publicKey: fromHex(A11.pkEm) };
+    const prepared = hpke.prepareInfo(info);
+    const sealed = hpke.seal(
+      fromHex(A11.pkRm),
+      prepared,
+      fromHex(A11.aad0),
+      fromHex(A11.pt),
+      ephemeral,
+    );
+    assert.equal(toHex(sealed.ciphertext), A11.ct0);
+    const opened = hpke.open(
+      sealed.enc,
+      fromHex(A11.skRm),
+      prepared,
+      fromHex(A11.aad0),
+      sealed.ciphertext,
+    );
+    assert.equal(toHex(opened), A11.pt);
+  });
+
+  test(`EncryptWithLabel for many recipients: each opens with DecryptWithLabel (${p.backend})`, () => {
+    const crypto = new MlsCrypto(p, 1);
+    const context = new Uint8Array(300).fill(7);
+    const recipients = Array.from({ length: 3 }, () => p.x25519.generateKeyPair());
+    // Fewer recipients announced than served: the encryptor draws more randomness when it runs out.
+    const encrypt = crypto.encryptorWithLabel('Welcome', context, 2);
+    const sealed = recipients.map((r, i) => encrypt(r.publicKey, Uint8Array.of(i)));
+    assert.equal(new Set(sealed.map((s) => toHex(s.kemOutput))).size, 3, 'fresh ephemeral keys');
+    sealed.forEach((s, i) => {
+      const r = recipients[i];
+      assert.ok(r !== undefined);
+      const opened = crypto.decryptWithLabel(r.privateKey, 'Welcome', context, s);
+      assert.deepEqual([...opened], [i]);
+    });
   });
 }

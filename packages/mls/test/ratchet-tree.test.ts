@@ -85,3 +85,32 @@ withTree('removing every leaf but the first truncates the tree to one leaf', (t)
     toHex(RatchetTree.decode(crypto, current.encode()).treeHash()),
   );
 });
+
+withTree('adding leaves at once gives the tree that adding them one by one gives', (t) => {
+  // Blank two leaves (one inside, one at the end) so the adds fill gaps, then extend the tree.
+  let start = t;
+  for (const leaf of [1, t.leafCount - 1]) {
+    if (start.leaf(leafIndex(leaf)) !== undefined) start = start.removeLeaf(leafIndex(leaf));
+  }
+  start.treeHash();
+  const leafNodes = Array.from({ length: t.leafCount + 3 }, (_, i) => {
+    const leaf = t.leaf(leafIndex(i % t.leafCount)) ?? t.leaf(leafIndex(0));
+    assert.ok(leaf !== undefined);
+    return leaf;
+  });
+  let oneByOne = start;
+  const expected: number[] = [];
+  for (const leafNode of leafNodes) {
+    const r = oneByOne.addLeaf(leafNode);
+    oneByOne = r.tree;
+    expected.push(r.leaf);
+  }
+  const atOnce = start.addLeaves(leafNodes);
+  assert.deepEqual([...atOnce.leaves], expected);
+  assert.equal(toHex(atOnce.tree.encode()), toHex(oneByOne.encode()));
+  assert.equal(toHex(atOnce.tree.treeHash()), toHex(oneByOne.treeHash()));
+  assert.equal(
+    toHex(atOnce.tree.treeHash()),
+    toHex(RatchetTree.decode(crypto, atOnce.tree.encode()).treeHash()),
+  );
+});
