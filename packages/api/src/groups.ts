@@ -130,7 +130,17 @@ export type CommitResponse = Static<typeof CommitResponse>;
 
 export const GroupMessageRequest = Type.Object(
   {
+    /**
+     * Idempotency: a repeated id from the same device for the same group is answered with
+     * `duplicate: true` and queued nowhere.
+     */
     clientMessageId: Type.String({ minLength: 1, maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
+    /**
+     * The epoch the message was made in. The relay refuses it with `EPOCH_CONFLICT` (current
+     * epoch in `details.epoch`) unless the group is at that epoch, so a message never lands
+     * after a commit in anyone's queue and never reaches a device added after it was made.
+     */
+    epoch: Epoch,
     /** An MLS PrivateMessage (application data or a proposal). */
     message: Base64(MAX_CIPHERTEXT_BYTES),
   },
@@ -140,8 +150,10 @@ export type GroupMessageRequest = Static<typeof GroupMessageRequest>;
 
 export const GroupMessageResponse = Type.Object({
   serverTimestamp: Timestamp,
-  /** Member devices the message was queued for (every member device but the sender). */
+  /** Member devices the message was queued for (every member device but the sender; 0 for a duplicate). */
   recipients: Type.Integer({ minimum: 0 }),
+  /** True when this client message id was already taken: nothing was queued again. */
+  duplicate: Type.Boolean(),
 });
 export type GroupMessageResponse = Static<typeof GroupMessageResponse>;
 
@@ -248,6 +260,6 @@ export const GROUP_ROUTES = {
     params: GroupParams,
     body: GroupMessageRequest,
     success: { status: 200, schema: GroupMessageResponse },
-    errors: ['UNAUTHORIZED', 'FORBIDDEN', 'GROUP_NOT_FOUND', 'QUEUE_FULL'],
+    errors: ['UNAUTHORIZED', 'FORBIDDEN', 'GROUP_NOT_FOUND', 'EPOCH_CONFLICT', 'QUEUE_FULL'],
   },
 } as const satisfies Record<string, RouteSpec>;

@@ -8,9 +8,10 @@
  *   new state (the ratchet step) and the ciphertext with its epoch in the entry; a retry in the
  *   same epoch re-posts those same bytes, a retry after the epoch moved on re-encrypts in the new
  *   one, always under the same client message id, which is also the content's message id;
- * - the relay does not deduplicate group messages by client message id, so a retry after a lost
- *   answer can reach members twice: they recognise the copy (the same message id from the same
- *   device, `group-receive.ts`) and show it once;
+ * - the relay deduplicates group messages by client message id and refuses a message made in
+ *   another epoch than the group's (`EPOCH_CONFLICT`: the flush catches up, re-encrypts and
+ *   retries, at most `MAX_COMMIT_RETRIES` times); members still drop a copy they have seen (the
+ *   same message id from the same device, `group-receive.ts`), in case a relay does not;
  * - an entry of a group we left or were removed from (by our state, or the relay refusing us)
  *   fails for good: its message is marked `failed` and the failure is reported once, by
  *   `sendToGroup` for its own message or as a `group-send-failed` event from `receive`.
@@ -31,7 +32,7 @@ import { epochOf, following, type GroupEvent, type GroupHost } from './group-hos
 import type { GroupReceiver } from './group-receive.js';
 import { groupRecords, type GroupOutboxRecord, type GroupRecord } from './group-records.js';
 import { RelayCallError } from './http.js';
-import { MAX_GROUP_OUTBOX_ENTRIES } from './limits.js';
+import { MAX_COMMIT_RETRIES, MAX_GROUP_OUTBOX_ENTRIES } from './limits.js';
 
 /** Relay answers meaning it no longer routes this group for us. */
 const NOT_A_MEMBER_CODES: readonly string[] = ['FORBIDDEN', 'GROUP_NOT_FOUND'];
@@ -141,12 +142,8 @@ export class GroupOutbox {
         }
       }
       for (const entry of entries()) {
-        const message = this.#seal(entry);
-        if (message === undefined) continue;
-        const sent = await h.relay.sendGroupMessage(h.auth(), groupId, {
-          clientMessageId: entry.clientMessageId,
-          message,
-        });
+        const sent = await this.#post(entry, catchUp, result);
+        if (sent === undefined) continue;
         h.db.transact((w) => {
           groupRecords.deleteOutbox(w, entry.clientMessageId);
           const m = groupRecords.message(w, groupId, entry.clientMessageId);
@@ -165,6 +162,34 @@ export class GroupOutbox {
       }
       if (!(e instanceof ClientError)) throw e;
       hold(e.code);
+    }
+  }
+
+  /**
+   * Posts an entry sealed in the group's current epoch; on `EPOCH_CONFLICT` (a commit got in
+   * first) catches up, if it may, and tries again in the new epoch. Undefined if the entry is
+   * gone (another process of this device delivered it).
+   */
+  async #post(
+    entry: GroupOutboxRecord,
+    catchUp: boolean,
+    result: GroupFlushResult,
+  ): Promise<GroupMessageResponse | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const sealed = this.#seal(entry);
+      if (sealed === undefined) return undefined;
+      try {
+        return await this.#h.relay.sendGroupMessage(this.#h.auth(), entry.groupId, {
+          clientMessageId: entry.clientMessageId,
+          epoch: sealed.epoch,
+          message: sealed.message,
+        });
+      } catch (e) {
+        const conflict = e instanceof RelayCallError && e.relayCode === 'EPOCH_CONFLICT';
+        if (!conflict || !catchUp || attempt >= MAX_COMMIT_RETRIES) throw e;
+        result.events.push(...(await this.#r.catchUp(entry.groupId, this.#r.lists())));
+        if (!following(groupRecords.group(this.#h.db, entry.groupId))) throw e;
+      }
     }
   }
 
@@ -189,13 +214,15 @@ export class GroupOutbox {
    * this epoch, otherwise a new encryption stored with its ratchet step in the same transaction.
    * Undefined if the entry is gone (another process of this device delivered it).
    */
-  #seal(entry: GroupOutboxRecord): string | undefined {
+  #seal(
+    entry: GroupOutboxRecord,
+  ): { readonly epoch: number; readonly message: string } | undefined {
     return this.#h.db.transact((w) => {
       const current = groupRecords.outboxEntry(w, entry.clientMessageId);
       if (current === undefined) return undefined;
       const state = this.#r.stateIn(w, entry.groupId);
       const epoch = epochOf(state);
-      if (current.sealed?.epoch === epoch) return current.sealed.message;
+      if (current.sealed?.epoch === epoch) return current.sealed;
       const out = encryptApplicationMessage(
         this.#r.crypto,
         state,
@@ -205,7 +232,7 @@ export class GroupOutbox {
       const message = toBase64(encodeMlsMessage(out.message));
       groupRecords.putState(w, entry.groupId, encodeGroupState(out.state));
       groupRecords.putOutbox(w, { ...current, sealed: { epoch, message } });
-      return message;
+      return { epoch, message };
     });
   }
 

@@ -399,9 +399,9 @@ export class GroupReceiver {
       return events;
     }
     const me = this.#h.account();
-    // A sender retries a message whose answer was lost (`group-outbox.ts`) with the same id,
-    // and the relay does not deduplicate group messages: a second copy of a message we have from
-    // that device is acknowledged without an event. The same bytes again no longer decrypt (the
+    // A sender retries a message whose answer was lost (`group-outbox.ts`) with the same id; our
+    // relay deduplicates, but a relay need not be trusted to: a second copy of a message we have
+    // from that device is acknowledged without an event. The same bytes again no longer decrypt (the
     // key was used), so the envelope's client message id, which the sender sets to the message
     // id, recognises them; a copy made again in a later epoch decrypts and its content id does.
     const copyOf = (

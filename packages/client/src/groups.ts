@@ -317,8 +317,9 @@ export class GroupEngine {
 
   async #proposeLeave(g: GroupRecord): Promise<void> {
     const me = this.#h.account();
-    const messages = this.#h.db.transact((w) => {
+    const { epoch, messages } = this.#h.db.transact((w) => {
       let state = this.#r.stateIn(w, g.groupId);
+      const madeIn = epochOf(state);
       const out: MlsMessage[] = [];
       for (const l of roster(state).filter((x) => x.accountId === me.accountId)) {
         const sent = createProposal(
@@ -333,13 +334,20 @@ export class GroupEngine {
       }
       groupRecords.putState(w, g.groupId, encodeGroupState(state));
       groupRecords.putGroup(w, { ...g, status: 'leaving' });
-      return out;
+      return { epoch: madeIn, messages: out };
     });
-    for (const message of messages) {
-      await this.#h.relay.sendGroupMessage(this.#h.auth(), g.groupId, {
-        clientMessageId: this.#h.id(),
-        message: toBase64(encodeMlsMessage(message)),
-      });
+    try {
+      for (const message of messages) {
+        await this.#h.relay.sendGroupMessage(this.#h.auth(), g.groupId, {
+          clientMessageId: this.#h.id(),
+          epoch,
+          message: toBase64(encodeMlsMessage(message)),
+        });
+      }
+    } catch (e) {
+      // A commit got in first: our proposals died with that epoch. Once the commit is processed,
+      // `maintain` sees a leaving group without our proposals and proposes again.
+      if (!(e instanceof RelayCallError && e.relayCode === 'EPOCH_CONFLICT')) throw e;
     }
   }
 

@@ -1,7 +1,8 @@
 // The durable group outbox against the real relay (in process): a send the relay cannot take is
 // queued and delivered once by the next flush, in order; a retry after a lost answer re-posts
-// the same bytes and members show the message once; an entry whose epoch passed is encrypted
-// again in the new one; an entry of a group we were removed from is reported, never sent.
+// the same bytes and the relay takes it once; a post refused because a commit got in first is
+// encrypted again in the new epoch; an entry of a group we were removed from is reported, never
+// sent.
 import { deepStrictEqual, ok, rejects, strictEqual } from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fromBase64 } from '@parley/bytes';
@@ -32,16 +33,31 @@ const isCode = (code: string) => (e: unknown) => e instanceof ClientError && e.c
 const isGroupPost = (url: string, method: string): boolean =>
   method === 'POST' && /\/v1\/groups\/[^/]+\/messages$/.test(url);
 
-/** alice's transport: can be cut off, can lose the relay's answer to group posts, records them. */
+interface TransportState {
+  down: boolean;
+  loseGroupAnswers: boolean;
+  /** Runs once before the next group post reaches the relay (another member acting first). */
+  beforeGroupPost?: (() => Promise<void>) | undefined;
+}
+
+/**
+ * alice's transport: can be cut off, can lose the relay's answer to group posts, can let
+ * someone act just before a group post arrives, and records the group posts.
+ */
 function flakyTransport(): {
   fetch: FetchLike;
-  state: { down: boolean; loseGroupAnswers: boolean };
+  state: TransportState;
   posted: { clientMessageId: string; message: string }[];
 } {
-  const state = { down: false, loseGroupAnswers: false };
+  const state: TransportState = { down: false, loseGroupAnswers: false };
   const posted: { clientMessageId: string; message: string }[] = [];
   const fetch: FetchLike = async (url, init) => {
     if (state.down) throw new Error('offline');
+    const first = isGroupPost(url, init.method) ? state.beforeGroupPost : undefined;
+    if (first !== undefined) {
+      state.beforeGroupPost = undefined;
+      await first();
+    }
     const response = await nodeFetch(url, init);
     if (isGroupPost(url, init.method)) {
       posted.push(JSON.parse(init.body ?? '{}') as { clientMessageId: string; message: string });
@@ -128,7 +144,7 @@ test('lost answer: the retry posts the same ciphertext and id, and members show 
   );
 });
 
-test('epoch moved on before the answer came: encrypted again in the new epoch, read once by all', async () => {
+test('epoch moved on before the answer came: the retry is recognised by the relay, read once', async () => {
   const { alice, bob, groupId, net } = await pair('o3');
   const carol = newClient(relay.base);
   await carol.register('o3carol');
@@ -151,13 +167,37 @@ test('epoch moved on before the answer came: encrypted again in the new epoch, r
     net.posted.map((p) => p.clientMessageId),
     [net.posted[0]?.clientMessageId, net.posted[0]?.clientMessageId],
   );
-  // bob reads the first copy (the previous epoch's keys are kept) and recognises the second.
+  // The relay took the first post, so the retry is a duplicate: bob gets one copy, and carol,
+  // added after the message was sent, none (she was not a member when it was sent).
   const bobGot = await bob.receive();
   deepStrictEqual(texts(bobGot), ['across epochs']);
   deepStrictEqual(refusals(bobGot), []);
-  // carol joined in the new epoch: only the new encryption can reach and be read by her.
   const carolGot = await carol.receive();
-  deepStrictEqual(texts(carolGot), ['across epochs']);
+  deepStrictEqual(texts(carolGot), []);
+  deepStrictEqual(refusals(carolGot), []);
+});
+
+test('a commit gets in before the post: refused as EPOCH_CONFLICT, sent again in the new epoch', async () => {
+  const { alice, bob, groupId, net } = await pair('o6');
+  const carol = newClient(relay.base);
+  await carol.register('o6carol');
+  net.state.beforeGroupPost = async () => {
+    await bob.addToGroup(groupId, ['o6carol']);
+  };
+  strictEqual((await alice.sendToGroup(groupId, 'after the add')).status, 'sent');
+  deepStrictEqual(statuses(alice, groupId), ['sent']);
+  const epochs = net.posted.map((p) => {
+    const m = decodeMlsMessage(fromBase64(p.message));
+    ok(m.wireFormat === WireFormat.privateMessage);
+    return Number(m.privateMessage.epoch);
+  });
+  deepStrictEqual(epochs, [1, 2]);
+  // Only the second post was queued: every member, carol included, reads it once.
+  const bobGot = await bob.receive();
+  deepStrictEqual(texts(bobGot), ['after the add']);
+  deepStrictEqual(refusals(bobGot), []);
+  const carolGot = await carol.receive();
+  deepStrictEqual(texts(carolGot), ['after the add']);
   deepStrictEqual(refusals(carolGot), []);
 });
 

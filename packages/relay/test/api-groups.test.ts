@@ -169,13 +169,38 @@ describe('groups', () => {
     // A group message reaches every member device but the sender's; alice2 is no longer one.
     res = await call(carol, 'POST', `/v1/groups/${groupId}/messages`, {
       clientMessageId: 'm1',
+      epoch: 2,
       message: blob('hello group'),
     });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json<{ recipients: number }>().recipients, 2);
+    assert.equal(res.json<{ duplicate: boolean }>().duplicate, false);
     const bobQueue = await queue(bob);
     assert.deepEqual(bobQueue.at(-1)?.type, GROUP_MESSAGE_TYPES.application);
     assert.equal(bobQueue.at(-1)?.senderAccountId, carol.accountId);
+
+    // The same client message id again (a retry after a lost answer) is queued nowhere.
+    res = await call(carol, 'POST', `/v1/groups/${groupId}/messages`, {
+      clientMessageId: 'm1',
+      epoch: 2,
+      message: blob('hello group'),
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json<{ duplicate: boolean }>().duplicate, true);
+    assert.equal(res.json<{ recipients: number }>().recipients, 0);
+    assert.equal((await queue(bob)).length, bobQueue.length);
+
+    // A message made in an earlier epoch is refused with the current one: it would otherwise
+    // reach members after the commit that moved them on.
+    res = await call(carol, 'POST', `/v1/groups/${groupId}/messages`, {
+      clientMessageId: 'm-stale',
+      epoch: 1,
+      message: blob('too late'),
+    });
+    assert.equal(res.statusCode, 409);
+    assert.equal(errorCode(res), 'EPOCH_CONFLICT');
+    assert.deepEqual(res.json<{ error: { details: unknown } }>().error.details, { epoch: 2 });
+    assert.equal((await queue(bob)).length, bobQueue.length);
     assert.equal(
       (await queue(alice2)).some((m) => m.type === GROUP_MESSAGE_TYPES.application),
       false,
@@ -187,6 +212,7 @@ describe('groups', () => {
     assert.equal(errorCode(res), 'FORBIDDEN');
     res = await call(alice2, 'POST', `/v1/groups/${groupId}/messages`, {
       clientMessageId: 'm2',
+      epoch: 2,
       message: blob('let me in'),
     });
     assert.equal(errorCode(res), 'FORBIDDEN');
@@ -249,7 +275,7 @@ describe('groups', () => {
           method: 'POST',
           url: `/v1/groups/${groupId}/messages`,
           headers: { authorization: frank.auth },
-          payload: { clientMessageId: `q${String(n)}`, message: blob('x') },
+          payload: { clientMessageId: `q${String(n)}`, epoch: 0, message: blob('x') },
         });
       await small.inject({
         method: 'POST',

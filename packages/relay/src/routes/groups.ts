@@ -267,18 +267,42 @@ export function groupRoutes(
 
   registerRoute(app, authenticate, ROUTES.sendGroupMessage, async (req, auth) => {
     const { groupId } = req.params;
+    const { clientMessageId, epoch } = req.body;
     const content = fromBase64(req.body.message);
     const serverTimestamp = now();
-    const queued = await storage.transact(async (w) => {
+    // Send records are shared with 1:1 sends; the group id keeps the two apart.
+    const sendId = `group:${groupId}:${clientMessageId}`;
+    const result = await storage.transact(async (w) => {
       const group = await memberGroup((id) => w.groups.get(id), groupId, auth);
+      const again = await w.messages.findSend(auth.accountId, auth.deviceId, sendId);
+      if (again !== undefined) {
+        return { serverTimestamp: again.serverTimestamp, queued: [], duplicate: true };
+      }
+      // Checked in the transaction that enqueues: a commit cannot slip between the two.
+      if (group.epoch !== epoch) {
+        throw new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
+          epoch: group.epoch,
+        });
+      }
       const others = group.members.filter(
         (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
       );
-      return enqueueAll(ctx, w, auth, req.body.clientMessageId, serverTimestamp, [
+      const queued = await enqueueAll(ctx, w, auth, clientMessageId, serverTimestamp, [
         { to: others, type: GROUP_MESSAGE_TYPES.application, content },
       ]);
+      await w.messages.recordSend({
+        senderAccountId: auth.accountId,
+        senderDeviceId: auth.deviceId,
+        clientMessageId: sendId,
+        serverTimestamp,
+      });
+      return { serverTimestamp, queued, duplicate: false };
     });
-    await wake(ctx, queued);
-    return { serverTimestamp, recipients: queued.length };
+    await wake(ctx, result.queued);
+    return {
+      serverTimestamp: result.serverTimestamp,
+      recipients: result.queued.length,
+      duplicate: result.duplicate,
+    };
   });
 }
