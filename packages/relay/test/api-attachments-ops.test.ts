@@ -53,6 +53,39 @@ test('attachments: upload opaque bytes, download them by an unguessable id until
   await app.close();
 });
 
+test('attachments: deleting the uploading account deletes its attachments', async () => {
+  const app = await newRelay();
+  const carol = await register(app, 'carol');
+  const bob = await register(app, 'bob');
+  const upload = async (auth: string): Promise<string> => {
+    const up = await app.inject({
+      method: 'POST',
+      url: '/v1/attachments',
+      headers: { authorization: auth, 'content-type': 'application/octet-stream' },
+      payload: randomBytes(1_000),
+    });
+    assert.equal(up.statusCode, 201);
+    return up.json<{ attachmentId: string }>().attachmentId;
+  };
+  const carols = await upload(carol.auth);
+  const bobs = await upload(bob.auth);
+  const gone = await app.inject({
+    method: 'DELETE',
+    url: '/v1/accounts/me',
+    headers: { authorization: carol.auth },
+  });
+  assert.equal(gone.statusCode, 204);
+  const get = (id: string) =>
+    app.inject({
+      method: 'GET',
+      url: `/v1/attachments/${id}`,
+      headers: { authorization: bob.auth },
+    });
+  assert.equal(errorCode(await get(carols)), 'ATTACHMENT_NOT_FOUND');
+  assert.equal((await get(bobs)).statusCode, 200, "other accounts' attachments stay");
+  await app.close();
+});
+
 test('attachments: BODY_TOO_LARGE (413) past MAX_ATTACHMENT_BYTES; UNSUPPORTED_MEDIA_TYPE (415); empty is INVALID_REQUEST', async () => {
   const app = await newRelay();
   const alice = await register(app, 'alice');

@@ -14,7 +14,7 @@ export function attachmentRoutes(
 ): void {
   const { storage, now } = ctx;
 
-  registerRoute(app, authenticate, ROUTES.uploadAttachment, async (req) => {
+  registerRoute(app, authenticate, ROUTES.uploadAttachment, async (req, auth) => {
     const bytes = req.body;
     if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
       throw new RelayError('INVALID_REQUEST', 'expected a non-empty application/octet-stream body');
@@ -22,7 +22,7 @@ export function attachmentRoutes(
     const attachmentId = randomToken();
     const expiresAt = now() + ATTACHMENT_TTL_MS;
     await storage.transact((w) =>
-      w.attachments.put({ attachmentId, bytes: new Uint8Array(bytes), expiresAt }),
+      w.attachments.put({ attachmentId, bytes: new Uint8Array(bytes), expiresAt }, auth.accountId),
     );
     return { attachmentId, expiresAt };
   });

@@ -44,6 +44,8 @@ class State {
   readonly linkTokens = new Map<string, LinkTokenRecord>();
   readonly provisioning = new Map<string, ProvisioningRecord>();
   readonly attachments = new Map<string, AttachmentRecord>();
+  /** Attachment id → the account that uploaded it. */
+  readonly attachmentOwners = new Map<string, string>();
   readonly mls = new GroupState();
   seq = 0;
 }
@@ -168,6 +170,11 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         del(s.deviceLists, accountId);
         deleteWhere(s.sends, (x) => x.senderAccountId === accountId, Infinity);
         deleteWhere(s.linkTokens, (x) => x.accountId === accountId, Infinity);
+        for (const [id, owner] of [...s.attachmentOwners]) {
+          if (owner !== accountId) continue;
+          del(s.attachments, id);
+          del(s.attachmentOwners, id);
+        }
         return Promise.resolve();
       },
     },
@@ -293,12 +300,18 @@ function makeWriter(s: State, undo: Undo[]): Writer {
     },
     attachments: {
       ...r.attachments,
-      put: (rec) => {
+      put: (rec, owner) => {
         set(s.attachments, rec.attachmentId, rec);
+        set(s.attachmentOwners, rec.attachmentId, owner);
         return Promise.resolve();
       },
-      deleteExpired: (now, limit) =>
-        Promise.resolve(deleteWhere(s.attachments, (x) => x.expiresAt <= now, limit)),
+      deleteExpired: (now, limit) => {
+        const n = deleteWhere(s.attachments, (x) => x.expiresAt <= now, limit);
+        for (const id of [...s.attachmentOwners.keys()]) {
+          if (!s.attachments.has(id)) del(s.attachmentOwners, id);
+        }
+        return Promise.resolve(n);
+      },
     },
     ...groupWriters(s.mls, { set, del }),
   };

@@ -134,4 +134,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // Attachments belong to the account that uploaded them and go when it is deleted. Blobs
+    // stored before this migration have no owner and go when they expire.
+    version: 3,
+    sql: `
+      ALTER TABLE attachments
+        ADD COLUMN owner_account TEXT REFERENCES accounts(account_id) ON DELETE CASCADE;
+      CREATE INDEX attachments_owner ON attachments (owner_account);
+    `,
+  },
 ];

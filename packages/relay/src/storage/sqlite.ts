@@ -308,7 +308,9 @@ function makeWriter(db: Db): Writer {
     expireChannels: db.prepare(
       'DELETE FROM provisioning WHERE rowid IN (SELECT rowid FROM provisioning WHERE expires_at <= ? LIMIT ?)',
     ),
-    putAttachment: db.prepare('INSERT INTO attachments VALUES (?, ?, ?)'),
+    putAttachment: db.prepare(
+      'INSERT INTO attachments (attachment_id, bytes, expires_at, owner_account) VALUES (?, ?, ?, ?)',
+    ),
     expireAttachments: db.prepare(
       'DELETE FROM attachments WHERE rowid IN (SELECT rowid FROM attachments WHERE expires_at <= ? LIMIT ?)',
     ),
@@ -428,8 +430,8 @@ function makeWriter(db: Db): Writer {
     },
     attachments: {
       ...r.attachments,
-      put: (a) => {
-        w.putAttachment.run(a.attachmentId, a.bytes, a.expiresAt);
+      put: (a, owner) => {
+        w.putAttachment.run(a.attachmentId, a.bytes, a.expiresAt, owner);
         return done();
       },
       deleteExpired: (now, limit) => Promise.resolve(w.expireAttachments.run(now, limit).changes),

@@ -200,7 +200,8 @@ export interface AttachmentReader {
   get(attachmentId: string, now: number): Promise<AttachmentRecord | undefined>;
 }
 export interface AttachmentWriter extends AttachmentReader {
-  put(record: AttachmentRecord): Promise<void>;
+  /** Stores a blob uploaded by `ownerAccountId`; deleting that account deletes it. */
+  put(record: AttachmentRecord, ownerAccountId: string): Promise<void>;
   deleteExpired(now: number, limit: number): Promise<number>;
 }
 

@@ -169,7 +169,7 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
     });
 
     withStorage(
-      'accounts: deletion removes devices, lists, keys, queues and send records',
+      'accounts: deletion removes devices, lists, keys, queues, send records and attachments',
       async (s) => {
         await seed(s, 'a', 'b');
         await s.transact(async (w) => {
@@ -186,8 +186,18 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
             serverTimestamp: 5,
           });
           await w.linkTokens.put({ tokenHash: 'h', accountId: 'a', expiresAt: 10 });
+          await w.attachments.put(
+            { attachmentId: 'att-a', bytes: bytes(10, 1), expiresAt: 99 },
+            'a',
+          );
+          await w.attachments.put(
+            { attachmentId: 'att-b', bytes: bytes(10, 2), expiresAt: 99 },
+            'b',
+          );
         });
         await s.transact((w) => w.accounts.delete('a'));
+        assert.equal(await s.reader.attachments.get('att-a', 0), undefined);
+        assert.equal((await s.reader.attachments.get('att-b', 0))?.bytes.length, 10);
         assert.equal(await s.reader.accounts.byId('a'), undefined);
         assert.equal(await s.reader.accounts.byUsername('a'), undefined);
         assert.deepEqual(await s.reader.devices.list('a'), []);
@@ -371,8 +381,9 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
     });
 
     withStorage('attachments: stored bytes until expiry', async (s) => {
+      await seed(s, 'a');
       await s.transact((w) =>
-        w.attachments.put({ attachmentId: 'x', bytes: bytes(1000, 3), expiresAt: 100 }),
+        w.attachments.put({ attachmentId: 'x', bytes: bytes(1000, 3), expiresAt: 100 }, 'a'),
       );
       assert.equal((await s.reader.attachments.get('x', 99))?.bytes.length, 1000);
       assert.equal(await s.reader.attachments.get('x', 100), undefined);
