@@ -51,6 +51,9 @@ import {
   MAX_MISMATCH_RETRIES,
   MAX_OUTBOX_ENTRIES,
   PREKEY_BATCH,
+  MAX_RETIRED_KEYS,
+  RETIRED_KEY_GRACE_MS,
+  SIGNED_PREKEY_ROTATION_MS,
 } from './limits.js';
 import {
   NS,
@@ -408,6 +411,75 @@ export class ParleyClient {
         publicKey: toBase64(serializePublicKey(k.keyPair.publicKey)),
       })),
     });
+  }
+
+  /**
+   * Replaces the signed prekey and the last-resort Kyber prekey once they are
+   * `SIGNED_PREKEY_ROTATION_MS` old (`receive` calls this); replaced ones are kept
+   * `RETIRED_KEY_GRACE_MS` for PreKey messages still on their way, then deleted. True if it
+   * rotated.
+   */
+  rotateSignedPreKeys(): Promise<boolean> {
+    return this.#serial(() => this.#rotateSignedPreKeys());
+  }
+
+  async #rotateSignedPreKeys(): Promise<boolean> {
+    const a = this.#requireAccount();
+    const now = this.#now();
+    if (a.signedKeysAt === undefined) {
+      this.#db.transact((w) => records.putAccount(w, { ...a, signedKeysAt: now }));
+      return false;
+    }
+    if (now - a.signedKeysAt < SIGNED_PREKEY_ROTATION_MS) return false;
+    const identity = deviceIdentity(a);
+    const signed = generateSignedPreKey(this.#p, identity, (a.signedPreKeyId ?? 1) + 1, now);
+    const lastResort = generateKyberPreKey(this.#p, identity, a.nextKyberPreKeyId, now, true);
+    // Stored before the upload, so a bundle the relay serves always has its private keys here;
+    // if the upload fails, the next attempt writes the same ids again.
+    this.#db.transact((w) => {
+      w.put(NS.signedPreKey, String(signed.id), serializeSignedPreKeyRecord(signed));
+      w.put(NS.kyberPreKey, String(lastResort.id), serializeKyberPreKeyRecord(lastResort));
+    });
+    await this.#relay.uploadKeys(this.#auth(a), {
+      signedPreKey: {
+        keyId: signed.id,
+        publicKey: toBase64(serializePublicKey(signed.keyPair.publicKey)),
+        signature: toBase64(signed.signature),
+      },
+      kyberLastResortPreKey: {
+        keyId: lastResort.id,
+        publicKey: toBase64(serializeKyberPublicKey(lastResort.keyPair.publicKey)),
+        signature: toBase64(lastResort.signature),
+      },
+    });
+    this.#db.transact((w) => {
+      const current = records.account(w) ?? a;
+      const retired = [
+        ...(current.retiredKeys ?? []),
+        {
+          signedPreKeyId: current.signedPreKeyId ?? 1,
+          kyberPreKeyId: current.lastResortKyberPreKeyId ?? 1,
+          retiredAt: now,
+        },
+      ];
+      const keep = retired
+        .filter((r) => now - r.retiredAt < RETIRED_KEY_GRACE_MS)
+        .slice(-MAX_RETIRED_KEYS);
+      for (const r of retired) {
+        if (keep.includes(r)) continue;
+        w.delete(NS.signedPreKey, String(r.signedPreKeyId));
+        w.delete(NS.kyberPreKey, String(r.kyberPreKeyId));
+      }
+      records.putAccount(w, {
+        ...current,
+        signedPreKeyId: signed.id,
+        lastResortKyberPreKeyId: lastResort.id,
+        nextKyberPreKeyId: Math.max(current.nextKyberPreKeyId, lastResort.id + 1),
+        signedKeysAt: now,
+        retiredKeys: keep,
+      });
+    });
+    return true;
   }
 
   /** Uploads more one-time prekeys when the relay says they run low. */
@@ -892,6 +964,12 @@ export class ParleyClient {
     }
     if (usedPreKey) await this.#topUpPreKeys();
     await this.#flushOutbox();
+    try {
+      await this.#rotateSignedPreKeys();
+    } catch (e) {
+      // Retried at the next receive; the keys being served stay valid meanwhile.
+      if (!(e instanceof ClientError)) throw e;
+    }
     try {
       events.push(...(await this.#groups.maintain()));
     } catch (e) {

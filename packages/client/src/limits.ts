@@ -97,3 +97,19 @@ export const MAX_GROUP_NAME_BYTES = 256;
 export const MAX_ACCOUNTS_PER_GROUP_CHECK = 1_024;
 /** Users named in one `createGroup`/`addMembers`/`removeMembers` call. */
 export const MAX_USERS_PER_GROUP_CHANGE = 100;
+
+/**
+ * Age at which the signed prekey and the last-resort Kyber prekey are replaced (Signal's
+ * clients rotate every two days): a key that stops being served limits what a later theft of
+ * the device's stored keys can open.
+ */
+export const SIGNED_PREKEY_ROTATION_MS = 2 * 24 * 60 * 60 * 1000;
+
+/**
+ * How long a replaced signed or last-resort key is kept: a PreKey message made from the old
+ * bundle can wait in the relay's queue up to its 30-day age limit, plus a day of clock skew.
+ */
+export const RETIRED_KEY_GRACE_MS = 31 * 24 * 60 * 60 * 1000;
+
+/** Most replaced key pairs kept at once (31 days of two-day rotations is 16). */
+export const MAX_RETIRED_KEYS = 32;

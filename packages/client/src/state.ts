@@ -80,6 +80,20 @@ export interface AccountRecord {
   readonly ownDevices: readonly DeviceJson[];
   /** This device's MLS signature private key (Ed25519 seed, base64); its public key is listed. */
   readonly mlsSignaturePrivateKey?: string;
+  /** The signed prekey the relay serves (absent: 1, made at registration). */
+  readonly signedPreKeyId?: number;
+  /** The last-resort Kyber prekey the relay serves (absent: 1, made at registration). */
+  readonly lastResortKyberPreKeyId?: number;
+  /** When those two were made; absent until the first check after registration. */
+  readonly signedKeysAt?: number;
+  /** Replaced signed and last-resort keys, kept for PreKey messages still on their way. */
+  readonly retiredKeys?: readonly RetiredKeys[];
+}
+
+export interface RetiredKeys {
+  readonly signedPreKeyId: number;
+  readonly kyberPreKeyId: number;
+  readonly retiredAt: number;
 }
 
 /** A device of a verified signed list, as stored (base64 keys). */
