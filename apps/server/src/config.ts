@@ -20,7 +20,12 @@ export interface ServerConfig {
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly rateLimits: boolean;
+  /** When set, `/metrics` requires it as a bearer token (from the environment only). */
+  readonly metricsToken: string | undefined;
 }
+
+/** Shortest operator metrics token accepted (a guessable one would not protect anything). */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 export const USAGE = `usage: parley-server [options]
   --host HOST          address to listen on (PARLEY_HOST, default ${DEFAULT_HOST})
@@ -32,6 +37,8 @@ export const USAGE = `usage: parley-server [options]
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --log-level LEVEL    ${LOG_LEVELS.join(', ')} (PARLEY_LOG_LEVEL, default info)
   --no-rate-limit      turn rate limits off, for load tests (PARLEY_RATE_LIMIT=off)
+  PARLEY_METRICS_TOKEN (environment only, kept out of the process list): when set, /metrics
+                       requires "Authorization: Bearer <token>"; at least ${MIN_METRICS_TOKEN_LENGTH} characters
   --help               this text`;
 
 export class ConfigError extends Error {
@@ -105,5 +112,15 @@ export function parseConfig(
     tls,
     logLevel: oneOf('log-level', values['PARLEY_LOG_LEVEL'] ?? 'info', LOG_LEVELS),
     rateLimits: values['PARLEY_RATE_LIMIT'] !== 'off',
+    metricsToken: metricsToken(env['PARLEY_METRICS_TOKEN']),
   };
+}
+
+function metricsToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(value))
+    throw new ConfigError(
+      `PARLEY_METRICS_TOKEN must be at least ${String(MIN_METRICS_TOKEN_LENGTH)} characters without spaces`,
+    );
+  return value;
 }

@@ -29,6 +29,7 @@ async function main(): Promise<number> {
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
+    ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, DEFAULT_DATA_DIR, DEFAULT_PORT, parseConfig } from '../src/config.js';
+import {
+  ConfigError,
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  MIN_METRICS_TOKEN_LENGTH,
+  parseConfig,
+} from '../src/config.js';
 
 test('defaults: 127.0.0.1:8080, SQLite in ./.parley/data, rate limits on, no TLS', () => {
   const c = parseConfig([], {});
@@ -53,4 +59,18 @@ test('bad values are ConfigErrors, not crashes', () => {
     assert.throws(() => parseConfig(argv, {}), ConfigError, argv.join(' '));
   }
   assert.equal(parseConfig(['--help'], {}), 'help');
+});
+
+test('PARLEY_METRICS_TOKEN: from the environment only, at least MIN_METRICS_TOKEN_LENGTH characters', () => {
+  const none = parseConfig([], {});
+  assert.ok(none !== 'help');
+  assert.equal(none.metricsToken, undefined);
+  const token = 'k'.repeat(MIN_METRICS_TOKEN_LENGTH);
+  const set = parseConfig([], { PARLEY_METRICS_TOKEN: token });
+  assert.ok(set !== 'help');
+  assert.equal(set.metricsToken, token);
+  for (const bad of ['short', `${token} x`]) {
+    assert.throws(() => parseConfig([], { PARLEY_METRICS_TOKEN: bad }), ConfigError, bad);
+  }
+  assert.throws(() => parseConfig(['--metrics-token', token], {}), ConfigError);
 });

@@ -244,9 +244,10 @@ export const ROUTES = {
     method: 'GET',
     url: '/metrics',
     auth: 'none',
-    summary: 'Prometheus metrics (text exposition format).',
+    summary:
+      'Prometheus metrics (text exposition format). With an operator token configured, it needs `Authorization: Bearer <token>`.',
     success: { status: 200, schema: null },
-    errors: [],
+    errors: ['UNAUTHORIZED'],
   },
 } as const satisfies Record<string, RouteSpec>;
 

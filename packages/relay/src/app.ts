@@ -13,7 +13,7 @@ import Fastify, {
 } from 'fastify';
 import { ERROR_CODES, ROUTES, WEBSOCKET_PATH, limits, statusOf, type ErrorCode } from '@parley/api';
 import type { RelayContext, RelayLimits } from './context.js';
-import { parseBasicAuth, verifyDevice } from './credentials.js';
+import { hashToken, parseBasicAuth, verifyDevice } from './credentials.js';
 import { Delivery } from './delivery.js';
 import { RelayError, classify } from './errors.js';
 import { createInProcessFanOut } from './fanout/in-process.js';
@@ -59,6 +59,8 @@ export interface RelayOptions {
   readonly limits?: Partial<RelayLimits>;
   /** Period of the expiry sweep; `false` disables it. */
   readonly sweepIntervalMs?: number | false;
+  /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken?: string;
 }
 
 export const DEFAULT_RATE_LIMITS = {
@@ -93,6 +95,8 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     metrics: new RelayMetrics(),
     now,
     accountLimiter: rate?.account,
+    metricsTokenHash:
+      options.metricsToken === undefined ? undefined : hashToken(options.metricsToken),
     limits: {
       maxQueueDepth: MAX_QUEUE_DEPTH,
       maxMessageAgeMs: MAX_MESSAGE_AGE_MS,

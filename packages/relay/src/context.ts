@@ -21,4 +21,6 @@ export interface RelayContext {
   readonly limits: RelayLimits;
   /** Per-account limiter (HTTP requests and WebSocket sends share it); none when disabled. */
   readonly accountLimiter: RateLimiter | undefined;
+  /** Hex SHA-256 of the operator's metrics token; `/metrics` is open when undefined. */
+  readonly metricsTokenHash: string | undefined;
 }

@@ -86,6 +86,27 @@ test('attachments: deleting the uploading account deletes its attachments', asyn
   await app.close();
 });
 
+test('/metrics with an operator token: 401 without it or with a wrong one, 200 with it', async () => {
+  const token = 'operator-metrics-token-0123456789';
+  const app = await newRelay({ metricsToken: token });
+  const get = (authorization?: string) =>
+    app.inject({
+      method: 'GET',
+      url: '/metrics',
+      ...(authorization === undefined ? {} : { headers: { authorization } }),
+    });
+  for (const wrong of [undefined, 'Bearer nope', `Bearer ${token}x`, `Basic ${token}`]) {
+    const res = await get(wrong);
+    assert.equal(res.statusCode, 401, String(wrong));
+    assert.equal(errorCode(res), 'UNAUTHORIZED');
+  }
+  const ok = await get(`Bearer ${token}`);
+  assert.equal(ok.statusCode, 200);
+  assert.ok(ok.body.includes('parley_websocket_connections'));
+  assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  await app.close();
+});
+
 test('attachments: BODY_TOO_LARGE (413) past MAX_ATTACHMENT_BYTES; UNSUPPORTED_MEDIA_TYPE (415); empty is INVALID_REQUEST', async () => {
   const app = await newRelay();
   const alice = await register(app, 'alice');
