@@ -3,7 +3,12 @@
  * in one transaction, receipts, sent-message sync, safety numbers. It holds no state outside
  * the storage backend, so a process may stop at any await and a new one continues.
  */
-import { GROUP_MESSAGE_TYPES, type Envelope, type PreKeyBundleDevice } from '@parley/api';
+import {
+  GROUP_MESSAGE_TYPES,
+  type Envelope,
+  type PreKeyBundleDevice,
+  type SignedPreKey as SignedPreKeyUpload,
+} from '@parley/api';
 import { constantTimeEqual, fromBase64, toBase64, toHex, utf8Encode } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
 import {
@@ -26,9 +31,11 @@ import {
   serializePreKeyRecord,
   serializePublicKey,
   serializeSignedPreKeyRecord,
+  type KyberPreKeyRecord,
   type PreKeyBundle,
   type ProtocolAddress,
   type ProtocolContext,
+  type SignedPreKeyRecord,
 } from '@parley/protocol';
 import { decodeContent, encodeContent, type Content } from './content.js';
 import { signDeviceList, verifyDeviceList, type DeviceList } from './device-list.js';
@@ -391,19 +398,8 @@ export class ParleyClient {
         nextKyberPreKeyId: a.nextKyberPreKeyId + PREKEY_BATCH,
       });
     });
-    const kyberUpload = (k: (typeof kyber)[number]) => ({
-      keyId: k.id,
-      publicKey: toBase64(serializeKyberPublicKey(k.keyPair.publicKey)),
-      signature: toBase64(k.signature),
-    });
     await this.#relay.uploadKeys(this.#auth(a), {
-      ...(signed && {
-        signedPreKey: {
-          keyId: signed.id,
-          publicKey: toBase64(serializePublicKey(signed.keyPair.publicKey)),
-          signature: toBase64(signed.signature),
-        },
-      }),
+      ...(signed && { signedPreKey: signedPreKeyUpload(signed) }),
       ...(lastResort && { kyberLastResortPreKey: kyberUpload(lastResort) }),
       kyberPreKeys: kyber.map(kyberUpload),
       preKeys: pre.map((k) => ({
@@ -441,16 +437,8 @@ export class ParleyClient {
       w.put(NS.kyberPreKey, String(lastResort.id), serializeKyberPreKeyRecord(lastResort));
     });
     await this.#relay.uploadKeys(this.#auth(a), {
-      signedPreKey: {
-        keyId: signed.id,
-        publicKey: toBase64(serializePublicKey(signed.keyPair.publicKey)),
-        signature: toBase64(signed.signature),
-      },
-      kyberLastResortPreKey: {
-        keyId: lastResort.id,
-        publicKey: toBase64(serializeKyberPublicKey(lastResort.keyPair.publicKey)),
-        signature: toBase64(lastResort.signature),
-      },
+      signedPreKey: signedPreKeyUpload(signed),
+      kyberLastResortPreKey: kyberUpload(lastResort),
     });
     this.#db.transact((w) => {
       const current = records.account(w) ?? a;
@@ -1151,5 +1139,23 @@ function toBundle(d: PreKeyBundleDevice): PreKeyBundle {
       publicKey: deserializeKyberPublicKey(fromBase64(d.kyberPreKey.publicKey)),
       signature: fromBase64(d.kyberPreKey.signature),
     },
+  };
+}
+
+/** A signed prekey as the relay's upload takes it. */
+function signedPreKeyUpload(k: SignedPreKeyRecord): SignedPreKeyUpload {
+  return {
+    keyId: k.id,
+    publicKey: toBase64(serializePublicKey(k.keyPair.publicKey)),
+    signature: toBase64(k.signature),
+  };
+}
+
+/** A Kyber prekey (one-time or last-resort) as the relay's upload takes it. */
+function kyberUpload(k: KyberPreKeyRecord): SignedPreKeyUpload {
+  return {
+    keyId: k.id,
+    publicKey: toBase64(serializeKyberPublicKey(k.keyPair.publicKey)),
+    signature: toBase64(k.signature),
   };
 }

@@ -194,19 +194,13 @@ export class GroupReceiver {
       return this.#refuse(g, 'GROUP_REFUSED', 'a commit that is not a PrivateMessage', seen);
     const epoch = Number(msg.privateMessage.epoch);
     const events: GroupEvent[] = [];
-    if (epoch > epochOf(this.state(g.groupId)))
-      events.push(...(await this.catchUp(g.groupId, lists, epoch)));
-    const current = groupRecords.group(this.#h.db, g.groupId);
-    if (!following(current) || current.blocked !== undefined) {
+    const reached = await this.#reach(g.groupId, epoch, lists, seen, events);
+    if (reached === undefined) return events;
+    if (epoch !== epochOf(reached.state)) {
       this.#h.db.transact(seen);
       return events;
     }
-    const state = this.state(g.groupId);
-    if (epoch !== epochOf(state)) {
-      this.#h.db.transact(seen);
-      return events;
-    }
-    events.push(...(await this.#applyCommit(current, state, msg, lists, seen)));
+    events.push(...(await this.#applyCommit(reached.group, reached.state, msg, lists, seen)));
     return events;
   }
 
@@ -357,6 +351,28 @@ export class GroupReceiver {
     return events;
   }
 
+  /**
+   * Processes the commit log up to `epoch` if a message names a later one than ours (its events
+   * go to `events`); then the group and its state, or undefined, with the envelope marked seen,
+   * when we no longer follow the group or it is blocked.
+   */
+  async #reach(
+    groupId: string,
+    epoch: number,
+    lists: DeviceLists,
+    seen: (w: StorageWriter) => void,
+    events: GroupEvent[],
+  ): Promise<{ readonly group: GroupRecord; readonly state: GroupState } | undefined> {
+    if (epoch > epochOf(this.state(groupId)))
+      events.push(...(await this.catchUp(groupId, lists, epoch)));
+    const group = groupRecords.group(this.#h.db, groupId);
+    if (!following(group) || group.blocked !== undefined) {
+      this.#h.db.transact(seen);
+      return undefined;
+    }
+    return { group, state: this.state(groupId) };
+  }
+
   async #onGroupMessage(
     g: GroupRecord,
     msg: MlsMessage,
@@ -368,14 +384,9 @@ export class GroupReceiver {
       return this.#refuse(g, 'GROUP_REFUSED', 'a group message that is not private', seen);
     const events: GroupEvent[] = [];
     const epoch = Number(msg.privateMessage.epoch);
-    if (epoch > epochOf(this.state(g.groupId)))
-      events.push(...(await this.catchUp(g.groupId, lists, epoch)));
-    const current = groupRecords.group(this.#h.db, g.groupId);
-    if (!following(current) || current.blocked !== undefined) {
-      this.#h.db.transact(seen);
-      return events;
-    }
-    const state = this.state(g.groupId);
+    const reached = await this.#reach(g.groupId, epoch, lists, seen, events);
+    if (reached === undefined) return events;
+    const { state } = reached;
     if (msg.privateMessage.contentType === ContentType.proposal) {
       if (epoch !== epochOf(state)) {
         this.#h.db.transact(seen);

@@ -47,6 +47,13 @@ async function requireDevices(w: Writer, members: readonly GroupMemberRecord[]):
   }
 }
 
+/** `EPOCH_CONFLICT` with the group's current epoch, for the client to catch up and retry. */
+function epochConflict(current: number): RelayError {
+  return new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
+    epoch: current,
+  });
+}
+
 async function memberGroup(
   read: (groupId: string) => Promise<GroupRecord | undefined>,
   groupId: string,
@@ -201,9 +208,7 @@ export function groupRoutes(
     const { queued, next } = await storage.transact(async (w) => {
       const group = await memberGroup((id) => w.groups.get(id), groupId, auth);
       if (group.epoch !== epoch) {
-        throw new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
-          epoch: group.epoch,
-        });
+        throw epochConflict(group.epoch);
       }
       const before = new Set(group.members.map(memberKey));
       const added = members.filter((m) => !before.has(memberKey(m)));
@@ -220,9 +225,7 @@ export function groupRoutes(
         members,
       );
       if (!accepted) {
-        throw new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
-          epoch: group.epoch + 1,
-        });
+        throw epochConflict(group.epoch + 1);
       }
       // The commit goes to every member of the epoch it was made in (the removed ones learn
       // of their removal), the Welcome to the devices it adds.
@@ -280,9 +283,7 @@ export function groupRoutes(
       }
       // Checked in the transaction that enqueues: a commit cannot slip between the two.
       if (group.epoch !== epoch) {
-        throw new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
-          epoch: group.epoch,
-        });
+        throw epochConflict(group.epoch);
       }
       const others = group.members.filter(
         (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
