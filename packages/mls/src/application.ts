@@ -1,3 +1,4 @@
+import type { Credential } from './credential.js';
 import { MlsError } from './errors.js';
 import { MAX_PENDING_PROPOSALS } from './limits.js';
 import {
@@ -59,6 +60,23 @@ export function encryptApplicationMessage(
   };
 }
 
+/** A decrypted application message and the state that reading it leaves. */
+export interface DecryptedApplication {
+  readonly data: Uint8Array;
+  /** The sender's leaf in the tree of the epoch the message was made in. */
+  readonly sender: LeafIndex;
+  /** The epoch the message was made in (the current one or the previous one). */
+  readonly epoch: bigint;
+  /**
+   * The sender's credential in that epoch: a leaf may have changed hands since (removed, then
+   * taken by a newly added member), so name the sender by this, never by today's tree.
+   * Absent only for a previous-epoch message read from a state stored in format 1 whose leaf
+   * changed hands.
+   */
+  readonly senderCredential?: Credential;
+  readonly state: GroupState;
+}
+
 /**
  * Decrypts and verifies an application message of the current epoch, or of the previous one
  * while it is retained. Throws `DECRYPT_FAILED` (or `INVALID_MESSAGE` for another group or
@@ -68,7 +86,7 @@ export function decryptApplicationMessage(
   crypto: MlsCrypto,
   state: GroupState,
   message: MlsMessage,
-): { readonly data: Uint8Array; readonly sender: LeafIndex; readonly state: GroupState } {
+): DecryptedApplication {
   if (message.wireFormat !== WireFormat.privateMessage) {
     throw new MlsError('INVALID_MESSAGE', 'application data comes in PrivateMessages');
   }
@@ -81,15 +99,29 @@ export function decryptApplicationMessage(
       senderDataSecret: previous.senderDataSecret,
       signatureKey: ({ sender }) =>
         sender.senderType === SenderType.member
-          ? previous.signatureKeys.get(sender.leafIndex)
+          ? previous.members.get(sender.leafIndex)?.signatureKey
           : undefined,
     });
     const { data, sender } = applicationContent(content.content);
-    return { data, sender, state: { ...state, previousEpoch: { ...previous, secretTree } } };
+    const credential = previous.members.get(sender)?.credential;
+    return {
+      data,
+      sender,
+      epoch: previous.groupContext.epoch,
+      ...(credential !== undefined && { senderCredential: credential }),
+      state: { ...state, previousEpoch: { ...previous, secretTree } },
+    };
   }
   const { content, secretTree } = unprotectInGroup(crypto, state, message);
   const { data, sender } = applicationContent(content.content);
-  return { data, sender, state: { ...state, secretTree } };
+  const credential = state.tree.leaf(sender)?.credential;
+  return {
+    data,
+    sender,
+    epoch: state.groupContext.epoch,
+    ...(credential !== undefined && { senderCredential: credential }),
+    state: { ...state, secretTree },
+  };
 }
 
 function applicationContent(framed: FramedContent): { data: Uint8Array; sender: LeafIndex } {

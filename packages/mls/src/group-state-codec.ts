@@ -1,11 +1,13 @@
-import type { TlsReader, TlsWriter } from '@parley/bytes';
+import { constantTimeEqual, type TlsReader, type TlsWriter } from '@parley/bytes';
 import { decodeWith, encodeWith, readOpaque, writeOpaque } from './codec.js';
+import { readCredential, writeCredential } from './credential.js';
 import { MlsError } from './errors.js';
 import { readSender, writeSender } from './framing.js';
 import {
   GROUP_STATE_VERSION,
   type GroupState,
   type NodeKey,
+  type PastMember,
   type PendingProposal,
   type PreviousEpoch,
 } from './group.js';
@@ -19,10 +21,10 @@ import { SecretTree } from './secret-tree.js';
 import { leafIndex, nodeIndex, type NodeIndex } from './tree-math.js';
 
 /**
- * The stored form of a {@link GroupState}, format version 1, pinned by
- * `test/fixtures/group-state-v1.json`:
+ * The stored form of a {@link GroupState}, format version 2, pinned by
+ * `test/fixtures/group-state-v2.json` (version 1, pinned by `group-state-v1.json`, still reads):
  *
- *     uint16 format_version = 1;
+ *     uint16 format_version = 2;
  *     uint16 cipher_suite;
  *     GroupContext group_context;
  *     opaque ratchet_tree<V>;                 // the ratchet_tree extension encoding
@@ -36,11 +38,18 @@ import { leafIndex, nodeIndex, type NodeIndex } from './tree-math.js';
  *     { opaque private_key<V>; opaque public_key<V>; } pending_update_keys<V>;
  *     optional<Proposal> reinit;               // a ReInit proposal once one is committed
  *     optional<PreviousEpoch> previous_epoch;  // GroupContext; opaque sender_data_secret<V>;
- *                                             // SecretTree; { uint32 leaf; opaque key<V>; }<V>
+ *                                             // SecretTree;
+ *                                             // { uint32 leaf; opaque key<V>; Credential; }<V>
+ *
+ * Version 1 is the same without the previous epoch's credentials (a late message's sender was
+ * then named by the current tree, which is wrong once the leaf changed hands). Reading version 1
+ * takes a previous-epoch credential from the current tree only where that leaf still has the
+ * same signature key, i.e. the same member, and leaves it absent otherwise.
  *
  * The record holds private keys and epoch secrets: store it encrypted at rest. A change of
- * shape bumps {@link GROUP_STATE_VERSION} and adds a migration; version 1 stays readable.
+ * shape bumps {@link GROUP_STATE_VERSION} and adds a migration; old versions stay readable.
  */
+const FORMAT_V1 = 1;
 
 const SECRET_FIELDS = [
   'joinerSecret',
@@ -102,10 +111,13 @@ function write(w: TlsWriter, s: GroupState): void {
     p.secretTree.writeTo(pw);
     pw.vector(
       'varint',
-      [...p.signatureKeys].sort(([a], [b]) => a - b),
-      (kw, [leaf, key]) => {
+      [...p.members].sort(([a], [b]) => a - b),
+      (kw, [leaf, member]) => {
+        if (member.credential === undefined)
+          throw new MlsError('MISUSE', 'a past member without its credential');
         kw.uint32(leaf);
-        writeOpaque(kw, key);
+        writeOpaque(kw, member.signatureKey);
+        writeCredential(kw, member.credential);
       },
     );
   });
@@ -113,7 +125,8 @@ function write(w: TlsWriter, s: GroupState): void {
 
 function read(crypto: MlsCrypto, r: TlsReader): GroupState {
   const version = r.uint16();
-  if (version !== GROUP_STATE_VERSION) invalid(`unknown format version ${version}`);
+  if (version !== GROUP_STATE_VERSION && version !== FORMAT_V1)
+    invalid(`unknown format version ${version}`);
   if (r.uint16() !== crypto.suite.id) invalid('another cipher suite');
   const groupContext = readGroupContext(r);
   if (groupContext.cipherSuite !== crypto.suite.id) invalid('another cipher suite');
@@ -169,14 +182,28 @@ function read(crypto: MlsCrypto, r: TlsReader): GroupState {
   const reinit = r.optional(readProposal);
   if (reinit !== undefined && reinit.proposalType !== ProposalType.reinit)
     invalid('reinit is not a ReInit');
+  // Format 1 kept no past credentials: a leaf that still has the same signature key is the same
+  // member, so its current credential is the one it had.
+  const sameMemberCredential = (leaf: number, key: Uint8Array) => {
+    const now = leaf < tree.leafCount ? tree.leaf(leafIndex(leaf)) : undefined;
+    return now !== undefined && constantTimeEqual(now.signatureKey, key)
+      ? now.credential
+      : undefined;
+  };
   const previousEpoch = r.optional((pr): PreviousEpoch => {
     const previousContext = readGroupContext(pr);
     const senderDataSecret = readOpaque(pr);
     const previousTree = SecretTree.readFrom(crypto, pr);
-    const keys = pr.vector('varint', (kr) => ({ leaf: kr.uint32(), key: readOpaque(kr) }));
+    const keys = pr.vector('varint', (kr) => ({
+      leaf: kr.uint32(),
+      key: readOpaque(kr),
+      credential: version === FORMAT_V1 ? undefined : readCredential(kr),
+    }));
     if (keys.some((k) => k.leaf >= previousTree.leafCount)) {
       invalid('previous epoch signer outside its tree');
     }
+    if (new Set(keys.map((k) => k.leaf)).size !== keys.length)
+      invalid('previous epoch signer twice');
     if (senderDataSecret.length !== crypto.hashLength) invalid('previous sender data secret');
     if (previousContext.epoch + 1n !== groupContext.epoch)
       invalid('previous epoch is not the last');
@@ -184,7 +211,17 @@ function read(crypto: MlsCrypto, r: TlsReader): GroupState {
       groupContext: previousContext,
       senderDataSecret,
       secretTree: previousTree,
-      signatureKeys: new Map(keys.map((k) => [k.leaf, k.key])),
+      members: new Map(
+        keys.map((k): [number, PastMember] => {
+          const credential = k.credential ?? sameMemberCredential(k.leaf, k.key);
+          return [
+            k.leaf,
+            credential === undefined
+              ? { signatureKey: k.key }
+              : { signatureKey: k.key, credential },
+          ];
+        }),
+      ),
     };
   });
   return {
@@ -210,7 +247,7 @@ export function encodeGroupState(state: GroupState): Uint8Array {
 }
 
 /**
- * Reads a stored group state of format version 1, checking sizes, indices and bounds; throws
+ * Reads a stored group state of format version 1 or 2, checking sizes, indices and bounds; throws
  * `INVALID_ENCODING` for anything else.
  */
 export function decodeGroupState(crypto: MlsCrypto, bytes: Uint8Array): GroupState {

@@ -1,5 +1,6 @@
 import { constantTimeEqual, utf8Encode } from '@parley/bytes';
 import type { Commit } from './commit.js';
+import type { Credential } from './credential.js';
 import { MlsError } from './errors.js';
 import { externalSenders, type Extension } from './extension.js';
 import {
@@ -40,7 +41,7 @@ import {
 import { leafIndex, leafToNode, type LeafIndex, type NodeIndex } from './tree-math.js';
 
 /** Version of the {@link GroupState} record; bump it when its shape changes. */
-export const GROUP_STATE_VERSION = 1;
+export const GROUP_STATE_VERSION = 2;
 
 /** An HPKE key pair we hold for a node; the public key tells whether the node still has it. */
 export interface NodeKey {
@@ -85,27 +86,38 @@ export interface GroupState {
   readonly reinit?: ReInitProposal;
 }
 
+/** Who held a leaf in a retained epoch: enough to verify and to name a late message's sender. */
+export interface PastMember {
+  readonly signatureKey: Uint8Array;
+  /**
+   * The leaf's credential in that epoch (absent only for states stored in format 1 whose leaf
+   * changed hands since).
+   */
+  readonly credential?: Credential;
+}
+
 /** The retained part of the previous epoch. */
 export interface PreviousEpoch {
   readonly groupContext: GroupContext;
   readonly senderDataSecret: Uint8Array;
   readonly secretTree: SecretTree;
-  /** Signature key of each member leaf of that epoch. */
-  readonly signatureKeys: ReadonlyMap<number, Uint8Array>;
+  /** Each member leaf of that epoch: its signature key and credential. */
+  readonly members: ReadonlyMap<number, PastMember>;
 }
 
 /** The part of `state`'s epoch to keep once the next epoch begins. */
 export function retainEpoch(state: GroupState): PreviousEpoch {
-  const signatureKeys = new Map<number, Uint8Array>();
+  const members = new Map<number, PastMember>();
   for (let i = 0; i < state.tree.leafCount; i++) {
     const leaf = state.tree.leaf(leafIndex(i));
-    if (leaf !== undefined) signatureKeys.set(i, leaf.signatureKey);
+    if (leaf !== undefined)
+      members.set(i, { signatureKey: leaf.signatureKey, credential: leaf.credential });
   }
   return {
     groupContext: state.groupContext,
     senderDataSecret: state.secrets.senderDataSecret,
     secretTree: state.secretTree,
-    signatureKeys,
+    members,
   };
 }
 

@@ -118,6 +118,7 @@ export {
   createProposal,
   createUpdateProposal,
   decryptApplicationMessage,
+  type DecryptedApplication,
   encryptApplicationMessage,
 } from './application.js';
 export {
@@ -150,6 +151,7 @@ export {
   type GroupState,
   type NodeKey,
   type PendingProposal,
+  type PastMember,
   type PreviousEpoch,
   type ReInitProposal,
 } from './group.js';

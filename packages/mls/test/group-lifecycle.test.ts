@@ -4,8 +4,9 @@
 // unchanged.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { utf8Encode } from '@parley/bytes';
+import { utf8Decode, utf8Encode } from '@parley/bytes';
 import {
+  CredentialType,
   MlsError,
   ProposalType,
   createCommit,
@@ -13,7 +14,10 @@ import {
   createGroupInfo,
   createProposal,
   createUpdateProposal,
+  decodeGroupState,
+  decryptApplicationMessage,
   dropPreviousEpoch,
+  encodeGroupState,
   joinByExternalCommit,
   leafToNode,
   processProposal,
@@ -367,4 +371,56 @@ test('a message sent just before a commit is read after it, until the previous e
     (e: unknown) => e instanceof MlsError,
   );
   assert.equal(read(alice, send(bob, 'after the commit')), 'after the commit');
+});
+
+test('a late message names its sender as the tree of its epoch did, not whoever took the leaf since', () => {
+  const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(member);
+  if (alice === undefined || bob === undefined || carol === undefined || dave === undefined)
+    throw new Error('unreachable');
+  alice.state = createGroup(crypto, {
+    groupId: utf8Encode('g7'),
+    credential: credential(alice),
+    signaturePrivateKey: alice.signaturePrivateKey,
+    lifetime,
+  });
+  const kps = [bob, carol].map(invite);
+  const added = createCommit(crypto, stateOf(alice), {
+    signaturePrivateKey: alice.signaturePrivateKey,
+    proposals: kps.map((kp) => ({ proposalType: ProposalType.add, keyPackage: kp.keyPackage })),
+    psks: noPsks,
+    policy,
+  });
+  assert.ok(added.welcome !== undefined && kps[0] !== undefined && kps[1] !== undefined);
+  alice.state = added.state;
+  join(bob, added.welcome, kps[0]);
+  join(carol, added.welcome, kps[1]);
+  const carolLeaf = stateOf(carol).ownLeaf;
+  const late = send(carol, 'written by carol');
+  // Carol is removed and dave, added in the same commit, lands in her leaf.
+  const daveKp = invite(dave);
+  const swap = createCommit(crypto, stateOf(alice), {
+    signaturePrivateKey: alice.signaturePrivateKey,
+    proposals: [
+      { proposalType: ProposalType.remove, removed: carolLeaf },
+      { proposalType: ProposalType.add, keyPackage: daveKp.keyPackage },
+    ],
+    psks: noPsks,
+    policy,
+  });
+  alice.state = swap.state;
+  receive(bob, swap.message);
+  const daveCredential = stateOf(bob).tree.leaf(carolLeaf)?.credential;
+  assert.ok(daveCredential?.credentialType === CredentialType.basic);
+  assert.equal(utf8Decode(daveCredential.identity), 'dave');
+  const got = decryptApplicationMessage(crypto, stateOf(bob), late);
+  assert.equal(utf8Decode(got.data), 'written by carol');
+  assert.equal(got.sender, carolLeaf);
+  assert.equal(got.epoch, stateOf(bob).groupContext.epoch - 1n);
+  assert.ok(got.senderCredential?.credentialType === CredentialType.basic);
+  assert.equal(utf8Decode(got.senderCredential.identity), 'carol');
+  // The retained epoch survives storage with its credentials.
+  const restored = decodeGroupState(crypto, encodeGroupState(stateOf(bob)));
+  const again = decryptApplicationMessage(crypto, restored, late);
+  assert.ok(again.senderCredential?.credentialType === CredentialType.basic);
+  assert.equal(utf8Decode(again.senderCredential.identity), 'carol');
 });

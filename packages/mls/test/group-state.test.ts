@@ -1,6 +1,7 @@
-// The stored group state (format version 1): the checked-in fixture still decodes, re-encodes
-// to the same bytes and works (decrypts a message of its epoch, commits its pending proposal);
-// a fresh state round-trips; damaged or unknown stored states are refused.
+// The stored group state (format version 2, and version 1 still readable): the checked-in
+// fixtures decode and work (decrypt a message of their epoch, commit the pending proposal), the
+// version-2 one re-encodes to the same bytes and the version-1 one to the version-2 bytes; a
+// fresh state round-trips; damaged or unknown stored states are refused.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -23,14 +24,30 @@ interface Fixture {
   readonly plaintext: string;
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('fixtures/group-state-v1.json', import.meta.url), 'utf8'),
-) as Fixture;
+const load = (name: string): Fixture =>
+  JSON.parse(readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
+const fixture = load('group-state-v2.json');
+const fixtureV1 = load('group-state-v1.json');
 const sample = groupStateSample();
 const isInvalid = (e: unknown): boolean => e instanceof MlsError && e.code === 'INVALID_ENCODING';
 const options = { psks: () => undefined, policy: { authenticate: () => true } };
 
-test('fixture group-state-v1 decodes, re-encodes to the same bytes and works', () => {
+test('fixture group-state-v1 still decodes: same epoch, past members named, written as v2', () => {
+  const state = decodeGroupState(sample.crypto, fromHex(fixtureV1.state));
+  assert.equal(toHex(encodeGroupState(state)), fixture.state);
+  assert.equal(state.groupContext.epoch, BigInt(fixtureV1.epoch));
+  const past = [...(state.previousEpoch?.members.values() ?? [])];
+  assert.equal(past.length, 3);
+  assert.ok(past.every((m) => m.credential !== undefined));
+  const read = decryptApplicationMessage(
+    sample.crypto,
+    state,
+    decodeMlsMessage(fromHex(fixtureV1.message)),
+  );
+  assert.equal(utf8Decode(read.data), fixtureV1.plaintext);
+});
+
+test('fixture group-state-v2 decodes, re-encodes to the same bytes and works', () => {
   const stored = fromHex(fixture.state);
   const state = decodeGroupState(sample.crypto, stored);
   assert.equal(toHex(encodeGroupState(state)), fixture.state);
@@ -80,6 +97,6 @@ test('damaged, extended or unknown-version stored states are refused', () => {
   );
   assert.throws(() => decodeGroupState(sample.crypto, Uint8Array.of(...stored, 0)), isInvalid);
   const otherVersion = stored.slice();
-  otherVersion[1] = 2;
+  otherVersion[1] = 3;
   assert.throws(() => decodeGroupState(sample.crypto, otherVersion), isInvalid);
 });
