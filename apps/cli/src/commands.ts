@@ -43,6 +43,8 @@ function describe(e: ClientEvent): string {
       return `${e.from} ${e.receipt === 'read' ? 'read' : 'received'} ${e.ids.join(', ')}`;
     case 'dropped':
       return `dropped a message: ${e.reason}`;
+    case 'deferred':
+      return `kept a message to read later: ${e.reason}`;
     default:
       return describeGroupEvent(e);
   }

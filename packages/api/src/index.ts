@@ -8,6 +8,7 @@ export {
   type ErrorCode,
 } from './errors.js';
 export * as schemas from './schemas.js';
+export { conforms } from './conforms.js';
 export type {
   AccountResponse,
   AckRequest,

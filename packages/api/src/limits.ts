@@ -99,3 +99,10 @@ export const MAX_WELCOME_BYTES = 768 * 1024;
 
 /** Most handshake-log entries returned by one page of `GET /v1/groups/:groupId/commits`. */
 export const MAX_COMMITS_PER_FETCH = 64;
+
+/**
+ * The highest envelope type a 1:1 send may carry (1–31; Signal uses 2 and 3). 32 and up belong
+ * to the group routes (`GROUP_MESSAGE_TYPES`), so a recipient can rely on a group type having
+ * come through a group route.
+ */
+export const MAX_DIRECT_MESSAGE_TYPE = 31;

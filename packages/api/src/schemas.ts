@@ -8,6 +8,7 @@ import {
   DEVICE_SECRET_BYTES,
   MAX_ACKS_PER_REQUEST,
   MAX_CIPHERTEXT_BYTES,
+  MAX_DIRECT_MESSAGE_TYPE,
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_DESTINATIONS_PER_SEND,
   MAX_DEVICE_ID,
@@ -198,8 +199,12 @@ export const Destination = Type.Object(
     deviceId: DeviceId,
     /** The registration id the sender believes the device has; a mismatch means stale. */
     registrationId: RegistrationId,
-    /** Ciphertext type, opaque to the relay (Signal: 2 whisper, 3 prekey). */
-    type: Type.Integer({ minimum: 0, maximum: 255 }),
+    /**
+     * Ciphertext type, opaque to the relay beyond its range (Signal: 2 whisper, 3 prekey). Types
+     * from 32 up are the group envelopes, which only the group routes create: a 1:1 send that
+     * names one is refused, so no account can pass a forged commit or Welcome through it.
+     */
+    type: Type.Integer({ minimum: 1, maximum: MAX_DIRECT_MESSAGE_TYPE }),
     content: Base64(MAX_CIPHERTEXT_BYTES),
   },
   strict,
@@ -245,6 +250,28 @@ export const FetchMessagesResponse = Type.Object({
   more: Type.Boolean(),
 });
 export type FetchMessagesResponse = Static<typeof FetchMessagesResponse>;
+
+/**
+ * A fetched page checked only as a page: clients check each envelope on its own, so one
+ * malformed envelope costs only itself, never the envelopes beside it.
+ */
+export const FetchMessagesPage = Type.Object({
+  messages: Type.Array(Type.Unknown(), { maxItems: MAX_MESSAGES_PER_FETCH }),
+  more: Type.Boolean(),
+});
+
+/** The `details` of a `DEVICE_MISMATCH` error (see `DeviceMismatch`). */
+export const DeviceMismatchDetails = Type.Object({
+  accounts: Type.Array(
+    Type.Object({
+      accountId: Id,
+      missing: Type.Array(DeviceId, { maxItems: MAX_DESTINATIONS_PER_SEND }),
+      extra: Type.Array(DeviceId, { maxItems: MAX_DESTINATIONS_PER_SEND }),
+      stale: Type.Array(DeviceId, { maxItems: MAX_DESTINATIONS_PER_SEND }),
+    }),
+    { maxItems: MAX_DESTINATIONS_PER_SEND },
+  ),
+});
 
 export const AckRequest = Type.Object(
   { guids: Type.Array(Id, { minItems: 1, maxItems: MAX_ACKS_PER_REQUEST }) },

@@ -6,6 +6,12 @@ export type ClientErrorCode =
   | 'UNREACHABLE'
   /** The relay answered with an error (`relayCode` holds its registry code). */
   | 'RELAY'
+  /**
+   * The relay's answer is malformed or contradicts what this device holds or verified (a
+   * device id already taken, a value out of range): the relay is faulty or hostile, and
+   * nothing was changed.
+   */
+  | 'RELAY_INCONSISTENT'
   | 'UNKNOWN_USER'
   | 'USERNAME_TAKEN'
   /** A contact's account key differs from the accepted one; sending stops until accepted. */

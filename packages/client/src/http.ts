@@ -2,6 +2,8 @@
  * The HTTP side of the transport: one typed call per relay route, over an injected `fetch`
  * (global `fetch` in Node 20 and browsers), with Basic device authentication. Failures become
  * `ClientError`: `UNREACHABLE` when no answer came, `RELAY` with the registry code otherwise.
+ * Every successful answer is checked against its route's schema in `@parley/api` (types,
+ * lengths, ranges) before anything reads it: a malformed one is `RELAY_INCONSISTENT`.
  */
 import type {
   AccountResponse,
@@ -18,7 +20,6 @@ import type {
   CreateAccountRequest,
   CreateAccountResponse,
   DeviceListResponse,
-  FetchMessagesResponse,
   KeyCountsResponse,
   LinkDeviceRequest,
   LinkDeviceResponse,
@@ -31,6 +32,7 @@ import type {
   SignedDeviceList,
   UploadKeysRequest,
 } from '@parley/api';
+import { GROUP_ROUTES, ROUTES, conforms, schemas, type RouteSpec } from '@parley/api';
 import { toBase64, utf8Encode } from '@parley/bytes';
 import { ClientError } from './errors.js';
 
@@ -59,6 +61,11 @@ export interface RelayErrorBody {
   readonly details?: unknown;
 }
 
+type AnswerSchema = RouteSpec['success']['schema'];
+
+/** The message page checked as a page only; each envelope is checked on its own by its reader. */
+const FETCH_PAGE = { method: 'GET', success: { schema: schemas.FetchMessagesPage } } as const;
+
 export class RelayHttp {
   constructor(
     readonly baseUrl: string,
@@ -66,11 +73,13 @@ export class RelayHttp {
   ) {}
 
   async call<T>(
-    method: string,
+    route: { readonly method: string; readonly success: { readonly schema: AnswerSchema } },
     path: string,
     auth: DeviceCredentials | undefined,
     body?: unknown,
   ): Promise<T> {
+    const { method } = route;
+    const schema = route.success.schema;
     const headers: Record<string, string> = {};
     if (auth !== undefined) {
       const user = `${auth.accountId}.${auth.deviceId}`;
@@ -99,7 +108,19 @@ export class RelayHttp {
     }
     const text = await response.text();
     if (response.status >= 200 && response.status < 300) {
-      return (text === '' ? undefined : JSON.parse(text)) as T;
+      if (schema === null || schema === 'octet-stream') return undefined as T;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (!conforms(schema, value))
+        throw new ClientError(
+          'RELAY_INCONSISTENT',
+          `the relay's answer to ${method} ${path.split('?')[0] ?? ''} is malformed`,
+        );
+      return value as T;
     }
     let error: RelayErrorBody = { code: 'INTERNAL', message: `HTTP ${response.status}` };
     try {
@@ -112,89 +133,120 @@ export class RelayHttp {
   }
 
   createAccount(request: CreateAccountRequest): Promise<CreateAccountResponse> {
-    return this.call('POST', '/v1/accounts', undefined, request);
+    return this.call(ROUTES.createAccount, '/v1/accounts', undefined, request);
   }
   deleteAccount(auth: DeviceCredentials): Promise<void> {
-    return this.call('DELETE', '/v1/accounts/me', auth);
+    return this.call(ROUTES.deleteAccount, '/v1/accounts/me', auth);
   }
   accountByUsername(auth: DeviceCredentials, username: string): Promise<AccountResponse> {
-    return this.call('GET', `/v1/accounts/by-username/${encodeURIComponent(username)}`, auth);
+    return this.call(
+      ROUTES.getAccountByUsername,
+      `/v1/accounts/by-username/${encodeURIComponent(username)}`,
+      auth,
+    );
   }
   account(auth: DeviceCredentials, accountId: string): Promise<AccountResponse> {
-    return this.call('GET', `/v1/accounts/${encodeURIComponent(accountId)}`, auth);
+    return this.call(ROUTES.getAccount, `/v1/accounts/${encodeURIComponent(accountId)}`, auth);
   }
   devices(auth: DeviceCredentials): Promise<DeviceListResponse> {
-    return this.call('GET', '/v1/devices', auth);
+    return this.call(ROUTES.listDevices, '/v1/devices', auth);
   }
   removeDevice(auth: DeviceCredentials, deviceId: number): Promise<void> {
-    return this.call('DELETE', `/v1/devices/${deviceId}`, auth);
+    return this.call(ROUTES.removeDevice, `/v1/devices/${deviceId}`, auth);
   }
   putDeviceList(auth: DeviceCredentials, list: SignedDeviceList): Promise<void> {
-    return this.call('PUT', '/v1/device-list', auth, list);
+    return this.call(ROUTES.putDeviceList, '/v1/device-list', auth, list);
   }
   deviceList(auth: DeviceCredentials, accountId: string): Promise<SignedDeviceList> {
-    return this.call('GET', `/v1/accounts/${encodeURIComponent(accountId)}/device-list`, auth);
+    return this.call(
+      ROUTES.getDeviceList,
+      `/v1/accounts/${encodeURIComponent(accountId)}/device-list`,
+      auth,
+    );
   }
   uploadKeys(auth: DeviceCredentials, keys: UploadKeysRequest): Promise<void> {
-    return this.call('PUT', '/v1/keys', auth, keys);
+    return this.call(ROUTES.uploadKeys, '/v1/keys', auth, keys);
   }
   keyStatus(auth: DeviceCredentials): Promise<KeyCountsResponse> {
-    return this.call('GET', '/v1/keys/status', auth);
+    return this.call(ROUTES.keyCounts, '/v1/keys/status', auth);
   }
   bundles(
     auth: DeviceCredentials,
     accountId: string,
     deviceId: number,
   ): Promise<PreKeyBundleResponse> {
-    return this.call('GET', `/v1/keys/${encodeURIComponent(accountId)}?deviceId=${deviceId}`, auth);
+    return this.call(
+      ROUTES.getPreKeyBundle,
+      `/v1/keys/${encodeURIComponent(accountId)}?deviceId=${deviceId}`,
+      auth,
+    );
   }
   linkToken(auth: DeviceCredentials): Promise<LinkTokenResponse> {
-    return this.call('POST', '/v1/devices/link-tokens', auth);
+    return this.call(ROUTES.createLinkToken, '/v1/devices/link-tokens', auth);
   }
   linkDevice(request: LinkDeviceRequest): Promise<LinkDeviceResponse> {
-    return this.call('POST', '/v1/devices', undefined, request);
+    return this.call(ROUTES.linkDevice, '/v1/devices', undefined, request);
   }
   openProvisioning(): Promise<ProvisioningChannelResponse> {
-    return this.call('POST', '/v1/provisioning', undefined);
+    return this.call(ROUTES.openProvisioning, '/v1/provisioning', undefined);
   }
   putProvisioning(auth: DeviceCredentials, channelId: string, ciphertext: string): Promise<void> {
-    return this.call('PUT', `/v1/provisioning/${encodeURIComponent(channelId)}`, auth, {
-      ciphertext,
-    });
+    return this.call(
+      ROUTES.sendProvisioning,
+      `/v1/provisioning/${encodeURIComponent(channelId)}`,
+      auth,
+      {
+        ciphertext,
+      },
+    );
   }
   pollProvisioning(channelId: string): Promise<ProvisioningPollResponse> {
-    return this.call('GET', `/v1/provisioning/${encodeURIComponent(channelId)}`, undefined);
+    return this.call(
+      ROUTES.pollProvisioning,
+      `/v1/provisioning/${encodeURIComponent(channelId)}`,
+      undefined,
+    );
   }
   send(auth: DeviceCredentials, request: SendRequest): Promise<SendResponse> {
-    return this.call('POST', '/v1/messages', auth, request);
+    return this.call(ROUTES.sendMessage, '/v1/messages', auth, request);
   }
-  fetchMessages(auth: DeviceCredentials): Promise<FetchMessagesResponse> {
-    return this.call('GET', '/v1/messages', auth);
+  /** A page of queued envelopes; each envelope is still unchecked (`unknown`). */
+  fetchMessages(auth: DeviceCredentials): Promise<FetchMessagesPage> {
+    return this.call(FETCH_PAGE, '/v1/messages', auth);
   }
   ack(auth: DeviceCredentials, guids: readonly string[]): Promise<void> {
-    return this.call('POST', '/v1/messages/acks', auth, { guids });
+    return this.call(ROUTES.ackMessages, '/v1/messages/acks', auth, { guids });
   }
   uploadKeyPackages(auth: DeviceCredentials, request: UploadKeyPackagesRequest): Promise<void> {
-    return this.call('PUT', '/v1/mls/key-packages', auth, request);
+    return this.call(GROUP_ROUTES.uploadKeyPackages, '/v1/mls/key-packages', auth, request);
   }
   keyPackageStatus(auth: DeviceCredentials): Promise<KeyPackageCountResponse> {
-    return this.call('GET', '/v1/mls/key-packages/status', auth);
+    return this.call(GROUP_ROUTES.keyPackageCount, '/v1/mls/key-packages/status', auth);
   }
   claimKeyPackages(auth: DeviceCredentials, accountId: string): Promise<ClaimKeyPackagesResponse> {
-    return this.call('POST', `/v1/mls/key-packages/${encodeURIComponent(accountId)}/claim`, auth);
+    return this.call(
+      GROUP_ROUTES.claimKeyPackages,
+      `/v1/mls/key-packages/${encodeURIComponent(accountId)}/claim`,
+      auth,
+    );
   }
   createGroup(auth: DeviceCredentials, request: CreateGroupRequest): Promise<GroupResponse> {
-    return this.call('POST', '/v1/groups', auth, request);
+    return this.call(GROUP_ROUTES.createGroup, '/v1/groups', auth, request);
   }
   group(auth: DeviceCredentials, groupId: string): Promise<GroupResponse> {
-    return this.call('GET', `/v1/groups/${encodeURIComponent(groupId)}`, auth);
+    return this.call(GROUP_ROUTES.getGroup, `/v1/groups/${encodeURIComponent(groupId)}`, auth);
   }
   commitToGroup(
     auth: DeviceCredentials,
     groupId: string,
     request: CommitRequest,
   ): Promise<CommitResponse> {
-    return this.call('POST', `/v1/groups/${encodeURIComponent(groupId)}/commits`, auth, request);
+    return this.call(
+      GROUP_ROUTES.commitToGroup,
+      `/v1/groups/${encodeURIComponent(groupId)}/commits`,
+      auth,
+      request,
+    );
   }
   groupCommits(
     auth: DeviceCredentials,
@@ -202,7 +254,7 @@ export class RelayHttp {
     fromEpoch: number,
   ): Promise<HandshakeLogResponse> {
     return this.call(
-      'GET',
+      GROUP_ROUTES.groupCommits,
       `/v1/groups/${encodeURIComponent(groupId)}/commits?fromEpoch=${fromEpoch}`,
       auth,
     );
@@ -212,8 +264,19 @@ export class RelayHttp {
     groupId: string,
     request: GroupMessageRequest,
   ): Promise<GroupMessageResponse> {
-    return this.call('POST', `/v1/groups/${encodeURIComponent(groupId)}/messages`, auth, request);
+    return this.call(
+      GROUP_ROUTES.sendGroupMessage,
+      `/v1/groups/${encodeURIComponent(groupId)}/messages`,
+      auth,
+      request,
+    );
   }
+}
+
+/** A fetched page: envelopes are checked one by one by whoever reads them. */
+export interface FetchMessagesPage {
+  readonly messages: readonly unknown[];
+  readonly more: boolean;
 }
 
 /** A relay error response, before the client maps it to a user-facing `ClientError`. */

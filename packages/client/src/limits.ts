@@ -113,3 +113,11 @@ export const RETIRED_KEY_GRACE_MS = 31 * 24 * 60 * 60 * 1000;
 
 /** Most replaced key pairs kept at once (31 days of two-day rotations is 16). */
 export const MAX_RETIRED_KEYS = 32;
+
+/**
+ * Envelopes kept to retry after a passing failure (relay unreachable, rate-limited): at most
+ * this many; past it a failing envelope is dropped and reported instead of kept.
+ */
+export const MAX_PARKED_ENVELOPES = 1_000;
+/** A parked envelope is retried at each receive for this long (the relay's queue age), then dropped and reported. */
+export const PARKED_MAX_AGE_MS = 30 * DAY_MS;

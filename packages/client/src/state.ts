@@ -23,6 +23,7 @@ import {
   type PublicKey,
   type SessionChanges,
 } from '@parley/protocol';
+import type { Envelope } from '@parley/api';
 import type { DeviceEntry } from './device-list.js';
 import {
   MAX_SEEN_GUIDS,
@@ -44,6 +45,8 @@ export const NS = {
   outbox: 'outbox',
   seen: 'seen',
   seenMeta: 'seen-meta',
+  /** Envelopes whose processing failed for a passing reason (relay unreachable), kept to retry. */
+  parked: 'parked',
 } as const;
 
 const RECORD_VERSION = 1;
@@ -140,6 +143,18 @@ export interface OutboxRecord {
   readonly createdAt: number;
 }
 
+/**
+ * An envelope that could not be processed for a passing reason (the relay unreachable while
+ * we fetched the sender's device list, say). It is stored with the seen mark and acknowledged,
+ * so it stops nothing behind it, and retried at each receive until `PARKED_MAX_AGE_MS`.
+ */
+export interface ParkedRecord {
+  readonly envelope: Envelope;
+  readonly parkedAt: number;
+  readonly attempts: number;
+  readonly reason: string;
+}
+
 export const records = {
   account: (r: StorageReader): AccountRecord | undefined =>
     getJson<AccountRecord>(r, NS.account, 'self'),
@@ -166,6 +181,15 @@ export const records = {
   },
   deleteOutbox: (w: StorageWriter, id: string): void => {
     w.delete(NS.outbox, id);
+  },
+  parked: (r: StorageReader): ParkedRecord[] =>
+    listJson<ParkedRecord>(r, NS.parked).sort((a, b) => a.parkedAt - b.parkedAt),
+  parkedCount: (r: StorageReader): number => r.list(NS.parked).length,
+  putParked: (w: StorageWriter, p: ParkedRecord): void => {
+    putJson(w, NS.parked, p.envelope.guid, p);
+  },
+  deleteParked: (w: StorageWriter, guid: string): void => {
+    w.delete(NS.parked, guid);
   },
   seen: (r: StorageReader, guid: string): boolean => r.get(NS.seen, guid) !== undefined,
   /** Adds a guid to the seen set and, in the same transaction, prunes the set when due. */

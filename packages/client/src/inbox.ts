@@ -1,0 +1,288 @@
+/**
+ * Receiving: envelopes however they came (an HTTP page, a WebSocket frame) are processed one by
+ * one, and each gets its own outcome, so one bad envelope never stops the ones behind it:
+ *
+ * - processed: its effects (session step, stored message, queued receipt) and its seen mark are
+ *   one transaction;
+ * - dropped: unusable for good (malformed, undecryptable, from a device no signed list holds,
+ *   from an account that no longer exists…): marked seen and reported as `dropped`;
+ * - parked: it failed for a passing reason (the relay unreachable or overloaded while we looked
+ *   up the sender): stored locally with its seen mark and reported as `deferred`, then retried
+ *   at each receive until `PARKED_MAX_AGE_MS`.
+ *
+ * In every case the caller may acknowledge the envelope afterwards: it is either done or kept
+ * here. Only a failing store stops the page (nothing is acknowledged then).
+ */
+import { GROUP_MESSAGE_TYPES, conforms, schemas, type Envelope } from '@parley/api';
+import { constantTimeEqual, fromBase64 } from '@parley/bytes';
+import { ProtocolError, decrypt, type ProtocolAddress } from '@parley/protocol';
+import { decodeContent, type Content } from './content.js';
+import { keyBody, type ClientContext } from './context.js';
+import { ClientError } from './errors.js';
+import type { GroupEngine, GroupEvent } from './groups.js';
+import { RelayCallError } from './http.js';
+import { MAX_PARKED_ENVELOPES, PARKED_MAX_AGE_MS } from './limits.js';
+import type { Outbox } from './outbox.js';
+import {
+  applyChanges,
+  records,
+  type AccountRecord,
+  type ContactRecord,
+  type DeviceJson,
+  type MessageRecord,
+} from './state.js';
+import type { Trust } from './trust.js';
+
+/** What receiving reports, one or more events per envelope. */
+export type ClientEvent =
+  | { readonly type: 'message'; readonly message: MessageRecord; readonly from: string }
+  | { readonly type: 'sent-sync'; readonly message: MessageRecord; readonly to: string }
+  | {
+      readonly type: 'receipt';
+      readonly receipt: 'delivered' | 'read';
+      readonly ids: readonly string[];
+      readonly from: string;
+    }
+  /** An envelope that could not be used (undecryptable, from an unlisted device…); it was dropped. */
+  | { readonly type: 'dropped'; readonly reason: string; readonly senderAccountId: string }
+  /** An envelope kept to try again later (the relay could not answer a lookup it needed). */
+  | { readonly type: 'deferred'; readonly reason: string; readonly senderAccountId: string }
+  | GroupEvent;
+
+/** Envelope types the relay uses for groups (commit, Welcome, application/proposal). */
+const GROUP_ENVELOPE_TYPES: readonly number[] = Object.values(GROUP_MESSAGE_TYPES);
+
+/** Relay answers that mean "try again later", not "this envelope is bad". */
+const PASSING_RELAY_CODES: readonly string[] = ['INTERNAL', 'UNAVAILABLE', 'RATE_LIMITED'];
+
+type Failure =
+  | { readonly park: true; readonly reason: string }
+  | { readonly park: false; readonly reason: string };
+
+/** What a failure while processing one envelope means for it; a store failure is rethrown. */
+function failureOf(e: unknown): Failure {
+  if (e instanceof ClientError) {
+    if (e.code === 'STORE_LOCKED') throw e;
+    if (e.code === 'UNREACHABLE') return { park: true, reason: 'the relay could not be reached' };
+    if (e instanceof RelayCallError) {
+      if (PASSING_RELAY_CODES.includes(e.body.code))
+        return { park: true, reason: `the relay could not answer (${e.body.code})` };
+      if (e.body.code === 'ACCOUNT_NOT_FOUND')
+        return { park: false, reason: "the sender's account no longer exists" };
+      return { park: false, reason: `the relay refused a lookup it needed (${e.body.code})` };
+    }
+    return { park: false, reason: e.message };
+  }
+  const name = e instanceof Error ? e.name : typeof e;
+  return { park: false, reason: `the envelope could not be processed (${name})` };
+}
+
+export class Inbox {
+  readonly #c: ClientContext;
+  readonly #trust: Trust;
+  readonly #outbox: Outbox;
+  readonly #groups: GroupEngine;
+
+  constructor(context: ClientContext, trust: Trust, outbox: Outbox, groups: GroupEngine) {
+    this.#c = context;
+    this.#trust = trust;
+    this.#outbox = outbox;
+    this.#groups = groups;
+  }
+
+  /**
+   * Processes envelopes as they came; every one that has a valid guid may be acknowledged
+   * afterwards (it was processed, dropped or parked). An envelope that is not one at all is
+   * reported and skipped; it has no guid to acknowledge.
+   */
+  async process(envelopes: readonly unknown[]): Promise<ClientEvent[]> {
+    const events: ClientEvent[] = [];
+    for (const env of envelopes) {
+      if (!conforms(schemas.Envelope, env)) {
+        events.push({ type: 'dropped', reason: 'a malformed envelope', senderAccountId: '' });
+        continue;
+      }
+      if (records.seen(this.#c.db, env.guid)) continue;
+      events.push(...(await this.#attempt(env, undefined)));
+    }
+    return events;
+  }
+
+  /** Retries parked envelopes, oldest first; drops those parked longer than `PARKED_MAX_AGE_MS`. */
+  async retryParked(): Promise<ClientEvent[]> {
+    const events: ClientEvent[] = [];
+    for (const parked of records.parked(this.#c.db)) {
+      const env = parked.envelope;
+      if (this.#c.now() - parked.parkedAt > PARKED_MAX_AGE_MS) {
+        this.#c.db.transact((w) => records.deleteParked(w, env.guid));
+        events.push({
+          type: 'dropped',
+          reason: `kept ${Math.round(PARKED_MAX_AGE_MS / 86_400_000)} days without success: ${parked.reason}`,
+          senderAccountId: env.senderAccountId,
+        });
+        continue;
+      }
+      events.push(...(await this.#attempt(env, parked)));
+    }
+    return events;
+  }
+
+  /** One envelope, fresh or parked, with its outcome. */
+  async #attempt(
+    env: Envelope,
+    parked: { readonly parkedAt: number; readonly attempts: number } | undefined,
+  ): Promise<ClientEvent[]> {
+    try {
+      const events = GROUP_ENVELOPE_TYPES.includes(env.type)
+        ? await this.#groups.processEnvelope(env, this.#groups.lists())
+        : [await this.#direct(env)];
+      if (parked !== undefined) this.#c.db.transact((w) => records.deleteParked(w, env.guid));
+      return events;
+    } catch (e) {
+      const failure = failureOf(e);
+      const at = this.#c.now();
+      return this.#c.db.transact((w): ClientEvent[] => {
+        records.markSeen(w, env.guid, at);
+        const room = parked !== undefined || records.parkedCount(w) < MAX_PARKED_ENVELOPES;
+        if (failure.park && room) {
+          records.putParked(w, {
+            envelope: env,
+            parkedAt: parked?.parkedAt ?? at,
+            attempts: (parked?.attempts ?? 0) + 1,
+            reason: failure.reason,
+          });
+          // Reported once, when first parked; retries stay quiet until they end.
+          return parked === undefined
+            ? [{ type: 'deferred', reason: failure.reason, senderAccountId: env.senderAccountId }]
+            : [];
+        }
+        records.deleteParked(w, env.guid);
+        return [{ type: 'dropped', reason: failure.reason, senderAccountId: env.senderAccountId }];
+      });
+    }
+  }
+
+  /**
+   * The sender's device key from its account's verified signed list. A contact whose account
+   * is gone keeps the list we last verified: what it sent before it left is still genuine.
+   */
+  async #senderKey(
+    a: AccountRecord,
+    env: Envelope,
+  ): Promise<{
+    readonly listed: DeviceJson | undefined;
+    readonly contact: ContactRecord | undefined;
+  }> {
+    if (env.senderAccountId === a.accountId) {
+      const own = await this.#trust.ownDevices(a);
+      return { listed: own.find((d) => d.deviceId === env.senderDeviceId), contact: undefined };
+    }
+    const contact = await this.#trust.contactFor(env.senderAccountId);
+    let devices: readonly DeviceJson[];
+    try {
+      devices = await this.#trust.contactDevices(contact);
+    } catch (e) {
+      if (!(e instanceof RelayCallError && e.body.code === 'ACCOUNT_NOT_FOUND')) throw e;
+      devices = contact.devices;
+    }
+    return { listed: devices.find((d) => d.deviceId === env.senderDeviceId), contact };
+  }
+
+  /** One 1:1 envelope; its outcome is committed with the seen mark, whatever it is. */
+  async #direct(env: Envelope): Promise<ClientEvent> {
+    const c = this.#c;
+    const a = c.requireAccount();
+    const drop = (reason: string): ClientEvent => {
+      c.db.transact((w) => records.markSeen(w, env.guid, c.now()));
+      return { type: 'dropped', reason, senderAccountId: env.senderAccountId };
+    };
+    const own = env.senderAccountId === a.accountId;
+    let sender;
+    try {
+      sender = await this.#senderKey(a, env);
+    } catch (e) {
+      if (e instanceof ClientError && e.code === 'UNTRUSTED_DEVICES') return drop(e.message);
+      throw e;
+    }
+    const { listed, contact } = sender;
+    if (listed === undefined) return drop('the sending device is not in a signed device list');
+    const address: ProtocolAddress = { name: env.senderAccountId, deviceId: env.senderDeviceId };
+    let decrypted;
+    try {
+      decrypted = await decrypt(c.protocol(a), address, env.type, fromBase64(env.content));
+    } catch (e) {
+      if (e instanceof ProtocolError) return drop('the message could not be decrypted');
+      throw e;
+    }
+    if (!constantTimeEqual(decrypted.changes.identity, keyBody(fromBase64(listed.identityKey))))
+      return drop('the sending device key does not match the signed device list');
+    let content: Content;
+    try {
+      content = decodeContent(decrypted.output);
+    } catch {
+      content = { kind: 'unsupported' };
+    }
+    if (content.kind === 'sent' && own && this.#trust.contactByAccount(content.to) === undefined) {
+      try {
+        await this.#trust.contactFor(content.to);
+      } catch (e) {
+        if (!(e instanceof RelayCallError)) throw e;
+      }
+    }
+    return c.db.transact((w): ClientEvent => {
+      applyChanges(w, decrypted.changes);
+      records.markSeen(w, env.guid, c.now());
+      const from = contact?.username ?? a.username;
+      const dropped = (reason: string): ClientEvent => ({
+        type: 'dropped',
+        reason,
+        senderAccountId: env.senderAccountId,
+      });
+      switch (content.kind) {
+        case 'text': {
+          if (own) return dropped('text from our own device');
+          const message: MessageRecord = {
+            id: content.id,
+            peer: env.senderAccountId,
+            direction: 'in',
+            text: content.text,
+            sentAt: content.sentAt,
+            status: 'received',
+            fromDevice: env.senderDeviceId,
+          };
+          if (records.message(w, content.id) === undefined) records.putMessage(w, message);
+          this.#outbox.queueReceipt(w, env.senderAccountId, 'delivered', [content.id]);
+          return { type: 'message', message, from };
+        }
+        case 'sent': {
+          if (!own) return dropped('sync from another account');
+          const message: MessageRecord = {
+            id: content.id,
+            peer: content.to,
+            direction: 'out',
+            text: content.text,
+            sentAt: content.sentAt,
+            status: 'sent',
+          };
+          if (records.message(w, content.id) === undefined) records.putMessage(w, message);
+          return { type: 'sent-sync', message, to: this.#trust.username(content.to) };
+        }
+        case 'receipt': {
+          for (const id of content.ids) {
+            const m = records.message(w, id);
+            if (m?.direction !== 'out' || m.peer !== env.senderAccountId) continue;
+            if (
+              m.status === 'read' ||
+              (m.status === 'delivered' && content.receipt === 'delivered')
+            )
+              continue;
+            records.putMessage(w, { ...m, status: content.receipt });
+          }
+          return { type: 'receipt', receipt: content.receipt, ids: content.ids, from };
+        }
+        case 'unsupported':
+          return dropped('content of a kind this version does not know');
+      }
+    });
+  }
+}

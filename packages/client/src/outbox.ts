@@ -1,0 +1,323 @@
+/**
+ * Sending 1:1: every message (and receipt) is written to the durable outbox first, then
+ * encrypted for every device in the recipient's verified signed list (and, as `sent` content,
+ * for our other devices) and posted under its id as `clientMessageId`, so a retry after a crash
+ * is idempotent at the relay. A `DEVICE_MISMATCH` that names a device no signed list holds stops
+ * the send: nothing goes to anyone (`UNTRUSTED_DEVICES`).
+ */
+import type { PreKeyBundleDevice } from '@parley/api';
+import { constantTimeEqual, fromBase64, toBase64 } from '@parley/bytes';
+import {
+  ProtocolError,
+  addressKey,
+  deserializeKyberPublicKey,
+  deserializePublicKey,
+  encrypt,
+  hasSession,
+  processPreKeyBundle,
+  type PreKeyBundle,
+  type ProtocolAddress,
+} from '@parley/protocol';
+import { encodeContent } from './content.js';
+import { keyBody, type ClientContext } from './context.js';
+import { ClientError } from './errors.js';
+import { RelayCallError } from './http.js';
+import { MAX_MISMATCH_RETRIES, MAX_OUTBOX_ENTRIES } from './limits.js';
+import { NS, applyChanges, records, type AccountRecord, type OutboxRecord } from './state.js';
+import type { StorageWriter } from './storage.js';
+import type { Trust } from './trust.js';
+
+export interface SendResult {
+  readonly messageId: string;
+  readonly serverTimestamp: number;
+}
+
+interface Target {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly identityKey: Uint8Array;
+  readonly content: Uint8Array;
+}
+
+export class Outbox {
+  readonly #c: ClientContext;
+  readonly #trust: Trust;
+
+  constructor(context: ClientContext, trust: Trust) {
+    this.#c = context;
+    this.#trust = trust;
+  }
+
+  /** Sends text to every device of `username` and a copy to our other devices. */
+  async send(username: string, text: string): Promise<SendResult> {
+    const c = this.#c;
+    const a = c.requireAccount();
+    const contact = await this.#trust.resolveContact(username);
+    if (contact.pendingKey !== undefined)
+      throw new ClientError(
+        'KEY_CHANGED',
+        `${contact.username}'s key changed; verify it, then accept it`,
+      );
+    const id = c.id();
+    const sentAt = c.now();
+    const entry: OutboxRecord = {
+      clientMessageId: id,
+      to: contact.accountId,
+      content: toBase64(encodeContent({ kind: 'text', id, text, sentAt })),
+      syncContent: toBase64(
+        encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt }),
+      ),
+      createdAt: sentAt,
+    };
+    c.db.transact((w) => {
+      if (records.outbox(w).length >= MAX_OUTBOX_ENTRIES)
+        throw new ClientError('MISUSE', 'the outbox is full; run receive or check the relay');
+      records.putOutbox(w, entry);
+      records.putMessage(w, {
+        id,
+        peer: contact.accountId,
+        direction: 'out',
+        text,
+        sentAt,
+        status: 'pending',
+      });
+    });
+    const serverTimestamp = await this.#deliver(a, entry);
+    return { messageId: id, serverTimestamp };
+  }
+
+  /** Sends a read receipt for every received, unread message from `username`. */
+  async markRead(username: string): Promise<number> {
+    const c = this.#c;
+    const contact = records.contact(c.db, username.toLowerCase());
+    if (contact === undefined) return 0;
+    const unread = records
+      .messages(c.db)
+      .filter((m) => m.peer === contact.accountId && m.direction === 'in')
+      .filter((m) => m.status === 'received');
+    if (unread.length === 0) return 0;
+    c.db.transact((w) => {
+      for (const m of unread) records.putMessage(w, { ...m, status: 'read' });
+      this.queueReceipt(
+        w,
+        contact.accountId,
+        'read',
+        unread.map((m) => m.id),
+      );
+    });
+    await this.flush();
+    return unread.length;
+  }
+
+  /** Queues a receipt in the caller's transaction; the next flush sends it. */
+  queueReceipt(w: StorageWriter, to: string, receipt: 'delivered' | 'read', ids: string[]): void {
+    records.putOutbox(w, {
+      clientMessageId: this.#c.id(),
+      to,
+      content: toBase64(encodeContent({ kind: 'receipt', receipt, ids })),
+      createdAt: this.#c.now(),
+    });
+  }
+
+  /** Retries every 1:1 outbox entry; returns how many are still waiting. */
+  async flush(): Promise<number> {
+    const a = this.#c.requireAccount();
+    let waiting = 0;
+    for (const entry of records.outbox(this.#c.db)) {
+      try {
+        await this.#deliver(a, entry);
+      } catch (e) {
+        if (!(e instanceof ClientError)) throw e;
+        waiting++;
+      }
+    }
+    return waiting;
+  }
+
+  /** Encrypts an outbox entry for the verified devices and posts it until the relay has it. */
+  async #deliver(a: AccountRecord, entry: OutboxRecord): Promise<number> {
+    const c = this.#c;
+    const contact = this.#trust.contactByAccount(entry.to);
+    if (contact === undefined) throw new ClientError('MISUSE', 'unknown recipient');
+    if (contact.pendingKey !== undefined)
+      throw new ClientError(
+        'KEY_CHANGED',
+        `${contact.username}'s key changed; verify it, then accept it`,
+      );
+    const excluded = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const theirs = await this.#trust.contactDevices(contact);
+      const ours =
+        entry.syncContent === undefined
+          ? []
+          : (await this.#trust.ownDevices(a)).filter((d) => d.deviceId !== a.deviceId);
+      const targets: Target[] = [
+        ...theirs.map((d) => ({
+          accountId: contact.accountId,
+          deviceId: d.deviceId,
+          identityKey: fromBase64(d.identityKey),
+          content: fromBase64(entry.content),
+        })),
+        ...ours.map((d) => ({
+          accountId: a.accountId,
+          deviceId: d.deviceId,
+          identityKey: fromBase64(d.identityKey),
+          content: fromBase64(entry.syncContent ?? ''),
+        })),
+      ].filter((t) => !excluded.has(`${t.accountId}.${t.deviceId}`));
+      const destinations = [];
+      for (const t of targets) destinations.push(await this.#encryptFor(a, t));
+      try {
+        const result = await c.relay.send(c.auth(a), {
+          clientMessageId: entry.clientMessageId,
+          destinations,
+        });
+        c.db.transact((w) => {
+          records.deleteOutbox(w, entry.clientMessageId);
+          const m = records.message(w, entry.clientMessageId);
+          if (m?.status === 'pending') records.putMessage(w, { ...m, status: 'sent' });
+        });
+        return result.serverTimestamp;
+      } catch (e) {
+        if (
+          !(e instanceof RelayCallError) ||
+          e.relayCode !== 'DEVICE_MISMATCH' ||
+          attempt >= MAX_MISMATCH_RETRIES
+        )
+          throw e;
+        this.#handleMismatch(e.body.details, targets, excluded);
+      }
+    }
+  }
+
+  /** Applies a `DEVICE_MISMATCH`: drop stale sessions, skip extra devices, refuse unlisted ones. */
+  #handleMismatch(details: unknown, targets: readonly Target[], excluded: Set<string>): void {
+    const accounts = (details as { accounts?: unknown } | undefined)?.accounts;
+    if (!Array.isArray(accounts)) throw new ClientError('RELAY', 'malformed device mismatch');
+    for (const m of accounts as {
+      accountId: string;
+      missing: number[];
+      extra: number[];
+      stale: number[];
+    }[]) {
+      for (const id of m.extra) excluded.add(`${m.accountId}.${id}`);
+      this.#c.db.transact((w) => {
+        for (const id of m.stale)
+          w.delete(NS.session, addressKey({ name: m.accountId, deviceId: id }));
+      });
+      for (const id of m.missing) {
+        if (!targets.some((t) => t.accountId === m.accountId && t.deviceId === id))
+          throw new ClientError(
+            'UNTRUSTED_DEVICES',
+            `the relay lists device ${id} that the account's signed device list does not contain; nothing was sent`,
+          );
+      }
+    }
+  }
+
+  /** Ensures a session whose identity is the listed key, then encrypts; commits the ratchet step. */
+  async #encryptFor(
+    a: AccountRecord,
+    t: Target,
+  ): Promise<{
+    accountId: string;
+    deviceId: number;
+    registrationId: number;
+    type: number;
+    content: string;
+  }> {
+    const c = this.#c;
+    const address: ProtocolAddress = { name: t.accountId, deviceId: t.deviceId };
+    const ctx = c.protocol(a);
+    const key = addressKey(address);
+    const knownIdentity = c.db.get(NS.identity, key);
+    const listed = keyBody(t.identityKey);
+    if (knownIdentity !== undefined && !constantTimeEqual(knownIdentity, listed)) {
+      c.db.transact((w) => {
+        w.delete(NS.session, key);
+        w.delete(NS.identity, key);
+      });
+    }
+    if (!(await hasSession(ctx, address))) {
+      const response = await c.relay.bundles(c.auth(a), t.accountId, t.deviceId);
+      const device = response.devices.find((d) => d.deviceId === t.deviceId);
+      if (device === undefined)
+        throw new ClientError('RELAY', 'the relay returned no keys for a listed device');
+      const bundle = toBundle(device);
+      if (!constantTimeEqual(bundle.identityKey, listed))
+        throw new ClientError(
+          'UNTRUSTED_DEVICES',
+          'a device key from the relay does not match the signed device list',
+        );
+      let started;
+      try {
+        started = await processPreKeyBundle(ctx, address, bundle, c.now());
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        throw new ClientError(
+          'UNTRUSTED_DEVICES',
+          e.code === 'INVALID_SIGNATURE'
+            ? "a prekey from the relay is not signed by the device's listed key; nothing was sent"
+            : 'the relay served an unusable prekey bundle; nothing was sent',
+        );
+      }
+      c.db.transact((w) => {
+        applyChanges(w, started.changes);
+      });
+    }
+    const sent = await encrypt(ctx, address, t.content, c.now());
+    c.db.transact((w) => applyChanges(w, sent.changes));
+    // The registration id the relay checks: the session's (set from the bundle or the PreKey message).
+    const registrationId = sent.changes.session.current?.remoteRegistrationId ?? 0;
+    return {
+      accountId: t.accountId,
+      deviceId: t.deviceId,
+      registrationId,
+      type: sent.output.type,
+      content: toBase64(sent.output.serialized),
+    };
+  }
+}
+
+/**
+ * The API's bundle (base64, serialized keys) as the protocol's `PreKeyBundle`; a key of the
+ * wrong form is the relay's fault (`RELAY`), not an internal error.
+ */
+function toBundle(d: PreKeyBundleDevice): PreKeyBundle {
+  if (d.signedPreKey === null || d.kyberPreKey === null)
+    throw new ClientError('RELAY', 'the device has not published its prekeys');
+  try {
+    return bundleOf(d, d.signedPreKey, d.kyberPreKey);
+  } catch (e) {
+    if (e instanceof ClientError) throw e;
+    throw new ClientError('RELAY', 'the relay served a malformed prekey bundle', undefined, {
+      cause: e,
+    });
+  }
+}
+
+function bundleOf(
+  d: PreKeyBundleDevice,
+  signedPreKey: NonNullable<PreKeyBundleDevice['signedPreKey']>,
+  kyberPreKey: NonNullable<PreKeyBundleDevice['kyberPreKey']>,
+): PreKeyBundle {
+  return {
+    registrationId: d.registrationId,
+    deviceId: d.deviceId,
+    identityKey: deserializePublicKey(fromBase64(d.identityKey)),
+    signedPreKey: {
+      id: signedPreKey.keyId,
+      publicKey: deserializePublicKey(fromBase64(signedPreKey.publicKey)),
+      signature: fromBase64(signedPreKey.signature),
+    },
+    preKey:
+      d.preKey === null
+        ? undefined
+        : { id: d.preKey.keyId, publicKey: deserializePublicKey(fromBase64(d.preKey.publicKey)) },
+    kyberPreKey: {
+      id: kyberPreKey.keyId,
+      publicKey: deserializeKyberPublicKey(fromBase64(kyberPreKey.publicKey)),
+      signature: fromBase64(kyberPreKey.signature),
+    },
+  };
+}
