@@ -51,6 +51,9 @@ export class ParleyClient {
       deviceList: (accountId) => this.#trust.verifiedDevices(accountId),
       resolveContact: (username) => this.#trust.resolveContact(username),
       username: (accountId) => this.#trust.username(accountId),
+      queueDirect: (w, accountId, content) => {
+        this.#outbox.queueContent(w, accountId, content);
+      },
     });
     this.#accounts = new Accounts(c, this.#trust, this.#preKeys, this.#groups);
     this.#inbox = new Inbox(c, this.#trust, this.#outbox, this.#groups);

@@ -26,6 +26,11 @@ export type Content =
       readonly text: string;
       readonly sentAt: number;
     }
+  /**
+   * A member device of `groupId` that could not follow a commit asks to be added again; its
+   * leaf had the HPKE key `leafKey` (base64) when it asked. Sent 1:1 to the other members.
+   */
+  | { readonly kind: 'group-rejoin'; readonly groupId: string; readonly leafKey: string }
   | { readonly kind: 'unsupported' };
 
 export function encodeContent(content: Content): Uint8Array {
@@ -78,6 +83,12 @@ export function decodeContent(bytes: Uint8Array): Content {
         ids.every(isId)
       )
         return { kind: 'receipt', receipt, ids };
+      break;
+    }
+    case 'group-rejoin': {
+      const groupId = o['groupId'];
+      const leafKey = o['leafKey'];
+      if (isId(groupId) && isId(leafKey)) return { kind: 'group-rejoin', groupId, leafKey };
       break;
     }
     default:

@@ -5,12 +5,13 @@
 import { toBase64Url } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
 import { WireFormat, type GroupState, type MlsMessage, type Proposal } from '@parley/mls';
+import type { Content } from './content.js';
 import type { ClientErrorCode } from './errors.js';
 import type { GroupMessageRecord, GroupRecord } from './group-records.js';
 import type { MembershipChange } from './group-roster.js';
 import type { DeviceCredentials, RelayHttp } from './http.js';
 import type { AccountRecord, ContactRecord, DeviceJson } from './state.js';
-import type { StorageBackend } from './storage.js';
+import type { StorageBackend, StorageWriter } from './storage.js';
 
 /** We use no pre-shared keys. */
 export const noPsks = (): undefined => undefined;
@@ -28,9 +29,12 @@ export interface GroupHost {
   deviceList(accountId: string): Promise<readonly DeviceJson[]>;
   resolveContact(username: string): Promise<ContactRecord>;
   username(accountId: string): string;
+  /** Queues 1:1 content for every device of `accountId`, in the caller's transaction. */
+  queueDirect(w: StorageWriter, accountId: string, content: Content): void;
 }
 
-export type GroupChange = 'created' | 'joined' | MembershipChange;
+/** `rejoined`: this device, stuck after a commit it could not follow, was added again. */
+export type GroupChange = 'created' | 'joined' | 'rejoined' | MembershipChange;
 
 /** Group events, shown to every member; `by` is the commit's sender as MLS authenticates it. */
 export type GroupEvent =
@@ -117,6 +121,7 @@ export function withoutPending(g: GroupRecord): GroupRecord {
     status: g.status,
     createdAt: g.createdAt,
     ...(g.blocked && { blocked: g.blocked }),
+    ...(g.knownEpoch !== undefined && { knownEpoch: g.knownEpoch }),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   MLS_KEY_PACKAGE_BATCH,
   MLS_KEY_PACKAGE_LIFETIME_S,
   MLS_KEY_PACKAGE_LOW,
+  USED_LAST_RESORT_GRACE_MS,
 } from './limits.js';
 import type { AccountRecord } from './state.js';
 import type { StorageBackend } from './storage.js';
@@ -87,6 +88,31 @@ export async function topUpKeyPackages(c: KeyPackageContext): Promise<boolean> {
   if (status.oneTime >= MLS_KEY_PACKAGE_LOW && status.lastResort) return false;
   await uploadKeyPackages(c, !status.lastResort);
   return true;
+}
+
+/**
+ * Replaces a last-resort KeyPackage that has joined a group (a new batch with a new
+ * last-resort one goes up), and deletes replaced ones after `USED_LAST_RESORT_GRACE_MS`: a
+ * reused KeyPackage's secret is what would let an old Welcome be opened again.
+ */
+export async function retireUsedLastResort(c: KeyPackageContext, now: number): Promise<void> {
+  const all = groupRecords.keyPackages(c.db);
+  const used = all.filter(
+    ([, k]) => k.lastResort && (k.joined ?? []).length > 0 && k.retiredAt === undefined,
+  );
+  if (used.length > 0) {
+    await uploadKeyPackages(c, true);
+    c.db.transact((w) => {
+      for (const [ref, k] of used) groupRecords.putKeyPackage(w, ref, { ...k, retiredAt: now });
+    });
+  }
+  const expired = all.filter(
+    ([, k]) => k.retiredAt !== undefined && now - k.retiredAt > USED_LAST_RESORT_GRACE_MS,
+  );
+  if (expired.length > 0)
+    c.db.transact((w) => {
+      for (const [ref] of expired) groupRecords.deleteKeyPackage(w, ref);
+    });
 }
 
 /** The stored KeyPackage a Welcome names, with its ref (hex), or undefined. */

@@ -1,13 +1,22 @@
 /**
  * Receiving group traffic: what the relay queues (commits, Welcomes, application messages and
- * proposals) and the commit log when a queue names a later epoch than ours (a device offline
- * across several epochs, or one that lost an epoch race, catches up this way). Each processed
- * envelope's state change, stored message and seen mark are one transaction, like 1:1
- * messages; a commit or Welcome that cannot be accepted changes nothing but marks the group
- * blocked at that epoch and is reported.
+ * proposals) and the commit log. Each processed envelope's state change, stored message and
+ * seen mark are one transaction, like 1:1 messages.
+ *
+ * What we trust, and why:
+ * - Commits come only from the group's log, which holds exactly the commit the relay accepted
+ *   from a member for each epoch; a queued commit is only a sign that the group moved on. So an
+ *   envelope nobody can authenticate never changes group state. A logged commit that cannot be
+ *   accepted blocks the group at that epoch on this device, which then asks the other members
+ *   to add it again (`rejoin`); a Welcome for a later epoch lifts the block.
+ * - A Welcome is accepted only for a group we do not follow, at an epoch later than any we
+ *   know the group reached, and a last-resort KeyPackage joins a group at most once: an old
+ *   Welcome replayed cannot put us back into a group we left or were removed from.
+ * - A late message (of the previous epoch) is attributed to the member who held the leaf in
+ *   that epoch, not to whoever holds it now.
  */
 import { GROUP_MESSAGE_TYPES, type Envelope } from '@parley/api';
-import { fromBase64, fromHex, toBase64Url, toHex } from '@parley/bytes';
+import { fromBase64, fromHex, toBase64, toBase64Url, toHex } from '@parley/bytes';
 import {
   ContentType,
   MlsCrypto,
@@ -36,8 +45,15 @@ import { decodeContent } from './content.js';
 import { ClientError, type ClientErrorCode } from './errors.js';
 import { DeviceLists } from './group-auth.js';
 import { keyPackageFor, signatureKey } from './group-key-packages.js';
-import { groupRecords, type GroupMessageRecord, type GroupRecord } from './group-records.js';
+import {
+  groupRecords,
+  type GroupMessageRecord,
+  type GroupRecord,
+  type KeyPackageSecret,
+} from './group-records.js';
+import { credentialDevice } from './group-auth.js';
 import { GROUP_CIPHER_SUITE, diffRosters, groupName, leafDevice, roster } from './group-roster.js';
+import { RelayCallError } from './http.js';
 import { MAX_COMMIT_PAGES_PER_CATCH_UP } from './limits.js';
 import { records } from './state.js';
 import type { StorageReader, StorageWriter } from './storage.js';
@@ -144,7 +160,10 @@ export class GroupReceiver {
     );
   }
 
-  /** Reports a refusal; with `blockEpoch`, the group cannot follow past that epoch any more. */
+  /**
+   * Reports a refusal; with `blockEpoch`, the group cannot follow past that epoch any more, and
+   * in the same transaction every other member account is asked to add this device again.
+   */
   #refuse(
     g: { groupId: string; name: string },
     code: ClientErrorCode,
@@ -154,11 +173,31 @@ export class GroupReceiver {
   ): GroupEvent[] {
     this.#h.db.transact((w) => {
       const current = groupRecords.group(w, g.groupId);
-      if (blockEpoch !== undefined && current !== undefined)
+      if (blockEpoch !== undefined && current !== undefined) {
         groupRecords.putGroup(w, { ...current, blocked: { epoch: blockEpoch, code } });
+        this.#askToRejoin(w, g.groupId);
+      }
       seen(w);
     });
     return [{ type: 'group-refused', groupId: g.groupId, group: g.name, code, reason }];
+  }
+
+  /** Queues a `group-rejoin` request to every other member account of the group's last state. */
+  #askToRejoin(w: StorageWriter, groupId: string): void {
+    const bytes = groupRecords.state(w, groupId);
+    if (bytes === undefined) return;
+    const state = decodeGroupState(this.crypto, bytes);
+    const leaf = state.tree.leaf(state.ownLeaf);
+    if (leaf === undefined) return;
+    const me = this.#h.account();
+    const others = new Set(roster(state).map((l) => l.accountId));
+    others.delete(me.accountId);
+    for (const accountId of others)
+      this.#h.queueDirect(w, accountId, {
+        kind: 'group-rejoin',
+        groupId,
+        leafKey: toBase64(leaf.encryptionKey),
+      });
   }
 
   /** Processes one queued group envelope (types 32–34); marks it seen with its effects. */
@@ -184,24 +223,78 @@ export class GroupReceiver {
     return this.#onGroupMessage(g, msg, lists, seen, env);
   }
 
+  /**
+   * A queued commit: a sign that the group moved on. What we apply comes from the log. Only if
+   * the relay no longer lets us read the log (we are no longer a member there) do we look at
+   * the queued copy, and then only to learn that we were removed: that copy is checked by MLS
+   * like any commit, and anything else in it is ignored without blocking the group.
+   */
   async #onCommit(
     g: GroupRecord,
     msg: MlsMessage,
     lists: DeviceLists,
     seen: (w: StorageWriter) => void,
   ): Promise<GroupEvent[]> {
-    if (msg.wireFormat !== WireFormat.privateMessage)
-      return this.#refuse(g, 'GROUP_REFUSED', 'a commit that is not a PrivateMessage', seen);
-    const epoch = Number(msg.privateMessage.epoch);
-    const events: GroupEvent[] = [];
-    const reached = await this.#reach(g.groupId, epoch, lists, seen, events);
-    if (reached === undefined) return events;
-    if (epoch !== epochOf(reached.state)) {
-      this.#h.db.transact(seen);
-      return events;
+    let events: GroupEvent[];
+    try {
+      events = await this.catchUp(g.groupId, lists);
+    } catch (e) {
+      if (!(e instanceof RelayCallError && e.body.code === 'FORBIDDEN')) throw e;
+      events = this.#removalIn(g, msg);
     }
-    events.push(...(await this.#applyCommit(reached.group, reached.state, msg, lists, seen)));
+    this.#h.db.transact(seen);
     return events;
+  }
+
+  /** Our removal, if `msg` is a valid commit of our epoch that removes our leaf; else nothing. */
+  #removalIn(g: GroupRecord, msg: MlsMessage): GroupEvent[] {
+    const state = this.state(g.groupId);
+    let peek;
+    try {
+      peek = this.#peek(state, msg);
+    } catch (e) {
+      if (!(e instanceof MlsError)) throw e;
+      return [];
+    }
+    if (
+      Number(msg.wireFormat === WireFormat.privateMessage && msg.privateMessage.epoch) !==
+      epochOf(state)
+    )
+      return [];
+    return this.#removal(g, state, peek) ?? [];
+  }
+
+  /** Marks us left or removed when a commit's proposals remove our leaf; undefined otherwise. */
+  #removal(
+    g: GroupRecord,
+    state: GroupState,
+    peek: { sender: number; proposals: CommitProposal[] },
+  ): GroupEvent[] | undefined {
+    const removal = peek.proposals.find(
+      (p) =>
+        p.proposal.proposalType === ProposalType.remove && p.proposal.removed === state.ownLeaf,
+    );
+    if (removal === undefined) return undefined;
+    const epoch = epochOf(state);
+    const me = this.#h.account();
+    const left = leafDevice(state, removal.proposer)?.accountId === me.accountId;
+    this.#h.db.transact((w) => {
+      groupRecords.putGroup(w, {
+        ...withoutPending(g),
+        status: left ? 'left' : 'removed',
+        knownEpoch: epoch + 1,
+      });
+      groupRecords.deleteState(w, g.groupId);
+    });
+    return [
+      this.event(
+        g,
+        left ? 'left' : 'removed',
+        [me.accountId],
+        leafDevice(state, peek.sender),
+        epoch + 1,
+      ),
+    ];
   }
 
   /** The committer and proposals of a commit, decrypted without changing the state. */
@@ -249,20 +342,10 @@ export class GroupReceiver {
       if (!(e instanceof MlsError)) throw e;
       return this.#refuse(g, 'GROUP_REFUSED', 'a commit could not be read', seen, epoch);
     }
-    const by = leafDevice(state, peek.sender);
-    const removal = peek.proposals.find(
-      (p) =>
-        p.proposal.proposalType === ProposalType.remove && p.proposal.removed === state.ownLeaf,
-    );
-    if (removal !== undefined) {
-      const me = this.#h.account();
-      const left = leafDevice(state, removal.proposer)?.accountId === me.accountId;
-      this.#h.db.transact((w) => {
-        groupRecords.putGroup(w, { ...withoutPending(g), status: left ? 'left' : 'removed' });
-        groupRecords.deleteState(w, g.groupId);
-        seen(w);
-      });
-      return [this.event(g, left ? 'left' : 'removed', [me.accountId], by, epoch + 1)];
+    const removed = this.#removal(g, state, peek);
+    if (removed !== undefined) {
+      this.#h.db.transact(seen);
+      return removed;
     }
     let next: GroupState;
     try {
@@ -439,14 +522,19 @@ export class GroupReceiver {
         }
         groupRecords.putState(w, g.groupId, encodeGroupState(got.state));
         seen(w);
-        const device = leafDevice(got.state, got.sender);
+        // Named by the tree of the epoch the message was made in: the leaf may have changed
+        // hands since (its member removed, a new one added in its place).
+        const device =
+          got.senderCredential === undefined ? undefined : credentialDevice(got.senderCredential);
+        if (device === undefined)
+          return { refused: 'the sender of a late group message is no longer known' };
         let content;
         try {
           content = decodeContent(got.data);
         } catch {
           content = { kind: 'unsupported' } as const;
         }
-        if (content.kind !== 'text' || device === undefined)
+        if (content.kind !== 'text')
           return { refused: 'group content of a kind this version does not know' };
         if (copyOf(w, content.id, device)) return { copy: true };
         const message: GroupMessageRecord = {
@@ -513,26 +601,50 @@ export class GroupReceiver {
       if (!(e instanceof MlsError)) throw e;
       return this.#refuse(unknown, 'GROUP_REFUSED', 'a Welcome was invalid', seen);
     }
+    const groupId = toBase64Url(state.groupContext.groupId);
+    const epoch = epochOf(state);
+    const existing = groupRecords.group(this.#h.db, groupId);
+    const stale = staleWelcome(existing, epoch, found.secret, groupId);
+    if (stale !== undefined) {
+      const g = { groupId, name: existing?.name ?? groupName(state) };
+      // Following and up to date: a copy of the Welcome that added us; nothing to report.
+      if (stale === '') {
+        this.#h.db.transact(seen);
+        return [];
+      }
+      return this.#refuse(g, 'GROUP_REFUSED', stale, seen);
+    }
+    const rejoined = following(existing);
     const g: GroupRecord = {
-      groupId: toBase64Url(state.groupContext.groupId),
+      groupId,
       name: groupName(state),
       status: 'active',
-      createdAt: this.#h.now(),
+      createdAt: existing?.createdAt ?? this.#h.now(),
     };
-    if (following(groupRecords.group(this.#h.db, g.groupId))) {
-      this.#h.db.transact(seen);
-      return [];
-    }
     const signer = this.#welcomeSigner(welcome, fromHex(found.ref), initPrivateKey);
     this.#h.db.transact((w) => {
       groupRecords.putGroup(w, g);
+      groupRecords.deletePending(w, g.groupId);
       groupRecords.putState(w, g.groupId, encodeGroupState(state));
-      if (!found.secret.lastResort) groupRecords.deleteKeyPackage(w, found.ref);
+      if (found.secret.lastResort)
+        groupRecords.putKeyPackage(w, found.ref, {
+          ...found.secret,
+          joined: [...(found.secret.joined ?? []), groupId],
+        });
+      else groupRecords.deleteKeyPackage(w, found.ref);
       seen(w);
     });
     this.keyPackageUsed = true;
     const me = this.#h.account();
-    return [this.event(g, 'joined', [me.accountId], leafDevice(state, signer), epochOf(state))];
+    return [
+      this.event(
+        g,
+        rejoined ? 'rejoined' : 'joined',
+        [me.accountId],
+        leafDevice(state, signer),
+        epoch,
+      ),
+    ];
   }
 
   /** The leaf that signed a Welcome's GroupInfo (verified by `joinFromWelcome` already). */
@@ -545,4 +657,36 @@ export class GroupReceiver {
     );
     return decryptGroupInfo(c, welcome, welcomeSecret).signer;
   }
+}
+
+/**
+ * Why a Welcome into `groupId` at `epoch` must not be used (`''`: a harmless copy, ignore it
+ * quietly), or undefined when it may: we do not follow the group, or it is blocked before this
+ * epoch; a group we left or were removed from takes only a Welcome for a later epoch than the
+ * one we saw it reach; a last-resort KeyPackage joins a group at most once.
+ */
+function staleWelcome(
+  existing: GroupRecord | undefined,
+  epoch: number,
+  keyPackage: KeyPackageSecret,
+  groupId: string,
+): string | undefined {
+  if (keyPackage.lastResort && (keyPackage.joined ?? []).includes(groupId))
+    return 'a Welcome from a KeyPackage that already joined this group (a replay)';
+  if (existing === undefined) return undefined;
+  if (existing.status === 'active' || existing.status === 'leaving') {
+    if (existing.blocked === undefined) return '';
+    return epoch > existing.blocked.epoch
+      ? undefined
+      : 'a Welcome older than the commit this device could not follow';
+  }
+  if (existing.knownEpoch === undefined)
+    // Left before epochs were kept: a one-time KeyPackage cannot be replayed (its secret is
+    // gone once used), a last-resort one could.
+    return keyPackage.lastResort
+      ? 'a Welcome into a group we left, from a reusable KeyPackage (possibly a replay)'
+      : undefined;
+  return epoch > existing.knownEpoch
+    ? undefined
+    : 'a Welcome into a group we left or were removed from, no newer than what we saw (a replay)';
 }

@@ -16,6 +16,8 @@ export const GROUP_NS = {
   /** Group messages of ours not yet accepted by the relay (`group-outbox.ts`). */
   groupOutbox: 'group-outbox',
   keyPackage: 'mls-key-package',
+  /** Members' requests to be added again after they could not follow a commit (`group-rejoin.ts`). */
+  rejoin: 'group-rejoin',
 } as const;
 
 const RECORD_VERSION = 1;
@@ -38,6 +40,11 @@ export interface GroupRecord {
   readonly proposals?: boolean;
   /** The epoch and commit of our commit awaiting the relay's answer (its state: `groupPending`). */
   readonly pendingCommit?: { readonly epoch: number; readonly commit: string };
+  /**
+   * Once we left or were removed: the epoch the group had reached. A Welcome into this group
+   * is accepted only for a later epoch, so an old Welcome replayed cannot put us back.
+   */
+  readonly knownEpoch?: number;
 }
 
 export interface GroupMessageRecord {
@@ -76,6 +83,23 @@ export interface KeyPackageSecret {
   readonly initPrivateKey: string;
   readonly encryptionPrivateKey: string;
   readonly lastResort: boolean;
+  /** For the last-resort one: the groups it joined (it may join each at most once). */
+  readonly joined?: readonly string[];
+  /** For a used last-resort one: when a new one replaced it (deleted after a grace period). */
+  readonly retiredAt?: number;
+}
+
+/**
+ * A member device's request to be added again (it could not follow a commit): handled by
+ * removing its leaf if it still holds `leafKey`, then adding the device from a fresh KeyPackage.
+ */
+export interface RejoinRequest {
+  readonly groupId: string;
+  readonly accountId: string;
+  readonly deviceId: number;
+  /** The leaf's HPKE public key (base64) when the request was made. */
+  readonly leafKey: string;
+  readonly receivedAt: number;
 }
 
 function putJson(w: StorageWriter, ns: string, key: string, value: object): void {
@@ -150,5 +174,13 @@ export const groupRecords = {
   },
   deleteKeyPackage: (w: StorageWriter, ref: string): void => {
     w.delete(GROUP_NS.keyPackage, ref);
+  },
+  rejoinRequests: (r: StorageReader): RejoinRequest[] =>
+    r.list(GROUP_NS.rejoin).map(([, v]) => JSON.parse(utf8Decode(v)) as RejoinRequest),
+  putRejoinRequest: (w: StorageWriter, q: RejoinRequest): void => {
+    putJson(w, GROUP_NS.rejoin, `${q.groupId}/${q.accountId}.${String(q.deviceId)}`, q);
+  },
+  deleteRejoinRequest: (w: StorageWriter, q: RejoinRequest): void => {
+    w.delete(GROUP_NS.rejoin, `${q.groupId}/${q.accountId}.${String(q.deviceId)}`);
   },
 };

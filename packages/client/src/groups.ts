@@ -18,6 +18,7 @@ import {
   createCommit,
   createGroup,
   createProposal,
+  leafIndex,
   decodeGroupState,
   decodeMlsMessage,
   encodeGroupState,
@@ -29,6 +30,7 @@ import {
 import { ClientError } from './errors.js';
 import { DeviceLists, credentialDevice, deviceCredential } from './group-auth.js';
 import {
+  retireUsedLastResort,
   topUpKeyPackages,
   uploadKeyPackages,
   type KeyPackageContext,
@@ -41,6 +43,7 @@ import {
   MAX_USERS_PER_GROUP_CHANGE,
   MLS_CLOCK_SKEW_S,
   MLS_KEY_PACKAGE_LIFETIME_S,
+  REJOIN_REQUEST_MAX_AGE_MS,
 } from './limits.js';
 import type { ContactRecord } from './state.js';
 import {
@@ -197,7 +200,12 @@ export class GroupEngine {
       groupRecords.putState(w, g.groupId, encodeGroupState(state));
     });
     const events = [this.#r.event(g, 'created', [me.accountId], me, 0)];
-    events.push(...(await this.#add(g.groupId, contacts)));
+    events.push(
+      ...(await this.#add(
+        g.groupId,
+        contacts.map((c) => c.accountId),
+      )),
+    );
     return { groupId: g.groupId, events };
   }
 
@@ -220,7 +228,10 @@ export class GroupEngine {
   /** Adds every listed device of each user (and our own other devices) not yet in the group. */
   async add(ref: string, usernames: readonly string[]): Promise<GroupEvent[]> {
     const g = this.#active(ref);
-    return this.#add(g.groupId, await this.#contacts(usernames));
+    return this.#add(
+      g.groupId,
+      (await this.#contacts(usernames)).map((c) => c.accountId),
+    );
   }
 
   #active(ref: string): GroupRecord {
@@ -229,9 +240,9 @@ export class GroupEngine {
     return g;
   }
 
-  async #add(groupId: string, contacts: readonly ContactRecord[]): Promise<GroupEvent[]> {
+  async #add(groupId: string, users: readonly string[]): Promise<GroupEvent[]> {
     const me = this.#h.account();
-    const accountIds = [...new Set([...contacts.map((c) => c.accountId), me.accountId])];
+    const accountIds = [...new Set([...users, me.accountId])];
     const claimed = new Map<string, { deviceId: number; keyPackage: string }[]>();
     const refused: GroupEvent[] = [];
     const g = groupRecords.group(this.#h.db, groupId) ?? { groupId, name: '' };
@@ -487,6 +498,53 @@ export class GroupEngine {
   }
 
   /**
+   * Members' requests to be added again (`RejoinRequest`): the device's leaf is removed if it
+   * still holds the key the request names, then the device is added from a fresh KeyPackage.
+   * Only a current member's own device can be re-added this way, never one that is out.
+   */
+  async #serveRejoins(): Promise<GroupEvent[]> {
+    const events: GroupEvent[] = [];
+    const h = this.#h;
+    for (const q of groupRecords.rejoinRequests(h.db)) {
+      const g = groupRecords.group(h.db, q.groupId);
+      if (
+        g?.status === 'active' &&
+        g.blocked === undefined &&
+        h.now() - q.receivedAt < REJOIN_REQUEST_MAX_AGE_MS
+      ) {
+        const holds = (state: GroupState) => {
+          const l = roster(state).find(
+            (x) => x.accountId === q.accountId && x.deviceId === q.deviceId,
+          );
+          const key =
+            l === undefined ? undefined : state.tree.leaf(leafIndex(l.leaf))?.encryptionKey;
+          return l !== undefined && key !== undefined && toBase64(key) === q.leafKey
+            ? l
+            : undefined;
+        };
+        if (holds(this.#r.state(g.groupId)) !== undefined) {
+          events.push(
+            ...(await this.#change(g.groupId, (state) => {
+              const l = holds(state);
+              return Promise.resolve(
+                l === undefined
+                  ? undefined
+                  : [{ proposalType: ProposalType.remove, removed: l.leaf }],
+              );
+            })),
+          );
+          if (holds(this.#r.state(g.groupId)) === undefined)
+            events.push(...(await this.#add(g.groupId, [q.accountId])));
+        }
+      }
+      h.db.transact((w) => {
+        groupRecords.deleteRejoinRequest(w, q);
+      });
+    }
+    return events;
+  }
+
+  /**
    * Work that follows receiving: commit other members' pending proposals (a leave request),
    * re-propose our leave after an epoch change dropped it, top up KeyPackages after a join.
    */
@@ -496,6 +554,8 @@ export class GroupEngine {
       this.#r.keyPackageUsed = false;
       await topUpKeyPackages(this.#kpContext());
     }
+    await retireUsedLastResort(this.#kpContext(), this.#h.now());
+    events.push(...(await this.#serveRejoins()));
     for (const g of groupRecords.groups(this.#h.db)) {
       if (!following(g) || g.blocked !== undefined) continue;
       if (g.status === 'active' && g.proposals !== true) continue;

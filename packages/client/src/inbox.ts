@@ -19,6 +19,7 @@ import { ProtocolError, decrypt, type ProtocolAddress } from '@parley/protocol';
 import { decodeContent, type Content } from './content.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
+import { groupRecords } from './group-records.js';
 import type { GroupEngine, GroupEvent } from './groups.js';
 import { RelayCallError } from './http.js';
 import { MAX_PARKED_ENVELOPES, PARKED_MAX_AGE_MS } from './limits.js';
@@ -135,7 +136,7 @@ export class Inbox {
     try {
       const events = GROUP_ENVELOPE_TYPES.includes(env.type)
         ? await this.#groups.processEnvelope(env, this.#groups.lists())
-        : [await this.#direct(env)];
+        : await this.#directEvents(env);
       if (parked !== undefined) this.#c.db.transact((w) => records.deleteParked(w, env.guid));
       return events;
     } catch (e) {
@@ -188,8 +189,16 @@ export class Inbox {
     return { listed: devices.find((d) => d.deviceId === env.senderDeviceId), contact };
   }
 
-  /** One 1:1 envelope; its outcome is committed with the seen mark, whatever it is. */
-  async #direct(env: Envelope): Promise<ClientEvent> {
+  async #directEvents(env: Envelope): Promise<ClientEvent[]> {
+    const event = await this.#direct(env);
+    return event === undefined ? [] : [event];
+  }
+
+  /**
+   * One 1:1 envelope; its outcome is committed with the seen mark, whatever it is (undefined:
+   * control content that shows nothing).
+   */
+  async #direct(env: Envelope): Promise<ClientEvent | undefined> {
     const c = this.#c;
     const a = c.requireAccount();
     const drop = (reason: string): ClientEvent => {
@@ -229,7 +238,7 @@ export class Inbox {
         if (!(e instanceof RelayCallError)) throw e;
       }
     }
-    return c.db.transact((w): ClientEvent => {
+    return c.db.transact((w): ClientEvent | undefined => {
       applyChanges(w, decrypted.changes);
       records.markSeen(w, env.guid, c.now());
       const from = contact?.username ?? a.username;
@@ -279,6 +288,19 @@ export class Inbox {
             records.putMessage(w, { ...m, status: content.receipt });
           }
           return { type: 'receipt', receipt: content.receipt, ids: content.ids, from };
+        }
+        case 'group-rejoin': {
+          if (own) return dropped('a rejoin request from our own account');
+          // Kept for group upkeep, which acts on it only if this very device still holds the
+          // leaf key it names in a group we follow (`groups.ts`, `rejoin`).
+          groupRecords.putRejoinRequest(w, {
+            groupId: content.groupId,
+            accountId: env.senderAccountId,
+            deviceId: env.senderDeviceId,
+            leafKey: content.leafKey,
+            receivedAt: c.now(),
+          });
+          return undefined;
         }
         case 'unsupported':
           return dropped('content of a kind this version does not know');

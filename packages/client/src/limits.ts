@@ -121,3 +121,14 @@ export const MAX_RETIRED_KEYS = 32;
 export const MAX_PARKED_ENVELOPES = 1_000;
 /** A parked envelope is retried at each receive for this long (the relay's queue age), then dropped and reported. */
 export const PARKED_MAX_AGE_MS = 30 * DAY_MS;
+
+/**
+ * A member's request to be added again is served within this long of its arrival, else
+ * dropped (the member asks again if it is still stuck).
+ */
+export const REJOIN_REQUEST_MAX_AGE_MS = 7 * DAY_MS;
+/**
+ * A last-resort KeyPackage that joined a group is replaced by a new one at the next upkeep, and
+ * its secret kept this long for Welcomes made from it and still on their way, then deleted.
+ */
+export const USED_LAST_RESORT_GRACE_MS = 31 * DAY_MS;

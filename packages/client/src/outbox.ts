@@ -18,7 +18,7 @@ import {
   type PreKeyBundle,
   type ProtocolAddress,
 } from '@parley/protocol';
-import { encodeContent } from './content.js';
+import { encodeContent, type Content } from './content.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { RelayCallError } from './http.js';
@@ -111,10 +111,18 @@ export class Outbox {
 
   /** Queues a receipt in the caller's transaction; the next flush sends it. */
   queueReceipt(w: StorageWriter, to: string, receipt: 'delivered' | 'read', ids: string[]): void {
+    this.queueContent(w, to, { kind: 'receipt', receipt, ids });
+  }
+
+  /**
+   * Queues content for every device of `to` (an account id we hold as a contact) in the
+   * caller's transaction, with no copy to our other devices; the next flush sends it.
+   */
+  queueContent(w: StorageWriter, to: string, content: Content): void {
     records.putOutbox(w, {
       clientMessageId: this.#c.id(),
       to,
-      content: toBase64(encodeContent({ kind: 'receipt', receipt, ids })),
+      content: toBase64(encodeContent(content)),
       createdAt: this.#c.now(),
     });
   }
