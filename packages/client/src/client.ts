@@ -5,6 +5,7 @@
  * outside the storage backend, so a process may stop at any await and a new one continues, and it
  * runs every operation that touches sessions one at a time, so no ratchet step is lost to a race.
  */
+import { conforms, schemas } from '@parley/api';
 import { ClientContext, type ClientOptions } from './context.js';
 import { Accounts, type PendingLink } from './accounts.js';
 import { ClientError } from './errors.js';
@@ -271,10 +272,10 @@ export class ParleyClient {
   }
 }
 
-/** The guid of an envelope that has one (what can be acknowledged). */
+/** The guid of an envelope that has a well-formed one (what can be acknowledged). */
 function guidOf(m: unknown): string | undefined {
   const guid = (m as { guid?: unknown } | null)?.guid;
-  return typeof guid === 'string' && guid.length > 0 ? guid : undefined;
+  return conforms(schemas.Id, guid) ? guid : undefined;
 }
 
 /** An unseen PreKey message (it used one of our one-time prekeys: top up afterwards). */
