@@ -143,6 +143,11 @@ export class Accounts {
           identityKey: toBase64(serializePublicKey(identity.publicKey)),
         },
       });
+      if (linked.accountId !== payload.accountId)
+        throw new ClientError(
+          'RELAY_INCONSISTENT',
+          'the relay linked this device to another account than the primary named',
+        );
       const account: AccountRecord = {
         accountId: linked.accountId,
         deviceId: linked.deviceId,

@@ -189,12 +189,18 @@ export class ParleyClient {
       if (acks.length > 0) await c.relay.ack(c.auth(a), acks);
       if (!more) break;
     }
-    if (usedPreKey) await this.#preKeys.topUp();
+    // Upkeep after what was received is stored and acknowledged: a failure here is retried at
+    // the next receive and never costs the events already in hand.
+    try {
+      if (usedPreKey) await this.#preKeys.topUp();
+    } catch (e) {
+      if (!(e instanceof ClientError)) throw e;
+    }
     await this.#outbox.flush();
     try {
       await this.#preKeys.rotate();
     } catch (e) {
-      // Retried at the next receive; the keys being served stay valid meanwhile.
+      // The keys being served stay valid meanwhile.
       if (!(e instanceof ClientError)) throw e;
     }
     try {

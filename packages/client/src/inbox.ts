@@ -65,6 +65,8 @@ function failureOf(e: unknown): Failure {
   if (e instanceof ClientError) {
     if (e.code === 'STORE_LOCKED') throw e;
     if (e.code === 'UNREACHABLE') return { park: true, reason: 'the relay could not be reached' };
+    // The envelope may be fine; the relay's answer to a lookup it needed was not.
+    if (e.code === 'RELAY_INCONSISTENT') return { park: true, reason: e.message };
     if (e instanceof RelayCallError) {
       if (PASSING_RELAY_CODES.includes(e.body.code))
         return { park: true, reason: `the relay could not answer (${e.body.code})` };

@@ -5,7 +5,7 @@
  * is idempotent at the relay. A `DEVICE_MISMATCH` that names a device no signed list holds stops
  * the send: nothing goes to anyone (`UNTRUSTED_DEVICES`).
  */
-import type { PreKeyBundleDevice } from '@parley/api';
+import { conforms, schemas, type PreKeyBundleDevice } from '@parley/api';
 import { constantTimeEqual, fromBase64, toBase64 } from '@parley/bytes';
 import {
   ProtocolError,
@@ -198,20 +198,20 @@ export class Outbox {
     }
   }
 
-  /** Applies a `DEVICE_MISMATCH`: drop stale sessions, skip extra devices, refuse unlisted ones. */
+  /**
+   * Applies a `DEVICE_MISMATCH` for the accounts this send targets (anything else in it is the
+   * relay's error, ignored): drop stale sessions, skip extra devices, refuse unlisted ones.
+   */
   #handleMismatch(details: unknown, targets: readonly Target[], excluded: Set<string>): void {
-    const accounts = (details as { accounts?: unknown } | undefined)?.accounts;
-    if (!Array.isArray(accounts)) throw new ClientError('RELAY', 'malformed device mismatch');
-    for (const m of accounts as {
-      accountId: string;
-      missing: number[];
-      extra: number[];
-      stale: number[];
-    }[]) {
+    if (!conforms(schemas.DeviceMismatchDetails, details))
+      throw new ClientError('RELAY_INCONSISTENT', 'the relay sent a malformed device mismatch');
+    const targeted = new Set(targets.map((t) => t.accountId));
+    for (const m of details.accounts.filter((x) => targeted.has(x.accountId))) {
       for (const id of m.extra) excluded.add(`${m.accountId}.${id}`);
       this.#c.db.transact((w) => {
         for (const id of m.stale)
-          w.delete(NS.session, addressKey({ name: m.accountId, deviceId: id }));
+          if (targets.some((t) => t.accountId === m.accountId && t.deviceId === id))
+            w.delete(NS.session, addressKey({ name: m.accountId, deviceId: id }));
       });
       for (const id of m.missing) {
         if (!targets.some((t) => t.accountId === m.accountId && t.deviceId === id))

@@ -42,6 +42,11 @@ export class Trust {
         throw new ClientError('UNKNOWN_USER', `no user named ${name}`);
       throw e;
     }
+    if (found.username.toLowerCase() !== name)
+      throw new ClientError(
+        'RELAY_INCONSISTENT',
+        `the relay answered for another user than ${name}`,
+      );
     return this.trust(name, found.accountId, found.identityKey);
   }
 
@@ -50,6 +55,8 @@ export class Trust {
     const known = this.contactByAccount(accountId);
     if (known !== undefined) return known;
     const info = await this.#c.relay.account(this.#c.auth(), accountId);
+    if (info.accountId !== accountId)
+      throw new ClientError('RELAY_INCONSISTENT', 'the relay answered for another account');
     return this.trust(info.username.toLowerCase(), info.accountId, info.identityKey);
   }
 
