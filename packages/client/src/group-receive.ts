@@ -235,9 +235,17 @@ export class GroupReceiver {
     lists: DeviceLists,
     seen: (w: StorageWriter) => void,
   ): Promise<GroupEvent[]> {
+    // The log is processed up to the commit this envelope announces (its epoch is only a
+    // bound: the rest of the queue, messages of the epochs between, stays readable in order).
+    const announced =
+      msg.wireFormat === WireFormat.privateMessage ? Number(msg.privateMessage.epoch) : undefined;
     let events: GroupEvent[];
     try {
-      events = await this.catchUp(g.groupId, lists);
+      events = await this.catchUp(
+        g.groupId,
+        lists,
+        announced === undefined ? undefined : announced + 1,
+      );
     } catch (e) {
       if (!(e instanceof RelayCallError && e.body.code === 'FORBIDDEN')) throw e;
       events = this.#removalIn(g, msg);
