@@ -16,6 +16,7 @@ import { HASH_LENGTH, PrimitivesError } from '@parley/primitives';
 import { nobleAeads } from './aead.js';
 import { createKyber1024 } from './kyber1024.js';
 import { createMlKem1024, createMlKem768 } from './ml-kem.js';
+import { createIncrementalMlKem768 } from './ml-kem-incremental.js';
 import { clampScalar, createXeddsa } from './xeddsa.js';
 
 export interface PrimitivesOptions {
@@ -140,6 +141,7 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
       'ml-kem-768': createMlKem768(randomBytes),
       'ml-kem-1024': createMlKem1024(randomBytes),
     },
+    incrementalMlKem768: createIncrementalMlKem768(randomBytes),
   };
 }
 

@@ -203,5 +203,7 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     ed25519,
     xeddsa: createXeddsa(randomBytes, x25519, verifyEd25519),
     kem: { ...noble.kem, kyber1024: createKyber1024(randomBytes, nodeKyberHashes) },
+    // ML-KEM's lattice arithmetic is JavaScript in both backends (Node 20 has no ML-KEM).
+    incrementalMlKem768: noble.incrementalMlKem768,
   };
 }

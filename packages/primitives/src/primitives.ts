@@ -55,6 +55,9 @@ export interface Primitives {
   xeddsa: SignatureScheme;
 
   readonly kem: Readonly<Record<KemAlgorithm, Kem>>;
+
+  /** FIPS 203 ML-KEM-768 with its public key and encapsulation split in two (SPQR's braid). */
+  readonly incrementalMlKem768: IncrementalKem;
 }
 
 export type HashAlgorithm = 'sha256' | 'sha512';
@@ -127,4 +130,57 @@ export interface Kem {
   ): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
   /** Implicit rejection: a wrong ciphertext of the right length yields a pseudorandom secret. */
   decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+
+/**
+ * ML-KEM-768 (FIPS 203) with the encapsulation key split into a 64-byte header, ρ ‖ H(ek),
+ * and the 1,152-byte vector part ByteEncode₁₂(t̂), so that a sender can produce the first
+ * ciphertext part (the compressed u, which depends only on ρ and H(ek)) and the shared secret
+ * before the vector part arrives. Whole-key ML-KEM-768 gives the same key pairs, ciphertexts
+ * (ct1 ‖ ct2) and shared secrets. This is the split libsignal's SPQR takes from libcrux's
+ * `mlkem768::incremental`; only the header, the vector part and the two ciphertext parts go
+ * on the wire, so the decapsulation key and the encapsulation state are ours to lay out.
+ */
+export interface IncrementalKem {
+  /** 64: ρ ‖ SHA3-256(ek). */
+  readonly headerLength: number;
+  /** 1,152: ByteEncode₁₂(t̂), the standard encapsulation key without its trailing ρ. */
+  readonly encapsulationKeyLength: number;
+  /** 2,400: the standard ML-KEM-768 decapsulation key. */
+  readonly decapsulationKeyLength: number;
+  /** 960: the compressed u. */
+  readonly ciphertext1Length: number;
+  /** 128: the compressed v. */
+  readonly ciphertext2Length: number;
+  /** What `encapsulate1` keeps for `encapsulate2` (secret: it determines the shared secret). */
+  readonly encapsulationStateLength: number;
+  readonly sharedSecretLength: number;
+  /** A fresh key pair, or the deterministic one for the 64-byte seed d ‖ z. */
+  generateKeyPair(seed?: Uint8Array): IncrementalKemKeyPair;
+  /** The header and vector part of a whole 1,184-byte ML-KEM-768 encapsulation key t̂ ‖ ρ. */
+  splitPublicKey(publicKey: Uint8Array): { header: Uint8Array; encapsulationKey: Uint8Array };
+  /** True when `encapsulationKey` hashes with the header's ρ to its H(ek) and passes the FIPS 203 modulus check. */
+  encapsulationKeyMatches(header: Uint8Array, encapsulationKey: Uint8Array): boolean;
+  /** The first ciphertext part and the shared secret from the header alone (`seed` is FIPS 203's m). */
+  encapsulate1(header: Uint8Array, seed?: Uint8Array): IncrementalEncapsulation;
+  /** The second ciphertext part; throws `INVALID_KEY` when the key does not match the state's header. */
+  encapsulate2(state: Uint8Array, encapsulationKey: Uint8Array): Uint8Array;
+  /** Standard decapsulation of ct1 ‖ ct2, with implicit rejection. */
+  decapsulate(
+    ciphertext1: Uint8Array,
+    ciphertext2: Uint8Array,
+    decapsulationKey: Uint8Array,
+  ): Uint8Array;
+}
+
+export interface IncrementalKemKeyPair {
+  readonly header: Uint8Array;
+  readonly encapsulationKey: Uint8Array;
+  readonly decapsulationKey: Uint8Array;
+}
+
+export interface IncrementalEncapsulation {
+  readonly ciphertext1: Uint8Array;
+  readonly state: Uint8Array;
+  readonly sharedSecret: Uint8Array;
 }

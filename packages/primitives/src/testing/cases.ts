@@ -3,6 +3,7 @@ import { aeadCases, aesCases } from './cases-cipher.js';
 import { curveCases } from './cases-curve.js';
 import { hashCases } from './cases-hash.js';
 import { inputCases } from './cases-inputs.js';
+import { incrementalKemCases } from './cases-incremental-kem.js';
 import { kemCases } from './cases-kem.js';
 import { xeddsaCases } from './cases-xeddsa.js';
 import type { ConformanceCase, ConformanceOptions } from './conformance-case.js';
@@ -23,6 +24,7 @@ export function primitivesConformance(
     ...curveCases(p, options),
     ...xeddsaCases(p),
     ...kemCases(p),
+    ...incrementalKemCases(p),
     ...inputCases(p),
   ];
 }

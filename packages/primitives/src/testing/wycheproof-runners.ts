@@ -230,6 +230,7 @@ export const mlKemRunner: TestRunner = (p, { group, test, expect }) => {
     return all(
       ek === undefined ? fail('valid test without ek') : compare(keys.value.publicKey, ek, 'ek'),
       produces(() => kem.decapsulate(c, keys.value.secretKey), getHex(test, 'K'), 'K'),
+      algorithm === 'ml-kem-768' ? incrementalKeygen(p, seed, c, getHex(test, 'K')) : PASS,
     );
   }
   if (!keys.ok) return rejects(() => kem.generateKeyPair(seed), 'generateKeyPair');
@@ -244,11 +245,74 @@ export const mlKemEncapsRunner: TestRunner = (p, { group, test, expect }) => {
   const m = getHex(test, 'm');
   const ek = getHex(test, 'ek');
   if (expect === 'invalid')
-    return rejects(() => kem.encapsulate(ek, m), 'encapsulate', 'INVALID_KEY');
+    return all(
+      rejects(() => kem.encapsulate(ek, m), 'encapsulate', 'INVALID_KEY'),
+      algorithm === 'ml-kem-768' ? incrementalRejects(p, ek, m) : PASS,
+    );
   const outcome = attempt(() => kem.encapsulate(ek, m));
   if (!outcome.ok) return fail(`encapsulate threw ${describeError(outcome.error)}`);
   return all(
     compare(outcome.value.ciphertext, getHex(test, 'c'), 'c'),
     compare(outcome.value.sharedSecret, getHex(test, 'K'), 'K'),
+    algorithm === 'ml-kem-768'
+      ? incrementalEncaps(p, ek, m, getHex(test, 'c'), getHex(test, 'K'))
+      : PASS,
   );
 };
+
+/** A key that fails the modulus check does not match its header, and encapsulate2 refuses it. */
+function incrementalRejects(p: Primitives, ek: Uint8Array, m: Uint8Array): Verdict {
+  const inc = p.incrementalMlKem768;
+  if (ek.length !== inc.encapsulationKeyLength + 32) return PASS;
+  const { header, encapsulationKey } = inc.splitPublicKey(ek);
+  if (inc.encapsulationKeyMatches(header, encapsulationKey))
+    return fail('incremental key with an out-of-range coefficient matches its header');
+  const first = inc.encapsulate1(header, m);
+  return rejects(
+    () => inc.encapsulate2(first.state, encapsulationKey),
+    'encapsulate2',
+    'INVALID_KEY',
+  );
+}
+
+/** Incremental ML-KEM-768 from the same seed: the same key, and ct1 ‖ ct2 decapsulates to K. */
+function incrementalKeygen(p: Primitives, seed: Uint8Array, c: Uint8Array, k: Uint8Array): Verdict {
+  const inc = p.incrementalMlKem768;
+  const keys = attempt(() => inc.generateKeyPair(seed));
+  if (!keys.ok) return fail(`incremental generateKeyPair threw ${describeError(keys.error)}`);
+  const whole = p.kem['ml-kem-768'].generateKeyPair(seed);
+  const split = inc.splitPublicKey(whole.publicKey);
+  const cut = inc.ciphertext1Length;
+  return all(
+    compare(keys.value.header, split.header, 'incremental header'),
+    compare(keys.value.encapsulationKey, split.encapsulationKey, 'incremental key'),
+    compare(keys.value.decapsulationKey, whole.secretKey, 'incremental decapsulation key'),
+    produces(
+      () => inc.decapsulate(c.subarray(0, cut), c.subarray(cut), keys.value.decapsulationKey),
+      k,
+      'incremental K',
+    ),
+  );
+}
+
+/** Incremental ML-KEM-768 on the split key: ct1 from the header, ct2 from the vector part. */
+function incrementalEncaps(
+  p: Primitives,
+  ek: Uint8Array,
+  m: Uint8Array,
+  c: Uint8Array,
+  k: Uint8Array,
+): Verdict {
+  const inc = p.incrementalMlKem768;
+  const { header, encapsulationKey } = inc.splitPublicKey(ek);
+  if (!inc.encapsulationKeyMatches(header, encapsulationKey))
+    return fail('incremental key does not match its own header');
+  const first = attempt(() => inc.encapsulate1(header, m));
+  if (!first.ok) return fail(`encapsulate1 threw ${describeError(first.error)}`);
+  const cut = inc.ciphertext1Length;
+  return all(
+    compare(first.value.ciphertext1, c.subarray(0, cut), 'ct1'),
+    compare(first.value.sharedSecret, k, 'incremental K'),
+    produces(() => inc.encapsulate2(first.value.state, encapsulationKey), c.subarray(cut), 'ct2'),
+  );
+}
