@@ -88,4 +88,10 @@ export {
   type ProtocolContext,
   type SessionChanges,
 } from './session-cipher.js';
-export { parseSpqrFrame } from './spqr/framing.js';
+export {
+  encodeSpqrMessage,
+  parseSpqrMessage,
+  SpqrMessageType,
+  type SpqrMessage,
+} from './spqr/message.js';
+export { spqrEpochs, type SpqrEpochs } from './spqr/spqr.js';

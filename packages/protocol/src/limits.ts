@@ -20,8 +20,17 @@ export const SPQR_MAX_JUMP = 25_000;
 export const SPQR_MAX_OOO_KEYS = 2_000;
 /** SPQR framing: largest chunk index (a u16 on the wire). */
 export const SPQR_MAX_CHUNK_INDEX = 65_535;
-/** SPQR framing: the epoch is a u64 varint; epochs beyond this cannot occur in SPQR-lite. */
+/**
+ * SPQR framing: the epoch is a u64 varint. A braid epoch takes two ML-KEM exchanges' worth of
+ * messages (dozens), so no session reaches 2³²; a larger epoch is refused as malformed.
+ */
 export const SPQR_MAX_EPOCH = 0xffff_ffff;
+/**
+ * SPQR chain links kept per session. The sender drops all but one link before the epoch it
+ * sends on, and an epoch is only added while sending or right after, so a session holds at
+ * most four; a stored record with more is corrupt.
+ */
+export const SPQR_MAX_CHAIN_LINKS = 8;
 
 /** Device ids, as libsignal's `ProtocolAddress` and `DeviceId` allow. */
 export const MIN_DEVICE_ID = 1;

@@ -15,7 +15,7 @@ import {
 import { pqxdhSecrets, rootStep } from './kdf.js';
 import type { PreKeySignalMessage } from './messages.js';
 import type { SessionState } from './session-state.js';
-import { spqrInit } from './spqr/spqr-lite.js';
+import { spqrInit } from './spqr/spqr.js';
 
 /** The 32 × 0xFF prefix of the PQXDH input (spec §3). */
 const PREFIX = new Uint8Array(32).fill(0xff);

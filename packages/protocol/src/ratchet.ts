@@ -12,7 +12,7 @@ import {
   type SignalMessage,
 } from './messages.js';
 import type { ReceiverChain, SessionState, SkippedKey } from './session-state.js';
-import { spqrRecv, spqrSend } from './spqr/spqr-lite.js';
+import { spqrRecv, spqrSend } from './spqr/spqr.js';
 
 /** HMAC-SHA256(macKey, 0x05 ‖ sender ‖ 0x05 ‖ receiver ‖ macInput), cut to 8 bytes. */
 function mac(

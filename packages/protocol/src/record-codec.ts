@@ -104,6 +104,14 @@ export class Reader {
       throw invalidRecord(this.kind, 'unknown format version');
     }
   }
+  /** Reads the format version byte, which must be one of `accepted`. */
+  versionIn(accepted: readonly number[]): number {
+    const v = this.input.length === 0 ? undefined : this.u8();
+    if (v === undefined || !accepted.includes(v)) {
+      throw invalidRecord(this.kind, 'unknown format version');
+    }
+    return v;
+  }
   end(): void {
     if (this.offset !== this.input.length) throw invalidRecord(this.kind, 'trailing bytes');
   }

@@ -1,18 +1,20 @@
 /**
  * The stored form of a session record: a format version byte, then a fixed binary layout
- * (big-endian integers, 32-byte keys, counts before lists). Version 1 is pinned by
- * `test/fixtures/session-record-v1.json`; a change of layout is a new version with a
- * migration from the old one, never an edit of version 1.
+ * (big-endian integers, 32-byte keys, counts before lists). Version 2 (the full SPQR braid) is
+ * pinned by `test/fixtures/session-record-v2.json`, version 1 (SPQR-lite) by
+ * `session-record-v1.json`; we write version 2 and read both. A change of layout is a new
+ * version with a migration from the old one, never an edit of an old one.
  *
  * ```
- * record   = u8 version(1) ‖ u8 hasCurrent ‖ [state] ‖ u8 previousCount ‖ state*
+ * record   = u8 version(2) ‖ u8 hasCurrent ‖ [state] ‖ u8 previousCount ‖ state*
  * state    = localIdentity ‖ remoteIdentity ‖ u32 localRegId ‖ u32 remoteRegId ‖ aliceBaseKey ‖
  *            rootKey ‖ senderPublic ‖ senderPrivate ‖ senderChainKey ‖ u32 senderIndex ‖
  *            u32 previousCounter ‖ u8 receiverCount ‖ receiver* ‖ u8 hasPending ‖ [pending] ‖ spqr
  * receiver = ratchetKey ‖ chainKey ‖ u32 index ‖ u16 skippedCount ‖ (u32 counter ‖ seed)*
  * pending  = u8 hasPreKeyId ‖ u32 preKeyId ‖ u32 signedPreKeyId ‖ u32 kyberPreKeyId ‖
  *            kyberCiphertext(1568) ‖ baseKey ‖ u32 createdAtHigh ‖ u32 createdAtLow
- * spqr     = sendSeed ‖ u32 sendIndex ‖ recvSeed ‖ u32 recvIndex ‖ u16 skippedCount ‖
+ * spqr     = version 2: see `spqr/state-format.ts`
+ *            version 1: sendSeed ‖ u32 sendIndex ‖ recvSeed ‖ u32 recvIndex ‖ u16 skippedCount ‖
  *            (u32 index ‖ key)*
  * ```
  * Every unnamed field is 32 bytes.
@@ -26,23 +28,22 @@ import {
   MAX_MESSAGE_KEYS,
   MAX_RECEIVER_CHAINS,
   MAX_RECORD_BYTES,
-  SPQR_MAX_OOO_KEYS,
 } from './limits.js';
 import type { SessionRecord } from './session-record.js';
 import type { PendingPreKey, ReceiverChain, SessionState } from './session-state.js';
-import type { SpqrState } from './spqr/spqr-lite.js';
+import { readSpqr, readSpqrV1, spqrSize, writeSpqr } from './spqr/state-format.js';
 
-export const SESSION_RECORD_FORMAT_VERSION = 1;
+export const SESSION_RECORD_FORMAT_VERSION = 2;
+const FORMAT_VERSION_SPQR_LITE = 1;
 
 /** Fixed part of a state: 7 keys, 4 u32, receiver count, pending flag. */
 const STATE_FIXED = 7 * KEY + 4 * U32 + 2;
 const RECEIVER_FIXED = 2 * KEY + U32 + 2;
 const SKIPPED_ENTRY = U32 + KEY;
 const PENDING_SIZE = 1 + 3 * U32 + KYBER_CIPHERTEXT_LENGTH + KEY + 2 * U32;
-const SPQR_FIXED = 2 * KEY + 2 * U32 + 2;
 
 function stateSize(s: SessionState): number {
-  let size = STATE_FIXED + SPQR_FIXED + s.spqr.skipped.length * SKIPPED_ENTRY;
+  let size = STATE_FIXED + spqrSize(s.spqr);
   for (const c of s.receivers) size += RECEIVER_FIXED + c.skipped.length * SKIPPED_ENTRY;
   if (s.pendingPreKey !== undefined) size += PENDING_SIZE;
   return size;
@@ -82,16 +83,7 @@ function writeState(w: Writer, s: SessionState): void {
     w.key(pending.baseKey);
     w.time(pending.createdAt);
   }
-  const q = s.spqr;
-  w.key(q.sendSeed);
-  w.u32(q.sendIndex);
-  w.key(q.recvSeed);
-  w.u32(q.recvIndex);
-  w.u16(q.skipped.length);
-  for (const k of q.skipped) {
-    w.u32(k.index);
-    w.key(k.key);
-  }
+  writeSpqr(w, s.spqr);
 }
 
 export function serializeSessionRecord(record: SessionRecord): Uint8Array {
@@ -141,19 +133,7 @@ function readPending(r: Reader): PendingPreKey {
   };
 }
 
-function readSpqr(r: Reader): SpqrState {
-  const sendSeed = r.key();
-  const sendIndex = r.u32();
-  const recvSeed = r.key();
-  const recvIndex = r.u32();
-  const skipped = Array.from({ length: r.count(SPQR_MAX_OOO_KEYS, true) }, () => ({
-    index: r.u32(),
-    key: r.key(),
-  }));
-  return { sendSeed, sendIndex, recvSeed, recvIndex, skipped };
-}
-
-function readState(r: Reader): SessionState {
+function readState(r: Reader, version: number): SessionState {
   const localIdentity = r.publicKey();
   const remoteIdentity = r.publicKey();
   const localRegistrationId = r.u32();
@@ -179,7 +159,7 @@ function readState(r: Reader): SessionState {
     receivers,
     previousCounter,
     pendingPreKey,
-    spqr: readSpqr(r),
+    spqr: version === FORMAT_VERSION_SPQR_LITE ? readSpqrV1(r) : readSpqr(r),
   };
 }
 
@@ -187,10 +167,10 @@ function readState(r: Reader): SessionState {
 export function deserializeSessionRecord(bytes: Uint8Array): SessionRecord {
   if (bytes.length > MAX_RECORD_BYTES) throw bad('too large');
   const r = new Reader(bytes, 'session record');
-  r.version(SESSION_RECORD_FORMAT_VERSION);
-  const current = r.flag() ? readState(r) : undefined;
+  const version = r.versionIn([FORMAT_VERSION_SPQR_LITE, SESSION_RECORD_FORMAT_VERSION]);
+  const current = r.flag() ? readState(r, version) : undefined;
   const previous = Array.from({ length: r.count(ARCHIVED_STATES_MAX_LENGTH, false) }, () =>
-    readState(r),
+    readState(r, version),
   );
   r.end();
   return { current, previous };

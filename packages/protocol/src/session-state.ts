@@ -1,5 +1,5 @@
 import type { KeyPair, KyberCiphertext, PublicKey } from './keys.js';
-import type { SpqrState } from './spqr/spqr-lite.js';
+import type { SpqrState } from './spqr/spqr.js';
 
 /** A chain key and the counter of the next message it yields. */
 export interface ChainKey {
