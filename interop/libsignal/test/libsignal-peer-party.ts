@@ -10,16 +10,35 @@ import {
   signalDecrypt,
   signalEncrypt,
 } from '@signalapp/libsignal-client';
-import type { Address, PartyInit, PeerParty, WireBundle } from '@parley/interop-peer/peer-protocol';
+import type {
+  Address,
+  PartyInit,
+  PeerParty,
+  SpqrEpochPair,
+  WireBundle,
+} from '@parley/interop-peer/peer-protocol';
+import { parsePreKeySignalMessage, parseSignalMessage, parseSpqrMessage } from '@parley/protocol';
 import { LibsignalParty, ab } from './libsignal-parties.js';
 
 const addr = (a: Address): ProtocolAddress => ProtocolAddress.new(a.name, a.deviceId);
+const key = (a: Address): string => `${a.name}.${a.deviceId}`;
+
+/** The SPQR epoch a message carries (libsignal exposes none, so we read it off the wire). */
+export function spqrEpochOf(type: number, ciphertext: Uint8Array): number {
+  const inner =
+    type === 3 ? parsePreKeySignalMessage(ciphertext).message : parseSignalMessage(ciphertext);
+  const m = parseSpqrMessage(inner.pqRatchet);
+  if (m === undefined) throw new Error('message without a V1 SPQR message');
+  return m.epoch;
+}
 
 export class LibsignalPeerParty implements PeerParty {
   readonly party: LibsignalParty;
   readonly address: Address;
   readonly identityKey: Uint8Array;
   readonly registrationId: number;
+  /** SPQR epochs of the messages this party sent and received, per peer. */
+  readonly #epochs = new Map<string, SpqrEpochPair>();
 
   constructor(init: Partial<PartyInit> = {}) {
     this.party = new LibsignalParty(init.deviceId ?? 1, init.name, init.registrationId);
@@ -86,25 +105,39 @@ export class LibsignalPeerParty implements PeerParty {
     const p = this.party;
     const m = await signalEncrypt(ab(plaintext), addr(to), p.address, p.sessions, p.identities);
     const type = m.type() === (CiphertextMessageType.PreKey as number) ? 3 : 2;
-    return { type, ciphertext: m.serialize() };
+    const ciphertext = m.serialize();
+    const seen = this.#epochs.get(key(to)) ?? { sending: 0, receiving: 0 };
+    this.#epochs.set(key(to), { ...seen, sending: spqrEpochOf(type, ciphertext) });
+    return { type, ciphertext };
   }
 
   async decrypt(from: Address, type: number, ciphertext: Uint8Array): Promise<Uint8Array> {
     const p = this.party;
-    if (type === 3) return p.decryptPreKey(addr(from), ciphertext);
-    if (type !== 2)
+    if (type !== 2 && type !== 3)
       throw Object.assign(new Error('unknown message type'), { code: 'INVALID_REQUEST' });
-    return signalDecrypt(
-      SignalMessage.deserialize(ab(ciphertext)),
-      addr(from),
-      p.address,
-      p.sessions,
-      p.identities,
-    );
+    const plaintext =
+      type === 3
+        ? await p.decryptPreKey(addr(from), ciphertext)
+        : await signalDecrypt(
+            SignalMessage.deserialize(ab(ciphertext)),
+            addr(from),
+            p.address,
+            p.sessions,
+            p.identities,
+          );
+    const seen = this.#epochs.get(key(from)) ?? { sending: 0, receiving: 0 };
+    const epoch = spqrEpochOf(type, ciphertext);
+    this.#epochs.set(key(from), { ...seen, receiving: Math.max(seen.receiving, epoch) });
+    return plaintext;
   }
 
   async hasSession(peer: Address): Promise<boolean> {
     const record = await this.party.sessions.getSession(addr(peer));
     return record?.hasCurrentState() ?? false;
+  }
+
+  async spqrEpochs(peer: Address): Promise<SpqrEpochPair | undefined> {
+    if (!(await this.hasSession(peer))) return undefined;
+    return this.#epochs.get(key(peer)) ?? { sending: 0, receiving: 0 };
   }
 }

@@ -18,12 +18,13 @@ import {
   processPreKeyBundle,
   serializeKyberPublicKey,
   serializePublicKey,
+  spqrEpochs,
   type IdentityKeyPair,
   type InMemoryStores,
   type PreKeyBundle,
   type ProtocolContext,
 } from '@parley/protocol';
-import type { Address, PartyInit, PeerParty, WireBundle } from './peer-protocol.js';
+import type { Address, PartyInit, PeerParty, SpqrEpochPair, WireBundle } from './peer-protocol.js';
 
 export function toWireBundle(name: string, b: PreKeyBundle): WireBundle {
   return {
@@ -149,5 +150,12 @@ export class OurParty implements PeerParty {
 
   hasSession(peer: Address): Promise<boolean> {
     return hasSession(this.ctx, peer);
+  }
+
+  async spqrEpochs(peer: Address): Promise<SpqrEpochPair | undefined> {
+    const state = (await this.stores.sessions.loadSession(peer))?.current;
+    if (state === undefined) return undefined;
+    const { sending, receiving } = spqrEpochs(state.spqr);
+    return { sending, receiving };
   }
 }

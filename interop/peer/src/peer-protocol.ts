@@ -37,6 +37,16 @@ export interface PeerParty {
   encrypt(to: Address, plaintext: Uint8Array): Promise<{ type: 2 | 3; ciphertext: Uint8Array }>;
   decrypt(from: Address, type: number, ciphertext: Uint8Array): Promise<Uint8Array>;
   hasSession(peer: Address): Promise<boolean>;
+  /**
+   * The SPQR epochs of the session with `peer`: of the last message sent and the highest of a
+   * message received (0 before the first); undefined without a session.
+   */
+  spqrEpochs(peer: Address): Promise<SpqrEpochPair | undefined>;
+}
+
+export interface SpqrEpochPair {
+  readonly sending: number;
+  readonly receiving: number;
 }
 
 export interface PartyInit {
@@ -208,8 +218,16 @@ export class PeerSession {
         );
         return { plaintext_hex: toHex(pt) };
       }
-      case 'session_info':
-        return { exists: await this.party(o).hasSession(address(o, 'peer')) };
+      case 'session_info': {
+        const party = this.party(o);
+        const peer = address(o, 'peer');
+        const epochs = await party.spqrEpochs(peer);
+        return {
+          exists: await party.hasSession(peer),
+          spqr_send_epoch: epochs?.sending ?? null,
+          spqr_recv_epoch: epochs?.receiving ?? null,
+        };
+      }
       case 'quit':
         this.quit = true;
         return {};

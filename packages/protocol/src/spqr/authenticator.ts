@@ -55,7 +55,11 @@ export function macCiphertext(
   epoch: number,
   ciphertext: Uint8Array,
 ): Uint8Array {
-  return p.hmac('sha256', a.macKey, concatBytes(LABEL_CIPHERTEXT, uint64BE(BigInt(epoch)), ciphertext));
+  return p.hmac(
+    'sha256',
+    a.macKey,
+    concatBytes(LABEL_CIPHERTEXT, uint64BE(BigInt(epoch)), ciphertext),
+  );
 }
 
 export function headerMacValid(

@@ -54,7 +54,12 @@ export function braidStart(p: Primitives, pqrKey: Uint8Array, initiator: boolean
   const auth = authStart(p, pqrKey);
   return initiator
     ? { kind: 'KeysUnsampled', epoch: 1, auth }
-    : { kind: 'NoHeaderReceived', epoch: 1, auth, receivingHdr: newDecoder(HEADER_BYTES + MAC_BYTES) };
+    : {
+        kind: 'NoHeaderReceived',
+        epoch: 1,
+        auth,
+        receivingHdr: newDecoder(HEADER_BYTES + MAC_BYTES),
+      };
 }
 
 /** The epoch secret from a KEM shared secret: HKDF(0³², ss, "…SCKA Key" ‖ BE64(epoch), 32). */
@@ -155,11 +160,7 @@ export function braidSend(p: Primitives, s: BraidState): BraidSend {
 }
 
 /** A received message's effect on `s`. */
-export function braidRecv(
-  p: Primitives,
-  s: BraidState,
-  m: SpqrMessage,
-): BraidRecv | BraidFailure {
+export function braidRecv(p: Primitives, s: BraidState, m: SpqrMessage): BraidRecv | BraidFailure {
   if (m.epoch > s.epoch) {
     if (s.kind === 'Ct2Sampled' && m.epoch === s.epoch + 1)
       return { state: { kind: 'KeysUnsampled', epoch: m.epoch, auth: s.auth } };

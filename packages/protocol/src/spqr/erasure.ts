@@ -37,12 +37,14 @@ function evaluate(points: readonly Chunk[], x: number): Uint8Array {
   for (let j = 0; j < n; j++) {
     const xj = points[j]?.index ?? 0;
     let denominator = x ^ xj;
-    for (let m = 0; m < n; m++) if (m !== j) denominator = gfMul(denominator, xj ^ (points[m]?.index ?? 0));
+    for (let m = 0; m < n; m++)
+      if (m !== j) denominator = gfMul(denominator, xj ^ (points[m]?.index ?? 0));
     weights[j] = gfDiv(ell, denominator);
   }
   for (let poly = 0; poly < POLYS; poly++) {
     let sum = 0;
-    for (let j = 0; j < n; j++) sum ^= gfMul(weights[j] ?? 0, value(points[j]?.data ?? out, 2 * poly));
+    for (let j = 0; j < n; j++)
+      sum ^= gfMul(weights[j] ?? 0, value(points[j]?.data ?? out, 2 * poly));
     out[2 * poly] = sum >> 8;
     out[2 * poly + 1] = sum & 0xff;
   }
