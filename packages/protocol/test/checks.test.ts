@@ -11,7 +11,7 @@ import {
   generateIdentityKeyPair,
   limits,
   parsePreKeySignalMessage,
-  parseSpqrFrame,
+  parseSpqrMessage,
   processPreKeyBundle,
   verifyBundle,
 } from '@parley/protocol';
@@ -144,11 +144,17 @@ test('receiving chains: at most 5 are kept', async () => {
 });
 
 test('SPQR framing: V1 None and chunk frames parse; others do not (spec §6.2)', () => {
-  assert.deepEqual(parseSpqrFrame(Uint8Array.of(1, 1, 1, 0)), { epoch: 1, index: 1, type: 0 });
+  assert.deepEqual(parseSpqrMessage(Uint8Array.of(1, 1, 1, 0)), { epoch: 1, index: 1, type: 0 });
   const hdr = Uint8Array.of(1, 1, 1, 1, 0, ...new Uint8Array(32));
-  assert.deepEqual(parseSpqrFrame(hdr), { epoch: 1, index: 1, type: 1 });
-  assert.equal(parseSpqrFrame(hdr.subarray(0, 36)), undefined, 'short chunk');
-  assert.deepEqual(parseSpqrFrame(Uint8Array.of(1, 2, 0x80, 0x01, 0, 9, 9)), {
+  assert.deepEqual(parseSpqrMessage(hdr), {
+    epoch: 1,
+    index: 1,
+    type: 1,
+    chunk: { index: 0, data: new Uint8Array(32) },
+  });
+  assert.equal(parseSpqrMessage(hdr.subarray(0, 36)), undefined, 'short chunk');
+  assert.deepEqual(parseSpqrMessage(Uint8Array.of(1, 1, 5, 4)), { epoch: 1, index: 5, type: 4 });
+  assert.deepEqual(parseSpqrMessage(Uint8Array.of(1, 2, 0x80, 0x01, 0, 9, 9)), {
     epoch: 2,
     index: 128,
     type: 0,
@@ -161,7 +167,7 @@ test('SPQR framing: V1 None and chunk frames parse; others do not (spec §6.2)',
     [1, 1, 0x80],
     [1, 1, 1, 1, 0xff, 0xff, 0x04],
   ]) {
-    assert.equal(parseSpqrFrame(Uint8Array.from(bad)), undefined, JSON.stringify(bad));
+    assert.equal(parseSpqrMessage(Uint8Array.from(bad)), undefined, JSON.stringify(bad));
   }
 });
 

@@ -16,7 +16,7 @@ import {
   deserializeSignedPreKeyRecord,
   parsePreKeySignalMessage,
   parseSignalMessage,
-  parseSpqrFrame,
+  parseSpqrMessage,
 } from '@parley/protocol';
 import { Party } from './party.js';
 
@@ -35,7 +35,7 @@ const parsers: [string, (b: Uint8Array) => unknown][] = [
   ['SignalMessage', parseSignalMessage],
   ['PreKeySignalMessage', parsePreKeySignalMessage],
   ['session record', deserializeSessionRecord],
-  ['SPQR frame', parseSpqrFrame],
+  ['SPQR message', parseSpqrMessage],
   ['identity key pair', deserializeIdentityKeyPair],
   ['prekey record', deserializePreKeyRecord],
   ['signed prekey record', deserializeSignedPreKeyRecord],

@@ -13,6 +13,8 @@ import {
   type SessionState,
 } from '@parley/protocol';
 
+type SpqrState = SessionState['spqr'];
+
 /** Records with ordinary prototypes, so that deepEqual compares them with parsed ones. */
 const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
   fc.record(model, { noNullPrototype: true });
@@ -20,6 +22,94 @@ const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const u32 = fc.nat({ max: 0xffff_ffff });
 const skipped = (max: number) => fc.array(rec({ counter: u32, seed: key }), { maxLength: max });
+
+const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+const encoder = (n: number) => rec({ payload: bytes(n), next: u32 });
+/** A decoder of an `n`-byte payload: distinct ascending chunk indices, at most n / 32 of them. */
+const decoder = (n: number) =>
+  fc
+    .uniqueArray(fc.nat({ max: 0xffff }), { maxLength: n / 32 })
+    .chain((indices) =>
+      fc.tuple(
+        ...indices
+          .sort((x, y) => x - y)
+          .map((index) => rec({ index: fc.constant(index), data: bytes(32) })),
+      ),
+    )
+    .map((chunks) => ({ length: n, chunks }));
+const base = {
+  epoch: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  auth: rec({ rootKey: key, macKey: key }),
+};
+const braid: fc.Arbitrary<SpqrState['braid']> = fc.oneof(
+  rec({ kind: fc.constant('KeysUnsampled' as const), ...base }),
+  rec({
+    kind: fc.constant('KeysSampled' as const),
+    ...base,
+    ek: bytes(1152),
+    dk: bytes(2400),
+    sendingHdr: encoder(96),
+  }),
+  rec({
+    kind: fc.constant('HeaderSent' as const),
+    ...base,
+    dk: bytes(2400),
+    sendingEk: encoder(1152),
+    receivingCt1: decoder(960),
+  }),
+  rec({
+    kind: fc.constant('Ct1Received' as const),
+    ...base,
+    dk: bytes(2400),
+    ct1: bytes(960),
+    sendingEk: encoder(1152),
+  }),
+  rec({
+    kind: fc.constant('EkSentCt1Received' as const),
+    ...base,
+    dk: bytes(2400),
+    ct1: bytes(960),
+    receivingCt2: decoder(160),
+  }),
+  rec({ kind: fc.constant('NoHeaderReceived' as const), ...base, receivingHdr: decoder(96) }),
+  rec({
+    kind: fc.constant('HeaderReceived' as const),
+    ...base,
+    hdr: bytes(64),
+    receivingEk: decoder(1152),
+  }),
+  rec({
+    kind: fc.constant('Ct1Sampled' as const),
+    ...base,
+    hdr: bytes(64),
+    es: bytes(96),
+    ct1: bytes(960),
+    sendingCt1: encoder(960),
+    receivingEk: decoder(1152),
+  }),
+  rec({
+    kind: fc.constant('EkReceivedCt1Sampled' as const),
+    ...base,
+    es: bytes(96),
+    ek: bytes(1152),
+    ct1: bytes(960),
+    sendingCt1: encoder(960),
+  }),
+  rec({
+    kind: fc.constant('Ct1Acknowledged' as const),
+    ...base,
+    hdr: bytes(64),
+    es: bytes(96),
+    ct1: bytes(960),
+    receivingEk: decoder(1152),
+  }),
+  rec({ kind: fc.constant('Ct2Sampled' as const), ...base, sendingCt2: encoder(160) }),
+);
+const direction = rec({
+  ctr: u32,
+  next: fc.oneof(key, fc.constant(new Uint8Array(0))),
+  history: fc.array(rec({ index: u32, key }), { maxLength: 5 }),
+});
 
 const state: fc.Arbitrary<SessionState> = rec({
   localIdentity: key.map(asPublicKey),
@@ -51,11 +141,15 @@ const state: fc.Arbitrary<SessionState> = rec({
     { nil: undefined },
   ),
   spqr: rec({
-    sendSeed: key,
-    sendIndex: u32,
-    recvSeed: key,
-    recvIndex: u32,
-    skipped: fc.array(rec({ index: u32, key }), { maxLength: 5 }),
+    braid: fc.option(braid, { nil: undefined }),
+    chain: rec({
+      initiator: fc.boolean(),
+      currentEpoch: fc.constant(3),
+      sendEpoch: fc.nat({ max: 3 }),
+      links: fc.array(rec({ send: direction, recv: direction }), { minLength: 1, maxLength: 4 }),
+      nextRoot: fc.oneof(key, fc.constant(new Uint8Array(0))),
+    }),
+    recvEpoch: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
   }),
 });
 

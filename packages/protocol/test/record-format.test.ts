@@ -1,4 +1,4 @@
-/** The session record format, pinned by test/fixtures/session-record-v1.json. */
+/** The session record formats, pinned by test/fixtures/session-record-v1.json and -v2.json. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -11,8 +11,11 @@ import {
   createInMemoryStores,
   decrypt,
   deserializeSessionRecord,
+  encrypt,
   generateIdentityKeyPair,
   serializeSessionRecord,
+  spqrEpochs,
+  type ProtocolAddress,
 } from '@parley/protocol';
 
 interface Fixture {
@@ -24,16 +27,21 @@ interface Fixture {
   messages: { type: number; hex: string; plaintext: string }[];
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('fixtures/session-record-v1.json', import.meta.url), 'utf8'),
-) as Fixture;
+const load = (name: string): Fixture =>
+  JSON.parse(readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
+const fixture = load('session-record-v1.json');
+const fixture2 = load('session-record-v2.json');
 const p = createNodePrimitives();
 
-test('record format v1: fixtures parse and re-serialize to the same bytes', () => {
-  assert.equal(fixture.format_version, SESSION_RECORD_FORMAT_VERSION);
+test('record format v1: fixtures load as braid-less SPQR states and migrate to version 2', () => {
+  assert.equal(fixture.format_version, 1);
   for (const hex of [fixture.bob_record_hex, fixture.alice_record_hex]) {
     const bytes = fromHex(hex);
-    assert.deepEqual(serializeSessionRecord(deserializeSessionRecord(bytes)), bytes);
+    const record = deserializeSessionRecord(bytes);
+    assert.equal(record.current?.spqr.braid, undefined, 'SPQR-lite has no braid');
+    const migrated = serializeSessionRecord(record);
+    assert.equal(migrated[0], SESSION_RECORD_FORMAT_VERSION);
+    assert.deepEqual(serializeSessionRecord(deserializeSessionRecord(migrated)), migrated);
   }
   const alice = deserializeSessionRecord(fromHex(fixture.alice_record_hex));
   assert.notEqual(alice.current?.pendingPreKey, undefined);
@@ -43,24 +51,90 @@ test('record format v1: fixtures parse and re-serialize to the same bytes', () =
   const current = bob.current;
   assert.ok(current);
   assert.equal(current.receivers.at(-1)?.skipped.length, 2);
-  assert.equal(current.spqr.skipped.length, 2);
+  assert.equal(current.spqr.chain.links[0]?.recv.history.length, 2);
 });
 
-test('record format v1: a fixture record still decrypts its messages, in order and skipped', async () => {
+/** Bob's side of a fixture, loaded into fresh stores. */
+function bobFrom(f: Fixture) {
   const stores = createInMemoryStores(generateIdentityKeyPair(p), 1);
-  const from = fixture.alice_address;
-  stores.sessions.records.set(`${from.name}.${from.deviceId}`, fromHex(fixture.bob_record_hex));
-  const ctx = { primitives: p, stores, localAddress: fixture.bob_address };
-  for (const m of fixture.messages) {
-    const r = await decrypt(ctx, from, m.type, fromHex(m.hex));
-    assert.equal(new TextDecoder().decode(r.output), m.plaintext);
-    await commitChanges(stores, r.changes);
+  const from = f.alice_address;
+  stores.sessions.records.set(`${from.name}.${from.deviceId}`, fromHex(f.bob_record_hex));
+  return { stores, ctx: { primitives: p, stores, localAddress: f.bob_address } };
+}
+
+for (const [version, f] of [
+  [1, fixture],
+  [2, fixture2],
+] as const) {
+  test(`record format v${version}: a fixture record still decrypts its messages, in order and skipped`, async () => {
+    for (const migrate of [false, true]) {
+      const { stores, ctx } = bobFrom(f);
+      if (migrate) {
+        const key = `${f.alice_address.name}.${f.alice_address.deviceId}`;
+        const bytes = stores.sessions.records.get(key);
+        assert.ok(bytes);
+        stores.sessions.records.set(key, serializeSessionRecord(deserializeSessionRecord(bytes)));
+      }
+      for (const m of f.messages) {
+        const r = await decrypt(ctx, f.alice_address, m.type, fromHex(m.hex));
+        assert.equal(new TextDecoder().decode(r.output), m.plaintext);
+        await commitChanges(stores, r.changes);
+      }
+    }
+  });
+}
+
+test('record format v2: fixtures re-serialize to the same bytes and hold a braid past epoch 1', () => {
+  assert.equal(fixture2.format_version, SESSION_RECORD_FORMAT_VERSION);
+  for (const hex of [fixture2.bob_record_hex, fixture2.alice_record_hex]) {
+    const bytes = fromHex(hex);
+    const record = deserializeSessionRecord(bytes);
+    assert.deepEqual(serializeSessionRecord(record), bytes);
+    const spqr = record.current?.spqr;
+    assert.ok(spqr?.braid !== undefined && spqrEpochs(spqr).braid > 1);
   }
+});
+
+test('record format v2: the two fixture records resume their conversation and the braid goes on', async () => {
+  const bob = bobFrom(fixture2);
+  const aliceStores = createInMemoryStores(generateIdentityKeyPair(p), 2);
+  const b = fixture2.bob_address;
+  aliceStores.sessions.records.set(`${b.name}.${b.deviceId}`, fromHex(fixture2.alice_record_hex));
+  const alice = { primitives: p, stores: aliceStores, localAddress: fixture2.alice_address };
+  const text = new TextEncoder();
+  const talk = async (
+    from: typeof alice,
+    to: typeof alice,
+    toAddress: ProtocolAddress,
+    fromAddress: ProtocolAddress,
+    s: string,
+  ) => {
+    const sent = await encrypt(from, toAddress, text.encode(s), 0);
+    await commitChanges(from.stores, sent.changes);
+    const got = await decrypt(to, fromAddress, sent.output.type, sent.output.serialized);
+    await commitChanges(to.stores, got.changes);
+    assert.equal(new TextDecoder().decode(got.output), s);
+  };
+  const epoch = () => {
+    const bytes = aliceStores.sessions.records.get(`${b.name}.${b.deviceId}`);
+    assert.ok(bytes);
+    const spqr = deserializeSessionRecord(bytes).current?.spqr;
+    assert.ok(spqr);
+    return spqrEpochs(spqr).braid;
+  };
+  const before = epoch();
+  const a = fixture2.alice_address;
+  for (let i = 0; i < 100; i++) {
+    await talk(alice, bob.ctx, b, a, `resumed ${i}`);
+    await talk(bob.ctx, alice, a, b, `answered ${i}`);
+  }
+  assert.ok(epoch() >= before + 2, `epoch ${before} → ${epoch()}`);
 });
 
 test('record format: other versions and truncations are INVALID_RECORD', () => {
   const bytes = fromHex(fixture.bob_record_hex);
   const isInvalid = (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_RECORD';
+  assert.throws(() => deserializeSessionRecord(Uint8Array.of(3, ...bytes.subarray(1))), isInvalid);
   assert.throws(() => deserializeSessionRecord(Uint8Array.of(2, ...bytes.subarray(1))), isInvalid);
   assert.throws(() => deserializeSessionRecord(new Uint8Array(0)), isInvalid);
   for (const cut of [2, 40, bytes.length - 1]) {

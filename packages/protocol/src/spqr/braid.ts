@@ -259,8 +259,17 @@ export function braidRecv(p: Primitives, s: BraidState, m: SpqrMessage): BraidRe
       const ek = decoded(receivingEk);
       if (ek === undefined) {
         if (!ack) return { state: { ...s, receivingEk } };
-        const { kind: _k, sendingCt1: _s, ...rest } = s;
-        return { state: { ...rest, kind: 'Ct1Acknowledged', receivingEk } };
+        return {
+          state: {
+            kind: 'Ct1Acknowledged',
+            epoch: s.epoch,
+            auth: s.auth,
+            hdr: s.hdr,
+            es: s.es,
+            ct1: s.ct1,
+            receivingEk,
+          },
+        };
       }
       if (!p.incrementalMlKem768.encapsulationKeyMatches(s.hdr, ek)) return 'key-mismatch';
       if (ack) return { state: ct2State(p, s.epoch, s.auth, s.es, ek, s.ct1) };
