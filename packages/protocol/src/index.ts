@@ -95,3 +95,5 @@ export {
   type SpqrMessage,
 } from './spqr/message.js';
 export { spqrEpochs, type SpqrEpochs } from './spqr/spqr.js';
+/** SPQR's erasure code, for known-answer tests against other implementations' chunks. */
+export * as spqrErasure from './spqr/erasure.js';
