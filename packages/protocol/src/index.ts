@@ -94,6 +94,13 @@ export {
   SpqrMessageType,
   type SpqrMessage,
 } from './spqr/message.js';
-export { spqrEpochs, type SpqrEpochs } from './spqr/spqr.js';
+export {
+  spqrEpochs,
+  spqrInit,
+  spqrRecv,
+  spqrSend,
+  type SpqrEpochs,
+  type SpqrState,
+} from './spqr/spqr.js';
 /** SPQR's erasure code, for known-answer tests against other implementations' chunks. */
 export * as spqrErasure from './spqr/erasure.js';
