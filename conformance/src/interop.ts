@@ -18,12 +18,30 @@ function summaryCount(tap: string, label: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+/** The SPQR braid's interop files (`spqr-*.test.ts`), counted as their own suite. */
+const isSpqrFile = (f: string): boolean => f.startsWith('spqr-');
+
 /**
- * `interop:libsignal`: runs `interop/libsignal/test/*.test.ts` with Node's test runner (TAP) and
- * counts the summary. Skipped, with the reason, when there are no test files yet.
+ * `interop:libsignal`: runs `interop/libsignal/test/*.test.ts` (but the SPQR files) with Node's
+ * test runner (TAP) and counts the summary. Skipped, with the reason, when there are no test
+ * files yet.
  */
 export function libsignalInterop(root: string): SuiteResult {
-  return nodeTestSuite(root, 'interop:libsignal', 'libsignal', INTEROP_TEST_DIR);
+  return nodeTestSuite(
+    root,
+    'interop:libsignal',
+    'libsignal',
+    INTEROP_TEST_DIR,
+    (f) => !isSpqrFile(f),
+  );
+}
+
+/**
+ * `interop:libsignal-spqr`: the full SPQR braid against libsignal (`spqr-*.test.ts`): epochs
+ * advancing on both sides, loss and reordering, known answers for every message type.
+ */
+export function libsignalSpqrInterop(root: string): SuiteResult {
+  return nodeTestSuite(root, 'interop:libsignal-spqr', 'libsignal', INTEROP_TEST_DIR, isSpqrFile);
 }
 
 /** `interop:mls`: the same for `interop/mls/test/*.test.ts` (groups shared with ts-mls 1.6.4). */
@@ -31,12 +49,18 @@ export function mlsInterop(root: string): SuiteResult {
   return nodeTestSuite(root, 'interop:mls', 'ts-mls', MLS_INTEROP_TEST_DIR);
 }
 
-function nodeTestSuite(root: string, suite: string, backend: string, testDir: string): SuiteResult {
+function nodeTestSuite(
+  root: string,
+  suite: string,
+  backend: string,
+  testDir: string,
+  include: (file: string) => boolean = () => true,
+): SuiteResult {
   const result = emptyResult(suite, backend);
   const dir = join(root, testDir);
   const files = existsSync(dir)
     ? readdirSync(dir)
-        .filter((f) => f.endsWith('.test.ts'))
+        .filter((f) => f.endsWith('.test.ts') && include(f))
         .sort()
         .map((f) => join(testDir, f))
     : [];

@@ -6,7 +6,7 @@
  *
  * Exit status 1 when anything failed. Under CI=true a missing vector file is a failure.
  */
-import { libsignalInterop, mlsInterop } from './interop.js';
+import { libsignalInterop, libsignalSpqrInterop, mlsInterop } from './interop.js';
 import { formatJson, formatReport, totals } from './report.js';
 import { mlsSuites, primitivesSuites } from './suites.js';
 import { repositoryRoot } from './vectors.js';
@@ -22,6 +22,7 @@ if (unknown.length > 0) {
     ...primitivesSuites({ millionIterations: args.has('--million') }),
     ...mlsSuites(),
     libsignalInterop(repositoryRoot()),
+    libsignalSpqrInterop(repositoryRoot()),
     mlsInterop(repositoryRoot()),
   ];
   process.stdout.write(`${args.has('--json') ? formatJson(results) : formatReport(results)}\n`);
