@@ -10,6 +10,12 @@ import { LibsignalPeerParty } from '@parley/interop-libsignal/peer-party';
 import type { Benchmark } from './harness.js';
 
 const PAYLOAD = new Uint8Array(100).fill(0x61);
+/**
+ * Round trips per run of the long ping-pong row: 200 messages, a little more than two SPQR
+ * epochs (an ML-KEM-768 exchange completes every ~87 messages in strict ping-pong), so every
+ * run pays for key generation, both encapsulation halves, decapsulation and the chunk coding.
+ */
+const LONG_ROUNDS = 100;
 
 interface Side {
   readonly subject: string;
@@ -35,6 +41,7 @@ async function established(side: Side): Promise<[PeerParty, PeerParty]> {
 function benchmarks(side: Side): Benchmark[] {
   let oneWay: Promise<[PeerParty, PeerParty]> | undefined;
   let pingPong: Promise<[PeerParty, PeerParty]> | undefined;
+  let longPingPong: Promise<[PeerParty, PeerParty]> | undefined;
   let turn = false;
   let responder: { party: PeerParty; bundle: WireBundle } | undefined;
   return [
@@ -55,6 +62,18 @@ function benchmarks(side: Side): Benchmark[] {
         const [a, b] = await pingPong;
         turn = !turn;
         await (turn ? exchange(a, b) : exchange(b, a));
+      },
+    },
+    {
+      group: 'protocol ping-pong ×200 (SPQR braid)',
+      subject: side.subject,
+      run: async () => {
+        longPingPong ??= established(side);
+        const [a, b] = await longPingPong;
+        for (let i = 0; i < LONG_ROUNDS; i++) {
+          await exchange(a, b);
+          await exchange(b, a);
+        }
       },
     },
     {
