@@ -4,8 +4,10 @@
  * packages/protocol/test/fuzz` runs a long session (see the package README).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { fromHex } from '@parley/bytes';
 import { createNodePrimitives } from '@parley/primitives-node';
 import {
   ProtocolError,
@@ -17,6 +19,9 @@ import {
   parsePreKeySignalMessage,
   parseSignalMessage,
   parseSpqrMessage,
+  spqrInit,
+  spqrRecv,
+  spqrSend,
 } from '@parley/protocol';
 import { Party } from './party.js';
 
@@ -175,4 +180,63 @@ test('fuzz: mutated real messages fail with a ProtocolError and change no state'
   );
   assert.equal(await bob.receive(alice, preKey), 'second prekey');
   assert.equal(await bob.receive(alice, whisper), 'whisper');
+});
+
+test('fuzz: a format-2 record mid-braid, mutated or cut, parses or throws only ProtocolError', () => {
+  const fixture = JSON.parse(
+    readFileSync(new URL('fixtures/session-record-v2.json', import.meta.url), 'utf8'),
+  ) as { bob_record_hex: string; alice_record_hex: string };
+  const records = [fromHex(fixture.bob_record_hex), fromHex(fixture.alice_record_hex)];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...records),
+      fc.nat(),
+      fc.nat({ max: 255 }),
+      fc.boolean(),
+      (record, at, value, cut) => {
+        const b = record.slice();
+        const i = at % b.length;
+        if (cut) onlyProtocolErrors(() => deserializeSessionRecord(b.subarray(0, i)));
+        b[i] = value;
+        onlyProtocolErrors(() => deserializeSessionRecord(b));
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test('fuzz: SPQR receive on random and mutated messages never throws', () => {
+  const pqr = p.randomBytes(32);
+  let a = spqrInit(p, pqr, true);
+  let b = spqrInit(p, pqr, false);
+  const samples: Uint8Array[] = [];
+  for (let i = 0; i < 60; i++) {
+    const s = spqrSend(p, a);
+    a = s.state;
+    samples.push(s.message);
+    const got = spqrRecv(p, b, s.message);
+    assert.ok(got);
+    b = got.state;
+    const back = spqrSend(p, b);
+    b = back.state;
+    const gotBack = spqrRecv(p, a, back.message);
+    assert.ok(gotBack);
+    a = gotBack.state;
+  }
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 60 }),
+        fc.tuple(fc.constantFrom(...samples), fc.nat(), fc.nat({ max: 255 })).map(([m, at, v]) => {
+          const c = m.slice();
+          c[at % c.length] = v;
+          return c;
+        }),
+      ),
+      (bytes) => {
+        spqrRecv(p, b, bytes);
+      },
+    ),
+    { numRuns: RUNS },
+  );
 });
