@@ -1,7 +1,6 @@
 /** A device's home directory: the encrypted store, its key file, and the saved relay address. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ParleyClient, RelayHttp, type FetchLike } from '@parley/client';
 import { openSqliteBackend, type StoreSecret } from '@parley/client/node';
 import { createNodePrimitives } from '@parley/primitives-node';
@@ -38,7 +37,6 @@ export function openHome(
     backend,
     primitives,
     relay: new RelayHttp(base, nodeFetch),
-    sleep: (ms) => sleep(ms),
   });
   return {
     client,

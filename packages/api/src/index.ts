@@ -13,6 +13,7 @@ export type {
   AccountResponse,
   AckRequest,
   AttachmentResponse,
+  ChangeAccountKeyRequest,
   CreateAccountRequest,
   CreateAccountResponse,
   Destination,

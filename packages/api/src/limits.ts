@@ -58,6 +58,11 @@ export const MAX_IN_FLIGHT_MESSAGES = 256;
 
 /** Largest provisioning message (an encrypted bundle of keys and settings for a new device). */
 export const MAX_PROVISIONING_MESSAGE_BYTES = 64 * 1024;
+/**
+ * The longest a provisioning poll waits for its message (a long poll): short enough for
+ * proxies' idle timeouts, long enough that a waiting device asks about twice a minute.
+ */
+export const MAX_PROVISIONING_WAIT_S = 25;
 
 /** Largest JSON body the relay parses: a full send (12 destinations × 64 KiB in base64) and slack. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;

@@ -71,6 +71,16 @@ export const ROUTES = {
     success: { status: 200, schema: S.AccountResponse },
     errors: ['UNAUTHORIZED', 'ACCOUNT_NOT_FOUND'],
   },
+  changeAccountKey: {
+    method: 'PUT',
+    url: '/v1/accounts/me/identity-key',
+    auth: 'primary',
+    summary:
+      'Replace the account key, together with a device list signed by the new key (its version must increase).',
+    body: S.ChangeAccountKeyRequest,
+    success: { status: 204, schema: null },
+    errors: ['UNAUTHORIZED', 'FORBIDDEN', 'DEVICE_LIST_VERSION_STALE'],
+  },
   deleteAccount: {
     method: 'DELETE',
     url: '/v1/accounts/me',
@@ -143,8 +153,9 @@ export const ROUTES = {
   sendProvisioning: {
     method: 'PUT',
     url: '/v1/provisioning/:channelId',
-    auth: 'primary',
-    summary: 'The primary leaves the encrypted provisioning message in the channel.',
+    auth: 'device',
+    summary:
+      'Leave the encrypted provisioning message in the channel (the primary to a new device, or the new device its answer to the primary).',
     params: S.ChannelParams,
     body: S.ProvisioningMessage,
     success: { status: 204, schema: null },
@@ -155,8 +166,9 @@ export const ROUTES = {
     url: '/v1/provisioning/:channelId',
     auth: 'none',
     summary:
-      'The new device collects the message (null until it arrives); collecting closes the channel.',
+      'Collect the message, waiting up to `waitSeconds` for it (null if it has not come); collecting closes the channel.',
     params: S.ChannelParams,
+    query: S.ProvisioningPollQuery,
     success: { status: 200, schema: S.ProvisioningPollResponse },
     errors: ['PROVISIONING_NOT_FOUND'],
   },

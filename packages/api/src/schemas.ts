@@ -18,6 +18,7 @@ import {
   MAX_MESSAGES_PER_FETCH,
   MAX_PREKEYS_PER_UPLOAD,
   MAX_PROVISIONING_MESSAGE_BYTES,
+  MAX_PROVISIONING_WAIT_S,
   MAX_PUBLIC_KEY_BYTES,
   MAX_REGISTRATION_ID,
   MAX_SIGNATURE_BYTES,
@@ -130,6 +131,23 @@ export const ProvisioningMessage = Type.Object(
   strict,
 );
 export type ProvisioningMessage = Static<typeof ProvisioningMessage>;
+
+/** How long a poll may wait for the message to arrive (a long poll: no busy polling). */
+export const ProvisioningPollQuery = Type.Object(
+  { waitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PROVISIONING_WAIT_S })) },
+  strict,
+);
+export type ProvisioningPollQuery = Static<typeof ProvisioningPollQuery>;
+
+/**
+ * A new account key, with the device list signed by it: the relay swaps both at once, so
+ * every list it serves afterwards verifies under the key it serves.
+ */
+export const ChangeAccountKeyRequest = Type.Object(
+  { identityKey: PublicKey, deviceList: SignedDeviceList },
+  strict,
+);
+export type ChangeAccountKeyRequest = Static<typeof ChangeAccountKeyRequest>;
 
 export const ProvisioningPollResponse = Type.Object({
   ciphertext: Type.Union([Base64(MAX_PROVISIONING_MESSAGE_BYTES), Type.Null()]),

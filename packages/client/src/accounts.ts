@@ -3,6 +3,7 @@
  * signed device list), linking a new device over the provisioning channel, removing devices and
  * deleting the account. The account key lives on the primary only; it alone signs device lists.
  */
+import { limits } from '@parley/api';
 import { fromBase64, toBase64 } from '@parley/bytes';
 import {
   generateIdentityKeyPair,
@@ -15,13 +16,15 @@ import { signDeviceList, type DeviceList } from './device-list.js';
 import { ClientError } from './errors.js';
 import { GROUP_NS } from './group-records.js';
 import { RelayCallError } from './http.js';
-import { LINK_POLL_MS, LINK_WAIT_MS, MAX_DEVICES_IN_LIST } from './limits.js';
+import { LINK_WAIT_MS, MAX_DEVICES_IN_LIST } from './limits.js';
 import { checkLinkedList } from './link-checks.js';
 import type { PreKeys } from './prekeys.js';
 import {
   formatLinkCode,
+  openLinkReply,
   openProvisioning,
   parseLinkCode,
+  sealLinkReply,
   sealProvisioning,
 } from './provisioning.js';
 import { NS, entriesToJson, jsonToEntries, records, type AccountRecord } from './state.js';
@@ -123,14 +126,10 @@ export class Accounts {
       mlsSignatureKey: mlsKey.publicKey,
     });
     const complete = async (): Promise<AccountRecord> => {
-      const deadline = c.now() + LINK_WAIT_MS;
-      let ciphertext: string | null = null;
-      while (ciphertext === null) {
-        if (c.now() > deadline)
-          throw new ClientError('MISUSE', 'the primary did not approve the link in time');
-        ({ ciphertext } = await c.relay.pollProvisioning(channelId));
-        if (ciphertext === null) await c.sleep(LINK_POLL_MS);
-      }
+      const ciphertext = await this.#awaitChannel(
+        channelId,
+        'the primary did not approve the link in time',
+      );
       const payload = openProvisioning(c.p, channelId, eph.privateKey, ciphertext);
       eph.privateKey.fill(0);
       const registrationId = generateRegistrationId(c.p);
@@ -163,6 +162,15 @@ export class Accounts {
         mlsSignaturePrivateKey: toBase64(mlsKey.privateKey),
       };
       c.db.transact((w) => records.putAccount(w, account));
+      if (payload.reply !== undefined)
+        await c.relay.putProvisioning(
+          c.auth(account),
+          payload.reply.channelId,
+          sealLinkReply(c.p, payload.reply, {
+            accountId: linked.accountId,
+            deviceId: linked.deviceId,
+          }),
+        );
       await this.#preKeys.upload(true);
       await this.#groups.uploadKeyPackages(true);
       return c.requireAccount();
@@ -183,6 +191,8 @@ export class Accounts {
       throw new ClientError('MISUSE', 'only the primary device can approve a link');
     const code = parseLinkCode(codeText);
     const { linkToken } = await c.relay.linkToken(c.auth(a));
+    const reply = c.p.x25519.generateKeyPair();
+    const { channelId: replyChannel } = await c.relay.openProvisioning();
     await c.relay.putProvisioning(
       c.auth(a),
       code.channelId,
@@ -191,26 +201,42 @@ export class Accounts {
         username: a.username,
         accountKey: a.accountKey,
         linkToken,
+        reply: { channelId: replyChannel, key: toBase64(reply.publicKey) },
       }),
     );
-    const wanted = toBase64(code.identityKey);
+    const answer = await this.#awaitChannel(replyChannel, 'the new device did not join in time');
+    const joined = openLinkReply(c.p, replyChannel, reply.privateKey, answer);
+    reply.privateKey.fill(0);
+    if (joined.accountId !== a.accountId)
+      throw new ClientError('RELAY_INCONSISTENT', 'the new device joined another account');
+    // The relay must have the device the answer names, with the identity key from the code.
+    const { devices } = await c.relay.devices(c.auth(a));
+    const atRelay = devices.find((d) => d.deviceId === joined.deviceId);
+    if (atRelay?.identityKey !== toBase64(code.identityKey))
+      throw new ClientError(
+        'RELAY_INCONSISTENT',
+        'the relay does not hold the new device with the key from its code; nothing was signed',
+      );
+    const own = await this.#trust.ownDevices(a);
+    const entry = {
+      deviceId: joined.deviceId,
+      identityKey: code.identityKey,
+      ...(code.mlsSignatureKey && { mlsSignatureKey: code.mlsSignatureKey }),
+    };
+    await this.#publishDeviceList(checkLinkedList(a, jsonToEntries(own), entry));
+    return joined.deviceId;
+  }
+
+  /** A provisioning channel's message, by long polls until `LINK_WAIT_MS` has passed. */
+  async #awaitChannel(channelId: string, late: string): Promise<string> {
+    const c = this.#c;
     const deadline = c.now() + LINK_WAIT_MS;
     for (;;) {
-      const { devices } = await c.relay.devices(c.auth(a));
-      const joined = devices.find((d) => d.identityKey === wanted);
-      if (joined !== undefined) {
-        const own = await this.#trust.ownDevices(a);
-        const entry = {
-          deviceId: joined.deviceId,
-          identityKey: code.identityKey,
-          ...(code.mlsSignatureKey && { mlsSignatureKey: code.mlsSignatureKey }),
-        };
-        await this.#publishDeviceList(checkLinkedList(a, jsonToEntries(own), entry));
-        return joined.deviceId;
-      }
-      if (c.now() > deadline)
-        throw new ClientError('MISUSE', 'the new device did not join in time');
-      await c.sleep(LINK_POLL_MS);
+      const left = deadline - c.now();
+      if (left <= 0) throw new ClientError('MISUSE', late);
+      const waitSeconds = Math.min(limits.MAX_PROVISIONING_WAIT_S, Math.ceil(left / 1000));
+      const { ciphertext } = await c.relay.pollProvisioning(channelId, waitSeconds);
+      if (ciphertext !== null) return ciphertext;
     }
   }
 

@@ -19,8 +19,6 @@ export interface ClientOptions {
   readonly relay: RelayHttp;
   /** Clock, ms since the epoch. */
   readonly now?: () => number;
-  /** Waits `ms` (linking polls); default: a resolved promise, i.e. no waiting. */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export class ClientContext {
@@ -28,14 +26,12 @@ export class ClientContext {
   readonly db: StorageBackend;
   readonly relay: RelayHttp;
   readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: ClientOptions) {
     this.p = options.primitives;
     this.db = options.backend;
     this.relay = options.relay;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? (() => Promise.resolve());
   }
 
   /** This device's account, or undefined before `register`. */

@@ -7,6 +7,7 @@
  */
 import type {
   AccountResponse,
+  ChangeAccountKeyRequest,
   ClaimKeyPackagesResponse,
   CommitRequest,
   CommitResponse,
@@ -135,6 +136,9 @@ export class RelayHttp {
   createAccount(request: CreateAccountRequest): Promise<CreateAccountResponse> {
     return this.call(ROUTES.createAccount, '/v1/accounts', undefined, request);
   }
+  changeAccountKey(auth: DeviceCredentials, request: ChangeAccountKeyRequest): Promise<void> {
+    return this.call(ROUTES.changeAccountKey, '/v1/accounts/me/identity-key', auth, request);
+  }
   deleteAccount(auth: DeviceCredentials): Promise<void> {
     return this.call(ROUTES.deleteAccount, '/v1/accounts/me', auth);
   }
@@ -200,10 +204,11 @@ export class RelayHttp {
       },
     );
   }
-  pollProvisioning(channelId: string): Promise<ProvisioningPollResponse> {
+  /** The channel's message, waiting up to `waitSeconds` for it (a long poll). */
+  pollProvisioning(channelId: string, waitSeconds = 0): Promise<ProvisioningPollResponse> {
     return this.call(
       ROUTES.pollProvisioning,
-      `/v1/provisioning/${encodeURIComponent(channelId)}`,
+      `/v1/provisioning/${encodeURIComponent(channelId)}?waitSeconds=${String(waitSeconds)}`,
       undefined,
     );
   }

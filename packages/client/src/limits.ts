@@ -40,8 +40,6 @@ export const SCRYPT_MAXMEM = 256 * 1024 * 1024;
 
 /** How long `link` and `link approve` wait for the other side before giving up. */
 export const LINK_WAIT_MS = 120_000;
-/** Pause between polls of the provisioning channel and the device list while linking. */
-export const LINK_POLL_MS = 300;
 
 /** First reconnect delay of the live connection; it doubles per failure up to the maximum. */
 export const LIVE_BACKOFF_INITIAL_MS = 250;

@@ -3,9 +3,12 @@
  * (as text and QR): the channel id, an ephemeral X25519 public key, its own identity key and
  * its MLS signature public key.
  * The primary, given the code out of band, encrypts to that ephemeral key what the new device
- * needs (account id, username, account public key, a single-use link token) with
- * XChaCha20-Poly1305 under HKDF(X25519), and leaves it in the channel. Because the code carries
- * the new device's identity key, the primary signs exactly that key into the device list.
+ * needs (account id, username, account public key, a single-use link token, and a reply
+ * channel with an ephemeral key of its own) with XChaCha20-Poly1305 under HKDF(X25519), and
+ * leaves it in the channel. Once joined, the new device answers on the reply channel, sealed
+ * the same way, with the device id it got. Both sides wait with long polls, never busy polling.
+ * Because the code carries the new device's identity key, the primary signs exactly that key
+ * into the device list.
  */
 import {
   concatBytes,
@@ -41,6 +44,14 @@ export interface ProvisioningPayload {
   /** The account public key, 33-byte form, base64. */
   readonly accountKey: string;
   readonly linkToken: string;
+  /** Where the new device answers: the primary's channel and ephemeral X25519 key (base64). */
+  readonly reply?: { readonly channelId: string; readonly key: string };
+}
+
+/** The new device's answer on the reply channel. */
+export interface LinkReply {
+  readonly accountId: string;
+  readonly deviceId: number;
 }
 
 export function formatLinkCode(c: LinkCode): string {
@@ -79,24 +90,51 @@ function channelKey(p: Primitives, privateKey: Uint8Array, publicKey: Uint8Array
   return key;
 }
 
+/** Encrypts `value` to `ephemeralKey` for `channelId` (bound as associated data); base64. */
+function seal(p: Primitives, channelId: string, ephemeralKey: Uint8Array, value: object): string {
+  const eph = p.x25519.generateKeyPair();
+  const key = channelKey(p, eph.privateKey, ephemeralKey);
+  const nonce = p.randomBytes(NONCE_BYTES);
+  const sealed = p.aead[AEAD].seal(
+    key,
+    nonce,
+    utf8Encode(JSON.stringify({ v: 1, ...value })),
+    utf8Encode(channelId),
+  );
+  key.fill(0);
+  eph.privateKey.fill(0);
+  return toBase64(concatBytes(eph.publicKey, nonce, sealed));
+}
+
+/** Opens what `seal` made for this channel and key; throws for anything else. */
+function open(
+  p: Primitives,
+  channelId: string,
+  ephemeralPrivateKey: Uint8Array,
+  ciphertext: string,
+): Record<string, unknown> {
+  const bytes = fromBase64(ciphertext);
+  const key = channelKey(p, ephemeralPrivateKey, bytes.subarray(0, X25519_BYTES));
+  const plain = p.aead[AEAD].open(
+    key,
+    bytes.subarray(X25519_BYTES, X25519_BYTES + NONCE_BYTES),
+    bytes.subarray(X25519_BYTES + NONCE_BYTES),
+    utf8Encode(channelId),
+  );
+  key.fill(0);
+  const v = JSON.parse(utf8Decode(plain)) as unknown;
+  if (typeof v !== 'object' || v === null || (v as { v?: unknown }).v !== 1)
+    throw new Error('shape');
+  return v as Record<string, unknown>;
+}
+
 /** Encrypts the payload to the code's ephemeral key; base64 for the relay. */
 export function sealProvisioning(
   p: Primitives,
   code: LinkCode,
   payload: ProvisioningPayload,
 ): string {
-  const eph = p.x25519.generateKeyPair();
-  const key = channelKey(p, eph.privateKey, code.ephemeralKey);
-  const nonce = p.randomBytes(NONCE_BYTES);
-  const sealed = p.aead[AEAD].seal(
-    key,
-    nonce,
-    utf8Encode(JSON.stringify({ v: 1, ...payload })),
-    utf8Encode(code.channelId),
-  );
-  key.fill(0);
-  eph.privateKey.fill(0);
-  return toBase64(concatBytes(eph.publicKey, nonce, sealed));
+  return seal(p, code.channelId, code.ephemeralKey, payload);
 }
 
 /** Decrypts what the primary left; `INVALID_INPUT` for anything that does not open. */
@@ -107,31 +145,54 @@ export function openProvisioning(
   ciphertext: string,
 ): ProvisioningPayload {
   try {
-    const bytes = fromBase64(ciphertext);
-    const key = channelKey(p, ephemeralPrivateKey, bytes.subarray(0, X25519_BYTES));
-    const plain = p.aead[AEAD].open(
-      key,
-      bytes.subarray(X25519_BYTES, X25519_BYTES + NONCE_BYTES),
-      bytes.subarray(X25519_BYTES + NONCE_BYTES),
-      utf8Encode(channelId),
-    );
-    key.fill(0);
-    const v = JSON.parse(utf8Decode(plain)) as Partial<ProvisioningPayload> & { v?: unknown };
+    const v = open(p, channelId, ephemeralPrivateKey, ciphertext);
+    const { accountId, username, accountKey, linkToken, reply } = v;
     if (
-      v.v !== 1 ||
-      typeof v.accountId !== 'string' ||
-      typeof v.username !== 'string' ||
-      typeof v.accountKey !== 'string' ||
-      typeof v.linkToken !== 'string'
+      typeof accountId !== 'string' ||
+      typeof username !== 'string' ||
+      typeof accountKey !== 'string' ||
+      typeof linkToken !== 'string'
     )
       throw new Error('shape');
+    const r = reply as { channelId?: unknown; key?: unknown } | undefined;
+    if (r !== undefined && (typeof r.channelId !== 'string' || typeof r.key !== 'string'))
+      throw new Error('shape');
     return {
-      accountId: v.accountId,
-      username: v.username,
-      accountKey: v.accountKey,
-      linkToken: v.linkToken,
+      accountId,
+      username,
+      accountKey,
+      linkToken,
+      ...(r !== undefined && { reply: { channelId: r.channelId as string, key: r.key as string } }),
     };
   } catch {
     throw new ClientError('INVALID_INPUT', 'the provisioning message could not be opened');
+  }
+}
+
+/** The new device's answer, sealed to the primary's reply key. */
+export function sealLinkReply(
+  p: Primitives,
+  reply: { readonly channelId: string; readonly key: string },
+  value: LinkReply,
+): string {
+  const key = fromBase64(reply.key);
+  if (key.length !== X25519_BYTES)
+    throw new ClientError('INVALID_INPUT', 'the primary sent a malformed reply key');
+  return seal(p, reply.channelId, key, value);
+}
+
+/** Opens the new device's answer; `INVALID_INPUT` for anything that does not open. */
+export function openLinkReply(
+  p: Primitives,
+  channelId: string,
+  ephemeralPrivateKey: Uint8Array,
+  ciphertext: string,
+): LinkReply {
+  try {
+    const { accountId, deviceId } = open(p, channelId, ephemeralPrivateKey, ciphertext);
+    if (typeof accountId !== 'string' || !Number.isSafeInteger(deviceId)) throw new Error('shape');
+    return { accountId, deviceId: deviceId as number };
+  } catch {
+    throw new ClientError('INVALID_INPUT', "the new device's answer could not be opened");
   }
 }

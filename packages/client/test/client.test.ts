@@ -168,9 +168,8 @@ test('key change: sending refuses until the new key is accepted', async () => {
 });
 
 test('linking a second device: both receive, sent messages sync, removal stops delivery', async () => {
-  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  const alice = newClient(relay.base, nodeFetch, new MemoryBackend(), sleep);
-  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend(), sleep);
+  const alice = newClient(relay.base, nodeFetch, new MemoryBackend());
+  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend());
   const bob = newClient(relay.base);
   const primary = await alice.register('alice6');
   await bob.register('bob6');
@@ -225,8 +224,7 @@ test('linking a second device: both receive, sent messages sync, removal stops d
 });
 
 test('ghost device: a relay that replays an older signed device list is refused', async () => {
-  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  const bob = newClient(relay.base, nodeFetch, new MemoryBackend(), sleep);
+  const bob = newClient(relay.base, nodeFetch, new MemoryBackend());
   const bobAccount = await bob.register('bob7');
   const listUrl = `${relay.base}/v1/accounts/${bobAccount.accountId}/device-list`;
   const mitmState: { replay: string | undefined } = { replay: undefined };
@@ -242,7 +240,7 @@ test('ghost device: a relay that replays an older signed device list is refused'
   ok(aliceAuth !== undefined);
   const auth = `Basic ${toBase64(utf8Encode(`${aliceAuth.accountId}.1:${aliceAuth.secret}`))}`;
   const v1 = await (await fetch(listUrl, { headers: { authorization: auth } })).text();
-  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend(), sleep);
+  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend());
   const pending = await laptop.startLink();
   await Promise.all([bob.approveLink(pending.code), pending.complete()]);
   await alice.send('bob7', 'sees version 2');

@@ -36,10 +36,8 @@ after(async () => {
   await relay.close();
 });
 
-const sleep = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
-
 async function linked(primary: ParleyClient): Promise<ParleyClient> {
-  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend(), sleep);
+  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend());
   const pending = await laptop.startLink();
   await Promise.all([primary.approveLink(pending.code), pending.complete()]);
   return laptop;
@@ -72,7 +70,7 @@ test('a group of alice (two devices), bob and carol: talk, add, remove, leave', 
     if (init.body !== undefined) bodies.push(init.body);
     return nodeFetch(url, init);
   };
-  const alice = newClient(relay.base, recording, new MemoryBackend(), sleep);
+  const alice = newClient(relay.base, recording, new MemoryBackend());
   const bob = newClient(relay.base, recording);
   const carolStore = new MemoryBackend();
   const carol = newClient(relay.base, recording, carolStore);

@@ -28,12 +28,10 @@ export function newClient(
   base: string,
   fetchFn: FetchLike = nodeFetch,
   backend: StorageBackend = new MemoryBackend(),
-  sleep?: (ms: number) => Promise<void>,
 ): ParleyClient {
   return new ParleyClient({
     backend,
     primitives,
     relay: new RelayHttp(base, fetchFn),
-    ...(sleep && { sleep }),
   });
 }

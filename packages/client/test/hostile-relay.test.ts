@@ -23,12 +23,11 @@ after(async () => {
   await relay.close();
 });
 
-const sleep = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 const isCode = (code: string) => (e: unknown) => e instanceof ClientError && e.code === code;
 
 /** A client behind the hostile proxy. */
 function behind(): ParleyClient {
-  return newClient(hostile.base, nodeFetch, new MemoryBackend(), sleep);
+  return newClient(hostile.base, nodeFetch, new MemoryBackend());
 }
 
 function basic(a: { accountId: string; deviceId: number; secret: string }): string {
@@ -324,7 +323,7 @@ test('fault 5: a relay that reports a wrong id for a new device cannot make the 
       body: { devices: list.devices.map((d) => ({ ...d, deviceId: 1 })) },
     };
   });
-  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend(), sleep);
+  const laptop = newClient(relay.base, nodeFetch, new MemoryBackend());
   const pending = await laptop.startLink();
   const versionBefore = alice.account?.deviceListVersion;
   const joining = pending.complete();

@@ -29,7 +29,6 @@ after(async () => {
   await relay.close();
 });
 
-const sleep = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 const isCode = (code: string) => (e: unknown) => e instanceof ClientError && e.code === code;
 const texts = (events: readonly ClientEvent[]): string[] =>
   events.flatMap((e) => (e.type === 'message' ? [e.message.text] : []));
@@ -45,8 +44,8 @@ async function pair(): Promise<{
   hostile.reset();
   n++;
   const aliceStore = new MemoryBackend();
-  const alice = newClient(hostile.base, nodeFetch, aliceStore, sleep);
-  const bob = newClient(hostile.base, nodeFetch, new MemoryBackend(), sleep);
+  const alice = newClient(hostile.base, nodeFetch, aliceStore);
+  const bob = newClient(hostile.base, nodeFetch, new MemoryBackend());
   const names: [string, string] = [`ra${n}alice`, `ra${n}bob`];
   await alice.register(names[0]);
   await bob.register(names[1]);
@@ -119,7 +118,7 @@ test('send result: a malformed answer leaves the message queued; the retry deliv
 
 test('device mismatch: malformed details are refused; stale devices of other accounts are ignored', async () => {
   const { alice, bob, aliceStore, names } = await pair();
-  const carol = newClient(hostile.base, nodeFetch, new MemoryBackend(), sleep);
+  const carol = newClient(hostile.base, nodeFetch, new MemoryBackend());
   const carolName = `ra${n}carol`;
   const carolAccount = await carol.register(carolName);
   await alice.send(carolName, 'hi carol');
@@ -170,23 +169,20 @@ test('devices: a malformed device list from the relay is refused', async () => {
 test('link: the relay linking the new device to another account is refused; the device stores nothing', async () => {
   const { alice } = await pair();
   const laptopStore = new MemoryBackend();
-  const laptop = newClient(hostile.base, nodeFetch, laptopStore, sleep);
+  const laptop = newClient(hostile.base, nodeFetch, laptopStore);
   corrupt('POST', /^\/v1\/devices$/, (b) => ({
     ...(b as object),
     accountId: '00000000-0000-4000-8000-000000000000',
   }));
   const pending = await laptop.startLink();
-  const approving = alice.approveLink(pending.code);
+  const version = alice.account?.deviceListVersion;
+  // The primary waits for the new device's sealed answer, which never comes: it signs nothing.
+  const approving = alice.approveLink(pending.code).catch((e: unknown) => e);
   await rejects(pending.complete(), isCode('RELAY_INCONSISTENT'));
   strictEqual(laptop.account, undefined);
   strictEqual(records.account(laptopStore), undefined);
-  // The relay did link it: the primary signs it in (it cannot tell) and can remove it.
-  const id = await approving;
-  await alice.removeDevice(id);
-  deepStrictEqual(
-    (await alice.devices()).map((d) => d.deviceId),
-    [1],
-  );
+  strictEqual(alice.account?.deviceListVersion, version);
+  void approving;
 });
 
 test('KeyPackage claim: a malformed claim is refused; no group is made with it', async () => {
@@ -211,7 +207,7 @@ test('commit log: a malformed log answer defers the wake-up; the group catches u
   const { alice, bob, names } = await pair();
   const { groupId } = await alice.createGroup('log', [names[1]]);
   await bob.receive();
-  const carol = newClient(hostile.base, nodeFetch, new MemoryBackend(), sleep);
+  const carol = newClient(hostile.base, nodeFetch, new MemoryBackend());
   await carol.register(`ra${n}carol`);
   await alice.addToGroup(groupId, [`ra${n}carol`]);
   corrupt('GET', /\/commits$/, () => ({ commits: [{ epoch: -1 }], more: false }));

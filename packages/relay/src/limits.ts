@@ -101,3 +101,9 @@ export const MAX_CONCURRENT_UPLOADS = 8;
 
 /** How long graceful shutdown waits for in-flight requests before closing connections anyway. */
 export const SHUTDOWN_GRACE_MS = 10 * SECOND;
+
+/**
+ * Provisioning polls waiting at once (each holds a request open for up to
+ * `MAX_PROVISIONING_WAIT_S`); past it a poll answers at once, as before long polls.
+ */
+export const MAX_PROVISIONING_WAITERS = 10_000;

@@ -7,6 +7,7 @@ import { hashSecret, hashToken, newId, randomToken } from '../credentials.js';
 import { RelayError } from '../errors.js';
 import { deviceChannel } from '../fanout/types.js';
 import { LINK_TOKEN_TTL_MS, PROVISIONING_TTL_MS } from '../limits.js';
+import { ProvisioningWaiters } from '../provisioning-waiters.js';
 import { registerRoute, type Authenticate } from '../route.js';
 import { UsernameTakenError, type DeviceRecord } from '../storage/types.js';
 import type { NewDevice } from '@parley/api';
@@ -35,6 +36,11 @@ export function accountRoutes(
   authenticate: Authenticate,
 ): void {
   const { storage, fanOut, now } = ctx;
+  const waiters = new ProvisioningWaiters();
+  app.addHook('preClose', () => {
+    waiters.close();
+    return Promise.resolve();
+  });
 
   registerRoute(app, authenticate, ROUTES.createAccount, async (req) => {
     const body = req.body;
@@ -164,6 +170,21 @@ export function accountRoutes(
     return undefined;
   });
 
+  registerRoute(app, authenticate, ROUTES.changeAccountKey, async (req, auth) => {
+    const identityKey = fromBase64(req.body.identityKey);
+    const { version } = req.body.deviceList;
+    const blob = fromBase64(req.body.deviceList.blob);
+    await storage.transact(async (w) => {
+      const current = await w.deviceLists.get(auth.accountId);
+      if (current !== undefined && version <= current.version) {
+        throw new RelayError('DEVICE_LIST_VERSION_STALE', 'device list version must increase');
+      }
+      await w.accounts.setIdentityKey(auth.accountId, identityKey);
+      await w.deviceLists.put({ accountId: auth.accountId, version, blob });
+    });
+    return undefined;
+  });
+
   registerRoute(app, authenticate, ROUTES.getDeviceList, async (req) => {
     const { accountId } = req.params;
     if ((await storage.reader.accounts.byId(accountId)) === undefined) {
@@ -187,12 +208,17 @@ export function accountRoutes(
       w.provisioning.deliver(req.params.channelId, ciphertext, now()),
     );
     if (!ok) throw new RelayError('PROVISIONING_NOT_FOUND', 'no such provisioning channel');
+    waiters.notify(req.params.channelId);
     return undefined;
   });
 
   registerRoute(app, authenticate, ROUTES.pollProvisioning, async (req) => {
     const { channelId } = req.params;
-    const channel = await storage.reader.provisioning.get(channelId, now());
+    let channel = await storage.reader.provisioning.get(channelId, now());
+    if (channel?.ciphertext === null) {
+      await waiters.wait(channelId, (req.query.waitSeconds ?? 0) * 1000);
+      channel = await storage.reader.provisioning.get(channelId, now());
+    }
     if (channel === undefined)
       throw new RelayError('PROVISIONING_NOT_FOUND', 'no such provisioning channel');
     if (channel.ciphertext === null) return { ciphertext: null };

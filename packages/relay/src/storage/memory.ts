@@ -159,6 +159,11 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         set(s.usernames, rec.username, rec.accountId);
         return Promise.resolve();
       },
+      setIdentityKey: (accountId, identityKey) => {
+        const acct = s.accounts.get(accountId);
+        if (acct !== undefined) set(s.accounts, accountId, { ...acct, identityKey });
+        return Promise.resolve();
+      },
       delete: (accountId) => {
         const acct = s.accounts.get(accountId);
         if (acct === undefined) return Promise.resolve();

@@ -265,6 +265,9 @@ function makeWriter(db: Db): Writer {
   const r = makeReader(db);
   const w = {
     insertAccount: db.prepare('INSERT INTO accounts VALUES (?, ?, ?, ?)'),
+    setAccountKey: db.prepare<[Uint8Array, string]>(
+      'UPDATE accounts SET identity_key = ? WHERE account_id = ?',
+    ),
     deleteAccount: db.prepare<[string], ChangesOnly>('DELETE FROM accounts WHERE account_id = ?'),
     // Messages for the account's devices go with the devices (foreign key cascade).
     insertDevice: db.prepare('INSERT INTO devices VALUES (?, ?, ?, ?, ?, ?)'),
@@ -326,6 +329,10 @@ function makeWriter(db: Db): Writer {
           if (isUniqueViolation(error)) return Promise.reject(new UsernameTakenError());
           throw error;
         }
+        return done();
+      },
+      setIdentityKey: (id, key) => {
+        w.setAccountKey.run(key, id);
         return done();
       },
       delete: (id) => {

@@ -101,6 +101,8 @@ export interface AccountReader {
 export interface AccountWriter extends AccountReader {
   /** Fails with `UsernameTakenError` if the (lower-cased) username exists. */
   create(record: AccountRecord): Promise<void>;
+  /** Replaces the account key (the caller replaces the device list in the same transaction). */
+  setIdentityKey(accountId: string, identityKey: Uint8Array): Promise<void>;
   /** Deletes the account and everything under it: devices, keys, lists, queues, sends, tokens. */
   delete(accountId: string): Promise<void>;
 }
