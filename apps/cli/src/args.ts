@@ -37,7 +37,10 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   group leave GROUP        leave with all your devices (another member commits it)
   group list               your groups, their ids and members (from the MLS state)
   devices                  list this account's devices
-  devices remove ID        (primary) remove a device
+  devices remove ID        (primary) remove a device; on another device, its own ID removes
+                           this device (the primary then signs it out of the list)
+  account-key rotate       (primary) replace the account key; contacts see a key change to
+                           verify, your other devices follow on the old key's signature
   verify USERNAME          show the safety number; --accept after a key change
   delete-account           delete the account at the relay and this device's data
 options:

@@ -45,6 +45,10 @@ function describe(e: ClientEvent): string {
       return `dropped a message: ${e.reason}`;
     case 'deferred':
       return `kept a message to read later: ${e.reason}`;
+    case 'key-changed':
+      return `${e.username}'s key CHANGED. Compare safety numbers: parley verify ${e.username}`;
+    case 'account-key-changed':
+      return 'your account key was replaced by your primary device';
     default:
       return describeGroupEvent(e);
   }
@@ -220,6 +224,7 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
         emit(`removed device ${id}`, { removed: id });
         return 0;
       }
+      if (rest[0] !== undefined) throw new UsageError(`unknown devices command ${rest[0]}`);
       const me = client.account;
       for (const d of await client.devices()) {
         emit(
@@ -249,6 +254,12 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
           keyChanged: n.keyChanged,
         },
       );
+      return 0;
+    }
+    case 'account-key': {
+      if (rest[0] !== 'rotate') throw new UsageError('usage: parley account-key rotate');
+      await client.changeAccountKey();
+      emit('replaced the account key; contacts will see a key change to verify', { rotated: true });
       return 0;
     }
     case 'delete-account':

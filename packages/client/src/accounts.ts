@@ -11,6 +11,7 @@ import {
   serializeIdentityKeyPair,
   serializePublicKey,
 } from '@parley/protocol';
+import { endorseAccountKey } from './account-key.js';
 import type { ClientContext } from './context.js';
 import { signDeviceList, type DeviceList } from './device-list.js';
 import { ClientError } from './errors.js';
@@ -18,6 +19,7 @@ import { GROUP_NS } from './group-records.js';
 import { RelayCallError } from './http.js';
 import { LINK_WAIT_MS, MAX_DEVICES_IN_LIST } from './limits.js';
 import { checkLinkedList } from './link-checks.js';
+import type { Outbox } from './outbox.js';
 import type { PreKeys } from './prekeys.js';
 import {
   formatLinkCode,
@@ -48,12 +50,20 @@ export class Accounts {
   readonly #trust: Trust;
   readonly #preKeys: PreKeys;
   readonly #groups: KeyPackageUploader;
+  readonly #outbox: Outbox;
 
-  constructor(context: ClientContext, trust: Trust, preKeys: PreKeys, groups: KeyPackageUploader) {
+  constructor(
+    context: ClientContext,
+    trust: Trust,
+    preKeys: PreKeys,
+    groups: KeyPackageUploader,
+    outbox: Outbox,
+  ) {
     this.#c = context;
     this.#trust = trust;
     this.#preKeys = preKeys;
     this.#groups = groups;
+    this.#outbox = outbox;
   }
 
   /** Creates the account key, the first device, its prekeys and the signed device list. */
@@ -278,24 +288,139 @@ export class Accounts {
     }));
   }
 
-  /** Removes a device: a new signed list without it, then the relay drops it (primary only). */
+  /**
+   * Removes a device. The primary signs a list without it, then the relay drops it. Another
+   * device removes only itself: it tells our other devices (the primary then signs it out of
+   * the list), has the relay drop it, and forgets everything here.
+   */
   async removeDevice(deviceId: number): Promise<void> {
     const c = this.#c;
     const a = c.requireAccount();
-    if (deviceId === a.deviceId)
-      throw new ClientError('MISUSE', 'a device cannot remove itself here');
+    if (deviceId === a.deviceId) {
+      if (a.accountPrivateKey !== undefined)
+        throw new ClientError(
+          'MISUSE',
+          'the primary holds the account key and cannot remove itself; delete the account instead',
+        );
+      c.db.transact((w) => {
+        this.#outbox.queueContent(w, a.accountId, { kind: 'device-leaving' });
+      });
+      await this.#outbox.flush();
+      await c.relay.removeDevice(c.auth(a), deviceId);
+      this.#forget();
+      return;
+    }
+    if (a.accountPrivateKey === undefined)
+      throw new ClientError('MISUSE', 'only the primary can remove another device');
     const own = await this.#trust.ownDevices(a);
     await this.#publishDeviceList(jsonToEntries(own.filter((d) => d.deviceId !== deviceId)));
     await c.relay.removeDevice(c.auth(a), deviceId);
   }
 
-  /** Deletes the account at the relay and forgets it locally. */
-  async deleteAccount(): Promise<void> {
+  /**
+   * On the primary: signs our devices that removed themselves out of the list (they said so
+   * in a `device-leaving` message from that very device). Called after receiving.
+   */
+  async dropLeavingDevices(): Promise<void> {
+    const a = this.#c.requireAccount();
+    const leaving = a.leavingDevices ?? [];
+    if (a.accountPrivateKey === undefined || leaving.length === 0) return;
+    const own = await this.#trust.ownDevices(a);
+    if (own.some((d) => leaving.includes(d.deviceId)))
+      await this.#publishDeviceList(
+        jsonToEntries(own.filter((d) => !leaving.includes(d.deviceId))),
+      );
+    this.#c.db.transact((w) => {
+      const current = records.account(w);
+      if (current !== undefined) records.putAccount(w, { ...current, leavingDevices: [] });
+    });
+  }
+
+  /**
+   * On the primary: replaces the account key. The new key pair and the list it signs are stored
+   * first; once the relay has swapped both, the key is ours and our other devices are told,
+   * with the old key's endorsement. Contacts see a key change to verify. Run again after a
+   * failure: it finishes what was started.
+   */
+  async changeAccountKey(): Promise<void> {
     const c = this.#c;
-    await c.relay.deleteAccount(c.auth());
+    const a = c.requireAccount();
+    if (a.accountPrivateKey === undefined)
+      throw new ClientError('MISUSE', 'only the primary holds the account key');
+    let pending = a.pendingAccountKey;
+    if (pending === undefined) {
+      const own = await this.#trust.ownDevices(a);
+      const fresh = generateIdentityKeyPair(c.p);
+      const version = a.deviceListVersion + 1;
+      pending = {
+        publicKey: toBase64(serializePublicKey(fresh.publicKey)),
+        privateKey: toBase64(fresh.privateKey),
+        version,
+        blob: signDeviceList(c.p, fresh.privateKey, {
+          accountId: a.accountId,
+          version,
+          timestamp: c.now(),
+          devices: jsonToEntries(own),
+        }),
+      };
+      const started = pending;
+      c.db.transact((w) => records.putAccount(w, { ...a, pendingAccountKey: started }));
+    }
+    try {
+      await c.relay.changeAccountKey(c.auth(a), {
+        identityKey: pending.publicKey,
+        deviceList: { version: pending.version, blob: pending.blob },
+      });
+    } catch (e) {
+      // Already done (an earlier attempt's answer was lost) if the relay serves our new key.
+      if (!(e instanceof RelayCallError && e.relayCode === 'DEVICE_LIST_VERSION_STALE')) throw e;
+      const served = await c.relay.account(c.auth(a), a.accountId);
+      if (served.identityKey !== pending.publicKey) {
+        c.db.transact((w) => {
+          records.putAccount(w, withoutPendingKey(records.account(w) ?? a));
+        });
+        throw e;
+      }
+    }
+    const done = pending;
+    const endorsement = endorseAccountKey(
+      c.p,
+      fromBase64(a.accountPrivateKey),
+      a.accountId,
+      fromBase64(done.publicKey),
+    );
     c.db.transact((w) => {
+      records.putAccount(w, {
+        ...withoutPendingKey(records.account(w) ?? a),
+        accountKey: done.publicKey,
+        accountPrivateKey: done.privateKey,
+        deviceListVersion: done.version,
+      });
+      this.#outbox.queueContent(w, a.accountId, {
+        kind: 'account-key',
+        accountKey: done.publicKey,
+        endorsement: toBase64(endorsement),
+      });
+    });
+    await this.#outbox.flush();
+  }
+
+  #forget(): void {
+    this.#c.db.transact((w) => {
       for (const ns of [...Object.values(NS), ...Object.values(GROUP_NS)])
         for (const [k] of w.list(ns)) w.delete(ns, k);
     });
   }
+
+  /** Deletes the account at the relay and forgets it locally. */
+  async deleteAccount(): Promise<void> {
+    await this.#c.relay.deleteAccount(this.#c.auth());
+    this.#forget();
+  }
+}
+
+function withoutPendingKey(a: AccountRecord): AccountRecord {
+  const copy: { -readonly [K in keyof AccountRecord]?: AccountRecord[K] } = { ...a };
+  delete copy.pendingAccountKey;
+  return copy as AccountRecord;
 }

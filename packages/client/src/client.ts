@@ -56,7 +56,7 @@ export class ParleyClient {
         this.#outbox.queueContent(w, accountId, content);
       },
     });
-    this.#accounts = new Accounts(c, this.#trust, this.#preKeys, this.#groups);
+    this.#accounts = new Accounts(c, this.#trust, this.#preKeys, this.#groups, this.#outbox);
     this.#inbox = new Inbox(c, this.#trust, this.#outbox, this.#groups);
   }
 
@@ -98,9 +98,20 @@ export class ParleyClient {
     return this.#accounts.devices();
   }
 
-  /** Removes a device: a new signed list without it, then the relay drops it (primary only). */
+  /**
+   * Removes a device: the primary removes any other; any other device removes itself (and
+   * forgets everything here).
+   */
   removeDevice(deviceId: number): Promise<void> {
     return this.#serial(() => this.#accounts.removeDevice(deviceId));
+  }
+
+  /**
+   * Replaces the account key (primary only): contacts see a key change to verify, our other
+   * devices take the new key on the old key's word. Safe to run again after a failure.
+   */
+  changeAccountKey(): Promise<void> {
+    return this.#serial(() => this.#accounts.changeAccountKey());
   }
 
   /** Deletes the account at the relay and forgets it locally. */
@@ -198,6 +209,7 @@ export class ParleyClient {
     }
     await this.#outbox.flush();
     try {
+      await this.#accounts.dropLeavingDevices();
       await this.#preKeys.rotate();
     } catch (e) {
       // The keys being served stay valid meanwhile.

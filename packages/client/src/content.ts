@@ -31,6 +31,13 @@ export type Content =
    * leaf had the HPKE key `leafKey` (base64) when it asked. Sent 1:1 to the other members.
    */
   | { readonly kind: 'group-rejoin'; readonly groupId: string; readonly leafKey: string }
+  /**
+   * From our primary to our other devices: the account key changed to `accountKey` (33-byte
+   * form, base64); `endorsement` (base64) is the old key's signature over it (`account-key.ts`).
+   */
+  | { readonly kind: 'account-key'; readonly accountKey: string; readonly endorsement: string }
+  /** From one of our devices to the others: it removed itself; the primary drops it from the list. */
+  | { readonly kind: 'device-leaving' }
   | { readonly kind: 'unsupported' };
 
 export function encodeContent(content: Content): Uint8Array {
@@ -40,6 +47,11 @@ export function encodeContent(content: Content): Uint8Array {
   )
     throw new ClientError('INVALID_INPUT', `text longer than ${MAX_TEXT_BYTES} bytes`);
   return utf8Encode(JSON.stringify({ v: CONTENT_VERSION, ...content }));
+}
+
+const MAX_KEY_TEXT = 128;
+function isKeyText(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_KEY_TEXT;
 }
 
 function isId(v: unknown): v is string {
@@ -91,6 +103,15 @@ export function decodeContent(bytes: Uint8Array): Content {
       if (isId(groupId) && isId(leafKey)) return { kind: 'group-rejoin', groupId, leafKey };
       break;
     }
+    case 'account-key': {
+      const accountKey = o['accountKey'];
+      const endorsement = o['endorsement'];
+      if (isKeyText(accountKey) && isKeyText(endorsement))
+        return { kind: 'account-key', accountKey, endorsement };
+      break;
+    }
+    case 'device-leaving':
+      return { kind: 'device-leaving' };
     default:
       return { kind: 'unsupported' };
   }

@@ -17,6 +17,7 @@ import { GROUP_MESSAGE_TYPES, conforms, schemas, type Envelope } from '@parley/a
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
 import { ProtocolError, decrypt, type ProtocolAddress } from '@parley/protocol';
 import { decodeContent, type Content } from './content.js';
+import { endorsed } from './account-key.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { groupRecords } from './group-records.js';
@@ -48,7 +49,17 @@ export type ClientEvent =
   | { readonly type: 'dropped'; readonly reason: string; readonly senderAccountId: string }
   /** An envelope kept to try again later (the relay could not answer a lookup it needed). */
   | { readonly type: 'deferred'; readonly reason: string; readonly senderAccountId: string }
+  /**
+   * A contact's account key changed (noticed while receiving): sending to them stops until the
+   * new key is accepted; what their already verified devices send is still shown.
+   */
+  | { readonly type: 'key-changed'; readonly username: string }
+  /** Our primary changed the account key, endorsed by the old one; this device now uses it. */
+  | { readonly type: 'account-key-changed' }
   | GroupEvent;
+
+/** The primary device's id: it holds the account key. */
+const PRIMARY_DEVICE_ID = 1;
 
 /** Envelope types the relay uses for groups (commit, Welcome, application/proposal). */
 const GROUP_ENVELOPE_TYPES: readonly number[] = Object.values(GROUP_MESSAGE_TYPES);
@@ -166,41 +177,42 @@ export class Inbox {
   }
 
   /**
-   * The sender's device key from its account's verified signed list. A contact whose account
-   * is gone keeps the list we last verified: what it sent before it left is still genuine.
+   * The sender's listed device from its account's signed list (see
+   * `Trust.receivingDevices`: a contact whose account is gone or whose key changed keeps the
+   * list we last verified), and whether a key change was noticed just now.
    */
-  async #senderKey(
+  async #sender(
     a: AccountRecord,
     env: Envelope,
   ): Promise<{
     readonly listed: DeviceJson | undefined;
     readonly contact: ContactRecord | undefined;
+    readonly keyChanged: boolean;
   }> {
-    if (env.senderAccountId === a.accountId) {
-      const own = await this.#trust.ownDevices(a);
-      return { listed: own.find((d) => d.deviceId === env.senderDeviceId), contact: undefined };
-    }
+    const find = (devices: readonly DeviceJson[]) =>
+      devices.find((d) => d.deviceId === env.senderDeviceId);
+    if (env.senderAccountId === a.accountId)
+      return {
+        listed: find(await this.#trust.ownReceivingDevices(a)),
+        contact: undefined,
+        keyChanged: false,
+      };
     const contact = await this.#trust.contactFor(env.senderAccountId);
-    let devices: readonly DeviceJson[];
-    try {
-      devices = await this.#trust.contactDevices(contact);
-    } catch (e) {
-      if (!(e instanceof RelayCallError && e.body.code === 'ACCOUNT_NOT_FOUND')) throw e;
-      devices = contact.devices;
-    }
-    return { listed: devices.find((d) => d.deviceId === env.senderDeviceId), contact };
+    const { devices, changed } = await this.#trust.receivingDevices(contact);
+    return { listed: find(devices), contact, keyChanged: changed };
   }
 
   async #directEvents(env: Envelope): Promise<ClientEvent[]> {
-    const event = await this.#direct(env);
-    return event === undefined ? [] : [event];
+    const notes: ClientEvent[] = [];
+    const event = await this.#direct(env, notes);
+    return event === undefined ? notes : [...notes, event];
   }
 
   /**
    * One 1:1 envelope; its outcome is committed with the seen mark, whatever it is (undefined:
    * control content that shows nothing).
    */
-  async #direct(env: Envelope): Promise<ClientEvent | undefined> {
+  async #direct(env: Envelope, notes: ClientEvent[]): Promise<ClientEvent | undefined> {
     const c = this.#c;
     const a = c.requireAccount();
     const drop = (reason: string): ClientEvent => {
@@ -210,12 +222,14 @@ export class Inbox {
     const own = env.senderAccountId === a.accountId;
     let sender;
     try {
-      sender = await this.#senderKey(a, env);
+      sender = await this.#sender(a, env);
     } catch (e) {
       if (e instanceof ClientError && e.code === 'UNTRUSTED_DEVICES') return drop(e.message);
       throw e;
     }
     const { listed, contact } = sender;
+    if (sender.keyChanged && contact !== undefined)
+      notes.push({ type: 'key-changed', username: contact.username });
     if (listed === undefined) return drop('the sending device is not in a signed device list');
     const address: ProtocolAddress = { name: env.senderAccountId, deviceId: env.senderDeviceId };
     let decrypted;
@@ -302,6 +316,34 @@ export class Inbox {
             leafKey: content.leafKey,
             receivedAt: c.now(),
           });
+          return undefined;
+        }
+        case 'account-key': {
+          // Only from our primary, and only with the old key's endorsement of the new one.
+          if (!own || env.senderDeviceId !== PRIMARY_DEVICE_ID)
+            return dropped('an account key change not from our primary device');
+          const current = records.account(w) ?? a;
+          if (
+            !endorsed(
+              c.p,
+              keyBody(fromBase64(current.accountKey)),
+              current.accountId,
+              fromBase64(content.accountKey),
+              fromBase64(content.endorsement),
+            )
+          )
+            return dropped('an account key change the current key did not sign');
+          records.putAccount(w, { ...current, accountKey: content.accountKey });
+          return { type: 'account-key-changed' };
+        }
+        case 'device-leaving': {
+          if (!own) return dropped('a device-leaving note from another account');
+          const current = records.account(w) ?? a;
+          if (current.accountPrivateKey !== undefined)
+            records.putAccount(w, {
+              ...current,
+              leavingDevices: [...(current.leavingDevices ?? []), env.senderDeviceId],
+            });
           return undefined;
         }
         case 'unsupported':

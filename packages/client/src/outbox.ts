@@ -142,26 +142,31 @@ export class Outbox {
     return waiting;
   }
 
-  /** Encrypts an outbox entry for the verified devices and posts it until the relay has it. */
+  /**
+   * Encrypts an outbox entry for the verified devices and posts it until the relay has it. An
+   * entry addressed to our own account goes to our other devices only.
+   */
   async #deliver(a: AccountRecord, entry: OutboxRecord): Promise<number> {
     const c = this.#c;
-    const contact = this.#trust.contactByAccount(entry.to);
-    if (contact === undefined) throw new ClientError('MISUSE', 'unknown recipient');
-    if (contact.pendingKey !== undefined)
+    const self = entry.to === a.accountId;
+    const contact = self ? undefined : this.#trust.contactByAccount(entry.to);
+    if (!self && contact === undefined) throw new ClientError('MISUSE', 'unknown recipient');
+    if (contact?.pendingKey !== undefined)
       throw new ClientError(
         'KEY_CHANGED',
         `${contact.username}'s key changed; verify it, then accept it`,
       );
+    const toOurs = self ? entry.content : entry.syncContent;
     const excluded = new Set<string>();
     for (let attempt = 0; ; attempt++) {
-      const theirs = await this.#trust.contactDevices(contact);
+      const theirs = contact === undefined ? [] : await this.#trust.contactDevices(contact);
       const ours =
-        entry.syncContent === undefined
+        toOurs === undefined
           ? []
           : (await this.#trust.ownDevices(a)).filter((d) => d.deviceId !== a.deviceId);
       const targets: Target[] = [
         ...theirs.map((d) => ({
-          accountId: contact.accountId,
+          accountId: entry.to,
           deviceId: d.deviceId,
           identityKey: fromBase64(d.identityKey),
           content: fromBase64(entry.content),
@@ -170,9 +175,16 @@ export class Outbox {
           accountId: a.accountId,
           deviceId: d.deviceId,
           identityKey: fromBase64(d.identityKey),
-          content: fromBase64(entry.syncContent ?? ''),
+          content: fromBase64(toOurs ?? ''),
         })),
       ].filter((t) => !excluded.has(`${t.accountId}.${t.deviceId}`));
+      if (targets.length === 0) {
+        // Nobody to send to (a note to our other devices when there are none): done.
+        c.db.transact((w) => {
+          records.deleteOutbox(w, entry.clientMessageId);
+        });
+        return c.now();
+      }
       const destinations = [];
       for (const t of targets) destinations.push(await this.#encryptFor(a, t));
       try {

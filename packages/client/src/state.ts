@@ -91,6 +91,18 @@ export interface AccountRecord {
   readonly signedKeysAt?: number;
   /** Replaced signed and last-resort keys, kept for PreKey messages still on their way. */
   readonly retiredKeys?: readonly RetiredKeys[];
+  /**
+   * On the primary, while the account key is being changed: the new key pair (base64) and the
+   * list signed by it, kept until the relay has both (so a crash in between loses nothing).
+   */
+  readonly pendingAccountKey?: {
+    readonly publicKey: string;
+    readonly privateKey: string;
+    readonly version: number;
+    readonly blob: string;
+  };
+  /** On the primary: our devices that removed themselves, to drop from the signed list. */
+  readonly leavingDevices?: readonly number[];
 }
 
 export interface RetiredKeys {

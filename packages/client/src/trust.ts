@@ -143,6 +143,45 @@ export class Trust {
     return devices;
   }
 
+  /**
+   * A contact's devices for checking what it sent: its verified list, or the list we last
+   * verified when the contact's account is gone or its key changed and is not accepted yet
+   * (what its known devices sent is still theirs). Re-reads the account key when the list
+   * stops verifying, so a key change is noticed; `changed` says it was noticed just now.
+   */
+  async receivingDevices(
+    c: ContactRecord,
+  ): Promise<{ readonly devices: readonly DeviceJson[]; readonly changed: boolean }> {
+    if (c.pendingKey !== undefined) return { devices: c.devices, changed: false };
+    try {
+      return { devices: await this.contactDevices(c), changed: false };
+    } catch (e) {
+      if (e instanceof RelayCallError && e.relayCode === 'ACCOUNT_NOT_FOUND')
+        return { devices: c.devices, changed: false };
+      if (!(e instanceof ClientError && e.code === 'UNTRUSTED_DEVICES')) throw e;
+      const info = await this.#c.relay.account(this.#c.auth(), c.accountId);
+      if (info.accountId !== c.accountId)
+        throw new ClientError('RELAY_INCONSISTENT', 'the relay answered for another account');
+      const now = this.trust(c.username, info.accountId, info.identityKey);
+      if (now.pendingKey === undefined) throw e;
+      return { devices: c.devices, changed: true };
+    }
+  }
+
+  /**
+   * Our own devices for checking what they sent: the verified list, or the one we last
+   * verified while it does not verify (our primary just changed the account key and its note
+   * saying so is among what we are reading).
+   */
+  async ownReceivingDevices(a: AccountRecord): Promise<readonly DeviceJson[]> {
+    try {
+      return await this.ownDevices(a);
+    } catch (e) {
+      if (!(e instanceof ClientError && e.code === 'UNTRUSTED_DEVICES')) throw e;
+      return a.ownDevices;
+    }
+  }
+
   /** Our own devices from our signed list (refetched so other devices' changes are seen). */
   async ownDevices(a: AccountRecord): Promise<AccountRecord['ownDevices']> {
     const signed = await this.#c.relay.deviceList(this.#c.auth(a), a.accountId);
@@ -164,10 +203,10 @@ export class Trust {
   /** Any account's devices from its verified signed list (an unknown account is trusted on first use). */
   async verifiedDevices(accountId: string): Promise<readonly DeviceJson[]> {
     const a = this.#c.requireAccount();
-    if (accountId === a.accountId) return this.ownDevices(a);
+    if (accountId === a.accountId) return this.ownReceivingDevices(a);
     const contact = await this.contactFor(accountId);
-    if (contact.pendingKey !== undefined)
-      throw new ClientError('KEY_CHANGED', `${contact.username}'s key changed`);
-    return this.contactDevices(contact);
+    // Existing members stay backed by the list we verified before a key change; a device
+    // signed only by an unaccepted key is not (adding users refuses a pending key anyway).
+    return (await this.receivingDevices(contact)).devices;
   }
 }
