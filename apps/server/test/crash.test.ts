@@ -7,6 +7,10 @@ import { call, drain, registerDevice, sendBody, type Device } from './client.js'
 import { startServer, stopServer, type ServerProcess } from './server-process.js';
 
 const KILLS = 8;
+/** Acknowledged sends to wait for in each round before the kill (so every round has traffic). */
+const MIN_ACKS_PER_ROUND = 8;
+/** The longest a round waits for them. */
+const MAX_ROUND_MS = 20_000;
 const SENDERS = 4;
 const SEED = Number(process.env['PARLEY_CRASH_SEED'] ?? Date.now() % 100_000);
 
@@ -79,7 +83,11 @@ test(
             if (!ok) break;
           }
         });
-        await sleep(100 + random() * 400);
+        // A few acknowledged sends each round, however loaded the machine, then a random moment.
+        const target = acked.size + MIN_ACKS_PER_ROUND;
+        for (let waited = 0; acked.size < target && waited < MAX_ROUND_MS; waited += 20)
+          await sleep(20);
+        await sleep(random() * 400);
         if (inFlight > 0) killsDuringSend++;
         server.child.kill('SIGKILL');
         await server.exited;
