@@ -1,0 +1,144 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { concatBytes, constantTimeEqual } from '@parley/bytes';
+import { KeyTransError } from './errors.js';
+
+/**
+ * ECVRF-EDWARDS25519-SHA512-TAI (RFC 9381 §5, suite 0x03): prove, verify and proof-to-hash.
+ * Point arithmetic and encodings are noble's (RFC 8032 strict decoding); SHA-512 is the caller's,
+ * so the primitives backend stays the caller's choice. The key transparency suite truncates
+ * the 64-byte output to 32 bytes (see `vrfOutput`).
+ */
+
+const Point = ed25519.Point;
+const ORDER = Point.Fn.ORDER;
+const SUITE = 0x03;
+/** Challenge length cLen (RFC 9381 §5.5): 16 bytes. */
+const CHALLENGE_LENGTH = 16;
+const POINT_LENGTH = 32;
+/** Proof length: Gamma ‖ c ‖ s = 32 + 16 + 32 bytes. */
+export const VRF_PROOF_LENGTH = POINT_LENGTH + CHALLENGE_LENGTH + 32;
+/** Length of a VRF secret key (an RFC 8032 private key) and of a public key. */
+export const VRF_KEY_LENGTH = 32;
+
+/** SHA-512 as the caller provides it. */
+export type Sha512 = (data: Uint8Array) => Uint8Array;
+
+type EdPoint = InstanceType<typeof Point>;
+
+interface ExpandedKey {
+  readonly scalar: bigint;
+  readonly nonceKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly point: EdPoint;
+}
+
+function expand(sha512: Sha512, secretKey: Uint8Array): ExpandedKey {
+  if (secretKey.length !== VRF_KEY_LENGTH) {
+    throw new KeyTransError('MISUSE', 'VRF secret key must be 32 bytes');
+  }
+  const h = sha512(secretKey);
+  const clamped = h.slice(0, 32);
+  clamped[0] = (clamped[0] ?? 0) & 248;
+  clamped[31] = ((clamped[31] ?? 0) & 127) | 64;
+  const scalar = bytesToNumberLE(clamped) % ORDER;
+  clamped.fill(0);
+  const point = Point.BASE.multiply(scalar);
+  return { scalar, nonceKey: h.slice(32, 64), publicKey: point.toBytes(), point };
+}
+
+/** The public key of a VRF secret key (RFC 8032 key derivation). */
+export function vrfPublicKey(sha512: Sha512, secretKey: Uint8Array): Uint8Array {
+  return expand(sha512, secretKey).publicKey;
+}
+
+function decodePoint(bytes: Uint8Array): EdPoint | undefined {
+  try {
+    return Point.fromBytes(bytes, false);
+  } catch {
+    return undefined;
+  }
+}
+
+/** ECVRF_encode_to_curve_try_and_increment (RFC 9381 §5.4.1.1) with the public key as salt. */
+export function encodeToCurve(sha512: Sha512, publicKey: Uint8Array, alpha: Uint8Array): EdPoint {
+  for (let ctr = 0; ctr < 256; ctr++) {
+    const hash = sha512(
+      concatBytes(Uint8Array.of(SUITE, 0x01), publicKey, alpha, Uint8Array.of(ctr, 0x00)),
+    );
+    const candidate = decodePoint(hash.subarray(0, 32));
+    if (candidate !== undefined) {
+      const h = candidate.clearCofactor();
+      // A small-order candidate becomes the identity; RFC 9381 takes it as is (probability 2^-250).
+      return h;
+    }
+  }
+  throw new KeyTransError('VRF_INVALID', 'encode_to_curve found no point');
+}
+
+function challenge(sha512: Sha512, points: readonly EdPoint[]): bigint {
+  const parts: Uint8Array[] = [Uint8Array.of(SUITE, 0x02)];
+  for (const p of points) parts.push(p.toBytes());
+  parts.push(Uint8Array.of(0x00));
+  return bytesToNumberLE(sha512(concatBytes(...parts)).subarray(0, CHALLENGE_LENGTH));
+}
+
+function hashPoint(sha512: Sha512, gamma: EdPoint): Uint8Array {
+  return sha512(
+    concatBytes(Uint8Array.of(SUITE, 0x03), gamma.clearCofactor().toBytes(), Uint8Array.of(0x00)),
+  );
+}
+
+/** ECVRF_prove (RFC 9381 §5.1): the 80-byte proof pi for `alpha`. Deterministic. */
+export function vrfProve(sha512: Sha512, secretKey: Uint8Array, alpha: Uint8Array): Uint8Array {
+  const key = expand(sha512, secretKey);
+  const h = encodeToCurve(sha512, key.publicKey, alpha);
+  const hString = h.toBytes();
+  const gamma = h.multiply(key.scalar);
+  const k = bytesToNumberLE(sha512(concatBytes(key.nonceKey, hString))) % ORDER;
+  key.nonceKey.fill(0);
+  const c = challenge(sha512, [key.point, h, gamma, Point.BASE.multiply(k), h.multiply(k)]);
+  const s = (k + c * key.scalar) % ORDER;
+  return concatBytes(gamma.toBytes(), numberToBytesLE(c, CHALLENGE_LENGTH), numberToBytesLE(s, 32));
+}
+
+/** ECVRF_proof_to_hash (RFC 9381 §5.2): the 64-byte beta of a well-formed proof. */
+export function vrfProofToHash(sha512: Sha512, proof: Uint8Array): Uint8Array {
+  const decoded = decodeProof(proof);
+  if (decoded === undefined) throw new KeyTransError('VRF_INVALID', 'VRF proof is malformed');
+  return hashPoint(sha512, decoded.gamma);
+}
+
+function decodeProof(proof: Uint8Array): { gamma: EdPoint; c: bigint; s: bigint } | undefined {
+  if (proof.length !== VRF_PROOF_LENGTH) return undefined;
+  const gamma = decodePoint(proof.subarray(0, POINT_LENGTH));
+  if (gamma === undefined) return undefined;
+  const c = bytesToNumberLE(proof.subarray(POINT_LENGTH, POINT_LENGTH + CHALLENGE_LENGTH));
+  const s = bytesToNumberLE(proof.subarray(POINT_LENGTH + CHALLENGE_LENGTH));
+  if (s >= ORDER) return undefined;
+  return { gamma, c, s };
+}
+
+/**
+ * ECVRF_verify (RFC 9381 §5.3) with `validate_key` on: the 64-byte beta if `proof` is valid for
+ * `alpha` under `publicKey`, otherwise undefined. Never throws on bad input.
+ */
+export function vrfVerify(
+  sha512: Sha512,
+  publicKey: Uint8Array,
+  alpha: Uint8Array,
+  proof: Uint8Array,
+): Uint8Array | undefined {
+  if (publicKey.length !== VRF_KEY_LENGTH) return undefined;
+  const y = decodePoint(publicKey);
+  if (y === undefined || y.isSmallOrder()) return undefined;
+  const decoded = decodeProof(proof);
+  if (decoded === undefined) return undefined;
+  const h = encodeToCurve(sha512, publicKey, alpha);
+  const u = Point.BASE.multiplyUnsafe(decoded.s).subtract(y.multiplyUnsafe(decoded.c));
+  const v = h.multiplyUnsafe(decoded.s).subtract(decoded.gamma.multiplyUnsafe(decoded.c));
+  const expected = challenge(sha512, [y, h, decoded.gamma, u, v]);
+  const cBytes = numberToBytesLE(decoded.c, CHALLENGE_LENGTH);
+  if (!constantTimeEqual(cBytes, numberToBytesLE(expected, CHALLENGE_LENGTH))) return undefined;
+  return hashPoint(sha512, decoded.gamma);
+}
