@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  MemoryKeyTransStore,
+  contactMonitorRequest,
+  decodeMonitorResponse,
+  decodeOwnerInitResponse,
+  decodeUpdateResponse,
+  encodeMonitorResponse,
+  encodeOwnerInitResponse,
+  encodeUpdateResponse,
+  ownerMonitorRequest,
+  verifyContactMonitor,
+  verifyDistinguished,
+  verifyOwnerInit,
+  verifyOwnerMonitor,
+  verifySearch,
+  verifyUpdate,
+  type UpdateRequest,
+} from '../src/index.js';
+import { MINUTE, createTestLog, label, value, type TestLog } from './fixture.js';
+
+/** Takes ownership of `name` at the rightmost distinguished entry. */
+export function initOwner(t: TestLog, store: MemoryKeyTransStore, name: Uint8Array): number {
+  const start = Math.max(...t.log.distinguishedEntries());
+  const last = store.head()?.treeHead.treeSize;
+  const response = t.log.ownerInit({ label: name, start, ...(last === undefined ? {} : { last }) });
+  const wire = decodeOwnerInitResponse(
+    t.config.mode,
+    encodeOwnerInitResponse(t.config.mode, response),
+  );
+  store.commit(verifyOwnerInit(t.ctx, store, name, start, wire, t.now).changes);
+  return start;
+}
+
+/** The owner creates `values` through Update and verifies the response. */
+export function ownerUpdate(
+  t: TestLog,
+  store: MemoryKeyTransStore,
+  name: Uint8Array,
+  values: Uint8Array[],
+): void {
+  const owner = store.owned(name)!;
+  const greatest = owner.inserted[owner.inserted.length - 1]?.version;
+  const request: UpdateRequest = {
+    label: name,
+    values,
+    ...(greatest === undefined ? {} : { greatestVersion: greatest }),
+  };
+  t.log.enqueue(name, greatest, values);
+  t.tick();
+  const last = store.head()!.treeHead.treeSize;
+  const response = t.log.update({ ...request, last }, true);
+  const wire = decodeUpdateResponse(t.config.mode, encodeUpdateResponse(t.config.mode, response));
+  const { output, changes } = verifyUpdate(t.ctx, store, request, wire, t.now);
+  assert.equal(output.foreign, false);
+  store.commit(changes);
+}
+
+/** Owner monitoring until the log has nothing more to show. */
+export function monitorOwner(t: TestLog, store: MemoryKeyTransStore, name: Uint8Array): void {
+  const response = t.log.ownerMonitor(ownerMonitorRequest(store, name));
+  const wire = decodeMonitorResponse(t.config.mode, encodeMonitorResponse(t.config.mode, response));
+  store.commit(verifyOwnerMonitor(t.ctx, store, name, wire, t.now).changes);
+}
+
+test('an owner initialises, updates and monitors its label across distinguished entries', () => {
+  const t = createTestLog({ rmw: 10 * MINUTE });
+  for (let i = 0; i < 30; i++) t.tick();
+  const store = new MemoryKeyTransStore();
+  const bob = label('bob');
+  initOwner(t, store, bob);
+  ownerUpdate(t, store, bob, [value('b0')]);
+  for (let round = 0; round < 12; round++) {
+    for (let i = 0; i < 7; i++) t.tick();
+    if (round % 4 === 1) ownerUpdate(t, store, bob, [value(`b${round}`)]);
+    if (round === 6) ownerUpdate(t, store, bob, [value('x1'), value('x2'), value('x3')]);
+    monitorOwner(t, store, bob);
+  }
+  const owner = store.owned(bob)!;
+  assert.equal(owner.inserted[owner.inserted.length - 1]!.version, t.log.greatest(bob));
+  assert.ok(owner.start > 30, 'start moved right as distinguished entries were verified');
+});
+
+test('a contact monitors a looked-up label until a distinguished entry covers it', () => {
+  const t = createTestLog({ rmw: 10 * MINUTE });
+  const carol = label('carol');
+  for (let i = 0; i < 20; i++) t.tick();
+  t.log.enqueue(carol, undefined, [value('c0')]);
+  t.tick();
+  const store = new MemoryKeyTransStore();
+  const search = verifySearch(
+    t.ctx,
+    store,
+    carol,
+    undefined,
+    t.log.search({ label: carol }),
+    t.now,
+  );
+  assert.equal(search.output.monitoring, true);
+  store.commit(search.changes);
+  let rounds = 0;
+  while (store.contact(carol) !== undefined) {
+    for (let i = 0; i < 3; i++) t.tick();
+    const request = contactMonitorRequest(store, carol)!;
+    const response = t.log.contactMonitor(request);
+    const wire = decodeMonitorResponse(
+      t.config.mode,
+      encodeMonitorResponse(t.config.mode, response),
+    );
+    store.commit(verifyContactMonitor(t.ctx, store, carol, wire, t.now).changes);
+    rounds++;
+    assert.ok(rounds < 50, 'monitoring ends');
+  }
+  assert.ok(rounds >= 1);
+});
+
+test('walking distinguished heads returns the recent distinguished entries', () => {
+  const t = createTestLog({ rmw: 10 * MINUTE, recentWindow: 60 * MINUTE });
+  for (let i = 0; i < 100; i++) t.tick();
+  const store = new MemoryKeyTransStore();
+  const response = t.log.distinguished({});
+  const { output } = verifyDistinguished(t.ctx, store, undefined, 60 * MINUTE, response, t.now);
+  const all = t.log.distinguishedEntries();
+  assert.ok(output.entries.length >= 2);
+  for (const e of output.entries) assert.ok(all.includes(e));
+});
