@@ -241,16 +241,17 @@ export function ownerMonitor(
   more: (position: number) => boolean,
 ): number {
   let verified = start;
-  let stopped = false;
+  const halt: { stopped: boolean } = { stopped: false };
+  const stopped = (): boolean => halt.stopped;
   const visit = (x: number, lower: number, upper: number): void => {
-    if (stopped || upper - lower < p.reasonableMonitoringWindow) return;
+    if (stopped() || upper - lower < p.reasonableMonitoringWindow) return;
     if (x <= start) {
       if (hasRight(x, p.size)) visit(right(x, p.size), h.timestamp(x), upper);
       return;
     }
     if (hasLeft(x)) visit(left(x), lower, h.timestamp(x));
-    if (stopped || !more(x)) {
-      stopped = true;
+    if (stopped() || !more(x)) {
+      halt.stopped = true;
       return;
     }
     const expected = versions.expectedAt(x);

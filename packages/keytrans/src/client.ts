@@ -6,6 +6,7 @@ import {
   ownerInit,
   ownerInitVersions,
   ownerMonitor,
+  rightmostDistinguished,
   verifyUpdate as verifyUpdateAlgorithm,
   walkDistinguished,
   type SearchResult,
@@ -292,7 +293,7 @@ export function verifyOwnerMonitor(
   label: Uint8Array,
   response: MonitorResponse,
   now: number,
-): Verified<{ readonly start: number }> {
+): Verified<{ readonly start: number; readonly complete: boolean }> {
   const owner = store.owned(label);
   if (owner === undefined) throw new KeyTransError('MISUSE', 'label is not owned');
   const { result, head } = verifyWithHead(
@@ -307,7 +308,7 @@ export function verifyOwnerMonitor(
       const start = ownerMonitor(h, p, owner.start, { expectedAt: expectedAt(owner) }, () =>
         h.hasMorePrefixProofs(),
       );
-      return { entries, start };
+      return { entries, start, complete: start >= (rightmostDistinguished(h, p) ?? 0) };
     },
   );
   const next: OwnerState = {
@@ -316,7 +317,12 @@ export function verifyOwnerMonitor(
     start: result.start,
     lastMonitored: now,
   };
-  return { output: { start: result.start }, changes: { head, owners: [[label, next]] } };
+  // Incomplete (the log stopped before the rightmost distinguished entry): the log holds
+  // versions this owner has not processed; fetch them with an empty Update next.
+  return {
+    output: { start: result.start, complete: result.complete },
+    changes: { head, owners: [[label, next]] },
+  };
 }
 
 /** The outcome of a verified update: the new versions and whether the owner asked for them. */

@@ -78,3 +78,9 @@ export {
   type Verified,
 } from './client.js';
 export { TransparencyLog, type LabelVersion, type LogKeys, type LogOptions } from './log.js';
+export {
+  appendFullSubtrees,
+  applyAuditorUpdate,
+  initialAuditorState,
+  type AuditorState,
+} from './auditor.js';

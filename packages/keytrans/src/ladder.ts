@@ -9,7 +9,7 @@ import { MAX_VERSION } from './limits.js';
 
 /** base_binary_ladder(n): the versions looked up to establish n as the greatest. */
 export function baseLadder(n: number): number[] {
-  return runLadder(n, (v) => v <= n).map((s) => s.version);
+  return runLadder((v) => v <= n).map((s) => s.version);
 }
 
 /** One lookup of a ladder: the version and whether it is included. */
@@ -23,7 +23,6 @@ export interface LadderStep {
  * until it has determined the greatest version; `stop` may end it early after any step.
  */
 export function runLadder(
-  target: number,
   included: (version: number) => boolean,
   stop: (step: LadderStep) => boolean = () => false,
 ): LadderStep[] {
@@ -34,7 +33,7 @@ export function runLadder(
     return step.included;
   };
   let lower = -1;
-  let upper = -1;
+  let upper: number;
   for (let i = 0; ; i++) {
     const v = 2 ** i - 1;
     const yes = ask(v);
@@ -47,7 +46,6 @@ export function runLadder(
     lower = v;
     if (i > 33) throw new KeyTransError('MISUSE', 'ladder did not terminate');
   }
-  void target;
   while (lower + 1 < upper) {
     const v = Math.floor((lower + upper) / 2);
     const yes = ask(v);

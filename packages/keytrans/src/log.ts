@@ -88,15 +88,15 @@ export interface LogOptions {
 const key = (label: Uint8Array): string => toHex(label);
 
 export class TransparencyLog {
-  private readonly logTree: LogTreeStore;
-  private readonly prefix: PrefixNodes;
-  private readonly timestamps: number[] = [];
-  private readonly roots: number[] = [];
+  protected readonly logTree: LogTreeStore;
+  protected readonly prefix: PrefixNodes;
+  protected readonly timestamps: number[] = [];
+  protected readonly roots: number[] = [];
   private readonly labels = new Map<string, LabelVersion[]>();
   private readonly pending = new Map<string, { label: Uint8Array; values: Uint8Array[] }>();
   private readonly proofs = new Map<string, Uint8Array>();
-  private signedHead: TreeHead | undefined;
-  private auditorHead: AuditorTreeHead | undefined;
+  protected signedHead: TreeHead | undefined;
+  protected auditorHead: AuditorTreeHead | undefined;
 
   constructor(
     readonly suite: Suite,
@@ -269,7 +269,7 @@ export class TransparencyLog {
     const list = this.labels.get(key(request.label));
     if (list === undefined || list.length === 0)
       throw new KeyTransError('NOT_FOUND', 'no such label');
-    const target = request.version ?? list.length - 1;
+    const target = request.version ?? this.greatestAt(request.label, this.size - 1);
     const record = list[target];
     if (record === undefined) throw new KeyTransError('NOT_FOUND', 'no such version');
     const binaryLadder = searchLadderVersions(target).map((v) =>
@@ -460,7 +460,7 @@ export class TransparencyLog {
     return { fullTreeHead, proof, result };
   }
 
-  private data(label: Uint8Array): LogData {
+  protected data(label: Uint8Array): LogData {
     return {
       timestamp: (x) => this.timestamps[x] as number,
       prefixRoot: (x) => this.prefix.hash(this.roots[x] as number).slice(),

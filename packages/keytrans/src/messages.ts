@@ -1,5 +1,11 @@
 import type { TlsReader, TlsWriter } from '@parley/bytes';
 import {
+  readAuditorTreeHead,
+  readAuditorUpdate,
+  readConfiguration,
+  writeAuditorTreeHead,
+  writeAuditorUpdate,
+  writeConfiguration,
   readCombinedTreeProof,
   readFullTreeHead,
   readLadderStep,
@@ -34,6 +40,9 @@ import {
 } from './codec-primitives.js';
 import { KeyTransError } from './errors.js';
 import type {
+  AuditorTreeHead,
+  AuditorUpdate,
+  Configuration,
   ContactMonitorRequest,
   Credential,
   CredentialUpdate,
@@ -340,3 +349,27 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 }
 
 export type { TlsReader };
+
+export function encodeAuditorUpdate(u: AuditorUpdate): Uint8Array {
+  return encode((w) => writeAuditorUpdate(w, u));
+}
+
+export function decodeAuditorUpdate(bytes: Uint8Array): AuditorUpdate {
+  return decode(bytes, readAuditorUpdate);
+}
+
+export function encodeAuditorTreeHead(h: AuditorTreeHead): Uint8Array {
+  return encode((w) => writeAuditorTreeHead(w, h));
+}
+
+export function decodeAuditorTreeHead(bytes: Uint8Array): AuditorTreeHead {
+  return decode(bytes, readAuditorTreeHead);
+}
+
+export function encodeConfiguration(c: Configuration): Uint8Array {
+  return encode((w) => writeConfiguration(w, c));
+}
+
+export function decodeConfiguration(bytes: Uint8Array): Configuration {
+  return decode(bytes, readConfiguration);
+}

@@ -137,14 +137,12 @@ export class PrefixNodes {
     if (this.isExternal(id))
       throw new KeyTransError('PROOF_SHAPE', 'prefix proof does not cover an insertion');
     if (id === EMPTY && leaves.length === 1) return this.newLeaf(leaves[0] as PrefixLeaf);
-    let existing = EMPTY;
     let leftChild = EMPTY;
     let rightChild = EMPTY;
     if (this.isParent(id)) {
       leftChild = this.child(id, 0);
       rightChild = this.child(id, 1);
     } else if (this.isLeaf(id)) {
-      existing = id;
       const key = this.leafKey(id);
       for (const l of leaves) {
         if (compareKeys(l.vrfOutput, key) === 0) {
@@ -154,8 +152,8 @@ export class PrefixNodes {
           );
         }
       }
-      if (keyBit(key, depth) === 0) leftChild = existing;
-      else rightChild = existing;
+      if (keyBit(key, depth) === 0) leftChild = id;
+      else rightChild = id;
     }
     const split = leaves.findIndex((l) => keyBit(l.vrfOutput, depth) === 1);
     const cut = split === -1 ? leaves.length : split;
@@ -305,8 +303,17 @@ function place(root: { node: Skeleton }, key: SearchedKey, result: PrefixSearchR
     if (depth !== result.depth)
       throw new KeyTransError('PROOF_SHAPE', 'prefix proof depth is inconsistent');
     const again = terminal(key, result);
-    if (!sameTerminal(current, again))
-      throw new KeyTransError('PROOF_SHAPE', 'two results disagree on a node');
+    if (!sameTerminal(current, again)) {
+      // The same leaf with two commitments: a value that is not the one in the tree.
+      const sameKey =
+        current.t === 'leaf' &&
+        again.t === 'leaf' &&
+        constantTimeEqual(current.leaf.vrfOutput, again.leaf.vrfOutput);
+      throw new KeyTransError(
+        sameKey ? 'PROOF_MISMATCH' : 'PROOF_SHAPE',
+        'two results disagree on a node',
+      );
+    }
     return;
   }
 }
@@ -316,8 +323,14 @@ function terminal(key: SearchedKey, result: PrefixSearchResult): Skeleton {
     return { t: 'empty' };
   }
   if (result.type === 'inclusion') {
-    if (key.commitment === undefined)
-      throw new KeyTransError('PROOF_SHAPE', 'inclusion of a version with no known commitment');
+    // The log shows a version it never gave this verifier a commitment for: a version the
+    // verifier was told does not exist, or that the owner did not make.
+    if (key.commitment === undefined) {
+      throw new KeyTransError(
+        'UNEXPECTED_VERSION',
+        'inclusion of a version with no known commitment',
+      );
+    }
     return { t: 'leaf', leaf: { vrfOutput: key.vrfOutput, commitment: key.commitment } };
   }
   const other = result.leaf.vrfOutput;

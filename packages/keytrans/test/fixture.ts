@@ -1,8 +1,8 @@
 import { createNodePrimitives } from '@parley/primitives-node';
+import { HostileLog } from './hostile-log.js';
 import {
   KT_128_SHA256_ED25519,
   MemoryKeyTransStore,
-  TransparencyLog,
   createSuite,
   type ClientContext,
   type Configuration,
@@ -14,7 +14,7 @@ import {
 export interface TestLog {
   readonly suite: Suite;
   readonly config: Configuration;
-  readonly log: TransparencyLog;
+  readonly log: HostileLog;
   readonly ctx: ClientContext;
   readonly signingKey: Uint8Array;
   readonly vrfKey: Uint8Array;
@@ -71,7 +71,7 @@ export function createTestLog(options: TestLogOptions = {}): TestLog {
     maxBehind: 24 * 60 * MINUTE,
     reasonableMonitoringWindow: options.rmw ?? 30 * MINUTE,
   };
-  const log = new TransparencyLog(
+  const log = new HostileLog(
     suite,
     config,
     { signingKey, vrfKey },
@@ -108,4 +108,10 @@ export function snapshot(store: MemoryKeyTransStore): string {
     { head: store.head(), contacts: store.contacts(), owners: store.owners() },
     (_k, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v),
   );
+}
+
+/** The value, or a test failure if it is missing. */
+export function must<T>(value: T | undefined | null): T {
+  if (value === undefined || value === null) throw new Error('expected a value');
+  return value;
 }

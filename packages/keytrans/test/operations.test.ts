@@ -4,65 +4,13 @@ import {
   MemoryKeyTransStore,
   contactMonitorRequest,
   decodeMonitorResponse,
-  decodeOwnerInitResponse,
-  decodeUpdateResponse,
   encodeMonitorResponse,
-  encodeOwnerInitResponse,
-  encodeUpdateResponse,
-  ownerMonitorRequest,
   verifyContactMonitor,
   verifyDistinguished,
-  verifyOwnerInit,
-  verifyOwnerMonitor,
   verifySearch,
-  verifyUpdate,
-  type UpdateRequest,
 } from '../src/index.js';
-import { MINUTE, createTestLog, label, value, type TestLog } from './fixture.js';
-
-/** Takes ownership of `name` at the rightmost distinguished entry. */
-export function initOwner(t: TestLog, store: MemoryKeyTransStore, name: Uint8Array): number {
-  const start = Math.max(...t.log.distinguishedEntries());
-  const last = store.head()?.treeHead.treeSize;
-  const response = t.log.ownerInit({ label: name, start, ...(last === undefined ? {} : { last }) });
-  const wire = decodeOwnerInitResponse(
-    t.config.mode,
-    encodeOwnerInitResponse(t.config.mode, response),
-  );
-  store.commit(verifyOwnerInit(t.ctx, store, name, start, wire, t.now).changes);
-  return start;
-}
-
-/** The owner creates `values` through Update and verifies the response. */
-export function ownerUpdate(
-  t: TestLog,
-  store: MemoryKeyTransStore,
-  name: Uint8Array,
-  values: Uint8Array[],
-): void {
-  const owner = store.owned(name)!;
-  const greatest = owner.inserted[owner.inserted.length - 1]?.version;
-  const request: UpdateRequest = {
-    label: name,
-    values,
-    ...(greatest === undefined ? {} : { greatestVersion: greatest }),
-  };
-  t.log.enqueue(name, greatest, values);
-  t.tick();
-  const last = store.head()!.treeHead.treeSize;
-  const response = t.log.update({ ...request, last }, true);
-  const wire = decodeUpdateResponse(t.config.mode, encodeUpdateResponse(t.config.mode, response));
-  const { output, changes } = verifyUpdate(t.ctx, store, request, wire, t.now);
-  assert.equal(output.foreign, false);
-  store.commit(changes);
-}
-
-/** Owner monitoring until the log has nothing more to show. */
-export function monitorOwner(t: TestLog, store: MemoryKeyTransStore, name: Uint8Array): void {
-  const response = t.log.ownerMonitor(ownerMonitorRequest(store, name));
-  const wire = decodeMonitorResponse(t.config.mode, encodeMonitorResponse(t.config.mode, response));
-  store.commit(verifyOwnerMonitor(t.ctx, store, name, wire, t.now).changes);
-}
+import { MINUTE, createTestLog, label, value, must } from './fixture.js';
+import { initOwner, monitorOwner, ownerUpdate } from './owner-helpers.js';
 
 test('an owner initialises, updates and monitors its label across distinguished entries', () => {
   const t = createTestLog({ rmw: 10 * MINUTE });
@@ -77,8 +25,8 @@ test('an owner initialises, updates and monitors its label across distinguished 
     if (round === 6) ownerUpdate(t, store, bob, [value('x1'), value('x2'), value('x3')]);
     monitorOwner(t, store, bob);
   }
-  const owner = store.owned(bob)!;
-  assert.equal(owner.inserted[owner.inserted.length - 1]!.version, t.log.greatest(bob));
+  const owner = must(store.owned(bob));
+  assert.equal(must(owner.inserted[owner.inserted.length - 1]).version, t.log.greatest(bob));
   assert.ok(owner.start > 30, 'start moved right as distinguished entries were verified');
 });
 
@@ -102,7 +50,7 @@ test('a contact monitors a looked-up label until a distinguished entry covers it
   let rounds = 0;
   while (store.contact(carol) !== undefined) {
     for (let i = 0; i < 3; i++) t.tick();
-    const request = contactMonitorRequest(store, carol)!;
+    const request = must(contactMonitorRequest(store, carol));
     const response = t.log.contactMonitor(request);
     const wire = decodeMonitorResponse(
       t.config.mode,

@@ -6,7 +6,7 @@ import {
   encodeSearchResponse,
   verifySearch,
 } from '../src/index.js';
-import { MINUTE, createTestLog, label, value } from './fixture.js';
+import { createTestLog, label, value } from './fixture.js';
 
 test('greatest-version search verifies against a fresh client, then against a retained head', () => {
   const t = createTestLog();
@@ -33,5 +33,4 @@ test('greatest-version search verifies against a fresh client, then against a re
   const fixed = t.log.search({ label: label('alice'), version: 0, last: t.log.size });
   const third = verifySearch(t.ctx, store, label('alice'), 0, fixed, t.now);
   assert.deepEqual(third.output.value, value('key-a0'));
-  void MINUTE;
 });

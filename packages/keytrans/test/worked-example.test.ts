@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryKeyTransStore, verifySearch } from '../src/index.js';
-import { MINUTE, createTestLog, label, value } from './fixture.js';
+import { MINUTE, createTestLog, label, value, must } from './fixture.js';
 
 // The worked example that the working group added to the draft after -05 (Appendix C): a log of
 // 13 entries, a user who retained the head at 4 entries, a greatest-version search for a label
@@ -32,15 +32,15 @@ test('CombinedTreeProof of a greatest-version search has the worked example’s 
   // timestamps = [T7, T11, T12]
   assert.equal(proof.timestamps.length, 3);
   assert.deepEqual(
-    proof.timestamps.map((x) => (x - proof.timestamps[0]!) / MINUTE),
+    proof.timestamps.map((x) => (x - must(proof.timestamps[0])) / MINUTE),
     [0, 4, 5],
   );
   // Entry 11: lookups 0, 1, 3, 2 (inclusion, inclusion, non-inclusion, inclusion); entry 12: 3 only.
   assert.equal(proof.prefixProofs.length, 2);
-  const first = proof.prefixProofs[0]!.results.map((r) => r.type === 'inclusion');
+  const first = must(proof.prefixProofs[0]).results.map((r) => r.type === 'inclusion');
   assert.deepEqual(first, [true, true, false, true]);
-  assert.equal(proof.prefixProofs[1]!.results.length, 1);
-  assert.notEqual(proof.prefixProofs[1]!.results[0]!.type, 'inclusion');
+  assert.equal(must(proof.prefixProofs[1]).results.length, 1);
+  assert.notEqual(must(must(proof.prefixProofs[1]).results[0]).type, 'inclusion');
   // prefix_roots = [root of entry 7]; inclusion = [4..5], 6, [8..9], 10
   assert.equal(proof.prefixRoots.length, 1);
   assert.equal(proof.inclusion.length, 4);
