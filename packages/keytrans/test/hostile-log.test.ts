@@ -270,3 +270,71 @@ test('malformed proofs: missing or extra elements, timestamps, prefix proofs and
     assert.equal(snapshot(store), before, name);
   }
 });
+
+test('two prefix proofs for one log entry with different roots', () => {
+  const t = createTestLog({ rmw: 10 * MINUTE });
+  for (let i = 0; i < 30; i++) t.tick();
+  const store = new MemoryKeyTransStore();
+  initOwner(t, store, bob);
+  ownerUpdate(t, store, bob, [value('b0')]);
+  const values = [value('b1'), value('b2'), value('b3')];
+  const request = { label: bob, greatestVersion: 0, values };
+  t.tick();
+  t.log.enqueue(bob, 0, values);
+  t.tick();
+  const response = t.log.update({ ...request, last: must(store.head()).treeHead.treeSize }, true);
+  const proofs = response.update.prefixProofs;
+  const extra = must(proofs[proofs.length - 1]);
+  assert.equal(extra.results.length, 1, 'the extra lookup of version 2 is its own PrefixProof');
+  const flipped = Uint8Array.from(must(extra.elements[0]));
+  flipped[0] = (flipped[0] ?? 0) ^ 1;
+  const forged = {
+    ...response,
+    update: {
+      ...response.update,
+      prefixProofs: [
+        ...proofs.slice(0, -1),
+        { ...extra, elements: [flipped, ...extra.elements.slice(1)] },
+      ],
+    },
+  };
+  refuses(store, 'INCONSISTENT_PREFIX_ROOT', () =>
+    verifyUpdate(t.ctx, store, request, forged, t.now),
+  );
+});
+
+test('withheld monitoring answers: a response without the ladders is refused, silence is overdue', () => {
+  const t = aliceLog();
+  t.log.enqueue(alice, 0, [value('alice-key-1')]);
+  t.tick();
+  const store = new MemoryKeyTransStore();
+  seeded(t, store, alice);
+  assert.ok(store.contact(alice) !== undefined);
+  for (let i = 0; i < 4; i++) t.tick();
+  const response = t.log.contactMonitor(must(contactMonitorRequest(store, alice)));
+  assert.ok(response.monitor.prefixProofs.length > 0);
+  const withheld = { ...response, monitor: { ...response.monitor, prefixProofs: [] } };
+  refuses(store, 'PROOF_SHAPE', () => verifyContactMonitor(t.ctx, store, alice, withheld, t.now));
+  assert.deepEqual(overdueMonitoring(store, t.now + 61 * MINUTE, 60 * MINUTE), [alice]);
+});
+
+test('a presence octet other than 0 or 1, and oversize sizes and positions, are malformed', () => {
+  const t = aliceLog();
+  const bytes = encodeSearchResponse(t.config.mode, t.log.search({ label: alice }));
+  // The first ladder step's optional<commitment> presence octet follows its 80-byte proof.
+  const head = 1 + 8 + 2 + 64 + 4 + 16 + 4 + 'alice-key-0'.length;
+  const presence = head + 1 + 80;
+  assert.equal(bytes[presence], 0);
+  const bad = Uint8Array.from(bytes);
+  bad[presence] = 2;
+  assert.throws(
+    () => decodeSearchResponse(t.config.mode, false, bad),
+    (e: unknown) => e instanceof KeyTransError && e.code === 'MALFORMED',
+  );
+  const huge = Uint8Array.from(bytes);
+  huge[1] = 0x7f; // tree_size's top byte: 2^62 and more
+  assert.throws(
+    () => decodeSearchResponse(t.config.mode, false, huge),
+    (e: unknown) => e instanceof KeyTransError && e.code === 'LIMIT_EXCEEDED',
+  );
+});
