@@ -8,7 +8,7 @@
  */
 import { libsignalInterop, libsignalSpqrInterop, mlsInterop } from './interop.js';
 import { formatJson, formatReport, totals } from './report.js';
-import { mlsSuites, primitivesSuites } from './suites.js';
+import { keytransSuites, mlsSuites, primitivesSuites } from './suites.js';
 import { repositoryRoot } from './vectors.js';
 
 const args = new Set(process.argv.slice(2));
@@ -21,6 +21,7 @@ if (unknown.length > 0) {
   const results = [
     ...primitivesSuites({ millionIterations: args.has('--million') }),
     ...mlsSuites(),
+    ...keytransSuites(repositoryRoot()),
     libsignalInterop(repositoryRoot()),
     libsignalSpqrInterop(repositoryRoot()),
     mlsInterop(repositoryRoot()),

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { knownAnswerCases, vrfCases } from '@parley/keytrans/testing';
 import type { Primitives } from '@parley/primitives';
 import {
   crossBackendCases,
@@ -167,4 +170,31 @@ export function mlsSuites(env: NodeJS.ProcessEnv = process.env): SuiteResult[] {
   return MLS_VECTOR_FILES.flatMap((vectors) =>
     backends.map((p) => runMlsVectorFile(vectors, p, env)),
   );
+}
+
+/**
+ * `keytrans:vrf` (RFC 9381 Appendix B.3, ECVRF-EDWARDS25519-SHA512-TAI) and
+ * `keytrans:known-answers` (Parley's -05 vectors with every intermediate value) on both
+ * backends. The vectors are checked into `packages/keytrans/vectors`; a missing file fails.
+ */
+export function keytransSuites(root: string): SuiteResult[] {
+  const results: SuiteResult[] = [];
+  const files: [string, string, typeof vrfCases][] = [
+    ['keytrans:vrf', 'rfc9381-edwards25519-sha512-tai.json', vrfCases],
+    ['keytrans:known-answers', 'keytrans-known-answers.json', knownAnswerCases],
+  ];
+  for (const p of createBackends()) {
+    for (const [suite, file, cases] of files) {
+      const path = join(root, 'packages', 'keytrans', 'vectors', file);
+      if (!existsSync(path)) {
+        const r = emptyResult(suite, p.backend);
+        r.failed = 1;
+        r.failures.push(`${path} is missing`);
+        results.push(r);
+        continue;
+      }
+      results.push(runCases(suite, p.backend, cases(p, JSON.parse(readFileSync(path, 'utf8')))));
+    }
+  }
+  return results;
 }

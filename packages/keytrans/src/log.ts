@@ -235,6 +235,11 @@ export class TransparencyLog {
     return rootOf(this.suite, this.logTree, size);
   }
 
+  /** The prefix-tree root value of entry `position`. */
+  prefixRootAt(position: number): Uint8Array {
+    return this.prefix.hash(this.roots[position] as number).slice();
+  }
+
   /** Stores the auditor's latest head (mode 3); it must not be ahead of the log. */
   setAuditorTreeHead(head: AuditorTreeHead): void {
     check(head.treeSize <= this.size, 'INVALID_REQUEST', 'auditor head is ahead of the log');

@@ -20,7 +20,7 @@ interface Vector {
 }
 
 const file = JSON.parse(
-  readFileSync(new URL('./vectors/rfc9381-edwards25519-sha512-tai.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../vectors/rfc9381-edwards25519-sha512-tai.json', import.meta.url), 'utf8'),
 ) as { vectors: Vector[] };
 
 for (const [backend, primitives] of [
