@@ -36,6 +36,8 @@ export type KeyTransErrorCode =
   | 'EXPIRED'
   /** A request the log must refuse (wrong order, unknown position, stale greatest version). */
   | 'INVALID_REQUEST'
+  /** The label already has versions waiting for the next entry (try again after it). */
+  | 'UPDATE_PENDING'
   /** A required answer was not given: the label cannot be verified now (never reported as success). */
   | 'CANNOT_VERIFY'
   /** The caller used the API wrongly (a bug in the caller, not hostile input). */

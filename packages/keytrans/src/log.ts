@@ -131,7 +131,9 @@ export class TransparencyLog {
 
   /**
    * Queues new versions of `label` for the next entry. `greatestVersion` must be the label's
-   * greatest version including queued ones; returns the first new version.
+   * greatest version; one request per label per entry (a second one waits for the next entry:
+   * an UpdateResponse says that nothing but the request's own versions was created in its
+   * entry). Returns the first new version.
    */
   enqueue(
     label: Uint8Array,
@@ -149,16 +151,23 @@ export class TransparencyLog {
       'LIMIT_EXCEEDED',
       'value is too long',
     );
-    const queued = this.pending.get(key(label));
-    const current = this.greatest(label) + (queued?.values.length ?? 0);
+    check(
+      !this.pending.has(key(label)),
+      'UPDATE_PENDING',
+      'the label already has versions waiting for this entry',
+    );
+    const current = this.greatest(label);
     check((greatestVersion ?? -1) === current, 'INVALID_REQUEST', 'greatest version is stale');
     check(current + values.length <= MAX_VERSION, 'LIMIT_EXCEEDED', 'version counter exhausted');
     const queuedCount = [...this.pending.values()].reduce((n, p) => n + p.values.length, 0);
-    check(queuedCount + values.length <= MAX_ENTRY_ADDITIONS, 'LIMIT_EXCEEDED', 'entry is full');
-    if (queued === undefined)
-      this.pending.set(key(label), { label: label.slice(), values: [...values] });
-    else queued.values.push(...values);
+    check(queuedCount + values.length <= MAX_ENTRY_ADDITIONS, 'UPDATE_PENDING', 'entry is full');
+    this.pending.set(key(label), { label: label.slice(), values: [...values] });
     return current + 1;
+  }
+
+  /** Whether `label` has versions waiting for the next entry. */
+  isPending(label: Uint8Array): boolean {
+    return this.pending.has(key(label));
   }
 
   /** Whether anything is queued. */
@@ -233,6 +242,13 @@ export class TransparencyLog {
   /** The log root at `size` (for the auditor's cross-check and tests). */
   rootAt(size: number): Uint8Array {
     return rootOf(this.suite, this.logTree, size);
+  }
+
+  /** The timestamp of entry `position`. */
+  timestampAt(position: number): number {
+    const t = this.timestamps[position];
+    if (t === undefined) throw new KeyTransError('INVALID_REQUEST', 'no such entry');
+    return t;
   }
 
   /** The prefix-tree root value of entry `position`. */
@@ -442,9 +458,11 @@ export class TransparencyLog {
     const params = this.params();
     updateView(h, size, last);
     const result = run(h, params);
-    const auditor = this.config.mode === 3 ? this.auditorHead : undefined;
-    if (this.config.mode === 3 && auditor === undefined)
+    const same = last === size;
+    const auditor = this.config.mode === 3 && !same ? this.auditorHead : undefined;
+    if (this.config.mode === 3 && !same && auditor === undefined) {
       throw new KeyTransError('INVALID_REQUEST', 'no auditor head yet');
+    }
     const { proof } = h.finish({
       size,
       ...(last === undefined
@@ -454,14 +472,13 @@ export class TransparencyLog {
           }),
       ...(auditor === undefined ? {} : { secondSize: auditor.treeSize }),
     });
-    const fullTreeHead: FullTreeHead =
-      last === size
-        ? { type: 'same' }
-        : {
-            type: 'updated',
-            treeHead: this.treeHead(),
-            ...(auditor === undefined ? {} : { auditorTreeHead: auditor }),
-          };
+    const fullTreeHead: FullTreeHead = same
+      ? { type: 'same' }
+      : {
+          type: 'updated',
+          treeHead: this.treeHead(),
+          ...(auditor === undefined ? {} : { auditorTreeHead: auditor }),
+        };
     return { fullTreeHead, proof, result };
   }
 

@@ -1,0 +1,14 @@
+export {
+  createLogService,
+  KT_ROUTES,
+  type LogService,
+  type LogServiceOptions,
+} from './log-service.js';
+export { MemoryLogStorage, type LogStorage, type StoredEntry } from './storage.js';
+export { openSqliteLogStorage } from './sqlite-storage.js';
+export {
+  openSqliteAuditorStore,
+  runAuditor,
+  type AuditorOptions,
+  type AuditorStateStore,
+} from './auditor-service.js';
