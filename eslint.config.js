@@ -12,6 +12,7 @@ const ISOMORPHIC = [
   'packages/primitives-noble',
   'packages/protocol',
   'packages/mls',
+  'packages/keytrans',
   'packages/client',
 ];
 

@@ -4,6 +4,7 @@
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
+import { keytransReport } from './keytrans.js';
 import { mlsBenchmarks } from './mls.js';
 import { peerBenchmarks } from './peers.js';
 import { primitiveBenchmarks } from './primitives.js';
@@ -55,3 +56,14 @@ const results = await runBenchmarks(
       },
 );
 if (json) console.log(JSON.stringify(results, null, 2));
+
+// Key transparency is a table of sizes and times over a synthetic log, not an ops/s race: it
+// runs when asked for (`npm run bench -- keytrans`, minutes and about 2 GB) and, small, in
+// `--quick` smoke runs.
+if (filters.some((f) => 'keytrans'.includes(f)) || (quick && filters.length === 0)) {
+  keytransReport({ quick, json });
+} else if (!json && filters.length === 0) {
+  console.log(
+    'keytrans: not run by default (a 10^6-entry synthetic log); npm run bench -- keytrans',
+  );
+}

@@ -20,12 +20,16 @@ const MIGRATIONS: readonly string[] = [
  * `synchronous=FULL`: an entry is on disk before any response names it. One transaction per
  * entry, so one fsync per minute whatever the update rate.
  */
-export function openSqliteLogStorage(dataDir: string): LogStorage {
+export function openSqliteLogStorage(
+  dataDir: string,
+  options: { synchronous?: 'FULL' | 'OFF' } = {},
+): LogStorage {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, 'keytrans-log.sqlite');
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  // OFF only for the benchmark's bulk build; the service always runs FULL.
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let i = version; i < MIGRATIONS.length; i++) {
     db.transaction(() => {

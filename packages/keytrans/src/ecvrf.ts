@@ -33,7 +33,21 @@ interface ExpandedKey {
   readonly point: EdPoint;
 }
 
+/**
+ * Expanded keys by secret-key array, while the array lives and its bytes are unchanged: a log
+ * proves with one key for its whole life, so the SHA-512 and base multiplication run once.
+ */
+const expandedKeys = new WeakMap<Uint8Array, { copy: Uint8Array; key: ExpandedKey }>();
+
 function expand(sha512: Sha512, secretKey: Uint8Array): ExpandedKey {
+  const hit = expandedKeys.get(secretKey);
+  if (hit !== undefined && constantTimeEqual(hit.copy, secretKey)) return hit.key;
+  const key = expandUncached(sha512, secretKey);
+  expandedKeys.set(secretKey, { copy: Uint8Array.from(secretKey), key });
+  return key;
+}
+
+function expandUncached(sha512: Sha512, secretKey: Uint8Array): ExpandedKey {
   if (secretKey.length !== VRF_KEY_LENGTH) {
     throw new KeyTransError('MISUSE', 'VRF secret key must be 32 bytes');
   }
@@ -91,15 +105,28 @@ function hashPoint(sha512: Sha512, gamma: EdPoint): Uint8Array {
 
 /** ECVRF_prove (RFC 9381 §5.1): the 80-byte proof pi for `alpha`. Deterministic. */
 export function vrfProve(sha512: Sha512, secretKey: Uint8Array, alpha: Uint8Array): Uint8Array {
+  return vrfProveWithHash(sha512, secretKey, alpha).proof;
+}
+
+/** ECVRF_prove and ECVRF_proof_to_hash in one pass (Gamma is not decoded again). */
+export function vrfProveWithHash(
+  sha512: Sha512,
+  secretKey: Uint8Array,
+  alpha: Uint8Array,
+): { proof: Uint8Array; beta: Uint8Array } {
   const key = expand(sha512, secretKey);
   const h = encodeToCurve(sha512, key.publicKey, alpha);
   const hString = h.toBytes();
   const gamma = h.multiply(key.scalar);
   const k = bytesToNumberLE(sha512(concatBytes(key.nonceKey, hString))) % ORDER;
-  key.nonceKey.fill(0);
   const c = challenge(sha512, [key.point, h, gamma, Point.BASE.multiply(k), h.multiply(k)]);
   const s = (k + c * key.scalar) % ORDER;
-  return concatBytes(gamma.toBytes(), numberToBytesLE(c, CHALLENGE_LENGTH), numberToBytesLE(s, 32));
+  const proof = concatBytes(
+    gamma.toBytes(),
+    numberToBytesLE(c, CHALLENGE_LENGTH),
+    numberToBytesLE(s, 32),
+  );
+  return { proof, beta: hashPoint(sha512, gamma) };
 }
 
 /** ECVRF_proof_to_hash (RFC 9381 §5.2): the 64-byte beta of a well-formed proof. */
@@ -119,6 +146,21 @@ function decodeProof(proof: Uint8Array): { gamma: EdPoint; c: bigint; s: bigint 
   return { gamma, c, s };
 }
 
+/** Decoded, validated public keys with multiplication tables: clients verify under one log key. */
+const publicPoints = new Map<string, EdPoint | undefined>();
+const MAX_CACHED_PUBLIC_KEYS = 16;
+
+function publicPoint(publicKey: Uint8Array): EdPoint | undefined {
+  const id = Array.from(publicKey, (b) => b.toString(16).padStart(2, '0')).join('');
+  if (publicPoints.has(id)) return publicPoints.get(id);
+  const y = decodePoint(publicKey);
+  const valid = y === undefined || y.isSmallOrder() ? undefined : y;
+  valid?.precompute(8);
+  if (publicPoints.size >= MAX_CACHED_PUBLIC_KEYS) publicPoints.clear();
+  publicPoints.set(id, valid);
+  return valid;
+}
+
 /**
  * ECVRF_verify (RFC 9381 §5.3) with `validate_key` on: the 64-byte beta if `proof` is valid for
  * `alpha` under `publicKey`, otherwise undefined. Never throws on bad input.
@@ -130,8 +172,8 @@ export function vrfVerify(
   proof: Uint8Array,
 ): Uint8Array | undefined {
   if (publicKey.length !== VRF_KEY_LENGTH) return undefined;
-  const y = decodePoint(publicKey);
-  if (y === undefined || y.isSmallOrder()) return undefined;
+  const y = publicPoint(publicKey);
+  if (y === undefined) return undefined;
   const decoded = decodeProof(proof);
   if (decoded === undefined) return undefined;
   const h = encodeToCurve(sha512, publicKey, alpha);

@@ -94,7 +94,7 @@ export class TransparencyLog {
   protected readonly roots: number[] = [];
   private readonly labels = new Map<string, LabelVersion[]>();
   private readonly pending = new Map<string, { label: Uint8Array; values: Uint8Array[] }>();
-  private readonly proofs = new Map<string, Uint8Array>();
+  private readonly proofs = new Map<string, { proof: Uint8Array; output: Uint8Array }>();
   protected signedHead: TreeHead | undefined;
   protected auditorHead: AuditorTreeHead | undefined;
 
@@ -187,7 +187,7 @@ export class TransparencyLog {
       for (const value of values) {
         const opening = this.suite.primitives.randomBytes(OPENING_LENGTH);
         const commitment = commit(this.suite, this.config.mode, opening, label, version, { value });
-        const vrfOutput = this.suite.vrfOutput(this.vrfProof(label, version));
+        const vrfOutput = this.vrfOutput(label, version);
         added.push({ label, version, position, vrfOutput, commitment, opening, value });
         version++;
       }
@@ -508,13 +508,22 @@ export class TransparencyLog {
 
   /** VRF proof for a label-version (cached). */
   vrfProof(label: Uint8Array, version: number): Uint8Array {
+    return this.vrf(label, version).proof;
+  }
+
+  /** VRF output (search key) for a label-version (cached with its proof). */
+  vrfOutput(label: Uint8Array, version: number): Uint8Array {
+    return this.vrf(label, version).output;
+  }
+
+  private vrf(label: Uint8Array, version: number): { proof: Uint8Array; output: Uint8Array } {
     const k = `${key(label)}:${version}`;
-    let proof = this.proofs.get(k);
-    if (proof === undefined) {
-      proof = this.suite.vrfProve(this.keys.vrfKey, vrfInput(label, version));
-      this.proofs.set(k, proof);
+    let cached = this.proofs.get(k);
+    if (cached === undefined) {
+      cached = this.suite.vrfProveWithOutput(this.keys.vrfKey, vrfInput(label, version));
+      this.proofs.set(k, cached);
     }
-    return proof;
+    return cached;
   }
 
   private ladderStep(
@@ -571,7 +580,7 @@ class LazyVersions extends Map<number, SearchedKey> {
     const record = this.log.labelVersion(this.label, version);
     const value: SearchedKey =
       record === undefined
-        ? { vrfOutput: this.log.suite.vrfOutput(this.log.vrfProof(this.label, version)) }
+        ? { vrfOutput: this.log.vrfOutput(this.label, version) }
         : { vrfOutput: record.vrfOutput, commitment: record.commitment };
     super.set(version, value);
     return value;

@@ -1,6 +1,13 @@
 import { concatBytes } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
-import { vrfProofToHash, vrfProve, vrfPublicKey, vrfVerify, VRF_PROOF_LENGTH } from './ecvrf.js';
+import {
+  vrfProofToHash,
+  vrfProve,
+  vrfProveWithHash,
+  vrfPublicKey,
+  vrfVerify,
+  VRF_PROOF_LENGTH,
+} from './ecvrf.js';
 import { KeyTransError } from './errors.js';
 
 /** KT_128_SHA256_Ed25519 (-05 §"KT Cipher Suites"), the one suite Parley implements. */
@@ -48,6 +55,11 @@ export interface Suite {
   vrfPublicKey(secretKey: Uint8Array): Uint8Array;
   /** The 80-byte proof for `input` (an encoded VrfInput). */
   vrfProve(secretKey: Uint8Array, input: Uint8Array): Uint8Array;
+  /** The proof and its 32-byte output, in one pass (the log, for each new label-version). */
+  vrfProveWithOutput(
+    secretKey: Uint8Array,
+    input: Uint8Array,
+  ): { proof: Uint8Array; output: Uint8Array };
   /** The 32-byte output of a proof, without checking it (for the log, which made it). */
   vrfOutput(proof: Uint8Array): Uint8Array;
   /** The 32-byte output if `proof` verifies for `input`; throws `VRF_INVALID` otherwise. */
@@ -68,6 +80,10 @@ export function createSuite(primitives: Primitives): Suite {
       primitives.ed25519.verify(publicKey, message, signature),
     vrfPublicKey: (secretKey) => vrfPublicKey(sha512, secretKey),
     vrfProve: (secretKey, input) => vrfProve(sha512, secretKey, input),
+    vrfProveWithOutput(secretKey, input) {
+      const { proof, beta } = vrfProveWithHash(sha512, secretKey, input);
+      return { proof, output: beta.slice(0, VRF_OUTPUT_LENGTH) };
+    },
     vrfOutput: (proof) => vrfProofToHash(sha512, proof).slice(0, VRF_OUTPUT_LENGTH),
     vrfVerify(publicKey, input, proof) {
       const beta = vrfVerify(sha512, publicKey, input, proof);

@@ -1,0 +1,304 @@
+/**
+ * Key transparency (`npm run bench -- keytrans`): a synthetic log of 10^6 label-versions, one
+ * entry per minute over a year, built directly (random VRF outputs and commitments, no VRF
+ * proving) except for the probe labels, whose versions are real so their proofs verify. Reports
+ * search response sizes at version 0 and ≤ 3 (fresh client and returning client), Node
+ * verification time, update throughput into one-minute entries (VRF proving, commitments, tree
+ * insertion, the SQLite write), monitoring bytes per label per day, and server bytes per
+ * label-version; sizes at 10^8 are projected from their growth between checkpoints
+ * (a + b·log2 N). `--quick` builds 2·10^4 label-versions over a week (a smoke run).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  KT_128_SHA256_ED25519,
+  MemoryKeyTransStore,
+  TransparencyLog,
+  commit,
+  createSuite,
+  decodeSearchResponse,
+  encodeMonitorResponse,
+  encodeSearchResponse,
+  verifyContactMonitor,
+  verifySearch,
+  type ClientContext,
+  type Configuration,
+  type LabelVersion,
+} from '@parley/keytrans';
+import { openSqliteLogStorage } from '@parley/keytrans-log';
+import { createNodePrimitives } from '@parley/primitives-node';
+
+const MINUTE = 60_000;
+const DAY = 1440 * MINUTE;
+const T0 = 1_767_225_600_000;
+
+interface Row {
+  readonly metric: string;
+  readonly measured: string;
+  readonly projected: string;
+  readonly anchor: string;
+}
+
+function xorshift(seed: number): (out: Uint8Array) => void {
+  let x = seed >>> 0 || 1;
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out[i] = x & 0xff;
+    }
+  };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+export function keytransReport(options: { quick: boolean; json: boolean }): Row[] {
+  const total = options.quick ? 20_000 : 1_000_000;
+  const entries = options.quick ? 7 * 1440 : 365 * 1440;
+  const primitives = createNodePrimitives();
+  const suite = createSuite(primitives);
+  const signingKey = primitives.randomBytes(32);
+  const vrfKey = primitives.randomBytes(32);
+  const config: Configuration = {
+    ciphersuite: KT_128_SHA256_ED25519,
+    mode: 1,
+    signaturePublicKey: primitives.ed25519.publicKey(signingKey),
+    vrfPublicKey: suite.vrfPublicKey(vrfKey),
+    leafPublicKey: new Uint8Array(),
+    maxAhead: 10 * MINUTE,
+    maxBehind: 2 * DAY,
+    reasonableMonitoringWindow: DAY,
+  };
+  const ctx: ClientContext = { suite, config };
+  const log = new TransparencyLog(suite, config, { signingKey, vrfKey }, { recentWindow: 7 * DAY });
+  const dir = mkdtempSync(join(tmpdir(), 'parley-kt-bench-'));
+  const storage = openSqliteLogStorage(dir, { synchronous: 'OFF' });
+  const random = xorshift(0x6b74);
+  const empty = new Uint8Array(0);
+  const opening = new Uint8Array(16);
+  const probeV0 = new TextEncoder().encode('probe-v0');
+  const probeV3 = new TextEncoder().encode('probe-v3');
+  const real = (label: Uint8Array, version: number, position: number): LabelVersion => {
+    const value = new TextEncoder().encode(`value-${version}`);
+    const o = primitives.randomBytes(16);
+    const vrfOutput = log.vrfOutput(label, version);
+    return {
+      label,
+      version,
+      position,
+      vrfOutput,
+      commitment: commit(suite, 1, o, label, version, { value }),
+      opening: o,
+      value,
+    };
+  };
+
+  const checkpoints = options.quick ? [2_000, 20_000] : [10_000, 100_000, 1_000_000];
+  const sizes = new Map<number, { v0: number; v3: number }>();
+  let made = 0;
+  const halfA = Math.floor(total / 5);
+  const bLabels = Math.floor((total - halfA) / 4);
+  const buildStart = performance.now();
+  const probeEntry = Math.floor(entries * 0.004);
+  const probeAt = (e: number): boolean => e === probeEntry;
+  for (let e = 0; e < entries; e++) {
+    const want = Math.floor(((e + 1) * total) / entries) - made;
+    const added: LabelVersion[] = [];
+    for (let i = 0; i < want; i++) {
+      const k = made + i;
+      let label: Uint8Array;
+      let version: number;
+      if (k < halfA) {
+        label = new Uint8Array(8);
+        new DataView(label.buffer).setUint32(0, k);
+        version = 0;
+      } else {
+        const j = k - halfA;
+        label = new Uint8Array(8);
+        new DataView(label.buffer).setUint32(0, 0x8000_0000 + (j % bLabels));
+        version = Math.floor(j / bLabels);
+      }
+      const vrfOutput = new Uint8Array(32);
+      const commitment = new Uint8Array(32);
+      random(vrfOutput);
+      random(commitment);
+      added.push({ label, version, position: e, vrfOutput, commitment, opening, value: empty });
+    }
+    if (probeAt(e)) {
+      added.push(real(probeV0, 0, e));
+      for (let v = 0; v <= 3; v++) added.push(real(probeV3, v, e));
+    }
+    log.restore(T0 + e * MINUTE, added);
+    storage.append({ position: e, timestamp: T0 + e * MINUTE, added });
+    made += want;
+    const cp = checkpoints.find((c) => made >= c && !sizes.has(c));
+    if (cp !== undefined && e > probeEntry) {
+      sizes.set(cp, {
+        v0: encodeSearchResponse(1, log.search({ label: probeV0 })).length,
+        v3: encodeSearchResponse(1, log.search({ label: probeV3 })).length,
+      });
+    } else if (cp !== undefined) {
+      sizes.set(cp, { v0: NaN, v3: NaN });
+    }
+  }
+  const buildSeconds = (performance.now() - buildStart) / 1000;
+  const now = T0 + (entries - 1) * MINUTE;
+
+  // Search sizes and verification at the full size.
+  const fresh0 = encodeSearchResponse(1, log.search({ label: probeV0 }));
+  const fresh3 = encodeSearchResponse(1, log.search({ label: probeV3 }));
+  const dayAgo = log.size - 1440;
+  const returning0 = encodeSearchResponse(1, log.search({ label: probeV0, last: dayAgo }));
+  const times: number[] = [];
+  for (let i = 0; i < (options.quick ? 5 : 41); i++) {
+    const t = performance.now();
+    verifySearch(
+      ctx,
+      new MemoryKeyTransStore(),
+      probeV0,
+      undefined,
+      decodeSearchResponse(1, false, fresh0),
+      now,
+    );
+    times.push(performance.now() - t);
+  }
+
+  // Storage per label-version.
+  const treeBytes = log.treeBytes;
+  const diskBytes = storage.byteLength();
+  storage.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  // Update throughput: one-minute entries of K label-versions each, through enqueue + sequence
+  // (VRF proving, commitments, insertion, log tree) and the SQLite write.
+  const dir2 = mkdtempSync(join(tmpdir(), 'parley-kt-bench-'));
+  const storage2 = openSqliteLogStorage(dir2);
+  const K = options.quick ? 200 : 2000;
+  let t = now;
+  const rates: number[] = [];
+  for (let round = 0; round < (options.quick ? 1 : 3); round++) {
+    const start = performance.now();
+    for (let i = 0; i < K; i++) {
+      const label = new TextEncoder().encode(`new-${round}-${i}`);
+      log.enqueue(label, undefined, [new TextEncoder().encode('account-key')]);
+    }
+    t += MINUTE;
+    const position = log.size;
+    const added = log.sequence(t);
+    storage2.append({ position, timestamp: t, added });
+    rates.push(K / ((performance.now() - start) / 1000));
+  }
+  storage2.close();
+  rmSync(dir2, { recursive: true, force: true });
+
+  // Monitoring bytes per label per day: a contact that looked a label up monitors it hourly
+  // through the next day (entries keep coming), and the owner monitors once a day.
+  const store = new MemoryKeyTransStore();
+  const fresh = new TextEncoder().encode('probe-contact');
+  log.enqueue(fresh, undefined, [new TextEncoder().encode('k')]);
+  t += MINUTE;
+  log.sequence(t);
+  const search = log.search({ label: fresh });
+  store.commit(verifySearch(ctx, store, fresh, undefined, search, t).changes);
+  let monitorBytes = 0;
+  let monitorRequests = 0;
+  for (let minute = 1; minute <= 1440; minute++) {
+    t += MINUTE;
+    log.sequence(t);
+    if (minute % 60 === 0 && store.contact(fresh) !== undefined) {
+      const state = store.contact(fresh);
+      const last = store.head()?.treeHead.treeSize;
+      const response = log.contactMonitor({
+        label: fresh,
+        entries: state?.entries ?? [],
+        ...(last === undefined ? {} : { last }),
+      });
+      monitorBytes += encodeMonitorResponse(1, response).length;
+      monitorRequests++;
+      store.commit(verifyContactMonitor(ctx, store, fresh, response, t).changes);
+    }
+  }
+
+  const fit = (pick: (s: { v0: number; v3: number }) => number): string => {
+    const pts = [...sizes.entries()].filter(([, s]) => Number.isFinite(pick(s)));
+    if (pts.length < 2) return 'n/a';
+    const [x1, s1] = pts[pts.length - 2] as [number, { v0: number; v3: number }];
+    const [x2, s2] = pts[pts.length - 1] as [number, { v0: number; v3: number }];
+    const b = (pick(s2) - pick(s1)) / (Math.log2(x2) - Math.log2(x1));
+    const a = pick(s2) - b * Math.log2(x2);
+    return `${Math.round(a + b * Math.log2(1e8)).toLocaleString('en')} B`;
+  };
+  const perLabelVersion = (treeBytes + diskBytes) / made;
+  const rows: Row[] = [
+    {
+      metric: 'log built',
+      measured: `${made.toLocaleString('en')} label-versions, ${log.size.toLocaleString('en')} entries in ${buildSeconds.toFixed(0)} s`,
+      projected: '',
+      anchor: '10^6 over a year',
+    },
+    {
+      metric: 'search response, version 0 (fresh client)',
+      measured: `${fresh0.length.toLocaleString('en')} B`,
+      projected: fit((s) => s.v0),
+      anchor: '≤ 6.5 KB',
+    },
+    {
+      metric: 'search response, version 3 (fresh client)',
+      measured: `${fresh3.length.toLocaleString('en')} B`,
+      projected: fit((s) => s.v3),
+      anchor: '≤ 16 KB (Signal: 106,806 B)',
+    },
+    {
+      metric: 'search response, version 0 (head one day old)',
+      measured: `${returning0.length.toLocaleString('en')} B`,
+      projected: '',
+      anchor: '',
+    },
+    {
+      metric: 'verify search v0 in Node (median)',
+      measured: `${median(times).toFixed(2)} ms`,
+      projected: '',
+      anchor: '≤ 30 ms',
+    },
+    {
+      metric: 'verify search v0 in Chromium (p50)',
+      measured: 'not yet measured (web client)',
+      projected: '',
+      anchor: '≤ 3 ms',
+    },
+    {
+      metric: 'update throughput into one-minute entries',
+      measured: `${Math.round(median(rates)).toLocaleString('en')} label-versions/s`,
+      projected: '',
+      anchor: '≥ 300/s',
+    },
+    {
+      metric: 'contact monitoring per label per day',
+      measured: `${monitorBytes.toLocaleString('en')} B in ${monitorRequests} requests`,
+      projected: '',
+      anchor: '≤ 4 KB',
+    },
+    {
+      metric: 'server storage per label-version',
+      measured: `${Math.round(perLabelVersion)} B (trees ${Math.round(treeBytes / made)} in memory, SQLite ${Math.round(diskBytes / made)})`,
+      projected: '',
+      anchor: '≤ 1.5 KB',
+    },
+  ];
+  if (options.json) console.log(JSON.stringify(rows, null, 2));
+  else {
+    console.log(
+      `key transparency (synthetic log; machine shared and loaded, Node ${process.version})`,
+    );
+    for (const r of rows)
+      console.log(
+        `${r.metric.padEnd(46)} ${r.measured.padEnd(58)} ${r.projected ? `10^8: ${r.projected}`.padEnd(16) : ''.padEnd(16)} ${r.anchor}`,
+      );
+  }
+  return rows;
+}
