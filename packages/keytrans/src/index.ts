@@ -84,3 +84,18 @@ export {
   initialAuditorState,
   type AuditorState,
 } from './auditor.js';
+export {
+  LabelKind,
+  accountKeyLabel,
+  decodeAccountKeyValue,
+  decodeDeviceListValue,
+  decodeUsernameValue,
+  deviceListLabel,
+  encodeAccountKeyValue,
+  encodeDeviceListValue,
+  encodeUsernameValue,
+  parseLabel,
+  usernameLabel,
+  type AccountKeyValue,
+  type DeviceListValue,
+} from './parley-labels.js';
