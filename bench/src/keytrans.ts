@@ -196,8 +196,8 @@ export function keytransReport(options: { quick: boolean; json: boolean }): Row[
   storage2.close();
   rmSync(dir2, { recursive: true, force: true });
 
-  // Monitoring bytes per label per day: a contact that looked a label up monitors it hourly
-  // through the next day (entries keep coming), and the owner monitors once a day.
+  // Monitoring bytes per label per day: a contact that looked a label up monitors it every six
+  // hours (four times per RMW; -05 asks for roughly once per RMW) through the next day.
   const store = new MemoryKeyTransStore();
   const fresh = new TextEncoder().encode('probe-contact');
   log.enqueue(fresh, undefined, [new TextEncoder().encode('k')]);
@@ -210,7 +210,7 @@ export function keytransReport(options: { quick: boolean; json: boolean }): Row[
   for (let minute = 1; minute <= 1440; minute++) {
     t += MINUTE;
     log.sequence(t);
-    if (minute % 60 === 0 && store.contact(fresh) !== undefined) {
+    if (minute % 360 === 0 && store.contact(fresh) !== undefined) {
       const state = store.contact(fresh);
       const last = store.head()?.treeHead.treeSize;
       const response = log.contactMonitor({

@@ -4,6 +4,11 @@ import {
   KeyTransError,
   MemoryKeyTransStore,
   contactMonitorRequest,
+  decodeContactMonitorRequest,
+  decodeDeviceListValue,
+  deviceListLabel,
+  encodeContactMonitorRequest,
+  encodeDeviceListValue,
   decodeSearchResponse,
   encodeSearchResponse,
   overdueMonitoring,
@@ -335,6 +340,39 @@ test('a presence octet other than 0 or 1, and oversize sizes and positions, are 
   huge[1] = 0x7f; // tree_size's top byte: 2^62 and more
   assert.throws(
     () => decodeSearchResponse(t.config.mode, false, huge),
+    (e: unknown) => e instanceof KeyTransError && e.code === 'LIMIT_EXCEEDED',
+  );
+});
+
+test('device-list rollback: the log shows an older device-list version as the greatest', () => {
+  const t = createTestLog({ rmw: 10 * MINUTE });
+  const list = deviceListLabel('account-1');
+  const v = (version: number): Uint8Array =>
+    encodeDeviceListValue({ version, hash: new Uint8Array(32).fill(version) });
+  t.log.enqueue(list, undefined, [v(1)]);
+  for (let i = 0; i < 15; i++) t.tick();
+  t.log.enqueue(list, 0, [v(2)]);
+  t.tick();
+  const store = new MemoryKeyTransStore();
+  const honest = verifySearch(t.ctx, store, list, undefined, t.log.search({ label: list }), t.now);
+  assert.equal(decodeDeviceListValue(honest.output.value).version, 2);
+  t.tick();
+  t.log.lieAbout(list, (p) => (must(t.log.labelVersion(list, 0)).position <= p ? 0 : -1));
+  const rolledBack = t.log.search({ label: list });
+  refuses(store, 'VERSION_MISMATCH', () =>
+    verifySearch(t.ctx, store, list, undefined, rolledBack, t.now),
+  );
+});
+
+test('oversize positions in requests are refused before any work', () => {
+  const bytes = encodeContactMonitorRequest({
+    label: alice,
+    entries: [{ position: 1, version: 0 }],
+  });
+  const huge = Uint8Array.from(bytes);
+  huge[1 + 1 + alice.length + 1] = 0x40; // the entry's uint64 position: 2^62
+  assert.throws(
+    () => decodeContactMonitorRequest(huge),
     (e: unknown) => e instanceof KeyTransError && e.code === 'LIMIT_EXCEEDED',
   );
 });
