@@ -53,7 +53,7 @@ test('errors have stable codes and statuses; an update waits for its entry to be
       payload: Buffer.from(encodeSearchRequest({ label: te.encode('nobody') })),
     });
     assert.equal(missing.statusCode, 404);
-    assert.equal((missing.json() as { code: string }).code, 'NOT_FOUND');
+    assert.equal(missing.json<{ code: string }>().code, 'NOT_FOUND');
     const garbage = await s.app.inject({
       method: 'POST',
       url: '/kt/v1/search',
@@ -61,7 +61,7 @@ test('errors have stable codes and statuses; an update waits for its entry to be
       payload: Buffer.from([2, 0, 0]),
     });
     assert.equal(garbage.statusCode, 400);
-    assert.equal((garbage.json() as { code: string }).code, 'MALFORMED');
+    assert.equal(garbage.json<{ code: string }>().code, 'MALFORMED');
     const json = await s.app.inject({
       method: 'POST',
       url: '/kt/v1/search',
@@ -84,7 +84,7 @@ test('errors have stable codes and statuses; an update waits for its entry to be
       payload: Buffer.from(encodeUpdateRequest(request)),
     });
     assert.equal(second.statusCode, 409);
-    assert.equal((second.json() as { code: string }).code, 'UPDATE_PENDING');
+    assert.equal(second.json<{ code: string }>().code, 'UPDATE_PENDING');
     const entriesBefore = [...s.storage.entries()].length;
     s.sequence();
     const answered = await pending;
@@ -104,7 +104,7 @@ test('errors have stable codes and statuses; an update waits for its entry to be
       payload: Buffer.from(encodeUpdateRequest(request)),
     });
     assert.equal(stale.statusCode, 400);
-    assert.equal((stale.json() as { code: string }).code, 'INVALID_REQUEST');
+    assert.equal(stale.json<{ code: string }>().code, 'INVALID_REQUEST');
   } finally {
     await s.close();
   }
