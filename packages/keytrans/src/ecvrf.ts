@@ -129,6 +129,16 @@ export function vrfProveWithHash(
   return { proof, beta: hashPoint(sha512, gamma) };
 }
 
+/**
+ * The output ECVRF_prove's proof would hash to, without making the proof (no nonce, no
+ * challenge): one encode_to_curve and one multiplication instead of three. The log needs the
+ * output when it inserts a label-version and the proof only when it answers for it.
+ */
+export function vrfHash(sha512: Sha512, secretKey: Uint8Array, alpha: Uint8Array): Uint8Array {
+  const key = expand(sha512, secretKey);
+  return hashPoint(sha512, encodeToCurve(sha512, key.publicKey, alpha).multiply(key.scalar));
+}
+
 /** ECVRF_proof_to_hash (RFC 9381 §5.2): the 64-byte beta of a well-formed proof. */
 export function vrfProofToHash(sha512: Sha512, proof: Uint8Array): Uint8Array {
   const decoded = decodeProof(proof);

@@ -94,7 +94,8 @@ export class TransparencyLog {
   protected readonly roots: number[] = [];
   private readonly labels = new Map<string, LabelVersion[]>();
   private readonly pending = new Map<string, { label: Uint8Array; values: Uint8Array[] }>();
-  private readonly proofs = new Map<string, { proof: Uint8Array; output: Uint8Array }>();
+  private readonly proofs = new Map<string, Uint8Array>();
+  private readonly outputs = new Map<string, Uint8Array>();
   protected signedHead: TreeHead | undefined;
   protected auditorHead: AuditorTreeHead | undefined;
 
@@ -506,24 +507,30 @@ export class TransparencyLog {
     return lo - 1;
   }
 
-  /** VRF proof for a label-version (cached). */
+  /** VRF proof for a label-version (made on first use, then cached). */
   vrfProof(label: Uint8Array, version: number): Uint8Array {
-    return this.vrf(label, version).proof;
-  }
-
-  /** VRF output (search key) for a label-version (cached with its proof). */
-  vrfOutput(label: Uint8Array, version: number): Uint8Array {
-    return this.vrf(label, version).output;
-  }
-
-  private vrf(label: Uint8Array, version: number): { proof: Uint8Array; output: Uint8Array } {
     const k = `${key(label)}:${version}`;
-    let cached = this.proofs.get(k);
-    if (cached === undefined) {
-      cached = this.suite.vrfProveWithOutput(this.keys.vrfKey, vrfInput(label, version));
-      this.proofs.set(k, cached);
+    let proof = this.proofs.get(k);
+    if (proof === undefined) {
+      const made = this.suite.vrfProveWithOutput(this.keys.vrfKey, vrfInput(label, version));
+      proof = made.proof;
+      this.proofs.set(k, proof);
+      this.outputs.set(k, made.output);
     }
-    return cached;
+    return proof;
+  }
+
+  /** VRF output (search key) for a label-version: stored, cached, or evaluated without a proof. */
+  vrfOutput(label: Uint8Array, version: number): Uint8Array {
+    const stored = this.labelVersion(label, version);
+    if (stored !== undefined) return stored.vrfOutput;
+    const k = `${key(label)}:${version}`;
+    let output = this.outputs.get(k);
+    if (output === undefined) {
+      output = this.suite.vrfEvaluate(this.keys.vrfKey, vrfInput(label, version));
+      this.outputs.set(k, output);
+    }
+    return output;
   }
 
   private ladderStep(

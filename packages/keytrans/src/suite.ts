@@ -3,6 +3,7 @@ import type { Primitives } from '@parley/primitives';
 import {
   vrfProofToHash,
   vrfProve,
+  vrfHash,
   vrfProveWithHash,
   vrfPublicKey,
   vrfVerify,
@@ -60,6 +61,8 @@ export interface Suite {
     secretKey: Uint8Array,
     input: Uint8Array,
   ): { proof: Uint8Array; output: Uint8Array };
+  /** The 32-byte output for `input` without making a proof (the log, at insertion). */
+  vrfEvaluate(secretKey: Uint8Array, input: Uint8Array): Uint8Array;
   /** The 32-byte output of a proof, without checking it (for the log, which made it). */
   vrfOutput(proof: Uint8Array): Uint8Array;
   /** The 32-byte output if `proof` verifies for `input`; throws `VRF_INVALID` otherwise. */
@@ -84,6 +87,8 @@ export function createSuite(primitives: Primitives): Suite {
       const { proof, beta } = vrfProveWithHash(sha512, secretKey, input);
       return { proof, output: beta.slice(0, VRF_OUTPUT_LENGTH) };
     },
+    vrfEvaluate: (secretKey, input) =>
+      vrfHash(sha512, secretKey, input).slice(0, VRF_OUTPUT_LENGTH),
     vrfOutput: (proof) => vrfProofToHash(sha512, proof).slice(0, VRF_OUTPUT_LENGTH),
     vrfVerify(publicKey, input, proof) {
       const beta = vrfVerify(sha512, publicKey, input, proof);

@@ -7,7 +7,7 @@ import { fromHex, toHex } from '@parley/bytes';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { vrfProofToHash, vrfProve, vrfPublicKey, vrfVerify } from '../src/index.js';
-import { encodeToCurve } from '../src/ecvrf.js';
+import { encodeToCurve, vrfHash } from '../src/ecvrf.js';
 
 interface Vector {
   readonly name: string;
@@ -36,6 +36,7 @@ for (const [backend, primitives] of [
       assert.equal(toHex(encodeToCurve(sha512, fromHex(v.pk), alpha).toBytes()), v.h);
       assert.equal(toHex(vrfProve(sha512, sk, alpha)), v.pi);
       assert.equal(toHex(vrfProofToHash(sha512, fromHex(v.pi))), v.beta);
+      assert.equal(toHex(vrfHash(sha512, sk, alpha)), v.beta, 'output without a proof');
       assert.equal(
         toHex(vrfVerify(sha512, fromHex(v.pk), alpha, fromHex(v.pi)) ?? new Uint8Array()),
         v.beta,
