@@ -42,10 +42,14 @@ function tmp(): string {
 const te = new TextEncoder();
 const RMW = 1500;
 
-async function startLog(data: string, auditorKey?: string): Promise<{ proc: Proc; base: string }> {
+async function startLog(
+  data: string,
+  auditorKey?: string,
+  port = 0,
+): Promise<{ proc: Proc; base: string }> {
   const proc = start('log-main.ts', [
     '--port',
-    '0',
+    String(port),
     '--data',
     data,
     '--period',
@@ -159,7 +163,8 @@ test('log and auditor processes: register, update, search, restart', async () =>
 
     const retained = contact.head()?.treeHead.treeSize ?? 0;
     await stop(log.proc);
-    log = await startLog(logData, key);
+    // Same address, so the running auditor follows the restarted log.
+    log = await startLog(logData, key, Number(new URL(log.base).port));
     const again = await until('the restarted log', async () => {
       const r = await post(
         log.base,
