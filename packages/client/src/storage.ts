@@ -3,7 +3,8 @@
  * one synchronous `transact` for writes, so that a decrypted message, the session change that
  * produced it and the mark that it was seen are written together or not at all. Backends:
  * {@link MemoryBackend} here, SQLite (encrypted at rest) in `sqlite-backend.node.ts`. Both run
- * the suite in `testing/store-conformance.ts`.
+ * the suite in `testing/store-conformance.ts` (`@parley/client/testing`), as does the
+ * browser's SQLite WASM backend in apps/web.
  */
 
 /** Reads, available everywhere. */
