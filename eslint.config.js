@@ -39,6 +39,7 @@ export default tseslint.config(
             'interop/**',
             'examples/**',
             'scripts/**',
+            'apps/web/vite.config.ts',
           ],
         },
       ],

@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly rateLimits: boolean;
   /** When set, `/metrics` requires it as a bearer token (from the environment only). */
   readonly metricsToken: string | undefined;
+  /** The web client's build to serve at `/`: a directory, `default` (apps/web/dist), or `off`. */
+  readonly webDir: string;
 }
 
 /** Shortest operator metrics token accepted (a guessable one would not protect anything). */
@@ -37,6 +39,8 @@ export const USAGE = `usage: parley-server [options]
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --log-level LEVEL    ${LOG_LEVELS.join(', ')} (PARLEY_LOG_LEVEL, default info)
   --no-rate-limit      turn rate limits off, for load tests (PARLEY_RATE_LIMIT=off)
+  --web-dir DIR        the web client's build to serve at / (PARLEY_WEB_DIR, default apps/web/dist;
+                       off to serve none)
   PARLEY_METRICS_TOKEN (environment only, kept out of the process list): when set, /metrics
                        requires "Authorization: Bearer <token>"; at least ${MIN_METRICS_TOKEN_LENGTH} characters
   --help               this text`;
@@ -54,6 +58,7 @@ const FLAGS: Record<string, string> = {
   '--tls-cert': 'PARLEY_TLS_CERT',
   '--tls-key': 'PARLEY_TLS_KEY',
   '--log-level': 'PARLEY_LOG_LEVEL',
+  '--web-dir': 'PARLEY_WEB_DIR',
 };
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -113,6 +118,7 @@ export function parseConfig(
     logLevel: oneOf('log-level', values['PARLEY_LOG_LEVEL'] ?? 'info', LOG_LEVELS),
     rateLimits: values['PARLEY_RATE_LIMIT'] !== 'off',
     metricsToken: metricsToken(env['PARLEY_METRICS_TOKEN']),
+    webDir: values['PARLEY_WEB_DIR'] ?? 'default',
   };
 }
 

@@ -2,8 +2,13 @@
 // Parley's server entry point: configuration, then the relay, then listen. SIGINT/SIGTERM close
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
+import { fileURLToPath } from 'node:url';
 import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
+import { loadWebApp, webAppPlugin } from './web-app.js';
+
+/** apps/web/dist, from both src/ (tsx) and dist/ (built). */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 async function main(): Promise<number> {
   let config;
@@ -20,6 +25,10 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const webDir = config.webDir === 'default' ? DEFAULT_WEB_DIR : config.webDir;
+  const web = config.webDir === 'off' ? undefined : loadWebApp(webDir);
+  if (web === undefined && config.webDir !== 'off')
+    console.log(`parley: no web client in ${webDir} (run npm run build); serving the API only`);
   const storage =
     config.storage === 'memory'
       ? createMemoryStorage()
@@ -30,6 +39,7 @@ async function main(): Promise<number> {
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
+    ...(web === undefined ? {} : { plugins: [webAppPlugin(web)] }),
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -61,7 +61,15 @@ export interface RelayOptions {
   readonly sweepIntervalMs?: number | false;
   /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`. */
   readonly metricsToken?: string;
+  /**
+   * More routes to register beside the API's (apps/server serves the web client this way),
+   * before the instance is made ready. They get the relay's hooks: rate limits, metrics, logs.
+   */
+  readonly plugins?: readonly RelayPlugin[];
 }
+
+/** Registers routes on the relay's Fastify instance (see `RelayOptions.plugins`). */
+export type RelayPlugin = (app: FastifyInstance) => void | Promise<void>;
 
 export const DEFAULT_RATE_LIMITS = {
   ip: { perSecond: RATE_LIMIT_IP_PER_SECOND, burst: RATE_LIMIT_IP_BURST },
@@ -226,6 +234,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   attachmentRoutes(app, ctx, authenticate);
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
+  for (const plugin of options.plugins ?? []) await plugin(app);
 
   const delivery = new Delivery(ctx, app.log);
   app.server.on('upgrade', (req, socket, head) => {

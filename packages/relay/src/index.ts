@@ -1,4 +1,4 @@
-export { createRelay, DEFAULT_RATE_LIMITS, type RelayOptions } from './app.js';
+export { createRelay, DEFAULT_RATE_LIMITS, type RelayOptions, type RelayPlugin } from './app.js';
 export type { RelayLimits } from './context.js';
 export { RelayError } from './errors.js';
 export { basicAuthHeader } from './credentials.js';

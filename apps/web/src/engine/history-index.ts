@@ -1,0 +1,231 @@
+/**
+ * The engine's view of the history: every conversation and timeline item, with an FTS5 index
+ * (trigram tokenizer, so any substring of three or more characters matches, in any language)
+ * for search. It lives in an in-memory SQLite database, rebuilt from the encrypted store when
+ * the engine starts and kept current from the store's writes: an index on disk would hold the
+ * plaintext the store encrypts. Nothing here is ever sent anywhere.
+ */
+import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { ConversationId, ConversationSummary, ItemState, TimelineItem } from './protocol.js';
+
+const SCHEMA = `
+CREATE TABLE convs (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL,
+  read_at INTEGER NOT NULL DEFAULT 0, key_changed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE items (
+  n INTEGER PRIMARY KEY, conv TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
+  direction TEXT NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL,
+  state TEXT NOT NULL, error TEXT, UNIQUE (conv, id));
+CREATE INDEX items_by_time ON items (conv, at, id);
+CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items', content_rowid = 'n',
+  tokenize = 'trigram');
+CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
+  INSERT INTO items_fts (rowid, text) VALUES (new.n, new.text);
+END;
+CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
+  INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.n, old.text);
+END;
+CREATE TRIGGER items_au AFTER UPDATE OF text ON items BEGIN
+  INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.n, old.text);
+  INSERT INTO items_fts (rowid, text) VALUES (new.n, new.text);
+END;
+`;
+
+/** Shortest query the trigram index answers; shorter ones scan. */
+const TRIGRAM = 3;
+
+type Row = Record<string, unknown>;
+
+function itemOf(r: Row): TimelineItem {
+  const error = r['error'];
+  return {
+    id: String(r['id']),
+    conv: String(r['conv']),
+    kind: r['kind'] === 'event' ? 'event' : 'message',
+    direction: r['direction'] === 'out' ? 'out' : 'in',
+    sender: String(r['sender']),
+    text: String(r['text']),
+    at: Number(r['at']),
+    state: String(r['state']) as ItemState,
+    ...(typeof error === 'string' && { error }),
+  };
+}
+
+const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error';
+
+export class HistoryIndex {
+  readonly #db: Database;
+  readonly #upsert: PreparedStatement;
+
+  constructor(sqlite3: Sqlite3Static) {
+    this.#db = new sqlite3.oo1.DB(':memory:');
+    this.#db.exec(SCHEMA);
+    this.#upsert = this.#db.prepare(
+      `INSERT INTO items (${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (conv, id) DO UPDATE SET text = excluded.text, state = excluded.state,
+         error = excluded.error, sender = excluded.sender, at = excluded.at`,
+    );
+  }
+
+  #rows(sql: string, bind: (string | number)[] = []): Row[] {
+    return this.#db.exec({ sql, bind, rowMode: 'object', returnValue: 'resultRows' });
+  }
+
+  /** Adds a conversation, or changes its title; keeps its read mark. */
+  putConversation(id: ConversationId, kind: 'direct' | 'group', title: string): void {
+    this.#db.exec({
+      sql: `INSERT INTO convs (id, kind, title) VALUES (?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET title = excluded.title`,
+      bind: [id, kind, title],
+    });
+  }
+
+  hasConversation(id: ConversationId): boolean {
+    return this.#rows('SELECT 1 FROM convs WHERE id = ?', [id]).length > 0;
+  }
+
+  setReadAt(id: ConversationId, at: number): void {
+    this.#db.exec({
+      sql: 'UPDATE convs SET read_at = max(read_at, ?) WHERE id = ?',
+      bind: [at, id],
+    });
+  }
+
+  setKeyChanged(id: ConversationId, changed: boolean): void {
+    this.#db.exec({
+      sql: 'UPDATE convs SET key_changed = ? WHERE id = ?',
+      bind: [changed ? 1 : 0, id],
+    });
+  }
+
+  /** Adds items or updates them (by conversation and id), all in one transaction. */
+  putItems(items: readonly TimelineItem[]): void {
+    if (items.length === 0) return;
+    this.#db.exec('BEGIN');
+    try {
+      for (const i of items) {
+        this.#upsert
+          .bind([
+            i.conv,
+            i.id,
+            i.kind,
+            i.direction,
+            i.sender,
+            i.text,
+            i.at,
+            i.state,
+            i.error ?? null,
+          ])
+          .stepReset();
+        this.#upsert.clearBindings();
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  item(conv: ConversationId, id: string): TimelineItem | undefined {
+    const r = this.#rows(`SELECT ${ITEM_COLUMNS} FROM items WHERE conv = ? AND id = ?`, [conv, id]);
+    return r[0] === undefined ? undefined : itemOf(r[0]);
+  }
+
+  /** Newest message time of a conversation's incoming messages (for marking it read). */
+  latestIncoming(conv: ConversationId): number {
+    const r = this.#rows(
+      "SELECT max(at) AS at FROM items WHERE conv = ? AND direction = 'in' AND kind = 'message'",
+      [conv],
+    );
+    return Number(r[0]?.['at'] ?? 0);
+  }
+
+  conversation(id: ConversationId): ConversationSummary | undefined {
+    return this.#summaries('WHERE c.id = ?', [id])[0];
+  }
+
+  /** Every conversation, the most recent first. */
+  conversations(): ConversationSummary[] {
+    return this.#summaries('', []);
+  }
+
+  #summaries(where: string, bind: string[]): ConversationSummary[] {
+    const rows = this.#rows(
+      `SELECT c.id, c.kind, c.title, c.key_changed,
+         l.text AS last_text, l.at AS last_at, l.direction AS last_dir,
+         (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.kind = 'message'
+            AND u.direction = 'in' AND u.at > c.read_at) AS unread
+       FROM convs c
+       LEFT JOIN items l ON l.n = (SELECT n FROM items WHERE conv = c.id AND kind = 'message'
+                                   ORDER BY at DESC, id DESC LIMIT 1)
+       ${where}
+       ORDER BY coalesce(l.at, 0) DESC, c.title`,
+      bind,
+    );
+    return rows.map((r) => ({
+      id: String(r['id']),
+      kind: r['kind'] === 'group' ? 'group' : 'direct',
+      title: String(r['title']),
+      unread: Number(r['unread']),
+      ...(typeof r['last_text'] === 'string' && {
+        lastText: r['last_text'],
+        lastAt: Number(r['last_at']),
+        lastFromMe: r['last_dir'] === 'out',
+      }),
+      ...(r['key_changed'] === 1 && { keyChanged: true }),
+    }));
+  }
+
+  /** Up to `limit` items before (at, id), oldest first; the newest ones without `before`. */
+  timeline(
+    conv: ConversationId,
+    limit: number,
+    before?: { readonly at: number; readonly id: string },
+  ): TimelineItem[] {
+    const rows =
+      before === undefined
+        ? this.#rows(
+            `SELECT ${ITEM_COLUMNS} FROM items WHERE conv = ? ORDER BY at DESC, id DESC LIMIT ?`,
+            [conv, limit],
+          )
+        : this.#rows(
+            `SELECT ${ITEM_COLUMNS} FROM items WHERE conv = ? AND (at < ? OR (at = ? AND id < ?))
+             ORDER BY at DESC, id DESC LIMIT ?`,
+            [conv, before.at, before.at, before.id, limit],
+          );
+    return rows.map(itemOf).reverse();
+  }
+
+  /** Messages containing `query` (case-insensitive substring), newest first. */
+  search(query: string, limit: number): TimelineItem[] {
+    const q = query.trim();
+    if (q === '') return [];
+    const rows =
+      Array.from(q).length >= TRIGRAM
+        ? this.#rows(
+            `SELECT ${ITEM_COLUMNS.split(', ')
+              .map((c) => `i.${c}`)
+              .join(', ')}
+             FROM items_fts f JOIN items i ON i.n = f.rowid
+             WHERE items_fts MATCH ? AND i.kind = 'message' ORDER BY i.at DESC LIMIT ?`,
+            [`"${q.replaceAll('"', '""')}"`, limit],
+          )
+        : this.#rows(
+            `SELECT ${ITEM_COLUMNS} FROM items
+             WHERE kind = 'message' AND instr(lower(text), lower(?)) > 0
+             ORDER BY at DESC LIMIT ?`,
+            [q, limit],
+          );
+    return rows.map(itemOf);
+  }
+
+  /** Forgets everything (wipe). */
+  clear(): void {
+    this.#db.exec('DELETE FROM items; DELETE FROM convs;');
+  }
+
+  close(): void {
+    this.#upsert.finalize();
+    this.#db.close();
+  }
+}

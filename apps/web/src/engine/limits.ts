@@ -1,0 +1,26 @@
+/** Every bound the web client enforces, with its reason. */
+
+/**
+ * PBKDF2-SHA-256 iterations for the optional passphrase (OWASP's 2023 figure for this hash);
+ * WebCrypto runs it natively, about a second on a phone.
+ */
+export const PASSPHRASE_PBKDF2_ITERATIONS = 600_000;
+
+/**
+ * How long a new engine keeps trying to open the OPFS pool: the previous engine's tab may still
+ * be releasing its file handles when the lock passes on.
+ */
+export const STORE_OPEN_TIMEOUT_MS = 10_000;
+/** Pause between those attempts. */
+export const STORE_OPEN_RETRY_MS = 25;
+
+/** Most timeline items one request returns (the list shows at most a few screens at once). */
+export const MAX_TIMELINE_PAGE = 200;
+/** Most search hits one request returns. */
+export const MAX_SEARCH_HITS = 100;
+/** Longest search query, in characters. */
+export const MAX_QUERY_CHARS = 200;
+/** Longest username typed into the UI, in characters (the relay checks its own rules). */
+export const MAX_USERNAME_CHARS = 64;
+/** Notices kept in memory for tabs that open later. */
+export const MAX_NOTICES = 50;

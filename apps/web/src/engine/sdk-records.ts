@@ -1,0 +1,83 @@
+/**
+ * The SDK's stored records the engine mirrors, read from the store's namespaces. The SDK
+ * writes them as versioned JSON (`rv: 1`) with the shapes it exports (`MessageRecord`,
+ * `ContactRecord`, `GroupMessageRecord`); this is the one file that knows their namespace
+ * names. A record of another version, or one that does not parse, is skipped, not guessed at.
+ */
+import { utf8Decode } from '@parley/bytes';
+import type { ContactRecord, GroupMessageRecord, GroupStatus, MessageRecord } from '@parley/client';
+
+/** The SDK namespaces the engine watches. */
+export const SDK_NS = {
+  message: 'message',
+  contact: 'contact',
+  group: 'group',
+  groupMessage: 'group-message',
+} as const;
+
+const RECORD_VERSION = 1;
+
+/** What the engine needs of a stored group record (its name and whether we are in it). */
+export interface GroupInfo {
+  readonly groupId: string;
+  readonly name: string;
+  readonly status: GroupStatus;
+}
+
+function parse(bytes: Uint8Array | undefined): Record<string, unknown> | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(utf8Decode(bytes));
+    if (typeof v !== 'object' || v === null) return undefined;
+    const r = v as Record<string, unknown>;
+    return r['rv'] === RECORD_VERSION ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function messageRecord(bytes: Uint8Array | undefined): MessageRecord | undefined {
+  const r = parse(bytes);
+  if (
+    r === undefined ||
+    !isString(r['id']) ||
+    !isString(r['peer']) ||
+    !isString(r['text']) ||
+    !isNumber(r['sentAt']) ||
+    (r['direction'] !== 'in' && r['direction'] !== 'out') ||
+    !isString(r['status'])
+  )
+    return undefined;
+  return r as unknown as MessageRecord;
+}
+
+export function groupMessageRecord(bytes: Uint8Array | undefined): GroupMessageRecord | undefined {
+  const r = parse(bytes);
+  if (
+    r === undefined ||
+    !isString(r['id']) ||
+    !isString(r['groupId']) ||
+    !isString(r['fromAccount']) ||
+    !isString(r['text']) ||
+    !isNumber(r['sentAt']) ||
+    (r['direction'] !== 'in' && r['direction'] !== 'out')
+  )
+    return undefined;
+  return r as unknown as GroupMessageRecord;
+}
+
+export function contactRecord(bytes: Uint8Array | undefined): ContactRecord | undefined {
+  const r = parse(bytes);
+  if (r === undefined || !isString(r['username']) || !isString(r['accountId'])) return undefined;
+  return r as unknown as ContactRecord;
+}
+
+export function groupInfo(bytes: Uint8Array | undefined): GroupInfo | undefined {
+  const r = parse(bytes);
+  if (r === undefined || !isString(r['groupId']) || !isString(r['name']) || !isString(r['status']))
+    return undefined;
+  return { groupId: r['groupId'], name: r['name'], status: r['status'] as GroupStatus };
+}

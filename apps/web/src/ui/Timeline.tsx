@@ -1,0 +1,154 @@
+/**
+ * The timeline: a virtualised list (only the visible messages are in the page) following the
+ * WAI-ARIA feed pattern: each message an article, Page Down / Page Up move between them, the
+ * feed is busy while older messages load. Older messages load when scrolled to the top and are
+ * prepended without moving what is on screen; new ones keep the view at the bottom.
+ */
+import { createEffect, createSignal, on, Show, type JSX } from 'solid-js';
+import { VList, type VListHandle } from 'virtua/solid';
+import type { ItemState, TimelineItem } from '../engine/protocol.js';
+import type { AppState } from './app-state.js';
+import { formatTime } from './format.js';
+
+const STATE_LABEL: Record<ItemState, string> = {
+  queued: 'Queued',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Not sent',
+  received: '',
+};
+
+/** How close to the top (px) scrolling must come before older messages load. */
+const LOAD_OLDER_AT_PX = 200;
+
+export function Timeline(props: { state: AppState; title: string }): JSX.Element {
+  let list: VListHandle | undefined;
+  let viewport: HTMLDivElement | undefined;
+  const [shift, setShift] = createSignal(false);
+  const [busy, setBusy] = createSignal(false);
+  let atBottom = true;
+
+  const scrollToEnd = (): void => {
+    const n = props.state.items.length;
+    if (n > 0) list?.scrollToIndex(n - 1, { align: 'end' });
+  };
+
+  // New items at the end: follow them if we were at the bottom or the newest is ours.
+  createEffect(
+    on(
+      () => [props.state.items.length, props.state.items.at(-1)?.id] as const,
+      (now, before) => {
+        if (shift()) return;
+        const last = props.state.items.at(-1);
+        const appended = before === undefined || now[1] !== before[1];
+        if (appended && (atBottom || last?.direction === 'out')) queueMicrotask(scrollToEnd);
+      },
+    ),
+  );
+
+  const loadOlder = async (): Promise<void> => {
+    if (busy() || !props.state.hasOlder()) return;
+    setBusy(true);
+    setShift(true);
+    try {
+      await props.state.loadOlder();
+    } finally {
+      setBusy(false);
+      requestAnimationFrame(() => setShift(false));
+    }
+  };
+
+  const onScroll = (offset: number): void => {
+    if (list === undefined) return;
+    atBottom = offset + list.viewportSize >= list.scrollSize - 8;
+    if (offset < LOAD_OLDER_AT_PX) void loadOlder();
+  };
+
+  const focusArticle = (index: number): void => {
+    const n = props.state.items.length;
+    if (n === 0) return;
+    const i = Math.max(0, Math.min(n - 1, index));
+    list?.scrollToIndex(i, { align: 'nearest' });
+    requestAnimationFrame(() => {
+      viewport?.querySelector<HTMLElement>(`[aria-posinset="${i + 1}"]`)?.focus();
+    });
+  };
+
+  const onKeyDown = (event: KeyboardEvent): void => {
+    if (event.key !== 'PageDown' && event.key !== 'PageUp') return;
+    const current = (event.target as HTMLElement).closest('article');
+    const pos = Number(current?.getAttribute('aria-posinset') ?? '0') - 1;
+    if (current === null) return;
+    event.preventDefault();
+    focusArticle(event.key === 'PageDown' ? pos + 1 : pos - 1);
+  };
+
+  return (
+    <div
+      class="timeline-wrap"
+      ref={(el) => {
+        viewport = el;
+      }}
+    >
+      <Show
+        when={props.state.items.length > 0}
+        fallback={<p class="hint timeline-empty">No messages yet. Say hello.</p>}
+      >
+        <VList
+          ref={(h) => {
+            list = h;
+            queueMicrotask(scrollToEnd);
+          }}
+          class="timeline"
+          role="feed"
+          aria-label={`Messages with ${props.title}`}
+          aria-busy={busy()}
+          data={props.state.items}
+          shift={shift()}
+          onScroll={onScroll}
+          onKeyDown={onKeyDown}
+        >
+          {(item, index) => (
+            <Message
+              item={item}
+              pos={index() + 1}
+              size={props.state.hasOlder() ? -1 : props.state.items.length}
+            />
+          )}
+        </VList>
+      </Show>
+    </div>
+  );
+}
+
+function Message(props: { item: TimelineItem; pos: number; size: number }): JSX.Element {
+  const metaId = () => `meta-${props.item.id}`;
+  const textId = () => `text-${props.item.id}`;
+  return (
+    <article
+      class="message"
+      data-kind={props.item.kind}
+      data-direction={props.item.direction}
+      data-state={props.item.state}
+      tabindex="0"
+      aria-posinset={props.pos}
+      aria-setsize={props.size}
+      aria-labelledby={metaId()}
+      aria-describedby={textId()}
+    >
+      <p class="meta" id={metaId()}>
+        <Show when={props.item.kind === 'message'} fallback="Event">
+          <span class="sender">{props.item.direction === 'out' ? 'You' : props.item.sender}</span>
+        </Show>{' '}
+        <time datetime={new Date(props.item.at).toISOString()}>{formatTime(props.item.at)}</time>
+      </p>
+      <p class="text" id={textId()}>
+        {props.item.text}
+      </p>
+      <Show when={props.item.direction === 'out' && props.item.kind === 'message'}>
+        <p class="state">{STATE_LABEL[props.item.state]}</p>
+      </Show>
+    </article>
+  );
+}

@@ -1,0 +1,210 @@
+/**
+ * The view's state: what the engine last said (status, conversations, the open conversation's
+ * items, notices) plus pure view state (which conversation is open, the live announcement).
+ * Everything else is asked of the engine through the link; nothing here touches keys, the
+ * store or the network.
+ */
+import { batch, createSignal, type Accessor } from 'solid-js';
+import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
+import type {
+  ConversationId,
+  ConversationSummary,
+  EngineEvent,
+  EngineStatus,
+  Notice,
+  SearchHit,
+  TimelineItem,
+} from '../engine/protocol.js';
+import type { EngineLink } from './engine-link.dom.js';
+
+/** Items loaded per page of the timeline. */
+export const PAGE_SIZE = 50;
+/** Incoming message ids remembered so each is announced once. */
+const MAX_ANNOUNCED = 1_000;
+
+export interface AppState {
+  readonly link: EngineLink;
+  readonly status: Accessor<EngineStatus>;
+  readonly conversations: readonly ConversationSummary[];
+  readonly open: Accessor<ConversationId | undefined>;
+  readonly items: readonly TimelineItem[];
+  /** True while older items may exist before the first loaded one. */
+  readonly hasOlder: Accessor<boolean>;
+  readonly notices: readonly Notice[];
+  readonly announcement: Accessor<string>;
+  openConversation(conv: ConversationId | undefined): Promise<void>;
+  loadOlder(): Promise<number>;
+  send(text: string): Promise<void>;
+  search(query: string): Promise<SearchHit[]>;
+  dismissNotice(id: string): void;
+}
+
+function compareItems(a: TimelineItem, b: TimelineItem): number {
+  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function mergeItems(
+  set: SetStoreFunction<TimelineItem[]>,
+  current: readonly TimelineItem[],
+  incoming: readonly TimelineItem[],
+): void {
+  const byId = new Map(current.map((i) => [i.id, i]));
+  for (const i of incoming) byId.set(i.id, i);
+  set(reconcile([...byId.values()].sort(compareItems), { key: 'id' }));
+}
+
+export function createAppState(link: EngineLink): AppState {
+  const [status, setStatus] = createSignal<EngineStatus>({
+    phase: { kind: 'starting' },
+    connection: 'connecting',
+  });
+  const [conversations, setConversations] = createStore<ConversationSummary[]>([]);
+  const [open, setOpen] = createSignal<ConversationId | undefined>();
+  const [items, setItems] = createStore<TimelineItem[]>([]);
+  const [hasOlder, setHasOlder] = createSignal(false);
+  const [notices, setNotices] = createStore<Notice[]>([]);
+  const [announcement, setAnnouncement] = createSignal('');
+  const announced = new Set<string>();
+
+  const announce = (text: string): void => {
+    // Cleared first so the same sentence twice is still announced.
+    setAnnouncement('');
+    queueMicrotask(() => setAnnouncement(text));
+  };
+
+  const putConversation = (summary: ConversationSummary): void => {
+    const rest = conversations.filter((c) => c.id !== summary.id);
+    setConversations(
+      reconcile(
+        [...rest, summary].sort(
+          (a, b) => (b.lastAt ?? 0) - (a.lastAt ?? 0) || a.title.localeCompare(b.title),
+        ),
+        { key: 'id' },
+      ),
+    );
+  };
+
+  const visible = (): boolean => document.visibilityState === 'visible';
+
+  const markRead = (conv: ConversationId): void => {
+    link.request('markRead', { conv }).catch(() => undefined);
+  };
+
+  const onEvent = (e: EngineEvent): void => {
+    switch (e.type) {
+      case 'status': {
+        const before = status();
+        setStatus(e.status);
+        if (before.phase.kind !== 'ready' && e.status.phase.kind === 'ready') void reload();
+        if (before.connection !== e.status.connection && e.status.phase.kind === 'ready')
+          announce(`Connection to the relay: ${e.status.connection}`);
+        break;
+      }
+      case 'conversation':
+        putConversation(e.summary);
+        break;
+      case 'items': {
+        const fresh = e.items.filter(
+          (i) => i.kind === 'message' && i.direction === 'in' && !announced.has(i.id),
+        );
+        for (const i of fresh) announced.add(i.id);
+        if (announced.size > MAX_ANNOUNCED) announced.clear();
+        const last = fresh.at(-1);
+        if (last !== undefined)
+          announce(
+            fresh.length === 1
+              ? `New message from ${last.sender}: ${last.text}`
+              : `${fresh.length} new messages, the last from ${last.sender}`,
+          );
+        if (e.conv === open()) {
+          mergeItems(setItems, items, e.items);
+          if (fresh.length > 0 && visible()) markRead(e.conv);
+        }
+        break;
+      }
+      case 'notice':
+        setNotices((n) => [...n, e.notice]);
+        announce(e.notice.text);
+        break;
+    }
+  };
+
+  /** Loads everything again from the engine (first start, or a new engine leads). */
+  const reload = async (): Promise<void> => {
+    const s = await link.request('status', {});
+    setStatus(s);
+    if (s.phase.kind !== 'ready') return;
+    const list = await link.request('conversations', {});
+    batch(() => {
+      setConversations(reconcile(list, { key: 'id' }));
+    });
+    const conv = open();
+    if (conv !== undefined) await loadLatest(conv);
+  };
+
+  const loadLatest = async (conv: ConversationId): Promise<void> => {
+    const page = await link.request('timeline', { conv, limit: PAGE_SIZE });
+    if (open() !== conv) return;
+    for (const i of page) if (i.direction === 'in') announced.add(i.id);
+    batch(() => {
+      setItems(reconcile(page, { key: 'id' }));
+      setHasOlder(page.length === PAGE_SIZE);
+    });
+  };
+
+  link.onEvent(onEvent);
+  link.onLeader(() => {
+    void reload().catch(() => undefined);
+  });
+  document.addEventListener('visibilitychange', () => {
+    const conv = open();
+    if (conv !== undefined && visible()) markRead(conv);
+  });
+
+  return {
+    link,
+    status,
+    conversations,
+    open,
+    items,
+    hasOlder,
+    notices,
+    announcement,
+    async openConversation(conv) {
+      setOpen(conv);
+      setItems([]);
+      setHasOlder(false);
+      if (conv === undefined) return;
+      await loadLatest(conv);
+      markRead(conv);
+    },
+    async loadOlder() {
+      const conv = open();
+      const first = items[0];
+      if (conv === undefined || first === undefined) return 0;
+      const page = await link.request('timeline', {
+        conv,
+        limit: PAGE_SIZE,
+        before: { at: first.at, id: first.id },
+      });
+      if (open() !== conv) return 0;
+      for (const i of page) if (i.direction === 'in') announced.add(i.id);
+      batch(() => {
+        mergeItems(setItems, items, page);
+        setHasOlder(page.length === PAGE_SIZE);
+      });
+      return page.length;
+    },
+    async send(text) {
+      const conv = open();
+      if (conv === undefined) return;
+      await link.request('send', { conv, text });
+    },
+    search(query) {
+      return link.request('search', { query, limit: 50 });
+    },
+    dismissNotice(id) {
+      setNotices((n) => n.filter((x) => x.id !== id));
+    },
+  };
+}

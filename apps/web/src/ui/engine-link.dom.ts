@@ -1,0 +1,121 @@
+/**
+ * The tab's side of the engine protocol. It starts this tab's engine worker (which leads only if
+ * it wins the Web Lock) and talks to whichever engine leads, over the BroadcastChannel. Requests
+ * made before any engine has announced itself wait; requests in flight when the leader changes
+ * fail with `ENGINE_CHANGED`, and `onLeader` tells the view to load its state again.
+ */
+import {
+  ENGINE_CHANNEL,
+  ENGINE_ERRORS,
+  type EngineErrorBody,
+  type EngineEvent,
+  type FromEngine,
+  type RequestName,
+  type Requests,
+  type ToEngine,
+} from '../engine/protocol.js';
+
+/** A failed request, with the engine's (or the SDK's) stable code. */
+export class RequestError extends Error {
+  readonly code: string;
+  constructor(body: EngineErrorBody) {
+    super(body.message);
+    this.code = body.code;
+  }
+}
+
+interface Pending {
+  readonly engine: string | undefined;
+  readonly message: Omit<Extract<ToEngine, { kind: 'request' }>, 'engine'>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class EngineLink {
+  readonly #tab = crypto.randomUUID();
+  readonly #channel = new BroadcastChannel(ENGINE_CHANNEL);
+  readonly #pending = new Map<number, Pending>();
+  readonly #eventHandlers = new Set<(event: EngineEvent) => void>();
+  readonly #leaderHandlers = new Set<() => void>();
+  #engine: string | undefined;
+  #nextId = 1;
+
+  constructor() {
+    new Worker(new URL('../engine/worker.dom.ts', import.meta.url), {
+      type: 'module',
+      name: 'parley-engine',
+    });
+    this.#channel.onmessage = (event: MessageEvent<FromEngine>) => {
+      this.#receive(event.data);
+    };
+    this.#post({ kind: 'hello', tab: this.#tab });
+  }
+
+  /** The leading engine's id, once one has announced itself. */
+  get engine(): string | undefined {
+    return this.#engine;
+  }
+
+  request<K extends RequestName>(
+    type: K,
+    params: Requests[K]['params'],
+  ): Promise<Requests[K]['result']> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        engine: this.#engine,
+        message: { kind: 'request', tab: this.#tab, id, request: { type, params } as never },
+        resolve,
+        reject,
+      };
+      this.#pending.set(id, pending);
+      if (this.#engine !== undefined) this.#post({ ...pending.message, engine: this.#engine });
+    });
+  }
+
+  onEvent(handler: (event: EngineEvent) => void): () => void {
+    this.#eventHandlers.add(handler);
+    return () => this.#eventHandlers.delete(handler);
+  }
+
+  /** Called when an engine (first or new) starts leading. */
+  onLeader(handler: () => void): () => void {
+    this.#leaderHandlers.add(handler);
+    return () => this.#leaderHandlers.delete(handler);
+  }
+
+  #post(message: ToEngine): void {
+    this.#channel.postMessage(message);
+  }
+
+  #receive(m: FromEngine): void {
+    if (m.kind === 'leader') {
+      if (m.engine === this.#engine) return;
+      this.#engine = m.engine;
+      for (const [id, p] of this.#pending) {
+        if (p.engine === undefined) {
+          this.#pending.set(id, { ...p, engine: m.engine });
+          this.#post({ ...p.message, engine: m.engine });
+        } else {
+          this.#pending.delete(id);
+          p.reject(
+            new RequestError({
+              code: ENGINE_ERRORS.ENGINE_CHANGED,
+              message: 'the engine changed while this was in progress',
+            }),
+          );
+        }
+      }
+      for (const h of this.#leaderHandlers) h();
+    } else if (m.kind === 'reply') {
+      if (m.tab !== this.#tab) return;
+      const p = this.#pending.get(m.id);
+      if (p === undefined) return;
+      this.#pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new RequestError(m.error));
+    } else if (m.engine === this.#engine) {
+      for (const h of this.#eventHandlers) h(m.event);
+    }
+  }
+}

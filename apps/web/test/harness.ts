@@ -1,0 +1,257 @@
+/**
+ * The browser tests' harness: the web client built with Vite (once, while its sources are
+ * unchanged), the real relay (apps/server, a separate process) serving it on a loopback port,
+ * and Debian's chromium driven by playwright-core, headless, with a fresh profile. Each user is
+ * a browser context of its own (separate storage, locks and channels); tests find elements by
+ * role and accessible name. Every page fails its test on a page error, an unexpected console
+ * error or a Content-Security-Policy violation.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const WEB = fileURLToPath(new URL('../', import.meta.url));
+export const DIST = join(WEB, 'dist');
+const SERVER = join(ROOT, 'apps/server/src/main.ts');
+const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
+const START_TIMEOUT_MS = 30_000;
+const BUILD_LOCK_WAIT_MS = 180_000;
+
+/** Chromium's binary: `PARLEY_CHROMIUM` or Debian's. */
+export const CHROMIUM = process.env['PARLEY_CHROMIUM'] ?? '/usr/bin/chromium';
+/** Flags for every launch: headless, no sandbox (containers), nothing talking to Google. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+/** Viewports for screenshots and layout checks. */
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+function* files(dir: string): Generator<string> {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir).sort()) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else yield path;
+  }
+}
+
+/** A fingerprint of everything the build reads: the app and every package's sources. */
+function sourceStamp(): string {
+  const h = createHash('sha256');
+  const inputs = [
+    join(WEB, 'src'),
+    join(WEB, 'public'),
+    join(WEB, 'index.html'),
+    join(WEB, 'vite.config.ts'),
+    join(WEB, 'package.json'),
+    ...readdirSync(join(ROOT, 'packages')).map((p) => join(ROOT, 'packages', p, 'src')),
+  ];
+  for (const input of inputs) {
+    const list = existsSync(input) && statSync(input).isFile() ? [input] : [...files(input)];
+    for (const f of list) {
+      const s = statSync(f);
+      h.update(`${relative(ROOT, f)}\0${s.size}\0${s.mtimeMs}\n`);
+    }
+  }
+  return h.digest('hex');
+}
+
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(WEB, '.build-lock');
+  const deadline = Date.now() + BUILD_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${lock} held too long; remove it if stale`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Builds apps/web/dist unless it was built from the current sources. */
+export async function ensureWebBuild(): Promise<string> {
+  return withBuildLock(async () => {
+    const stampFile = join(DIST, '.build-stamp');
+    const stamp = sourceStamp();
+    if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return DIST;
+    const { build } = await import('vite');
+    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    writeFileSync(stampFile, stamp);
+    return DIST;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The relay
+
+export interface Server {
+  readonly base: string;
+  readonly port: number;
+  /** SIGTERM, then wait for the process to exit. */
+  stop(): Promise<void>;
+  /** Everything the process printed. */
+  output(): string;
+}
+
+/**
+ * Starts apps/server serving `webDir`; on SQLite in `dataDir` if given, else in memory; on
+ * `port` if given (a restart keeps the page's origin), else a free one.
+ */
+export async function startServer(options: {
+  readonly webDir: string;
+  readonly dataDir?: string;
+  readonly port?: number;
+}): Promise<Server> {
+  const storage =
+    options.dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', options.dataDir];
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_ARGS,
+      SERVER,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(options.port ?? 0),
+      '--web-dir',
+      options.webDir,
+      '--log-level',
+      'warn',
+      '--no-rate-limit',
+      ...storage,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`relay did not start:\n${out}`));
+    }, START_TIMEOUT_MS);
+    const check = (): void => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited:\n${out}`));
+    });
+  });
+  return {
+    base,
+    port: Number(new URL(base).port),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+    output: () => out,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browsers
+
+/** Launches headless chromium, failing clearly when it is not installed. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium (or set PARLEY_CHROMIUM)`,
+    );
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Problems a page reported: page errors, console errors, CSP violations. */
+export interface PageProblems {
+  readonly list: string[];
+}
+
+/** Watches a page for errors and CSP violations (in the page and its workers). */
+export function watch(page: Page, allowed: readonly RegExp[] = []): PageProblems {
+  const problems: PageProblems = { list: [] };
+  const add = (what: string): void => {
+    if (!allowed.some((a) => a.test(what))) problems.list.push(what);
+  };
+  page.on('pageerror', (e) => add(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') add(`console error: ${m.text()}`);
+  });
+  page.on('worker', (w) => {
+    w.on('console', (m) => {
+      if (m.type() === 'error') add(`worker console error: ${m.text()}`);
+    });
+  });
+  return problems;
+}
+
+export interface User {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly problems: PageProblems;
+}
+
+/** A person with a browser profile of their own, on the relay's page. */
+export async function openUser(
+  browser: Browser,
+  base: string,
+  viewport = DESKTOP,
+  allowed: readonly RegExp[] = [],
+): Promise<User> {
+  const context = await browser.newContext({ viewport, baseURL: base });
+  const page = await context.newPage();
+  const problems = watch(page, allowed);
+  await page.goto('/');
+  return { context, page, problems };
+}
+
+/** Another tab of the same profile. */
+export async function openTab(
+  user: User,
+  allowed: readonly RegExp[] = [],
+): Promise<{
+  page: Page;
+  problems: PageProblems;
+}> {
+  const page = await user.context.newPage();
+  const problems = watch(page, allowed);
+  await page.goto('/');
+  return { page, problems };
+}

@@ -1,0 +1,32 @@
+/**
+ * Builds the web client for the relay to serve under a strict Content-Security-Policy: no
+ * inlined assets (no data: URLs), no inline scripts, the engine as a separate ES-module worker,
+ * SQLite's WASM as a file. Parley's own packages resolve to their TypeScript sources.
+ */
+import { defineConfig } from 'vite';
+import solid from 'vite-plugin-solid';
+
+/**
+ * SQLite's loader fetches `sqlite3.wasm` next to the script that imports it, whatever the
+ * bundler says, so that one asset keeps its plain name (the relay revalidates it by ETag).
+ */
+function assetFileNames(info: { readonly names: readonly string[] }): string {
+  return info.names.includes('sqlite3.wasm')
+    ? 'assets/sqlite3.wasm'
+    : 'assets/[name]-[hash][extname]';
+}
+
+export default defineConfig({
+  plugins: [solid()],
+  resolve: { conditions: ['parley-source', 'browser', 'module', 'import', 'default'] },
+  worker: { format: 'es', rolldownOptions: { output: { assetFileNames } } },
+  optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
+  build: {
+    target: 'es2022',
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+    reportCompressedSize: false,
+    rolldownOptions: { output: { assetFileNames } },
+  },
+});
