@@ -1,0 +1,209 @@
+/**
+ * The client store suite in a browser worker: the SDK's conformance cases
+ * (`@parley/client/testing`) against the SQLite WASM store on OPFS (`opfs-sahpool`), then the
+ * cases only this backend has: the at-rest key wrapped by a non-extractable WebCrypto key (and
+ * a passphrase), reopening, refusing other keys, and no plaintext in the OPFS file.
+ */
+import sqlite3InitModule, { type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
+import { ClientError } from '@parley/client';
+import { storeConformanceCases } from '@parley/client/testing';
+import { createNoblePrimitives } from '@parley/primitives-noble';
+import {
+  deleteDeviceKey,
+  loadDeviceKey,
+  newPassphraseParams,
+  passphraseKey,
+  unwrapMasterKey,
+  wrapMasterKey,
+} from '../../src/engine/at-rest-key.dom.js';
+import {
+  MASTER_KEY_BYTES,
+  openSqliteStore,
+  prepareDatabase,
+} from '../../src/engine/sqlite-store.js';
+import { STORE_FILE, installPool, openStore } from '../../src/engine/store.dom.js';
+
+export interface SuiteResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+const primitives = createNoblePrimitives();
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function fail(what: string): never {
+  throw new Error(what);
+}
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+async function rejectsLocked(p: Promise<unknown>, what: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'STORE_LOCKED') return;
+    fail(`${what}: threw ${e instanceof Error ? e.name : String(e)}, not STORE_LOCKED`);
+  }
+  fail(`${what}: did not fail`);
+}
+
+function throwsLocked(fn: () => unknown, what: string): void {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'STORE_LOCKED') return;
+    fail(`${what}: threw ${e instanceof Error ? e.name : String(e)}, not STORE_LOCKED`);
+  }
+  fail(`${what}: did not fail`);
+}
+
+async function run(): Promise<SuiteResult[]> {
+  const sqlite3 = await sqlite3InitModule();
+  const pool: SAHPoolUtil = await sqlite3.installOpfsSAHPoolVfs({
+    name: 'suite-pool',
+    directory: '.suite-pool',
+    initialCapacity: 48,
+    clearOnInit: true,
+  });
+  // The master key the suite's stores use, taken through the real wrap and unwrap.
+  const device = (await loadDeviceKey(true)) ?? fail('no device key');
+  const master = await unwrapMasterKey(
+    await wrapMasterKey(crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES)), device),
+    device,
+  );
+  let n = 0;
+  const open = (name = `/suite-${n++}.db`, key = master) => {
+    const db = new pool.OpfsSAHPoolDb(name);
+    prepareDatabase(db);
+    return openSqliteStore(db, primitives, key);
+  };
+
+  const cases: { name: string; run(): void | Promise<void> }[] = [
+    ...storeConformanceCases(() => open()).map((c) => ({
+      name: `conformance: ${c.name}`,
+      run: () => {
+        c.run();
+      },
+    })),
+    {
+      name: 'a store reopens under its key and refuses another key',
+      run: () => {
+        const db = open('/reopen.db');
+        db.transact((w) => w.put('ns', 'alice', Uint8Array.of(1, 2, 3)));
+        db.close();
+        const again = open('/reopen.db');
+        if (again.get('ns', 'alice')?.[2] !== 3) fail('the value did not survive a reopen');
+        again.close();
+        throwsLocked(
+          () => open('/reopen.db', crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES))),
+          'opening with another key',
+        );
+      },
+    },
+    {
+      name: 'nothing stored is readable in the OPFS file (key names and values encrypted)',
+      run: async () => {
+        const db = open('/plain.db');
+        db.transact((w) => w.put('contact', 'bob-the-username', utf8('very secret text')));
+        db.close();
+        const raw = await pool.exportFile('/plain.db');
+        if (raw.length < 1024) fail('the exported file is too small to be the store');
+        if (contains(raw, utf8('bob-the-username'))) fail('a key name is readable');
+        if (contains(raw, utf8('very secret text'))) fail('a value is readable');
+        if (!contains(raw, utf8('SQLite format 3'))) fail('the export is not the database');
+      },
+    },
+    {
+      name: 'the device key is non-extractable and wraps the master key',
+      run: async () => {
+        if (device.extractable) fail('the device key is extractable');
+        let exported = true;
+        await crypto.subtle.exportKey('raw', device).catch(() => (exported = false));
+        if (exported) fail('the device key could be exported');
+        const again = (await loadDeviceKey(false)) ?? fail('the device key was not kept');
+        const secret = crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES));
+        const wrapped = await wrapMasterKey(secret, device);
+        if (contains(wrapped, secret)) fail('the wrapped key contains the key');
+        const back = await unwrapMasterKey(wrapped, again);
+        if (back.join() !== secret.join()) fail('unwrapping did not give the key back');
+        const other = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+          'encrypt',
+          'decrypt',
+        ]);
+        await rejectsLocked(unwrapMasterKey(wrapped, other), 'unwrapping with another key');
+        const tampered = wrapped.slice();
+        tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 1;
+        await rejectsLocked(unwrapMasterKey(tampered, device), 'unwrapping a changed key');
+      },
+    },
+    {
+      name: 'a passphrase layer: needed, and a wrong one is refused',
+      run: async () => {
+        const params = newPassphraseParams();
+        const secret = crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES));
+        const wrapped = await wrapMasterKey(
+          secret,
+          device,
+          await passphraseKey('correct horse', params),
+        );
+        await rejectsLocked(unwrapMasterKey(wrapped, device), 'unwrapping without it');
+        await rejectsLocked(
+          unwrapMasterKey(wrapped, device, await passphraseKey('wrong horse', params)),
+          'unwrapping with a wrong one',
+        );
+        const back = await unwrapMasterKey(
+          wrapped,
+          device,
+          await passphraseKey('correct horse', params),
+        );
+        if (back.join() !== secret.join()) fail('the passphrase did not give the key back');
+      },
+    },
+    {
+      name: 'the engine store opens, keeps data across opens, and says so when its key is gone',
+      run: async () => {
+        const enginePool = await installPool(sqlite3);
+        const first = await openStore(enginePool, primitives);
+        if (first.kind !== 'open') fail(`first open: ${first.kind}`);
+        first.backend.transact((w) => w.put('ns', 'k', Uint8Array.of(7)));
+        first.backend.close();
+        const second = await openStore(enginePool, primitives);
+        if (second.kind !== 'open') fail(`second open: ${second.kind}`);
+        if (second.backend.get('ns', 'k')?.[0] !== 7) fail('the value did not survive');
+        second.backend.close();
+        if (!enginePool.getFileNames().includes(STORE_FILE))
+          fail('the store file is not in the pool');
+        await deleteDeviceKey();
+        const third = await openStore(enginePool, primitives);
+        if (third.kind !== 'unavailable') fail(`open without the device key: ${third.kind}`);
+      },
+    },
+  ];
+
+  const results: SuiteResult[] = [];
+  for (const c of cases) {
+    try {
+      await c.run();
+      results.push({ name: c.name, ok: true });
+    } catch (e) {
+      results.push({ name: c.name, ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return results;
+}
+
+run().then(
+  (results) => {
+    postMessage(results);
+  },
+  (error: unknown) => {
+    postMessage([{ name: 'suite setup', ok: false, error: String(error) }]);
+  },
+);
