@@ -3,6 +3,7 @@
  * inlined assets (no data: URLs), no inline scripts, the engine as a separate ES-module worker,
  * SQLite's WASM as a file. Parley's own packages resolve to their TypeScript sources.
  */
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
 
@@ -16,8 +17,13 @@ function assetFileNames(info: { readonly names: readonly string[] }): string {
     : 'assets/[name]-[hash][extname]';
 }
 
+const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 export default defineConfig({
   plugins: [solid()],
+  define: { __PARLEY_VERSION__: JSON.stringify(version) },
   resolve: { conditions: ['parley-source', 'browser', 'module', 'import', 'default'] },
   worker: { format: 'es', rolldownOptions: { output: { assetFileNames } } },
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },

@@ -17,24 +17,30 @@ import {
   type StorageBackend,
 } from '@parley/client';
 import type { Primitives } from '@parley/primitives';
+import { describeChange, describeRefusal } from './group-text.js';
 import { HistoryIndex } from './history-index.js';
 import {
+  MAX_GROUP_NAME_CHARS,
   MAX_QUERY_CHARS,
   MAX_SEARCH_HITS,
   MAX_TIMELINE_PAGE,
   MAX_USERNAME_CHARS,
+  MAX_USERS_PER_REQUEST,
 } from './limits.js';
 import { Mirror } from './mirror.js';
 import { ObservedBackend } from './observed-backend.js';
 import {
   ENGINE_ERRORS,
   directId,
+  groupConvId,
   parseConvId,
   type AccountView,
   type ConnectionState,
+  type ConversationId,
   type EngineEvent,
+  type EnginePhase,
+  type EngineRequest,
   type EngineStatus,
-  type Request,
   type Requests,
 } from './protocol.js';
 import { SDK_NS } from './sdk-records.js';
@@ -69,6 +75,18 @@ function bounded(text: string, max: number, what: string): string {
   return text;
 }
 
+function usernames(list: readonly string[]): string[] {
+  if (list.length > MAX_USERS_PER_REQUEST)
+    throw new EngineError('INVALID_INPUT', `at most ${MAX_USERS_PER_REQUEST} people at once`);
+  return [
+    ...new Set(
+      list
+        .map((u) => bounded(u.trim().toLowerCase(), MAX_USERNAME_CHARS, 'a username'))
+        .filter((u) => u !== ''),
+    ),
+  ];
+}
+
 export class Engine {
   readonly #o: EngineOptions;
   readonly #client: ParleyClient;
@@ -77,8 +95,10 @@ export class Engine {
   #live: LiveConnection | undefined;
   #connection: ConnectionState = 'offline';
   #wasOnline = false;
+  #linking: string | undefined;
   #catchUp: Promise<void> | undefined;
   #catchUpAgain = false;
+  #closed = false;
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -93,10 +113,16 @@ export class Engine {
       sleep: options.sleep,
       ...(options.now && { now: options.now }),
     });
-    this.#mirror = new Mirror(options.backend, this.#index, options.emit, () => {
-      const a = this.#client.account;
-      return a && { accountId: a.accountId, username: a.username };
-    });
+    this.#mirror = new Mirror(
+      options.backend,
+      this.#index,
+      options.emit,
+      () => {
+        const a = this.#client.account;
+        return a && { accountId: a.accountId, username: a.username };
+      },
+      () => this.#now(),
+    );
     this.#mirror.rebuild();
   }
 
@@ -105,21 +131,33 @@ export class Engine {
     if (this.#client.account !== undefined) this.#startLive();
   }
 
-  /** Stops live delivery and waits for what it received to be processed, then closes the store. */
+  /** Stops live delivery, waits for what it received to be processed, closes the store. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#live?.stop();
     await this.#live?.settled();
-    await this.#catchUp;
+    await this.#catchUp?.catch(() => undefined);
     this.#index.close();
     this.#o.backend.close();
   }
 
   status(): EngineStatus {
     const a = this.#account();
-    return {
-      phase: a === undefined ? { kind: 'new' } : { kind: 'ready', account: a },
-      connection: this.#connection,
-    };
+    const phase: EnginePhase =
+      a !== undefined
+        ? { kind: 'ready', account: a }
+        : this.#linking !== undefined
+          ? { kind: 'linking', code: this.#linking }
+          : { kind: 'new' };
+    return { phase, connection: this.#connection };
+  }
+
+  /** Deletes the account at the relay (the host wipes the store afterwards). */
+  async deleteAccount(): Promise<void> {
+    this.#requireAccount();
+    this.#live?.stop();
+    await this.#client.deleteAccount();
   }
 
   #account(): AccountView | undefined {
@@ -149,8 +187,25 @@ export class Engine {
     this.#emitStatus();
   }
 
+  #notice(text: string, conv?: ConversationId): void {
+    this.#o.emit({
+      type: 'notice',
+      notice: {
+        id: crypto.randomUUID(),
+        at: this.#now(),
+        level: 'warning',
+        text,
+        ...(conv !== undefined && { conv }),
+      },
+    });
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
   #startLive(): void {
-    if (this.#live !== undefined) return;
+    if (this.#live !== undefined || this.#closed) return;
     this.#live = new LiveConnection({
       client: this.#client,
       baseUrl: this.#o.baseUrl,
@@ -191,7 +246,7 @@ export class Engine {
         } catch (error) {
           if (!(error instanceof ClientError)) throw error;
         }
-      } while (this.#again());
+      } while (this.#again() && !this.#closed);
     })().finally(() => {
       this.#catchUp = undefined;
     });
@@ -205,31 +260,65 @@ export class Engine {
   }
 
   #onClientEvent(e: ClientEvent): void {
-    if (e.type === 'dropped') {
-      const who = this.#mirror.username(e.senderAccountId) ?? 'an unknown account';
-      this.#o.emit({
-        type: 'notice',
-        notice: {
-          id: crypto.randomUUID(),
-          at: this.#now(),
-          level: 'warning',
-          text: `A message from ${who} was refused: ${e.reason}.`,
-        },
-      });
+    const self = this.#client.account?.username ?? '';
+    switch (e.type) {
+      case 'dropped': {
+        const who = this.#mirror.username(e.senderAccountId) ?? 'an unknown account';
+        this.#notice(`A message from ${who} was refused: ${e.reason}.`);
+        break;
+      }
+      case 'group-change': {
+        const conv = groupConvId(e.groupId);
+        const id = `change-${String(e.epoch)}-${e.change}-${e.users.join(',')}`;
+        this.#mirror.addEvent(conv, id, describeChange(e, self), this.#now());
+        break;
+      }
+      case 'group-refused': {
+        const conv = groupConvId(e.groupId);
+        const text = describeRefusal(e.code);
+        this.#mirror.addEvent(conv, `refused-${e.code}-${String(this.#now())}`, text, this.#now());
+        this.#notice(`${e.group}: ${text}`, conv);
+        break;
+      }
+      case 'group-send-failed':
+        this.#notice(
+          `${e.group}: a message could not be sent (${e.code}).`,
+          groupConvId(e.groupId),
+        );
+        break;
+      default:
+        break;
     }
   }
 
-  #now(): number {
-    return (this.#o.now ?? Date.now)();
-  }
-
   /** Answers one request. Errors are `EngineError` or the SDK's `ClientError`. */
-  async handle(request: Request): Promise<unknown> {
+  async handle(request: EngineRequest): Promise<unknown> {
     switch (request.type) {
-      case 'status':
-        return this.status();
       case 'register':
         return this.#register(request.params.username);
+      case 'startLink':
+        return this.#startLink();
+      case 'approveLink':
+        this.#requireAccount();
+        return { deviceId: await this.#client.approveLink(request.params.code.trim()) };
+      case 'devices':
+        return this.#devices();
+      case 'removeDevice':
+        this.#requireAccount();
+        await this.#client.removeDevice(request.params.deviceId);
+        return null;
+      case 'settings':
+        return {
+          readReceipts: webRecords.settings(this.#o.backend).readReceipts,
+          passphrase: false,
+        };
+      case 'setReadReceipts':
+        this.#o.backend.transact((w) => {
+          webRecords.putSettings(w, { readReceipts: request.params.on });
+        });
+        return null;
+      case 'about':
+        return { sqlite: this.#o.sqlite3.version.libVersion };
       case 'conversations':
         this.#requireAccount();
         return this.#index.conversations();
@@ -241,8 +330,47 @@ export class Engine {
         return this.#send(request.params.conv, request.params.text);
       case 'markRead':
         return this.#markRead(request.params.conv);
+      case 'retry':
+        return this.#retry(request.params.conv, request.params.id);
       case 'search':
         return this.#search(request.params.query, request.params.limit);
+      case 'checkContact':
+        this.#requireAccount();
+        await this.#client.safetyNumber(request.params.username);
+        return null;
+      case 'safetyNumber':
+        return this.#safetyNumber(request.params.username);
+      case 'markVerified':
+        this.#requireAccount();
+        this.#mirror.setVerified(request.params.username.toLowerCase(), request.params.verified);
+        return null;
+      case 'acceptKey':
+        this.#requireAccount();
+        this.#client.acceptKey(request.params.username);
+        this.#mirror.setVerified(request.params.username.toLowerCase(), false);
+        await this.#flush();
+        return null;
+      case 'createGroup':
+        return this.#createGroup(request.params.name, request.params.members);
+      case 'groupInfo':
+        return this.#groupInfo(request.params.conv);
+      case 'addMembers':
+        await this.#groupChange(this.#groupId(request.params.conv), (g) =>
+          this.#client.addToGroup(g, usernames(request.params.usernames)),
+        );
+        return null;
+      case 'removeMembers':
+        await this.#groupChange(this.#groupId(request.params.conv), (g) =>
+          this.#client.removeFromGroup(g, usernames(request.params.usernames)),
+        );
+        return null;
+      case 'leaveGroup':
+        await this.#groupChange(this.#groupId(request.params.conv), (g) =>
+          this.#client.leaveGroup(g),
+        );
+        return null;
+      default:
+        return request satisfies never;
     }
   }
 
@@ -253,6 +381,40 @@ export class Engine {
     this.#emitStatus();
     this.#startLive();
     return this.#requireAccount();
+  }
+
+  async #startLink(): Promise<{ code: string }> {
+    if (this.#client.account !== undefined)
+      throw new EngineError('MISUSE', 'this browser already has an account');
+    if (this.#linking !== undefined) return { code: this.#linking };
+    const pending = await this.#client.startLink();
+    this.#linking = pending.code;
+    this.#emitStatus();
+    pending.complete().then(
+      () => {
+        this.#linking = undefined;
+        this.#emitStatus();
+        this.#startLive();
+      },
+      (error: unknown) => {
+        this.#linking = undefined;
+        this.#emitStatus();
+        this.#notice(
+          error instanceof ClientError
+            ? `Linking this browser did not complete: ${error.message}.`
+            : 'Linking this browser did not complete.',
+        );
+      },
+    );
+    return { code: pending.code };
+  }
+
+  async #devices(): Promise<Requests['devices']['result']> {
+    const me = this.#requireAccount();
+    return (await this.#client.devices()).map((d) => ({
+      ...d,
+      current: d.deviceId === me.deviceId,
+    }));
   }
 
   async #openDirect(username: string): Promise<Requests['openDirect']['result']> {
@@ -277,7 +439,7 @@ export class Engine {
     return this.#index.timeline(p.conv, limit, p.before);
   }
 
-  async #send(conv: string, text: string): Promise<{ id: string }> {
+  async #send(conv: ConversationId, text: string): Promise<{ id: string }> {
     this.#requireAccount();
     const target = parseConvId(conv);
     if (target === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
@@ -286,13 +448,13 @@ export class Engine {
       const sent = await this.#client.sendToGroup(target.groupId, text);
       return { id: sent.messageId };
     }
-    const before = new Set(this.#pendingOut(target.username));
+    const before = new Set(this.#pendingOut(conv));
     try {
       const sent = await this.#client.send(target.username, text);
       return { id: sent.messageId };
     } catch (error) {
       // The message may be stored and queued; find it (it is ours, new, and still pending).
-      const queued = this.#pendingOut(target.username).find((id) => !before.has(id));
+      const queued = this.#pendingOut(conv).find((id) => !before.has(id));
       if (queued === undefined) throw error;
       if (!(error instanceof ClientError) || error.code !== 'UNREACHABLE')
         this.#mirror.setFailed(
@@ -304,15 +466,39 @@ export class Engine {
     }
   }
 
-  /** Ids of our pending messages to `username`, as the index has them. */
-  #pendingOut(username: string): string[] {
+  /** Ids of our messages in a conversation that the relay does not have yet. */
+  #pendingOut(conv: ConversationId): string[] {
     return this.#index
-      .timeline(directId(username), MAX_TIMELINE_PAGE)
+      .timeline(conv, MAX_TIMELINE_PAGE)
       .filter((i) => i.direction === 'out' && (i.state === 'queued' || i.state === 'failed'))
       .map((i) => i.id);
   }
 
-  async #markRead(conv: string): Promise<null> {
+  /** Flushes both outboxes; failures leave entries queued for the next attempt. */
+  async #flush(): Promise<void> {
+    try {
+      await this.#client.flushOutbox();
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+    }
+  }
+
+  async #retry(conv: ConversationId, id: string): Promise<null> {
+    this.#requireAccount();
+    const item = this.#index.item(conv, id);
+    if (item?.direction !== 'out' || (item.state !== 'failed' && item.state !== 'queued'))
+      throw new EngineError('INVALID_INPUT', 'that message is not waiting to be sent');
+    if (item.error === 'NOT_A_MEMBER')
+      throw new EngineError('NOT_A_MEMBER', 'you are no longer in this group');
+    this.#mirror.setFailed(conv, id, undefined);
+    await this.#flush();
+    const after = this.#index.item(conv, id);
+    if (after?.state === 'queued' && this.#connection === 'online' && item.error !== undefined)
+      this.#mirror.setFailed(conv, id, item.error);
+    return null;
+  }
+
+  async #markRead(conv: ConversationId): Promise<null> {
     this.#requireAccount();
     this.#mirror.markRead(conv);
     const target = parseConvId(conv);
@@ -336,5 +522,66 @@ export class Engine {
       title: this.#index.conversation(item.conv)?.title ?? '',
       item,
     }));
+  }
+
+  async #safetyNumber(username: string): Promise<Requests['safetyNumber']['result']> {
+    this.#requireAccount();
+    const name = username.toLowerCase();
+    const n = await this.#client.safetyNumber(name);
+    return {
+      username: name,
+      digits: n.digits,
+      scannable: n.scannable,
+      keyChanged: n.keyChanged,
+      verified: this.#mirror.verified(name),
+    };
+  }
+
+  #groupId(conv: ConversationId): string {
+    const target = parseConvId(conv);
+    if (target?.kind !== 'group') throw new EngineError('INVALID_INPUT', 'not a group');
+    return target.groupId;
+  }
+
+  async #groupChange(
+    groupId: string,
+    change: (groupId: string) => Promise<readonly ClientEvent[]>,
+  ): Promise<void> {
+    this.#requireAccount();
+    for (const e of await change(groupId)) this.#onClientEvent(e);
+  }
+
+  async #createGroup(
+    name: string,
+    members: readonly string[],
+  ): Promise<Requests['createGroup']['result']> {
+    this.#requireAccount();
+    const title = bounded(name.trim(), MAX_GROUP_NAME_CHARS, 'the group name');
+    if (title === '') throw new EngineError('INVALID_INPUT', 'name the group');
+    const { groupId, events } = await this.#client.createGroup(title, usernames(members));
+    for (const e of events) this.#onClientEvent(e);
+    const summary = this.#index.conversation(groupConvId(groupId));
+    if (summary === undefined) throw new EngineError(ENGINE_ERRORS.INTERNAL, 'no conversation');
+    return summary;
+  }
+
+  #groupInfo(conv: ConversationId): Requests['groupInfo']['result'] {
+    const me = this.#requireAccount();
+    const groupId = this.#groupId(conv);
+    const g = this.#client.groups().find((x) => x.groupId === groupId);
+    if (g === undefined) throw new EngineError('UNKNOWN_GROUP', 'no such group');
+    return {
+      conv,
+      name: g.name,
+      status: g.status,
+      members: g.members
+        .map((m) => ({
+          username: m.username,
+          devices: m.devices.length,
+          you: m.username === me.username,
+        }))
+        .sort((a, b) => a.username.localeCompare(b.username)),
+      ...(g.blocked !== undefined && { blocked: g.blocked.code }),
+    };
   }
 }

@@ -24,3 +24,7 @@ export const MAX_QUERY_CHARS = 200;
 export const MAX_USERNAME_CHARS = 64;
 /** Notices kept in memory for tabs that open later. */
 export const MAX_NOTICES = 50;
+/** Longest group name typed into the UI, in characters (the SDK bounds its UTF-8 bytes too). */
+export const MAX_GROUP_NAME_CHARS = 100;
+/** Most people named in one request (creating a group, adding or removing members). */
+export const MAX_USERS_PER_REQUEST = 100;

@@ -35,21 +35,26 @@ export class Mirror {
   readonly #index: HistoryIndex;
   readonly #emit: (event: EngineEvent) => void;
   readonly #self: () => Self | undefined;
+  readonly #now: () => number;
   /** Account id → username, from the contact records (accepted and pending account ids). */
   readonly #usernames = new Map<string, string>();
   /** Usernames whose account key changed and waits to be accepted. */
   readonly #keyChanged = new Set<string>();
+  /** Each contact's accepted account key (base64). */
+  readonly #accountKeys = new Map<string, string>();
 
   constructor(
     db: StorageBackend,
     index: HistoryIndex,
     emit: (event: EngineEvent) => void,
     self: () => Self | undefined,
+    now: () => number,
   ) {
     this.#db = db;
     this.#index = index;
     this.#emit = emit;
     this.#self = self;
+    this.#now = now;
   }
 
   /** Fills the index from the store (at start). */
@@ -83,13 +88,21 @@ export class Mirror {
   onCommit(changes: readonly StoredChange[]): void {
     const touched = new Set<ConversationId>();
     const items: TimelineItem[] = [];
+    const keyEvents: { conv: ConversationId; username: string; changed: boolean }[] = [];
     for (const c of changes) {
       if (c.value === undefined) continue;
       if (c.ns === SDK_NS.contact) {
+        const before = contactRecord(c.value);
+        const wasChanged = before !== undefined && this.#keyChanged.has(before.username);
         const username = this.#contact(c.value);
-        if (username !== undefined && this.#index.hasConversation(directId(username))) {
-          this.#index.setKeyChanged(directId(username), this.#keyChanged.has(username));
-          touched.add(directId(username));
+        if (username === undefined) continue;
+        const changed = this.#keyChanged.has(username);
+        const conv = directId(username);
+        if (changed !== wasChanged && (changed || this.#index.hasConversation(conv)))
+          keyEvents.push({ conv, username, changed });
+        if (this.#index.hasConversation(conv)) {
+          this.#index.setKeyChanged(conv, changed);
+          touched.add(conv);
         }
       } else if (c.ns === SDK_NS.group) {
         const g = groupInfo(c.value);
@@ -108,6 +121,17 @@ export class Mirror {
       }
     }
     this.#publish(items, touched);
+    for (const k of keyEvents) {
+      const at = this.#now();
+      this.addEvent(
+        k.conv,
+        `key-${String(at)}-${k.changed ? 'changed' : 'accepted'}`,
+        k.changed
+          ? `${k.username}’s safety number changed. Compare it with ${k.username} before you accept the new key; nothing is sent until you do.`
+          : `You accepted ${k.username}’s new safety number.`,
+        at,
+      );
+    }
   }
 
   /** The username of an account we know, if any. */
@@ -190,10 +214,29 @@ export class Mirror {
     }
   }
 
+  /** Whether the user verified `username`'s current, accepted key. */
+  verified(username: string): boolean {
+    const key = this.#accountKeys.get(username);
+    return (
+      key !== undefined &&
+      !this.#keyChanged.has(username) &&
+      webRecords.verifiedKey(this.#db, username) === key
+    );
+  }
+
+  /** Marks `username`'s current key as verified (or not). */
+  setVerified(username: string, verified: boolean): void {
+    const key = this.#accountKeys.get(username);
+    this.#db.transact((w) => {
+      webRecords.putVerified(w, username, verified ? key : undefined);
+    });
+  }
+
   #contact(bytes: Uint8Array): string | undefined {
     const c = contactRecord(bytes);
     if (c === undefined) return undefined;
     this.#usernames.set(c.accountId, c.username);
+    this.#accountKeys.set(c.username, c.accountKey);
     if (c.pendingAccountId !== undefined) this.#usernames.set(c.pendingAccountId, c.username);
     if (c.pendingKey !== undefined) this.#keyChanged.add(c.username);
     else this.#keyChanged.delete(c.username);

@@ -86,10 +86,73 @@ export interface Notice {
   readonly conv?: ConversationId;
 }
 
+/** One of this account's devices. */
+export interface DeviceView {
+  readonly deviceId: number;
+  readonly createdAt: number;
+  /** In the account's signed device list (an unsigned one never gets a message). */
+  readonly signed: boolean;
+  /** This browser. */
+  readonly current: boolean;
+}
+
+export interface GroupMemberView {
+  readonly username: string;
+  readonly devices: number;
+  readonly you: boolean;
+}
+
+/** A group as its MLS state says (never as the relay says). */
+export interface GroupView {
+  readonly conv: ConversationId;
+  readonly name: string;
+  readonly status: 'active' | 'leaving' | 'left' | 'removed';
+  readonly members: readonly GroupMemberView[];
+  /** Why the group cannot follow new changes (a refused commit's code). */
+  readonly blocked?: string;
+}
+
+export interface SafetyView {
+  readonly username: string;
+  /** 60 digits. */
+  readonly digits: string;
+  /** What the QR code carries (libsignal's scannable fingerprint). */
+  readonly scannable: Uint8Array;
+  /** The contact's key changed and the new one is not accepted yet (this is the new one's). */
+  readonly keyChanged: boolean;
+  /** The user compared this number with the contact and marked it verified. */
+  readonly verified: boolean;
+}
+
+export interface SettingsView {
+  readonly readReceipts: boolean;
+  /** Local data is locked with a passphrase. */
+  readonly passphrase: boolean;
+}
+
 /** Every request the UI may make, with its parameters and result. */
 export interface Requests {
   status: { params: Record<string, never>; result: EngineStatus };
+  /** Opens the store locked with a passphrase. */
+  unlock: { params: { passphrase: string }; result: null };
+  /** Closes the store (with a passphrase set: until it is typed again). */
+  lock: { params: Record<string, never>; result: null };
+  /** Sets, changes (`current` needed) or removes (no `next`) the passphrase. */
+  setPassphrase: { params: { current?: string; next?: string }; result: null };
+  /** Deletes every local key and message, and the key that protects them. */
+  wipe: { params: Record<string, never>; result: null };
+  /** Deletes the account at the relay, then wipes. */
+  deleteAccount: { params: Record<string, never>; result: null };
   register: { params: { username: string }; result: AccountView };
+  /** On a new browser: shows a code for the primary device to approve. */
+  startLink: { params: Record<string, never>; result: { code: string } };
+  /** On the primary: approves the device showing `code`. */
+  approveLink: { params: { code: string }; result: { deviceId: number } };
+  devices: { params: Record<string, never>; result: DeviceView[] };
+  removeDevice: { params: { deviceId: number }; result: null };
+  settings: { params: Record<string, never>; result: SettingsView };
+  setReadReceipts: { params: { on: boolean }; result: null };
+  about: { params: Record<string, never>; result: { sqlite: string } };
   conversations: { params: Record<string, never>; result: ConversationSummary[] };
   /** Starts (or opens) a conversation with a user, checking that the user exists. */
   openDirect: { params: { username: string }; result: ConversationSummary };
@@ -104,13 +167,38 @@ export interface Requests {
   };
   send: { params: { conv: ConversationId; text: string }; result: { id: string } };
   markRead: { params: { conv: ConversationId }; result: null };
+  /** Sends a failed or queued message of ours again. */
+  retry: { params: { conv: ConversationId; id: string }; result: null };
   search: { params: { query: string; limit: number }; result: SearchHit[] };
+  /** Looks the contact up again (notices a changed key before anything is sent). */
+  checkContact: { params: { username: string }; result: null };
+  safetyNumber: { params: { username: string }; result: SafetyView };
+  markVerified: { params: { username: string; verified: boolean }; result: null };
+  /** Accepts a contact's new key after a change; sending resumes. */
+  acceptKey: { params: { username: string }; result: null };
+  createGroup: { params: { name: string; members: string[] }; result: ConversationSummary };
+  groupInfo: { params: { conv: ConversationId }; result: GroupView };
+  addMembers: { params: { conv: ConversationId; usernames: string[] }; result: null };
+  removeMembers: { params: { conv: ConversationId; usernames: string[] }; result: null };
+  leaveGroup: { params: { conv: ConversationId }; result: null };
 }
+
+/** Requests the engine host answers itself (the store's life); the engine answers the rest. */
+export const HOST_REQUESTS = [
+  'status',
+  'unlock',
+  'lock',
+  'setPassphrase',
+  'wipe',
+  'deleteAccount',
+] as const satisfies readonly RequestName[];
 
 export type RequestName = keyof Requests;
 export type Request = {
   [K in RequestName]: { readonly type: K; readonly params: Requests[K]['params'] };
 }[RequestName];
+/** A request for the engine itself (not one of {@link HOST_REQUESTS}). */
+export type EngineRequest = Exclude<Request, { type: (typeof HOST_REQUESTS)[number] }>;
 
 export type EngineEvent =
   | { readonly type: 'status'; readonly status: EngineStatus }
@@ -156,6 +244,11 @@ export type FromEngine =
       readonly error: EngineErrorBody;
     }
   | { readonly kind: 'event'; readonly engine: string; readonly event: EngineEvent };
+
+/** What a worker tells the tab that started it (not the other tabs): it leads. */
+export interface WorkerToTab {
+  readonly leading: true;
+}
 
 /** Error codes the engine itself adds to the SDK's. */
 export const ENGINE_ERRORS = {

@@ -10,11 +10,13 @@ import type { Database, SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wa
 import { ClientError, type StorageBackend } from '@parley/client';
 import type { Primitives } from '@parley/primitives';
 import {
+  decodePassphraseParams,
   deleteDeviceKey,
+  encodePassphraseParams,
   loadDeviceKey,
   needsPassphrase,
+  newPassphraseParams,
   passphraseKey,
-  decodePassphraseParams,
   unwrapMasterKey,
   wrapMasterKey,
 } from './at-rest-key.dom.js';
@@ -35,7 +37,8 @@ export const POOL_DIRECTORY = '.parley-sahpool';
 export const STORE_FILE = '/parley.db';
 
 export type StoreOpening =
-  | { readonly kind: 'open'; readonly backend: StorageBackend }
+  /** `db` is the store's connection, for its unencrypted `meta` table only. */
+  | { readonly kind: 'open'; readonly backend: StorageBackend; readonly db: Database }
   | { readonly kind: 'locked' }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
@@ -88,7 +91,7 @@ export async function openStore(
     try {
       const backend = openSqliteStore(db, primitives, master);
       handedOver = true;
-      return { kind: 'open', backend };
+      return { kind: 'open', backend, db };
     } finally {
       master.fill(0);
     }
@@ -130,6 +133,55 @@ async function masterKey(
   } catch (error) {
     if (error instanceof ClientError && error.code === 'STORE_LOCKED') return { kind: 'locked' };
     throw error;
+  }
+}
+
+/** Whether the open store's key is also wrapped by a passphrase. */
+export function hasPassphrase(db: Database): boolean {
+  const wrapped = readMeta(db, 'wrapped-key');
+  return wrapped !== undefined && needsPassphrase(wrapped);
+}
+
+/**
+ * Wraps the master key again: under a new passphrase (`next`), or under the device key alone
+ * (no `next`). With a passphrase set, `current` must be it (`STORE_LOCKED` otherwise).
+ */
+export async function changePassphrase(
+  db: Database,
+  current: string | undefined,
+  next: string | undefined,
+): Promise<void> {
+  const wrapped = readMeta(db, 'wrapped-key');
+  const device = await loadDeviceKey(false);
+  if (wrapped === undefined || device === undefined)
+    throw new ClientError('STORE_LOCKED', 'the store key is missing');
+  let currentKey: CryptoKey | undefined;
+  if (needsPassphrase(wrapped)) {
+    const params = readMeta(db, 'passphrase');
+    if (current === undefined || params === undefined)
+      throw new ClientError('STORE_LOCKED', 'the current passphrase is needed');
+    currentKey = await passphraseKey(current, decodePassphraseParams(params));
+  }
+  const master = await unwrapMasterKey(wrapped, device, currentKey);
+  try {
+    const params = next === undefined ? undefined : newPassphraseParams();
+    const rewrapped = await wrapMasterKey(
+      master,
+      device,
+      params === undefined || next === undefined ? undefined : await passphraseKey(next, params),
+    );
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (params === undefined) db.exec("DELETE FROM meta WHERE name = 'passphrase'");
+      else writeMeta(db, 'passphrase', encodePassphraseParams(params));
+      writeMeta(db, 'wrapped-key', rewrapped);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  } finally {
+    master.fill(0);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The engine's own records, kept in the same encrypted store as the SDK's under `web-*`
  * namespaces: conversations opened before any message and their read marks, timeline events
- * (membership changes with who made them, key changes), messages that failed and why, and the
+ * (membership changes with who made them, key changes), messages that failed and why, the
+ * contacts whose safety number the user verified (with the account key they verified), and the
  * account's settings. Versioned JSON like the SDK's records.
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
@@ -13,6 +14,7 @@ export const WEB_NS = {
   event: 'web-event',
   failed: 'web-failed',
   settings: 'web-settings',
+  verified: 'web-verified',
 } as const;
 
 const RECORD_VERSION = 1;
@@ -94,5 +96,14 @@ export const webRecords = {
   },
   putSettings: (w: StorageWriter, s: Settings): void => {
     put(w, WEB_NS.settings, 'settings', s);
+  },
+  /** The account key (base64) the user verified for `username`, if any. */
+  verifiedKey: (r: StorageReader, username: string): string | undefined => {
+    const v = read(r.get(WEB_NS.verified, username));
+    return typeof v?.['accountKey'] === 'string' ? v['accountKey'] : undefined;
+  },
+  putVerified: (w: StorageWriter, username: string, accountKey: string | undefined): void => {
+    if (accountKey === undefined) w.delete(WEB_NS.verified, username);
+    else put(w, WEB_NS.verified, username, { accountKey });
   },
 };

@@ -1,15 +1,16 @@
 /**
  * The engine worker. Every tab starts one; each asks for the engine Web Lock, and only the
- * holder opens the store and runs the `Engine`, so one browser profile has exactly one engine
- * however many tabs are open. The others wait in the lock's queue with SQLite already loaded,
- * and the next one takes over as soon as the holder's tab closes (the lock is released with
- * the worker). Requests and events travel over one BroadcastChannel (`protocol.ts`): the
+ * holder opens the store and runs the engine (`EngineHost`), so one browser profile has exactly
+ * one engine however many tabs are open. The others wait in the lock's queue with SQLite already
+ * loaded, and the next one takes over as soon as the holder's tab closes (the lock is released
+ * with the worker). Requests and events travel over one BroadcastChannel (`protocol.ts`): the
  * engine answers any tab, so the tab that hosts it has no special role.
  */
-import sqlite3InitModule, { type SAHPoolUtil, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { ClientError } from '@parley/client';
 import { createNoblePrimitives } from '@parley/primitives-noble';
-import { Engine, EngineError } from './engine.js';
+import { EngineError } from './engine.js';
+import { EngineHost } from './engine-host.dom.js';
 import {
   ENGINE_CHANNEL,
   ENGINE_ERRORS,
@@ -20,9 +21,9 @@ import {
   type FromEngine,
   type Request,
   type ToEngine,
+  type WorkerToTab,
 } from './protocol.js';
-import { browserSocketFactory } from './socket.dom.js';
-import { installPool, openStore, opfsMissing } from './store.dom.js';
+import { installPool, opfsMissing } from './store.dom.js';
 
 const engineId = crypto.randomUUID();
 const channel = new BroadcastChannel(ENGINE_CHANNEL);
@@ -31,8 +32,9 @@ const primitives = createNoblePrimitives();
 const sqlite3Ready: Promise<Sqlite3Static> = sqlite3InitModule();
 
 let leading = false;
+let host: EngineHost | undefined;
+/** The phase before a host exists (starting, or unavailable). */
 let phase: EnginePhase = { kind: 'starting' };
-let engine: Engine | undefined;
 
 function post(message: FromEngine): void {
   channel.postMessage(message);
@@ -40,11 +42,6 @@ function post(message: FromEngine): void {
 
 function emit(event: EngineEvent): void {
   post({ kind: 'event', engine: engineId, event });
-}
-
-function setPhase(next: EnginePhase): void {
-  phase = next;
-  emit({ type: 'status', status: { phase, connection: 'offline' } });
 }
 
 function errorBody(error: unknown): EngineErrorBody {
@@ -58,7 +55,7 @@ function errorBody(error: unknown): EngineErrorBody {
 }
 
 function dispatch(request: Request): Promise<unknown> {
-  if (engine !== undefined) return engine.handle(request);
+  if (host !== undefined) return host.handle(request);
   if (request.type === 'status') return Promise.resolve({ phase, connection: 'offline' });
   return Promise.reject(new EngineError(ENGINE_ERRORS.NOT_READY, 'Parley is not ready yet'));
 }
@@ -80,48 +77,30 @@ channel.onmessage = (event: MessageEvent<ToEngine>) => {
   }
 };
 
-async function startEngine(sqlite3: Sqlite3Static, pool: SAHPoolUtil): Promise<void> {
-  const opened = await openStore(pool, primitives);
-  if (opened.kind !== 'open') {
-    setPhase(opened.kind === 'locked' ? { kind: 'locked' } : opened);
-    return;
-  }
-  engine = new Engine({
-    backend: opened.backend,
-    sqlite3,
-    primitives,
-    baseUrl: self.location.origin,
-    fetch: (url, init) => fetch(url, init),
-    socket: browserSocketFactory,
-    sleep: (ms) =>
-      new Promise((resolve) => {
-        setTimeout(resolve, ms);
-      }),
-    emit,
-  });
-  phase = engine.status().phase;
-  emit({ type: 'status', status: engine.status() });
-  engine.start();
+function unavailable(reason: string): void {
+  phase = { kind: 'unavailable', reason };
+  emit({ type: 'status', status: { phase, connection: 'offline' } });
 }
 
 /** Runs while this worker holds the engine lock, which is for the rest of its life. */
 async function lead(): Promise<never> {
   leading = true;
   post({ kind: 'leader', engine: engineId });
+  postMessage({ leading: true } satisfies WorkerToTab);
   const missing = opfsMissing();
   if (missing !== undefined) {
-    setPhase({ kind: 'unavailable', reason: missing });
+    unavailable(missing);
   } else {
     try {
       const sqlite3 = await sqlite3Ready;
-      await startEngine(sqlite3, await installPool(sqlite3));
+      host = new EngineHost(sqlite3, await installPool(sqlite3), primitives, emit);
+      await host.open();
     } catch (error) {
       console.error('parley engine: storage failed', error instanceof Error ? error.message : '');
-      setPhase({
-        kind: 'unavailable',
-        reason:
-          'Parley could not open its storage in this browser (the private file system refused it), so nothing can be kept here.',
-      });
+      host = undefined;
+      unavailable(
+        'Parley could not open its storage in this browser (the private file system refused it), so nothing can be kept here.',
+      );
     }
   }
   return new Promise<never>(() => undefined);

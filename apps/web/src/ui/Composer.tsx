@@ -5,13 +5,13 @@ import { createSignal, Show, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
 
-export function Composer(props: { state: AppState; title: string }): JSX.Element {
+export function Composer(props: { state: AppState; title: string; blocked: boolean }): JSX.Element {
   const [text, setText] = createSignal('');
   const [error, setError] = createSignal<string>();
 
   const send = async (): Promise<void> => {
     const t = text();
-    if (t.trim() === '') return;
+    if (t.trim() === '' || props.blocked) return;
     setText('');
     setError(undefined);
     try {
@@ -30,13 +30,18 @@ export function Composer(props: { state: AppState; title: string }): JSX.Element
         void send();
       }}
     >
+      <Show when={props.blocked}>
+        <p class="hint" id="composer-blocked">
+          Sending is paused until you accept {props.title}’s new key.
+        </p>
+      </Show>
       <Show when={error()}>
         <p role="alert" class="error">
           {error()}
         </p>
       </Show>
       <div class="composer-row">
-        <TextField class="field grow" value={text()} onChange={setText}>
+        <TextField class="field grow" value={text()} onChange={setText} disabled={props.blocked}>
           <TextField.Label class="visually-hidden">Message to {props.title}</TextField.Label>
           <TextField.TextArea
             class="field-input"
@@ -51,7 +56,7 @@ export function Composer(props: { state: AppState; title: string }): JSX.Element
             }}
           />
         </TextField>
-        <Button type="submit" class="button primary">
+        <Button type="submit" class="button primary" disabled={props.blocked}>
           Send
         </Button>
       </div>

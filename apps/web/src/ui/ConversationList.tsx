@@ -5,6 +5,7 @@ import { createSignal, For, Show, type JSX } from 'solid-js';
 import type { SearchHit } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { NewChatDialog } from './NewChatDialog.jsx';
+import { NewGroupDialog } from './NewGroupDialog.jsx';
 import { formatTime } from './format.js';
 
 export function ConversationList(props: { state: AppState }): JSX.Element {
@@ -30,7 +31,10 @@ export function ConversationList(props: { state: AppState }): JSX.Element {
           <TextField.Label class="visually-hidden">Search messages</TextField.Label>
           <TextField.Input class="field-input" type="search" placeholder="Search messages" />
         </TextField>
-        <NewChatDialog state={props.state} />
+        <div class="row">
+          <NewChatDialog state={props.state} />
+          <NewGroupDialog state={props.state} />
+        </div>
       </div>
       <Show
         when={hits()}

@@ -1,14 +1,36 @@
-/** One conversation: its header, the timeline and the composer. */
+/**
+ * One conversation: its header (safety number for a person, members for a group), the blocking
+ * key-change warning, the timeline and the composer.
+ */
 import { Button } from '@kobalte/core/button';
-import type { JSX } from 'solid-js';
-import type { ConversationId } from '../engine/protocol.js';
+import { createEffect, on, Show, type JSX } from 'solid-js';
+import { parseConvId, type ConversationId } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { Composer } from './Composer.jsx';
+import { GroupDialog } from './GroupDialog.jsx';
+import { KeyChangeWarning } from './KeyChangeWarning.jsx';
+import { SafetyDialog } from './SafetyDialog.jsx';
 import { Timeline } from './Timeline.jsx';
 
 export function ConversationView(props: { state: AppState; conv: ConversationId }): JSX.Element {
   const summary = () => props.state.conversations.find((c) => c.id === props.conv);
   const title = () => summary()?.title ?? '';
+  const target = () => parseConvId(props.conv);
+  const username = () => {
+    const t = target();
+    return t?.kind === 'direct' ? t.username : undefined;
+  };
+  const blocked = () => summary()?.keyChanged === true;
+
+  // Opening a conversation with a person looks their key up again, so a change shows before
+  // anything is sent.
+  createEffect(
+    on(username, (u) => {
+      if (u !== undefined)
+        props.state.link.request('checkContact', { username: u }).catch(() => undefined);
+    }),
+  );
+
   return (
     <main class="conversation" aria-labelledby="conversation-title">
       <header class="conversation-header">
@@ -20,9 +42,20 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
           ←
         </Button>
         <h2 id="conversation-title">{title()}</h2>
+        <div class="header-actions">
+          <Show when={username()}>
+            {(u) => <SafetyDialog state={props.state} username={u()} />}
+          </Show>
+          <Show when={target()?.kind === 'group'}>
+            <GroupDialog state={props.state} conv={props.conv} title={title()} />
+          </Show>
+        </div>
       </header>
+      <Show when={blocked() && username()}>
+        {(u) => <KeyChangeWarning state={props.state} username={u()} />}
+      </Show>
       <Timeline state={props.state} title={title()} />
-      <Composer state={props.state} title={title()} />
+      <Composer state={props.state} title={title()} blocked={blocked()} />
     </main>
   );
 }

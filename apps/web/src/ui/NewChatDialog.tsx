@@ -1,6 +1,8 @@
 /** "New chat": a username, checked at the relay, opens the conversation. */
 import { Button } from '@kobalte/core/button';
-import { Dialog } from '@kobalte/core/dialog';
+// Namespace imports: Kobalte's `Dialog` and `AlertDialog` objects share one root function, so
+// whichever loads last would overwrite the other's `Content` (and its role).
+import * as Dialog from '@kobalte/core/dialog';
 import { TextField } from '@kobalte/core/text-field';
 import { createSignal, Show, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
@@ -29,7 +31,7 @@ export function NewChatDialog(props: { state: AppState }): JSX.Element {
   };
 
   return (
-    <Dialog open={open()} onOpenChange={setOpen}>
+    <Dialog.Root open={open()} onOpenChange={setOpen}>
       <Dialog.Trigger class="button primary">New chat</Dialog.Trigger>
       <Dialog.Portal>
         <Dialog.Overlay class="overlay" />
@@ -56,7 +58,9 @@ export function NewChatDialog(props: { state: AppState }): JSX.Element {
                 </p>
               </Show>
               <div class="dialog-actions">
-                <Dialog.CloseButton class="button">Cancel</Dialog.CloseButton>
+                <Dialog.CloseButton class="button" aria-label="Cancel">
+                  Cancel
+                </Dialog.CloseButton>
                 <Button type="submit" class="button primary" disabled={busy()}>
                   Start chat
                 </Button>
@@ -65,6 +69,6 @@ export function NewChatDialog(props: { state: AppState }): JSX.Element {
           </Dialog.Content>
         </div>
       </Dialog.Portal>
-    </Dialog>
+    </Dialog.Root>
   );
 }

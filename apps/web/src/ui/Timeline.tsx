@@ -7,7 +7,10 @@
 import { createEffect, createSignal, on, Show, type JSX } from 'solid-js';
 import { VList, type VListHandle } from 'virtua/solid';
 import type { ItemState, TimelineItem } from '../engine/protocol.js';
+import { Button } from '@kobalte/core/button';
 import type { AppState } from './app-state.js';
+import { RequestError } from './engine-link.dom.js';
+import { errorText } from './errors.js';
 import { formatTime } from './format.js';
 
 const STATE_LABEL: Record<ItemState, string> = {
@@ -111,6 +114,7 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
         >
           {(item, index) => (
             <Message
+              state={props.state}
               item={item}
               pos={index() + 1}
               size={props.state.hasOlder() ? -1 : props.state.items.length}
@@ -122,7 +126,12 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
   );
 }
 
-function Message(props: { item: TimelineItem; pos: number; size: number }): JSX.Element {
+function Message(props: {
+  state: AppState;
+  item: TimelineItem;
+  pos: number;
+  size: number;
+}): JSX.Element {
   const metaId = () => `meta-${props.item.id}`;
   const textId = () => `text-${props.item.id}`;
   return (
@@ -147,7 +156,28 @@ function Message(props: { item: TimelineItem; pos: number; size: number }): JSX.
         {props.item.text}
       </p>
       <Show when={props.item.direction === 'out' && props.item.kind === 'message'}>
-        <p class="state">{STATE_LABEL[props.item.state]}</p>
+        <p class="state">
+          {STATE_LABEL[props.item.state]}
+          <Show when={props.item.state === 'failed' && props.item.error !== 'NOT_A_MEMBER'}>
+            {' '}
+            <Button
+              class="button small"
+              aria-label={`Retry sending “${props.item.text}”`}
+              onClick={() => {
+                props.state.link
+                  .request('retry', { conv: props.item.conv, id: props.item.id })
+                  .catch((e: unknown) => props.state.announce(errorText(e)));
+              }}
+            >
+              Retry
+            </Button>
+          </Show>
+        </p>
+        <Show when={props.item.state === 'failed' && props.item.error !== undefined}>
+          <p class="error small">
+            {errorText(new RequestError({ code: props.item.error ?? '', message: '' }))}
+          </p>
+        </Show>
       </Show>
     </article>
   );

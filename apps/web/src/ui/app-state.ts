@@ -17,6 +17,14 @@ import type {
 } from '../engine/protocol.js';
 import type { EngineLink } from './engine-link.dom.js';
 
+/** The appearance chosen in Settings (`system` follows the operating system). */
+export type Theme = 'system' | 'light' | 'dark' | 'contrast';
+const THEME_KEY = 'parley-theme';
+const THEMES: readonly Theme[] = ['system', 'light', 'dark', 'contrast'];
+
+/** Which main screen shows (view state only). */
+export type Screen = 'chats' | 'settings';
+
 /** Items loaded per page of the timeline. */
 export const PAGE_SIZE = 50;
 /** Incoming message ids remembered so each is announced once. */
@@ -32,6 +40,11 @@ export interface AppState {
   readonly hasOlder: Accessor<boolean>;
   readonly notices: readonly Notice[];
   readonly announcement: Accessor<string>;
+  readonly screen: Accessor<Screen>;
+  readonly theme: Accessor<Theme>;
+  setScreen(screen: Screen): void;
+  setTheme(theme: Theme): void;
+  announce(text: string): void;
   openConversation(conv: ConversationId | undefined): Promise<void>;
   loadOlder(): Promise<number>;
   send(text: string): Promise<void>;
@@ -64,7 +77,23 @@ export function createAppState(link: EngineLink): AppState {
   const [hasOlder, setHasOlder] = createSignal(false);
   const [notices, setNotices] = createStore<Notice[]>([]);
   const [announcement, setAnnouncement] = createSignal('');
+  const [screen, setScreen] = createSignal<Screen>('chats');
+  const stored = localStorage.getItem(THEME_KEY);
+  const [theme, setThemeSignal] = createSignal<Theme>(THEMES.find((t) => t === stored) ?? 'system');
+  const applyTheme = (t: Theme): void => {
+    if (t === 'system') delete document.documentElement.dataset['theme'];
+    else document.documentElement.dataset['theme'] = t;
+  };
+  applyTheme(theme());
   const announced = new Set<string>();
+
+  /** The phase and when the current engine became ready, on the page (for tests and debugging). */
+  const markPhase = (s: EngineStatus): void => {
+    const root = document.documentElement;
+    if (root.dataset['phase'] !== s.phase.kind && s.phase.kind === 'ready')
+      root.dataset['readyAt'] = String(Date.now());
+    root.dataset['phase'] = s.phase.kind;
+  };
 
   const announce = (text: string): void => {
     // Cleared first so the same sentence twice is still announced.
@@ -95,7 +124,14 @@ export function createAppState(link: EngineLink): AppState {
       case 'status': {
         const before = status();
         setStatus(e.status);
+        markPhase(e.status);
         if (before.phase.kind !== 'ready' && e.status.phase.kind === 'ready') void reload();
+        if (e.status.phase.kind !== 'ready')
+          batch(() => {
+            setOpen(undefined);
+            setItems([]);
+            setConversations([]);
+          });
         if (before.connection !== e.status.connection && e.status.phase.kind === 'ready')
           announce(`Connection to the relay: ${e.status.connection}`);
         break;
@@ -133,6 +169,7 @@ export function createAppState(link: EngineLink): AppState {
   const reload = async (): Promise<void> => {
     const s = await link.request('status', {});
     setStatus(s);
+    markPhase(s);
     if (s.phase.kind !== 'ready') return;
     const list = await link.request('conversations', {});
     batch(() => {
@@ -154,6 +191,8 @@ export function createAppState(link: EngineLink): AppState {
 
   link.onEvent(onEvent);
   link.onLeader(() => {
+    // A new engine: what the old one said is stale until it answers.
+    document.documentElement.dataset['phase'] = 'starting';
     void reload().catch(() => undefined);
   });
   document.addEventListener('visibilitychange', () => {
@@ -170,7 +209,17 @@ export function createAppState(link: EngineLink): AppState {
     hasOlder,
     notices,
     announcement,
+    screen,
+    theme,
+    setScreen,
+    setTheme(t) {
+      localStorage.setItem(THEME_KEY, t);
+      setThemeSignal(t);
+      applyTheme(t);
+    },
+    announce,
     async openConversation(conv) {
+      setScreen('chats');
       setOpen(conv);
       setItems([]);
       setHasOlder(false);

@@ -13,6 +13,7 @@ import {
   type RequestName,
   type Requests,
   type ToEngine,
+  type WorkerToTab,
 } from '../engine/protocol.js';
 
 /** A failed request, with the engine's (or the SDK's) stable code. */
@@ -41,10 +42,14 @@ export class EngineLink {
   #nextId = 1;
 
   constructor() {
-    new Worker(new URL('../engine/worker.dom.ts', import.meta.url), {
+    const worker = new Worker(new URL('../engine/worker.dom.ts', import.meta.url), {
       type: 'module',
       name: 'parley-engine',
     });
+    worker.onmessage = (event: MessageEvent<WorkerToTab>) => {
+      // This tab's own worker leads: marked on the page for people debugging and for tests.
+      document.documentElement.dataset['leader'] = String(event.data.leading);
+    };
     this.#channel.onmessage = (event: MessageEvent<FromEngine>) => {
       this.#receive(event.data);
     };
@@ -92,6 +97,7 @@ export class EngineLink {
     if (m.kind === 'leader') {
       if (m.engine === this.#engine) return;
       this.#engine = m.engine;
+      document.documentElement.dataset['engine'] = m.engine;
       for (const [id, p] of this.#pending) {
         if (p.engine === undefined) {
           this.#pending.set(id, { ...p, engine: m.engine });

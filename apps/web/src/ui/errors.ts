@@ -10,6 +10,13 @@ const TEXT: Record<string, string> = {
   UNTRUSTED_DEVICES: 'The relay listed a device this contact did not sign. Nothing was sent.',
   ENGINE_CHANGED: 'Parley moved to another tab while this was in progress. Try again.',
   NOT_READY: 'Parley is still starting. Try again in a moment.',
+  STORE_LOCKED: 'That passphrase is not right.',
+  NOT_A_MEMBER: 'You are no longer a member of this group.',
+  UNKNOWN_GROUP: 'There is no such group.',
+  UNBACKED_MEMBER:
+    'Refused: a device offered for this group is not in its owner’s signed device list.',
+  GROUP_CONFLICT: 'Others changed the group at the same time. Try again.',
+  MISUSE: 'That is not possible now.',
 };
 
 export function errorText(error: unknown): string {

@@ -124,8 +124,10 @@ async function run(): Promise<SuiteResult[]> {
       name: 'the device key is non-extractable and wraps the master key',
       run: async () => {
         if (device.extractable) fail('the device key is extractable');
-        let exported = true;
-        await crypto.subtle.exportKey('raw', device).catch(() => (exported = false));
+        const exported = await crypto.subtle.exportKey('raw', device).then(
+          () => true,
+          () => false,
+        );
         if (exported) fail('the device key could be exported');
         const again = (await loadDeviceKey(false)) ?? fail('the device key was not kept');
         const secret = crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES));

@@ -1,0 +1,62 @@
+/** A button that asks first (an alert dialog), for what cannot be undone. */
+// Namespace import: see the note in NewChatDialog.tsx.
+import * as AlertDialog from '@kobalte/core/alert-dialog';
+import { Button } from '@kobalte/core/button';
+import { createSignal, Show, type JSX } from 'solid-js';
+import { errorText } from './errors.js';
+
+export function ConfirmButton(props: {
+  label: string;
+  title: string;
+  description: string;
+  confirm: string;
+  danger?: boolean;
+  onConfirm: () => Promise<unknown>;
+}): JSX.Element {
+  const [open, setOpen] = createSignal(false);
+  const [error, setError] = createSignal<string>();
+  const [busy, setBusy] = createSignal(false);
+  const go = async (): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await props.onConfirm();
+      setOpen(false);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <AlertDialog.Root open={open()} onOpenChange={setOpen}>
+      <AlertDialog.Trigger class={props.danger === false ? 'button' : 'button danger'}>
+        {props.label}
+      </AlertDialog.Trigger>
+      <AlertDialog.Portal>
+        <AlertDialog.Overlay class="overlay" />
+        <div class="dialog-position">
+          <AlertDialog.Content class="dialog">
+            <AlertDialog.Title class="dialog-title">{props.title}</AlertDialog.Title>
+            <AlertDialog.Description class="dialog-description">
+              {props.description}
+            </AlertDialog.Description>
+            <Show when={error()}>
+              <p role="alert" class="error">
+                {error()}
+              </p>
+            </Show>
+            <div class="dialog-actions">
+              <AlertDialog.CloseButton class="button" aria-label="Cancel">
+                Cancel
+              </AlertDialog.CloseButton>
+              <Button class="button danger" disabled={busy()} onClick={() => void go()}>
+                {props.confirm}
+              </Button>
+            </div>
+          </AlertDialog.Content>
+        </div>
+      </AlertDialog.Portal>
+    </AlertDialog.Root>
+  );
+}

@@ -1,0 +1,103 @@
+/** The safety number with a contact: 60 digits, the QR code, and marking it verified. */
+import { Button } from '@kobalte/core/button';
+// Namespace imports: Kobalte's `Dialog` and `AlertDialog` objects share one root function, so
+// whichever loads last would overwrite the other's `Content` (and its role).
+import * as Dialog from '@kobalte/core/dialog';
+import { createResource, createSignal, Show, type JSX } from 'solid-js';
+import type { AppState } from './app-state.js';
+import { errorText } from './errors.js';
+import { QrCode } from './QrCode.jsx';
+
+export function SafetyDialog(props: { state: AppState; username: string }): JSX.Element {
+  const [open, setOpen] = createSignal(false);
+  const [safety, { refetch }] = createResource(
+    () => (open() ? props.username : undefined),
+    (username) => props.state.link.request('safetyNumber', { username }),
+  );
+  const [error, setError] = createSignal<string>();
+  const blocks = () => safety()?.digits.match(/\d{5}/g) ?? [];
+
+  const setVerified = async (verified: boolean): Promise<void> => {
+    setError(undefined);
+    try {
+      await props.state.link.request('markVerified', { username: props.username, verified });
+      await refetch();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+
+  return (
+    <Dialog.Root open={open()} onOpenChange={setOpen}>
+      <Dialog.Trigger class="button">Safety number</Dialog.Trigger>
+      <Dialog.Portal>
+        <Dialog.Overlay class="overlay" />
+        <div class="dialog-position">
+          <Dialog.Content class="dialog">
+            <Dialog.Title class="dialog-title">Safety number with {props.username}</Dialog.Title>
+            <Dialog.Description class="dialog-description">
+              Compare these digits with the ones {props.username} sees, or scan each other’s code.
+              If they match, nobody is in between.
+            </Dialog.Description>
+            <Show when={(safety.error as unknown) !== undefined}>
+              <p role="alert" class="error">
+                {errorText(safety.error as unknown)}
+              </p>
+            </Show>
+            <Show when={safety()}>
+              {(s) => (
+                <>
+                  <Show when={s().keyChanged}>
+                    <p class="badge warning">
+                      This is the new key’s number; you have not accepted it yet.
+                    </p>
+                  </Show>
+                  <p class="safety-digits" aria-label={`Safety number: ${blocks().join(' ')}`}>
+                    {blocks().map((b) => (
+                      <span>{b}</span>
+                    ))}
+                  </p>
+                  <QrCode
+                    data={s().scannable}
+                    label={`Safety number with ${props.username} as a QR code`}
+                  />
+                  <p role="status">
+                    {s().verified
+                      ? `You marked ${props.username} as verified.`
+                      : `${props.username} is not verified.`}
+                  </p>
+                  <Show when={error()}>
+                    <p role="alert" class="error">
+                      {error()}
+                    </p>
+                  </Show>
+                  <div class="dialog-actions">
+                    <Dialog.CloseButton class="button" aria-label="Close">
+                      Close
+                    </Dialog.CloseButton>
+                    <Show
+                      when={s().verified}
+                      fallback={
+                        <Button
+                          class="button primary"
+                          disabled={s().keyChanged}
+                          onClick={() => void setVerified(true)}
+                        >
+                          Mark as verified
+                        </Button>
+                      }
+                    >
+                      <Button class="button" onClick={() => void setVerified(false)}>
+                        Clear verification
+                      </Button>
+                    </Show>
+                  </div>
+                </>
+              )}
+            </Show>
+          </Dialog.Content>
+        </div>
+      </Dialog.Portal>
+    </Dialog.Root>
+  );
+}
