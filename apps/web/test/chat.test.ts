@@ -56,3 +56,45 @@ test('two browser users register and chat both ways', { timeout: 300_000 }, asyn
   assert.deepEqual(alice.problems.list, []);
   assert.deepEqual(bob.problems.list, []);
 });
+
+test(
+  'reload keeps keys and history; search finds a substring of an old message',
+  { timeout: 300_000 },
+  async () => {
+    const carol = await openUser(browser, server.base);
+    const dave = await openUser(browser, server.base);
+    await register(carol.page, 'carol');
+    await register(dave.page, 'dave');
+    await waitOnline(carol.page);
+    await startChat(carol.page, 'dave');
+    await send(carol.page, 'The marmalade recipe needs Seville oranges');
+    await expectMessage(carol.page, 'The marmalade recipe needs Seville oranges', 'Delivered');
+    for (let i = 0; i < 5; i++) await send(carol.page, `filler message ${i}`);
+    await expectMessage(carol.page, 'filler message 4');
+
+    // Reload both: the same account, the same conversation and history, and it still works.
+    await carol.page.reload();
+    await dave.page.reload();
+    await carol.page.getByText('Signed in as carol').waitFor();
+    await dave.page.getByText('Signed in as dave').waitFor();
+    await openConversation(carol.page, 'dave');
+    await expectMessage(carol.page, 'The marmalade recipe needs Seville oranges');
+    await openConversation(dave.page, 'carol');
+    await expectMessage(dave.page, 'filler message 4');
+    await send(dave.page, 'after the reload');
+    await expectMessage(carol.page, 'after the reload');
+
+    // Search: a substring from the middle of a word, in any case.
+    const search = carol.page.getByRole('searchbox', { name: 'Search messages' });
+    await search.fill('ARMALAD');
+    const results = carol.page.getByRole('region', { name: 'Search results' });
+    await results.getByText('1 message found.').waitFor();
+    await results.getByRole('button', { name: /marmalade recipe/ }).click();
+    await carol.page.getByRole('heading', { level: 2, name: 'dave' }).waitFor();
+    await search.fill('no such words anywhere');
+    await results.getByText('No messages found.').waitFor();
+
+    assert.deepEqual(carol.problems.list, []);
+    assert.deepEqual(dave.problems.list, []);
+  },
+);
