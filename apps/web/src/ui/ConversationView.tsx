@@ -3,7 +3,7 @@
  * key-change warning, the timeline and the composer.
  */
 import { Button } from '@kobalte/core/button';
-import { createEffect, on, Show, type JSX } from 'solid-js';
+import { Show, type JSX } from 'solid-js';
 import { parseConvId, type ConversationId } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { Composer } from './Composer.jsx';
@@ -21,15 +21,6 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
     return t?.kind === 'direct' ? t.username : undefined;
   };
   const blocked = () => summary()?.keyChanged === true;
-
-  // Opening a conversation with a person looks their key up again, so a change shows before
-  // anything is sent.
-  createEffect(
-    on(username, (u) => {
-      if (u !== undefined)
-        props.state.link.request('checkContact', { username: u }).catch(() => undefined);
-    }),
-  );
 
   return (
     <main class="conversation" aria-labelledby="conversation-title">

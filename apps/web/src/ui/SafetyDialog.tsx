@@ -44,7 +44,7 @@ export function SafetyDialog(props: { state: AppState; username: string }): JSX.
                 {errorText(safety.error as unknown)}
               </p>
             </Show>
-            <Show when={safety()}>
+            <Show when={safety.loading ? undefined : safety()}>
               {(s) => (
                 <>
                   <Show when={s().keyChanged}>

@@ -6,14 +6,15 @@
  */
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
-import type {
-  ConversationId,
-  ConversationSummary,
-  EngineEvent,
-  EngineStatus,
-  Notice,
-  SearchHit,
-  TimelineItem,
+import {
+  parseConvId,
+  type ConversationId,
+  type ConversationSummary,
+  type EngineEvent,
+  type EngineStatus,
+  type Notice,
+  type SearchHit,
+  type TimelineItem,
 } from '../engine/protocol.js';
 import type { EngineLink } from './engine-link.dom.js';
 
@@ -224,6 +225,11 @@ export function createAppState(link: EngineLink): AppState {
       setItems([]);
       setHasOlder(false);
       if (conv === undefined) return;
+      // Opening a conversation with a person looks their key up again, so a change shows
+      // before anything is sent.
+      const target = parseConvId(conv);
+      if (target?.kind === 'direct')
+        link.request('checkContact', { username: target.username }).catch(() => undefined);
       await loadLatest(conv);
       markRead(conv);
     },
