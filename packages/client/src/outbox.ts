@@ -23,7 +23,14 @@ import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { RelayCallError } from './http.js';
 import { MAX_MISMATCH_RETRIES, MAX_OUTBOX_ENTRIES } from './limits.js';
-import { NS, applyChanges, records, type AccountRecord, type OutboxRecord } from './state.js';
+import {
+  NS,
+  applyChanges,
+  records,
+  type AccountRecord,
+  type ContactRecord,
+  type OutboxRecord,
+} from './state.js';
 import type { StorageWriter } from './storage.js';
 import type { Trust } from './trust.js';
 
@@ -52,7 +59,7 @@ export class Outbox {
   async send(username: string, text: string): Promise<SendResult> {
     const c = this.#c;
     const a = c.requireAccount();
-    const contact = await this.#trust.resolveContact(username);
+    const contact = await this.#contactForSend(username);
     if (contact.pendingKey !== undefined)
       throw new ClientError(
         'KEY_CHANGED',
@@ -84,6 +91,21 @@ export class Outbox {
     });
     const serverTimestamp = await this.#deliver(a, entry);
     return { messageId: id, serverTimestamp };
+  }
+
+  /**
+   * The contact to send to: looked up again (noticing a key change), or, when the relay cannot
+   * be reached, the one we already know, so the message waits in the outbox. Delivery still
+   * sends only to devices of a list signed by the accepted key, fetched when it goes out.
+   */
+  async #contactForSend(username: string): Promise<ContactRecord> {
+    try {
+      return await this.#trust.resolveContact(username);
+    } catch (e) {
+      const known = records.contact(this.#c.db, username.toLowerCase());
+      if (e instanceof ClientError && e.code === 'UNREACHABLE' && known !== undefined) return known;
+      throw e;
+    }
   }
 
   /** Sends a read receipt for every received, unread message from `username`. */

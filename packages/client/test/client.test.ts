@@ -146,6 +146,36 @@ test('durable outbox: a send that never reached the relay is retried with the sa
   );
 });
 
+test('offline: a message to a known contact waits in the outbox and goes out once', async () => {
+  const backend = new MemoryBackend();
+  let down = false;
+  const flaky: FetchLike = (url, init) =>
+    down ? Promise.reject(new Error('offline')) : nodeFetch(url, init);
+  const alice = newClient(relay.base, flaky, backend);
+  const bob = newClient(relay.base);
+  await alice.register('alice4b');
+  await bob.register('bob4b');
+  await alice.send('bob4b', 'online');
+  down = true;
+  await rejects(alice.send('bob4b', 'written offline'), isCode('UNREACHABLE'));
+  // Nobody known by that name: nothing to queue for.
+  await rejects(alice.send('stranger4b', 'to nobody'), isCode('UNREACHABLE'));
+  deepStrictEqual(
+    alice.history('bob4b').map((m) => [m.text, m.status]),
+    [
+      ['online', 'sent'],
+      ['written offline', 'pending'],
+    ],
+  );
+  down = false;
+  strictEqual(await alice.flushOutbox(), 0);
+  strictEqual(await alice.flushOutbox(), 0);
+  deepStrictEqual(
+    (await bob.receive()).map((e) => (e.type === 'message' ? e.message.text : e.type)),
+    ['online', 'written offline'],
+  );
+});
+
 test('key change: sending refuses until the new key is accepted', async () => {
   const alice = newClient(relay.base);
   const bob = newClient(relay.base);
