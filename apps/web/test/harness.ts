@@ -20,6 +20,12 @@ import {
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  ENGINE_CHANNEL,
+  type RequestName,
+  type Requests,
+  type TimelineItem,
+} from '../src/engine/protocol.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WEB = fileURLToPath(new URL('../', import.meta.url));
@@ -254,4 +260,62 @@ export async function openTab(
   const problems = watch(page, allowed);
   await page.goto('/');
   return { page, problems };
+}
+
+/**
+ * Asks the page's engine directly, over the engine protocol's BroadcastChannel (as any tab
+ * does), for state a virtualised page does not show all at once.
+ */
+export async function engineRequest<K extends RequestName>(
+  page: Page,
+  type: K,
+  params: Requests[K]['params'],
+): Promise<Requests[K]['result']> {
+  const result = await page.evaluate(
+    async ({ type, params, channelName }) => {
+      const engine = document.documentElement.dataset['engine'];
+      if (engine === undefined) throw new Error('no engine yet');
+      const channel = new BroadcastChannel(channelName);
+      const tab = `test-${crypto.randomUUID()}`;
+      try {
+        return await new Promise<unknown>((resolve, reject) => {
+          channel.onmessage = (
+            e: MessageEvent<{
+              kind: string;
+              tab?: string;
+              ok?: boolean;
+              value?: unknown;
+              error?: { code: string };
+            }>,
+          ) => {
+            if (e.data.kind !== 'reply' || e.data.tab !== tab) return;
+            if (e.data.ok === true) resolve(e.data.value);
+            else reject(new Error(e.data.error?.code ?? 'failed'));
+          };
+          channel.postMessage({ kind: 'request', tab, engine, id: 1, request: { type, params } });
+        });
+      } finally {
+        channel.close();
+      }
+    },
+    { type, params, channelName: ENGINE_CHANNEL },
+  );
+  return result as Requests[K]['result'];
+}
+
+/** Every item of a conversation, oldest first, paging back through the engine. */
+export async function wholeTimeline(page: Page, conv: string): Promise<TimelineItem[]> {
+  const items: TimelineItem[] = [];
+  let before: { at: number; id: string } | undefined;
+  for (;;) {
+    const pageItems = await engineRequest(page, 'timeline', {
+      conv,
+      limit: 200,
+      ...(before !== undefined && { before }),
+    });
+    items.unshift(...pageItems);
+    const first = pageItems[0];
+    if (pageItems.length < 200 || first === undefined) return items;
+    before = { at: first.at, id: first.id };
+  }
 }

@@ -60,12 +60,14 @@ function dispatch(request: Request): Promise<unknown> {
   return Promise.reject(new EngineError(ENGINE_ERRORS.NOT_READY, 'Parley is not ready yet'));
 }
 
-channel.onmessage = (event: MessageEvent<ToEngine>) => {
+// The channel also carries other engines' messages (a previous leader's last events); only
+// requests addressed to this engine are answered.
+channel.onmessage = (event: MessageEvent<ToEngine | FromEngine>) => {
   if (!leading) return;
   const m = event.data;
   if (m.kind === 'hello') {
     post({ kind: 'leader', engine: engineId });
-  } else if (m.engine === engineId) {
+  } else if (m.kind === 'request' && m.engine === engineId) {
     dispatch(m.request).then(
       (value) => {
         post({ kind: 'reply', tab: m.tab, id: m.id, ok: true, value });

@@ -50,7 +50,9 @@ export class EngineLink {
       // This tab's own worker leads: marked on the page for people debugging and for tests.
       document.documentElement.dataset['leader'] = String(event.data.leading);
     };
-    this.#channel.onmessage = (event: MessageEvent<FromEngine>) => {
+    // The channel also carries other tabs' requests to the engine; only the engine's messages
+    // are for us.
+    this.#channel.onmessage = (event: MessageEvent<FromEngine | ToEngine>) => {
       this.#receive(event.data);
     };
     this.#post({ kind: 'hello', tab: this.#tab });
@@ -93,7 +95,7 @@ export class EngineLink {
     this.#channel.postMessage(message);
   }
 
-  #receive(m: FromEngine): void {
+  #receive(m: FromEngine | ToEngine): void {
     if (m.kind === 'leader') {
       if (m.engine === this.#engine) return;
       this.#engine = m.engine;
@@ -120,7 +122,7 @@ export class EngineLink {
       this.#pending.delete(m.id);
       if (m.ok) p.resolve(m.value);
       else p.reject(new RequestError(m.error));
-    } else if (m.engine === this.#engine) {
+    } else if (m.kind === 'event' && m.engine === this.#engine) {
       for (const h of this.#eventHandlers) h(m.event);
     }
   }
