@@ -99,6 +99,8 @@ export class Engine {
   #catchUp: Promise<void> | undefined;
   #catchUpAgain = false;
   #closed = false;
+  /** Requests being answered; closing waits for them before the store goes. */
+  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -138,6 +140,7 @@ export class Engine {
     this.#live?.stop();
     await this.#live?.settled();
     await this.#catchUp?.catch(() => undefined);
+    await Promise.allSettled([...this.#inflight]);
     this.#index.close();
     this.#o.backend.close();
   }
@@ -182,7 +185,8 @@ export class Engine {
   }
 
   #setConnection(state: ConnectionState): void {
-    if (state === this.#connection) return;
+    // A closed engine's socket still reports its end; its store is gone, and so is its say.
+    if (state === this.#connection || this.#closed) return;
     this.#connection = state;
     this.#emitStatus();
   }
@@ -244,7 +248,13 @@ export class Engine {
         try {
           for (const e of await this.#client.receive()) this.#onClientEvent(e);
         } catch (error) {
-          if (!(error instanceof ClientError)) throw error;
+          // The relay or a peer failed (retried at the next connection); anything else is a bug
+          // worth seeing, without its message (which could name a contact).
+          if (!(error instanceof ClientError))
+            console.error(
+              'parley engine: catch-up failed',
+              error instanceof Error ? error.name : '',
+            );
         }
       } while (this.#again() && !this.#closed);
     })().finally(() => {
@@ -293,6 +303,17 @@ export class Engine {
 
   /** Answers one request. Errors are `EngineError` or the SDK's `ClientError`. */
   async handle(request: EngineRequest): Promise<unknown> {
+    if (this.#closed) throw new EngineError(ENGINE_ERRORS.NOT_READY, 'Parley is closing');
+    const answer = this.#answer(request);
+    this.#inflight.add(answer);
+    try {
+      return await answer;
+    } finally {
+      this.#inflight.delete(answer);
+    }
+  }
+
+  async #answer(request: EngineRequest): Promise<unknown> {
     switch (request.type) {
       case 'register':
         return this.#register(request.params.username);

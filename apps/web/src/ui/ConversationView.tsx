@@ -23,7 +23,7 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
   const blocked = () => summary()?.keyChanged === true;
 
   return (
-    <main class="conversation" aria-labelledby="conversation-title">
+    <section class="conversation" aria-labelledby="conversation-title">
       <header class="conversation-header">
         <Button
           class="button back"
@@ -47,6 +47,6 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
       </Show>
       <Timeline state={props.state} title={title()} />
       <Composer state={props.state} title={title()} blocked={blocked()} />
-    </main>
+    </section>
   );
 }

@@ -42,7 +42,7 @@ export function Settings(props: { state: AppState }): JSX.Element {
   };
 
   return (
-    <main class="conversation settings" aria-labelledby="settings-title">
+    <section class="conversation settings" aria-labelledby="settings-title">
       <header class="conversation-header">
         <Button
           class="button back"
@@ -158,6 +158,6 @@ export function Settings(props: { state: AppState }): JSX.Element {
           </p>
         </section>
       </div>
-    </main>
+    </section>
   );
 }

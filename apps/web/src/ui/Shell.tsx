@@ -49,23 +49,25 @@ export function Shell(props: { state: AppState }): JSX.Element {
         </nav>
       </header>
       <Notices state={props.state} />
-      <ConversationList state={props.state} />
-      <Switch>
-        <Match when={props.state.screen() === 'settings'}>
-          <Settings state={props.state} />
-        </Match>
-        <Match when={props.state.open()}>
-          {(conv) => <ConversationView state={props.state} conv={conv()} />}
-        </Match>
-        <Match when={true}>
-          <main class="conversation empty" aria-label="No conversation open">
-            <p>Choose a conversation, or start a new chat.</p>
-            <Show when={account()?.primary === false}>
-              <p class="hint">This browser is a linked device of {account()?.username}.</p>
-            </Show>
-          </main>
-        </Match>
-      </Switch>
+      <main class="shell-main">
+        <ConversationList state={props.state} />
+        <Switch>
+          <Match when={props.state.screen() === 'settings'}>
+            <Settings state={props.state} />
+          </Match>
+          <Match when={props.state.open()}>
+            {(conv) => <ConversationView state={props.state} conv={conv()} />}
+          </Match>
+          <Match when={true}>
+            <section class="conversation empty" aria-label="No conversation open">
+              <p>Choose a conversation, or start a new chat.</p>
+              <Show when={account()?.primary === false}>
+                <p class="hint">This browser is a linked device of {account()?.username}.</p>
+              </Show>
+            </section>
+          </Match>
+        </Switch>
+      </main>
     </div>
   );
 }
