@@ -147,7 +147,10 @@ function Message(props: {
       aria-describedby={textId()}
     >
       <p class="meta" id={metaId()}>
-        <Show when={props.item.kind === 'message'} fallback="Event">
+        <Show
+          when={props.item.kind === 'message'}
+          fallback={<span class="visually-hidden">Event</span>}
+        >
           <span class="sender">{props.item.direction === 'out' ? 'You' : props.item.sender}</span>
         </Show>{' '}
         <time datetime={new Date(props.item.at).toISOString()}>{formatTime(props.item.at)}</time>
