@@ -3,32 +3,44 @@ import { Button } from '@kobalte/core/button';
 // Namespace imports: Kobalte's `Dialog` and `AlertDialog` objects share one root function, so
 // whichever loads last would overwrite the other's `Content` (and its role).
 import * as Dialog from '@kobalte/core/dialog';
-import { createResource, createSignal, Show, type JSX } from 'solid-js';
+import { createSignal, Show, type JSX } from 'solid-js';
+import type { SafetyView } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
 import { QrCode } from './QrCode.jsx';
 
 export function SafetyDialog(props: { state: AppState; username: string }): JSX.Element {
   const [open, setOpen] = createSignal(false);
-  const [safety, { refetch }] = createResource(
-    () => (open() ? props.username : undefined),
-    (username) => props.state.link.request('safetyNumber', { username }),
-  );
+  // Fetched afresh each time the dialog opens (never a number from before a key change).
+  const [safety, setSafety] = createSignal<SafetyView>();
+  const [loadError, setLoadError] = createSignal<string>();
   const [error, setError] = createSignal<string>();
+  const onOpenChange = (next: boolean): void => {
+    setOpen(next);
+    setSafety(undefined);
+    setLoadError(undefined);
+    if (next)
+      props.state.link
+        .request('safetyNumber', { username: props.username })
+        .then(setSafety, (e: unknown) => {
+          setLoadError(errorText(e));
+        });
+  };
   const blocks = () => safety()?.digits.match(/\d{5}/g) ?? [];
 
   const setVerified = async (verified: boolean): Promise<void> => {
     setError(undefined);
     try {
       await props.state.link.request('markVerified', { username: props.username, verified });
-      await refetch();
+      const s = safety();
+      if (s !== undefined) setSafety({ ...s, verified });
     } catch (e) {
       setError(errorText(e));
     }
   };
 
   return (
-    <Dialog.Root open={open()} onOpenChange={setOpen}>
+    <Dialog.Root open={open()} onOpenChange={onOpenChange}>
       <Dialog.Trigger class="button">Safety number</Dialog.Trigger>
       <Dialog.Portal>
         <Dialog.Overlay class="overlay" />
@@ -39,12 +51,12 @@ export function SafetyDialog(props: { state: AppState; username: string }): JSX.
               Compare these digits with the ones {props.username} sees, or scan each other’s code.
               If they match, nobody is in between.
             </Dialog.Description>
-            <Show when={(safety.error as unknown) !== undefined}>
+            <Show when={loadError()}>
               <p role="alert" class="error">
-                {errorText(safety.error as unknown)}
+                {loadError()}
               </p>
             </Show>
-            <Show when={safety.loading ? undefined : safety()}>
+            <Show when={safety()}>
               {(s) => (
                 <>
                   <Show when={s().keyChanged}>
@@ -75,22 +87,14 @@ export function SafetyDialog(props: { state: AppState; username: string }): JSX.
                     <Dialog.CloseButton class="button" aria-label="Close">
                       Close
                     </Dialog.CloseButton>
-                    <Show
-                      when={s().verified}
-                      fallback={
-                        <Button
-                          class="button primary"
-                          disabled={s().keyChanged}
-                          onClick={() => void setVerified(true)}
-                        >
-                          Mark as verified
-                        </Button>
-                      }
+                    {/* One button whose label flips, so focus stays on it. */}
+                    <Button
+                      class={s().verified ? 'button' : 'button primary'}
+                      disabled={s().keyChanged}
+                      onClick={() => void setVerified(!s().verified)}
                     >
-                      <Button class="button" onClick={() => void setVerified(false)}>
-                        Clear verification
-                      </Button>
-                    </Show>
+                      {s().verified ? 'Clear verification' : 'Mark as verified'}
+                    </Button>
                   </div>
                 </>
               )}

@@ -1,0 +1,140 @@
+/**
+ * Every flow with the keyboard alone: register, start a chat, send, move through the feed with
+ * Page Up / Page Down, open a conversation from the list, check the safety number, create a
+ * group, change the theme in Settings. No clicks on the keyboard user's page.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { expect } from './expect.js';
+import {
+  expectMessage,
+  openConversation,
+  register,
+  send,
+  startChat,
+  waitOnline,
+  UI_TIMEOUT_MS,
+} from './flows.js';
+import { ensureWebBuild, launchBrowser, openUser, startServer, type Server } from './harness.js';
+import { focusedName, tabTo } from './keyboard.js';
+
+let server: Server;
+let browser: Browser;
+
+before(async () => {
+  server = await startServer({ webDir: await ensureWebBuild() });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await (browser as Browser | undefined)?.close();
+  await (server as Server | undefined)?.stop();
+});
+
+test('every flow completes with the keyboard alone', { timeout: 600_000 }, async () => {
+  const bob = await openUser(browser, server.base);
+  await register(bob.page, 'keybob');
+  const kim = await openUser(browser, server.base);
+  const page = kim.page;
+  const keys = page.keyboard;
+
+  // Register.
+  await page.getByRole('textbox', { name: 'Username' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Username$/);
+  await keys.type('keykim');
+  await keys.press('Enter');
+  await page.getByText('Signed in as keykim').waitFor({ timeout: UI_TIMEOUT_MS });
+  await waitOnline(page);
+
+  // Start a chat and send.
+  await tabTo(page, /^New chat$/);
+  await keys.press('Enter');
+  await page.getByRole('dialog', { name: 'New chat' }).waitFor();
+  assert.equal(await focusedName(page), 'Username');
+  await keys.type('keybob');
+  await keys.press('Enter');
+  await page.getByRole('heading', { level: 2, name: 'keybob' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Message to keybob$/);
+  for (const text of ['first by keyboard', 'second by keyboard', 'third by keyboard']) {
+    await keys.type(text);
+    await keys.press('Enter');
+    await expectMessage(page, text);
+  }
+
+  // bob answers; kim moves through the feed with Page Up and Page Down.
+  await openConversation(bob.page, 'keykim');
+  await send(bob.page, 'answer for kim');
+  await expectMessage(page, 'answer for kim');
+  await tabTo(page, /^You /, true);
+  const first = await page.evaluate(() => document.activeElement?.getAttribute('aria-posinset'));
+  await keys.press('PageUp');
+  await expect(
+    async () =>
+      (await page.evaluate(() => document.activeElement?.getAttribute('aria-posinset'))) ===
+      String(Number(first) - 1),
+    'Page Up to move to the previous message',
+  );
+  await keys.press('PageDown');
+  await expect(
+    async () =>
+      (await page.evaluate(() => document.activeElement?.getAttribute('aria-posinset'))) === first,
+    'Page Down to move to the next message',
+  );
+
+  // The safety number dialog opens and closes; focus comes back.
+  await tabTo(page, /^Safety number$/, true);
+  await keys.press('Enter');
+  const safety = page.getByRole('dialog', { name: 'Safety number with keybob' });
+  await safety.getByText('keybob is not verified.').waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Mark as verified$/);
+  await keys.press('Enter');
+  await safety.getByText('You marked keybob as verified.').waitFor({ timeout: UI_TIMEOUT_MS });
+  await keys.press('Escape');
+  await safety.waitFor({ state: 'detached' });
+  assert.equal(await focusedName(page), 'Safety number');
+
+  // A group, by keyboard.
+  await tabTo(page, /^New group$/, true);
+  await keys.press('Enter');
+  await page.getByRole('dialog', { name: 'New group' }).waitFor();
+  await keys.type('Keyboard club');
+  await tabTo(page, /^Members$/);
+  await keys.type('keybob');
+  await keys.press('Enter');
+  await page
+    .getByRole('heading', { level: 2, name: 'Keyboard club' })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Message to Keyboard club$/);
+  await keys.type('hello club');
+  await keys.press('Enter');
+  await expectMessage(page, 'hello club');
+
+  // Back to the person, from the conversation list.
+  await tabTo(page, /^keybob/, true);
+  await keys.press('Enter');
+  await page.getByRole('heading', { level: 2, name: 'keybob' }).waitFor({ timeout: UI_TIMEOUT_MS });
+
+  // Settings: the dark theme, with the arrow keys.
+  await tabTo(page, /^Settings$/, true);
+  await keys.press('Enter');
+  await page
+    .getByRole('heading', { level: 2, name: 'Settings' })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Same as the system$/);
+  await keys.press('ArrowDown');
+  await keys.press('ArrowDown');
+  await expect(
+    async () => (await page.evaluate(() => document.documentElement.dataset['theme'])) === 'dark',
+    'the dark theme',
+  );
+  await tabTo(page, /^Send read receipts$/);
+  await keys.press('Space');
+  await expect(
+    async () => !(await page.getByRole('switch', { name: 'Send read receipts' }).isChecked()),
+    'read receipts off',
+  );
+
+  assert.deepEqual(kim.problems.list, []);
+  assert.deepEqual(bob.problems.list, []);
+});
