@@ -2,7 +2,8 @@
  * The client store suite in a browser worker: the SDK's conformance cases
  * (`@parley/client/testing`) against the SQLite WASM store on OPFS (`opfs-sahpool`), then the
  * cases only this backend has: the at-rest key wrapped by a non-extractable WebCrypto key (and
- * a passphrase), reopening, refusing other keys, and no plaintext in the OPFS file.
+ * a passphrase), reopening, refusing other keys, and no plaintext in the OPFS file; and the
+ * engine's in-memory history index (FTS5 trigram search, paging, unread counts).
  */
 import sqlite3InitModule, { type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
 import { ClientError } from '@parley/client';
@@ -16,6 +17,8 @@ import {
   unwrapMasterKey,
   wrapMasterKey,
 } from '../../src/engine/at-rest-key.dom.js';
+import { HistoryIndex } from '../../src/engine/history-index.js';
+import type { TimelineItem } from '../../src/engine/protocol.js';
 import {
   MASTER_KEY_BYTES,
   openSqliteStore,
@@ -188,6 +191,81 @@ async function run(): Promise<SuiteResult[]> {
       },
     },
   ];
+
+  const item = (
+    conv: string,
+    id: string,
+    text: string,
+    at: number,
+    direction: 'in' | 'out' = 'in',
+  ): TimelineItem => ({
+    id,
+    conv,
+    kind: 'message',
+    direction,
+    sender: direction === 'in' ? 'bob' : 'alice',
+    text,
+    at,
+    state: direction === 'in' ? 'received' : 'sent',
+  });
+  cases.push(
+    {
+      name: 'history index: substring search in any case, short queries too, nothing from other text',
+      run: () => {
+        const index = new HistoryIndex(sqlite3);
+        index.putConversation('d:bob', 'direct', 'bob');
+        index.putItems([
+          item('d:bob', 'a', 'The marmalade recipe needs Seville oranges', 1),
+          item('d:bob', 'b', 'Grüße aus Köln', 2),
+          item('d:bob', 'c', 'say "quoted" words', 3),
+        ]);
+        const texts = (q: string): string[] => index.search(q, 10).map((i) => i.text);
+        if (texts('ARMALAD').join() !== 'The marmalade recipe needs Seville oranges')
+          fail('substring');
+        if (texts('köln').join() !== 'Grüße aus Köln') fail('non-ASCII, case-insensitive');
+        if (texts('"quoted"').join() !== 'say "quoted" words') fail('a query with quotes');
+        if (texts('Se').length !== 1) fail('a two-character query');
+        if (texts('pineapple').length !== 0) fail('a query that matches nothing');
+        index.putItems([item('d:bob', 'a', 'edited away', 1)]);
+        if (texts('marmalade').length !== 0) fail('the old text of an updated item is still found');
+        index.close();
+      },
+    },
+    {
+      name: 'history index: pages back by (time, id) without gaps or repeats; unread follows the read mark',
+      run: () => {
+        const index = new HistoryIndex(sqlite3);
+        index.putConversation('d:bob', 'direct', 'bob');
+        const all = Array.from({ length: 25 }, (_, i) =>
+          item(
+            'd:bob',
+            `m${String(i).padStart(2, '0')}`,
+            `text ${i}`,
+            1000 + Math.floor(i / 3),
+            i % 4 === 0 ? 'out' : 'in',
+          ),
+        );
+        index.putItems(all);
+        const seen: string[] = [];
+        let page = index.timeline('d:bob', 7);
+        while (page.length > 0) {
+          seen.unshift(...page.map((i) => i.id));
+          const first = page[0];
+          if (first === undefined) break;
+          page = index.timeline('d:bob', 7, { at: first.at, id: first.id });
+        }
+        if (seen.join() !== all.map((i) => i.id).join()) fail(`paging gave ${seen.join()}`);
+        const incoming = all.filter((i) => i.direction === 'in');
+        if (index.conversation('d:bob')?.unread !== incoming.length)
+          fail('unread before any read mark');
+        index.setReadAt('d:bob', 1004);
+        const after = incoming.filter((i) => i.at > 1004).length;
+        if (index.conversation('d:bob')?.unread !== after) fail('unread after the read mark');
+        if (index.conversation('d:bob')?.lastText !== 'text 24') fail('the last message');
+        index.close();
+      },
+    },
+  );
 
   const results: SuiteResult[] = [];
   for (const c of cases) {
