@@ -12,7 +12,6 @@ import {
   openConversation,
   register,
   send,
-  startChat,
   waitOnline,
   UI_TIMEOUT_MS,
 } from './flows.js';

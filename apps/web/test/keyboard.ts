@@ -20,10 +20,10 @@ export function focusedName(page: Page): Promise<string> {
         .map((id) => document.getElementById(id)?.textContent ?? '')
         .join(' ')
         .trim();
-    const labels = (el as HTMLInputElement).labels;
-    if (labels !== undefined && labels !== null && labels.length > 0)
-      return (labels[0]?.textContent ?? '').trim();
-    return (el.textContent ?? '').trim();
+    const labels = (el as Partial<HTMLInputElement>).labels;
+    const first = labels?.[0];
+    if (first !== undefined) return first.textContent.trim();
+    return el.textContent.trim();
   });
 }
 

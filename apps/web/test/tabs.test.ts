@@ -71,7 +71,7 @@ test(
       await openConversation(t.page, 'tabbob');
     }
     // Exactly one tab's worker leads, and every tab talks to that engine.
-    const leaders = [];
+    const leaders: { page: Page; problems: PageProblems }[] = [];
     for (const t of tabs) if ((await dataset(t.page, 'leader')) === 'true') leaders.push(t);
     assert.equal(leaders.length, 1);
     const engines = new Set(await Promise.all(tabs.map((t) => dataset(t.page, 'engine'))));
