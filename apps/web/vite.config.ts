@@ -25,6 +25,12 @@ export default defineConfig({
   plugins: [solid()],
   define: { __PARLEY_VERSION__: JSON.stringify(version) },
   resolve: { conditions: ['parley-source', 'browser', 'module', 'import', 'default'] },
+  // `npm run dev`: the relay's API and WebSocket behind the dev server's origin.
+  server: {
+    proxy: {
+      '/v1': { target: process.env['PARLEY_RELAY'] ?? 'http://127.0.0.1:8080', ws: true },
+    },
+  },
   worker: { format: 'es', rolldownOptions: { output: { assetFileNames } } },
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
   build: {
