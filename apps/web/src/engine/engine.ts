@@ -191,13 +191,13 @@ export class Engine {
     this.#emitStatus();
   }
 
-  #notice(text: string, conv?: ConversationId): void {
+  #notice(text: string, conv?: ConversationId, level: 'info' | 'warning' = 'warning'): void {
     this.#o.emit({
       type: 'notice',
       notice: {
         id: crypto.randomUUID(),
         at: this.#now(),
-        level: 'warning',
+        level,
         text,
         ...(conv !== undefined && { conv }),
       },
@@ -275,6 +275,15 @@ export class Engine {
       case 'dropped': {
         const who = this.#mirror.username(e.senderAccountId) ?? 'an unknown account';
         this.#notice(`A message from ${who} was refused: ${e.reason}.`);
+        break;
+      }
+      case 'deferred': {
+        const who = this.#mirror.username(e.senderAccountId) ?? 'an unknown account';
+        this.#notice(
+          `A message from ${who} could not be checked yet; it is kept and tried again.`,
+          undefined,
+          'info',
+        );
         break;
       }
       case 'group-change': {

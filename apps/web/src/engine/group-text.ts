@@ -24,6 +24,8 @@ export function describeChange(e: Change, self: string): string {
       return `${by} created the group “${e.group}”.`;
     case 'joined':
       return `${by} added ${names(e.users, self)} to the group.`;
+    case 'rejoined':
+      return `${by} added this device back to the group after a change it could not follow.`;
     case 'added':
       return `${by} added ${names(e.users, self)}.`;
     case 'removed':
