@@ -91,7 +91,10 @@ test('every flow completes with the keyboard alone', { timeout: 600_000 }, async
   await safety.getByText('You marked keybob as verified.').waitFor({ timeout: UI_TIMEOUT_MS });
   await keys.press('Escape');
   await safety.waitFor({ state: 'detached' });
-  await expect(async () => (await focusedName(page)) === 'Safety number', 'focus back on its button');
+  await expect(
+    async () => (await focusedName(page)) === 'Safety number',
+    'focus back on its button',
+  );
 
   // A group, by keyboard.
   await tabTo(page, /^New group$/, true);
