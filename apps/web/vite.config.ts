@@ -31,7 +31,10 @@ export default defineConfig({
       '/v1': { target: process.env['PARLEY_RELAY'] ?? 'http://127.0.0.1:8080', ws: true },
     },
   },
-  worker: { format: 'es', rolldownOptions: { output: { assetFileNames } } },
+  worker: {
+    format: 'es',
+    rolldownOptions: { output: { assetFileNames }, checks: { bundlerTimings: false } },
+  },
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
   build: {
     target: 'es2022',
@@ -39,6 +42,7 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     sourcemap: false,
     reportCompressedSize: false,
-    rolldownOptions: { output: { assetFileNames } },
+    // No bundler-timing report (a slow plugin on a loaded machine is not news).
+    rolldownOptions: { output: { assetFileNames }, checks: { bundlerTimings: false } },
   },
 });
