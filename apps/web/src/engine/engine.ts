@@ -112,7 +112,6 @@ export class Engine {
       backend: observed,
       primitives: options.primitives,
       relay: new RelayHttp(options.baseUrl, options.fetch),
-      sleep: options.sleep,
       ...(options.now && { now: options.now }),
     });
     this.#mirror = new Mirror(
@@ -286,6 +285,14 @@ export class Engine {
         );
         break;
       }
+      case 'key-changed':
+        this.#notice(
+          `${e.username}'s key changed. Compare safety numbers before you send to them again.`,
+        );
+        break;
+      case 'account-key-changed':
+        this.#notice('Your account key was replaced by your primary device.', undefined, 'info');
+        break;
       case 'group-change': {
         const conv = groupConvId(e.groupId);
         const id = `change-${String(e.epoch)}-${e.change}-${e.users.join(',')}`;
