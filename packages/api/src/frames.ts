@@ -1,68 +1,642 @@
 /**
- * WebSocket frames on `GET /v1/websocket`. Every frame is one JSON text message. The client's
- * first frame must be `auth` (within the relay's auth timeout); the relay answers `ready` and then
- * pushes `message` frames, at most `MAX_IN_FLIGHT_MESSAGES` unacknowledged at a time, in queue
- * order. `ack` deletes messages; `queue-empty` says everything queued at that moment was sent.
- * Heartbeats are WebSocket pings from the relay; a client may also send `ping` and gets `pong`.
- * A client may also send messages over the socket: `send` carries the same body as
- * `POST /v1/messages` and a client-chosen `requestId`; the relay answers `send-result` once the
- * message is durable, or `send-error` with a registry code (e.g. `DEVICE_MISMATCH` and its
- * details), exactly as the HTTP route would.
+ * Delivery protocol 2: the binary WebSocket frames on `GET /v1/websocket`. Every frame is one
+ * binary WebSocket message whose first byte is its kind; integers are big-endian; there is no
+ * JSON and no base64 on the hot path (sends, pushes, results, acknowledgements).
+ *
+ * - The client's first frame is `auth` (protocol version, account id, device id, the 32-byte
+ *   secret); the relay answers `ready` with the most envelopes it keeps unacknowledged.
+ * - The relay pushes `push` frames, each carrying several envelopes in queue order. Every
+ *   envelope has its **sequence number**: per device, strictly increasing in the order the
+ *   relay committed the envelopes, with gaps allowed. The client acknowledges cumulatively: an
+ *   `ack` of `S` says "everything pushed to me up to and including S is stored", and the relay
+ *   deletes that range. An ack beyond what this connection was pushed is a protocol error; an
+ *   ack at or below an earlier one changes nothing. At most `maxInFlight` envelopes are pushed
+ *   and not yet acknowledged.
+ * - `queue-empty` says everything queued when the connection opened has been pushed;
+ *   `keys-low` asks for more one-time prekeys.
+ * - A client may send messages over the socket: a `send` frame carries several sends, each with
+ *   a client-chosen request id and the same content as `POST /v1/messages`; the relay answers
+ *   with `results` frames (several per frame), each result once that send is durable, or with a
+ *   registry error code exactly as the HTTP route would.
+ * - `ping` is answered by `pong`; heartbeats are WebSocket pings from the relay.
+ *
+ * A frame that is not binary, is truncated, has trailing bytes, an unknown kind, a field out of
+ * its bound, or comes out of order closes the socket with `WS_CLOSE.BAD_FRAME` and a reason;
+ * nothing it carried is stored or deleted. This module is the codec; it is isomorphic.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { DEVICE_SECRET_BYTES, MAX_ACKS_PER_REQUEST } from './limits.js';
-import { Base64, DeviceId, Envelope, Id, SendRequest, SendResponse } from './schemas.js';
+import { utf8Decode, utf8Encode } from '@parley/bytes';
+import {
+  DEVICE_SECRET_BYTES,
+  MAX_CIPHERTEXT_BYTES,
+  MAX_CLIENT_MESSAGE_ID_LENGTH,
+  MAX_DESTINATIONS_PER_SEND,
+  MAX_DEVICE_ID,
+  MAX_ENVELOPES_PER_PUSH,
+  MAX_ID_LENGTH,
+  MAX_REGISTRATION_ID,
+  MAX_RESULTS_PER_FRAME,
+  MAX_SENDS_PER_FRAME,
+} from './limits.js';
 
-/** Largest `requestId` of a `send` frame (ids are echoed back, never interpreted). */
-const MAX_REQUEST_ID = 0x7fff_ffff;
-const RequestId = Type.Integer({ minimum: 0, maximum: MAX_REQUEST_ID });
+/** The delivery protocol version this codec speaks (sent in `auth` and `ready`). */
+export const DELIVERY_PROTOCOL_VERSION = 2;
 
-const strict = { additionalProperties: false } as const;
+/** The first byte of every frame. */
+export const FRAME = {
+  AUTH: 0x01,
+  ACK: 0x02,
+  SEND: 0x03,
+  PING: 0x04,
+  READY: 0x81,
+  PUSH: 0x82,
+  QUEUE_EMPTY: 0x83,
+  KEYS_LOW: 0x84,
+  PONG: 0x85,
+  RESULTS: 0x86,
+} as const;
 
-export const AuthFrame = Type.Object(
-  {
-    type: Type.Literal('auth'),
-    accountId: Id,
-    deviceId: DeviceId,
-    secret: Base64(DEVICE_SECRET_BYTES, DEVICE_SECRET_BYTES),
-  },
-  strict,
-);
-export const AckFrame = Type.Object(
-  {
-    type: Type.Literal('ack'),
-    guids: Type.Array(Id, { minItems: 1, maxItems: MAX_ACKS_PER_REQUEST }),
-  },
-  strict,
-);
-export const PingFrame = Type.Object({ type: Type.Literal('ping') }, strict);
-export const SendFrame = Type.Object(
-  { type: Type.Literal('send'), requestId: RequestId, request: SendRequest },
-  strict,
-);
+/** Status byte of one send result. */
+export const RESULT = { STORED: 0, DUPLICATE: 1, ERROR: 2 } as const;
 
+/** Largest request id of a send (echoed back, never interpreted). */
+export const MAX_REQUEST_ID = 0xffff_ffff;
+
+/** Largest sequence number: sequence numbers are JavaScript-safe integers. */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/** Why a frame was refused; `reason` is short enough for a WebSocket close frame. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+  constructor(
+    readonly code: 'MALFORMED_FRAME' | 'UNKNOWN_FRAME' | 'FIELD_OUT_OF_RANGE',
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frame shapes
+
+export interface AuthFrame {
+  readonly kind: 'auth';
+  readonly version: number;
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly secret: Uint8Array;
+}
+export interface AckFrame {
+  readonly kind: 'ack';
+  /** Everything pushed on this connection up to and including `seq` is acknowledged. */
+  readonly seq: number;
+}
+export interface WireDestination {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly registrationId: number;
+  readonly type: number;
+  readonly content: Uint8Array;
+}
+export interface WireSend {
+  readonly requestId: number;
+  readonly clientMessageId: string;
+  readonly destinations: readonly WireDestination[];
+}
+export interface SendFrame {
+  readonly kind: 'send';
+  readonly sends: readonly WireSend[];
+}
+export interface PingFrame {
+  readonly kind: 'ping';
+}
 /** Frames a client sends. */
-export const ClientFrame = Type.Union([AuthFrame, AckFrame, PingFrame, SendFrame]);
-export type ClientFrame = Static<typeof ClientFrame>;
+export type ClientFrame = AuthFrame | AckFrame | SendFrame | PingFrame;
 
+/** A queued message as pushed to its recipient device. */
+export interface PushedEnvelope {
+  /** Per-device position in commit order: what the recipient acknowledges (cumulatively). */
+  readonly seq: number;
+  /** The same id the HTTP fetch gives this message (clients deduplicate by it). */
+  readonly guid: string;
+  readonly senderAccountId: string;
+  readonly senderDeviceId: number;
+  readonly clientMessageId: string;
+  readonly type: number;
+  readonly serverTimestamp: number;
+  readonly content: Uint8Array;
+}
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  /** The registry error's details (e.g. DEVICE_MISMATCH's accounts), as JSON text. */
+  readonly details?: unknown;
+}
+export type SendResult =
+  | {
+      readonly requestId: number;
+      readonly status: 'stored' | 'duplicate';
+      readonly serverTimestamp: number;
+    }
+  | { readonly requestId: number; readonly status: 'error'; readonly error: WireError };
+
+export interface ReadyFrame {
+  readonly kind: 'ready';
+  readonly version: number;
+  /** Most envelopes the relay keeps pushed and unacknowledged on this connection. */
+  readonly maxInFlight: number;
+}
+export interface PushFrame {
+  readonly kind: 'push';
+  readonly envelopes: readonly PushedEnvelope[];
+}
+export interface ResultsFrame {
+  readonly kind: 'results';
+  readonly results: readonly SendResult[];
+}
 /** Frames the relay sends. */
-export const ServerFrame = Type.Union([
-  Type.Object({ type: Type.Literal('ready') }),
-  Type.Object({ type: Type.Literal('message'), message: Envelope }),
-  Type.Object({ type: Type.Literal('queue-empty') }),
-  /** This device's one-time prekeys are running low: upload more. */
-  Type.Object({ type: Type.Literal('keys-low') }),
-  Type.Object({ type: Type.Literal('pong') }),
-  Type.Object({ type: Type.Literal('send-result'), requestId: RequestId, result: SendResponse }),
-  Type.Object({
-    type: Type.Literal('send-error'),
-    requestId: RequestId,
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      details: Type.Optional(Type.Unknown()),
-    }),
-  }),
-  Type.Object({ type: Type.Literal('error'), code: Type.String() }),
-]);
-export type ServerFrame = Static<typeof ServerFrame>;
+export type ServerFrame =
+  | ReadyFrame
+  | PushFrame
+  | ResultsFrame
+  | { readonly kind: 'queue-empty' }
+  | { readonly kind: 'keys-low' }
+  | { readonly kind: 'pong' };
+
+// ---------------------------------------------------------------------------------------------
+// Byte helpers
+
+const ID_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-')
+  ID_CHAR[c.charCodeAt(0)] = 1;
+
+const HI = 2 ** 32;
+
+/** UTF-8 byte length of `s` (ASCII-only strings, the usual case, without encoding them). */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return utf8Encode(s).length;
+  return s.length;
+}
+
+class Out {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  at = 0;
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
+  }
+  u8(v: number): void {
+    this.bytes[this.at++] = v;
+  }
+  u16(v: number): void {
+    this.view.setUint16(this.at, v);
+    this.at += 2;
+  }
+  u32(v: number): void {
+    this.view.setUint32(this.at, v);
+    this.at += 4;
+  }
+  u64(v: number): void {
+    this.view.setUint32(this.at, Math.floor(v / HI));
+    this.view.setUint32(this.at + 4, v >>> 0);
+    this.at += 8;
+  }
+  raw(b: Uint8Array): void {
+    this.bytes.set(b, this.at);
+    this.at += b.length;
+  }
+  /** A length-prefixed (1 byte) string, UTF-8; `len` is its byte length. */
+  str8(s: string, len: number): void {
+    this.bytes[this.at++] = len;
+    this.#text(s, len);
+  }
+  /** A length-prefixed (2 bytes) UTF-8 string. */
+  str16(s: string, len: number): void {
+    this.u16(len);
+    this.#text(s, len);
+  }
+  #text(s: string, len: number): void {
+    if (len === s.length) {
+      for (let i = 0; i < len; i++) this.bytes[this.at + i] = s.charCodeAt(i);
+    } else this.bytes.set(utf8Encode(s), this.at);
+    this.at += len;
+  }
+}
+
+class In {
+  readonly view: DataView;
+  at = 1;
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  #need(n: number): void {
+    if (this.at + n > this.bytes.length) throw new FrameError('MALFORMED_FRAME', 'truncated frame');
+  }
+  u8(): number {
+    this.#need(1);
+    return this.bytes[this.at++] ?? 0;
+  }
+  u16(): number {
+    this.#need(2);
+    const v = this.view.getUint16(this.at);
+    this.at += 2;
+    return v;
+  }
+  u32(): number {
+    this.#need(4);
+    const v = this.view.getUint32(this.at);
+    this.at += 4;
+    return v;
+  }
+  u64(): number {
+    this.#need(8);
+    const hi = this.view.getUint32(this.at);
+    const lo = this.view.getUint32(this.at + 4);
+    this.at += 8;
+    if (hi >= 0x20_0000) throw new FrameError('FIELD_OUT_OF_RANGE', 'integer too large');
+    return hi * HI + lo;
+  }
+  /** A view of the next `n` bytes (no copy). */
+  raw(n: number): Uint8Array {
+    this.#need(n);
+    const v = this.bytes.subarray(this.at, this.at + n);
+    this.at += n;
+    return v;
+  }
+  /** A relay id: 1..MAX_ID_LENGTH characters of `[A-Za-z0-9_-]`. */
+  id(): string {
+    const n = this.u8();
+    if (n === 0 || n > MAX_ID_LENGTH) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad id length');
+    const b = this.raw(n);
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const c = b[i] ?? 0;
+      if (c >= 128 || ID_CHAR[c] !== 1) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad id');
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  /** A UTF-8 string with a 1-byte length, at most `maxChars` characters and at least one. */
+  str8(maxChars: number): string {
+    const n = this.u8();
+    if (n === 0) throw new FrameError('FIELD_OUT_OF_RANGE', 'empty string');
+    return this.#text(this.raw(n), maxChars);
+  }
+  str16(): string {
+    return this.#text(this.raw(this.u16()), Infinity);
+  }
+  #text(b: Uint8Array, maxChars: number): string {
+    let ascii = true;
+    for (let i = 0; i < b.length; i++)
+      if ((b[i] ?? 0) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    let s: string;
+    if (ascii) {
+      s = '';
+      for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] ?? 0);
+    } else {
+      try {
+        s = utf8Decode(b);
+      } catch {
+        throw new FrameError('MALFORMED_FRAME', 'invalid UTF-8');
+      }
+    }
+    if (s.length > maxChars) throw new FrameError('FIELD_OUT_OF_RANGE', 'string too long');
+    return s;
+  }
+  /** A count in `1..max`. */
+  count(bytes: 1 | 2, max: number, what: string): number {
+    const n = bytes === 1 ? this.u8() : this.u16();
+    if (n === 0 || n > max) throw new FrameError('FIELD_OUT_OF_RANGE', `bad ${what} count`);
+    return n;
+  }
+  deviceId(): number {
+    const d = this.u8();
+    if (d < 1 || d > MAX_DEVICE_ID) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad device id');
+    return d;
+  }
+  end(): void {
+    if (this.at !== this.bytes.length) throw new FrameError('MALFORMED_FRAME', 'trailing bytes');
+  }
+}
+
+function empty(kind: number): Uint8Array {
+  return Uint8Array.of(kind);
+}
+
+function checkId(s: string): number {
+  if (s.length === 0 || s.length > MAX_ID_LENGTH) throw new RangeError('bad id length');
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || ID_CHAR[c] !== 1) throw new RangeError('bad id character');
+  }
+  return s.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client frames
+
+export function encodeAuth(accountId: string, deviceId: number, secret: Uint8Array): Uint8Array {
+  if (secret.length !== DEVICE_SECRET_BYTES) throw new RangeError('bad secret length');
+  const idLen = checkId(accountId);
+  const o = new Out(1 + 1 + 1 + idLen + 1 + DEVICE_SECRET_BYTES);
+  o.u8(FRAME.AUTH);
+  o.u8(DELIVERY_PROTOCOL_VERSION);
+  o.str8(accountId, idLen);
+  o.u8(deviceId);
+  o.raw(secret);
+  return o.bytes;
+}
+
+export function encodeAck(seq: number): Uint8Array {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError('bad seq');
+  const o = new Out(9);
+  o.u8(FRAME.ACK);
+  o.u64(seq);
+  return o.bytes;
+}
+
+export function encodePing(): Uint8Array {
+  return empty(FRAME.PING);
+}
+
+/** One `send` frame with `sends` (at most `MAX_SENDS_PER_FRAME`). */
+export function encodeSends(sends: readonly WireSend[]): Uint8Array {
+  if (sends.length === 0 || sends.length > MAX_SENDS_PER_FRAME) throw new RangeError('bad count');
+  let size = 3;
+  const lengths: number[] = [];
+  for (const s of sends) {
+    const cmid = utf8Length(s.clientMessageId);
+    lengths.push(cmid);
+    size += 4 + 1 + cmid + 1;
+    for (const d of s.destinations) {
+      const a = checkId(d.accountId);
+      lengths.push(a);
+      size += 1 + a + 1 + 2 + 1 + 4 + d.content.length;
+    }
+  }
+  const o = new Out(size);
+  o.u8(FRAME.SEND);
+  o.u16(sends.length);
+  let l = 0;
+  for (const s of sends) {
+    o.u32(s.requestId);
+    o.str8(s.clientMessageId, lengths[l++] ?? 0);
+    o.u8(s.destinations.length);
+    for (const d of s.destinations) {
+      o.str8(d.accountId, lengths[l++] ?? 0);
+      o.u8(d.deviceId);
+      o.u16(d.registrationId);
+      o.u8(d.type);
+      o.u32(d.content.length);
+      o.raw(d.content);
+    }
+  }
+  return o.bytes;
+}
+
+/**
+ * Decodes a frame from a client. Throws `FrameError` for anything malformed; contents are views
+ * into `bytes` (no copies).
+ */
+export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
+  if (bytes.length === 0) throw new FrameError('MALFORMED_FRAME', 'empty frame');
+  const r = new In(bytes);
+  let frame: ClientFrame;
+  switch (bytes[0]) {
+    case FRAME.AUTH: {
+      const version = r.u8();
+      const accountId = r.id();
+      const deviceId = r.deviceId();
+      frame = { kind: 'auth', version, accountId, deviceId, secret: r.raw(DEVICE_SECRET_BYTES) };
+      break;
+    }
+    case FRAME.ACK:
+      frame = { kind: 'ack', seq: r.u64() };
+      break;
+    case FRAME.PING:
+      frame = { kind: 'ping' };
+      break;
+    case FRAME.SEND: {
+      const n = r.count(2, MAX_SENDS_PER_FRAME, 'send');
+      const sends: WireSend[] = [];
+      for (let i = 0; i < n; i++) {
+        const requestId = r.u32();
+        const clientMessageId = r.str8(MAX_CLIENT_MESSAGE_ID_LENGTH);
+        const k = r.count(1, MAX_DESTINATIONS_PER_SEND, 'destination');
+        const destinations: WireDestination[] = [];
+        for (let j = 0; j < k; j++) {
+          const accountId = r.id();
+          const deviceId = r.deviceId();
+          const registrationId = r.u16();
+          if (registrationId > MAX_REGISTRATION_ID)
+            throw new FrameError('FIELD_OUT_OF_RANGE', 'bad registration id');
+          const type = r.u8();
+          const length = r.u32();
+          if (length > MAX_CIPHERTEXT_BYTES)
+            throw new FrameError('FIELD_OUT_OF_RANGE', 'content too large');
+          destinations.push({ accountId, deviceId, registrationId, type, content: r.raw(length) });
+        }
+        sends.push({ requestId, clientMessageId, destinations });
+      }
+      frame = { kind: 'send', sends };
+      break;
+    }
+    default:
+      throw new FrameError('UNKNOWN_FRAME', 'unknown frame kind');
+  }
+  r.end();
+  return frame;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server frames
+
+export function encodeReady(maxInFlight: number): Uint8Array {
+  const o = new Out(4);
+  o.u8(FRAME.READY);
+  o.u8(DELIVERY_PROTOCOL_VERSION);
+  o.u16(maxInFlight);
+  return o.bytes;
+}
+
+export const QUEUE_EMPTY_FRAME: Uint8Array = empty(FRAME.QUEUE_EMPTY);
+export const KEYS_LOW_FRAME: Uint8Array = empty(FRAME.KEYS_LOW);
+export const PONG_FRAME: Uint8Array = empty(FRAME.PONG);
+
+/** Bytes one envelope takes in a `push` frame (ids must be relay ids). */
+export function envelopeSize(e: PushedEnvelope): number {
+  return (
+    8 +
+    1 +
+    e.guid.length +
+    1 +
+    e.senderAccountId.length +
+    1 +
+    1 +
+    utf8Length(e.clientMessageId) +
+    1 +
+    8 +
+    4 +
+    e.content.length
+  );
+}
+
+/** One `push` frame (at most `MAX_ENVELOPES_PER_PUSH` envelopes, in queue order). */
+export function encodePush(envelopes: readonly PushedEnvelope[]): Uint8Array {
+  if (envelopes.length === 0 || envelopes.length > MAX_ENVELOPES_PER_PUSH)
+    throw new RangeError('bad count');
+  let size = 3;
+  for (const e of envelopes) size += envelopeSize(e);
+  const o = new Out(size);
+  o.u8(FRAME.PUSH);
+  o.u16(envelopes.length);
+  for (const e of envelopes) {
+    o.u64(e.seq);
+    o.str8(e.guid, checkId(e.guid));
+    o.str8(e.senderAccountId, checkId(e.senderAccountId));
+    o.u8(e.senderDeviceId);
+    o.str8(e.clientMessageId, utf8Length(e.clientMessageId));
+    o.u8(e.type);
+    o.u64(e.serverTimestamp);
+    o.u32(e.content.length);
+    o.raw(e.content);
+  }
+  return o.bytes;
+}
+
+/** One `results` frame (at most `MAX_RESULTS_PER_FRAME`). */
+export function encodeResults(results: readonly SendResult[]): Uint8Array {
+  if (results.length === 0 || results.length > MAX_RESULTS_PER_FRAME)
+    throw new RangeError('bad count');
+  let size = 3;
+  const texts: [string, number, string, number, string | undefined, number][] = [];
+  for (const r of results) {
+    size += 5;
+    if (r.status === 'error') {
+      const details = r.error.details === undefined ? undefined : JSON.stringify(r.error.details);
+      const t: (typeof texts)[number] = [
+        r.error.code,
+        checkId(r.error.code),
+        r.error.message,
+        utf8Length(r.error.message),
+        details,
+        details === undefined ? 0 : utf8Length(details),
+      ];
+      texts.push(t);
+      size += 1 + t[1] + 2 + t[3] + 4 + t[5];
+    } else size += 8;
+  }
+  const o = new Out(size);
+  o.u8(FRAME.RESULTS);
+  o.u16(results.length);
+  let t = 0;
+  for (const r of results) {
+    o.u32(r.requestId);
+    if (r.status === 'error') {
+      const [code, codeLen, message, messageLen, details, detailsLen] = texts[t++] ?? [];
+      o.u8(RESULT.ERROR);
+      o.str8(code ?? '', codeLen ?? 0);
+      o.str16(message ?? '', messageLen ?? 0);
+      o.u32(detailsLen ?? 0);
+      if (details !== undefined) o.raw(utf8Encode(details));
+    } else {
+      o.u8(r.status === 'stored' ? RESULT.STORED : RESULT.DUPLICATE);
+      o.u64(r.serverTimestamp);
+    }
+  }
+  return o.bytes;
+}
+
+/**
+ * Decodes a frame from the relay (the client side). Throws `FrameError` for anything
+ * malformed; contents are views into `bytes`.
+ */
+export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
+  if (bytes.length === 0) throw new FrameError('MALFORMED_FRAME', 'empty frame');
+  const r = new In(bytes);
+  let frame: ServerFrame;
+  switch (bytes[0]) {
+    case FRAME.READY:
+      frame = { kind: 'ready', version: r.u8(), maxInFlight: r.u16() };
+      break;
+    case FRAME.QUEUE_EMPTY:
+      frame = { kind: 'queue-empty' };
+      break;
+    case FRAME.KEYS_LOW:
+      frame = { kind: 'keys-low' };
+      break;
+    case FRAME.PONG:
+      frame = { kind: 'pong' };
+      break;
+    case FRAME.PUSH: {
+      const n = r.count(2, MAX_ENVELOPES_PER_PUSH, 'envelope');
+      const envelopes: PushedEnvelope[] = [];
+      for (let i = 0; i < n; i++) {
+        const seq = r.u64();
+        const guid = r.id();
+        const senderAccountId = r.id();
+        const senderDeviceId = r.deviceId();
+        const clientMessageId = r.str8(MAX_CLIENT_MESSAGE_ID_LENGTH);
+        const type = r.u8();
+        const serverTimestamp = r.u64();
+        const length = r.u32();
+        if (length > MAX_CIPHERTEXT_BYTES)
+          throw new FrameError('FIELD_OUT_OF_RANGE', 'content too large');
+        const content = r.raw(length);
+        envelopes.push({
+          seq,
+          guid,
+          senderAccountId,
+          senderDeviceId,
+          clientMessageId,
+          type,
+          serverTimestamp,
+          content,
+        });
+      }
+      frame = { kind: 'push', envelopes };
+      break;
+    }
+    case FRAME.RESULTS: {
+      const n = r.count(2, MAX_RESULTS_PER_FRAME, 'result');
+      const results: SendResult[] = [];
+      for (let i = 0; i < n; i++) {
+        const requestId = r.u32();
+        const status = r.u8();
+        if (status === RESULT.STORED || status === RESULT.DUPLICATE) {
+          results.push({
+            requestId,
+            status: status === RESULT.STORED ? 'stored' : 'duplicate',
+            serverTimestamp: r.u64(),
+          });
+        } else if (status === RESULT.ERROR) {
+          const code = r.id();
+          const message = r.str16();
+          const detailsLength = r.u32();
+          let details: unknown;
+          if (detailsLength > 0) {
+            try {
+              details = JSON.parse(utf8Decode(r.raw(detailsLength)));
+            } catch {
+              throw new FrameError('MALFORMED_FRAME', 'bad error details');
+            }
+          }
+          results.push({
+            requestId,
+            status: 'error',
+            error: details === undefined ? { code, message } : { code, message, details },
+          });
+        } else throw new FrameError('FIELD_OUT_OF_RANGE', 'bad result status');
+      }
+      frame = { kind: 'results', results };
+      break;
+    }
+    default:
+      throw new FrameError('UNKNOWN_FRAME', 'unknown frame kind');
+  }
+  r.end();
+  return frame;
+}

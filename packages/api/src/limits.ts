@@ -56,6 +56,24 @@ export const MAX_MESSAGES_PER_FETCH = 256;
 /** Most messages the relay pushes over a WebSocket before it waits for acknowledgements (Signal: 256). */
 export const MAX_IN_FLIGHT_MESSAGES = 256;
 
+/** Most sends in one WebSocket `send` frame: bounds the work one frame starts. */
+export const MAX_SENDS_PER_FRAME = 64;
+
+/** Most send results in one `results` frame (the relay starts another past it). */
+export const MAX_RESULTS_PER_FRAME = 256;
+
+/** Most envelopes in one `push` frame: a full in-flight window fits in one. */
+export const MAX_ENVELOPES_PER_PUSH = MAX_IN_FLIGHT_MESSAGES;
+
+/**
+ * The relay closes a `push` frame once it holds this many bytes, so a client parses frames of
+ * bounded size however large the window's envelopes are.
+ */
+export const PUSH_FRAME_TARGET_BYTES = 256 * 1024;
+
+/** Largest frame a client accepts from the relay: a full push frame plus one largest envelope. */
+export const MAX_SERVER_FRAME_BYTES = PUSH_FRAME_TARGET_BYTES + MAX_CIPHERTEXT_BYTES + 1024;
+
 /** Largest provisioning message (an encrypted bundle of keys and settings for a new device). */
 export const MAX_PROVISIONING_MESSAGE_BYTES = 64 * 1024;
 /**
@@ -70,7 +88,10 @@ export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 /** Largest attachment (an encrypted blob); larger media needs resumable uploads, a later issue. */
 export const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
 
-/** Largest WebSocket frame a client may send: a `send` frame carries a full send body. */
+/**
+ * Largest WebSocket frame a client may send: a `send` frame of several sends, up to the size of
+ * the largest JSON body (clients split larger batches into several frames).
+ */
 export const MAX_CLIENT_FRAME_BYTES = MAX_JSON_BODY_BYTES + 1024;
 
 /** Longest string id the relay issues or accepts in a path (UUIDs, base64url attachment ids). */

@@ -52,6 +52,16 @@ export async function verifyDevice(
   } catch {
     return undefined;
   }
+  return verifyDeviceSecret(reader, accountId, deviceId, secret);
+}
+
+/** `verifyDevice` with the secret's bytes (zeroed afterwards), as the WebSocket `auth` frame carries it. */
+export async function verifyDeviceSecret(
+  reader: Reader,
+  accountId: string,
+  deviceId: number,
+  secret: Uint8Array,
+): Promise<DeviceIdentity | undefined> {
   if (secret.length !== limits.DEVICE_SECRET_BYTES) return undefined;
   const device = await reader.devices.get(accountId, deviceId);
   const ok = constantTimeEqual(hashSecret(secret), device?.secretHash ?? DUMMY_HASH);

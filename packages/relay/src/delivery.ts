@@ -1,33 +1,59 @@
 /**
- * WebSocket delivery. A connection authenticates with its first frame, then receives its
- * device's queue in order, at most `maxInFlight` unacknowledged messages at a time, and stops
- * pushing while its socket buffer is above `WS_MAX_BUFFERED_BYTES` (a slow reader costs the
- * relay a bounded amount of memory). Acks delete. A reconnect starts again from the head of the
- * queue, so whatever was pushed but not acknowledged is pushed again: nothing is lost, and the
- * relay never pushes an acknowledged message twice.
+ * WebSocket delivery, protocol 2 (`@parley/api` frames). A connection authenticates with its
+ * first frame, then receives its device's queue in order, several envelopes per `push` frame,
+ * with at most `maxInFlight` pushed and unacknowledged, and stops pushing while its socket's
+ * send buffer is above `WS_MAX_BUFFERED_BYTES` (a slow reader costs the relay a bounded amount of
+ * memory). Acknowledgements are cumulative: an `ack` of `S` deletes the device's queue up to `S`
+ * with one range delete, which needs no sync of its own (a delete lost in a power failure means
+ * a re-delivery, which clients deduplicate). An ack beyond what this connection was pushed
+ * closes it and deletes nothing. Sequence numbers follow commit order per device (see the
+ * storage's `QueuedMessage`), so no message below an acknowledged one can still appear. A
+ * reconnect starts again after the last acknowledged position: whatever was pushed but not
+ * acknowledged is pushed again, nothing is lost, and the relay never pushes an acknowledged
+ * message twice (barring that power failure).
+ *
+ * Sends arrive several per `send` frame and are answered several per `results` frame, each once
+ * it is durable. A connection with `WS_MAX_PENDING_SENDS` sends being stored stops reading its
+ * socket until some are answered, so a fast sender is slowed by TCP, not buffered by the relay.
+ * Anything malformed, truncated, oversized or out of order closes the socket with
+ * `WS_CLOSE.BAD_FRAME` and a reason, and changes nothing.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { ClientFrame, WS_CLOSE, limits, type ServerFrame } from '@parley/api';
+import {
+  DELIVERY_PROTOCOL_VERSION,
+  FrameError,
+  KEYS_LOW_FRAME,
+  PONG_FRAME,
+  QUEUE_EMPTY_FRAME,
+  WS_CLOSE,
+  decodeClientFrame,
+  encodePush,
+  encodeReady,
+  encodeResults,
+  envelopeSize,
+  limits,
+  type PushedEnvelope,
+  type SendFrame,
+  type SendResult,
+} from '@parley/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RelayContext } from './context.js';
-import { verifyDevice, type DeviceIdentity } from './credentials.js';
+import { verifyDeviceSecret, type DeviceIdentity } from './credentials.js';
 import { deviceChannel, type FanOutEvent } from './fanout/types.js';
 import {
   HEARTBEAT_SLICES,
   MAX_CONNECTIONS,
-  WS_DRAIN_POLL_MS,
   WS_MAX_BUFFERED_BYTES,
   WS_MAX_FRAMES_PER_SECOND,
+  WS_MAX_PENDING_SENDS,
 } from './limits.js';
 import { RelayError, classify } from './errors.js';
 import { labels } from './metrics.js';
-import { envelope, storeSend } from './routes/messages.js';
-
-const checkFrame = TypeCompiler.Compile(ClientFrame);
+import { storeSend } from './routes/messages.js';
+import type { QueuedMessage } from './storage/types.js';
 
 let lastConnectionTime = 0;
 let nextHeartbeatSlice = 0;
@@ -40,16 +66,113 @@ function nextConnectionTime(now: number): number {
   return lastConnectionTime;
 }
 
+function toPushed(m: QueuedMessage): PushedEnvelope {
+  return {
+    seq: m.seq,
+    guid: m.guid,
+    senderAccountId: m.senderAccountId,
+    senderDeviceId: m.senderDeviceId,
+    clientMessageId: m.clientMessageId,
+    type: m.type,
+    serverTimestamp: m.serverTimestamp,
+    content: m.content,
+  };
+}
+
+/** The pushed, unacknowledged sequence numbers of one connection, oldest first. */
+class InFlight {
+  #seqs: number[] = [];
+  #head = 0;
+  get size(): number {
+    return this.#seqs.length - this.#head;
+  }
+  push(seq: number): void {
+    this.#seqs.push(seq);
+  }
+  /** Forgets every sequence number up to `seq`. */
+  acknowledge(seq: number): void {
+    while (this.#head < this.#seqs.length && (this.#seqs[this.#head] ?? Infinity) <= seq)
+      this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#seqs.length) {
+      this.#seqs = this.#seqs.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/**
+ * Cumulative acknowledgements waiting to be deleted, per device: one range delete per device
+ * and group commit however many acks arrived meanwhile. A new connection of the device starts
+ * after its pending floor, so an acknowledged message is not pushed again while its delete is
+ * on its way.
+ */
+class AckDeleter {
+  readonly #floors = new Map<string, { a: string; d: number; upTo: number }>();
+  readonly #scheduled = new Set<string>();
+
+  constructor(private readonly ctx: RelayContext) {}
+
+  floor(key: string): number {
+    return this.#floors.get(key)?.upTo ?? 0;
+  }
+
+  acknowledge(identity: DeviceIdentity, key: string, upTo: number): void {
+    const floor = this.#floors.get(key);
+    if (floor === undefined)
+      this.#floors.set(key, { a: identity.accountId, d: identity.deviceId, upTo });
+    else if (upTo > floor.upTo) floor.upTo = upTo;
+    if (!this.#scheduled.has(key)) this.#schedule(key);
+  }
+
+  #schedule(key: string): void {
+    this.#scheduled.add(key);
+    let deleted = 0;
+    this.ctx.storage
+      .transact(
+        (w) => {
+          const f = this.#floors.get(key);
+          if (f === undefined) return Promise.resolve(0);
+          deleted = f.upTo;
+          return w.messages.deleteUpTo(f.a, f.d, f.upTo);
+        },
+        { durable: false },
+      )
+      .then(
+        (n) => {
+          this.ctx.metrics.messagesAcked.inc('', n);
+          this.#settled(key, deleted);
+        },
+        () => {
+          // Retried with the next ack; until then the messages stay queued (and come again).
+          this.#settled(key, 0);
+        },
+      );
+  }
+
+  #settled(key: string, deleted: number): void {
+    this.#scheduled.delete(key);
+    const f = this.#floors.get(key);
+    if (f === undefined) return;
+    if (f.upTo <= deleted) this.#floors.delete(key);
+    else if (deleted > 0) this.#schedule(key);
+  }
+}
+
 class Connection {
   readonly id = randomUUID();
   #identity: DeviceIdentity | undefined;
+  #key = '';
   #unsubscribe: (() => Promise<void>) | undefined;
   #authTimer: NodeJS.Timeout | undefined;
-  #drainTimer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<string>();
+  /** Highest sequence number pushed on this connection. */
   #cursor = 0;
+  /** Highest cumulative acknowledgement received. */
+  #acked = 0;
+  readonly #inFlight = new InFlight();
   #pumping = false;
   #pumpAgain = false;
+  #pumpScheduled = false;
+  #waitingForDrain = false;
   #queueEmptySent = false;
   #authenticatedAt = 0;
   #authenticating = false;
@@ -57,6 +180,9 @@ class Connection {
   #frames = 0;
   #frameWindowStart = 0;
   #corked = false;
+  #results: SendResult[] = [];
+  #pendingSends = 0;
+  #paused = false;
   alive = true;
   /** Which tick of the heartbeat timer pings this connection. */
   readonly heartbeatSlice = nextHeartbeatSlice++ % HEARTBEAT_SLICES;
@@ -68,6 +194,7 @@ class Connection {
     /** The socket under `ws`: frames sent in one turn of the event loop go out in one write. */
     private readonly socket: Duplex,
     private readonly ctx: RelayContext,
+    private readonly acks: AckDeleter,
     private readonly log: FastifyBaseLogger,
     private readonly onClose: (c: Connection) => void,
   ) {
@@ -91,14 +218,14 @@ class Connection {
     });
   }
 
-  send(frame: ServerFrame): void {
+  send(frame: Uint8Array): void {
     if (this.#closed) return;
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
       setImmediate(this.#uncork);
     }
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(frame, { binary: true });
   }
 
   readonly #uncork = (): void => {
@@ -115,7 +242,6 @@ class Connection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#authTimer);
-    clearTimeout(this.#drainTimer);
     const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;
     if (unsubscribe !== undefined) void unsubscribe();
@@ -137,19 +263,16 @@ class Connection {
       this.close(WS_CLOSE.RATE_LIMITED, 'rate limited');
       return;
     }
-    if (isBinary) {
-      this.close(WS_CLOSE.BAD_FRAME, 'text frames only');
+    if (!isBinary) {
+      this.close(WS_CLOSE.BAD_FRAME, 'binary frames only (delivery protocol 2)');
       return;
     }
-    let frame: unknown;
+    let frame;
     try {
-      frame = JSON.parse(rawToString(data));
-    } catch {
-      this.close(WS_CLOSE.BAD_FRAME, 'malformed frame');
-      return;
-    }
-    if (!checkFrame.Check(frame)) {
-      this.close(WS_CLOSE.BAD_FRAME, 'unknown frame');
+      frame = decodeClientFrame(rawToBytes(data));
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.close(WS_CLOSE.BAD_FRAME, error.reason);
       return;
     }
     if (this.#identity === undefined) {
@@ -157,12 +280,16 @@ class Connection {
         this.close(WS_CLOSE.BAD_FRAME, 'wait for ready');
         return;
       }
-      if (frame.type !== 'auth') {
+      if (frame.kind !== 'auth') {
         this.close(WS_CLOSE.UNAUTHORIZED, 'auth first');
         return;
       }
+      if (frame.version !== DELIVERY_PROTOCOL_VERSION) {
+        this.close(WS_CLOSE.BAD_FRAME, 'unsupported delivery protocol version');
+        return;
+      }
       this.#authenticating = true;
-      const identity = await verifyDevice(
+      const identity = await verifyDeviceSecret(
         this.ctx.storage.reader,
         frame.accountId,
         frame.deviceId,
@@ -172,85 +299,128 @@ class Connection {
         this.close(WS_CLOSE.UNAUTHORIZED, 'unauthorized');
         return;
       }
-      clearTimeout(this.#authTimer);
-      this.#identity = identity;
-      this.#authenticating = false;
-      this.#authenticatedAt = nextConnectionTime(this.ctx.now());
-      const channel = deviceChannel(identity.accountId, identity.deviceId);
-      this.#unsubscribe = await this.ctx.fanOut.subscribe(channel, (event) => {
-        this.#onEvent(event);
-      });
-      if (this.isClosed()) {
-        await this.#unsubscribe();
-        return;
-      }
-      this.ctx.metrics.connections++;
-      this.counted = true;
-      await this.ctx.fanOut.publish(channel, {
-        kind: 'connected',
-        connectionId: this.id,
-        at: this.#authenticatedAt,
-      });
-      this.send({ type: 'ready' });
-      await this.pump();
+      await this.#authenticated(identity);
       return;
     }
-    switch (frame.type) {
+    switch (frame.kind) {
       case 'auth':
         this.close(WS_CLOSE.BAD_FRAME, 'already authenticated');
         return;
       case 'ping':
-        this.send({ type: 'pong' });
+        this.send(PONG_FRAME);
         return;
-      case 'send': {
-        const { requestId, request } = frame;
-        const identity = this.#identity;
-        const limiter = this.ctx.accountLimiter;
-        const frameError = (error: unknown): ServerFrame => {
-          const { code, message, details } = classify(error);
-          if (code === 'INTERNAL') this.log.error({ err: error }, 'websocket send failed');
-          return {
-            type: 'send-error',
-            requestId,
-            error: details === undefined ? { code, message } : { code, message, details },
-          };
-        };
-        try {
-          if (limiter !== undefined && !(await limiter.take(identity.accountId)).ok) {
-            this.ctx.metrics.rateLimited.inc(labels('scope', 'account'));
-            throw new RelayError('RATE_LIMITED', 'rate limited');
-          }
-          const result = await storeSend(this.ctx, identity, request);
-          this.send({ type: 'send-result', requestId, result });
-        } catch (error) {
-          this.send(frameError(error));
-        }
+      case 'send':
+        this.#onSends(this.#identity, frame);
         return;
-      }
-      case 'ack': {
-        const { accountId, deviceId } = this.#identity;
-        const n = await this.ctx.storage.transact((w) =>
-          w.messages.delete(accountId, deviceId, frame.guids),
-        );
-        this.ctx.metrics.messagesAcked.inc('', n);
-        // Only a full window held messages back; otherwise new ones are pushed by their event.
-        const wasFull = this.#inFlight.size >= this.ctx.limits.maxInFlight;
-        for (const guid of frame.guids) this.#inFlight.delete(guid);
-        if (wasFull) await this.pump();
+      case 'ack':
+        this.#onAck(this.#identity, frame.seq);
         return;
-      }
     }
   }
+
+  async #authenticated(identity: DeviceIdentity): Promise<void> {
+    clearTimeout(this.#authTimer);
+    this.#identity = identity;
+    this.#key = deviceChannel(identity.accountId, identity.deviceId);
+    this.#authenticating = false;
+    this.#authenticatedAt = nextConnectionTime(this.ctx.now());
+    // Acknowledged messages whose delete is still on its way are not pushed again.
+    this.#cursor = this.acks.floor(this.#key);
+    this.#acked = this.#cursor;
+    this.#unsubscribe = await this.ctx.fanOut.subscribe(this.#key, (event) => {
+      this.#onEvent(event);
+    });
+    if (this.isClosed()) {
+      await this.#unsubscribe();
+      return;
+    }
+    this.ctx.metrics.connections++;
+    this.counted = true;
+    await this.ctx.fanOut.publish(this.#key, {
+      kind: 'connected',
+      connectionId: this.id,
+      at: this.#authenticatedAt,
+    });
+    this.send(encodeReady(this.ctx.limits.maxInFlight));
+    await this.pump();
+  }
+
+  #onAck(identity: DeviceIdentity, seq: number): void {
+    if (seq > this.#cursor) {
+      this.close(WS_CLOSE.BAD_FRAME, 'ack beyond what was pushed');
+      return;
+    }
+    if (seq <= this.#acked) return;
+    this.#acked = seq;
+    const wasFull = this.#inFlight.size >= this.ctx.limits.maxInFlight;
+    this.#inFlight.acknowledge(seq);
+    this.acks.acknowledge(identity, this.#key, seq);
+    // Only a full window held messages back; otherwise new ones are pushed by their event.
+    if (wasFull) this.#schedulePump();
+  }
+
+  #onSends(identity: DeviceIdentity, frame: SendFrame): void {
+    for (const s of frame.sends) {
+      this.#pendingSends++;
+      void this.#store(identity, s.requestId, s).finally(() => {
+        this.#pendingSends--;
+        if (this.#paused && this.#pendingSends <= WS_MAX_PENDING_SENDS / 2) {
+          this.#paused = false;
+          this.ws.resume();
+        }
+      });
+    }
+    if (!this.#paused && this.#pendingSends >= WS_MAX_PENDING_SENDS) {
+      this.#paused = true;
+      this.ws.pause();
+    }
+  }
+
+  async #store(
+    identity: DeviceIdentity,
+    requestId: number,
+    send: SendFrame['sends'][number],
+  ): Promise<void> {
+    let result: SendResult;
+    try {
+      const limiter = this.ctx.accountLimiter;
+      if (limiter !== undefined && !(await limiter.take(identity.accountId)).ok) {
+        this.ctx.metrics.rateLimited.inc(labels('scope', 'account'));
+        throw new RelayError('RATE_LIMITED', 'rate limited');
+      }
+      const r = await storeSend(this.ctx, identity, send);
+      result = {
+        requestId,
+        status: r.duplicate ? 'duplicate' : 'stored',
+        serverTimestamp: r.serverTimestamp,
+      };
+    } catch (error) {
+      const { code, message, details } = classify(error);
+      if (code === 'INTERNAL') this.log.error({ err: error }, 'websocket send failed');
+      result = {
+        requestId,
+        status: 'error',
+        error: details === undefined ? { code, message } : { code, message, details },
+      };
+    }
+    if (this.#results.push(result) === 1) setImmediate(this.#flushResults);
+  }
+
+  /** Sends the results gathered in this turn of the event loop, several per frame. */
+  readonly #flushResults = (): void => {
+    const results = this.#results;
+    this.#results = [];
+    for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
+      this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
+  };
 
   #onEvent(event: FanOutEvent): void {
     switch (event.kind) {
       case 'messages':
-        void this.pump().catch((error: unknown) => {
-          this.log.error({ err: error }, 'websocket push failed');
-        });
+        this.#schedulePump();
         return;
       case 'keys-low':
-        this.send({ type: 'keys-low' });
+        this.send(KEYS_LOW_FRAME);
         return;
       case 'device-removed':
         this.close(WS_CLOSE.DEVICE_REMOVED, 'device removed');
@@ -268,6 +438,21 @@ class Connection {
     }
   }
 
+  /**
+   * Pumps in the next turn of the event loop: the wake-ups of one group commit (one per message
+   * for this device) become one read and one push frame.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.pump().catch((error: unknown) => {
+        this.log.error({ err: error }, 'websocket push failed');
+      });
+    });
+  }
+
   /** Pushes queued messages until the window is full, the buffer is full, or the queue is empty. */
   async pump(): Promise<void> {
     if (this.#pumping) {
@@ -281,7 +466,7 @@ class Connection {
       do {
         this.#pumpAgain = false;
         while (!this.#closed && this.#inFlight.size < this.ctx.limits.maxInFlight) {
-          if (this.ws.bufferedAmount >= WS_MAX_BUFFERED_BYTES) {
+          if (this.socket.writableLength >= WS_MAX_BUFFERED_BYTES) {
             this.#waitForDrain();
             break;
           }
@@ -292,20 +477,14 @@ class Connection {
             this.#cursor,
             room,
           );
-          const t = this.ctx.now();
-          for (const m of batch) {
-            this.#cursor = m.seq;
-            this.#inFlight.add(m.guid);
-            this.send({ type: 'message', message: envelope(m) });
-            this.ctx.metrics.deliveryLatency.observe(Math.max(0, t - m.serverTimestamp) / 1000);
-          }
-          this.ctx.metrics.messagesOut.inc('', batch.length);
+          if (this.isClosed()) break;
+          this.#push(batch);
           // A short page is the end of the queue as committed when it was read; whatever is
           // committed later comes with its own event (and `#pumpAgain`), so no second read.
           if (batch.length < room) {
             if (!this.#queueEmptySent) {
               this.#queueEmptySent = true;
-              this.send({ type: 'queue-empty' });
+              this.send(QUEUE_EMPTY_FRAME);
             }
             break;
           }
@@ -316,26 +495,52 @@ class Connection {
     }
   }
 
-  /** Whether an event arrived during the last pass (set by `pump` calls made meanwhile). */
+  /** Whether a wake-up arrived during the last pass (set by `pump` calls made meanwhile). */
   #shouldPumpAgain(): boolean {
     return this.#pumpAgain && !this.#closed;
   }
 
+  /** Sends `batch` in push frames of bounded size, in order. */
+  #push(batch: readonly QueuedMessage[]): void {
+    if (batch.length === 0) return;
+    const t = this.ctx.now();
+    let frame: PushedEnvelope[] = [];
+    let bytes = 0;
+    for (const m of batch) {
+      const e = toPushed(m);
+      frame.push(e);
+      bytes += envelopeSize(e);
+      this.#cursor = m.seq;
+      this.#inFlight.push(m.seq);
+      this.ctx.metrics.deliveryLatency.observe(Math.max(0, t - m.serverTimestamp) / 1000);
+      if (
+        bytes >= limits.PUSH_FRAME_TARGET_BYTES ||
+        frame.length >= limits.MAX_ENVELOPES_PER_PUSH
+      ) {
+        this.send(encodePush(frame));
+        frame = [];
+        bytes = 0;
+      }
+    }
+    if (frame.length > 0) this.send(encodePush(frame));
+    this.ctx.metrics.messagesOut.inc('', batch.length);
+  }
+
+  /** Pumps again once the socket's buffer has drained. */
   #waitForDrain(): void {
-    if (this.#drainTimer !== undefined) return;
-    this.#drainTimer = setTimeout(() => {
-      this.#drainTimer = undefined;
-      void this.pump().catch((error: unknown) => {
-        this.log.error({ err: error }, 'websocket push failed');
-      });
-    }, WS_DRAIN_POLL_MS);
+    if (this.#waitingForDrain) return;
+    this.#waitingForDrain = true;
+    this.socket.once('drain', () => {
+      this.#waitingForDrain = false;
+      this.#schedulePump();
+    });
   }
 }
 
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
+function rawToBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
 }
 
 /** The WebSocket side of a relay: accepts upgrades on `path`, runs heartbeats, closes on shutdown. */
@@ -343,8 +548,10 @@ export class Delivery {
   readonly #wss = new WebSocketServer({
     noServer: true,
     maxPayload: limits.MAX_CLIENT_FRAME_BYTES,
+    perMessageDeflate: false,
   });
   readonly #connections = new Set<Connection>();
+  readonly #acks: AckDeleter;
   readonly #heartbeat: NodeJS.Timeout;
   #closing = false;
 
@@ -352,6 +559,7 @@ export class Delivery {
     private readonly ctx: RelayContext,
     private readonly log: FastifyBaseLogger,
   ) {
+    this.#acks = new AckDeleter(ctx);
     // Each connection is visited once per interval, a slice at a time, so 10,000 pings are
     // not one long stall of the event loop.
     let slice = 0;
@@ -384,7 +592,7 @@ export class Delivery {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, socket, this.ctx, this.log, (c) => {
+      const connection = new Connection(ws, socket, this.ctx, this.#acks, this.log, (c) => {
         if (this.#connections.delete(c) && c.counted) this.ctx.metrics.connections--;
       });
       this.#connections.add(connection);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WS_CLOSE, limits } from '@parley/api';
+import { WS_CLOSE, encodePing, limits } from '@parley/api';
 import { createMemoryStorage, openSqliteStorage } from '@parley/relay';
 import { link, newRelay, randomKey, register, send, type TestDevice } from './support.js';
 import { WsClient, sleep } from './ws-support.js';
@@ -43,11 +43,12 @@ for (const [backend, openStorage] of Object.entries(backends))
 
     test('online: a send is pushed at once; the ack deletes it', async () => {
       const b = await connect(bob);
-      await b.until(() => b.frames.some((f) => f.type === 'queue-empty'), 'queue-empty');
+      await b.until(() => b.frames.some((f) => f.kind === 'queue-empty'), 'queue-empty');
       assert.equal((await send(app, alice, [bob], 'live-1', 'hi')).statusCode, 200);
       await b.until(() => b.messages.length === 1, 'message');
       assert.equal(b.messages[0]?.clientMessageId, 'live-1');
-      b.ack([b.messages[0].guid]);
+      assert.ok(Buffer.from(b.messages[0].content).toString('utf8').startsWith('hi'));
+      b.ack(b.messages[0].seq);
       await sleep(50);
       const page = await app.inject({
         method: 'GET',
@@ -60,13 +61,18 @@ for (const [backend, openStorage] of Object.entries(backends))
     test('offline then online: the queue arrives in order, then queue-empty', async () => {
       for (let i = 0; i < 30; i++) await send(app, alice, [bob], `off-${i}`);
       const b = await connect(bob);
-      await b.until(() => b.frames.some((f) => f.type === 'queue-empty'), 'queue-empty');
+      await b.until(() => b.frames.some((f) => f.kind === 'queue-empty'), 'queue-empty');
       assert.deepEqual(
         b.messages.map((m) => m.clientMessageId),
         Array.from({ length: 30 }, (_, i) => `off-${i}`),
       );
-      const emptyAt = b.frames.findIndex((f) => f.type === 'queue-empty');
+      const emptyAt = b.frames.findIndex((f) => f.kind === 'queue-empty');
       assert.equal(emptyAt, b.frames.length - 1, 'queue-empty after the queued messages');
+      assert.equal(
+        b.frames.filter((f) => f.kind === 'push').length,
+        1,
+        'the backlog came in one push frame',
+      );
     });
 
     test('reconnect in the middle of a burst: nothing lost, nothing acknowledged comes back', async () => {
@@ -79,14 +85,15 @@ for (const [backend, openStorage] of Object.entries(backends))
       for (let round = 0; round < 4; round++) {
         const b = await connect(bob);
         await b.until(
-          () => b.messages.length >= 50 || b.frames.some((f) => f.type === 'queue-empty'),
+          () => b.messages.length >= 50 || b.frames.some((f) => f.kind === 'queue-empty'),
           'some',
         );
         const got = b.messages.map((m) => m.clientMessageId);
         for (const id of got) assert.ok(!acked.has(id), `acknowledged ${id} was pushed again`);
         delivered.push(...got);
         const half = b.messages.slice(0, Math.ceil(b.messages.length / 2));
-        b.ack(half.map((m) => m.guid));
+        const lastOfHalf = half.at(-1);
+        if (lastOfHalf !== undefined) b.ack(lastOfHalf.seq);
         await sleep(30);
         for (const m of half) acked.add(m.clientMessageId);
         await b.close();
@@ -96,7 +103,7 @@ for (const [backend, openStorage] of Object.entries(backends))
       let ackedUpTo = 0;
       const deadline = Date.now() + 10_000;
       while (acked.size + last.messages.length < total && Date.now() < deadline) {
-        last.ack(last.messages.slice(ackedUpTo).map((m) => m.guid));
+        if (last.messages.length > ackedUpTo) last.ackAll();
         ackedUpTo = last.messages.length;
         await sleep(20);
       }
@@ -118,13 +125,13 @@ for (const [backend, openStorage] of Object.entries(backends))
       await b.until(() => b.messages.length === limits.MAX_IN_FLIGHT_MESSAGES, 'a full window');
       await sleep(150);
       assert.equal(b.messages.length, limits.MAX_IN_FLIGHT_MESSAGES, 'no more without acks');
-      b.ack(b.messages.slice(0, 10).map((m) => m.guid));
+      b.ack(b.messages[9]?.seq ?? 0);
       await b.until(() => b.messages.length === limits.MAX_IN_FLIGHT_MESSAGES + 10, 'ten more');
       await sleep(100);
       assert.equal(b.messages.length, limits.MAX_IN_FLIGHT_MESSAGES + 10);
     });
 
-    test('sending over the socket: send-result once durable, duplicates, DEVICE_MISMATCH as send-error', async () => {
+    test('sending over the socket: several sends per frame, results once durable, duplicates, DEVICE_MISMATCH', async () => {
       const a = await connect(alice);
       const b = await connect(bob);
       const dest = {
@@ -132,38 +139,19 @@ for (const [backend, openStorage] of Object.entries(backends))
         deviceId: 1,
         registrationId: bob.registrationId,
         type: 1,
-        content: 'AAEC',
+        content: Uint8Array.of(0, 1, 2),
       };
-      a.sendJson({
-        type: 'send',
-        requestId: 7,
-        request: { clientMessageId: 'ws-1', destinations: [dest] },
-      });
-      a.sendJson({
-        type: 'send',
-        requestId: 8,
-        request: { clientMessageId: 'ws-1', destinations: [dest] },
-      });
-      a.sendJson({
-        type: 'send',
-        requestId: 9,
-        request: { clientMessageId: 'ws-2', destinations: [{ ...dest, deviceId: 2 }] },
-      });
-      await a.until(
-        () => a.frames.filter((f) => f.type.startsWith('send-')).length === 3,
-        'three answers',
-      );
-      const answers = new Map(
-        a.frames.flatMap((f) =>
-          f.type === 'send-result' || f.type === 'send-error' ? [[f.requestId, f]] : [],
-        ),
-      );
-      const first = answers.get(7);
-      const second = answers.get(8);
+      a.sendMany([
+        { requestId: 7, clientMessageId: 'ws-1', destinations: [dest] },
+        { requestId: 8, clientMessageId: 'ws-1', destinations: [dest] },
+        { requestId: 9, clientMessageId: 'ws-2', destinations: [{ ...dest, deviceId: 2 }] },
+      ]);
+      await a.until(() => a.results.length === 3, 'three answers');
+      const answers = new Map(a.results.map((r) => [r.requestId, r]));
+      assert.equal(answers.get(7)?.status, 'stored');
+      assert.equal(answers.get(8)?.status, 'duplicate');
       const third = answers.get(9);
-      assert.ok(first?.type === 'send-result' && !first.result.duplicate);
-      assert.ok(second?.type === 'send-result' && second.result.duplicate);
-      assert.ok(third?.type === 'send-error');
+      assert.ok(third?.status === 'error');
       assert.equal(third.error.code, 'DEVICE_MISMATCH');
       assert.deepEqual(third.error.details, {
         accounts: [{ accountId: bob.accountId, missing: [1], extra: [2], stale: [] }],
@@ -171,13 +159,19 @@ for (const [backend, openStorage] of Object.entries(backends))
       await b.until(() => b.messages.some((m) => m.clientMessageId === 'ws-1'), 'delivered');
       await sleep(50);
       assert.equal(b.messages.filter((m) => m.clientMessageId === 'ws-1').length, 1);
-      a.sendJson({
-        type: 'send',
-        requestId: 10,
-        request: { clientMessageId: '', destinations: [] },
-      });
-      await a.until(() => a.closeCode !== undefined, 'a malformed send closes the socket');
-      assert.equal(a.closeCode, WS_CLOSE.BAD_FRAME);
+      assert.deepEqual([...(b.messages[0]?.content ?? [])], [0, 1, 2]);
+      a.sendMany([
+        { requestId: 10, clientMessageId: 'ws-3', destinations: [{ ...dest, deviceId: 1 }] },
+        {
+          requestId: 11,
+          clientMessageId: 'ws-4',
+          destinations: [{ ...dest, accountId: alice.accountId }],
+        },
+      ]);
+      await a.until(() => a.results.length === 5, 'two more answers');
+      assert.equal(a.results.find((r) => r.requestId === 10)?.status, 'stored');
+      const self = a.results.find((r) => r.requestId === 11);
+      assert.ok(self?.status === 'error' && self.error.code === 'INVALID_REQUEST');
     });
 
     test('two racing connections of one device leave exactly one open', async () => {
@@ -185,14 +179,13 @@ for (const [backend, openStorage] of Object.entries(backends))
         const x = await WsClient.open(base);
         const y = await WsClient.open(base);
         clients.push(x, y);
-        const auth = { type: 'auth', accountId: bob.accountId, deviceId: 1, secret: bob.secret };
-        x.sendJson(auth);
-        y.sendJson(auth);
+        x.auth(bob);
+        y.auth(bob);
         await x.until(() => x.closeCode !== undefined || y.closeCode !== undefined, 'one closes');
         await sleep(50);
         assert.equal([x, y].filter((c) => c.closeCode === undefined).length, 1, `round ${round}`);
         const survivor = x.closeCode === undefined ? x : y;
-        await survivor.until(() => survivor.frames.some((f) => f.type === 'ready'), 'ready');
+        await survivor.until(() => survivor.frames.some((f) => f.kind === 'ready'), 'ready');
         await survivor.close();
       }
     });
@@ -215,7 +208,7 @@ for (const [backend, openStorage] of Object.entries(backends))
     test('authentication: wrong secret, no auth in time, frames before auth are closed with 4001', async () => {
       const wrong = await WsClient.open(base);
       clients.push(wrong);
-      wrong.sendJson({ type: 'auth', accountId: bob.accountId, deviceId: 1, secret: alice.secret });
+      wrong.auth({ ...bob, secret: alice.secret });
       await wrong.until(() => wrong.closeCode !== undefined, 'close');
       assert.equal(wrong.closeCode, WS_CLOSE.UNAUTHORIZED);
       const silent = await WsClient.open(base);
@@ -224,31 +217,26 @@ for (const [backend, openStorage] of Object.entries(backends))
       assert.equal(silent.closeCode, WS_CLOSE.UNAUTHORIZED);
       const early = await WsClient.open(base);
       clients.push(early);
-      early.sendJson({ type: 'ping' });
+      early.sendBytes(encodePing());
       await early.until(() => early.closeCode !== undefined, 'close');
       assert.equal(early.closeCode, WS_CLOSE.UNAUTHORIZED);
     });
 
-    test('hostile frames: malformed JSON, unknown frames, binary and oversized frames are closed; others unaffected', async () => {
+    test('hostile frames: text, malformed, unknown, truncated and oversized frames are closed; others unaffected', async () => {
       const b = await connect(bob);
       for (const payload of [
-        '{not json',
-        JSON.stringify({ type: 'boom' }),
-        Buffer.from([1, 2, 3]),
-        'x'.repeat(limits.MAX_CLIENT_FRAME_BYTES + 1),
+        JSON.stringify({ type: 'ping' }),
+        Buffer.from([]),
+        Buffer.from([0x7f]),
+        Buffer.from([0x02, 0, 0, 0]),
+        Buffer.from([0x04, 0]),
+        Buffer.alloc(limits.MAX_CLIENT_FRAME_BYTES + 1, 0x03),
       ]) {
         const c = await connect(alice);
-        c.ws.send(payload);
+        c.sendBytes(payload);
         await c.until(() => c.closeCode !== undefined, 'close');
         assert.ok(c.closeCode === WS_CLOSE.BAD_FRAME || c.closeCode === 1009, String(c.closeCode));
       }
-      const huge = await connect(alice);
-      huge.sendJson({
-        type: 'ack',
-        guids: Array.from({ length: limits.MAX_ACKS_PER_REQUEST + 1 }, (_, i) => `g${i}`),
-      });
-      await huge.until(() => huge.closeCode !== undefined, 'close');
-      assert.equal(huge.closeCode, WS_CLOSE.BAD_FRAME);
       await send(app, alice, [bob], 'still-fine');
       await b.until(
         () => b.messages.some((m) => m.clientMessageId === 'still-fine'),
@@ -259,8 +247,8 @@ for (const [backend, openStorage] of Object.entries(backends))
     test('heartbeats, ping frames, keys-low, replacement and removal', async () => {
       const a = await connect(alice);
       await a.until(() => a.pings >= 2, 'two heartbeats');
-      a.sendJson({ type: 'ping' });
-      await a.until(() => a.frames.some((f) => f.type === 'pong'), 'pong');
+      a.sendBytes(encodePing());
+      await a.until(() => a.frames.some((f) => f.kind === 'pong'), 'pong');
       await app.inject({
         method: 'PUT',
         url: '/v1/keys',
@@ -272,7 +260,7 @@ for (const [backend, openStorage] of Object.entries(backends))
         url: `/v1/keys/${alice.accountId}`,
         headers: { authorization: bob.auth },
       });
-      await a.until(() => a.frames.some((f) => f.type === 'keys-low'), 'keys-low');
+      await a.until(() => a.frames.some((f) => f.kind === 'keys-low'), 'keys-low');
       const again = await connect(alice);
       await a.until(() => a.closeCode !== undefined, 'replaced');
       assert.equal(a.closeCode, WS_CLOSE.REPLACED);

@@ -1,28 +1,42 @@
-/** A minimal WebSocket test client: collects frames, waits for conditions, acks. */
+/** A minimal delivery-protocol-2 test client: collects frames, waits for conditions, acks. */
 import WebSocket from 'ws';
-import type { Envelope, ServerFrame } from '@parley/api';
+import {
+  decodeServerFrame,
+  encodeAck,
+  encodeAuth,
+  encodeSends,
+  type PushedEnvelope,
+  type SendResult,
+  type ServerFrame,
+  type WireSend,
+} from '@parley/api';
 import type { TestDevice } from './support.js';
 
 export class WsClient {
   readonly frames: ServerFrame[] = [];
-  readonly messages: Envelope[] = [];
+  readonly messages: PushedEnvelope[] = [];
+  readonly results: SendResult[] = [];
   closeCode: number | undefined;
+  closeReason = '';
   pings = 0;
   readonly #waiters = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
-      const frame = JSON.parse(data.toString('utf8')) as ServerFrame;
+      // Copy: the envelopes' contents are views into the frame.
+      const frame = decodeServerFrame(new Uint8Array(data));
       this.frames.push(frame);
-      if (frame.type === 'message') this.messages.push(frame.message);
+      if (frame.kind === 'push') this.messages.push(...frame.envelopes);
+      if (frame.kind === 'results') this.results.push(...frame.results);
       this.#wake();
     });
     ws.on('ping', () => {
       this.pings++;
       this.#wake();
     });
-    ws.on('close', (code) => {
+    ws.on('close', (code, reason) => {
       this.closeCode = code;
+      this.closeReason = reason.toString('utf8');
       this.#wake();
     });
     ws.on('error', () => {
@@ -47,23 +61,34 @@ export class WsClient {
 
   static async connect(base: string, device: TestDevice): Promise<WsClient> {
     const c = await WsClient.open(base);
-    c.sendJson({
-      type: 'auth',
-      accountId: device.accountId,
-      deviceId: device.deviceId,
-      secret: device.secret,
-    });
-    await c.until(() => c.frames.some((f) => f.type === 'ready'), 'ready');
+    c.auth(device);
+    await c.until(() => c.frames.some((f) => f.kind === 'ready'), 'ready');
     return c;
   }
 
-  sendJson(value: unknown): void {
-    this.ws.send(JSON.stringify(value));
+  auth(device: TestDevice): void {
+    this.sendBytes(
+      encodeAuth(device.accountId, device.deviceId, Buffer.from(device.secret, 'base64')),
+    );
   }
 
-  ack(guids: readonly string[]): void {
-    for (let i = 0; i < guids.length; i += 256)
-      this.sendJson({ type: 'ack', guids: guids.slice(i, i + 256) });
+  sendBytes(bytes: Uint8Array | string): void {
+    this.ws.send(bytes);
+  }
+
+  /** Acknowledges everything up to `seq` (cumulative). */
+  ack(seq: number): void {
+    this.sendBytes(encodeAck(seq));
+  }
+
+  /** Acknowledges every message received so far. */
+  ackAll(): void {
+    const last = this.messages.at(-1);
+    if (last !== undefined) this.ack(last.seq);
+  }
+
+  sendMany(sends: readonly WireSend[]): void {
+    this.sendBytes(encodeSends(sends));
   }
 
   /** Resolves when `condition` holds; rejects after `timeoutMs`. */

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { GROUP_MESSAGE_TYPES, ROUTES, limits, type GroupMember } from '@parley/api';
 import { fromBase64, toBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
-import { newId, type DeviceIdentity } from '../credentials.js';
+import type { DeviceIdentity } from '../credentials.js';
 import { RelayError } from '../errors.js';
 import { deviceChannel } from '../fanout/types.js';
 import { registerRoute, type Authenticate } from '../route.js';
@@ -92,7 +92,6 @@ async function enqueueAll(
         throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
       }
       await w.messages.enqueue({
-        guid: newId(),
         recipientAccountId: m.accountId,
         recipientDeviceId: m.deviceId,
         senderAccountId: sender.accountId,

@@ -1,6 +1,6 @@
 /**
  * Sending (one ciphertext per device, checked against the current devices, durable before the
- * answer, idempotent by client id), fetching and acknowledging.
+ * answer, idempotent by client id), fetching and acknowledging over HTTP.
  */
 import type { FastifyInstance } from 'fastify';
 import {
@@ -13,11 +13,11 @@ import {
 } from '@parley/api';
 import { fromBase64, toBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
-import { newId, type DeviceIdentity } from '../credentials.js';
+import type { DeviceIdentity } from '../credentials.js';
 import { RelayError } from '../errors.js';
 import { deviceChannel } from '../fanout/types.js';
 import { registerRoute, type Authenticate } from '../route.js';
-import type { QueuedMessage } from '../storage/types.js';
+import type { DeviceRoute, QueuedMessage } from '../storage/types.js';
 
 /** The wire form of a queued message. */
 export function envelope(m: QueuedMessage): Envelope {
@@ -32,61 +32,71 @@ export function envelope(m: QueuedMessage): Envelope {
   };
 }
 
+/** One send as the relay stores it: the ciphertexts as bytes (HTTP sends arrive in base64). */
+export interface SendInput {
+  readonly clientMessageId: string;
+  readonly destinations: readonly {
+    readonly accountId: string;
+    readonly deviceId: number;
+    readonly registrationId: number;
+    readonly type: number;
+    readonly content: Uint8Array;
+  }[];
+}
+
+/** The HTTP body of a send, with its ciphertexts decoded. */
+export function sendInput(request: SendRequest): SendInput {
+  return {
+    clientMessageId: request.clientMessageId,
+    destinations: request.destinations.map((d) => ({ ...d, content: fromBase64(d.content) })),
+  };
+}
+
 /**
  * Stores one send: checks the destinations against each named account's current devices
  * (`DEVICE_MISMATCH` lists missing, extra and stale ones), enforces queue depth, enqueues one
  * ciphertext per device with the client message id in one transaction, and wakes the devices.
- * Resolves only after the commit; a repeated client message id resolves as a duplicate.
- * Shared by `POST /v1/messages` and the WebSocket `send` frame.
+ * Resolves only after the commit is durable; a repeated client message id resolves as a
+ * duplicate. Shared by `POST /v1/messages` and the WebSocket `send` frame.
  */
 export async function storeSend(
   ctx: RelayContext,
   sender: DeviceIdentity,
-  request: SendRequest,
+  request: SendInput,
 ): Promise<SendResponse> {
   const { storage, fanOut, metrics, now } = ctx;
   const started = performance.now();
   const { clientMessageId, destinations } = request;
-  const seen = new Set<string>();
   const byAccount = new Map<string, Map<number, number>>();
   for (const d of destinations) {
-    const key = `${d.accountId}/${d.deviceId}`;
-    if (seen.has(key)) throw new RelayError('INVALID_REQUEST', 'a device appears twice');
-    seen.add(key);
     if (d.accountId === sender.accountId && d.deviceId === sender.deviceId) {
       throw new RelayError('INVALID_REQUEST', 'a device cannot send to itself');
     }
-    const devices = byAccount.get(d.accountId) ?? new Map<number, number>();
+    let devices = byAccount.get(d.accountId);
+    if (devices === undefined) {
+      devices = new Map<number, number>();
+      byAccount.set(d.accountId, devices);
+    }
+    if (devices.has(d.deviceId)) throw new RelayError('INVALID_REQUEST', 'a device appears twice');
     devices.set(d.deviceId, d.registrationId);
-    byAccount.set(d.accountId, devices);
   }
-  const contents = destinations.map((d) => fromBase64(d.content));
   const serverTimestamp = now();
   const result = await storage.transact(async (w): Promise<SendResponse> => {
     const again = await w.messages.findSend(sender.accountId, sender.deviceId, clientMessageId);
     if (again !== undefined) {
       return { clientMessageId, serverTimestamp: again.serverTimestamp, duplicate: true };
     }
-    const mismatches: DeviceMismatch[] = [];
+    let mismatches: DeviceMismatch[] | undefined;
     for (const [accountId, sent] of byAccount) {
-      const devices = await w.devices.list(accountId);
+      const routes = await w.devices.routes(accountId);
       // An account with devices exists: only an empty list needs the account lookup.
-      if (devices.length === 0 && (await w.accounts.byId(accountId)) === undefined) {
+      if (routes.length === 0 && (await w.accounts.byId(accountId)) === undefined) {
         throw new RelayError('ACCOUNT_NOT_FOUND', 'no such account');
       }
-      const current = devices.filter(
-        (d) => !(accountId === sender.accountId && d.deviceId === sender.deviceId),
-      );
-      const currentIds = new Set(current.map((d) => d.deviceId));
-      const missing = current.filter((d) => !sent.has(d.deviceId)).map((d) => d.deviceId);
-      const extra = [...sent.keys()].filter((id) => !currentIds.has(id)).sort((a, b) => a - b);
-      const stale = current
-        .filter((d) => sent.has(d.deviceId) && sent.get(d.deviceId) !== d.registrationId)
-        .map((d) => d.deviceId);
-      if (missing.length + extra.length + stale.length > 0)
-        mismatches.push({ accountId, missing, extra, stale });
+      const mismatch = compareDevices(accountId, sent, routes, sender);
+      if (mismatch !== undefined) (mismatches ??= []).push(mismatch);
     }
-    if (mismatches.length > 0) {
+    if (mismatches !== undefined) {
       throw new RelayError('DEVICE_MISMATCH', 'devices do not match', { accounts: mismatches });
     }
     for (const d of destinations) {
@@ -94,16 +104,15 @@ export async function storeSend(
         throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
       }
     }
-    for (const [i, d] of destinations.entries()) {
+    for (const d of destinations) {
       await w.messages.enqueue({
-        guid: newId(),
         recipientAccountId: d.accountId,
         recipientDeviceId: d.deviceId,
         senderAccountId: sender.accountId,
         senderDeviceId: sender.deviceId,
         clientMessageId,
         type: d.type,
-        content: contents[i] ?? new Uint8Array(0),
+        content: d.content,
         serverTimestamp,
       });
     }
@@ -125,6 +134,31 @@ export async function storeSend(
   return result;
 }
 
+/**
+ * The devices a send names for one account against the account's current devices (the
+ * sender's own device excluded); undefined when they match.
+ */
+function compareDevices(
+  accountId: string,
+  sent: ReadonlyMap<number, number>,
+  routes: readonly DeviceRoute[],
+  sender: DeviceIdentity,
+): DeviceMismatch | undefined {
+  const current = routes.filter(
+    (d) => !(accountId === sender.accountId && d.deviceId === sender.deviceId),
+  );
+  let matched = 0;
+  for (const d of current) if (sent.get(d.deviceId) === d.registrationId) matched++;
+  if (matched === current.length && matched === sent.size) return undefined;
+  const currentIds = new Set(current.map((d) => d.deviceId));
+  const missing = current.filter((d) => !sent.has(d.deviceId)).map((d) => d.deviceId);
+  const extra = [...sent.keys()].filter((id) => !currentIds.has(id)).sort((a, b) => a - b);
+  const stale = current
+    .filter((d) => sent.has(d.deviceId) && sent.get(d.deviceId) !== d.registrationId)
+    .map((d) => d.deviceId);
+  return { accountId, missing, extra, stale };
+}
+
 export function messageRoutes(
   app: FastifyInstance,
   ctx: RelayContext,
@@ -133,7 +167,7 @@ export function messageRoutes(
   const { storage, metrics } = ctx;
 
   registerRoute(app, authenticate, ROUTES.sendMessage, async (req, auth) =>
-    storeSend(ctx, auth, req.body),
+    storeSend(ctx, auth, sendInput(req.body)),
   );
 
   registerRoute(app, authenticate, ROUTES.fetchMessages, async (_req, auth) => {

@@ -4,12 +4,14 @@
  * Reads outside a transaction see committed state only between transactions' awaits: enough
  * for tests, not a substitute for a database.
  */
+import { randomBytes } from 'node:crypto';
 import {
   GroupState,
   groupReaders,
   groupWriters,
   removeDeviceKeyPackages,
 } from './memory-groups.js';
+import { formatGuid } from './guid.js';
 import { Mutex } from './mutex.js';
 import {
   UsernameTakenError,
@@ -47,7 +49,14 @@ class State {
   /** Attachment id → the account that uploaded it. */
   readonly attachmentOwners = new Map<string, string>();
   readonly mls = new GroupState();
-  seq = 0;
+  /** Per-device queue counters (see `QueuedMessage.seq`): never lowered, never reused. */
+  readonly counters = new Map<string, number>();
+  /** This storage's guid epoch (see `guid.ts`). */
+  readonly epoch = randomEpoch();
+}
+
+function randomEpoch(): string {
+  return randomBytes(8).toString('hex');
 }
 
 const deviceKey = (accountId: string, deviceId: number): string => `${accountId}/${deviceId}`;
@@ -55,6 +64,12 @@ const slotKey = (accountId: string, deviceId: number, kind: string): string =>
   `${accountId}/${deviceId}/${kind}`;
 const sendKey = (accountId: string, deviceId: number, id: string): string =>
   `${accountId}/${deviceId}/${id}`;
+
+function devicesOf(s: State, accountId: string): DeviceRecord[] {
+  return [...s.devices.values()]
+    .filter((d) => d.accountId === accountId)
+    .sort((x, y) => x.deviceId - y.deviceId);
+}
 
 function makeReader(s: State): Reader {
   return {
@@ -67,11 +82,10 @@ function makeReader(s: State): Reader {
     },
     devices: {
       get: (a, d) => Promise.resolve(s.devices.get(deviceKey(a, d))),
-      list: (a) =>
+      list: (a) => Promise.resolve(devicesOf(s, a)),
+      routes: (a) =>
         Promise.resolve(
-          [...s.devices.values()]
-            .filter((d) => d.accountId === a)
-            .sort((x, y) => x.deviceId - y.deviceId),
+          devicesOf(s, a).map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId })),
         ),
     },
     deviceLists: { get: (a) => Promise.resolve(s.deviceLists.get(a)) },
@@ -229,12 +243,13 @@ function makeWriter(s: State, undo: Undo[]): Writer {
       ...r.messages,
       enqueue: (m: MessageRecord) => {
         const k = deviceKey(m.recipientAccountId, m.recipientDeviceId);
-        // Not undone on rollback: a sequence number is never reused, so a reader's cursor
-        // past a rolled-back message cannot skip a later one.
-        s.seq += 1;
-        const queued: QueuedMessage = { ...m, seq: s.seq };
+        // A per-device counter, as a database with concurrent writers would keep one. Not
+        // undone on rollback: a sequence number is never reused.
+        const seq = (s.counters.get(k) ?? 0) + 1;
+        s.counters.set(k, seq);
+        const queued: QueuedMessage = { ...m, seq, guid: formatGuid(seq, s.epoch) };
         set(s.queues, k, [...(s.queues.get(k) ?? []), queued]);
-        return Promise.resolve(queued.seq);
+        return Promise.resolve(seq);
       },
       recordSend: (send) => {
         set(
@@ -249,6 +264,13 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         const queue = s.queues.get(k) ?? [];
         const drop = new Set(guids);
         const kept = queue.filter((m) => !drop.has(m.guid));
+        if (kept.length !== queue.length) set(s.queues, k, kept);
+        return Promise.resolve(queue.length - kept.length);
+      },
+      deleteUpTo: (a, d, upTo) => {
+        const k = deviceKey(a, d);
+        const queue = s.queues.get(k) ?? [];
+        const kept = queue.filter((m) => m.seq > upTo);
         if (kept.length !== queue.length) set(s.queues, k, kept);
         return Promise.resolve(queue.length - kept.length);
       },
@@ -330,6 +352,7 @@ export function createMemoryStorage(): Storage {
   return {
     kind: 'memory',
     reader: makeReader(state),
+    // Every transaction is durable as far as this backend goes; `durable: false` changes nothing.
     transact: (fn) =>
       mutex.run(async () => {
         if (closed) throw new Error('storage closed');

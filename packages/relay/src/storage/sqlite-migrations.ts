@@ -144,4 +144,56 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX attachments_owner ON attachments (owner_account);
     `,
   },
+  {
+    // Delivery protocol 2. Queue positions (`seq`, already commit-ordered: one writer) are what
+    // clients acknowledge, cumulatively, and guids are made from them (`<seq>_<epoch>`, the
+    // epoch drawn here), so the unique guid index goes; guids of messages queued before this
+    // migration are kept as they were. Expiry walks the queue in `seq` order, so the age index
+    // goes too: each message now costs the table and one queue index. The AUTOINCREMENT counter
+    // carries over, so no `seq` is ever reused. Send records become a WITHOUT ROWID table keyed
+    // by what a retry looks up: one b-tree instead of a table and a unique index.
+    version: 4,
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO meta VALUES ('queue_epoch', lower(hex(randomblob(8))));
+      CREATE TABLE messages_v4 (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        recipient_account TEXT NOT NULL,
+        recipient_device  INTEGER NOT NULL,
+        sender_account    TEXT NOT NULL,
+        sender_device     INTEGER NOT NULL,
+        client_message_id TEXT NOT NULL,
+        type              INTEGER NOT NULL,
+        content           BLOB NOT NULL,
+        server_timestamp  INTEGER NOT NULL,
+        legacy_guid       TEXT,
+        FOREIGN KEY (recipient_account, recipient_device) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+      ) STRICT;
+      INSERT INTO messages_v4
+        SELECT seq, recipient_account, recipient_device, sender_account, sender_device,
+               client_message_id, type, content, server_timestamp, guid
+        FROM messages;
+      DELETE FROM sqlite_sequence WHERE name = 'messages_v4';
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'messages_v4', seq FROM sqlite_sequence WHERE name = 'messages';
+      DROP TABLE messages;
+      ALTER TABLE messages_v4 RENAME TO messages;
+      CREATE INDEX messages_queue ON messages (recipient_account, recipient_device, seq);
+      CREATE TABLE sends_v4 (
+        sender_account    TEXT NOT NULL,
+        sender_device     INTEGER NOT NULL,
+        client_message_id TEXT NOT NULL,
+        server_timestamp  INTEGER NOT NULL,
+        PRIMARY KEY (sender_account, sender_device, client_message_id),
+        FOREIGN KEY (sender_account) REFERENCES accounts(account_id) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO sends_v4 SELECT * FROM sends;
+      DROP TABLE sends;
+      ALTER TABLE sends_v4 RENAME TO sends;
+      CREATE INDEX sends_age ON sends (server_timestamp);
+    `,
+  },
 ];

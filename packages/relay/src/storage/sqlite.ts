@@ -1,16 +1,17 @@
 /**
  * SQLite storage (better-sqlite3 12.x): one file in the data directory, WAL journal, numbered
- * migrations. Writes go through one connection inside serialised `BEGIN IMMEDIATE` transactions;
- * reads outside transactions use a second connection, so they only ever see committed data.
- * With `synchronous: 'FULL'` (the default) a commit is on disk before `transact` resolves and
- * before any read can see it.
+ * migrations. Writes go through one connection, group-committed by window (`sqlite-commit.ts`);
+ * with `synchronous: 'FULL'` (the default) a durable transaction is on disk before `transact`
+ * resolves and before any read can see it.
  */
-import { closeSync, fdatasync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MAX_GROUP_COMMIT, MAX_WAL_BYTES } from '../limits.js';
+import { GROUP_COMMIT_MAX_BATCH, GROUP_COMMIT_WINDOW_MS } from '../limits.js';
 import { createCheckpointer } from './sqlite-checkpointer.js';
+import { createCommitter, type GroupCommitOptions, type Read } from './sqlite-commit.js';
 import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
+import { queueEpoch, sqliteMessageReader, sqliteMessageWriter } from './sqlite-messages.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import {
   UsernameTakenError,
@@ -20,10 +21,9 @@ import {
   type DeviceRecord,
   type KeyRecord,
   type ProvisioningRecord,
-  type QueuedMessage,
   type Reader,
-  type SendRecord,
   type Storage,
+  type TransactOptions,
   type Writer,
 } from './types.js';
 
@@ -34,6 +34,11 @@ export interface SqliteStorageOptions {
   readonly dataDir: string;
   /** `FULL` (default) survives power loss; `NORMAL` only process crashes, and is faster. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * When a group commit is flushed (default `GROUP_COMMIT_MAX_BATCH` transactions or
+   * `GROUP_COMMIT_WINDOW_MS` after the first, whichever comes first).
+   */
+  readonly groupCommit?: Partial<GroupCommitOptions>;
 }
 
 /** File name of the database inside the data directory. */
@@ -58,18 +63,6 @@ interface KeyRow {
   public_key: Uint8Array;
   signature: Uint8Array;
 }
-interface MessageRow {
-  seq: number;
-  guid: string;
-  recipient_account: string;
-  recipient_device: number;
-  sender_account: string;
-  sender_device: number;
-  client_message_id: string;
-  type: number;
-  content: Uint8Array;
-  server_timestamp: number;
-}
 interface ChangesOnly {
   readonly changes: number;
 }
@@ -93,18 +86,6 @@ const toKey = (r: KeyRow): KeyRecord => ({
   publicKey: r.public_key,
   signature: r.signature,
 });
-const toMessage = (r: MessageRow): QueuedMessage => ({
-  seq: r.seq,
-  guid: r.guid,
-  recipientAccountId: r.recipient_account,
-  recipientDeviceId: r.recipient_device,
-  senderAccountId: r.sender_account,
-  senderDeviceId: r.sender_device,
-  clientMessageId: r.client_message_id,
-  type: r.type,
-  content: r.content,
-  serverTimestamp: r.server_timestamp,
-});
 
 function open(path: string, synchronous: 'FULL' | 'NORMAL'): Db {
   const db = new Database(path);
@@ -126,36 +107,7 @@ function migrate(db: Db): void {
   }
 }
 
-/** Queue pages up to this many rows use a statement with a literal LIMIT (see `queuePage`). */
-const LITERAL_LIMIT_MAX = 4096;
-
-/**
- * The queue page query. A bound `LIMIT ?` costs SQLite about four times the whole indexed read
- * here (measured: 15 µs against 4 µs of CPU), so limits up to `LITERAL_LIMIT_MAX` use one of a
- * few statements with a literal power-of-two LIMIT, and the page is cut to size in JS.
- */
-function queuePage(db: Db): (a: string, d: number, after: number, limit: number) => MessageRow[] {
-  const sql =
-    'SELECT * FROM messages WHERE recipient_account = ? AND recipient_device = ? AND seq > ? ORDER BY seq LIMIT';
-  const bound = db.prepare<[string, number, number, number], MessageRow>(`${sql} ?`);
-  const literal = new Map<number, Database.Statement<[string, number, number], MessageRow>>();
-  return (a, d, after, limit) => {
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > LITERAL_LIMIT_MAX) {
-      return bound.all(a, d, after, limit);
-    }
-    const bucket = 2 ** Math.ceil(Math.log2(limit));
-    let statement = literal.get(bucket);
-    if (statement === undefined) {
-      statement = db.prepare<[string, number, number], MessageRow>(`${sql} ${bucket}`);
-      literal.set(bucket, statement);
-    }
-    const rows = statement.all(a, d, after);
-    return rows.length > limit ? rows.slice(0, limit) : rows;
-  };
-}
-
-function makeReader(db: Db): Reader {
-  const page = queuePage(db);
+function makeReader(db: Db, epoch: string): Reader {
   const q = {
     accountById: db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE account_id = ?'),
     accountByName: db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE username = ?'),
@@ -165,6 +117,11 @@ function makeReader(db: Db): Reader {
     devices: db.prepare<[string], DeviceRow>(
       'SELECT * FROM devices WHERE account_id = ? ORDER BY device_id',
     ),
+    routes: db
+      .prepare<[string], [number, number]>(
+        'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
+      )
+      .raw(),
     deviceList: db.prepare<[string], { version: number; blob: Uint8Array }>(
       'SELECT version, blob FROM device_lists WHERE account_id = ?',
     ),
@@ -173,13 +130,6 @@ function makeReader(db: Db): Reader {
     ),
     count: db.prepare<[string, number, string], { n: number }>(
       'SELECT count(*) AS n FROM one_time_keys WHERE account_id = ? AND device_id = ? AND kind = ?',
-    ),
-    depth: db.prepare<[string, number], { n: number }>(
-      'SELECT count(*) AS n FROM messages WHERE recipient_account = ? AND recipient_device = ?',
-    ),
-    total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM messages'),
-    send: db.prepare<[string, number, string], { server_timestamp: number }>(
-      'SELECT server_timestamp FROM sends WHERE sender_account = ? AND sender_device = ? AND client_message_id = ?',
     ),
     provisioning: db.prepare<
       [string, number],
@@ -197,6 +147,10 @@ function makeReader(db: Db): Reader {
     devices: {
       get: (a, d) => Promise.resolve(map(q.device.get(a, d), toDevice)),
       list: (a) => Promise.resolve(q.devices.all(a).map(toDevice)),
+      routes: (a) =>
+        Promise.resolve(
+          q.routes.all(a).map(([deviceId, registrationId]) => ({ deviceId, registrationId })),
+        ),
     },
     deviceLists: {
       get: (a) =>
@@ -212,20 +166,7 @@ function makeReader(db: Db): Reader {
       signed: (a, d, kind) => Promise.resolve(map(q.signed.get(a, d, kind), toKey)),
       count: (a, d, kind) => Promise.resolve(q.count.get(a, d, kind)?.n ?? 0),
     },
-    messages: {
-      list: (a, d, after, limit) => Promise.resolve(page(a, d, after, limit).map(toMessage)),
-      depth: (a, d) => Promise.resolve(q.depth.get(a, d)?.n ?? 0),
-      total: () => Promise.resolve(q.total.get()?.n ?? 0),
-      findSend: (a, d, id) =>
-        Promise.resolve(
-          map(q.send.get(a, d, id), (r): SendRecord => ({
-            senderAccountId: a,
-            senderDeviceId: d,
-            clientMessageId: id,
-            serverTimestamp: r.server_timestamp,
-          })),
-        ),
-    },
+    messages: sqliteMessageReader(db, epoch),
     provisioning: {
       get: (id, now) =>
         Promise.resolve(
@@ -261,8 +202,8 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-function makeWriter(db: Db): Writer {
-  const r = makeReader(db);
+function makeWriter(db: Db, epoch: string): Writer {
+  const r = makeReader(db, epoch);
   const w = {
     insertAccount: db.prepare('INSERT INTO accounts VALUES (?, ?, ?, ?)'),
     setAccountKey: db.prepare<[Uint8Array, string]>(
@@ -281,20 +222,6 @@ function makeWriter(db: Db): Writer {
       `DELETE FROM one_time_keys WHERE rowid = (
          SELECT rowid FROM one_time_keys WHERE account_id = ? AND device_id = ? AND kind = ? ORDER BY key_id LIMIT 1
        ) RETURNING key_id, public_key, signature`,
-    ),
-    enqueue: db.prepare(
-      `INSERT INTO messages (guid, recipient_account, recipient_device, sender_account, sender_device,
-         client_message_id, type, content, server_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    recordSend: db.prepare('INSERT OR REPLACE INTO sends VALUES (?, ?, ?, ?)'),
-    deleteMessage: db.prepare(
-      'DELETE FROM messages WHERE recipient_account = ? AND recipient_device = ? AND guid = ?',
-    ),
-    deleteOld: db.prepare(
-      'DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE server_timestamp < ? LIMIT ?)',
-    ),
-    deleteOldSends: db.prepare(
-      'DELETE FROM sends WHERE rowid IN (SELECT rowid FROM sends WHERE server_timestamp < ? LIMIT ?)',
     ),
     putToken: db.prepare('INSERT OR REPLACE INTO link_tokens VALUES (?, ?, ?)'),
     takeToken: db.prepare<[string], { account_id: string; expires_at: number }>(
@@ -377,35 +304,7 @@ function makeWriter(db: Db): Writer {
       },
       takeOneTime: (a, d, kind) => Promise.resolve(map(w.takeOneTime.get(a, d, kind), toKey)),
     },
-    messages: {
-      ...r.messages,
-      enqueue: (m) => {
-        const info = w.enqueue.run(
-          m.guid,
-          m.recipientAccountId,
-          m.recipientDeviceId,
-          m.senderAccountId,
-          m.senderDeviceId,
-          m.clientMessageId,
-          m.type,
-          m.content,
-          m.serverTimestamp,
-        );
-        return Promise.resolve(Number(info.lastInsertRowid));
-      },
-      recordSend: (s) => {
-        w.recordSend.run(s.senderAccountId, s.senderDeviceId, s.clientMessageId, s.serverTimestamp);
-        return done();
-      },
-      delete: (a, d, guids) => {
-        let n = 0;
-        for (const g of guids) n += w.deleteMessage.run(a, d, g).changes;
-        return Promise.resolve(n);
-      },
-      deleteOlderThan: (before, limit) => Promise.resolve(w.deleteOld.run(before, limit).changes),
-      deleteSendsOlderThan: (before, limit) =>
-        Promise.resolve(w.deleteOldSends.run(before, limit).changes),
-    },
+    messages: sqliteMessageWriter(db, epoch),
     linkTokens: {
       put: (t) => {
         w.putToken.run(t.tokenHash, t.accountId, t.expiresAt);
@@ -446,16 +345,6 @@ function makeWriter(db: Db): Writer {
     ...sqliteGroupWriters(db),
   };
 }
-
-interface PendingTransaction {
-  readonly fn: (writer: Writer) => Promise<unknown>;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-type Read = (reader: Reader) => Promise<unknown>;
 
 /**
  * Reads that need not wait for a running sync: authentication looks up the device record on
@@ -499,211 +388,49 @@ function routedReader(
 /**
  * Opens (creating and migrating if needed) the SQLite storage in `options.dataDir`.
  *
- * Group commit: transactions requested while the previous batch was being written run one after
- * another inside a single SQLite transaction (at most `MAX_GROUP_COMMIT`, collected for one turn
- * of the event loop), each in its own savepoint (so one that throws is rolled back alone), and
- * all settle after the one COMMIT is durable.
- *
- * Durability off the event loop: the connections run with `synchronous = NORMAL` (COMMIT writes
- * the WAL without syncing it) and, with `synchronous: 'FULL'` (the default), the storage then
- * syncs the WAL file with `fdatasync` on libuv's thread pool. A transaction settles only after
- * that sync, so its caller learns of success only once its writes are on disk, as with SQLite's
- * own FULL; meanwhile the event loop keeps serving sockets and collecting the next batch, which
- * begins once the sync is done, so at most one commit is ever unsynced.
- *
- * Reads never see what is not durable, nor what is not committed: between a COMMIT and its sync,
- * reads wait for the sync (a message is never pushed before it is on disk). Otherwise they go to
- * the writing connection, whose page cache stays warm (a second connection loses its cache at
- * every commit of the first), inside one read transaction per turn of the event loop, or, while
- * a batch is open on that connection, to a second connection that sees only committed data.
- * One process owns a data directory.
+ * The connections run with `synchronous = NORMAL` (COMMIT writes the WAL without syncing it);
+ * with `synchronous: 'FULL'` (the default) the committer syncs the WAL itself, off the event
+ * loop, before durable transactions settle (`sqlite-commit.ts`). Automatic checkpoints are off;
+ * a worker thread runs them (`sqlite-checkpointer.ts`). One process owns a data directory.
  */
 export function openSqliteStorage(options: SqliteStorageOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const path = join(options.dataDir, SQLITE_FILE_NAME);
-  const syncWal = (options.synchronous ?? 'FULL') === 'FULL';
   const writeDb = open(path, 'NORMAL');
   migrate(writeDb);
   writeDb.pragma('wal_autocheckpoint = 0');
+  const epoch = queueEpoch(writeDb);
   const checkpointer = createCheckpointer(path);
   const readDb = open(path, 'NORMAL');
-  const writer = makeWriter(writeDb);
-  const warmReader = makeReader(writeDb);
-  const committedReader = makeReader(readDb);
-  const control = {
-    begin: writeDb.prepare('BEGIN IMMEDIATE'),
-    commit: writeDb.prepare('COMMIT'),
-    savepoint: writeDb.prepare('SAVEPOINT parley_tx'),
-    release: writeDb.prepare('RELEASE parley_tx'),
-    rollbackTo: writeDb.prepare('ROLLBACK TO parley_tx'),
-    readBegin: writeDb.prepare('BEGIN'),
-    readEnd: writeDb.prepare('COMMIT'),
-  };
-  const pending: PendingTransaction[] = [];
-  let running = false;
-  let closed = false;
-  let idle: (() => void) | undefined;
-  let walFd: number | undefined;
-
-  /** A batch is between BEGIN and COMMIT on the writing connection. */
-  let batchOpen = false;
-  /** The sync of the last COMMIT, while it runs (it never rejects). */
-  let syncing: Promise<void> | undefined;
-  /** Reads waiting for `syncing`. */
-  let held: (() => void)[] = [];
-
-  let readTransaction = false;
-  const endReadTransaction = (): void => {
-    if (!readTransaction) return;
-    readTransaction = false;
-    control.readEnd.run();
-  };
-  const read = (run: Read): Promise<unknown> => {
-    if (batchOpen) return run(committedReader);
-    if (!readTransaction) {
-      readTransaction = true;
-      control.readBegin.run();
-      setImmediate(endReadTransaction);
-    }
-    return run(warmReader);
-  };
-  const route = (run: Read, waitForSync: boolean): Promise<unknown> => {
-    if (syncing === undefined || !waitForSync) return read(run);
-    return new Promise((resolve, reject) => {
-      held.push(() => {
-        read(run).then(resolve, reject);
-      });
-    });
-  };
-
-  const fsyncWal = (fd: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      fdatasync(fd, (error) => {
-        if (error === null) resolve();
-        else reject(error);
-      });
-    });
-
-  const settle = (batch: readonly PendingTransaction[], outcomes: Outcome[], failure?: unknown) => {
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i];
-      if (failure !== undefined) item.reject(failure);
-      else if (outcome === undefined) item.reject(new Error('transaction lost'));
-      else if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
-  };
-
-  /** Starts the sync of the COMMIT just written; settles the batch and releases reads after it. */
-  const startSync = (
-    fd: number,
-    batch: readonly PendingTransaction[],
-    outcomes: Outcome[],
-  ): void => {
-    syncing = fsyncWal(fd).then(
-      () => {
-        syncing = undefined;
-        const reads = held;
-        held = [];
-        for (const run of reads) run();
-        settle(batch, outcomes);
-      },
-      (error: unknown) => {
-        syncing = undefined;
-        const reads = held;
-        held = [];
-        for (const run of reads) run();
-        settle(batch, outcomes, error);
-      },
-    );
-  };
-
-  const runBatch = async (): Promise<void> => {
-    const batch = pending.splice(0, MAX_GROUP_COMMIT);
-    const outcomes: Outcome[] = [];
-    try {
-      endReadTransaction();
-      if (walFd !== undefined && fstatSync(walFd).size > MAX_WAL_BYTES) {
-        writeDb.pragma('wal_checkpoint(TRUNCATE)');
-      }
-      control.begin.run();
-      batchOpen = true;
-      for (const item of batch) {
-        control.savepoint.run();
-        try {
-          const value = await item.fn(writer);
-          control.release.run();
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          control.rollbackTo.run();
-          control.release.run();
-          outcomes.push({ ok: false, error });
-        }
-      }
-      // At most one unsynced COMMIT: reads waiting for it must not see this one.
-      if (syncing !== undefined) await syncing;
-      control.commit.run();
-      batchOpen = false;
-      walFd ??= openSync(`${path}-wal`, 'r');
+  const warmReader = makeReader(writeDb, epoch);
+  const committer = createCommitter({
+    writeDb,
+    walPath: `${path}-wal`,
+    writer: makeWriter(writeDb, epoch),
+    warmReader,
+    committedReader: makeReader(readDb, epoch),
+    syncWal: (options.synchronous ?? 'FULL') === 'FULL',
+    options: {
+      maxBatch: options.groupCommit?.maxBatch ?? GROUP_COMMIT_MAX_BATCH,
+      windowMs: options.groupCommit?.windowMs ?? GROUP_COMMIT_WINDOW_MS,
+    },
+    committed: () => {
       checkpointer.committed();
-    } catch (error) {
-      batchOpen = false;
-      if (writeDb.inTransaction) writeDb.exec('ROLLBACK');
-      settle(batch, outcomes, error);
-      return;
-    }
-    if (syncWal) startSync(walFd, batch, outcomes);
-    else settle(batch, outcomes);
-  };
-
-  const runBatches = async (): Promise<void> => {
-    await runBatch();
-    // The next batch waits for this one's sync: while a batch is open, reads cannot use the
-    // writing connection (its cache is the warm one), and what this batch settles (answers,
-    // pushes, their reads) runs first. The event loop serves sockets meanwhile.
-    if (syncing !== undefined) await syncing;
-    if (pending.length > 0) {
-      // The next batch starts in the next turn, so whatever arrives meanwhile joins it.
-      setImmediate(() => {
-        void runBatches();
-      });
-      return;
-    }
-    running = false;
-    idle?.();
-  };
-
-  const schedule = (): void => {
-    if (running) return;
-    running = true;
-    // Let every request that arrived in this turn of the event loop join the batch.
-    setImmediate(() => {
-      void runBatches();
-    });
-  };
-
+    },
+  });
+  let closed = false;
   return {
     kind: 'sqlite',
-    reader: routedReader(warmReader, route),
-    transact: <T>(fn: (writer: Writer) => Promise<T>): Promise<T> => {
-      if (closed) return Promise.reject(new Error('storage closed'));
-      return new Promise<T>((resolve, reject) => {
-        pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-        schedule();
-      });
-    },
+    reader: routedReader(warmReader, (run, wait) => committer.route(run, wait)),
+    transact: <T>(fn: (writer: Writer) => Promise<T>, opts?: TransactOptions): Promise<T> =>
+      closed
+        ? Promise.reject(new Error('storage closed'))
+        : committer.transact(fn, opts?.durable ?? true),
     close: async () => {
       if (closed) return;
       closed = true;
-      if (running) {
-        await new Promise<void>((resolve) => {
-          idle = resolve;
-        });
-      }
-      if (syncing !== undefined) await syncing;
+      await committer.close();
       await checkpointer.close();
-      endReadTransaction();
-      if (walFd !== undefined) closeSync(walFd);
       readDb.close();
       writeDb.close();
     },

@@ -50,8 +50,8 @@ export interface KeyRecord {
   readonly signature: Uint8Array;
 }
 
+/** What a sender stores for one recipient device. */
 export interface MessageRecord {
-  readonly guid: string;
   readonly recipientAccountId: string;
   readonly recipientDeviceId: number;
   readonly senderAccountId: string;
@@ -62,9 +62,26 @@ export interface MessageRecord {
   readonly serverTimestamp: number;
 }
 
-/** A queued message with its position: queue order is ascending `seq`, unique per storage. */
+/**
+ * A queued message with its position. `seq` is the message's place in its device's queue:
+ * strictly increasing per device **in commit order** (a message committed later always has a
+ * larger `seq` than every message committed earlier for that device), never reused, gaps allowed.
+ * So "everything up to `seq`" is a safe cumulative acknowledgement: no message below it can still
+ * appear. A backend may draw them from one serial that commits in order (SQLite: one writer) or
+ * from a per-device counter updated in the enqueueing transaction (a database with concurrent
+ * writers, where a global serial can commit out of order). `guid` is the message's id on the
+ * wire (HTTP fetch and acknowledgement, and what clients deduplicate by): unique per device, also
+ * across a reset of the storage.
+ */
 export interface QueuedMessage extends MessageRecord {
   readonly seq: number;
+  readonly guid: string;
+}
+
+/** Where a send may go: a device and its registration id (no keys, no secrets). */
+export interface DeviceRoute {
+  readonly deviceId: number;
+  readonly registrationId: number;
 }
 
 /** A remembered send, for idempotency by client message id. */
@@ -111,6 +128,8 @@ export interface DeviceReader {
   get(accountId: string, deviceId: number): Promise<DeviceRecord | undefined>;
   /** Ascending device id. */
   list(accountId: string): Promise<DeviceRecord[]>;
+  /** The account's devices as a send needs them (ascending device id): cheaper than `list`. */
+  routes(accountId: string): Promise<DeviceRoute[]>;
 }
 export interface DeviceWriter extends DeviceReader {
   add(record: DeviceRecord): Promise<void>;
@@ -170,12 +189,18 @@ export interface MessageReader {
   ): Promise<SendRecord | undefined>;
 }
 export interface MessageWriter extends MessageReader {
-  /** Appends to the recipient device's queue; returns its `seq`. */
+  /** Appends to the recipient device's queue; returns its `seq` (see `QueuedMessage`). */
   enqueue(message: MessageRecord): Promise<number>;
   recordSend(send: SendRecord): Promise<void>;
-  /** Deletes the listed messages from the device's queue; returns how many existed. */
+  /** Deletes the listed messages (by guid) from the device's queue; returns how many existed. */
   delete(accountId: string, deviceId: number, guids: readonly string[]): Promise<number>;
-  /** Deletes up to `limit` messages older than `before`; returns how many. */
+  /** Deletes every message of the device's queue with `seq <= upTo` (a cumulative ack). */
+  deleteUpTo(accountId: string, deviceId: number, upTo: number): Promise<number>;
+  /**
+   * Deletes up to `limit` messages older than `before`; returns how many. Backends may walk the
+   * queues in commit order and stop at the first younger message (commit order follows the
+   * clock, except across a clock step backwards, which can delay an expiry by that step).
+   */
   deleteOlderThan(before: number, limit: number): Promise<number>;
   deleteSendsOlderThan(before: number, limit: number): Promise<number>;
 }
@@ -234,16 +259,28 @@ export interface Writer {
   readonly groups: GroupWriter;
 }
 
+export interface TransactOptions {
+  /**
+   * `false`: the promise may resolve once the transaction is committed but before it is on
+   * disk, and the backend need not sync for it (a later durable commit carries it to disk).
+   * For writes whose loss in a power failure is harmless, such as deleting acknowledged messages
+   * (a lost delete means a re-delivery, which clients deduplicate). Default `true`.
+   */
+  readonly durable?: boolean;
+}
+
 export interface Storage {
   /** Backend name for health and logs (`memory`, `sqlite`). */
   readonly kind: string;
   readonly reader: Reader;
   /**
    * Runs `fn` in one transaction: everything it wrote is committed (durably, for persistent
-   * backends) before the returned promise resolves, or nothing is if it throws. Transactions
-   * are serialisable; `fn` should not wait on anything but the writer.
+   * backends, unless `options.durable` is false) before the returned promise resolves, or
+   * nothing is if it throws. Transactions are serialisable; `fn` should not wait on anything but
+   * the writer. Backends may commit several transactions together (group commit): each still
+   * commits or rolls back alone.
    */
-  transact<T>(fn: (writer: Writer) => Promise<T>): Promise<T>;
+  transact<T>(fn: (writer: Writer) => Promise<T>, options?: TransactOptions): Promise<T>;
   /** Waits for running transactions, then releases the backend. */
   close(): Promise<void>;
 }

@@ -33,14 +33,14 @@ export function device(
   };
 }
 
-export function message(guid: string, to: [string, number], at = 1_000): MessageRecord {
+/** A message for `to`; `tag` becomes its client message id (what tests recognise it by). */
+export function message(tag: string, to: [string, number], at = 1_000): MessageRecord {
   return {
-    guid,
     recipientAccountId: to[0],
     recipientDeviceId: to[1],
     senderAccountId: 'sender',
     senderDeviceId: 1,
-    clientMessageId: `c-${guid}`,
+    clientMessageId: tag,
     type: 1,
     content: bytes(10, 9),
     serverTimestamp: at,
@@ -135,7 +135,7 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
         Array.from({ length: 10 }, (_, i) => (i % 3 === 0 ? 'rejected' : 'fulfilled')),
       );
       assert.deepEqual(
-        (await s.reader.messages.list('a', 1, 0, 100)).map((m) => m.guid),
+        (await s.reader.messages.list('a', 1, 0, 100)).map((m) => m.clientMessageId),
         ['m1', 'm2', 'm4', 'm5', 'm7', 'm8'],
       );
     });
@@ -291,24 +291,27 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
       );
       const all = await s.reader.messages.list('a', 1, 0, 100);
       assert.deepEqual(
-        all.map((m) => m.guid),
+        all.map((m) => m.clientMessageId),
         ['m0', 'm1', 'm2', 'm3', 'm4'],
       );
-      assert.equal(all[0]?.clientMessageId, 'c-m0');
+      assert.equal(all[0]?.senderAccountId, 'sender');
       assert.deepEqual([...all[0].content], [...bytes(10, 9)]);
+      assert.equal(new Set(all.map((m) => m.guid)).size, 5, 'guids are distinct');
       const after = await s.reader.messages.list('a', 1, seqs[1] ?? 0, 2);
       assert.deepEqual(
-        after.map((m) => m.guid),
+        after.map((m) => m.clientMessageId),
         ['m2', 'm3'],
       );
       assert.equal(await s.reader.messages.depth('a', 1), 5);
       assert.equal(await s.reader.messages.total(), 6);
       assert.equal(
-        await s.transact((w) => w.messages.delete('a', 1, ['m1', 'm3', 'nope', 'other'])),
+        await s.transact((w) =>
+          w.messages.delete('a', 1, [all[1]?.guid ?? '', all[3]?.guid ?? '', 'nope', '9999_ab']),
+        ),
         2,
       );
       assert.deepEqual(
-        (await s.reader.messages.list('a', 1, 0, 100)).map((m) => m.guid),
+        (await s.reader.messages.list('a', 1, 0, 100)).map((m) => m.clientMessageId),
         ['m0', 'm2', 'm4'],
       );
       assert.equal(
@@ -316,6 +319,97 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
         1,
         "another device's message is not deleted",
       );
+    });
+
+    withStorage(
+      'messages: seq increases per device in commit order and is never reused',
+      async (s) => {
+        await seed(s, 'a', 'b');
+        const firsts = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            s.transact((w) =>
+              w.messages.enqueue(message(`m${i}`, i % 2 === 0 ? ['a', 1] : ['b', 1])),
+            ),
+          ),
+        );
+        for (const [who, parity] of [
+          ['a', 0],
+          ['b', 1],
+        ] as const) {
+          const queue = await s.reader.messages.list(who, 1, 0, 100);
+          assert.deepEqual(
+            queue.map((m) => m.clientMessageId),
+            firsts.map((_, i) => `m${i}`).filter((_, i) => i % 2 === parity),
+            'queue order is commit order',
+          );
+          const seqs = queue.map((m) => m.seq);
+          assert.deepEqual(
+            seqs,
+            [...seqs].sort((x, y) => x - y),
+          );
+          assert.equal(new Set(seqs).size, seqs.length);
+        }
+        const last = Math.max(...(await s.reader.messages.list('a', 1, 0, 100)).map((m) => m.seq));
+        await s.transact((w) => w.messages.deleteUpTo('a', 1, last));
+        assert.equal(await s.reader.messages.depth('a', 1), 0);
+        const next = await s.transact((w) => w.messages.enqueue(message('after', ['a', 1])));
+        assert.ok(next > last, 'a seq is never reused, even when the queue was emptied');
+      },
+    );
+
+    withStorage(
+      'messages: deleteUpTo removes a range of one device and nothing else',
+      async (s) => {
+        await seed(s, 'a', 'b');
+        const seqs = await s.transact(async (w) => {
+          const out: number[] = [];
+          for (let i = 0; i < 6; i++)
+            out.push(await w.messages.enqueue(message(`m${i}`, ['a', 1])));
+          await w.messages.enqueue(message('a2', ['a', 2]));
+          await w.messages.enqueue(message('b1', ['b', 1]));
+          return out;
+        });
+        // A gap: m1 is deleted on its own first.
+        const m1 = (await s.reader.messages.list('a', 1, 0, 10))[1]?.guid ?? '';
+        assert.equal(await s.transact((w) => w.messages.delete('a', 1, [m1])), 1);
+        assert.equal(
+          await s.transact((w) => w.messages.deleteUpTo('a', 1, seqs[3] ?? 0), { durable: false }),
+          3,
+          'm0, m2 and m3',
+        );
+        assert.deepEqual(
+          (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
+          ['m4', 'm5'],
+        );
+        assert.equal(await s.transact((w) => w.messages.deleteUpTo('a', 1, seqs[3] ?? 0)), 0);
+        assert.equal(await s.transact((w) => w.messages.deleteUpTo('a', 1, 0)), 0);
+        assert.equal(await s.reader.messages.depth('a', 2), 1, 'other device untouched');
+        assert.equal(await s.reader.messages.depth('b', 1), 1, 'other account untouched');
+      },
+    );
+
+    withStorage('devices: routes give ids and registration ids in order', async (s) => {
+      await seed(s, 'a');
+      await s.transact((w) => w.devices.add(device('a', 5, 7)));
+      assert.deepEqual(await s.reader.devices.routes('a'), [
+        { deviceId: 1, registrationId: 101 },
+        { deviceId: 2, registrationId: 102 },
+        { deviceId: 5, registrationId: 7 },
+      ]);
+      assert.deepEqual(await s.reader.devices.routes('nobody'), []);
+    });
+
+    withStorage('transact: many concurrent transactions, durable or not, all settle', async (s) => {
+      await seed(s, 'a');
+      const results = await Promise.all(
+        Array.from({ length: 1_200 }, (_, i) =>
+          s.transact((w) => w.messages.enqueue(message(`m${i}`, ['a', 1])), {
+            durable: i % 2 === 0,
+          }),
+        ),
+      );
+      assert.equal(new Set(results).size, 1_200);
+      assert.equal(await s.reader.messages.depth('a', 1), 1_200);
     });
 
     withStorage('messages: send records for idempotency, and age-based expiry', async (s) => {
@@ -346,7 +440,7 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
       );
       assert.equal(await s.transact((w) => w.messages.deleteOlderThan(500, 10)), 1);
       assert.deepEqual(
-        (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.guid),
+        (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
         ['new'],
       );
       assert.equal(await s.reader.messages.depth('a', 2), 0);
