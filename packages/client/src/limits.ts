@@ -44,8 +44,6 @@ export const LINK_WAIT_MS = 120_000;
 /** First reconnect delay of the live connection; it doubles per failure up to the maximum. */
 export const LIVE_BACKOFF_INITIAL_MS = 250;
 export const LIVE_BACKOFF_MAX_MS = 30_000;
-/** Largest WebSocket frame we parse (an envelope's ciphertext is at most ~64 KiB of base64). */
-export const MAX_FRAME_CHARS = 256 * 1024;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**

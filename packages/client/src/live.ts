@@ -1,24 +1,39 @@
 /**
- * Live delivery over the relay's WebSocket, reconnecting with exponential backoff. Isomorphic:
- * the socket comes from a factory (`ws` in `live.node.ts`, the browser's WebSocket later). It
- * authenticates with the first frame, waits for `ready`, hands each `message` frame to the
- * client's sans-I/O core (stored and marked seen in one transaction), then acknowledges it;
- * `keys-low` tops up one-time prekeys. A reconnect re-delivers anything unacknowledged, which
- * the seen set turns into an acknowledgement without a second event.
+ * Live delivery over the relay's WebSocket (delivery protocol 2, binary frames), reconnecting
+ * with exponential backoff. Isomorphic: the socket comes from a factory (`ws` in
+ * `live.node.ts`, the browser's WebSocket later). It authenticates with the first frame, waits
+ * for `ready`, and hands the envelopes of each `push` frame to the client's sans-I/O core in
+ * order (each stored and marked seen in one transaction); then it acknowledges, cumulatively,
+ * the last envelope of the unbroken run that was stored (`ackFor`). If one fails, the connection
+ * is dropped after that ack, so the relay pushes again from the failed one on the reconnect; a
+ * re-delivered envelope that was already stored is recognised by the seen set and only
+ * acknowledged. `keys-low` tops up one-time prekeys.
  */
-import { GROUP_MESSAGE_TYPES, type Envelope } from '@parley/api';
+import {
+  FrameError,
+  GROUP_MESSAGE_TYPES,
+  decodeServerFrame,
+  encodeAck,
+  encodeAuth,
+  limits,
+  type Envelope,
+  type PushedEnvelope,
+} from '@parley/api';
+import { fromBase64, toBase64 } from '@parley/bytes';
 import type { ClientEvent, ParleyClient } from './client.js';
-import { LIVE_BACKOFF_INITIAL_MS, LIVE_BACKOFF_MAX_MS, MAX_FRAME_CHARS } from './limits.js';
+import { LIVE_BACKOFF_INITIAL_MS, LIVE_BACKOFF_MAX_MS } from './limits.js';
 
 const GROUP_TYPES: readonly number[] = Object.values(GROUP_MESSAGE_TYPES);
 
 export interface SocketLike {
-  send(data: string): void;
+  /** Sends one binary frame. */
+  send(data: Uint8Array): void;
   close(): void;
 }
 export interface SocketHandlers {
   onOpen(): void;
-  onMessage(data: string): void;
+  /** One frame from the relay; a text frame arrives as `undefined` (the protocol has none). */
+  onMessage(data: Uint8Array | undefined): void;
   onClose(): void;
 }
 export type SocketFactory = (url: string, handlers: SocketHandlers) => SocketLike;
@@ -32,8 +47,30 @@ export interface LiveOptions {
   readonly onEvent: (event: ClientEvent) => void;
   /** Connection state changes, for status lines and tests. */
   readonly onState?: (state: 'connecting' | 'ready' | 'closed') => void;
-  /** A failure while processing (the frame stays unacknowledged and comes again). */
+  /** A failure while processing (the envelope stays unacknowledged and comes again). */
   readonly onError?: (error: unknown) => void;
+}
+
+/** The HTTP fetch's shape of a pushed envelope (what the client's core processes). */
+export function toEnvelope(e: PushedEnvelope): Envelope {
+  return {
+    guid: e.guid,
+    senderAccountId: e.senderAccountId,
+    senderDeviceId: e.senderDeviceId,
+    clientMessageId: e.clientMessageId,
+    type: e.type,
+    content: toBase64(e.content),
+    serverTimestamp: e.serverTimestamp,
+  };
+}
+
+/**
+ * The cumulative acknowledgement for a push frame whose first `stored` envelopes (in order)
+ * were stored: the last of them, or undefined if none was. An envelope after a failed one is
+ * never acknowledged, even if it was stored (it comes again and is recognised as seen).
+ */
+export function ackFor(envelopes: readonly PushedEnvelope[], stored: number): number | undefined {
+  return stored > 0 ? envelopes[stored - 1]?.seq : undefined;
 }
 
 export class LiveConnection {
@@ -78,14 +115,7 @@ export class LiveConnection {
     const socket = this.#o.socket(url, {
       onOpen: () => {
         const c = this.#o.client.credentials();
-        socket.send(
-          JSON.stringify({
-            type: 'auth',
-            accountId: c.accountId,
-            deviceId: c.deviceId,
-            secret: c.secret,
-          }),
-        );
+        socket.send(encodeAuth(c.accountId, c.deviceId, fromBase64(c.secret)));
       },
       onMessage: (data) => {
         this.#chain = this.#chain.then(() => this.#frame(socket, data));
@@ -104,30 +134,57 @@ export class LiveConnection {
     this.#socket = socket;
   }
 
-  async #frame(socket: SocketLike, data: string): Promise<void> {
-    if (data.length > MAX_FRAME_CHARS) return;
-    let frame: { type?: unknown; message?: Envelope };
+  async #frame(socket: SocketLike, data: Uint8Array | undefined): Promise<void> {
+    let frame;
     try {
-      frame = JSON.parse(data) as { type?: unknown; message?: Envelope };
-    } catch {
+      if (data === undefined) throw new FrameError('MALFORMED_FRAME', 'text frame');
+      if (data.length > limits.MAX_SERVER_FRAME_BYTES)
+        throw new FrameError('FIELD_OUT_OF_RANGE', 'frame too large');
+      frame = decodeServerFrame(data);
+    } catch (error) {
+      // A relay that breaks the protocol: drop the connection and start again.
+      this.#o.onError?.(error);
+      socket.close();
       return;
     }
     try {
-      if (frame.type === 'ready') {
+      if (frame.kind === 'ready') {
         this.#attempt = 0;
         this.#o.onState?.('ready');
-      } else if (frame.type === 'message' && frame.message !== undefined) {
-        const events = await this.#o.client.processEnvelopes([frame.message]);
-        socket.send(JSON.stringify({ type: 'ack', guids: [frame.message.guid] }));
-        for (const e of events) this.#o.onEvent(e);
-        await this.#o.client.flushOutbox();
-        if (GROUP_TYPES.includes(frame.message.type))
-          for (const e of await this.#o.client.groupMaintenance()) this.#o.onEvent(e);
-      } else if (frame.type === 'keys-low') {
+      } else if (frame.kind === 'push') {
+        await this.#push(socket, frame.envelopes);
+      } else if (frame.kind === 'keys-low') {
         await this.#o.client.topUpPreKeys();
       }
     } catch (error) {
       this.#o.onError?.(error);
     }
+  }
+
+  async #push(socket: SocketLike, envelopes: readonly PushedEnvelope[]): Promise<void> {
+    let stored = 0;
+    let failure: unknown;
+    const events: ClientEvent[] = [];
+    for (const e of envelopes) {
+      try {
+        events.push(...(await this.#o.client.processEnvelopes([toEnvelope(e)])));
+      } catch (error) {
+        failure = error;
+        break;
+      }
+      stored++;
+    }
+    const ack = ackFor(envelopes, stored);
+    if (ack !== undefined) socket.send(encodeAck(ack));
+    for (const e of events) this.#o.onEvent(e);
+    if (failure !== undefined) {
+      this.#o.onError?.(failure);
+      // The relay pushes the failed envelope again after a reconnect.
+      socket.close();
+      return;
+    }
+    await this.#o.client.flushOutbox();
+    if (envelopes.some((e) => GROUP_TYPES.includes(e.type)))
+      for (const e of await this.#o.client.groupMaintenance()) this.#o.onEvent(e);
   }
 }
