@@ -1,305 +1,118 @@
-// Relay load generator: `npm run bench:relay -- [--devices N] [--seconds S] [--window W]
-// [--workers K] [--idle-conns M] [--sync FULL|NORMAL] [--http] [--dist] [--json]`. Starts a real relay
-// process on 127.0.0.1 (SQLite in a temporary directory, rate limits off), registers N devices,
-// then K worker processes connect them over WebSockets (each its share) and run a closed loop of
-// 200-byte sends between random pairs for S seconds, W sends outstanding in all: each message
-// is counted once it was sent, stored (its `send-result`), pushed to the recipient (possibly
-// in another worker) and acknowledged. Reports messages/s, p50/p99 latency (send start → pushed,
-// on one machine clock), the relay's and the generator's CPU (all workers) separately, and the
-// relay's memory per idle authenticated connection. Loopback only; bounded in devices, workers,
-// time and outstanding sends.
+// Relay load benchmark, with peers in the same run: `npm run bench:relay -- [--devices N[,N…]]
+// [--seconds S] [--rates auto|R,R…] [--workers K] [--peers mosquitto,nats|none] [--storm]
+// [--storm-devices M] [--storm-queue Q] [--sync FULL|NORMAL] [--group-commit-max B]
+// [--group-commit-window-ms W] [--dist] [--json]`.
+//
+// For each N it starts a Parley relay process on 127.0.0.1 (SQLite in a temporary directory,
+// `synchronous` FULL, rate limits off), registers N devices, connects them from K generator
+// processes, and runs open-loop steps of S seconds at rising rates of 200-byte messages between
+// random pairs, until a step fails (p99 ≥ 50 ms, a loss, a duplicate, a failed send, or the
+// system falling behind). Then the same devices, messages and rates against each peer that is
+// running: Mosquitto (MQTT QoS 1, 127.0.0.1:1883) and NATS (core, 127.0.0.1:4222); a peer that
+// is not running is named and skipped. Every server's CPU is read from /proc before and after
+// each step; memory per idle connection is its RSS growth over the N connections. `--storm`
+// adds the reconnect storm: M devices each with Q queued messages connect at once (Parley and
+// Mosquitto with persistent sessions; NATS core keeps nothing for offline subscribers).
+// Loopback only; bounded in devices, rates, time and outstanding sends.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
+import type { DeviceInfo, SystemName } from './relay-adapters.js';
+import { nowMicros, type Command, type Reply } from './relay-load-protocol.js';
+import { registerDevices } from './relay-register.js';
 
 /** The relay holds at most 18,000 WebSockets (`MAX_CONNECTIONS`; `ulimit -n` is 20,000 here). */
 const MAX_DEVICES = 18_000;
-const MAX_SECONDS = 120;
-const MAX_WINDOW = 8_192;
-/** Each worker is one process with its own event loop; more than the cores only adds switching. */
+const MAX_SECONDS = 60;
+const MAX_RATE = 200_000;
 const MAX_WORKERS = 8;
+const MAX_STORM_QUEUE = 1_000;
 const MESSAGE_BYTES = 200;
-const SETUP_CONCURRENCY = 64;
-const HTTP_SOCKETS = 128;
 const CLOCK_TICKS_PER_SECOND = 100;
-/** The relay accepts at most 256 acknowledgements per frame (`MAX_ACKS_PER_REQUEST`). */
-const MAX_ACKS_PER_FRAME = 256;
-/** How long the parent waits for sent messages to arrive after the sending stops. */
+/** The latency bound a step must keep to pass. */
+const P99_LIMIT_MS = 50;
+/** A step passes only if the generator delivered at least this share of its target rate. */
+const MIN_ACHIEVED = 0.9;
+/** First rate of the automatic ladder and its factor. */
+const AUTO_START = 1_000;
+const AUTO_FACTOR = 1.5;
+/** How long the parent waits for a step's messages to arrive after sending stops. */
 const DRAIN_MS = 5_000;
-/** How long a worker may take to connect its share before the run is abandoned. */
-const CONNECT_TIMEOUT_MS = 120_000;
-
-interface DeviceCredentials {
-  readonly accountId: string;
-  readonly registrationId: number;
-  readonly secret: string;
-}
-
-/** Parent → worker. */
-type Command =
-  | {
-      readonly kind: 'setup';
-      readonly port: number;
-      readonly worker: number;
-      /** Every active device (recipients are drawn from all of them). */
-      readonly active: readonly DeviceCredentials[];
-      /** This worker's connections: indices `[from, to)` of `active` followed by idle ones. */
-      readonly from: number;
-      readonly to: number;
-      readonly idle: readonly DeviceCredentials[];
-      readonly window: number;
-      readonly http: boolean;
-    }
-  | { readonly kind: 'start'; readonly startMicros: number; readonly deadlineMicros: number }
-  | { readonly kind: 'count' }
-  | { readonly kind: 'report' }
-  | { readonly kind: 'exit' };
-
-/** Worker → parent. */
-type Reply =
-  | { readonly kind: 'connected' }
-  | { readonly kind: 'sent'; readonly sent: number; readonly ok: number; readonly failed: number }
-  | { readonly kind: 'count'; readonly delivered: number }
-  | {
-      readonly kind: 'report';
-      readonly delivered: number;
-      readonly lastDeliveryMicros: number;
-      readonly latenciesMs: number[];
-    };
-
-/** Wall-clock microseconds, comparable between processes on this machine. */
-function nowMicros(): number {
-  return (performance.timeOrigin + performance.now()) * 1000;
-}
-
-function post(
-  agent: Agent,
-  port: number,
-  path: string,
-  body: string,
-  auth?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(auth === undefined ? {} : { authorization: auth }),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        const item = items[i];
-        if (item !== undefined) await fn(item, i);
-      }
-    }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Worker: holds a share of the connections and of the send window.
-
-const ZERO_MASK = (mask: Buffer): void => {
-  // The relay does not rely on masking (loopback, no proxies); a zero mask skips the XOR.
-  mask.fill(0);
+const CONNECT_TIMEOUT_MS = 300_000;
+const PEERS: Record<Exclude<SystemName, 'parley'>, { port: number; process: string }> = {
+  mosquitto: { port: 1883, process: 'mosquitto' },
+  nats: { port: 4222, process: 'nats-server' },
 };
 
-const MESSAGE_PREFIX = '{"type":"message",';
-const RESULT_PREFIX = '{"type":"send-result",';
-const ERROR_PREFIX = '{"type":"send-error",';
-
-/** The string value after `key` (which ends with the opening quote) in `text`. */
-function field(text: string, key: string): string {
-  const at = text.indexOf(key) + key.length;
-  return text.slice(at, text.indexOf('"', at));
+interface Args {
+  readonly devices: readonly number[];
+  readonly seconds: number;
+  readonly rates: readonly number[] | 'auto';
+  readonly workers: number;
+  readonly peers: readonly Exclude<SystemName, 'parley'>[];
+  readonly storm: boolean;
+  readonly stormDevices: number;
+  readonly stormQueue: number;
+  readonly sync: 'FULL' | 'NORMAL';
+  readonly groupCommitMax: number | undefined;
+  readonly groupCommitWindowMs: number | undefined;
+  readonly dist: boolean;
+  readonly json: boolean;
 }
 
-interface Connection {
-  readonly creds: DeviceCredentials;
-  readonly auth: string;
-  ws?: WebSocket;
-  acks: string[];
-  /** Outstanding `send` frames by request id. */
-  readonly pending: Map<number, (ok: boolean) => void>;
-}
-
-function runWorker(): void {
-  let setup: Extract<Command, { kind: 'setup' }> | undefined;
-  const connections: Connection[] = [];
-  let delivered = 0;
-  let lastDeliveryMicros = 0;
-  let startMicros = Infinity;
-  const latenciesMs: number[] = [];
-  const reply = (r: Reply): void => {
-    process.send?.(r);
+function parseArgs(argv: readonly string[]): Args {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
   };
-
-  const connect = async (c: Connection, port: number): Promise<void> => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/websocket`, {
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      generateMask: ZERO_MASK,
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const text = value(name);
+    const v = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new Error(`${name} must be an integer in ${String(min)}..${String(max)}`);
+    return v;
+  };
+  const list = (text: string, max: number): number[] =>
+    text.split(',').map((t) => {
+      const v = Number(t.replace(/_/g, ''));
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`bad number ${t}`);
+      return v;
     });
-    c.ws = ws;
-    const flushAcks = (): void => {
-      ws.send(`{"type":"ack","guids":${JSON.stringify(c.acks.splice(0, MAX_ACKS_PER_FRAME))}}`);
-      if (c.acks.length > 0) setImmediate(flushAcks);
-    };
-    await new Promise<void>((resolve, reject) => {
-      ws.once('error', reject);
-      ws.once('open', () => {
-        const { accountId, secret } = c.creds;
-        ws.send(JSON.stringify({ type: 'auth', accountId, deviceId: 1, secret }));
-      });
-      ws.on('message', (data: Buffer) => {
-        // The relay's frames are JSON with a fixed key order and ids without escapes, so the
-        // hot ones are read with indexOf instead of a full parse (the generator's CPU counts).
-        const text = data.toString('utf8');
-        if (text.startsWith(MESSAGE_PREFIX)) {
-          const guid = field(text, '"guid":"');
-          // Acks for everything received in one turn of the event loop go in one frame.
-          if (c.acks.push(guid) === 1) setImmediate(flushAcks);
-          const id = field(text, '"clientMessageId":"');
-          const sentAt = Number(id.slice(id.lastIndexOf('.') + 1));
-          if (sentAt >= startMicros) {
-            const now = nowMicros();
-            latenciesMs.push((now - sentAt) / 1000);
-            delivered++;
-            lastDeliveryMicros = now;
-          }
-        } else if (text.startsWith(RESULT_PREFIX) || text.startsWith(ERROR_PREFIX)) {
-          const at = text.indexOf('"requestId":') + '"requestId":'.length;
-          const requestId = Number.parseInt(text.slice(at, text.indexOf(',', at)), 10);
-          const done = c.pending.get(requestId);
-          c.pending.delete(requestId);
-          done?.(text.startsWith(RESULT_PREFIX));
-        } else if ((JSON.parse(text) as { type: string }).type === 'ready') resolve();
-      });
-    });
-  };
-
-  const run = async (start: number, deadlineMicros: number): Promise<void> => {
-    if (setup === undefined) throw new Error('run before setup');
-    const { active, from, to, window, http, worker, port } = setup;
-    const agent = new Agent({ keepAlive: true, maxSockets: HTTP_SOCKETS });
-    const payload = randomBytes(MESSAGE_BYTES).toString('base64');
-    const senders = connections.slice(0, to - from);
-    let counter = 0;
-    let nextRequestId = 0;
-    let ok = 0;
-    let failed = 0;
-    startMicros = start;
-    await Promise.all(
-      Array.from({ length: window }, async () => {
-        while (nowMicros() < deadlineMicros && senders.length > 0) {
-          const s = Math.floor(Math.random() * senders.length);
-          const sender = senders[s];
-          const self = from + s;
-          let r = Math.floor(Math.random() * active.length);
-          while (r === self && active.length > 1) r = Math.floor(Math.random() * active.length);
-          const to = active[r];
-          if (sender === undefined || to === undefined) continue;
-          const id = `${worker}.${counter++}.${Math.round(nowMicros())}`;
-          const body = `{"clientMessageId":"${id}","destinations":[{"accountId":"${to.accountId}","deviceId":1,"registrationId":${to.registrationId},"type":1,"content":"${payload}"}]}`;
-          let stored: boolean;
-          if (http) {
-            stored = (await post(agent, port, '/v1/messages', body, sender.auth)).status === 200;
-          } else {
-            const requestId = nextRequestId++;
-            stored = await new Promise<boolean>((resolve) => {
-              sender.pending.set(requestId, resolve);
-              sender.ws?.send(`{"type":"send","requestId":${requestId},"request":${body}}`);
-            });
-          }
-          if (stored) ok++;
-          else failed++;
-        }
-      }),
-    );
-    agent.destroy();
-    reply({ kind: 'sent', sent: counter, ok, failed });
-  };
-
-  process.on('message', (command: Command) => {
-    switch (command.kind) {
-      case 'setup': {
-        setup = command;
-        const shares = [...command.active.slice(command.from, command.to), ...command.idle];
-        for (const creds of shares) {
-          connections.push({
-            creds,
-            auth: `Basic ${Buffer.from(`${creds.accountId}.1:${creds.secret}`).toString('base64')}`,
-            acks: [],
-            pending: new Map(),
-          });
-        }
-        pool(connections, SETUP_CONCURRENCY, (c) => connect(c, command.port)).then(
-          () => {
-            reply({ kind: 'connected' });
-          },
-          (error: unknown) => {
-            console.error('worker: connect failed', error);
-            process.exit(1);
-          },
-        );
-        return;
-      }
-      case 'start':
-        run(command.startMicros, command.deadlineMicros).catch((error: unknown) => {
-          console.error('worker: run failed', error);
-          process.exit(1);
+  const peersText = value('--peers') ?? 'mosquitto,nats';
+  const peers =
+    peersText === 'none'
+      ? []
+      : peersText.split(',').map((p) => {
+          if (p !== 'mosquitto' && p !== 'nats') throw new Error(`unknown peer ${p}`);
+          return p;
         });
-        return;
-      case 'count':
-        reply({ kind: 'count', delivered });
-        return;
-      case 'report':
-        reply({ kind: 'report', delivered, lastDeliveryMicros, latenciesMs });
-        return;
-      case 'exit':
-        for (const c of connections) c.ws?.terminate();
-        process.disconnect();
-        return;
-    }
-  });
+  const ratesText = value('--rates') ?? 'auto';
+  const sync = value('--sync') ?? 'FULL';
+  if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error('--sync must be FULL or NORMAL');
+  const gcMax = value('--group-commit-max');
+  const gcWindow = value('--group-commit-window-ms');
+  return {
+    devices: list(value('--devices') ?? '1000', MAX_DEVICES),
+    seconds: int('--seconds', 5, 1, MAX_SECONDS),
+    rates: ratesText === 'auto' ? 'auto' : list(ratesText, MAX_RATE),
+    workers: int('--workers', 2, 1, MAX_WORKERS),
+    peers,
+    storm: argv.includes('--storm'),
+    stormDevices: int('--storm-devices', 10_000, 1, MAX_DEVICES),
+    stormQueue: int('--storm-queue', 100, 1, MAX_STORM_QUEUE),
+    sync,
+    groupCommitMax: gcMax === undefined ? undefined : Number(gcMax),
+    groupCommitWindowMs: gcWindow === undefined ? undefined : Number(gcWindow),
+    dist: argv.includes('--dist'),
+    json: argv.includes('--json'),
+  };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Parent: relay, registration, workers, results.
-
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
 function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -309,6 +122,32 @@ function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
   return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKb * 1024 };
 }
 
+/** The pid of the running process named `name` (its `comm`), if there is one. */
+function findPid(name: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return Number(entry);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return undefined;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
@@ -316,16 +155,17 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Sends a command to every worker and collects one reply of `kind` from each. */
 function ask<K extends Reply['kind']>(
   workers: readonly ChildProcess[],
-  command: Command,
+  command: Command | ((w: number) => Command),
   kind: K,
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<Extract<Reply, { kind: K }>[]> {
   return Promise.all(
     workers.map(
-      (w) =>
+      (w, i) =>
         new Promise<Extract<Reply, { kind: K }>>((resolve, reject) => {
+          const c = typeof command === 'function' ? command(i) : command;
           const timer = setTimeout(() => {
-            reject(new Error(`worker did not answer ${command.kind}`));
+            reject(new Error(`worker did not answer ${c.kind}`));
           }, timeoutMs);
           const onMessage = (r: Reply): void => {
             if (r.kind !== kind) return;
@@ -334,38 +174,66 @@ function ask<K extends Reply['kind']>(
             resolve(r as Extract<Reply, { kind: K }>);
           };
           w.on('message', onMessage);
-          w.send(command);
+          w.send(c);
         }),
     ),
   );
 }
 
-async function runParent(): Promise<void> {
-  const args = process.argv.slice(2);
-  const arg = (name: string, fallback: number, max: number): number => {
-    const i = args.indexOf(name);
-    const v = i >= 0 ? Number(args[i + 1]) : fallback;
-    if (!Number.isInteger(v) || v <= 0 || v > max)
-      throw new Error(`${name} must be an integer in 1..${max}`);
-    return v;
-  };
-  const devices = arg('--devices', 1_000, MAX_DEVICES);
-  const seconds = arg('--seconds', 10, MAX_SECONDS);
-  const window = arg('--window', 256, MAX_WINDOW);
-  const workerCount = Math.min(arg('--workers', 2, MAX_WORKERS), devices);
-  const idleConnections = arg('--idle-conns', devices, MAX_DEVICES);
-  const sync = args.includes('--sync') ? (args[args.indexOf('--sync') + 1] ?? 'FULL') : 'FULL';
-  const json = args.includes('--json');
-  /** `--http`: send with `POST /v1/messages` instead of WebSocket `send` frames. */
-  const useHttp = args.includes('--http');
-  /** `--dist`: run the compiled relay (`npm run build` first), as `npm start` does. */
-  const useDist = args.includes('--dist');
+const share = (n: number, w: number, k: number): [number, number] => [
+  Math.floor((n * w) / k),
+  Math.floor((n * (w + 1)) / k),
+];
 
+export interface StepResult {
+  readonly rate: number;
+  readonly passed: boolean;
+  readonly sent: number;
+  readonly stored: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly failures: number;
+  readonly skipped: number;
+  readonly messagesPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly serverCpuPercent: number;
+  readonly serverCpuMicrosPerMessage: number;
+  readonly generatorCpuPercent: number;
+  readonly generatorCpuMicrosPerMessage: number;
+}
+
+export interface StormResult {
+  readonly devices: number;
+  readonly queuedPerDevice: number;
+  readonly queued: number;
+  readonly drained: number;
+  readonly duplicates: number;
+  readonly drainSeconds: number;
+  readonly serverCpuMicrosPerMessage: number;
+}
+
+export interface SystemResult {
+  readonly name: SystemName;
+  readonly bytesPerIdleConnection: number;
+  readonly steps: StepResult[];
+  /** The highest passing step (or the first, if none passed). */
+  readonly best: StepResult | undefined;
+  readonly storm?: StormResult | string;
+}
+
+interface Server {
+  readonly pid: number;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+async function startRelay(args: Args): Promise<Server> {
   const ROOT = fileURLToPath(new URL('../../', import.meta.url));
   const MAIN = fileURLToPath(
-    new URL(`../../apps/server/${useDist ? 'dist/main.js' : 'src/main.ts'}`, import.meta.url),
+    new URL(`../../apps/server/${args.dist ? 'dist/main.js' : 'src/main.ts'}`, import.meta.url),
   );
-  const agent = new Agent({ keepAlive: true, maxSockets: HTTP_SOCKETS });
   /** `PARLEY_RELAY_PROFILE=DIR` writes a V8 CPU profile of the relay process into DIR. */
   const profileDir = process.env['PARLEY_RELAY_PROFILE'];
   const dir = mkdtempSync(join(tmpdir(), 'parley-load-'));
@@ -373,7 +241,7 @@ async function runParent(): Promise<void> {
     process.execPath,
     [
       ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-      ...(useDist ? [] : ['--import', 'tsx', '--conditions=parley-source']),
+      ...(args.dist ? [] : ['--import', 'tsx', '--conditions=parley-source']),
       MAIN,
       '--host',
       '127.0.0.1',
@@ -385,150 +253,125 @@ async function runParent(): Promise<void> {
       '--log-level',
       'warn',
       '--sqlite-sync',
-      sync,
+      args.sync,
+      ...(args.groupCommitMax === undefined
+        ? []
+        : ['--group-commit-max', String(args.groupCommitMax)]),
+      ...(args.groupCommitWindowMs === undefined
+        ? []
+        : ['--group-commit-window-ms', String(args.groupCommitWindowMs)]),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const pid = relay.pid ?? 0;
-  const workers: ChildProcess[] = [];
-  try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      relay.stdout.on('data', (d: Buffer) => {
-        out += d.toString('utf8');
-        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (m?.[1] !== undefined) resolve(Number(m[1]));
-      });
-      relay.on('exit', () => {
-        reject(new Error(`relay exited: ${out}`));
-      });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    relay.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m?.[1] !== undefined) resolve(Number(m[1]));
     });
+    relay.on('exit', () => {
+      reject(new Error(`relay exited: ${out}`));
+    });
+  });
+  return {
+    pid: relay.pid ?? 0,
+    port,
+    stop: async () => {
+      relay.kill('SIGTERM');
+      await new Promise((r) => relay.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-    const total = Math.max(devices, idleConnections);
-    const all: DeviceCredentials[] = [];
-    await pool(
-      Array.from({ length: total }, (_, i) => i),
-      SETUP_CONCURRENCY,
-      async (i) => {
-        const secret = randomBytes(32).toString('base64');
-        const registrationId = 1 + (i % 16_000);
-        const res = await post(
-          agent,
-          port,
-          '/v1/accounts',
-          JSON.stringify({
-            username: `load_${i}`,
-            identityKey: randomBytes(33).toString('base64'),
-            device: { secret, registrationId, identityKey: randomBytes(33).toString('base64') },
-          }),
-        );
-        if (res.status !== 201) throw new Error(`register ${res.status} ${res.body}`);
-        const { accountId } = JSON.parse(res.body) as { accountId: string };
-        all[i] = { accountId, registrationId, secret };
-      },
-    );
-    agent.destroy();
-    const active = all.slice(0, devices);
-    const idle = all.slice(devices);
-
-    const beforeConnect = procStat(pid);
-    const self = fileURLToPath(import.meta.url);
-    for (let w = 0; w < workerCount; w++) {
+/** Runs one system: connect N devices, measure idle memory, climb the rates, maybe storm. */
+async function runSystem(
+  name: SystemName,
+  args: Args,
+  n: number,
+  log: (line: string) => void,
+): Promise<SystemResult | string> {
+  let server: Server;
+  if (name === 'parley') server = await startRelay(args);
+  else {
+    const peer = PEERS[name];
+    const pid = findPid(peer.process);
+    if (pid === undefined || !(await listening(peer.port)))
+      return `${name} is not running on 127.0.0.1:${String(peer.port)}: its rows are skipped`;
+    server = { pid, port: peer.port, stop: () => Promise.resolve() };
+  }
+  const runId = randomBytes(4).toString('hex');
+  const workers: ChildProcess[] = [];
+  const workerCount = Math.min(args.workers, n);
+  try {
+    const stormExtra = args.storm ? args.stormDevices : 0;
+    const devices: DeviceInfo[] =
+      name === 'parley'
+        ? await registerDevices(server.port, n + stormExtra)
+        : Array.from({ length: n + stormExtra }, (_, index) => ({ index }));
+    const active = devices.slice(0, n);
+    const offline = devices.slice(n);
+    const self = fileURLToPath(new URL('./relay-load-worker.ts', import.meta.url));
+    for (let w = 0; w < workerCount; w++)
       workers.push(
-        fork(self, ['--worker'], {
+        fork(self, [], {
           execArgv: process.execArgv,
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         }),
       );
-    }
-    const share = (n: number, w: number): [number, number] => [
-      Math.floor((n * w) / workerCount),
-      Math.floor((n * (w + 1)) / workerCount),
-    ];
-    await Promise.all(
-      workers.map(async (worker, w) => {
-        const [from, to] = share(devices, w);
-        const [idleFrom, idleTo] = share(idle.length, w);
-        const [windowFrom, windowTo] = share(window, w);
-        await ask(
-          [worker],
-          {
-            kind: 'setup',
-            port,
-            worker: w,
-            active,
-            from,
-            to,
-            idle: idle.slice(idleFrom, idleTo),
-            window: Math.max(1, windowTo - windowFrom),
-            http: useHttp,
-          },
-          'connected',
-          CONNECT_TIMEOUT_MS,
-        );
-      }),
+    const before = procStat(server.pid);
+    await ask(
+      workers,
+      (w) => {
+        const [from, to] = share(n, w, workerCount);
+        return {
+          kind: 'setup',
+          system: name,
+          port: server.port,
+          runId,
+          worker: w,
+          devices: active,
+          from,
+          to,
+          messageBytes: MESSAGE_BYTES,
+          persistent: false,
+        };
+      },
+      'connected',
+      CONNECT_TIMEOUT_MS,
     );
     await new Promise((r) => setTimeout(r, 500));
-    const afterConnect = procStat(pid);
-    const bytesPerConnection = (afterConnect.rssBytes - beforeConnect.rssBytes) / total;
+    const bytesPerIdleConnection = Math.round(
+      (procStat(server.pid).rssBytes - before.rssBytes) / n,
+    );
+    log(
+      `  ${name}: ${String(n)} devices connected, ${String(bytesPerIdleConnection)} B per idle connection`,
+    );
 
-    const relayBefore = procStat(pid);
-    const workersBefore = workers.map((w) => procStat(w.pid ?? 0).cpuSeconds);
-    const startMicros = nowMicros();
-    const sentReplies = await ask(
-      workers,
-      { kind: 'start', startMicros, deadlineMicros: startMicros + seconds * 1e6 },
-      'sent',
-      (seconds + 60) * 1000,
-    );
-    const sent = sentReplies.reduce((s, r) => s + r.sent, 0);
-    const ok = sentReplies.reduce((s, r) => s + r.ok, 0);
-    const failures = sentReplies.reduce((s, r) => s + r.failed, 0);
-    const drainUntil = performance.now() + DRAIN_MS;
-    for (;;) {
-      const counts = await ask(workers, { kind: 'count' }, 'count');
-      if (counts.reduce((s, r) => s + r.delivered, 0) >= ok || performance.now() > drainUntil)
-        break;
-      await new Promise((r) => setTimeout(r, 10));
+    const steps: StepResult[] = [];
+    const ladder = args.rates === 'auto' ? undefined : args.rates;
+    for (let i = 0; ; i++) {
+      const rate = ladder === undefined ? Math.round(AUTO_START * AUTO_FACTOR ** i) : ladder[i];
+      if (rate === undefined || rate > MAX_RATE) break;
+      const step = await runStep(workers, server.pid, i, rate, args.seconds);
+      steps.push(step);
+      log(
+        `  ${name} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg${step.passed ? '' : ' (fails)'}`,
+      );
+      if (!step.passed && ladder === undefined) break;
     }
-    const relayAfter = procStat(pid);
-    const workersAfter = workers.map((w) => procStat(w.pid ?? 0).cpuSeconds);
-    const elapsedAll = (nowMicros() - startMicros) / 1e6;
-    const reports = await ask(workers, { kind: 'report' }, 'report');
-    const delivered = reports.reduce((s, r) => s + r.delivered, 0);
-    const lastDelivery = Math.max(...reports.map((r) => r.lastDeliveryMicros));
-    const elapsed = (lastDelivery - startMicros) / 1e6;
-    const latencies = reports.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-    const generatorCpuSeconds = workersAfter.reduce(
-      (s, v, i) => s + v - (workersBefore[i] ?? 0),
-      0,
-    );
-    const relayCpuSeconds = relayAfter.cpuSeconds - relayBefore.cpuSeconds;
-    const result = {
-      devices,
-      seconds,
-      window,
-      workers: workerCount,
-      sqliteSync: sync,
-      sendsOver: useHttp ? 'http' : 'websocket',
-      sent,
-      delivered,
-      lost: ok - delivered,
-      failures,
-      messagesPerSecond: Math.round(delivered / elapsed),
-      p50Ms: Number(percentile(latencies, 0.5).toFixed(2)),
-      p99Ms: Number(percentile(latencies, 0.99).toFixed(2)),
-      relayCpuPercent: Math.round((relayCpuSeconds / elapsedAll) * 100),
-      relayCpuMicrosPerMessage: Math.round((relayCpuSeconds * 1e6) / Math.max(1, delivered)),
-      generatorCpuPercent: Math.round((generatorCpuSeconds / elapsedAll) * 100),
-      generatorCpuMicrosPerMessage: Math.round(
-        (generatorCpuSeconds * 1e6) / Math.max(1, delivered),
-      ),
-      idleConnections: total,
-      relayBytesPerIdleConnection: Math.round(bytesPerConnection),
+    const passed = steps.filter((s) => s.passed);
+    const best = passed.at(-1) ?? steps[0];
+    let storm: StormResult | string | undefined;
+    if (args.storm) storm = await runStorm(name, workers, server.pid, offline, args, log);
+    return {
+      name,
+      bytesPerIdleConnection,
+      steps,
+      best,
+      ...(storm === undefined ? {} : { storm }),
     };
-    if (json) console.log(JSON.stringify(result, null, 2));
-    else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(30)} ${v}`);
   } finally {
     for (const w of workers) if (w.connected) w.send({ kind: 'exit' } satisfies Command);
     await Promise.all(
@@ -538,11 +381,259 @@ async function runParent(): Promise<void> {
           : Promise.resolve(),
       ),
     );
-    relay.kill('SIGTERM');
-    await new Promise((r) => relay.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
-if (process.argv.includes('--worker')) runWorker();
-else await runParent();
+async function runStep(
+  workers: readonly ChildProcess[],
+  serverPid: number,
+  index: number,
+  rate: number,
+  seconds: number,
+): Promise<StepResult> {
+  const serverBefore = procStat(serverPid).cpuSeconds;
+  const genBefore = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0);
+  const startMicros = nowMicros() + 50_000;
+  const sentReplies = await ask(
+    workers,
+    (w) => {
+      const [from, to] = share(rate, w, workers.length);
+      return {
+        kind: 'step',
+        step: index,
+        rate: to - from,
+        startMicros,
+        durationMs: seconds * 1000,
+      };
+    },
+    'sent',
+    (seconds + 60) * 1000,
+  );
+  const sum = (k: 'sent' | 'stored' | 'failed' | 'skipped'): number =>
+    sentReplies.reduce((s, r) => s + r[k], 0);
+  const stored = sum('stored');
+  const drainUntil = performance.now() + DRAIN_MS;
+  for (;;) {
+    const counts = await ask(workers, { kind: 'count' }, 'count');
+    if (counts.reduce((s, r) => s + r.delivered, 0) >= stored || performance.now() > drainUntil)
+      break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const elapsedAll = (nowMicros() - startMicros) / 1e6;
+  const serverCpu = procStat(serverPid).cpuSeconds - serverBefore;
+  const genCpu = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0) - genBefore;
+  const reports = await ask(workers, { kind: 'report' }, 'report');
+  const delivered = reports.reduce((s, r) => s + r.delivered, 0);
+  const duplicates = reports.reduce((s, r) => s + r.duplicates, 0);
+  const lastDelivery = Math.max(...reports.map((r) => r.lastDeliveryMicros));
+  const latencies = reports.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  const elapsed = Math.max(seconds, (lastDelivery - startMicros) / 1e6);
+  const messagesPerSecond = Math.round(delivered / elapsed);
+  const p99Ms = Number(percentile(latencies, 0.99).toFixed(2));
+  const lost = stored - delivered;
+  const failures = sum('failed');
+  const skipped = sum('skipped');
+  return {
+    rate,
+    passed:
+      lost === 0 &&
+      duplicates === 0 &&
+      failures === 0 &&
+      skipped === 0 &&
+      p99Ms < P99_LIMIT_MS &&
+      messagesPerSecond >= MIN_ACHIEVED * rate,
+    sent: sum('sent'),
+    stored,
+    delivered,
+    lost,
+    duplicates,
+    failures,
+    skipped,
+    messagesPerSecond,
+    p50Ms: Number(percentile(latencies, 0.5).toFixed(2)),
+    p99Ms,
+    serverCpuPercent: Math.round((serverCpu / elapsedAll) * 100),
+    serverCpuMicrosPerMessage: Math.round((serverCpu * 1e6) / Math.max(1, delivered)),
+    generatorCpuPercent: Math.round((genCpu / elapsedAll) * 100),
+    generatorCpuMicrosPerMessage: Math.round((genCpu * 1e6) / Math.max(1, delivered)),
+  };
+}
+
+async function runStorm(
+  name: SystemName,
+  workers: readonly ChildProcess[],
+  serverPid: number,
+  offline: readonly DeviceInfo[],
+  args: Args,
+  log: (line: string) => void,
+): Promise<StormResult | string> {
+  if (name === 'nats') return 'NATS core keeps nothing for offline subscribers: no storm row';
+  const k = workers.length;
+  const part = (w: number): DeviceInfo[] => {
+    const [from, to] = share(offline.length, w, k);
+    return offline.slice(from, to);
+  };
+  if (name === 'mosquitto')
+    await ask(
+      workers,
+      (w) => ({ kind: 'register-offline', recipients: part(w) }),
+      'registered',
+      CONNECT_TIMEOUT_MS,
+    );
+  const filled = await ask(
+    workers,
+    (w) => ({ kind: 'fill', recipients: part(w), perDevice: args.stormQueue }),
+    'filled',
+    CONNECT_TIMEOUT_MS * 4,
+  );
+  const queued = filled.reduce((s, r) => s + r.stored, 0);
+  log(
+    `  ${name} storm: ${String(queued)} messages queued for ${String(offline.length)} offline devices`,
+  );
+  const before = procStat(serverPid).cpuSeconds;
+  const start = nowMicros();
+  const stormed = await ask(
+    workers,
+    (w) => ({ kind: 'storm', recipients: part(w), expected: part(w).length * args.stormQueue }),
+    'stormed',
+    CONNECT_TIMEOUT_MS * 2,
+  );
+  const cpu = procStat(serverPid).cpuSeconds - before;
+  const drained = stormed.reduce((s, r) => s + r.received, 0);
+  const last = Math.max(...stormed.map((r) => r.lastMicros));
+  return {
+    devices: offline.length,
+    queuedPerDevice: args.stormQueue,
+    queued,
+    drained,
+    duplicates: stormed.reduce((s, r) => s + r.duplicates, 0),
+    drainSeconds: Number(((last - start) / 1e6).toFixed(2)),
+    serverCpuMicrosPerMessage: Math.round((cpu * 1e6) / Math.max(1, drained)),
+  };
+}
+
+function table(n: number, results: readonly (SystemResult | string)[]): string {
+  const rows = results.filter((r): r is SystemResult => typeof r !== 'string');
+  const skipped = results.filter((r): r is string => typeof r === 'string');
+  const ours = rows.find((r) => r.name === 'parley');
+  const head = `| system | msg/s (p99 < ${String(P99_LIMIT_MS)} ms, no loss) | p50 / p99 ms | server CPU µs/msg | generator CPU µs/msg | B per idle connection | ours / theirs (CPU per msg) |`;
+  const lines = [
+    `N = ${n.toLocaleString('en-US')} (load average ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+    '',
+    head,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const b = r.best;
+    const ratio =
+      ours?.best === undefined || b === undefined || r === ours
+        ? '—'
+        : `${(ours.best.serverCpuMicrosPerMessage / Math.max(1, b.serverCpuMicrosPerMessage)).toFixed(2)}×`;
+    lines.push(
+      b === undefined
+        ? `| ${r.name} | — | — | — | — | ${String(r.bytesPerIdleConnection)} | — |`
+        : `| ${r.name} | ${b.passed ? '' : '(none passed) '}${String(b.messagesPerSecond)} | ${String(b.p50Ms)} / ${String(b.p99Ms)} | ${String(b.serverCpuMicrosPerMessage)} | ${String(b.generatorCpuMicrosPerMessage)} | ${String(r.bytesPerIdleConnection)} | ${ratio} |`,
+    );
+  }
+  // Server CPU per message at each rate every system sustained: the like-for-like comparison.
+  const common = (ours?.steps ?? [])
+    .map((s) => s.rate)
+    .filter((rate) => rows.every((r) => r.steps.some((s) => s.rate === rate && s.passed)));
+  if (common.length > 0 && rows.length > 1) {
+    lines.push('', `| rate/s | ${rows.map((r) => `${r.name} µs/msg`).join(' | ')} |`);
+    lines.push(`| ---: | ${rows.map(() => '---:').join(' | ')} |`);
+    for (const rate of common)
+      lines.push(
+        `| ${String(rate)} | ${rows.map((r) => String(r.steps.find((s) => s.rate === rate)?.serverCpuMicrosPerMessage ?? '—')).join(' | ')} |`,
+      );
+  }
+  const storms = rows.filter((r) => r.storm !== undefined);
+  if (storms.length > 0) {
+    lines.push(
+      '',
+      '| reconnect storm | devices × queued | drained | seconds to drain | server CPU µs/msg |',
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: |');
+    for (const r of storms) {
+      const s = r.storm;
+      lines.push(
+        typeof s === 'string' || s === undefined
+          ? `| ${r.name} | ${s ?? '—'} | | | |`
+          : `| ${r.name} | ${String(s.devices)} × ${String(s.queuedPerDevice)} | ${String(s.drained)}${s.duplicates > 0 ? ` (+${String(s.duplicates)} dup)` : ''} | ${String(s.drainSeconds)} | ${String(s.serverCpuMicrosPerMessage)} |`,
+      );
+    }
+  }
+  for (const s of skipped) lines.push('', s);
+  return lines.join('\n');
+}
+
+/** The JSON of one N: today's fields for Parley, plus `peers` measured in the same run. */
+function json(args: Args, n: number, results: readonly (SystemResult | string)[]): unknown {
+  const rows = results.filter((r): r is SystemResult => typeof r !== 'string');
+  const ours = rows.find((r) => r.name === 'parley');
+  const b = ours?.best;
+  return {
+    devices: n,
+    seconds: args.seconds,
+    workers: args.workers,
+    sqliteSync: args.sync,
+    sendsOver: 'websocket',
+    deliveryProtocol: 2,
+    loadAverage: Number(loadavg()[0]?.toFixed(2) ?? 0),
+    sent: b?.sent,
+    delivered: b?.delivered,
+    lost: b?.lost,
+    duplicates: b?.duplicates,
+    failures: b?.failures,
+    passed: b?.passed,
+    messagesPerSecond: b?.messagesPerSecond,
+    p50Ms: b?.p50Ms,
+    p99Ms: b?.p99Ms,
+    relayCpuPercent: b?.serverCpuPercent,
+    relayCpuMicrosPerMessage: b?.serverCpuMicrosPerMessage,
+    generatorCpuPercent: b?.generatorCpuPercent,
+    generatorCpuMicrosPerMessage: b?.generatorCpuMicrosPerMessage,
+    idleConnections: n,
+    relayBytesPerIdleConnection: ours?.bytesPerIdleConnection,
+    steps: ours?.steps,
+    ...(ours?.storm === undefined ? {} : { storm: ours.storm }),
+    peers: rows
+      .filter((r) => r.name !== 'parley')
+      .map((r) => ({
+        name: r.name,
+        serverCpuMicrosPerMessage: r.best?.serverCpuMicrosPerMessage,
+        messagesPerSecond: r.best?.messagesPerSecond,
+        p50Ms: r.best?.p50Ms,
+        p99Ms: r.best?.p99Ms,
+        lost: r.best?.lost,
+        passed: r.best?.passed,
+        bytesPerIdleConnection: r.bytesPerIdleConnection,
+        steps: r.steps,
+        ...(r.storm === undefined ? {} : { storm: r.storm }),
+      })),
+    skipped: results.filter((r): r is string => typeof r === 'string'),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (line: string): void => {
+    if (!args.json) console.log(line);
+    else console.error(line);
+  };
+  const out: unknown[] = [];
+  for (const n of args.devices) {
+    const results: (SystemResult | string)[] = [];
+    for (const name of ['parley', ...args.peers] as const) {
+      const r = await runSystem(name, args, n, log);
+      if (typeof r === 'string') log(`  ${r}`);
+      results.push(r);
+    }
+    if (args.json) out.push(json(args, n, results));
+    else console.log(`\n${table(n, results)}\n`);
+  }
+  if (args.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
+}
+
+await main();

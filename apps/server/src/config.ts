@@ -3,10 +3,15 @@
  * fresh clone: 127.0.0.1:8080, SQLite in ./.parley/data.
  */
 import { readFileSync } from 'node:fs';
+import { relayLimits } from '@parley/relay';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_DATA_DIR = './.parley/data';
+/** Largest group commit an operator may configure (bounds one batch's memory and latency). */
+export const MAX_GROUP_COMMIT_BATCH = 8_192;
+/** Longest group commit window an operator may configure (it is added to every send's latency). */
+export const MAX_GROUP_COMMIT_WINDOW_MS = 100;
 const MAX_PORT = 65_535;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,6 +22,8 @@ export interface ServerConfig {
   readonly storage: 'sqlite' | 'memory';
   /** `FULL`: a commit survives power loss; `NORMAL`: only a process crash. */
   readonly sqliteSync: 'FULL' | 'NORMAL';
+  /** SQLite group commit: flush at this many pending transactions, or after `windowMs`. */
+  readonly groupCommit: { readonly maxBatch: number; readonly windowMs: number };
   readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly rateLimits: boolean;
@@ -35,6 +42,10 @@ export const USAGE = `usage: parley-server [options]
   --data-dir DIR       SQLite data directory (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})
   --storage KIND       sqlite or memory (PARLEY_STORAGE, default sqlite)
   --sqlite-sync MODE   FULL or NORMAL (PARLEY_SQLITE_SYNC, default FULL)
+  --group-commit-max N       flush a group commit at N pending transactions
+                       (PARLEY_GROUP_COMMIT_MAX, 1..${MAX_GROUP_COMMIT_BATCH}, default ${relayLimits.GROUP_COMMIT_MAX_BATCH})
+  --group-commit-window-ms MS  or MS after the first of them (PARLEY_GROUP_COMMIT_WINDOW_MS,
+                       0..${MAX_GROUP_COMMIT_WINDOW_MS}, default ${relayLimits.GROUP_COMMIT_WINDOW_MS})
   --tls-cert FILE      PEM certificate; with --tls-key serves HTTPS (PARLEY_TLS_CERT)
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --log-level LEVEL    ${LOG_LEVELS.join(', ')} (PARLEY_LOG_LEVEL, default info)
@@ -55,6 +66,8 @@ const FLAGS: Record<string, string> = {
   '--data-dir': 'PARLEY_DATA_DIR',
   '--storage': 'PARLEY_STORAGE',
   '--sqlite-sync': 'PARLEY_SQLITE_SYNC',
+  '--group-commit-max': 'PARLEY_GROUP_COMMIT_MAX',
+  '--group-commit-window-ms': 'PARLEY_GROUP_COMMIT_WINDOW_MS',
   '--tls-cert': 'PARLEY_TLS_CERT',
   '--tls-key': 'PARLEY_TLS_KEY',
   '--log-level': 'PARLEY_LOG_LEVEL',
@@ -114,12 +127,42 @@ export function parseConfig(
     dataDir: values['PARLEY_DATA_DIR'] ?? DEFAULT_DATA_DIR,
     storage: oneOf('storage', values['PARLEY_STORAGE'] ?? 'sqlite', ['sqlite', 'memory']),
     sqliteSync: oneOf('sqlite-sync', values['PARLEY_SQLITE_SYNC'] ?? 'FULL', ['FULL', 'NORMAL']),
+    groupCommit: {
+      maxBatch: integer(
+        'group-commit-max',
+        values['PARLEY_GROUP_COMMIT_MAX'],
+        relayLimits.GROUP_COMMIT_MAX_BATCH,
+        1,
+        MAX_GROUP_COMMIT_BATCH,
+      ),
+      windowMs: integer(
+        'group-commit-window-ms',
+        values['PARLEY_GROUP_COMMIT_WINDOW_MS'],
+        relayLimits.GROUP_COMMIT_WINDOW_MS,
+        0,
+        MAX_GROUP_COMMIT_WINDOW_MS,
+      ),
+    },
     tls,
     logLevel: oneOf('log-level', values['PARLEY_LOG_LEVEL'] ?? 'info', LOG_LEVELS),
     rateLimits: values['PARLEY_RATE_LIMIT'] !== 'off',
     metricsToken: metricsToken(env['PARLEY_METRICS_TOKEN']),
     webDir: values['PARLEY_WEB_DIR'] ?? 'default',
   };
+}
+
+function integer(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer from ${String(min)} to ${String(max)}`);
+  return n;
 }
 
 function metricsToken(value: string | undefined): string | undefined {

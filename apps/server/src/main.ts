@@ -32,7 +32,11 @@ async function main(): Promise<number> {
   const storage =
     config.storage === 'memory'
       ? createMemoryStorage()
-      : openSqliteStorage({ dataDir: config.dataDir, synchronous: config.sqliteSync });
+      : openSqliteStorage({
+          dataDir: config.dataDir,
+          synchronous: config.sqliteSync,
+          groupCommit: config.groupCommit,
+        });
   const app = await createRelay({
     storage,
     log: { level: config.logLevel },

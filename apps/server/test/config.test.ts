@@ -4,9 +4,12 @@ import {
   ConfigError,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
+  MAX_GROUP_COMMIT_BATCH,
+  MAX_GROUP_COMMIT_WINDOW_MS,
   MIN_METRICS_TOKEN_LENGTH,
   parseConfig,
 } from '../src/config.js';
+import { relayLimits } from '@parley/relay';
 
 test('defaults: 127.0.0.1:8080, SQLite in ./.parley/data, rate limits on, no TLS', () => {
   const c = parseConfig([], {});
@@ -73,4 +76,29 @@ test('PARLEY_METRICS_TOKEN: from the environment only, at least MIN_METRICS_TOKE
     assert.throws(() => parseConfig([], { PARLEY_METRICS_TOKEN: bad }), ConfigError, bad);
   }
   assert.throws(() => parseConfig(['--metrics-token', token], {}), ConfigError);
+});
+
+test('group commit: defaults from the relay, flags and environment within bounds', () => {
+  const d = parseConfig([], {});
+  assert.ok(d !== 'help');
+  assert.deepEqual(d.groupCommit, {
+    maxBatch: relayLimits.GROUP_COMMIT_MAX_BATCH,
+    windowMs: relayLimits.GROUP_COMMIT_WINDOW_MS,
+  });
+  const c = parseConfig(['--group-commit-max', '64', '--group-commit-window-ms=5'], {
+    PARLEY_GROUP_COMMIT_MAX: '9',
+  });
+  assert.ok(c !== 'help');
+  assert.deepEqual(c.groupCommit, { maxBatch: 64, windowMs: 5 });
+  const e = parseConfig([], { PARLEY_GROUP_COMMIT_WINDOW_MS: '0' });
+  assert.ok(e !== 'help');
+  assert.equal(e.groupCommit.windowMs, 0);
+  for (const bad of [
+    ['--group-commit-max', '0'],
+    ['--group-commit-max', String(MAX_GROUP_COMMIT_BATCH + 1)],
+    ['--group-commit-window-ms', '-1'],
+    ['--group-commit-window-ms', '1.5'],
+    ['--group-commit-window-ms', String(MAX_GROUP_COMMIT_WINDOW_MS + 1)],
+  ])
+    assert.throws(() => parseConfig(bad, {}), ConfigError, bad.join(' '));
 });

@@ -87,6 +87,7 @@ export async function storeSend(
       return { clientMessageId, serverTimestamp: again.serverTimestamp, duplicate: true };
     }
     let mismatches: DeviceMismatch[] | undefined;
+    let full = false;
     for (const [accountId, sent] of byAccount) {
       const routes = await w.devices.routes(accountId);
       // An account with devices exists: only an empty list needs the account lookup.
@@ -95,15 +96,13 @@ export async function storeSend(
       }
       const mismatch = compareDevices(accountId, sent, routes, sender);
       if (mismatch !== undefined) (mismatches ??= []).push(mismatch);
+      for (const r of routes)
+        if (sent.has(r.deviceId) && r.queueDepth >= ctx.limits.maxQueueDepth) full = true;
     }
     if (mismatches !== undefined) {
       throw new RelayError('DEVICE_MISMATCH', 'devices do not match', { accounts: mismatches });
     }
-    for (const d of destinations) {
-      if ((await w.messages.depth(d.accountId, d.deviceId)) >= ctx.limits.maxQueueDepth) {
-        throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
-      }
-    }
+    if (full) throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
     for (const d of destinations) {
       await w.messages.enqueue({
         recipientAccountId: d.accountId,

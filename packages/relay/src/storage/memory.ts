@@ -85,7 +85,11 @@ function makeReader(s: State): Reader {
       list: (a) => Promise.resolve(devicesOf(s, a)),
       routes: (a) =>
         Promise.resolve(
-          devicesOf(s, a).map((d) => ({ deviceId: d.deviceId, registrationId: d.registrationId })),
+          devicesOf(s, a).map((d) => ({
+            deviceId: d.deviceId,
+            registrationId: d.registrationId,
+            queueDepth: s.queues.get(deviceKey(a, d.deviceId))?.length ?? 0,
+          })),
         ),
     },
     deviceLists: { get: (a) => Promise.resolve(s.deviceLists.get(a)) },

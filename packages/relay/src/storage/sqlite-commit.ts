@@ -1,8 +1,11 @@
 /**
  * Group commit for the SQLite backend, by window: transactions wait until `maxBatch` are pending
  * or `windowMs` has passed since the first of them, whichever comes first, then run one after
- * another in one SQLite transaction, each in its own savepoint (one that throws is rolled back
- * alone). The batch has one COMMIT and, if any of its transactions is durable, one `fdatasync` of
+ * another in one SQLite transaction. One that throws before writing anything needs no undoing;
+ * if one throws after writing, the batch is rolled back and run again with each transaction in
+ * its own savepoint, so it is rolled back alone (savepoints cost two statements per transaction,
+ * so they are kept for that case). The batch has one COMMIT and, if any of its transactions is
+ * durable, one `fdatasync` of
  * the WAL on libuv's thread pool; durable transactions settle after that sync, others (deletes of
  * acknowledged messages) at the COMMIT. While a sync runs the next batch collects; it starts
  * once the sync is done, so at most one commit is ever unsynced.
@@ -49,8 +52,14 @@ export interface Committer {
   close(): Promise<void>;
 }
 
+/** Set by every write method of the writer (see `trackWrites` in sqlite.ts). */
+export interface WriteFlag {
+  wrote: boolean;
+}
+
 export interface CommitterParts {
   readonly writeDb: Db;
+  readonly writeFlag: WriteFlag;
   /** `-wal` file of the database. */
   readonly walPath: string;
   readonly writer: Writer;
@@ -129,10 +138,42 @@ export function createCommitter(p: CommitterParts): Committer {
       });
     });
 
+  /** Whether the transaction running now has written (read after its awaits). */
+  const wrote = (): boolean => p.writeFlag.wrote;
+
+  /** Runs the batch without savepoints; false if one threw after writing (nothing is undone). */
+  const runPlain = async (batch: readonly Pending[], outcomes: Outcome[]): Promise<boolean> => {
+    for (const item of batch) {
+      p.writeFlag.wrote = false;
+      try {
+        outcomes.push({ ok: true, value: await item.fn(writer) });
+      } catch (error) {
+        if (wrote()) return false;
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return true;
+  };
+
+  /** Runs the batch with each transaction in a savepoint. */
+  const runSafe = async (batch: readonly Pending[], outcomes: Outcome[]): Promise<void> => {
+    for (const item of batch) {
+      control.savepoint.run();
+      try {
+        const value = await item.fn(writer);
+        control.release.run();
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        control.rollbackTo.run();
+        control.release.run();
+        outcomes.push({ ok: false, error });
+      }
+    }
+  };
+
   const runBatch = async (): Promise<void> => {
     const batch = pending.splice(0, options.maxBatch);
     const outcomes: Outcome[] = [];
-    let durable = false;
     try {
       endReadTransaction();
       if (walFd !== undefined && fstatSync(walFd).size > MAX_WAL_BYTES) {
@@ -140,18 +181,11 @@ export function createCommitter(p: CommitterParts): Committer {
       }
       control.begin.run();
       batchOpen = true;
-      for (const item of batch) {
-        control.savepoint.run();
-        try {
-          const value = await item.fn(writer);
-          control.release.run();
-          outcomes.push({ ok: true, value });
-          if (item.durable) durable = true;
-        } catch (error) {
-          control.rollbackTo.run();
-          control.release.run();
-          outcomes.push({ ok: false, error });
-        }
+      if (!(await runPlain(batch, outcomes))) {
+        writeDb.exec('ROLLBACK');
+        outcomes.length = 0;
+        control.begin.run();
+        await runSafe(batch, outcomes);
       }
       control.commit.run();
       batchOpen = false;
@@ -163,6 +197,7 @@ export function createCommitter(p: CommitterParts): Committer {
       settle(batch, outcomes, error);
       return;
     }
+    const durable = batch.some((item, i) => item.durable && outcomes[i]?.ok === true);
     if (!(durable && p.syncWal)) {
       settle(batch, outcomes);
       return;

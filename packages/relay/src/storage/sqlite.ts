@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GROUP_COMMIT_MAX_BATCH, GROUP_COMMIT_WINDOW_MS } from '../limits.js';
 import { createCheckpointer } from './sqlite-checkpointer.js';
-import { createCommitter, type GroupCommitOptions, type Read } from './sqlite-commit.js';
+import {
+  createCommitter,
+  type GroupCommitOptions,
+  type Read,
+  type WriteFlag,
+} from './sqlite-commit.js';
 import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
 import { queueEpoch, sqliteMessageReader, sqliteMessageWriter } from './sqlite-messages.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
@@ -118,8 +123,11 @@ function makeReader(db: Db, epoch: string): Reader {
       'SELECT * FROM devices WHERE account_id = ? ORDER BY device_id',
     ),
     routes: db
-      .prepare<[string], [number, number]>(
-        'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
+      .prepare<[string], [number, number, number]>(
+        `SELECT d.device_id, d.registration_id,
+           (SELECT count(*) FROM messages m
+             WHERE m.recipient_account = d.account_id AND m.recipient_device = d.device_id)
+         FROM devices d WHERE d.account_id = ? ORDER BY d.device_id`,
       )
       .raw(),
     deviceList: db.prepare<[string], { version: number; blob: Uint8Array }>(
@@ -149,7 +157,11 @@ function makeReader(db: Db, epoch: string): Reader {
       list: (a) => Promise.resolve(q.devices.all(a).map(toDevice)),
       routes: (a) =>
         Promise.resolve(
-          q.routes.all(a).map(([deviceId, registrationId]) => ({ deviceId, registrationId })),
+          q.routes.all(a).map(([deviceId, registrationId, queueDepth]) => ({
+            deviceId,
+            registrationId,
+            queueDepth,
+          })),
         ),
     },
     deviceLists: {
@@ -386,6 +398,29 @@ function routedReader(
 }
 
 /**
+ * `writer` with every method that is not a read (not in `reader`) setting `flag.wrote`, so the
+ * committer knows whether a transaction that threw left anything to undo.
+ */
+function trackWrites(writer: Writer, reader: Reader, flag: WriteFlag): Writer {
+  const tracked: Record<string, Record<string, unknown>> = {};
+  for (const [kind, methods] of Object.entries(writer)) {
+    const reads = new Set(Object.keys((reader as unknown as Record<string, object>)[kind] ?? {}));
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(methods as Record<string, unknown>)) {
+      const f = method as (...a: unknown[]) => unknown;
+      wrapped[name] = reads.has(name)
+        ? f
+        : (...args: unknown[]) => {
+            flag.wrote = true;
+            return f(...args);
+          };
+    }
+    tracked[kind] = wrapped;
+  }
+  return tracked as unknown as Writer;
+}
+
+/**
  * Opens (creating and migrating if needed) the SQLite storage in `options.dataDir`.
  *
  * The connections run with `synchronous = NORMAL` (COMMIT writes the WAL without syncing it);
@@ -403,10 +438,12 @@ export function openSqliteStorage(options: SqliteStorageOptions): Storage {
   const checkpointer = createCheckpointer(path);
   const readDb = open(path, 'NORMAL');
   const warmReader = makeReader(writeDb, epoch);
+  const writeFlag: WriteFlag = { wrote: false };
   const committer = createCommitter({
     writeDb,
+    writeFlag,
     walPath: `${path}-wal`,
-    writer: makeWriter(writeDb, epoch),
+    writer: trackWrites(makeWriter(writeDb, epoch), warmReader, writeFlag),
     warmReader,
     committedReader: makeReader(readDb, epoch),
     syncWal: (options.synchronous ?? 'FULL') === 'FULL',

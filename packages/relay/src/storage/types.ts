@@ -78,10 +78,12 @@ export interface QueuedMessage extends MessageRecord {
   readonly guid: string;
 }
 
-/** Where a send may go: a device and its registration id (no keys, no secrets). */
+/** Where a send may go: a device, its registration id and how full its queue is (no keys). */
 export interface DeviceRoute {
   readonly deviceId: number;
   readonly registrationId: number;
+  /** Messages in the device's queue. */
+  readonly queueDepth: number;
 }
 
 /** A remembered send, for idempotency by client message id. */
@@ -128,7 +130,10 @@ export interface DeviceReader {
   get(accountId: string, deviceId: number): Promise<DeviceRecord | undefined>;
   /** Ascending device id. */
   list(accountId: string): Promise<DeviceRecord[]>;
-  /** The account's devices as a send needs them (ascending device id): cheaper than `list`. */
+  /**
+   * The account's devices as a send needs them, with their queue depths (ascending device id):
+   * one read instead of `list` plus a `depth` per device.
+   */
   routes(accountId: string): Promise<DeviceRoute[]>;
 }
 export interface DeviceWriter extends DeviceReader {
@@ -278,7 +283,9 @@ export interface Storage {
    * backends, unless `options.durable` is false) before the returned promise resolves, or
    * nothing is if it throws. Transactions are serialisable; `fn` should not wait on anything but
    * the writer. Backends may commit several transactions together (group commit): each still
-   * commits or rolls back alone.
+   * commits or rolls back alone. `fn` may be run more than once (a backend may retry it, as a
+   * database retries a serialisation failure), so it must have no effect but through the
+   * writer and its result.
    */
   transact<T>(fn: (writer: Writer) => Promise<T>, options?: TransactOptions): Promise<T>;
   /** Waits for running transactions, then releases the backend. */

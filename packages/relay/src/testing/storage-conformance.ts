@@ -388,16 +388,24 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
       },
     );
 
-    withStorage('devices: routes give ids and registration ids in order', async (s) => {
-      await seed(s, 'a');
-      await s.transact((w) => w.devices.add(device('a', 5, 7)));
-      assert.deepEqual(await s.reader.devices.routes('a'), [
-        { deviceId: 1, registrationId: 101 },
-        { deviceId: 2, registrationId: 102 },
-        { deviceId: 5, registrationId: 7 },
-      ]);
-      assert.deepEqual(await s.reader.devices.routes('nobody'), []);
-    });
+    withStorage(
+      'devices: routes give ids, registration ids and queue depths in order',
+      async (s) => {
+        await seed(s, 'a');
+        await s.transact(async (w) => {
+          await w.devices.add(device('a', 5, 7));
+          await w.messages.enqueue(message('m1', ['a', 5]));
+          await w.messages.enqueue(message('m2', ['a', 5]));
+          await w.messages.enqueue(message('m3', ['a', 1]));
+        });
+        assert.deepEqual(await s.reader.devices.routes('a'), [
+          { deviceId: 1, registrationId: 101, queueDepth: 1 },
+          { deviceId: 2, registrationId: 102, queueDepth: 0 },
+          { deviceId: 5, registrationId: 7, queueDepth: 2 },
+        ]);
+        assert.deepEqual(await s.reader.devices.routes('nobody'), []);
+      },
+    );
 
     withStorage('transact: many concurrent transactions, durable or not, all settle', async (s) => {
       await seed(s, 'a');
