@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { decodeServerFrame, encodeAck, encodeAuth } from '@parley/api';
 import { b64, call, registerDevice, sendBody } from './client.js';
 import { startServer, stopServer } from './server-process.js';
 
@@ -82,18 +83,13 @@ test(
         ws.once('error', reject);
       });
       ws.on('message', (data: Buffer) => {
-        const frame = JSON.parse(data.toString('utf8')) as {
-          type: string;
-          message?: { guid: string; content: string };
-        };
-        if (frame.type === 'message' && frame.message !== undefined) {
-          received.push(open(key, Buffer.from(frame.message.content, 'base64')));
-          ws.send(JSON.stringify({ type: 'ack', guids: [frame.message.guid] }));
+        const frame = decodeServerFrame(new Uint8Array(data));
+        if (frame.kind === 'push') {
+          for (const e of frame.envelopes) received.push(open(key, Buffer.from(e.content)));
+          ws.send(encodeAck(frame.envelopes.at(-1)?.seq ?? 0));
         }
       });
-      ws.send(
-        JSON.stringify({ type: 'auth', accountId: bob.accountId, deviceId: 1, secret: bob.secret }),
-      );
+      ws.send(encodeAuth(bob.accountId, 1, Buffer.from(bob.secret, 'base64')));
 
       for (const [i, text] of plaintexts.slice(0, 10).entries()) {
         const res = await call(
