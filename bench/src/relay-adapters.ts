@@ -172,8 +172,8 @@ export function mqttAdapter(runId: string, persistent = false): Adapter {
             `pb${runId}/${to.index}`,
             payloadWithId(id, payload),
             { qos: 1 },
-            (error) => {
-              done(error === undefined);
+            (error?: Error | null) => {
+              done(error === undefined || error === null);
             },
           );
         },

@@ -223,6 +223,11 @@ class Out {
   }
 }
 
+/** A string of ASCII bytes (at most 65,535 of them: one call, no intermediate strings). */
+function ascii(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
 class In {
   readonly view: DataView;
   at = 1;
@@ -268,13 +273,11 @@ class In {
     const n = this.u8();
     if (n === 0 || n > MAX_ID_LENGTH) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad id length');
     const b = this.raw(n);
-    let s = '';
     for (let i = 0; i < n; i++) {
       const c = b[i] ?? 0;
       if (c >= 128 || ID_CHAR[c] !== 1) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad id');
-      s += String.fromCharCode(c);
     }
-    return s;
+    return ascii(b);
   }
   /** A UTF-8 string with a 1-byte length, at most `maxChars` characters and at least one. */
   str8(maxChars: number): string {
@@ -286,16 +289,15 @@ class In {
     return this.#text(this.raw(this.u16()), Infinity);
   }
   #text(b: Uint8Array, maxChars: number): string {
-    let ascii = true;
+    let isAscii = true;
     for (let i = 0; i < b.length; i++)
       if ((b[i] ?? 0) >= 0x80) {
-        ascii = false;
+        isAscii = false;
         break;
       }
     let s: string;
-    if (ascii) {
-      s = '';
-      for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] ?? 0);
+    if (isAscii) {
+      s = ascii(b);
     } else {
       try {
         s = utf8Decode(b);

@@ -51,6 +51,7 @@ import {
   WS_MAX_PENDING_SENDS,
 } from './limits.js';
 import { RelayError, classify } from './errors.js';
+import { AckDeleter, InFlight } from './delivery-acks.js';
 import { labels } from './metrics.js';
 import { storeSend } from './routes/messages.js';
 import type { QueuedMessage } from './storage/types.js';
@@ -64,98 +65,6 @@ let nextHeartbeatSlice = 0;
 function nextConnectionTime(now: number): number {
   lastConnectionTime = Math.max(now, lastConnectionTime + 0.001);
   return lastConnectionTime;
-}
-
-function toPushed(m: QueuedMessage): PushedEnvelope {
-  return {
-    seq: m.seq,
-    guid: m.guid,
-    senderAccountId: m.senderAccountId,
-    senderDeviceId: m.senderDeviceId,
-    clientMessageId: m.clientMessageId,
-    type: m.type,
-    serverTimestamp: m.serverTimestamp,
-    content: m.content,
-  };
-}
-
-/** The pushed, unacknowledged sequence numbers of one connection, oldest first. */
-class InFlight {
-  #seqs: number[] = [];
-  #head = 0;
-  get size(): number {
-    return this.#seqs.length - this.#head;
-  }
-  push(seq: number): void {
-    this.#seqs.push(seq);
-  }
-  /** Forgets every sequence number up to `seq`. */
-  acknowledge(seq: number): void {
-    while (this.#head < this.#seqs.length && (this.#seqs[this.#head] ?? Infinity) <= seq)
-      this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#seqs.length) {
-      this.#seqs = this.#seqs.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-}
-
-/**
- * Cumulative acknowledgements waiting to be deleted, per device: one range delete per device
- * and group commit however many acks arrived meanwhile. A new connection of the device starts
- * after its pending floor, so an acknowledged message is not pushed again while its delete is
- * on its way.
- */
-class AckDeleter {
-  readonly #floors = new Map<string, { a: string; d: number; upTo: number }>();
-  readonly #scheduled = new Set<string>();
-
-  constructor(private readonly ctx: RelayContext) {}
-
-  floor(key: string): number {
-    return this.#floors.get(key)?.upTo ?? 0;
-  }
-
-  acknowledge(identity: DeviceIdentity, key: string, upTo: number): void {
-    const floor = this.#floors.get(key);
-    if (floor === undefined)
-      this.#floors.set(key, { a: identity.accountId, d: identity.deviceId, upTo });
-    else if (upTo > floor.upTo) floor.upTo = upTo;
-    if (!this.#scheduled.has(key)) this.#schedule(key);
-  }
-
-  #schedule(key: string): void {
-    this.#scheduled.add(key);
-    let deleted = 0;
-    this.ctx.storage
-      .transact(
-        (w) => {
-          const f = this.#floors.get(key);
-          if (f === undefined) return Promise.resolve(0);
-          deleted = f.upTo;
-          return w.messages.deleteUpTo(f.a, f.d, f.upTo);
-        },
-        { durable: false },
-      )
-      .then(
-        (n) => {
-          this.ctx.metrics.messagesAcked.inc('', n);
-          this.#settled(key, deleted);
-        },
-        () => {
-          // Retried with the next ack; until then the messages stay queued (and come again).
-          this.#settled(key, 0);
-        },
-      );
-  }
-
-  #settled(key: string, deleted: number): void {
-    this.#scheduled.delete(key);
-    const f = this.#floors.get(key);
-    if (f === undefined) return;
-    if (f.upTo <= deleted) this.#floors.delete(key);
-    else if (deleted > 0) this.#schedule(key);
-  }
 }
 
 class Connection {
@@ -172,6 +81,11 @@ class Connection {
   #pumping = false;
   #pumpAgain = false;
   #pumpScheduled = false;
+  /**
+   * The connection has read its whole queue and has been handed, in commit order, every message
+   * committed since: a wake-up that carries its messages can be pushed without a read.
+   */
+  #synced = false;
   #waitingForDrain = false;
   #queueEmptySent = false;
   #authenticatedAt = 0;
@@ -417,7 +331,10 @@ class Connection {
   #onEvent(event: FanOutEvent): void {
     switch (event.kind) {
       case 'messages':
-        this.#schedulePump();
+        if (event.queued !== undefined && this.#synced && this.#pushLive(event.queued)) return;
+        this.#synced = false;
+        if (this.#pumping) this.#pumpAgain = true;
+        else this.#schedulePump();
         return;
       case 'keys-low':
         this.send(KEYS_LOW_FRAME);
@@ -436,6 +353,16 @@ class Connection {
         }
         return;
     }
+  }
+
+  /** Pushes messages handed over by their wake-up; false if the window or buffer has no room. */
+  #pushLive(queued: readonly QueuedMessage[]): boolean {
+    if (this.#pumping || this.#pumpScheduled || this.#closed) return false;
+    if (this.#inFlight.size + queued.length > this.ctx.limits.maxInFlight) return false;
+    if (this.socket.writableLength >= WS_MAX_BUFFERED_BYTES) return false;
+    const fresh = queued.filter((m) => m.seq > this.#cursor);
+    this.#push(fresh);
+    return true;
   }
 
   /**
@@ -462,9 +389,12 @@ class Connection {
     const identity = this.#identity;
     if (identity === undefined) return;
     this.#pumping = true;
+    this.#synced = false;
+    let readToEnd: boolean;
     try {
       do {
         this.#pumpAgain = false;
+        readToEnd = false;
         while (!this.#closed && this.#inFlight.size < this.ctx.limits.maxInFlight) {
           if (this.socket.writableLength >= WS_MAX_BUFFERED_BYTES) {
             this.#waitForDrain();
@@ -482,6 +412,7 @@ class Connection {
           // A short page is the end of the queue as committed when it was read; whatever is
           // committed later comes with its own event (and `#pumpAgain`), so no second read.
           if (batch.length < room) {
+            readToEnd = true;
             if (!this.#queueEmptySent) {
               this.#queueEmptySent = true;
               this.send(QUEUE_EMPTY_FRAME);
@@ -490,6 +421,8 @@ class Connection {
           }
         }
       } while (this.#shouldPumpAgain());
+      // The last read reached the end of the queue and no wake-up came meanwhile.
+      this.#synced = readToEnd && !this.#closed && !this.#pumpScheduled;
     } finally {
       this.#pumping = false;
     }
@@ -507,9 +440,8 @@ class Connection {
     let frame: PushedEnvelope[] = [];
     let bytes = 0;
     for (const m of batch) {
-      const e = toPushed(m);
-      frame.push(e);
-      bytes += envelopeSize(e);
+      frame.push(m);
+      bytes += envelopeSize(m);
       this.#cursor = m.seq;
       this.#inFlight.push(m.seq);
       this.ctx.metrics.deliveryLatency.observe(Math.max(0, t - m.serverTimestamp) / 1000);

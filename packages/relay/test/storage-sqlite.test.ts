@@ -104,7 +104,7 @@ test('sqlite: migration 4 keeps queued messages, their guids and the sequence co
         [9, '2f1d7c52-6a0e-4b8e-9d55-0e0f3c3c1b02', 'old-9'],
       ],
     );
-    const seq = await s.transact((w) => w.messages.enqueue(message('new', ['a', 1])));
+    const { seq } = await s.transact((w) => w.messages.enqueue(message('new', ['a', 1])));
     assert.ok(seq > 12, `the counter carried over (${seq})`);
     assert.equal(
       await s.transact((w) => w.messages.delete('a', 1, ['2f1d7c52-6a0e-4b8e-9d55-0e0f3c3c1b01'])),

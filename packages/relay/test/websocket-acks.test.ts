@@ -193,7 +193,10 @@ for (const [backend, openStorage] of Object.entries(backends))
         for (let r = 0; r < rounds; r++) {
           await sleep(Math.floor(random() * 15));
           for (const m of b.messages) {
-            assert.ok(!acked.has(m.clientMessageId), `${m.clientMessageId} came back after its ack`);
+            assert.ok(
+              !acked.has(m.clientMessageId),
+              `${m.clientMessageId} came back after its ack`,
+            );
             seen.add(m.clientMessageId);
           }
           if (b.messages.length === 0) continue;

@@ -56,9 +56,9 @@ async function queue(d: TestDevice): Promise<string[]> {
     url: '/v1/messages',
     headers: { authorization: d.auth },
   });
-  return res.json<{ messages: { clientMessageId: string }[] }>().messages.map(
-    (m) => m.clientMessageId,
-  );
+  return res
+    .json<{ messages: { clientMessageId: string }[] }>()
+    .messages.map((m) => m.clientMessageId);
 }
 
 /** Real frames of every kind a client sends, as seeds for mutation. */

@@ -5,14 +5,18 @@ export function createInProcessFanOut(): FanOut {
   const channels = new Map<string, Set<FanOutHandler>>();
   return {
     publish: (channel: string, event: FanOutEvent) => {
-      for (const handler of [...(channels.get(channel) ?? [])]) {
-        // A failing subscriber must not fail the publisher or the other subscribers.
-        try {
-          handler(event);
-        } catch {
-          /* the subscriber logs its own failures */
+      const handlers = channels.get(channel);
+      // A Set visits what it holds when the loop reaches it: a handler that unsubscribes
+      // (a connection closing) does not disturb the others.
+      if (handlers !== undefined)
+        for (const handler of handlers) {
+          // A failing subscriber must not fail the publisher or the other subscribers.
+          try {
+            handler(event);
+          } catch {
+            /* the subscriber logs its own failures */
+          }
         }
-      }
       return Promise.resolve();
     },
     subscribe: (channel, handler) => {

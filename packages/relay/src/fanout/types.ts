@@ -1,12 +1,18 @@
+import type { QueuedMessage } from '../storage/types.js';
+
 /**
  * Fan-out: tells whoever holds a device's connection that something happened to it. Events are
- * small wake-ups, never message content (the queue in storage is the source of truth), so a
- * lost event costs latency, not a message. A Redis or PostgreSQL LISTEN/NOTIFY backend fits
- * behind the same interface for several relay nodes.
+ * small wake-ups (the queue in storage is the source of truth), so a lost event costs latency,
+ * not a message. A Redis or PostgreSQL LISTEN/NOTIFY backend fits behind the same interface for
+ * several relay nodes.
  */
 export type FanOutEvent =
-  /** New messages were committed to the device's queue. */
-  | { readonly kind: 'messages' }
+  /**
+   * New messages were committed to the device's queue. Within one process the publisher may
+   * attach them (`queued`, in commit order), so a connection that has read its whole queue can
+   * push them without reading it again; a fan-out between processes sends the wake-up alone.
+   */
+  | { readonly kind: 'messages'; readonly queued?: readonly QueuedMessage[] }
   /** The device's one-time prekeys are low. */
   | { readonly kind: 'keys-low' }
   /** The device was removed (or its account deleted): close its connection. */
@@ -20,6 +26,11 @@ export type FanOutEvent =
 export type FanOutHandler = (event: FanOutEvent) => void;
 
 export interface FanOut {
+  /**
+   * Delivers `event` to the channel's subscribers. Subscribers in this process are called
+   * before `publish` returns, in the order of the calls: events published one after another
+   * without awaiting in between reach each subscriber in that order.
+   */
   publish(channel: string, event: FanOutEvent): Promise<void>;
   /** Resolves once the subscription is active; the returned function ends it. */
   subscribe(channel: string, handler: FanOutHandler): Promise<() => Promise<void>>;

@@ -81,7 +81,9 @@ export async function storeSend(
     devices.set(d.deviceId, d.registrationId);
   }
   const serverTimestamp = now();
+  let queued: QueuedMessage[] = [];
   const result = await storage.transact(async (w): Promise<SendResponse> => {
+    queued = [];
     const again = await w.messages.findSend(sender.accountId, sender.deviceId, clientMessageId);
     if (again !== undefined) {
       return { clientMessageId, serverTimestamp: again.serverTimestamp, duplicate: true };
@@ -104,7 +106,7 @@ export async function storeSend(
     }
     if (full) throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
     for (const d of destinations) {
-      await w.messages.enqueue({
+      const m = await w.messages.enqueue({
         recipientAccountId: d.accountId,
         recipientDeviceId: d.deviceId,
         senderAccountId: sender.accountId,
@@ -114,6 +116,7 @@ export async function storeSend(
         content: d.content,
         serverTimestamp,
       });
+      queued.push(m);
     }
     await w.messages.recordSend({
       senderAccountId: sender.accountId,
@@ -126,9 +129,16 @@ export async function storeSend(
   if (!result.duplicate) {
     metrics.messagesIn.inc('', destinations.length);
     metrics.sendDuration.observe((performance.now() - started) / 1000);
-    for (const d of destinations) {
-      await fanOut.publish(deviceChannel(d.accountId, d.deviceId), { kind: 'messages' });
-    }
+    // Published without awaiting in between, right after the commit, so each device's
+    // connection sees its messages in commit order (see `FanOut.publish`).
+    await Promise.all(
+      queued.map((m) =>
+        fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
+          kind: 'messages',
+          queued: [m],
+        }),
+      ),
+    );
   }
   return result;
 }

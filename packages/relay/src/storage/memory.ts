@@ -253,7 +253,7 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         s.counters.set(k, seq);
         const queued: QueuedMessage = { ...m, seq, guid: formatGuid(seq, s.epoch) };
         set(s.queues, k, [...(s.queues.get(k) ?? []), queued]);
-        return Promise.resolve(seq);
+        return Promise.resolve(queued);
       },
       recordSend: (send) => {
         set(

@@ -158,7 +158,8 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
         m.content,
         m.serverTimestamp,
       );
-      return Promise.resolve(Number(info.lastInsertRowid));
+      const seq = Number(info.lastInsertRowid);
+      return Promise.resolve({ ...m, seq, guid: formatGuid(seq, epoch) });
     },
     recordSend: (s) => {
       w.recordSend.run(s.senderAccountId, s.senderDeviceId, s.clientMessageId, s.serverTimestamp);

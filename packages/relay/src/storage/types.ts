@@ -194,8 +194,8 @@ export interface MessageReader {
   ): Promise<SendRecord | undefined>;
 }
 export interface MessageWriter extends MessageReader {
-  /** Appends to the recipient device's queue; returns its `seq` (see `QueuedMessage`). */
-  enqueue(message: MessageRecord): Promise<number>;
+  /** Appends to the recipient device's queue; returns it with its `seq` and `guid`. */
+  enqueue(message: MessageRecord): Promise<QueuedMessage>;
   recordSend(send: SendRecord): Promise<void>;
   /** Deletes the listed messages (by guid) from the device's queue; returns how many existed. */
   delete(accountId: string, deviceId: number, guids: readonly string[]): Promise<number>;
