@@ -115,7 +115,10 @@ export const WS_CLOSE = {
   NORMAL: 1000,
   /** The relay is going away (shutdown); reconnect to another node or later. */
   GOING_AWAY: 1001,
-  /** A frame was not JSON, not a known frame, or too large. */
+  /**
+   * A frame was not a binary delivery protocol 2 frame, was truncated or too large, had a field
+   * out of its bound, or came out of order (an ack beyond what was pushed, a second auth).
+   */
   BAD_FRAME: 4000,
   /** The first frame was not a valid `auth`, or it did not arrive in time. */
   UNAUTHORIZED: 4001,

@@ -55,6 +55,46 @@ export const FRAME = {
   RESULTS: 0x86,
 } as const;
 
+/**
+ * What each frame carries, for the generated documentation (`README.md`): its first byte, who
+ * sends it, and its layout after that byte. `id` and `str` are a 1-byte length and that many
+ * bytes (ids: `[A-Za-z0-9_-]`; strings: UTF-8); integers are big-endian; `u64` values are
+ * JavaScript-safe integers.
+ */
+export const FRAME_LAYOUTS: Readonly<
+  Record<keyof typeof FRAME, { readonly from: 'client' | 'relay'; readonly layout: string }>
+> = {
+  AUTH: {
+    from: 'client',
+    layout: 'u8 version (2), id accountId, u8 deviceId, 32 bytes secret. First frame; only once.',
+  },
+  ACK: {
+    from: 'client',
+    layout:
+      'u64 seq: everything pushed on this connection up to seq is stored. Beyond what was pushed: closed; at or below an earlier ack: ignored.',
+  },
+  SEND: {
+    from: 'client',
+    layout: `u16 count (1..${String(MAX_SENDS_PER_FRAME)}), then per send: u32 requestId, str clientMessageId (≤ ${String(MAX_CLIENT_MESSAGE_ID_LENGTH)} characters), u8 count (1..${String(MAX_DESTINATIONS_PER_SEND)}), then per device: id accountId, u8 deviceId, u16 registrationId, u8 type, u32 length (≤ ${String(MAX_CIPHERTEXT_BYTES)}), content.`,
+  },
+  PING: { from: 'client', layout: 'nothing; answered by PONG.' },
+  READY: { from: 'relay', layout: 'u8 version (2), u16 maxInFlight.' },
+  PUSH: {
+    from: 'relay',
+    layout: `u16 count (1..${String(MAX_ENVELOPES_PER_PUSH)}), then per envelope in queue order: u64 seq, id guid, id senderAccountId, u8 senderDeviceId, str clientMessageId, u8 type, u64 serverTimestamp (ms), u32 length, content.`,
+  },
+  QUEUE_EMPTY: {
+    from: 'relay',
+    layout: 'nothing: everything queued when the connection opened was pushed.',
+  },
+  KEYS_LOW: { from: 'relay', layout: 'nothing: upload more one-time prekeys.' },
+  PONG: { from: 'relay', layout: 'nothing.' },
+  RESULTS: {
+    from: 'relay',
+    layout: `u16 count (1..${String(MAX_RESULTS_PER_FRAME)}), then per send: u32 requestId, u8 status (0 stored, 1 duplicate: u64 serverTimestamp; 2 error: id code, u16-length UTF-8 message, u32-length JSON details or 0).`,
+  },
+};
+
 /** Status byte of one send result. */
 export const RESULT = { STORED: 0, DUPLICATE: 1, ERROR: 2 } as const;
 

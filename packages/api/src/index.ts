@@ -43,6 +43,7 @@ export type {
 export {
   DELIVERY_PROTOCOL_VERSION,
   FRAME,
+  FRAME_LAYOUTS,
   FrameError,
   KEYS_LOW_FRAME,
   MAX_REQUEST_ID,

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { format, resolveConfig } from 'prettier';
-import { ERROR_CODES, ROUTES, WS_CLOSE, openApiDocument } from '@parley/api';
+import { ERROR_CODES, FRAME, FRAME_LAYOUTS, ROUTES, WS_CLOSE, openApiDocument } from '@parley/api';
 
 const README = new URL('../README.md', import.meta.url);
 const OPENAPI = new URL('../openapi.json', import.meta.url);
@@ -29,6 +29,17 @@ function tables(): string {
   lines.push('', '### Error codes', '', '| code | HTTP | meaning |', '| --- | --- | --- |');
   for (const [code, { status, description }] of Object.entries(ERROR_CODES)) {
     lines.push(`| \`${code}\` | ${status} | ${description} |`);
+  }
+  lines.push(
+    '',
+    '### WebSocket frames (delivery protocol 2)',
+    '',
+    '| frame | first byte | from | after the first byte |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const [name, { from, layout }] of Object.entries(FRAME_LAYOUTS)) {
+    const code = FRAME[name as keyof typeof FRAME];
+    lines.push(`| \`${name}\` | 0x${code.toString(16).padStart(2, '0')} | ${from} | ${layout} |`);
   }
   lines.push('', '### WebSocket close codes', '', '| name | code |', '| --- | --- |');
   for (const [name, code] of Object.entries(WS_CLOSE)) lines.push(`| \`${name}\` | ${code} |`);
