@@ -35,6 +35,7 @@ import {
   encodeResults,
   envelopeSize,
   limits,
+  type AuthFrame,
   type PushedEnvelope,
   type SendFrame,
   type SendResult,
@@ -94,6 +95,7 @@ class Connection {
   #frames = 0;
   #frameWindowStart = 0;
   #corked = false;
+  #turnEndScheduled = false;
   #results: SendResult[] = [];
   #pendingSends = 0;
   #paused = false;
@@ -111,15 +113,18 @@ class Connection {
     private readonly acks: AckDeleter,
     private readonly log: FastifyBaseLogger,
     private readonly onClose: (c: Connection) => void,
+    /** Calls `endOfTurn()` once, after the other callbacks of this turn of the event loop. */
+    private readonly atEndOfTurn: (c: Connection) => void,
   ) {
     this.#authTimer = setTimeout(() => {
       this.close(WS_CLOSE.UNAUTHORIZED, 'auth timeout');
     }, ctx.limits.authTimeoutMs);
     ws.on('message', (data, isBinary) => {
-      this.#onFrame(data, isBinary).catch((error: unknown) => {
-        this.log.error({ err: error }, 'websocket frame handling failed');
-        this.close(WS_CLOSE.BAD_FRAME, 'internal error');
-      });
+      try {
+        this.#onFrame(data, isBinary);
+      } catch (error) {
+        this.#failed(error);
+      }
     });
     ws.on('pong', () => {
       this.alive = true;
@@ -132,20 +137,44 @@ class Connection {
     });
   }
 
+  readonly #failed = (error: unknown): void => {
+    this.log.error({ err: error }, 'websocket frame handling failed');
+    this.close(WS_CLOSE.BAD_FRAME, 'internal error');
+  };
+
   send(frame: Uint8Array): void {
     if (this.#closed) return;
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
-      setImmediate(this.#uncork);
+      this.#needTurnEnd();
     }
     this.ws.send(frame, { binary: true });
   }
 
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.socket.uncork();
-  };
+  #needTurnEnd(): void {
+    if (this.#turnEndScheduled) return;
+    this.#turnEndScheduled = true;
+    this.atEndOfTurn(this);
+  }
+
+  /**
+   * At the end of a turn of the event loop: the results gathered in it go out several per frame,
+   * and everything sent to this socket in it leaves in one write.
+   */
+  endOfTurn(): void {
+    if (this.#results.length > 0) {
+      const results = this.#results;
+      this.#results = [];
+      for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
+        this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
+    }
+    if (this.#corked) {
+      this.#corked = false;
+      this.socket.uncork();
+    }
+    this.#turnEndScheduled = false;
+  }
 
   close(code: number, reason: string): void {
     if (!this.#closed) this.ws.close(code, reason);
@@ -167,7 +196,7 @@ class Connection {
     return this.#closed;
   }
 
-  async #onFrame(data: RawData, isBinary: boolean): Promise<void> {
+  #onFrame(data: RawData, isBinary: boolean): void {
     const t = this.ctx.now();
     if (t - this.#frameWindowStart >= 1000) {
       this.#frameWindowStart = t;
@@ -203,17 +232,7 @@ class Connection {
         return;
       }
       this.#authenticating = true;
-      const identity = await verifyDeviceSecret(
-        this.ctx.storage.reader,
-        frame.accountId,
-        frame.deviceId,
-        frame.secret,
-      );
-      if (identity === undefined || this.isClosed()) {
-        this.close(WS_CLOSE.UNAUTHORIZED, 'unauthorized');
-        return;
-      }
-      await this.#authenticated(identity);
+      this.#authenticate(frame).catch(this.#failed);
       return;
     }
     switch (frame.kind) {
@@ -230,6 +249,20 @@ class Connection {
         this.#onAck(this.#identity, frame.seq);
         return;
     }
+  }
+
+  async #authenticate(frame: AuthFrame): Promise<void> {
+    const identity = await verifyDeviceSecret(
+      this.ctx.storage.reader,
+      frame.accountId,
+      frame.deviceId,
+      frame.secret,
+    );
+    if (identity === undefined || this.isClosed()) {
+      this.close(WS_CLOSE.UNAUTHORIZED, 'unauthorized');
+      return;
+    }
+    await this.#authenticated(identity);
   }
 
   async #authenticated(identity: DeviceIdentity): Promise<void> {
@@ -317,16 +350,8 @@ class Connection {
         error: details === undefined ? { code, message } : { code, message, details },
       };
     }
-    if (this.#results.push(result) === 1) setImmediate(this.#flushResults);
+    if (this.#results.push(result) === 1) this.#needTurnEnd();
   }
-
-  /** Sends the results gathered in this turn of the event loop, several per frame. */
-  readonly #flushResults = (): void => {
-    const results = this.#results;
-    this.#results = [];
-    for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
-      this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
-  };
 
   #onEvent(event: FanOutEvent): void {
     switch (event.kind) {
@@ -485,6 +510,16 @@ export class Delivery {
   readonly #connections = new Set<Connection>();
   readonly #acks: AckDeleter;
   readonly #heartbeat: NodeJS.Timeout;
+  /** Connections whose `endOfTurn` runs in the next check phase, all in one callback. */
+  #turnEnds: Connection[] = [];
+  readonly #runTurnEnds = (): void => {
+    const due = this.#turnEnds;
+    this.#turnEnds = [];
+    for (const c of due) c.endOfTurn();
+  };
+  readonly #atEndOfTurn = (c: Connection): void => {
+    if (this.#turnEnds.push(c) === 1) setImmediate(this.#runTurnEnds);
+  };
   #closing = false;
 
   constructor(
@@ -524,9 +559,17 @@ export class Delivery {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, socket, this.ctx, this.#acks, this.log, (c) => {
-        if (this.#connections.delete(c) && c.counted) this.ctx.metrics.connections--;
-      });
+      const connection = new Connection(
+        ws,
+        socket,
+        this.ctx,
+        this.#acks,
+        this.log,
+        (c) => {
+          if (this.#connections.delete(c) && c.counted) this.ctx.metrics.connections--;
+        },
+        this.#atEndOfTurn,
+      );
       this.#connections.add(connection);
     });
   }
