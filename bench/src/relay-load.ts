@@ -122,6 +122,22 @@ function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
   return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKb * 1024 };
 }
 
+/** I/O counters of a process, from /proc (root may read any process's). */
+function procIo(pid: number): { syscalls: number; writtenBytes: number; diskBytes: number } {
+  try {
+    const io = readFileSync(`/proc/${String(pid)}/io`, 'utf8');
+    const field = (name: string): number =>
+      Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+    return {
+      syscalls: field('syscr') + field('syscw'),
+      writtenBytes: field('wchar'),
+      diskBytes: field('write_bytes'),
+    };
+  } catch {
+    return { syscalls: NaN, writtenBytes: NaN, diskBytes: NaN };
+  }
+}
+
 /** The pid of the running process named `name` (its `comm`), if there is one. */
 function findPid(name: string): number | undefined {
   for (const entry of readdirSync('/proc')) {
@@ -202,6 +218,12 @@ export interface StepResult {
   readonly serverCpuMicrosPerMessage: number;
   readonly generatorCpuPercent: number;
   readonly generatorCpuMicrosPerMessage: number;
+  /** The server's read and write system calls per delivered message (/proc/PID/io). */
+  readonly serverSyscallsPerMessage: number;
+  /** Bytes the server wrote (sockets and files) per delivered message. */
+  readonly serverWrittenBytesPerMessage: number;
+  /** Bytes the server caused to be written to disk per delivered message. */
+  readonly serverDiskBytesPerMessage: number;
 }
 
 export interface StormResult {
@@ -360,7 +382,7 @@ async function runSystem(
       const step = await runStep(workers, server.pid, i, rate, args.seconds);
       steps.push(step);
       log(
-        `  ${name} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg${step.passed ? '' : ' (fails)'}`,
+        `  ${name} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg, ${String(step.serverSyscallsPerMessage)} syscalls/msg, ${String(step.serverWrittenBytesPerMessage)} B written/msg${step.passed ? '' : ' (fails)'}`,
       );
       if (!step.passed && ladder === undefined) break;
     }
@@ -396,6 +418,7 @@ async function runStep(
   seconds: number,
 ): Promise<StepResult> {
   const serverBefore = procStat(serverPid).cpuSeconds;
+  const ioBefore = procIo(serverPid);
   const genBefore = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0);
   const startMicros = nowMicros() + 50_000;
   const sentReplies = await ask(
@@ -425,6 +448,9 @@ async function runStep(
   }
   const elapsedAll = (nowMicros() - startMicros) / 1e6;
   const serverCpu = procStat(serverPid).cpuSeconds - serverBefore;
+  const ioAfter = procIo(serverPid);
+  const perMessage = (k: 'syscalls' | 'writtenBytes' | 'diskBytes', digits: number): number =>
+    Number(((ioAfter[k] - ioBefore[k]) / Math.max(1, delivered)).toFixed(digits));
   const genCpu = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0) - genBefore;
   const reports = await ask(workers, { kind: 'report' }, 'report');
   const delivered = reports.reduce((s, r) => s + r.delivered, 0);
@@ -462,6 +488,9 @@ async function runStep(
     serverCpuMicrosPerMessage: Math.round((serverCpu * 1e6) / Math.max(1, delivered)),
     generatorCpuPercent: Math.round((genCpu / elapsedAll) * 100),
     generatorCpuMicrosPerMessage: Math.round((genCpu * 1e6) / Math.max(1, delivered)),
+    serverSyscallsPerMessage: perMessage('syscalls', 2),
+    serverWrittenBytesPerMessage: perMessage('writtenBytes', 0),
+    serverDiskBytesPerMessage: perMessage('diskBytes', 0),
   };
 }
 
@@ -522,12 +551,12 @@ function table(n: number, results: readonly (SystemResult | string)[]): string {
   const rows = results.filter((r): r is SystemResult => typeof r !== 'string');
   const skipped = results.filter((r): r is string => typeof r === 'string');
   const ours = rows.find((r) => r.name === 'parley');
-  const head = `| system | msg/s (p99 < ${String(P99_LIMIT_MS)} ms, no loss) | p50 / p99 ms | server CPU µs/msg | generator CPU µs/msg | B per idle connection | ours / theirs (CPU per msg) |`;
+  const head = `| system | msg/s (p99 < ${String(P99_LIMIT_MS)} ms, no loss) | p50 / p99 ms | server CPU µs/msg | syscalls/msg | B written/msg (disk) | generator CPU µs/msg | B per idle connection | ours / theirs (CPU per msg) |`;
   const lines = [
     `N = ${n.toLocaleString('en-US')} (load average ${loadavg()[0]?.toFixed(1) ?? '?'})`,
     '',
     head,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const b = r.best;
@@ -537,8 +566,8 @@ function table(n: number, results: readonly (SystemResult | string)[]): string {
         : `${(ours.best.serverCpuMicrosPerMessage / Math.max(1, b.serverCpuMicrosPerMessage)).toFixed(2)}×`;
     lines.push(
       b === undefined
-        ? `| ${r.name} | — | — | — | — | ${String(r.bytesPerIdleConnection)} | — |`
-        : `| ${r.name} | ${b.passed ? '' : '(none passed) '}${String(b.messagesPerSecond)} | ${String(b.p50Ms)} / ${String(b.p99Ms)} | ${String(b.serverCpuMicrosPerMessage)} | ${String(b.generatorCpuMicrosPerMessage)} | ${String(r.bytesPerIdleConnection)} | ${ratio} |`,
+        ? `| ${r.name} | — | — | — | — | — | — | ${String(r.bytesPerIdleConnection)} | — |`
+        : `| ${r.name} | ${b.passed ? '' : '(none passed) '}${String(b.messagesPerSecond)} | ${String(b.p50Ms)} / ${String(b.p99Ms)} | ${String(b.serverCpuMicrosPerMessage)} | ${String(b.serverSyscallsPerMessage)} | ${String(b.serverWrittenBytesPerMessage)} (${String(b.serverDiskBytesPerMessage)}) | ${String(b.generatorCpuMicrosPerMessage)} | ${String(r.bytesPerIdleConnection)} | ${ratio} |`,
     );
   }
   // Server CPU per message at each rate every system sustained: the like-for-like comparison.
