@@ -155,15 +155,22 @@ function idOfPayload(payload: Uint8Array): string {
 export function mqttAdapter(runId: string, persistent = false): Adapter {
   return {
     connect: async (device, onReceived) => {
-      const client = await mqtt.connectAsync('mqtt://127.0.0.1:1883', {
-        clientId: `pb${runId}-${device.index}`,
+      const client = mqtt.connect('mqtt://127.0.0.1:1883', {
+        clientId: `pb${runId}-${String(device.index)}`,
         clean: !persistent,
         reconnectPeriod: 0,
         keepalive: 120,
         protocolVersion: 4,
       });
+      // Before the CONNACK: a persistent session's queued messages follow it at once.
       client.on('message', (_topic, payload) => {
         onReceived(idOfPayload(payload));
+      });
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => {
+          resolve();
+        });
+        client.once('error', reject);
       });
       await client.subscribeAsync(`pb${runId}/${device.index}`, { qos: 1 });
       return {

@@ -40,6 +40,8 @@ export type Command =
       readonly recipients: readonly DeviceInfo[];
       readonly expected: number;
     }
+  /** Before a storm: close all but the first `keep` connections of this worker. */
+  | { readonly kind: 'trim'; readonly keep: number }
   | { readonly kind: 'exit' };
 
 export type Reply =
@@ -61,6 +63,7 @@ export type Reply =
       readonly latenciesMs: number[];
     }
   | { readonly kind: 'registered' }
+  | { readonly kind: 'trimmed' }
   | { readonly kind: 'filled'; readonly stored: number; readonly failed: number }
   | {
       readonly kind: 'stormed';

@@ -23,7 +23,7 @@ const CONNECT_CONCURRENCY = 256;
 /** Outstanding sends while filling queues for the reconnect storm. */
 const FILL_WINDOW = 2_000;
 /** How long a storm may take before the worker reports what it has. */
-const STORM_TIMEOUT_MS = 300_000;
+const STORM_TIMEOUT_MS = 120_000;
 
 async function pool<T>(
   items: readonly T[],
@@ -51,6 +51,8 @@ function adapterFor(system: SystemName, port: number, runId: string, persistent:
 function runWorker(): void {
   let setup: Extract<Command, { kind: 'setup' }> | undefined;
   let adapter: Adapter | undefined;
+  /** For the storm's devices: with persistent sessions, so queues wait for offline devices. */
+  let stormAdapter: Adapter | undefined;
   let payload = new Uint8Array(0);
   const clients: Client[] = [];
   let step = -1;
@@ -162,7 +164,7 @@ function runWorker(): void {
   };
 
   const storm = async (recipients: readonly DeviceInfo[], expected: number): Promise<void> => {
-    if (adapter === undefined) throw new Error('storm before setup');
+    if (stormAdapter === undefined) throw new Error('storm before setup');
     let received = 0;
     let stormDuplicates = 0;
     let lastMicros = 0;
@@ -183,7 +185,7 @@ function runWorker(): void {
           resolve();
         }
       };
-      const a = adapter;
+      const a = stormAdapter;
       pool(recipients, CONNECT_CONCURRENCY, async (d) => {
         if (a !== undefined) stormClients.push(await a.connect(d, onStormReceived));
       }).catch((error: unknown) => {
@@ -208,6 +210,7 @@ function runWorker(): void {
         setup = command;
         payload = randomBytes(command.messageBytes);
         adapter = adapterFor(command.system, command.port, command.runId, command.persistent);
+        stormAdapter = adapterFor(command.system, command.port, command.runId, true);
         const a = adapter;
         pool(command.devices.slice(command.from, command.to), CONNECT_CONCURRENCY, async (d) => {
           clients.push(await a.connect(d, onReceived));
@@ -232,7 +235,7 @@ function runWorker(): void {
         });
         return;
       case 'register-offline': {
-        const a = adapter;
+        const a = stormAdapter;
         if (a === undefined) return;
         pool(command.recipients, CONNECT_CONCURRENCY, async (d) => {
           const c = await a.connect(d, () => undefined);
@@ -247,6 +250,11 @@ function runWorker(): void {
         return;
       case 'storm':
         storm(command.recipients, command.expected).catch(fail('storm'));
+        return;
+      case 'trim':
+        Promise.all(clients.splice(command.keep).map((c) => c.close())).then(() => {
+          reply({ kind: 'trimmed' });
+        }, fail('trim'));
         return;
       case 'exit':
         Promise.all(clients.map((c) => c.close()))
