@@ -31,6 +31,7 @@ import {
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_DESTINATIONS_PER_SEND,
   MAX_DEVICE_ID,
+  MAX_DIRECT_MESSAGE_TYPE,
   MAX_ENVELOPES_PER_PUSH,
   MAX_ID_LENGTH,
   MAX_REGISTRATION_ID,
@@ -75,7 +76,7 @@ export const FRAME_LAYOUTS: Readonly<
   },
   SEND: {
     from: 'client',
-    layout: `u16 count (1..${String(MAX_SENDS_PER_FRAME)}), then per send: u32 requestId, str clientMessageId (≤ ${String(MAX_CLIENT_MESSAGE_ID_LENGTH)} characters), u8 count (1..${String(MAX_DESTINATIONS_PER_SEND)}), then per device: id accountId, u8 deviceId, u16 registrationId, u8 type, u32 length (≤ ${String(MAX_CIPHERTEXT_BYTES)}), content.`,
+    layout: `u16 count (1..${String(MAX_SENDS_PER_FRAME)}), then per send: u32 requestId, str clientMessageId (≤ ${String(MAX_CLIENT_MESSAGE_ID_LENGTH)} characters), u8 count (1..${String(MAX_DESTINATIONS_PER_SEND)}), then per device: id accountId, u8 deviceId, u16 registrationId, u8 type (1..${String(MAX_DIRECT_MESSAGE_TYPE)}; group types only through the group routes), u32 length (≤ ${String(MAX_CIPHERTEXT_BYTES)}), content.`,
   },
   PING: { from: 'client', layout: 'nothing; answered by PONG.' },
   READY: { from: 'relay', layout: 'u8 version (2), u16 maxInFlight.' },
@@ -476,6 +477,9 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
           if (registrationId > MAX_REGISTRATION_ID)
             throw new FrameError('FIELD_OUT_OF_RANGE', 'bad registration id');
           const type = r.u8();
+          // Group envelope types (32 up) come only from the group routes.
+          if (type < 1 || type > MAX_DIRECT_MESSAGE_TYPE)
+            throw new FrameError('FIELD_OUT_OF_RANGE', 'not a 1:1 message type');
           const length = r.u32();
           if (length > MAX_CIPHERTEXT_BYTES)
             throw new FrameError('FIELD_OUT_OF_RANGE', 'content too large');

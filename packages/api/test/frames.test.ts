@@ -49,7 +49,7 @@ const send: fc.Arbitrary<WireSend> = fc.record({
       accountId: id,
       deviceId,
       registrationId: fc.integer({ min: 0, max: limits.MAX_REGISTRATION_ID }),
-      type: fc.integer({ min: 0, max: 255 }),
+      type: fc.integer({ min: 1, max: limits.MAX_DIRECT_MESSAGE_TYPE }),
       content,
     }),
     { minLength: 1, maxLength: limits.MAX_DESTINATIONS_PER_SEND },
@@ -235,6 +235,16 @@ test('frames: bounds are enforced when decoding', () => {
   const deviceZero = encodeAuth('abc', 1, new Uint8Array(32));
   deviceZero[6] = 0;
   assert.throws(() => decodeClientFrame(deviceZero), { code: 'FIELD_OUT_OF_RANGE' });
+  const group = encodeSends([
+    {
+      requestId: 1,
+      clientMessageId: 'x',
+      destinations: [
+        { accountId: 'a', deviceId: 1, registrationId: 1, type: 32, content: Uint8Array.of(1) },
+      ],
+    },
+  ]);
+  assert.throws(() => decodeClientFrame(group), { code: 'FIELD_OUT_OF_RANGE' }, 'a group type');
 });
 
 function onlyFrameErrors(decode: () => unknown): void {

@@ -2,12 +2,12 @@
  * Live delivery over the relay's WebSocket (delivery protocol 2, binary frames), reconnecting
  * with exponential backoff. Isomorphic: the socket comes from a factory (`ws` in
  * `live.node.ts`, the browser's WebSocket later). It authenticates with the first frame, waits
- * for `ready`, and hands the envelopes of each `push` frame to the client's sans-I/O core in
- * order (each stored and marked seen in one transaction); then it acknowledges, cumulatively,
- * the last envelope of the unbroken run that was stored (`ackFor`). If one fails, the connection
- * is dropped after that ack, so the relay pushes again from the failed one on the reconnect; a
- * re-delivered envelope that was already stored is recognised by the seen set and only
- * acknowledged. `keys-low` tops up one-time prekeys.
+ * for `ready`, and hands the envelopes of each `push` frame to the client's sans-I/O core
+ * (`processEnvelopes`: each gets its own outcome, committed with its seen mark), then
+ * acknowledges the frame's last envelope, which covers them all (cumulative). If processing
+ * throws (the store failed), nothing is acknowledged and the socket is dropped, so the relay
+ * pushes the frame again after the reconnect; an envelope already stored is recognised by the
+ * seen set and only acknowledged. `keys-low` tops up one-time prekeys.
  */
 import {
   FrameError,
@@ -62,15 +62,6 @@ export function toEnvelope(e: PushedEnvelope): Envelope {
     content: toBase64(e.content),
     serverTimestamp: e.serverTimestamp,
   };
-}
-
-/**
- * The cumulative acknowledgement for a push frame whose first `stored` envelopes (in order)
- * were stored: the last of them, or undefined if none was. An envelope after a failed one is
- * never acknowledged, even if it was stored (it comes again and is recognised as seen).
- */
-export function ackFor(envelopes: readonly PushedEnvelope[], stored: number): number | undefined {
-  return stored > 0 ? envelopes[stored - 1]?.seq : undefined;
 }
 
 export class LiveConnection {
@@ -162,27 +153,18 @@ export class LiveConnection {
   }
 
   async #push(socket: SocketLike, envelopes: readonly PushedEnvelope[]): Promise<void> {
-    let stored = 0;
-    let failure: unknown;
-    const events: ClientEvent[] = [];
-    for (const e of envelopes) {
-      try {
-        events.push(...(await this.#o.client.processEnvelopes([toEnvelope(e)])));
-      } catch (error) {
-        failure = error;
-        break;
-      }
-      stored++;
-    }
-    const ack = ackFor(envelopes, stored);
-    if (ack !== undefined) socket.send(encodeAck(ack));
-    for (const e of events) this.#o.onEvent(e);
-    if (failure !== undefined) {
-      this.#o.onError?.(failure);
-      // The relay pushes the failed envelope again after a reconnect.
+    let events: ClientEvent[];
+    try {
+      events = await this.#o.client.processEnvelopes(envelopes.map(toEnvelope));
+    } catch (error) {
+      // Nothing acknowledged: the relay pushes the frame again after the reconnect.
+      this.#o.onError?.(error);
       socket.close();
       return;
     }
+    const last = envelopes.at(-1);
+    if (last !== undefined) socket.send(encodeAck(last.seq));
+    for (const e of events) this.#o.onEvent(e);
     await this.#o.client.flushOutbox();
     if (envelopes.some((e) => GROUP_TYPES.includes(e.type)))
       for (const e of await this.#o.client.groupMaintenance()) this.#o.onEvent(e);

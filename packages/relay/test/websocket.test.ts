@@ -172,6 +172,15 @@ for (const [backend, openStorage] of Object.entries(backends))
       assert.equal(a.results.find((r) => r.requestId === 10)?.status, 'stored');
       const self = a.results.find((r) => r.requestId === 11);
       assert.ok(self?.status === 'error' && self.error.code === 'INVALID_REQUEST');
+      // Group envelope types (32–34) only come from the group routes: a send naming one is a
+      // malformed frame, and nothing is stored.
+      a.sendMany([
+        { requestId: 12, clientMessageId: 'ws-5', destinations: [{ ...dest, type: 32 }] },
+      ]);
+      await a.until(() => a.closeCode !== undefined, 'closed');
+      assert.equal(a.closeCode, WS_CLOSE.BAD_FRAME);
+      await sleep(50);
+      assert.ok(!b.messages.some((m) => m.clientMessageId === 'ws-5'));
     });
 
     test('two racing connections of one device leave exactly one open', async () => {
