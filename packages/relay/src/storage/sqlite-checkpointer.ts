@@ -79,6 +79,10 @@ export function createCheckpointer(path: string, now: () => number = Date.now): 
       w.postMessage('checkpoint');
     },
     close: async () => {
+      // The worker is unref'd so it never keeps a relay alive; while closing, it must keep the
+      // event loop alive until its checkpoint and its exit are through, or a caller awaiting
+      // `close()` would be left with a promise that never settles.
+      worker?.ref();
       if (running !== undefined) await running;
       const w = worker;
       worker = undefined;
