@@ -1,18 +1,21 @@
 /**
- * The live connection's socket in the browser: the platform's WebSocket. Once `close` is
- * called nothing more is handed on (the browser may still deliver frames that were on their
- * way, and the engine may be closing its store).
+ * The live connection's socket in the browser: the platform's WebSocket, binary frames as
+ * bytes (delivery protocol 2; a text frame is handed on as `undefined`, which the connection
+ * treats as a broken relay). Once `close` is called nothing more is handed on (the browser may
+ * still deliver frames that were on their way, and the engine may be closing its store).
  */
 import type { SocketFactory } from '@parley/client';
 
 export const browserSocketFactory: SocketFactory = (url, handlers) => {
   const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
   let closed = false;
   ws.onopen = () => {
     if (!closed) handlers.onOpen();
   };
   ws.onmessage = (event: MessageEvent<unknown>) => {
-    if (!closed && typeof event.data === 'string') handlers.onMessage(event.data);
+    if (closed) return;
+    handlers.onMessage(event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : undefined);
   };
   ws.onclose = () => {
     handlers.onClose();
