@@ -25,8 +25,10 @@ import {
 } from '@parley/mls';
 import {
   assertSameEpoch,
+  commit,
   credential,
   crypto,
+  groupOf,
   invite,
   join,
   lifetime,
@@ -84,13 +86,7 @@ test('a group of three: create, add, update, propose, remove, talk', () => {
   assert.equal(read(alice, send(carol, 'hi alice')), 'hi alice');
 
   // bob updates his path in a commit sent as a PrivateMessage.
-  const update = createCommit(crypto, stateOf(bob), {
-    signaturePrivateKey: bob.signaturePrivateKey,
-    privateMessage: true,
-    psks: noPsks,
-    policy,
-  });
-  bob.state = update.state;
+  const update = commit(bob, [], { privateMessage: true });
   receive(alice, update.message);
   receive(carol, update.message);
   assertSameEpoch(alice, bob, carol);
@@ -106,13 +102,8 @@ test('a group of three: create, add, update, propose, remove, talk', () => {
   carol.state = proposal.state;
   alice.state = processProposal(crypto, stateOf(alice), proposal.message, policy);
   bob.state = processProposal(crypto, stateOf(bob), proposal.message, policy);
-  const byReference = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    psks: noPsks,
-    policy,
-  });
+  const byReference = commit(alice);
   assert.ok(byReference.welcome !== undefined);
-  alice.state = byReference.state;
   receive(bob, byReference.message);
   receive(carol, byReference.message);
   join(dave, byReference.welcome, daveKp);
@@ -120,13 +111,7 @@ test('a group of three: create, add, update, propose, remove, talk', () => {
 
   // alice removes carol: the others move on, carol cannot follow or read.
   const carolLeaf = stateOf(carol).ownLeaf;
-  const removal = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [{ proposalType: ProposalType.remove, removed: carolLeaf }],
-    psks: noPsks,
-    policy,
-  });
-  alice.state = removal.state;
+  const removal = commit(alice, [{ proposalType: ProposalType.remove, removed: carolLeaf }]);
   receive(bob, removal.message);
   receive(dave, removal.message);
   assertSameEpoch(alice, bob, dave);
@@ -147,27 +132,8 @@ test('a group of three: create, add, update, propose, remove, talk', () => {
 test('a tampered commit is rejected and changes nothing', () => {
   const alice = member('alice');
   const bob = member('bob');
-  alice.state = createGroup(crypto, {
-    groupId: utf8Encode('g2'),
-    credential: credential(alice),
-    signaturePrivateKey: alice.signaturePrivateKey,
-    lifetime,
-  });
-  const bobKp = invite(bob);
-  const added = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [{ proposalType: ProposalType.add, keyPackage: bobKp.keyPackage }],
-    psks: noPsks,
-    policy,
-  });
-  assert.ok(added.welcome !== undefined);
-  alice.state = added.state;
-  join(bob, added.welcome, bobKp);
-  const update = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    psks: noPsks,
-    policy,
-  });
+  groupOf(alice, bob);
+  const update = commit(alice);
   assert.equal(update.message.wireFormat, 1);
   const pub = update.message.publicMessage;
   const tag = pub.auth.confirmationTag;
@@ -185,7 +151,6 @@ test('a tampered commit is rejected and changes nothing', () => {
   );
   assert.equal(stateOf(bob), before);
   receive(bob, update.message);
-  alice.state = update.state;
   assertSameEpoch(alice, bob);
 });
 
@@ -193,22 +158,7 @@ test('a new member joins from a GroupInfo with an external commit', () => {
   const alice = member('alice');
   const bob = member('bob');
   const carol = member('carol');
-  alice.state = createGroup(crypto, {
-    groupId: utf8Encode('g3'),
-    credential: credential(alice),
-    signaturePrivateKey: alice.signaturePrivateKey,
-    lifetime,
-  });
-  const bobKp = invite(bob);
-  const added = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [{ proposalType: ProposalType.add, keyPackage: bobKp.keyPackage }],
-    psks: noPsks,
-    policy,
-  });
-  assert.ok(added.welcome !== undefined);
-  alice.state = added.state;
-  join(bob, added.welcome, bobKp);
+  groupOf(alice, bob);
 
   const groupInfo = createGroupInfo(crypto, stateOf(bob), bob.signaturePrivateKey);
   const joined = joinByExternalCommit(crypto, {
@@ -230,52 +180,23 @@ test('an Update proposal committed by another member keeps its sender in the gro
   const alice = member('alice');
   const bob = member('bob');
   const carol = member('carol');
-  alice.state = createGroup(crypto, {
-    groupId: utf8Encode('g4'),
-    credential: credential(alice),
-    signaturePrivateKey: alice.signaturePrivateKey,
-    lifetime,
-  });
-  const kps = [invite(bob), invite(carol)];
-  const added = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: kps.map((k) => ({ proposalType: ProposalType.add, keyPackage: k.keyPackage })),
-    psks: noPsks,
-    policy,
-  });
-  const welcome = added.welcome;
-  assert.ok(welcome !== undefined);
-  alice.state = added.state;
-  const [bobKp, carolKp] = kps;
-  assert.ok(bobKp !== undefined && carolKp !== undefined);
-  join(bob, welcome, bobKp);
-  join(carol, welcome, carolKp);
+  groupOf(alice, bob, carol);
 
   const update = createUpdateProposal(crypto, stateOf(bob), bob.signaturePrivateKey);
   bob.state = update.state;
   assert.equal(stateOf(bob).pendingUpdateKeys.length, 1);
   alice.state = processProposal(crypto, stateOf(alice), update.message, policy);
   carol.state = processProposal(crypto, stateOf(carol), update.message, policy);
-  const commit = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    psks: noPsks,
-    policy,
-  });
-  alice.state = commit.state;
-  receive(bob, commit.message);
-  receive(carol, commit.message);
+  const byAlice = commit(alice);
+  receive(bob, byAlice.message);
+  receive(carol, byAlice.message);
   assertSameEpoch(alice, bob, carol);
   assert.equal(stateOf(bob).pendingUpdateKeys.length, 0);
   const bobNode = leafToNode(stateOf(bob).ownLeaf);
   assert.ok(stateOf(bob).privateKeys.has(bobNode), 'bob holds the key of his updated leaf');
 
   // carol's next path update is encrypted to bob's new leaf key, which bob must hold.
-  const next = createCommit(crypto, stateOf(carol), {
-    signaturePrivateKey: carol.signaturePrivateKey,
-    psks: noPsks,
-    policy,
-  });
-  carol.state = next.state;
+  const next = commit(carol);
   receive(bob, next.message);
   receive(alice, next.message);
   assertSameEpoch(alice, bob, carol);
@@ -285,37 +206,16 @@ test('an Update proposal committed by another member keeps its sender in the gro
 test('after a ReInit commit the group accepts nothing more', () => {
   const alice = member('alice');
   const bob = member('bob');
-  alice.state = createGroup(crypto, {
-    groupId: utf8Encode('g5'),
-    credential: credential(alice),
-    signaturePrivateKey: alice.signaturePrivateKey,
-    lifetime,
-  });
-  const bobKp = invite(bob);
-  const added = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [{ proposalType: ProposalType.add, keyPackage: bobKp.keyPackage }],
-    psks: noPsks,
-    policy,
-  });
-  assert.ok(added.welcome !== undefined);
-  alice.state = added.state;
-  join(bob, added.welcome, bobKp);
-  const reinit = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [
-      {
-        proposalType: ProposalType.reinit,
-        groupId: utf8Encode('g5-next'),
-        version: 1,
-        cipherSuite: 1,
-        extensions: [],
-      },
-    ],
-    psks: noPsks,
-    policy,
-  });
-  alice.state = reinit.state;
+  groupOf(alice, bob);
+  const reinit = commit(alice, [
+    {
+      proposalType: ProposalType.reinit,
+      groupId: utf8Encode('g5-next'),
+      version: 1,
+      cipherSuite: 1,
+      extensions: [],
+    },
+  ]);
   receive(bob, reinit.message);
   assertSameEpoch(alice, bob);
   assert.ok(stateOf(bob).reinit !== undefined);
@@ -335,30 +235,10 @@ test('after a ReInit commit the group accepts nothing more', () => {
 test('a message sent just before a commit is read after it, until the previous epoch is dropped', () => {
   const alice = member('alice');
   const bob = member('bob');
-  alice.state = createGroup(crypto, {
-    groupId: utf8Encode('g6'),
-    credential: credential(alice),
-    signaturePrivateKey: alice.signaturePrivateKey,
-    lifetime,
-  });
-  const bobKp = invite(bob);
-  const added = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [{ proposalType: ProposalType.add, keyPackage: bobKp.keyPackage }],
-    psks: noPsks,
-    policy,
-  });
-  assert.ok(added.welcome !== undefined);
-  alice.state = added.state;
-  join(bob, added.welcome, bobKp);
+  groupOf(alice, bob);
   const late = send(bob, 'sent before the commit');
   const lateToo = send(bob, 'also before');
-  const update = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    psks: noPsks,
-    policy,
-  });
-  alice.state = update.state;
+  const update = commit(alice);
   receive(bob, update.message);
   assert.equal(read(alice, late), 'sent before the commit');
   assert.throws(
@@ -377,37 +257,15 @@ test('a late message names its sender as the tree of its epoch did, not whoever 
   const [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(member);
   if (alice === undefined || bob === undefined || carol === undefined || dave === undefined)
     throw new Error('unreachable');
-  alice.state = createGroup(crypto, {
-    groupId: utf8Encode('g7'),
-    credential: credential(alice),
-    signaturePrivateKey: alice.signaturePrivateKey,
-    lifetime,
-  });
-  const kps = [bob, carol].map(invite);
-  const added = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: kps.map((kp) => ({ proposalType: ProposalType.add, keyPackage: kp.keyPackage })),
-    psks: noPsks,
-    policy,
-  });
-  assert.ok(added.welcome !== undefined && kps[0] !== undefined && kps[1] !== undefined);
-  alice.state = added.state;
-  join(bob, added.welcome, kps[0]);
-  join(carol, added.welcome, kps[1]);
+  groupOf(alice, bob, carol);
   const carolLeaf = stateOf(carol).ownLeaf;
   const late = send(carol, 'written by carol');
   // Carol is removed and dave, added in the same commit, lands in her leaf.
   const daveKp = invite(dave);
-  const swap = createCommit(crypto, stateOf(alice), {
-    signaturePrivateKey: alice.signaturePrivateKey,
-    proposals: [
-      { proposalType: ProposalType.remove, removed: carolLeaf },
-      { proposalType: ProposalType.add, keyPackage: daveKp.keyPackage },
-    ],
-    psks: noPsks,
-    policy,
-  });
-  alice.state = swap.state;
+  const swap = commit(alice, [
+    { proposalType: ProposalType.remove, removed: carolLeaf },
+    { proposalType: ProposalType.add, keyPackage: daveKp.keyPackage },
+  ]);
   receive(bob, swap.message);
   const daveCredential = stateOf(bob).tree.leaf(carolLeaf)?.credential;
   assert.ok(daveCredential?.credentialType === CredentialType.basic);

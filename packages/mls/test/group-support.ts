@@ -6,16 +6,21 @@ import { toHex, utf8Decode, utf8Encode } from '@parley/bytes';
 import {
   CredentialType,
   MlsCrypto,
+  createCommit,
+  createGroup,
   createKeyPackage,
   decryptApplicationMessage,
   encryptApplicationMessage,
   groupStateFromJoin,
   joinFromWelcome,
   processCommit,
+  ProposalType,
   verifyKeyPackage,
+  type CreatedCommit,
   type Credential,
   type GroupState,
   type MlsMessage,
+  type Proposal,
   type ValidationPolicy,
   type Welcome,
 } from '@parley/mls';
@@ -108,4 +113,45 @@ export function read(to: Member, message: MlsMessage): string {
   const got = decryptApplicationMessage(crypto, stateOf(to), message);
   to.state = got.state;
   return utf8Decode(got.data);
+}
+
+/** `by` commits the given proposals (none: a plain path update) and moves to the new epoch. */
+export function commit(
+  by: Member,
+  proposals: readonly Proposal[] = [],
+  options: { readonly privateMessage?: boolean } = {},
+): CreatedCommit {
+  const made = createCommit(crypto, stateOf(by), {
+    signaturePrivateKey: by.signaturePrivateKey,
+    proposals,
+    psks: noPsks,
+    policy,
+    ...options,
+  });
+  by.state = made.state;
+  return made;
+}
+
+/** A group created by `owner`, who adds `others` in one commit; they all join from its Welcome. */
+export function groupOf(owner: Member, ...others: Member[]): GroupState {
+  owner.state = createGroup(crypto, {
+    groupId: utf8Encode(`group-of-${owner.name}`),
+    credential: credential(owner),
+    signaturePrivateKey: owner.signaturePrivateKey,
+    lifetime,
+  });
+  if (others.length === 0) return owner.state;
+  const kps = others.map(invite);
+  const added = commit(
+    owner,
+    kps.map((k) => ({ proposalType: ProposalType.add, keyPackage: k.keyPackage })),
+  );
+  const welcome = added.welcome;
+  assert.ok(welcome !== undefined);
+  others.forEach((m, i) => {
+    const kp = kps[i];
+    assert.ok(kp !== undefined);
+    join(m, welcome, kp);
+  });
+  return stateOf(owner);
 }

@@ -4,22 +4,20 @@
 // joiner refuses a tree with a member its policy does not accept.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { utf8Encode } from '@parley/bytes';
 import {
   CredentialType,
   ExtensionType,
   MlsError,
   ProposalType,
   createCommit,
-  createGroup,
   createKeyPackage,
   createProposal,
   processProposal,
-  type GroupState,
 } from '@parley/mls';
 import {
   credential,
   crypto,
+  groupOf,
   invite,
   join,
   lifetime,
@@ -28,35 +26,9 @@ import {
   policy,
   receive,
   stateOf,
-  type Member,
 } from './group-support.js';
 
 const isInvalid = (e: unknown): boolean => e instanceof MlsError && e.code === 'INVALID_MESSAGE';
-
-function groupOf(owner: Member, ...others: Member[]): GroupState {
-  owner.state = createGroup(crypto, {
-    groupId: utf8Encode('validation'),
-    credential: credential(owner),
-    signaturePrivateKey: owner.signaturePrivateKey,
-    lifetime,
-  });
-  if (others.length === 0) return owner.state;
-  const kps = others.map(invite);
-  const added = createCommit(crypto, owner.state, {
-    signaturePrivateKey: owner.signaturePrivateKey,
-    proposals: kps.map((k) => ({ proposalType: ProposalType.add, keyPackage: k.keyPackage })),
-    psks: noPsks,
-    policy,
-  });
-  assert.ok(added.welcome !== undefined);
-  owner.state = added.state;
-  others.forEach((m, i) => {
-    const kp = kps[i];
-    assert.ok(kp !== undefined && added.welcome !== undefined);
-    join(m, added.welcome, kp);
-  });
-  return owner.state;
-}
 
 test('an Add whose credential the policy refuses is not committed', () => {
   const alice = member('alice');
