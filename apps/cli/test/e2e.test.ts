@@ -6,23 +6,20 @@ import { deepStrictEqual, match, ok, strictEqual } from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { cli, spawnCli, startRelay, type Relay, type Run } from './processes.js';
+import {
+  cli,
+  jsonLines,
+  ok0,
+  outputMatches,
+  spawnCli,
+  startRelay,
+  type Relay,
+  type Run,
+} from './processes.js';
 
 /** A message pushed to `chat` must be shown within this long of the sender's exit. */
 const LIVE_WITHIN_MS = 2_000;
-
-/** Resolves when the child's stdout (from now on) matches. */
-function outputMatches(child: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      seen += d.toString('utf8');
-      if (pattern.test(seen)) resolve();
-    });
-  });
-}
 
 let relay: Relay;
 let root: string;
@@ -36,19 +33,6 @@ after(async () => {
 
 const as = (home: string, ...args: string[]): Promise<Run> =>
   cli(['--server', relay.base, '--home', join(root, home), ...args]);
-
-async function ok0(run: Promise<Run>): Promise<string> {
-  const r = await run;
-  strictEqual(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 test(
   'alice (two devices), bob and carol: the whole 1:1 story through the CLI',

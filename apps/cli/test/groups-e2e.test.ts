@@ -7,7 +7,6 @@ import { deepStrictEqual, match, ok, strictEqual } from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Envelope } from '@parley/api';
 import { fromBase64, toBase64, utf8Decode, utf8Encode } from '@parley/bytes';
@@ -25,20 +24,19 @@ import {
   encodeMlsMessage,
 } from '@parley/mls';
 import { createNodePrimitives } from '@parley/primitives-node';
-import { cli, spawnCli, startRelay, type Relay, type Run } from './processes.js';
+import {
+  cli,
+  jsonLines,
+  ok0,
+  outputMatches,
+  spawnCli,
+  startRelay,
+  type Relay,
+  type Run,
+} from './processes.js';
 
 const primitives = createNodePrimitives();
 
-/** Resolves when the child's stdout (from now on) matches. */
-function outputMatches(child: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      seen += d.toString('utf8');
-      if (pattern.test(seen)) resolve();
-    });
-  });
-}
 const mls = new MlsCrypto(primitives, 1);
 
 let relay: Relay;
@@ -54,19 +52,6 @@ after(async () => {
 const home = (name: string): string => join(root, name);
 const as = (name: string, ...args: string[]): Promise<Run> =>
   cli(['--server', relay.base, '--home', home(name), ...args]);
-
-async function ok0(run: Promise<Run>): Promise<string> {
-  const r = await run;
-  strictEqual(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 interface Summary {
   groupId: string;

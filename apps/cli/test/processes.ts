@@ -1,4 +1,5 @@
 /** Real processes for the end-to-end test: the relay (apps/server) and `parley` invocations. */
+import { strictEqual } from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -86,4 +87,30 @@ export function spawnCli(
 
 export function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return spawnCli(args, env).done;
+}
+
+/** The stdout of a run that must exit 0 (the assertion names the exit code and stderr). */
+export async function ok0(run: Promise<Run>): Promise<string> {
+  const r = await run;
+  strictEqual(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** One JSON object per non-empty line of `--json` output. */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Resolves when the child's stdout (from now on) matches. */
+export function outputMatches(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      seen += d.toString('utf8');
+      if (pattern.test(seen)) resolve();
+    });
+  });
 }
