@@ -7,3 +7,4 @@ export {
   type KeyImporter,
   type KeyImportRoute,
 } from './key-objects.js';
+export { hasNativeMlKem1024 } from './native-ml-kem.js';
