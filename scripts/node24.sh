@@ -36,6 +36,11 @@ if [ ! -f "$addon_dir/node_modules/better-sqlite3/build/Release/better_sqlite3.n
     --no-save "better-sqlite3@$sqlite_version" >&2
 fi
 
+# One run at a time per checkout: a second run would swap the addon under the first. Node 20
+# processes started in this checkout during a run would load the Node 24 addon and fail.
+exec 9> "$root/node_modules/.parley-node24.lock"
+flock 9
+
 target="$root/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
 saved="$target.node20"
 # A run killed before its trap left the Node 20 build aside: put it back first.
