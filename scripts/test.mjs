@@ -2,6 +2,7 @@
 // Node 20's `--test` takes no globs, so this script finds the files: every `*.test.ts` under a
 // `test/` folder of a workspace. Arguments narrow the run to files whose path contains one of them.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -37,9 +38,27 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Test files run in parallel processes. Node's default is one fewer than the cores, a single
+// process on a 2-core machine, while most files spend their time waiting (servers, browsers,
+// child processes); PARLEY_TEST_CONCURRENCY overrides.
+const MIN_CONCURRENCY = 3;
+const concurrency =
+  Number(process.env.PARLEY_TEST_CONCURRENCY) || Math.max(MIN_CONCURRENCY, availableParallelism());
+const concurrencyFlag = passThrough.some((a) => a.startsWith('--test-concurrency'))
+  ? []
+  : [`--test-concurrency=${concurrency}`];
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--conditions=parley-source', '--test', ...passThrough, ...files],
+  [
+    '--import',
+    'tsx',
+    '--conditions=parley-source',
+    '--test',
+    ...concurrencyFlag,
+    ...passThrough,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

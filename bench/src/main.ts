@@ -4,6 +4,7 @@
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
+import { keyImportBenchmarks } from './key-import.js';
 import { keytransReport } from './keytrans.js';
 import { mlsBenchmarks } from './mls.js';
 import { peerBenchmarks } from './peers.js';
@@ -29,6 +30,7 @@ const all: Benchmark[] = [
   ...node
     .flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)])
     .filter((b): b is Benchmark => b !== undefined),
+  ...keyImportBenchmarks(),
   ...protocolBenchmarks(createNodePrimitives(), createNoblePrimitives()),
   ...mlsBenchmarks(createNodePrimitives()),
 ];

@@ -3,7 +3,6 @@
  * Backend test files use `@parley/conformance/node-test` instead.
  */
 export {
-  isCi,
   loadJsonVector,
   repositoryRoot,
   vectorsDirectory,

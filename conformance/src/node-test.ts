@@ -15,7 +15,7 @@ import {
   type ConformanceCase,
   type ConformanceOptions,
 } from '@parley/primitives/testing';
-import { isCi, loadJsonVector } from './vectors.js';
+import { loadJsonVector } from './vectors.js';
 
 const MAX_FAILURES_SHOWN = 20;
 
@@ -26,18 +26,13 @@ export function testCases(prefix: string, cases: readonly ConformanceCase[]): vo
 
 /**
  * One test per Wycheproof file: no failures, every test counted (`passed + skipped` equals
- * `numberOfTests`), and no skip without a documented reason. A missing file skips the test,
- * or fails it under `CI=true`.
+ * `numberOfTests`), and no skip without a documented reason. A missing file fails the test.
  */
 export function testWycheproof(p: Primitives): void {
   for (const file of WYCHEPROOF_FILES) {
     test(`Wycheproof ${file} (${p.backend})`, (t) => {
       const loaded = loadJsonVector(`wycheproof/${file}`);
-      if (!loaded.found) {
-        assert.ok(!isCi(), `${loaded.reason} (CI=true: missing vectors fail)`);
-        t.skip(loaded.reason);
-        return;
-      }
+      if (!loaded.found) assert.fail(loaded.reason);
       const result = runWycheproof(file, loaded.data, p);
       assert.equal(result.failed, 0, result.failures.slice(0, MAX_FAILURES_SHOWN).join('\n'));
       assert.equal(result.passed + result.skipped, result.numberOfTests, 'tests counted');

@@ -14,7 +14,7 @@ import {
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { MLS_VECTOR_FILES, type MlsVectorFile } from '@parley/mls/testing';
-import { isCi, loadJsonVector } from './vectors.js';
+import { loadJsonVector } from './vectors.js';
 
 /** Counts for one suite on one backend, with what failed and why anything was skipped. */
 export interface SuiteResult {
@@ -63,7 +63,7 @@ export function runCases(
   return result;
 }
 
-/** Runs one Wycheproof file; a missing file is skipped, or failed under `CI=true`. */
+/** Runs one Wycheproof file; a missing file is a failure. */
 export function runWycheproofFile(
   file: string,
   p: Primitives,
@@ -72,13 +72,8 @@ export function runWycheproofFile(
   const result = emptyResult(`wycheproof:${wycheproofStem(file)}`, p.backend);
   const loaded = loadJsonVector(`wycheproof/${file}`, env);
   if (!loaded.found) {
-    if (isCi(env)) {
-      result.failed = 1;
-      result.failures.push(`${loaded.reason} (CI=true: missing vectors fail)`);
-    } else {
-      result.skipped = 1;
-      result.notes.push(loaded.reason);
-    }
+    result.failed = 1;
+    result.failures.push(loaded.reason);
     return result;
   }
   const counts = runWycheproof(file, loaded.data, p);
@@ -122,8 +117,8 @@ export function primitivesSuites(options: SuiteOptions = {}): SuiteResult[] {
 
 /**
  * `mls:<stem>` for one MLS vector file on one backend: one count per vector. A skipped vector
- * (an unimplemented cipher suite) counts as skipped with its reason; a missing file is skipped,
- * or failed under `CI=true`.
+ * (an unimplemented cipher suite) counts as skipped with its reason; a missing file is a
+ * failure.
  */
 export function runMlsVectorFile(
   vectors: MlsVectorFile,
@@ -133,13 +128,8 @@ export function runMlsVectorFile(
   const result = emptyResult(`mls:${vectors.stem}`, p.backend);
   const loaded = loadJsonVector(`mls/${vectors.file}`, env);
   if (!loaded.found) {
-    if (isCi(env)) {
-      result.failed = 1;
-      result.failures.push(`${loaded.reason} (CI=true: missing vectors fail)`);
-    } else {
-      result.skipped = 1;
-      result.notes.push(loaded.reason);
-    }
+    result.failed = 1;
+    result.failures.push(loaded.reason);
     return result;
   }
   const reasons = new Map<string, number>();

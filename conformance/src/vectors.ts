@@ -29,16 +29,17 @@ export function repositoryRoot(): string {
   throw new Error('repository root not found above the conformance package');
 }
 
-/** The vectors folder: `$PARLEY_VECTORS`, else `../shared/vectors` beside the repository. */
+/** The vectors folder: `$PARLEY_VECTORS`, else the repository's `test-vectors/` (SOURCES.md there). */
 export function vectorsDirectory(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env[VECTORS_ENV];
   if (configured !== undefined && configured !== '') return resolve(configured);
-  return resolve(repositoryRoot(), '..', 'shared', 'vectors');
+  return resolve(repositoryRoot(), 'test-vectors');
 }
 
 /**
  * Reads and parses `relativePath` (e.g. `wycheproof/x25519_test.json`) from the vectors folder.
- * A missing file is a result, not an exception; a file that is not JSON throws.
+ * A missing file is a result, not an exception (callers fail their test with its reason; no test
+ * skips for it); a file that is not JSON throws.
  */
 export function loadJsonVector(
   relativePath: string,
@@ -57,9 +58,4 @@ export function loadJsonVector(
     return { found: false, path, reason: `vector file ${cleaned} missing from ${where}` };
   }
   return { found: true, path, data: JSON.parse(readFileSync(path, 'utf8')) };
-}
-
-/** True when running under CI (`CI=true`), where a missing vector file is a failure. */
-export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env['CI'] === 'true';
 }

@@ -72,7 +72,8 @@ const CODECS: readonly Codec[] = [
 
 function samples(field: string): Uint8Array[] {
   const loaded = loadJsonVector('mls/messages.json');
-  if (!loaded.found || !Array.isArray(loaded.data)) return [];
+  if (!loaded.found) throw new Error(loaded.reason);
+  if (!Array.isArray(loaded.data)) throw new Error('mls/messages.json is not an array');
   const out: Uint8Array[] = [];
   for (const entry of (loaded.data as unknown[]).slice(0, SAMPLE_ENTRIES)) {
     if (typeof entry !== 'object' || entry === null) continue;

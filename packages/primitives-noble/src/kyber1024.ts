@@ -23,6 +23,19 @@ export interface Kyber1024Hashes {
   shake256(data: Uint8Array, length: number): Uint8Array;
 }
 
+/**
+ * A FIPS 203 ML-KEM-1024 that a backend runs natively (OpenSSL 3.5's, through Node 24's
+ * `crypto.encapsulate`/`decapsulate`), used under the round-3 hashing in place of noble's.
+ * `encapsulate` draws its own m (FIPS 203 Encaps): a uniformly random m is distributed as
+ * round 3's m' = H(m), so only encapsulation from a caller's seed needs noble. Both throw
+ * {@link PrimitivesError} `INVALID_KEY` for a key that fails FIPS 203's input checks.
+ */
+export interface NativeMlKem1024 {
+  encapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  /** K̄ on success, J(z ‖ c) on implicit rejection, as FIPS 203 Decaps. */
+  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+
 /** @noble/hashes' SHA-3. */
 export const nobleKyberHashes: Kyber1024Hashes = {
   sha3_256: (data) => sha3_256(data),
@@ -65,12 +78,16 @@ function requireLength(
  *   distribution and format, and libsignal accepts them, but a seeded key pair differs from the
  *   round-3 reference's for the same d ‖ z. Encapsulation from m matches round 3 exactly.
  *
+ * A backend may pass a {@link NativeMlKem1024} to run the FIPS 203 core natively; the round-3
+ * steps above stay here either way.
+ *
  * Keys and ciphertexts are raw, without libsignal's 0x08 type byte. Randomness comes from
  * `randomBytes`; JavaScript gives no hard constant-time guarantee (as for noble itself).
  */
 export function createKyber1024(
   randomBytes: (length: number) => Uint8Array,
   h: Kyber1024Hashes = nobleKyberHashes,
+  native?: NativeMlKem1024,
 ): Kem {
   return {
     publicKeyLength: PUBLIC_KEY_LENGTH,
@@ -97,6 +114,12 @@ export function createKyber1024(
       requireLength(publicKey, PUBLIC_KEY_LENGTH, 'public key', 'INVALID_KEY');
       if (seed !== undefined)
         requireLength(seed, MESSAGE_LENGTH, 'encapsulation seed', 'INVALID_LENGTH');
+      if (seed === undefined && native !== undefined) {
+        const inner = native.encapsulate(publicKey);
+        const sharedSecret = round3Kdf(h, inner.sharedSecret, inner.cipherText);
+        inner.sharedSecret.fill(0);
+        return { ciphertext: inner.cipherText, sharedSecret };
+      }
       const m = seed ?? randomBytes(MESSAGE_LENGTH);
       const hashedM = h.sha3_256(m); // round 3: "don't release system RNG output"
       if (seed === undefined) m.fill(0);
@@ -117,11 +140,13 @@ export function createKyber1024(
       requireLength(ciphertext, CIPHERTEXT_LENGTH, 'ciphertext', 'INVALID_LENGTH');
       requireLength(secretKey, SECRET_KEY_LENGTH, 'secret key', 'INVALID_KEY');
       let inner: Uint8Array;
-      try {
-        inner = ml_kem1024.decapsulate(ciphertext, secretKey);
-      } catch {
-        throw new PrimitivesError('INVALID_KEY', 'Kyber1024 secret key failed the hash check');
-      }
+      if (native !== undefined) inner = native.decapsulate(ciphertext, secretKey);
+      else
+        try {
+          inner = ml_kem1024.decapsulate(ciphertext, secretKey);
+        } catch {
+          throw new PrimitivesError('INVALID_KEY', 'Kyber1024 secret key failed the hash check');
+        }
       const z = secretKey.subarray(Z_OFFSET);
       const zInput = new Uint8Array(32 + CIPHERTEXT_LENGTH);
       zInput.set(z);

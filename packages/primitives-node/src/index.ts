@@ -1,2 +1,10 @@
 export { createNodePrimitives } from './node-primitives.js';
 export type { PrimitivesOptions } from '@parley/primitives-noble';
+export {
+  keyImporter,
+  keyImporterFor,
+  keyImportRouteWorks,
+  type KeyImporter,
+  type KeyImportRoute,
+} from './key-objects.js';
+export { hasNativeMlKem1024 } from './native-ml-kem.js';

@@ -2,42 +2,171 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { constantTimeEqual } from '@parley/bytes';
 
 /**
- * Raw Curve25519/Ed25519 keys to node:crypto KeyObjects, by the fastest route measured on Node 20
- * (see ARCHITECTURE.md): JWK import costs ~5 µs for a public key and ~30 µs for a private key,
- * against ~70 µs and ~320 µs through DER. OpenSSL derives the public half of an OKP private key
- * from `d` and ignores the JWK's `x`, so a placeholder `x` is passed; the conformance suite
- * (RFC 7748 and RFC 8032 vectors) would fail if that ever changed.
+ * Raw Curve25519/Ed25519 keys to node:crypto KeyObjects, by the fastest route the running Node
+ * offers, chosen once by feature detection (never by version number) and proven at load by known
+ * answers (RFC 7748 §6.1, RFC 8032 §7.1 test 1):
+ *
+ * - `raw`: the `raw-public` / `raw-private` key formats (Node 24). The documented route.
+ * - `jwk`: a JWK whose `x` is a placeholder. OpenSSL 3.0 (Node 20) derives the public half of an
+ *   OKP private key from `d` and ignores `x`; Node 24 refuses the placeholder. The route is only
+ *   taken where the known-answer probe shows the derived public key is the right one, so a
+ *   runtime that checked or used `x` would fall through to `der` instead of computing wrong keys.
+ * - `der`: PKCS #8 / SPKI with the fixed RFC 8410 prefix. Correct everywhere, but OpenSSL 3.0's
+ *   decoder makes it ~9× slower than `jwk` on Node 20 (ARCHITECTURE.md, `npm run bench -- key`).
  *
  * Public keys are never exported through JWK: `export({ format: 'jwk' })` on a fresh X25519 key
- * deadlocked Node 20.20.2 (NOTES.md). {@link rawPublicKey} uses DER.
+ * deadlocked Node 20.20.2 (NOTES.md). {@link rawPublicKey} uses `raw-public` or DER.
  */
 
-type Curve = 'X25519' | 'Ed25519';
+export type Curve = 'X25519' | 'Ed25519';
+export type KeyImportRoute = 'raw' | 'jwk' | 'der';
+
+export interface KeyImporter {
+  readonly route: KeyImportRoute;
+  privateKey(curve: Curve, privateKey: Uint8Array): KeyObject;
+  publicKey(curve: Curve, publicKey: Uint8Array): KeyObject;
+}
+
 const PLACEHOLDER_X = 'A'.repeat(43);
+/** RFC 8410 DER prefixes: SPKI is 12 bytes before the key, PKCS #8 16 bytes. */
+const SPKI_PREFIX: Record<Curve, string> = {
+  X25519: '302a300506032b656e032100',
+  Ed25519: '302a300506032b6570032100',
+};
+const PKCS8_PREFIX: Record<Curve, string> = {
+  X25519: '302e020100300506032b656e04220420',
+  Ed25519: '302e020100300506032b657004220420',
+};
 const SPKI_PREFIX_LENGTH = 12;
+
+/** node:crypto's names for the raw formats; @types/node 20 does not know them. */
+type RawPublicKeyInput = Parameters<typeof createPublicKey>[0];
+type RawPrivateKeyInput = Parameters<typeof createPrivateKey>[0];
+const ASYMMETRIC_KEY_TYPE: Record<Curve, string> = { X25519: 'x25519', Ed25519: 'ed25519' };
 
 function base64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
+function withPrefix(prefix: string, key: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(prefix, 'hex'), key]);
+}
+
+const IMPORTERS: Record<KeyImportRoute, KeyImporter> = {
+  raw: {
+    route: 'raw',
+    privateKey: (curve, key) =>
+      createPrivateKey({
+        key: Buffer.from(key.buffer, key.byteOffset, key.byteLength),
+        format: 'raw-private',
+        asymmetricKeyType: ASYMMETRIC_KEY_TYPE[curve],
+      } as unknown as RawPrivateKeyInput),
+    publicKey: (curve, key) =>
+      createPublicKey({
+        key: Buffer.from(key.buffer, key.byteOffset, key.byteLength),
+        format: 'raw-public',
+        asymmetricKeyType: ASYMMETRIC_KEY_TYPE[curve],
+      } as unknown as RawPublicKeyInput),
+  },
+  jwk: {
+    route: 'jwk',
+    privateKey: (curve, key) =>
+      createPrivateKey({
+        key: { kty: 'OKP', crv: curve, d: base64url(key), x: PLACEHOLDER_X },
+        format: 'jwk',
+      }),
+    publicKey: (curve, key) =>
+      createPublicKey({ key: { kty: 'OKP', crv: curve, x: base64url(key) }, format: 'jwk' }),
+  },
+  der: {
+    route: 'der',
+    privateKey: (curve, key) =>
+      createPrivateKey({ key: withPrefix(PKCS8_PREFIX[curve], key), format: 'der', type: 'pkcs8' }),
+    publicKey: (curve, key) =>
+      createPublicKey({ key: withPrefix(SPKI_PREFIX[curve], key), format: 'der', type: 'spki' }),
+  },
+};
+
+/** Known answers: a private key and the public key it must give (RFC 7748 §6.1, RFC 8032 §7.1). */
+const KNOWN: Record<Curve, { readonly privateKey: string; readonly publicKey: string }> = {
+  X25519: {
+    privateKey: '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a',
+    publicKey: '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+  },
+  Ed25519: {
+    privateKey: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+    publicKey: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  },
+};
+
+function spkiPublicKey(key: KeyObject): Uint8Array {
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  const der = publicKey.export({ format: 'der', type: 'spki' });
+  return toUint8Array(der.subarray(SPKI_PREFIX_LENGTH));
+}
+
+/**
+ * Whether `route` works on this runtime: it imports the known private keys to the known public
+ * keys and the known public keys to themselves, or it throws, which counts as not working.
+ */
+export function keyImportRouteWorks(route: KeyImportRoute): boolean {
+  const importer = IMPORTERS[route];
+  try {
+    for (const curve of ['X25519', 'Ed25519'] as const) {
+      const expected = Buffer.from(KNOWN[curve].publicKey, 'hex');
+      const privateKey = importer.privateKey(curve, Buffer.from(KNOWN[curve].privateKey, 'hex'));
+      if (!constantTimeEqual(spkiPublicKey(privateKey), expected)) return false;
+      if (!constantTimeEqual(spkiPublicKey(importer.publicKey(curve, expected)), expected))
+        return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The importer for `route`, or undefined where this runtime does not support it. */
+export function keyImporterFor(route: KeyImportRoute): KeyImporter | undefined {
+  return keyImportRouteWorks(route) ? IMPORTERS[route] : undefined;
+}
+
+function detectImporter(): KeyImporter {
+  for (const route of ['raw', 'jwk', 'der'] as const) {
+    const importer = keyImporterFor(route);
+    if (importer !== undefined) return importer;
+  }
+  throw new Error('node:crypto imports no X25519/Ed25519 key correctly on this runtime');
+}
+
+/** The route this process uses, detected once. */
+export const keyImporter: KeyImporter = detectImporter();
+
+/** Whether KeyObjects export `raw-public` (Node 24), detected on the known Ed25519 key. */
+const RAW_EXPORT = ((): boolean => {
+  try {
+    const key = IMPORTERS.der.publicKey('Ed25519', Buffer.from(KNOWN.Ed25519.publicKey, 'hex'));
+    const raw = key.export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' });
+    return constantTimeEqual(toUint8Array(raw), Buffer.from(KNOWN.Ed25519.publicKey, 'hex'));
+  } catch {
+    return false;
+  }
+})();
+
 export function privateKeyObject(curve: Curve, privateKey: Uint8Array): KeyObject {
-  return createPrivateKey({
-    key: { kty: 'OKP', crv: curve, d: base64url(privateKey), x: PLACEHOLDER_X },
-    format: 'jwk',
-  });
+  return keyImporter.privateKey(curve, privateKey);
 }
 
 export function publicKeyObject(curve: Curve, publicKey: Uint8Array): KeyObject {
-  return createPublicKey({
-    key: { kty: 'OKP', crv: curve, x: base64url(publicKey) },
-    format: 'jwk',
-  });
+  return keyImporter.publicKey(curve, publicKey);
 }
 
-/** The raw 32-byte public key of a private KeyObject, through DER. */
+/** The raw 32-byte public key of a private KeyObject, through `raw-public` or DER. */
 export function rawPublicKey(privateKey: KeyObject): Uint8Array {
-  const der = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
-  return toUint8Array(der.subarray(SPKI_PREFIX_LENGTH));
+  if (!RAW_EXPORT) return spkiPublicKey(privateKey);
+  const publicKey = createPublicKey(privateKey);
+  return toUint8Array(
+    publicKey.export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' }),
+  );
 }
 
 /**

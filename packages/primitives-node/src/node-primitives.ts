@@ -31,6 +31,7 @@ import {
   rawPublicKey,
   toUint8Array,
 } from './key-objects.js';
+import { nativeMlKem1024 } from './native-ml-kem.js';
 import { nodeKyberHashes } from './sha3.js';
 
 const KEY_LENGTH = 32;
@@ -52,8 +53,9 @@ function decryptFailed(): PrimitivesError {
 
 /**
  * Primitives on node:crypto (OpenSSL) wherever it has the algorithm, and noble elsewhere:
- * XEdDSA signing and the Edwards conversion, ML-KEM and Kyber's lattice part (its round-3 SHA-3
- * steps are OpenSSL's), AES-GCM-SIV, XChaCha20-Poly1305 and HKDF-Expand on its own (Node only
+ * XEdDSA signing and the Edwards conversion, FIPS 203 ML-KEM, Kyber's key generation and, where
+ * the runtime has no ML-KEM (Node 20), Kyber's lattice part (its round-3 SHA-3 steps are
+ * OpenSSL's everywhere), AES-GCM-SIV, XChaCha20-Poly1305 and HKDF-Expand on its own (Node only
  * offers extract-and-expand). HKDF stays on `hkdfSync`, not a composition of our own over HMAC:
  * that saved ≈2 µs per call on an idle machine and nothing under load.
  */
@@ -202,8 +204,17 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     x25519,
     ed25519,
     xeddsa: createXeddsa(randomBytes, x25519, verifyEd25519),
-    kem: { ...noble.kem, kyber1024: createKyber1024(randomBytes, nodeKyberHashes) },
-    // ML-KEM's lattice arithmetic is JavaScript in both backends (Node 20 has no ML-KEM).
+    kem: {
+      ...noble.kem,
+      // OpenSSL's ML-KEM-1024 where the runtime has it (Node 24), unless the caller supplies the
+      // randomness: OpenSSL draws its own m.
+      kyber1024: createKyber1024(
+        randomBytes,
+        nodeKyberHashes,
+        options.randomBytes === undefined ? nativeMlKem1024() : undefined,
+      ),
+    },
+    // FIPS 203 ML-KEM and the incremental ML-KEM-768 stay noble's in both backends.
     incrementalMlKem768: noble.incrementalMlKem768,
   };
 }

@@ -18,7 +18,7 @@ import {
   passiveClientWelcomeCases,
 } from './vectors-passive.js';
 
-/** A vector file of `../shared/vectors/mls/` with its runner. */
+/** A vector file of `test-vectors/mls/` with its runner. */
 export interface MlsVectorFile {
   /** File name inside the `mls/` vectors folder, e.g. `tree-math.json`. */
   readonly file: string;
