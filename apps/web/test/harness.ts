@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from '../build/build-web.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
   ENGINE_CHANNEL,
@@ -71,6 +72,7 @@ function sourceStamp(): string {
   const h = createHash('sha256');
   const inputs = [
     join(WEB, 'src'),
+    join(WEB, 'build'),
     join(WEB, 'public'),
     join(WEB, 'index.html'),
     join(WEB, 'vite.config.ts'),
@@ -112,8 +114,7 @@ export async function ensureWebBuild(): Promise<string> {
     const stampFile = join(DIST, '.build-stamp');
     const stamp = sourceStamp();
     if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return DIST;
-    const { build } = await import('vite');
-    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    await buildWeb({ webDir: WEB });
     writeFileSync(stampFile, stamp);
     return DIST;
   });
