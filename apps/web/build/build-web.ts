@@ -1,5 +1,6 @@
 /**
- * The web client's build: Vite, then the integrity manifest over every file it wrote. The
+ * The web client's build: Vite, then Subresource Integrity in the page (`page-integrity.ts`), then
+ * the integrity manifest over every file. The
  * output depends only on the sources and the pinned toolchain (Vite, its Rolldown and the Solid
  * plugin are exact versions in package.json and the lockfile): no timestamps, content-hashed
  * chunk names, no absolute paths. `reproduce.ts` checks that by building twice from copies.
@@ -13,6 +14,7 @@ import {
   MANIFEST_PATH,
   type WebManifest,
 } from '@parley/web-integrity';
+import { addPageIntegrity } from './page-integrity.js';
 
 /** apps/web of this checkout. */
 export const WEB_DIR = fileURLToPath(new URL('../', import.meta.url));
@@ -56,6 +58,7 @@ export async function buildWeb(
     configFile: join(webDir, 'vite.config.ts'),
     logLevel: options.logLevel ?? 'warn',
   });
+  addPageIntegrity(outDir);
   const { version } = JSON.parse(readFileSync(join(webDir, 'package.json'), 'utf8')) as {
     version: string;
   };
