@@ -16,10 +16,12 @@ import { extname, join } from 'node:path';
 import type { RelayPlugin } from '@parley/relay';
 import {
   cspScriptHash,
+  encodeRelayConfig,
   fileDigest,
   importMapText,
   MANIFEST_PATH,
   parseManifest,
+  RELAY_CONFIG_PATH,
   webCsp,
   webHeaders,
   WebIntegrityError,
@@ -115,6 +117,8 @@ export function loadWebApp(dir: string, connect: readonly string[] = []): WebApp
   if (index === undefined) throw new WebAppError('the manifest does not list /index.html');
   files.set('/', index);
   files.set(MANIFEST_PATH, webFile(MANIFEST_PATH, manifestBytes));
+  // The page's relay is this origin (`parley web serve` answers another one).
+  files.set(RELAY_CONFIG_PATH, webFile(RELAY_CONFIG_PATH, Buffer.from(encodeRelayConfig(null))));
   const map = importMapText(index.body.toString('utf8'));
   const csp: CspOptions = {
     scriptHashes: map === undefined ? [] : [cspScriptHash(map)],

@@ -25,3 +25,10 @@ export {
   type ManifestFile,
   type WebManifest,
 } from './manifest.js';
+export {
+  encodeRelayConfig,
+  parseRelayConfig,
+  RELAY_CONFIG_PATH,
+  relayConnectSources,
+  relayOrigin,
+} from './relay-config.js';
