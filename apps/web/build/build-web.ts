@@ -58,6 +58,28 @@ export async function buildWeb(
     configFile: join(webDir, 'vite.config.ts'),
     logLevel: options.logLevel ?? 'warn',
   });
+  // The service worker: one classic script at a fixed URL (its scope is the whole origin).
+  await build({
+    root: webDir,
+    configFile: false,
+    logLevel: options.logLevel ?? 'warn',
+    resolve: { conditions: ['parley-source', 'browser', 'module', 'import', 'default'] },
+    build: {
+      outDir,
+      emptyOutDir: false,
+      copyPublicDir: false,
+      target: 'es2022',
+      minify: true,
+      reportCompressedSize: false,
+      lib: {
+        entry: join(webDir, 'src/sw/service-worker.ts'),
+        formats: ['iife'],
+        name: 'parleyServiceWorker',
+        fileName: () => 'sw.js',
+      },
+      rolldownOptions: { checks: { bundlerTimings: false } },
+    },
+  });
   addPageIntegrity(outDir);
   const { version } = JSON.parse(readFileSync(join(webDir, 'package.json'), 'utf8')) as {
     version: string;

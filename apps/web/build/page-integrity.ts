@@ -16,7 +16,10 @@ const TAG = /<(script|link)\b([^>]*?)\s(src|href)="(\/[^"]+)"([^>]*)>/g;
 export function addPageIntegrity(outDir: string): void {
   const sri = (path: string): string => sriDigest(readFileSync(join(outDir, ...path.split('/'))));
   const file = join(outDir, 'index.html');
-  let html = readFileSync(file, 'utf8');
+  // Idempotent: a page that has them already gets them recomputed.
+  let html = readFileSync(file, 'utf8')
+    .replace(/<script type="importmap">[^<]*<\/script>\n\s*/, '')
+    .replace(/ integrity="[^"]*"/g, '');
   html = html.replace(
     TAG,
     (tag: string, name: string, before: string, attr: string, path: string, after: string) => {

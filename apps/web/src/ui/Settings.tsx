@@ -8,6 +8,7 @@ import { ConfirmButton } from './ConfirmButton.jsx';
 import { Devices } from './Devices.jsx';
 import { errorText } from './errors.js';
 import { Passphrase } from './Passphrase.jsx';
+import { pinStatus } from '../integrity/pin.dom.js';
 import { servedRoot } from '../integrity/served-root.dom.js';
 import { persistence, requestPersistence, type Persistence } from './persistence.dom.js';
 
@@ -28,7 +29,10 @@ const PERSISTENCE_TEXT: Record<Persistence, string> = {
 export function Settings(props: { state: AppState }): JSX.Element {
   const [settings, { refetch }] = createResource(() => props.state.link.request('settings', {}));
   const [about] = createResource(() => props.state.link.request('about', {}));
-  const [codeRoot] = createResource(servedRoot);
+  // The root this browser runs: the pinned one, else (before the first pin) the served one.
+  const [codeRoot] = createResource(
+    async () => (await pinStatus())?.pinned ?? (await servedRoot()),
+  );
   const [stored, setStored] = createSignal<Persistence>();
   void persistence().then(setStored);
   const [error, setError] = createSignal<string>();
