@@ -51,6 +51,7 @@ async function main(): Promise<number> {
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     ...(web === undefined ? {} : { plugins: [webAppPlugin(web)] }),
+    allowedOrigins: config.allowedOrigins,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -140,6 +140,8 @@ export async function startServer(options: {
   readonly webDir: string;
   readonly dataDir?: string;
   readonly port?: number;
+  /** More `parley-server` flags (e.g. `--allow-origin`). */
+  readonly args?: readonly string[];
 }): Promise<Server> {
   const storage =
     options.dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', options.dataDir];
@@ -158,6 +160,7 @@ export async function startServer(options: {
       'warn',
       '--no-rate-limit',
       ...storage,
+      ...(options.args ?? []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
