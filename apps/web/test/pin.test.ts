@@ -14,6 +14,7 @@ import { MANIFEST_PATH, parseManifest } from '@parley/web-integrity';
 import { writeManifest } from '../build/build-web.js';
 import { addPageIntegrity } from '../build/page-integrity.js';
 import { PIN_KEY } from '../src/sw/pin-protocol.js';
+import { axeViolations, screenshot } from './a11y.js';
 import { expect } from './expect.js';
 import {
   expectMessage,
@@ -107,6 +108,8 @@ test(
     assert.equal(await page.getByTestId('pinned-root').textContent(), rootA);
     assert.equal(await page.getByTestId('offered-root').textContent(), rootB);
     assert.equal(await build(page), undefined);
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'code-change-desktop');
 
     // Keeping the old code runs the old app, still without B.
     await page.getByRole('button', { name: 'Keep running this version' }).click();
