@@ -56,6 +56,15 @@ test(
     const user = await openUser(browser, server.base);
     await register(user.page, 'integra');
     await waitOnline(user.page);
+    // About shows the root this browser runs: the served build's, once the worker pinned it.
+    await user.page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: 'Settings' })
+      .click();
+    await expect(
+      async () => (await user.page.getByTestId('code-root').textContent()) === manifest.root,
+      'About to show the root',
+    );
     assert.deepEqual(user.problems.list, []);
     await user.context.close();
   },
