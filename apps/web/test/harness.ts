@@ -33,7 +33,8 @@ export const WEB = fileURLToPath(new URL('../', import.meta.url));
 export const DIST = join(WEB, 'dist');
 const SERVER = join(ROOT, 'apps/server/src/main.ts');
 const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
-const START_TIMEOUT_MS = 30_000;
+// Generous: tsx compiles the relay from source, on a machine shared by several test runs.
+const START_TIMEOUT_MS = 90_000;
 const BUILD_LOCK_WAIT_MS = 180_000;
 
 /** Chromium's binary: `PARLEY_CHROMIUM` or Debian's. */

@@ -125,3 +125,29 @@ test(
     await user.context.close();
   },
 );
+
+test(
+  'Integrity-Policy refuses a same-origin script tag without integrity metadata',
+  { timeout: 120_000 },
+  async () => {
+    // A classic script of the build that throws (importScripts) if it ever runs in a page.
+    const helper = readdirSync(join(dist, 'assets')).find((n) =>
+      /^sqlite3-worker1-.*\.js$/.test(n),
+    );
+    assert.ok(helper !== undefined);
+    const dir = tampered('index.html', (html) =>
+      html.replace('</body>', `<script src="/assets/${helper}"></script></body>`),
+    );
+    const server = await startServer({ webDir: dir });
+    servers.push(server);
+    const errors: string[] = [];
+    const user = await openUser(browser, server.base, undefined, [new RegExp(helper)]);
+    user.page.on('console', (m: ConsoleMessage) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await user.page.reload();
+    await expect(() => errors.some((t) => t.includes(helper)), 'the refusal naming the script');
+    assert.deepEqual(user.problems.list, []);
+    await user.context.close();
+  },
+);
