@@ -40,6 +40,7 @@ export default tseslint.config(
             'examples/**',
             'scripts/**',
             'apps/web/vite.config.ts',
+            'apps/web/build/**',
           ],
         },
       ],

@@ -4,6 +4,7 @@ import { ClientError } from '@parley/client';
 import { parseArgs, USAGE, UsageError } from './args.js';
 import { runCommand, type Output } from './commands.js';
 import { openHome } from './home.js';
+import { runWebCommand } from './web-commands.js';
 
 /** Exit codes: 0 ok, 1 a failure the user can fix (message says how), 2 usage, 3 key changed. */
 export async function main(
@@ -12,6 +13,7 @@ export async function main(
   out: Output,
 ): Promise<number> {
   try {
+    if (argv[0] === 'web') return await runWebCommand(argv.slice(1), out);
     const args = parseArgs(argv, env);
     if (args.words.length === 0 || args.words[0] === 'help') {
       out.line(USAGE);

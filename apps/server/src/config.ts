@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { relayLimits } from '@parley/relay';
+import { relayOrigin } from '@parley/web-integrity';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -31,7 +32,12 @@ export interface ServerConfig {
   readonly metricsToken: string | undefined;
   /** The web client's build to serve at `/`: a directory, `default` (apps/web/dist), or `off`. */
   readonly webDir: string;
+  /** Origins of web clients served elsewhere (`parley web serve`) allowed to use this relay. */
+  readonly allowedOrigins: readonly string[];
 }
+
+/** Most origins an operator may allow (each is a header comparison per request). */
+export const MAX_ALLOWED_ORIGINS = 16;
 
 /** Shortest operator metrics token accepted (a guessable one would not protect anything). */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
@@ -52,6 +58,8 @@ export const USAGE = `usage: parley-server [options]
   --no-rate-limit      turn rate limits off, for load tests (PARLEY_RATE_LIMIT=off)
   --web-dir DIR        the web client's build to serve at / (PARLEY_WEB_DIR, default apps/web/dist;
                        off to serve none)
+  --allow-origin LIST  comma-separated origins of web clients served elsewhere (parley web serve)
+                       that may call the API and open the WebSocket (PARLEY_ALLOW_ORIGINS)
   PARLEY_METRICS_TOKEN (environment only, kept out of the process list): when set, /metrics
                        requires "Authorization: Bearer <token>"; at least ${MIN_METRICS_TOKEN_LENGTH} characters
   --help               this text`;
@@ -72,6 +80,7 @@ const FLAGS: Record<string, string> = {
   '--tls-key': 'PARLEY_TLS_KEY',
   '--log-level': 'PARLEY_LOG_LEVEL',
   '--web-dir': 'PARLEY_WEB_DIR',
+  '--allow-origin': 'PARLEY_ALLOW_ORIGINS',
 };
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -148,7 +157,23 @@ export function parseConfig(
     rateLimits: values['PARLEY_RATE_LIMIT'] !== 'off',
     metricsToken: metricsToken(env['PARLEY_METRICS_TOKEN']),
     webDir: values['PARLEY_WEB_DIR'] ?? 'default',
+    allowedOrigins: origins(values['PARLEY_ALLOW_ORIGINS']),
   };
+}
+
+function origins(text: string | undefined): string[] {
+  const list = (text ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  if (list.length > MAX_ALLOWED_ORIGINS)
+    throw new ConfigError(`allow-origin takes at most ${MAX_ALLOWED_ORIGINS} origins`);
+  return list.map((o) => {
+    const origin = relayOrigin(o);
+    if (origin === undefined)
+      throw new ConfigError('allow-origin takes http(s)://host[:port] origins, nothing more');
+    return origin;
+  });
 }
 
 function integer(

@@ -29,6 +29,13 @@ async function main(): Promise<number> {
   const web = config.webDir === 'off' ? undefined : loadWebApp(webDir);
   if (web === undefined && config.webDir !== 'off')
     console.log(`parley: no web client in ${webDir} (run npm run build); serving the API only`);
+  if (web !== undefined) {
+    console.log(`parley: web client ${web.manifest.version}, root ${web.manifest.root}`);
+    if (web.mismatches.length > 0)
+      console.log(
+        `parley: warning: these files of ${webDir} differ from its manifest (browsers and \`parley web verify\` will refuse them): ${web.mismatches.join(', ')}`,
+      );
+  }
   const storage =
     config.storage === 'memory'
       ? createMemoryStorage()
@@ -44,6 +51,7 @@ async function main(): Promise<number> {
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
     ...(config.metricsToken === undefined ? {} : { metricsToken: config.metricsToken }),
     ...(web === undefined ? {} : { plugins: [webAppPlugin(web)] }),
+    allowedOrigins: config.allowedOrigins,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();

@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from '../build/build-web.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
   ENGINE_CHANNEL,
@@ -32,7 +33,8 @@ export const WEB = fileURLToPath(new URL('../', import.meta.url));
 export const DIST = join(WEB, 'dist');
 const SERVER = join(ROOT, 'apps/server/src/main.ts');
 const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
-const START_TIMEOUT_MS = 30_000;
+// Generous: tsx compiles the relay from source, on a machine shared by several test runs.
+const START_TIMEOUT_MS = 90_000;
 const BUILD_LOCK_WAIT_MS = 180_000;
 
 /** Chromium's binary: `PARLEY_CHROMIUM` or Debian's. */
@@ -71,6 +73,7 @@ function sourceStamp(): string {
   const h = createHash('sha256');
   const inputs = [
     join(WEB, 'src'),
+    join(WEB, 'build'),
     join(WEB, 'public'),
     join(WEB, 'index.html'),
     join(WEB, 'vite.config.ts'),
@@ -112,8 +115,7 @@ export async function ensureWebBuild(): Promise<string> {
     const stampFile = join(DIST, '.build-stamp');
     const stamp = sourceStamp();
     if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return DIST;
-    const { build } = await import('vite');
-    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    await buildWeb({ webDir: WEB });
     writeFileSync(stampFile, stamp);
     return DIST;
   });
@@ -139,6 +141,8 @@ export async function startServer(options: {
   readonly webDir: string;
   readonly dataDir?: string;
   readonly port?: number;
+  /** More `parley-server` flags (e.g. `--allow-origin`). */
+  readonly args?: readonly string[];
 }): Promise<Server> {
   const storage =
     options.dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', options.dataDir];
@@ -157,6 +161,7 @@ export async function startServer(options: {
       'warn',
       '--no-rate-limit',
       ...storage,
+      ...(options.args ?? []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { writeManifest } from '../build/build-web.js';
+import { addPageIntegrity } from '../build/page-integrity.js';
 import { launchBrowser, startServer, watch, WEB, type Server } from './harness.js';
 
 interface SuiteResult {
@@ -27,6 +29,9 @@ async function buildSuitePage(): Promise<string> {
     publicDir: join(WEB, 'public'),
     build: { outDir: out, emptyOutDir: true },
   });
+  // As the app's build: SRI and the import map (the relay sends Integrity-Policy), a manifest.
+  addPageIntegrity(out);
+  writeManifest(out, '0.0.0-store-suite');
   return out;
 }
 

@@ -66,6 +66,24 @@ export interface RelayOptions {
    * before the instance is made ready. They get the relay's hooks: rate limits, metrics, logs.
    */
   readonly plugins?: readonly RelayPlugin[];
+  /**
+   * Origins (`scheme://host[:port]`) of web clients served elsewhere (`parley web serve`) that
+   * may call the API (CORS) and open the WebSocket. Browsers from any other origin but the
+   * relay's own are refused the WebSocket; clients that send no Origin (the CLI) are not affected.
+   */
+  readonly allowedOrigins?: readonly string[];
+}
+
+/** Longest `Access-Control-Request-Headers` echoed back to an allowed origin. */
+const MAX_CORS_REQUEST_HEADERS = 1024;
+
+/** Whether a browser's `Origin` names the host it connected to (a same-origin page). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 /** Registers routes on the relay's Fastify instance (see `RelayOptions.plugins`). */
@@ -169,6 +187,27 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   };
   let uploadsInFlight = 0;
 
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  if (allowedOrigins.size > 0)
+    app.addHook('onRequest', async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || !allowedOrigins.has(origin)) return;
+      void reply.header('access-control-allow-origin', origin);
+      void reply.header('vary', 'origin');
+      void reply.header('access-control-expose-headers', 'retry-after');
+      const asked = request.headers['access-control-request-headers'];
+      if (
+        request.method !== 'OPTIONS' ||
+        request.headers['access-control-request-method'] === undefined
+      )
+        return;
+      void reply.header('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE');
+      if (typeof asked === 'string' && asked.length <= MAX_CORS_REQUEST_HEADERS)
+        void reply.header('access-control-allow-headers', asked);
+      void reply.header('access-control-max-age', '600');
+      return reply.code(204).send();
+    });
+
   app.addHook('onRequest', async (request) => {
     if (closing) throw new RelayError('UNAVAILABLE', 'shutting down');
     if (rate !== undefined) await limited(rate.ip, request.ip, 'ip');
@@ -245,6 +284,15 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     const path = (req.url ?? '').split('?')[0];
     if (path !== WEBSOCKET_PATH || closing) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const origin = req.headers.origin;
+    if (
+      origin !== undefined &&
+      !allowedOrigins.has(origin) &&
+      !sameOrigin(origin, req.headers.host)
+    ) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     if (rate === undefined) {

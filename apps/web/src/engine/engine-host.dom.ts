@@ -15,6 +15,7 @@ import {
   type EngineStatus,
   type Request,
 } from './protocol.js';
+import { relayBase } from './relay-base.dom.js';
 import { browserSocketFactory } from './socket.dom.js';
 import { changePassphrase, hasPassphrase, openStore, wipeStore } from './store.dom.js';
 
@@ -71,6 +72,7 @@ export class EngineHost {
 
   async #open(passphrase?: string): Promise<void> {
     if (this.#engine !== undefined) return;
+    const baseUrl = await relayBase();
     const opened = await openStore(this.#pool, this.#primitives, passphrase);
     if (opened.kind !== 'open') {
       this.#phase = opened.kind === 'locked' ? { kind: 'locked' } : opened;
@@ -84,7 +86,7 @@ export class EngineHost {
       backend: opened.backend,
       sqlite3: this.#sqlite3,
       primitives: this.#primitives,
-      baseUrl: self.location.origin,
+      baseUrl,
       fetch: (url, init) => fetch(url, init),
       socket: browserSocketFactory,
       sleep,

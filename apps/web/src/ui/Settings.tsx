@@ -8,6 +8,8 @@ import { ConfirmButton } from './ConfirmButton.jsx';
 import { Devices } from './Devices.jsx';
 import { errorText } from './errors.js';
 import { Passphrase } from './Passphrase.jsx';
+import { pinStatus } from '../integrity/pin.dom.js';
+import { servedRoot } from '../integrity/served-root.dom.js';
 import { persistence, requestPersistence, type Persistence } from './persistence.dom.js';
 
 const THEMES: readonly { value: Theme; label: string }[] = [
@@ -27,6 +29,10 @@ const PERSISTENCE_TEXT: Record<Persistence, string> = {
 export function Settings(props: { state: AppState }): JSX.Element {
   const [settings, { refetch }] = createResource(() => props.state.link.request('settings', {}));
   const [about] = createResource(() => props.state.link.request('about', {}));
+  // The root this browser runs: the pinned one, else (before the first pin) the served one.
+  const [codeRoot] = createResource(
+    async () => (await pinStatus())?.pinned ?? (await servedRoot()),
+  );
   const [stored, setStored] = createSignal<Persistence>();
   void persistence().then(setStored);
   const [error, setError] = createSignal<string>();
@@ -151,6 +157,10 @@ export function Settings(props: { state: AppState }): JSX.Element {
             <dd>{about()?.sqlite ?? '…'}</dd>
             <dt>Relay</dt>
             <dd>{location.origin}</dd>
+            <dt>Code root</dt>
+            <dd class="code-root" data-testid="code-root">
+              {codeRoot.loading ? '…' : (codeRoot() ?? 'unknown (no manifest)')}
+            </dd>
           </dl>
           <p class="hint">
             Messages are end-to-end encrypted with the Signal protocol (1:1) and MLS (groups). The
