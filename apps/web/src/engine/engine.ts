@@ -554,11 +554,15 @@ export class Engine {
     this.#requireAccount();
     const q = bounded(query, MAX_QUERY_CHARS, 'the search');
     const n = Math.max(1, Math.min(MAX_SEARCH_HITS, Math.floor(limit)));
-    return this.#index.search(q, n).map((item) => ({
-      conv: item.conv,
-      title: this.#index.conversation(item.conv)?.title ?? '',
-      item,
-    }));
+    const titles = new Map<ConversationId, string>();
+    return this.#index.search(q, n).map((item) => {
+      let title = titles.get(item.conv);
+      if (title === undefined) {
+        title = this.#index.title(item.conv) ?? '';
+        titles.set(item.conv, title);
+      }
+      return { conv: item.conv, title, item };
+    });
   }
 
   async #safetyNumber(username: string): Promise<Requests['safetyNumber']['result']> {

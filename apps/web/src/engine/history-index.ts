@@ -17,6 +17,7 @@ CREATE TABLE items (
   direction TEXT NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL,
   state TEXT NOT NULL, error TEXT, UNIQUE (conv, id));
 CREATE INDEX items_by_time ON items (conv, at, id);
+CREATE INDEX items_unread ON items (conv, direction, kind, at);
 CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items', content_rowid = 'n',
   tokenize = 'trigram');
 CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
@@ -140,6 +141,12 @@ export class HistoryIndex {
     return Number(r[0]?.['at'] ?? 0);
   }
 
+  /** A conversation's title alone (no counts). */
+  title(id: ConversationId): string | undefined {
+    const r = this.#rows('SELECT title FROM convs WHERE id = ?', [id])[0];
+    return r === undefined ? undefined : String(r['title']);
+  }
+
   conversation(id: ConversationId): ConversationSummary | undefined {
     return this.#summaries('WHERE c.id = ?', [id])[0];
   }
@@ -153,8 +160,8 @@ export class HistoryIndex {
     const rows = this.#rows(
       `SELECT c.id, c.kind, c.title, c.key_changed,
          l.text AS last_text, l.at AS last_at, l.direction AS last_dir,
-         (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.kind = 'message'
-            AND u.direction = 'in' AND u.at > c.read_at) AS unread
+         (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.direction = 'in'
+            AND u.kind = 'message' AND u.at > c.read_at) AS unread
        FROM convs c
        LEFT JOIN items l ON l.n = (SELECT n FROM items WHERE conv = c.id AND kind = 'message'
                                    ORDER BY at DESC, id DESC LIMIT 1)
