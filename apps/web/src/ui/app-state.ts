@@ -17,6 +17,7 @@ import {
   type TimelineItem,
 } from '../engine/protocol.js';
 import type { EngineLink } from './engine-link.dom.js';
+import { notifyIncoming } from './notifications.dom.js';
 
 /** The appearance chosen in Settings (`system` follows the operating system). */
 export type Theme = 'system' | 'light' | 'dark' | 'contrast';
@@ -153,6 +154,13 @@ export function createAppState(link: EngineLink): AppState {
               ? `New message from ${last.sender}: ${last.text}`
               : `${fresh.length} new messages, the last from ${last.sender}`,
           );
+        if (fresh.length > 0)
+          notifyIncoming(
+            fresh,
+            conversations.find((c) => c.id === e.conv)?.title ?? last?.sender ?? 'Parley',
+            screen() === 'chats' && e.conv === open(),
+            () => void state.openConversation(e.conv),
+          );
         if (e.conv === open()) {
           mergeItems(setItems, items, e.items);
           if (fresh.length > 0 && visible()) markRead(e.conv);
@@ -201,7 +209,7 @@ export function createAppState(link: EngineLink): AppState {
     if (conv !== undefined && visible()) markRead(conv);
   });
 
-  return {
+  const state: AppState = {
     link,
     status,
     conversations,
@@ -262,4 +270,5 @@ export function createAppState(link: EngineLink): AppState {
       setNotices((n) => n.filter((x) => x.id !== id));
     },
   };
+  return state;
 }
