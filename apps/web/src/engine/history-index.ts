@@ -141,6 +141,16 @@ export class HistoryIndex {
     return Number(r[0]?.['at'] ?? 0);
   }
 
+  /** The id of an outgoing message in `conv` with exactly `text`, written at `since` or later. */
+  sentSince(conv: ConversationId, text: string, since: number): string | undefined {
+    const r = this.#rows(
+      `SELECT id FROM items WHERE conv = ? AND direction = 'out' AND kind = 'message'
+         AND at >= ? AND text = ? ORDER BY at LIMIT 1`,
+      [conv, since, text],
+    )[0];
+    return r === undefined ? undefined : String(r['id']);
+  }
+
   /** A conversation's title alone (no counts). */
   title(id: ConversationId): string | undefined {
     const r = this.#rows('SELECT title FROM convs WHERE id = ?', [id])[0];

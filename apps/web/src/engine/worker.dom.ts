@@ -114,16 +114,22 @@ async function openHost(): Promise<EngineHost | undefined> {
 /** Runs while this worker holds the engine lock, which is for the rest of its life. */
 async function lead(): Promise<never> {
   leading = true;
+  const lockedAt = Date.now();
   post({ kind: 'leader', engine: engineId });
-  postMessage({ leading: true } satisfies WorkerToTab);
+  postMessage({ leading: true, lockedAt } satisfies WorkerToTab);
   const missing = opfsMissing();
   if (missing !== undefined) {
     setPhase({ kind: 'unavailable', reason: missing });
   } else {
-    // A first visit: the registration screen now, the store when the engine's code is here.
-    if (!(await storeMayExist())) setPhase({ kind: 'new' });
-    hostReady = openHost();
+    // Set before anything is awaited: a request that arrives from now on waits for it.
+    hostReady = (async () => {
+      // A first visit: the registration screen now, the store when the engine's code is here.
+      if (!(await storeMayExist())) setPhase({ kind: 'new' });
+      return openHost();
+    })();
     await hostReady;
+    // For people debugging and for the hand-over test: the engine's own clock, not a poll.
+    postMessage({ leading: true, lockedAt, readyAt: Date.now() } satisfies WorkerToTab);
   }
   return new Promise<never>(() => undefined);
 }

@@ -7,6 +7,7 @@
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
 import {
+  ENGINE_ERRORS,
   parseConvId,
   type ConversationId,
   type ConversationSummary,
@@ -16,7 +17,7 @@ import {
   type SearchHit,
   type TimelineItem,
 } from '../engine/protocol.js';
-import type { EngineLink } from './engine-link.dom.js';
+import { RequestError, type EngineLink } from './engine-link.dom.js';
 import { notifyIncoming } from './notifications.dom.js';
 
 /** The appearance chosen in Settings (`system` follows the operating system). */
@@ -261,7 +262,16 @@ export function createAppState(link: EngineLink): AppState {
     async send(text) {
       const conv = open();
       if (conv === undefined) return;
-      await link.request('send', { conv, text });
+      const since = Date.now();
+      try {
+        await link.request('send', { conv, text });
+      } catch (error) {
+        if (!(error instanceof RequestError) || error.code !== ENGINE_ERRORS.ENGINE_CHANGED)
+          throw error;
+        // The engine stopped mid-send (its tab closed). The new one sends it unless the old one
+        // stored it first: never twice, never lost.
+        await link.request('send', { conv, text, since });
+      }
     },
     search(query) {
       return link.request('search', { query, limit: 50 });
