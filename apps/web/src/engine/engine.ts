@@ -240,7 +240,8 @@ export class Engine {
 
   #setConnection(state: ConnectionState): void {
     // A closed engine's socket still reports its end; its store is gone, and so is its say.
-    if (state === this.#connection || this.#closed) return;
+    // A removed device stays removed, whatever its last socket reports after.
+    if (state === this.#connection || this.#closed || this.#connection === 'removed') return;
     this.#connection = state;
     this.#emitStatus();
   }
