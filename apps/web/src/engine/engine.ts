@@ -604,9 +604,15 @@ export class Engine {
 
   async #markRead(conv: ConversationId): Promise<null> {
     this.#requireAccount();
-    this.#mirror.markRead(conv);
+    const advanced = this.#mirror.markRead(conv);
     const target = parseConvId(conv);
-    if (target?.kind === 'direct' && webRecords.settings(this.#o.backend).readReceipts) {
+    // The SDK's markRead reads every stored message to find the unread ones, so it runs only
+    // when something new was read (receipts for it, and for anything older still unread).
+    if (
+      advanced &&
+      target?.kind === 'direct' &&
+      webRecords.settings(this.#o.backend).readReceipts
+    ) {
       try {
         await this.#client.markRead(target.username);
       } catch (error) {

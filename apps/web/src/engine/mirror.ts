@@ -172,16 +172,20 @@ export class Mirror {
     this.#publish([], new Set([conv]));
   }
 
-  /** Marks every incoming message of a conversation up to now as read. */
-  markRead(conv: ConversationId): void {
+  /**
+   * Marks every incoming message of a conversation up to now as read; true if that moved the
+   * mark (something new was read).
+   */
+  markRead(conv: ConversationId): boolean {
     const readAt = this.#index.latestIncoming(conv);
     const known = webRecords.conv(this.#db, conv);
-    if (known !== undefined && known.readAt >= readAt) return;
+    if (known !== undefined && known.readAt >= readAt) return false;
     this.#db.transact((w) => {
       webRecords.putConv(w, { id: conv, readAt: Math.max(readAt, known?.readAt ?? 0) });
     });
     this.#index.setReadAt(conv, readAt);
     this.#publish([], new Set([conv]));
+    return readAt > (known?.readAt ?? 0);
   }
 
   /** Records an event in a conversation's timeline (a membership change, a key change). */

@@ -2,13 +2,16 @@
  * Writes synthetic message records into the profile's store the way the SDK stores them
  * (namespace `message`, versioned JSON keyed by id), under the engine lock so no engine runs
  * meanwhile. The first `peers` contacts are made up (`bench-peer-N`, never contacted); the
- * account's real contacts get their share too. For the benchmark only.
+ * account's real contacts get their share too. The history is written as read (status and read
+ * mark), as most of a long history is. For the benchmark only.
  */
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { MessageRecord } from '@parley/client';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { ENGINE_LOCK } from '../../../src/engine/protocol.js';
+import { directId } from '../../../src/engine/protocol.js';
 import { SDK_NS, contactRecord } from '../../../src/engine/sdk-records.js';
+import { webRecords } from '../../../src/engine/web-records.js';
 import { installPool, openStore } from '../../../src/engine/store.dom.js';
 
 export interface SeedRequest {
@@ -61,9 +64,12 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
   const { backend } = opening;
   try {
     const peers: string[] = [];
+    const usernames = new Map<string, string>();
     for (const [, v] of backend.list(SDK_NS.contact)) {
       const c = contactRecord(v);
-      if (c !== undefined) peers.push(c.accountId);
+      if (c === undefined) continue;
+      peers.push(c.accountId);
+      usernames.set(c.accountId, c.username);
     }
     backend.transact((w) => {
       for (let p = 0; p < request.peers; p++) {
@@ -83,8 +89,10 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
           ),
         );
         peers.push(accountId);
+        usernames.set(accountId, `bench-peer-${p}`);
       }
     });
+    const lastAt = new Map<string, number>();
     const t0 = Date.now() - request.count * 1_000;
     for (let b = 0; b < request.count; b += BATCH) {
       backend.transact((w) => {
@@ -98,12 +106,20 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
             direction: i % 2 === 0 ? 'out' : 'in',
             text: `${WORDS[n % WORDS.length]} ${WORDS[(n * 7) % WORDS.length]} and the ${WORDS[(n * 13) % WORDS.length]} note n${n}`,
             sentAt: t0 + i * 1_000,
-            status: i % 2 === 0 ? 'read' : 'received',
+            // A history already read (receipts sent), as most of a long history is.
+            status: 'read',
           };
+          lastAt.set(record.peer, record.sentAt);
           w.put(SDK_NS.message, record.id, utf8(JSON.stringify({ rv: 1, ...record })));
         }
       });
     }
+    backend.transact((w) => {
+      for (const [peer, at] of lastAt) {
+        const username = usernames.get(peer);
+        if (username !== undefined) webRecords.putConv(w, { id: directId(username), readAt: at });
+      }
+    });
     return { ok: true, ms: performance.now() - start, conversations: peers.length };
   } finally {
     backend.close();
