@@ -143,7 +143,7 @@ export class Engine {
 
   /** Starts live delivery if there is an account (and the relay has not removed this device). */
   start(): void {
-    if (webRecords.removed(this.#o.backend)) this.#connection = 'removed';
+    if (webRecords.removed(this.#o.backend)) this.#setConnection('removed');
     else if (this.#client.account !== undefined) this.#startLive();
   }
 

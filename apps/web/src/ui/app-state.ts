@@ -32,6 +32,8 @@ export type Screen = 'chats' | 'settings';
 export const PAGE_SIZE = 50;
 /** Incoming message ids remembered so each is announced once. */
 const MAX_ANNOUNCED = 1_000;
+/** Tries of one send across engine hand-overs (each later one asks the new engine to check first). */
+const MAX_SEND_ATTEMPTS = 3;
 
 export interface AppState {
   readonly link: EngineLink;
@@ -263,14 +265,20 @@ export function createAppState(link: EngineLink): AppState {
       const conv = open();
       if (conv === undefined) return;
       const since = Date.now();
-      try {
-        await link.request('send', { conv, text });
-      } catch (error) {
-        if (!(error instanceof RequestError) || error.code !== ENGINE_ERRORS.ENGINE_CHANGED)
-          throw error;
-        // The engine stopped mid-send (its tab closed). The new one sends it unless the old one
-        // stored it first: never twice, never lost.
-        await link.request('send', { conv, text, since });
+      // If the engine stops mid-send (its tab closed), the next one sends it unless the one
+      // before stored it first: never twice, never lost, however many hand-overs in a row.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await link.request('send', { conv, text, ...(attempt > 1 && { since }) });
+          return;
+        } catch (error) {
+          if (
+            !(error instanceof RequestError) ||
+            error.code !== ENGINE_ERRORS.ENGINE_CHANGED ||
+            attempt >= MAX_SEND_ATTEMPTS
+          )
+            throw error;
+        }
       }
     },
     search(query) {
