@@ -22,6 +22,14 @@ function numberArg(name: string, fallback: number): number {
 const valued = new Set(['--rounds', '--ms']);
 const filters = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 
+// The web client's benchmark drives chromium (apps/web/test/bench-web.ts) and prints a table of
+// its own: `npm run bench -- web` runs it alone.
+if (filters.includes('web')) {
+  const { runWebBench } = await import('./web.js');
+  await runWebBench({ quick, json });
+  process.exit(0);
+}
+
 const node = primitiveBenchmarks(createNodePrimitives());
 const noble = primitiveBenchmarks(createNoblePrimitives());
 const peers = peerBenchmarks();

@@ -109,6 +109,25 @@ test(
     await laptop.page.waitForTimeout(3_000);
     assert.equal(await message(laptop.page, 'after the laptop was removed').count(), 0);
 
+    // The laptop is told, and stops: it no longer connects, and sending is refused.
+    await laptop.page
+      .getByText('Connection: This browser was removed from your account', { exact: true })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await laptop.page
+      .getByText(/removed from your account by another of your devices/)
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await send(laptop.page, 'sent after removal');
+    await laptop.page
+      .getByRole('alert')
+      .filter({ hasText: /removed from your account, so it cannot send/ })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    // Still so after a reload (kept in the store).
+    await laptop.page.reload();
+    await laptop.page
+      .getByText('Connection: This browser was removed from your account', { exact: true })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+
     assert.deepEqual(phone.problems.list, []);
     assert.deepEqual(bob.problems.list, []);
     assert.deepEqual(laptop.problems.list, []);

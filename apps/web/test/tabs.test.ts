@@ -33,7 +33,14 @@ const TABS = 5;
 const SENDING_MS = 60_000;
 /** When the engine's tab is closed, counted from the start of sending. */
 const CLOSE_LEADER_AT_MS = 25_000;
+/** From the lock passing to the new engine serving, by the engine's own clock. */
 const HANDOVER_LIMIT_MS = 1_000;
+/**
+ * From closing the tab to the new engine serving, by this process's clock: includes chromium
+ * tearing the closed tab's worker down and this process's own polling, so on a loaded machine
+ * it is only a guard against a hand-over that hangs.
+ */
+const CLOSE_TO_READY_LIMIT_MS = 10_000;
 
 let server: Server;
 let browser: Browser;
@@ -80,6 +87,7 @@ test(
     let open = [...tabs];
     const sent: string[] = [];
     let handoverMs: number | undefined;
+    let closeToReadyMs: number | undefined;
     const start = Date.now();
     let first = true;
     while (Date.now() - start < SENDING_MS) {
@@ -98,11 +106,22 @@ test(
             (await dataset(survivor.page, 'phase')) === 'ready',
           'a new engine to be ready',
         );
-        handoverMs = Number(await dataset(survivor.page, 'readyAt')) - closedAt;
-        // Exactly one of the survivors leads now.
-        let leading = 0;
-        for (const t of open) if ((await dataset(t.page, 'leader')) === 'true') leading++;
-        assert.equal(leading, 1);
+        // Exactly one of the survivors leads now; its worker stamped when it got the lock and
+        // when its engine was open.
+        const newLeaders: Page[] = [];
+        for (const t of open)
+          if ((await dataset(t.page, 'leader')) === 'true') newLeaders.push(t.page);
+        assert.equal(newLeaders.length, 1);
+        const newLeader = newLeaders[0];
+        assert.ok(newLeader !== undefined);
+        await expect(
+          async () => (await dataset(newLeader, 'engineReadyAt')) !== undefined,
+          'the new engine to stamp its start',
+        );
+        const lockedAt = Number(await dataset(newLeader, 'lockedAt'));
+        const readyAt = Number(await dataset(newLeader, 'engineReadyAt'));
+        handoverMs = readyAt - lockedAt;
+        closeToReadyMs = readyAt - closedAt;
       }
       const i = Math.floor(Math.random() * open.length);
       const tab = open[i];
@@ -156,11 +175,15 @@ test(
     assert.equal(status.phase.kind, 'ready');
 
     console.log(
-      `sent ${sent.length} messages from ${TABS} tabs; hand-over took ${String(handoverMs)} ms`,
+      `sent ${sent.length} messages from ${TABS} tabs; hand-over took ${String(handoverMs)} ms (lock to serving), ${String(closeToReadyMs)} ms from closing the tab`,
     );
     assert.ok(
-      handoverMs !== undefined && handoverMs <= HANDOVER_LIMIT_MS,
+      handoverMs !== undefined && handoverMs >= 0 && handoverMs <= HANDOVER_LIMIT_MS,
       `hand-over took ${String(handoverMs)} ms`,
+    );
+    assert.ok(
+      closeToReadyMs !== undefined && closeToReadyMs <= CLOSE_TO_READY_LIMIT_MS,
+      `closing the tab to the new engine serving took ${String(closeToReadyMs)} ms`,
     );
     for (const t of open) assert.deepEqual(t.problems.list, []);
     assert.deepEqual(bob.problems.list, []);

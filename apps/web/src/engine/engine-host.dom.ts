@@ -82,13 +82,14 @@ export class EngineHost {
       return;
     }
     this.#db = opened.db;
-    this.#engine = new Engine({
+    let engine: Engine | undefined = undefined;
+    engine = this.#engine = new Engine({
       backend: opened.backend,
       sqlite3: this.#sqlite3,
       primitives: this.#primitives,
       baseUrl,
       fetch: (url, init) => fetch(url, init),
-      socket: browserSocketFactory,
+      socket: browserSocketFactory((code) => engine?.socketClosed(code)),
       sleep,
       emit: this.#emit,
     });

@@ -46,6 +46,20 @@ import {
 import { SDK_NS } from './sdk-records.js';
 import { webRecords } from './web-records.js';
 
+/**
+ * The relay's WebSocket close codes this engine acts on (`WS_CLOSE` in `@parley/api`, which the
+ * web client does not depend on directly): this device was removed; the credentials were refused.
+ */
+const WS_CLOSE_DEVICE_REMOVED = 4003;
+const WS_CLOSE_UNAUTHORIZED = 4001;
+
+/** The relay refused this device's credentials (as it does once the device is removed). */
+function refusedCredentials(error: unknown): boolean {
+  return (
+    error instanceof ClientError && error.code === 'RELAY' && error.relayCode === 'UNAUTHORIZED'
+  );
+}
+
 export interface EngineOptions {
   /** The open, encrypted store. */
   readonly backend: StorageBackend;
@@ -127,9 +141,50 @@ export class Engine {
     this.#mirror.rebuild();
   }
 
-  /** Starts live delivery if there is an account. */
+  /** Starts live delivery if there is an account (and the relay has not removed this device). */
   start(): void {
-    if (this.#client.account !== undefined) this.#startLive();
+    if (webRecords.removed(this.#o.backend)) this.#setConnection('removed');
+    else if (this.#client.account !== undefined) this.#startLive();
+  }
+
+  /**
+   * The live socket closed with `code`. `DEVICE_REMOVED` says this device was just removed;
+   * `UNAUTHORIZED` (the relay no longer knows our credentials, as after a removal while we were
+   * away) is confirmed by an authenticated request before it counts.
+   */
+  socketClosed(code: number): void {
+    if (this.#closed || this.#connection === 'removed') return;
+    if (code === WS_CLOSE_DEVICE_REMOVED) this.#deviceRemoved();
+    else if (code === WS_CLOSE_UNAUTHORIZED) void this.#confirmRemoved();
+  }
+
+  async #confirmRemoved(): Promise<void> {
+    try {
+      await this.#client.devices();
+    } catch (error) {
+      if (refusedCredentials(error)) this.#deviceRemoved();
+    }
+  }
+
+  /** Stops for good: no connection, no sending; kept in the store, told to the tabs. */
+  #deviceRemoved(): void {
+    if (this.#closed || this.#connection === 'removed') return;
+    this.#live?.stop();
+    this.#o.backend.transact((w) => {
+      webRecords.putRemoved(w);
+    });
+    this.#setConnection('removed');
+    this.#notice(
+      'This browser was removed from your account by another of your devices. It no longer sends or receives messages; wipe its local data (Settings) to link it again.',
+    );
+  }
+
+  #requireConnected(): void {
+    if (this.#connection === 'removed')
+      throw new EngineError(
+        ENGINE_ERRORS.DEVICE_REMOVED,
+        'this browser was removed from your account',
+      );
   }
 
   /** Stops live delivery, waits for what it received to be processed, closes the store. */
@@ -185,7 +240,8 @@ export class Engine {
 
   #setConnection(state: ConnectionState): void {
     // A closed engine's socket still reports its end; its store is gone, and so is its say.
-    if (state === this.#connection || this.#closed) return;
+    // A removed device stays removed, whatever its last socket reports after.
+    if (state === this.#connection || this.#closed || this.#connection === 'removed') return;
     this.#connection = state;
     this.#emitStatus();
   }
@@ -249,6 +305,7 @@ export class Engine {
         } catch (error) {
           // The relay or a peer failed (retried at the next connection); anything else is a bug
           // worth seeing, without its message (which could name a contact).
+          if (refusedCredentials(error)) void this.#confirmRemoved();
           if (!(error instanceof ClientError))
             console.error(
               'parley engine: catch-up failed',
@@ -364,7 +421,7 @@ export class Engine {
       case 'timeline':
         return this.#timeline(request.params);
       case 'send':
-        return this.#send(request.params.conv, request.params.text);
+        return this.#send(request.params.conv, request.params.text, request.params.since);
       case 'markRead':
         return this.#markRead(request.params.conv);
       case 'retry':
@@ -476,11 +533,20 @@ export class Engine {
     return this.#index.timeline(p.conv, limit, p.before);
   }
 
-  async #send(conv: ConversationId, text: string): Promise<{ id: string }> {
+  async #send(conv: ConversationId, text: string, since?: number): Promise<{ id: string }> {
     this.#requireAccount();
+    this.#requireConnected();
     const target = parseConvId(conv);
     if (target === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
     if (text.trim() === '') throw new EngineError('INVALID_INPUT', 'the message is empty');
+    if (since !== undefined) {
+      if (!Number.isFinite(since)) throw new EngineError('INVALID_INPUT', 'bad time');
+      // A retry after the previous engine stopped mid-send. That engine's worker is gone (the
+      // lock passed only when it ended), so the message is in the store by now or never will
+      // be: if it is, it goes out from the outbox and is not sent again.
+      const stored = this.#index.sentSince(conv, text, since);
+      if (stored !== undefined) return { id: stored };
+    }
     if (target.kind === 'group') {
       const sent = await this.#client.sendToGroup(target.groupId, text);
       return { id: sent.messageId };
@@ -521,6 +587,7 @@ export class Engine {
   }
 
   async #retry(conv: ConversationId, id: string): Promise<null> {
+    this.#requireConnected();
     this.#requireAccount();
     const item = this.#index.item(conv, id);
     if (item?.direction !== 'out' || (item.state !== 'failed' && item.state !== 'queued'))
@@ -537,9 +604,15 @@ export class Engine {
 
   async #markRead(conv: ConversationId): Promise<null> {
     this.#requireAccount();
-    this.#mirror.markRead(conv);
+    const advanced = this.#mirror.markRead(conv);
     const target = parseConvId(conv);
-    if (target?.kind === 'direct' && webRecords.settings(this.#o.backend).readReceipts) {
+    // The SDK's markRead reads every stored message to find the unread ones, so it runs only
+    // when something new was read (receipts for it, and for anything older still unread).
+    if (
+      advanced &&
+      target?.kind === 'direct' &&
+      webRecords.settings(this.#o.backend).readReceipts
+    ) {
       try {
         await this.#client.markRead(target.username);
       } catch (error) {
@@ -554,11 +627,15 @@ export class Engine {
     this.#requireAccount();
     const q = bounded(query, MAX_QUERY_CHARS, 'the search');
     const n = Math.max(1, Math.min(MAX_SEARCH_HITS, Math.floor(limit)));
-    return this.#index.search(q, n).map((item) => ({
-      conv: item.conv,
-      title: this.#index.conversation(item.conv)?.title ?? '',
-      item,
-    }));
+    const titles = new Map<ConversationId, string>();
+    return this.#index.search(q, n).map((item) => {
+      let title = titles.get(item.conv);
+      if (title === undefined) {
+        title = this.#index.title(item.conv) ?? '';
+        titles.set(item.conv, title);
+      }
+      return { conv: item.conv, title, item };
+    });
   }
 
   async #safetyNumber(username: string): Promise<Requests['safetyNumber']['result']> {

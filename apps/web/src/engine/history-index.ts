@@ -17,6 +17,7 @@ CREATE TABLE items (
   direction TEXT NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL,
   state TEXT NOT NULL, error TEXT, UNIQUE (conv, id));
 CREATE INDEX items_by_time ON items (conv, at, id);
+CREATE INDEX items_unread ON items (conv, direction, kind, at);
 CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items', content_rowid = 'n',
   tokenize = 'trigram');
 CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
@@ -140,6 +141,22 @@ export class HistoryIndex {
     return Number(r[0]?.['at'] ?? 0);
   }
 
+  /** The id of an outgoing message in `conv` with exactly `text`, written at `since` or later. */
+  sentSince(conv: ConversationId, text: string, since: number): string | undefined {
+    const r = this.#rows(
+      `SELECT id FROM items WHERE conv = ? AND direction = 'out' AND kind = 'message'
+         AND at >= ? AND text = ? ORDER BY at LIMIT 1`,
+      [conv, since, text],
+    )[0];
+    return r === undefined ? undefined : String(r['id']);
+  }
+
+  /** A conversation's title alone (no counts). */
+  title(id: ConversationId): string | undefined {
+    const r = this.#rows('SELECT title FROM convs WHERE id = ?', [id])[0];
+    return r === undefined ? undefined : String(r['title']);
+  }
+
   conversation(id: ConversationId): ConversationSummary | undefined {
     return this.#summaries('WHERE c.id = ?', [id])[0];
   }
@@ -153,8 +170,8 @@ export class HistoryIndex {
     const rows = this.#rows(
       `SELECT c.id, c.kind, c.title, c.key_changed,
          l.text AS last_text, l.at AS last_at, l.direction AS last_dir,
-         (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.kind = 'message'
-            AND u.direction = 'in' AND u.at > c.read_at) AS unread
+         (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.direction = 'in'
+            AND u.kind = 'message' AND u.at > c.read_at) AS unread
        FROM convs c
        LEFT JOIN items l ON l.n = (SELECT n FROM items WHERE conv = c.id AND kind = 'message'
                                    ORDER BY at DESC, id DESC LIMIT 1)
@@ -196,7 +213,12 @@ export class HistoryIndex {
     return rows.map(itemOf).reverse();
   }
 
-  /** Messages containing `query` (case-insensitive substring), newest first. */
+  /**
+   * Messages containing `query` (case-insensitive substring): the `limit` most recently indexed
+   * (rows go in oldest first at start, then as they arrive, so this is the newest but for a
+   * late-arriving old message), newest first. Walking the index backwards stops after `limit`
+   * hits instead of sorting every match, which keeps a common word fast over 100,000 messages.
+   */
   search(query: string, limit: number): TimelineItem[] {
     const q = query.trim();
     if (q === '') return [];
@@ -207,16 +229,16 @@ export class HistoryIndex {
               .map((c) => `i.${c}`)
               .join(', ')}
              FROM items_fts f JOIN items i ON i.n = f.rowid
-             WHERE items_fts MATCH ? AND i.kind = 'message' ORDER BY i.at DESC LIMIT ?`,
+             WHERE items_fts MATCH ? AND i.kind = 'message' ORDER BY f.rowid DESC LIMIT ?`,
             [`"${q.replaceAll('"', '""')}"`, limit],
           )
         : this.#rows(
             `SELECT ${ITEM_COLUMNS} FROM items
              WHERE kind = 'message' AND instr(lower(text), lower(?)) > 0
-             ORDER BY at DESC LIMIT ?`,
+             ORDER BY n DESC LIMIT ?`,
             [q, limit],
           );
-    return rows.map(itemOf);
+    return rows.map(itemOf).sort((a, b) => b.at - a.at);
   }
 
   /** Forgets everything (wipe). */

@@ -42,6 +42,8 @@ export class Mirror {
   readonly #keyChanged = new Set<string>();
   /** Each contact's accepted account key (base64). */
   readonly #accountKeys = new Map<string, string>();
+  /** Set while `rebuild` runs: our account, read once for the whole pass. */
+  #pinnedSelf: { readonly self: Self | undefined } | undefined;
 
   constructor(
     db: StorageBackend,
@@ -57,8 +59,26 @@ export class Mirror {
     this.#now = now;
   }
 
-  /** Fills the index from the store (at start). */
+  /**
+   * Fills the index from the store (at start). Our own account is read once for the whole pass
+   * (each read decrypts it), each conversation is added once, and the items go in oldest first,
+   * so the index's row order follows time (search takes the newest rows first).
+   */
   rebuild(): void {
+    this.#pinnedSelf = { self: this.#self() };
+    try {
+      this.#rebuild();
+    } finally {
+      this.#pinnedSelf = undefined;
+    }
+  }
+
+  /** Our account: the one read for the pass under way, else from the store. */
+  #me(): Self | undefined {
+    return this.#pinnedSelf !== undefined ? this.#pinnedSelf.self : this.#self();
+  }
+
+  #rebuild(): void {
     this.#index.clear();
     for (const [, v] of this.#db.list(SDK_NS.contact)) this.#contact(v);
     for (const [, v] of this.#db.list(SDK_NS.group)) {
@@ -79,7 +99,8 @@ export class Mirror {
       this.#index.setReadAt(c.id, c.readAt);
     }
     items.push(...webRecords.events(this.#db));
-    for (const i of items) this.#ensureConversation(i.conv);
+    for (const conv of new Set(items.map((i) => i.conv))) this.#ensureConversation(conv);
+    items.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.#index.putItems(items);
     for (const username of this.#keyChanged) this.#index.setKeyChanged(directId(username), true);
   }
@@ -136,7 +157,7 @@ export class Mirror {
 
   /** The username of an account we know, if any. */
   username(accountId: string): string | undefined {
-    const self = this.#self();
+    const self = this.#me();
     if (self?.accountId === accountId) return self.username;
     return this.#usernames.get(accountId);
   }
@@ -151,16 +172,20 @@ export class Mirror {
     this.#publish([], new Set([conv]));
   }
 
-  /** Marks every incoming message of a conversation up to now as read. */
-  markRead(conv: ConversationId): void {
+  /**
+   * Marks every incoming message of a conversation up to now as read; true if that moved the
+   * mark (something new was read).
+   */
+  markRead(conv: ConversationId): boolean {
     const readAt = this.#index.latestIncoming(conv);
     const known = webRecords.conv(this.#db, conv);
-    if (known !== undefined && known.readAt >= readAt) return;
+    if (known !== undefined && known.readAt >= readAt) return false;
     this.#db.transact((w) => {
       webRecords.putConv(w, { id: conv, readAt: Math.max(readAt, known?.readAt ?? 0) });
     });
     this.#index.setReadAt(conv, readAt);
     this.#publish([], new Set([conv]));
+    return readAt > (known?.readAt ?? 0);
   }
 
   /** Records an event in a conversation's timeline (a membership change, a key change). */
@@ -279,7 +304,7 @@ export class Mirror {
       conv: directId(peer),
       kind: 'message',
       direction: m.direction,
-      sender: m.direction === 'in' ? peer : (this.#self()?.username ?? ''),
+      sender: m.direction === 'in' ? peer : (this.#me()?.username ?? ''),
       text: m.text,
       at: m.sentAt,
       state,

@@ -9,7 +9,8 @@ export const ENGINE_CHANNEL = 'parley-engine-v1';
 /** The Web Lock whose holder is the engine: one per origin (one account per origin). */
 export const ENGINE_LOCK = 'parley-engine-v1';
 
-export type ConnectionState = 'connecting' | 'online' | 'offline' | 'reconnecting';
+/** `removed`: the relay removed this device from its account; it no longer connects or sends. */
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'reconnecting' | 'removed';
 
 /** This device's account as the UI shows it. */
 export interface AccountView {
@@ -165,7 +166,14 @@ export interface Requests {
     };
     result: TimelineItem[];
   };
-  send: { params: { conv: ConversationId; text: string }; result: { id: string } };
+  /**
+   * `since` (ms since the epoch): a retry after the engine changed mid-send; the new engine
+   * sends only if no message of ours with this text was stored in the conversation since then.
+   */
+  send: {
+    params: { conv: ConversationId; text: string; since?: number };
+    result: { id: string };
+  };
   markRead: { params: { conv: ConversationId }; result: null };
   /** Sends a failed or queued message of ours again. */
   retry: { params: { conv: ConversationId; id: string }; result: null };
@@ -248,6 +256,9 @@ export type FromEngine =
 /** What a worker tells the tab that started it (not the other tabs): it leads. */
 export interface WorkerToTab {
   readonly leading: true;
+  /** When this worker got the engine lock, and when its engine was open (ms since the epoch). */
+  readonly lockedAt: number;
+  readonly readyAt?: number;
 }
 
 /** Error codes the engine itself adds to the SDK's. */
@@ -258,6 +269,8 @@ export const ENGINE_ERRORS = {
   NOT_READY: 'NOT_READY',
   /** Something unexpected; the message says no more than the code. */
   INTERNAL: 'INTERNAL',
+  /** The relay removed this device from its account: it can no longer send or receive. */
+  DEVICE_REMOVED: 'DEVICE_REMOVED',
 } as const;
 
 /** `d:<username>` for a direct conversation. */

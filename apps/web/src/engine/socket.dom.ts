@@ -6,27 +6,33 @@
  */
 import type { SocketFactory } from '@parley/client';
 
-export const browserSocketFactory: SocketFactory = (url, handlers) => {
-  const ws = new WebSocket(url);
-  ws.binaryType = 'arraybuffer';
-  let closed = false;
-  ws.onopen = () => {
-    if (!closed) handlers.onOpen();
+/** A factory whose sockets also report the relay's close code (`onClosed`) before closing. */
+export const browserSocketFactory =
+  (onClosed: (code: number) => void): SocketFactory =>
+  (url, handlers) => {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    let closed = false;
+    ws.onopen = () => {
+      if (!closed) handlers.onOpen();
+    };
+    ws.onmessage = (event: MessageEvent<unknown>) => {
+      if (closed) return;
+      handlers.onMessage(
+        event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : undefined,
+      );
+    };
+    ws.onclose = (event: CloseEvent) => {
+      if (!closed) onClosed(event.code);
+      handlers.onClose();
+    };
+    return {
+      send: (data) => {
+        if (!closed && ws.readyState === WebSocket.OPEN) ws.send(data);
+      },
+      close: () => {
+        closed = true;
+        ws.close();
+      },
+    };
   };
-  ws.onmessage = (event: MessageEvent<unknown>) => {
-    if (closed) return;
-    handlers.onMessage(event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : undefined);
-  };
-  ws.onclose = () => {
-    handlers.onClose();
-  };
-  return {
-    send: (data) => {
-      if (!closed && ws.readyState === WebSocket.OPEN) ws.send(data);
-    },
-    close: () => {
-      closed = true;
-      ws.close();
-    },
-  };
-};

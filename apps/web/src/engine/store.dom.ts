@@ -9,6 +9,7 @@
 import type { Database, SAHPoolUtil, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { ClientError, type StorageBackend } from '@parley/client';
 import type { Primitives } from '@parley/primitives';
+import { POOL_DIRECTORY } from './opfs.dom.js';
 import {
   decodePassphraseParams,
   deleteDeviceKey,
@@ -32,7 +33,6 @@ import {
 
 /** The pool's VFS name and OPFS directory. */
 export const POOL_NAME = 'parley-sahpool';
-export const POOL_DIRECTORY = '.parley-sahpool';
 /** The store's file inside the pool. */
 export const STORE_FILE = '/parley.db';
 
@@ -41,15 +41,6 @@ export type StoreOpening =
   | { readonly kind: 'open'; readonly backend: StorageBackend; readonly db: Database }
   | { readonly kind: 'locked' }
   | { readonly kind: 'unavailable'; readonly reason: string };
-
-/** Why this browser cannot store Parley's data, or undefined if it has OPFS. */
-export function opfsMissing(): string | undefined {
-  // Older browsers lack `navigator.storage` altogether, whatever the DOM types say.
-  const storage = navigator.storage as StorageManager | undefined;
-  if (typeof storage?.getDirectory !== 'function')
-    return 'This browser does not give web pages a private file system (OPFS), so Parley cannot keep your keys and messages here. Use a current Chrome, Edge, Firefox or Safari, outside private browsing.';
-  return undefined;
-}
 
 const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {

@@ -97,6 +97,11 @@ export const webRecords = {
   putSettings: (w: StorageWriter, s: Settings): void => {
     put(w, WEB_NS.settings, 'settings', s);
   },
+  /** Whether the relay said this device was removed from its account (kept: it stays so). */
+  removed: (r: StorageReader): boolean => read(r.get(WEB_NS.settings, 'removed')) !== undefined,
+  putRemoved: (w: StorageWriter): void => {
+    put(w, WEB_NS.settings, 'removed', { removed: true });
+  },
   /** The account key (base64) the user verified for `username`, if any. */
   verifiedKey: (r: StorageReader, username: string): string | undefined => {
     const v = read(r.get(WEB_NS.verified, username));

@@ -1,10 +1,13 @@
 /** Chooses the screen from the engine's phase; holds the page's one polite live region. */
-import { Match, Switch, type JSX } from 'solid-js';
+import { lazy, Match, Switch, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
-import { Linking } from './Linking.jsx';
 import { Locked } from './Locked.jsx';
-import { Shell } from './Shell.jsx';
 import { Welcome } from './Welcome.jsx';
+
+// The signed-in app and the linking screen (with its QR code) load when first shown, so a first
+// visit's registration screen needs only this chunk (`npm run bench -- web` measures it).
+const Shell = lazy(() => import('./Shell.jsx').then((m) => ({ default: m.Shell })));
+const Linking = lazy(() => import('./Linking.jsx').then((m) => ({ default: m.Linking })));
 
 export function App(props: { state: AppState }): JSX.Element {
   const phase = () => props.state.status().phase;

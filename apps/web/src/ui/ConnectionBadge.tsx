@@ -7,6 +7,7 @@ const LABEL: Record<ConnectionState, string> = {
   online: 'Online',
   offline: 'Offline',
   reconnecting: 'Reconnecting…',
+  removed: 'This browser was removed from your account',
 };
 
 export function ConnectionBadge(props: { state: ConnectionState }): JSX.Element {

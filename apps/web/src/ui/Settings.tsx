@@ -10,6 +10,11 @@ import { errorText } from './errors.js';
 import { Passphrase } from './Passphrase.jsx';
 import { pinStatus } from '../integrity/pin.dom.js';
 import { servedRoot } from '../integrity/served-root.dom.js';
+import {
+  notificationChoice,
+  setNotifications,
+  type NotificationChoice,
+} from './notifications.dom.js';
 import { persistence, requestPersistence, type Persistence } from './persistence.dom.js';
 
 const THEMES: readonly { value: Theme; label: string }[] = [
@@ -26,6 +31,14 @@ const PERSISTENCE_TEXT: Record<Persistence, string> = {
   unsupported: 'This browser cannot promise to keep Parley’s data.',
 };
 
+const NOTIFY_TEXT: Record<NotificationChoice, string> = {
+  on: 'While a Parley tab is open, a new message in a conversation you are not looking at shows a notification with its sender and first words.',
+  off: 'Off: new messages show only in this page. On: the browser asks whether Parley may show notifications; they show the sender and first words, which your system keeps in its notification list.',
+  blocked:
+    'This browser blocks notifications from Parley. Allow them in the site’s settings (the icon beside the address), then turn this on.',
+  unsupported: 'This browser cannot show notifications.',
+};
+
 export function Settings(props: { state: AppState }): JSX.Element {
   const [settings, { refetch }] = createResource(() => props.state.link.request('settings', {}));
   const [about] = createResource(() => props.state.link.request('about', {}));
@@ -36,6 +49,7 @@ export function Settings(props: { state: AppState }): JSX.Element {
   const [stored, setStored] = createSignal<Persistence>();
   void persistence().then(setStored);
   const [error, setError] = createSignal<string>();
+  const [notify, setNotify] = createSignal<NotificationChoice>(notificationChoice());
 
   const setReceipts = async (on: boolean): Promise<void> => {
     setError(undefined);
@@ -106,6 +120,23 @@ export function Settings(props: { state: AppState }): JSX.Element {
             Off: contacts no longer see when you read their messages. They still see that a message
             reached this device.
           </p>
+        </section>
+
+        <section aria-labelledby="notifications-heading" class="card">
+          <h3 id="notifications-heading">Notifications</h3>
+          <Switch
+            class="switch"
+            checked={notify() === 'on'}
+            disabled={notify() === 'unsupported'}
+            onChange={(on: boolean) => void setNotifications(on).then(setNotify)}
+          >
+            <Switch.Input class="switch-input" />
+            <Switch.Control class="switch-control">
+              <Switch.Thumb class="switch-thumb" />
+            </Switch.Control>
+            <Switch.Label class="switch-label">Notify me of new messages</Switch.Label>
+          </Switch>
+          <p class="hint">{NOTIFY_TEXT[notify()]}</p>
         </section>
 
         <section aria-labelledby="security-heading" class="card">

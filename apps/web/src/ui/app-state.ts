@@ -7,6 +7,7 @@
 import { batch, createSignal, type Accessor } from 'solid-js';
 import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
 import {
+  ENGINE_ERRORS,
   parseConvId,
   type ConversationId,
   type ConversationSummary,
@@ -16,7 +17,8 @@ import {
   type SearchHit,
   type TimelineItem,
 } from '../engine/protocol.js';
-import type { EngineLink } from './engine-link.dom.js';
+import { RequestError, type EngineLink } from './engine-link.dom.js';
+import { notifyIncoming } from './notifications.dom.js';
 
 /** The appearance chosen in Settings (`system` follows the operating system). */
 export type Theme = 'system' | 'light' | 'dark' | 'contrast';
@@ -30,6 +32,8 @@ export type Screen = 'chats' | 'settings';
 export const PAGE_SIZE = 50;
 /** Incoming message ids remembered so each is announced once. */
 const MAX_ANNOUNCED = 1_000;
+/** Tries of one send across engine hand-overs (each later one asks the new engine to check first). */
+const MAX_SEND_ATTEMPTS = 3;
 
 export interface AppState {
   readonly link: EngineLink;
@@ -153,6 +157,13 @@ export function createAppState(link: EngineLink): AppState {
               ? `New message from ${last.sender}: ${last.text}`
               : `${fresh.length} new messages, the last from ${last.sender}`,
           );
+        if (fresh.length > 0)
+          notifyIncoming(
+            fresh,
+            conversations.find((c) => c.id === e.conv)?.title ?? last?.sender ?? 'Parley',
+            screen() === 'chats' && e.conv === open(),
+            () => void state.openConversation(e.conv),
+          );
         if (e.conv === open()) {
           mergeItems(setItems, items, e.items);
           if (fresh.length > 0 && visible()) markRead(e.conv);
@@ -201,7 +212,7 @@ export function createAppState(link: EngineLink): AppState {
     if (conv !== undefined && visible()) markRead(conv);
   });
 
-  return {
+  const state: AppState = {
     link,
     status,
     conversations,
@@ -253,7 +264,22 @@ export function createAppState(link: EngineLink): AppState {
     async send(text) {
       const conv = open();
       if (conv === undefined) return;
-      await link.request('send', { conv, text });
+      const since = Date.now();
+      // If the engine stops mid-send (its tab closed), the next one sends it unless the one
+      // before stored it first: never twice, never lost, however many hand-overs in a row.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await link.request('send', { conv, text, ...(attempt > 1 && { since }) });
+          return;
+        } catch (error) {
+          if (
+            !(error instanceof RequestError) ||
+            error.code !== ENGINE_ERRORS.ENGINE_CHANGED ||
+            attempt >= MAX_SEND_ATTEMPTS
+          )
+            throw error;
+        }
+      }
     },
     search(query) {
       return link.request('search', { query, limit: 50 });
@@ -262,4 +288,5 @@ export function createAppState(link: EngineLink): AppState {
       setNotices((n) => n.filter((x) => x.id !== id));
     },
   };
+  return state;
 }

@@ -48,7 +48,10 @@ export class EngineLink {
     });
     worker.onmessage = (event: MessageEvent<WorkerToTab>) => {
       // This tab's own worker leads: marked on the page for people debugging and for tests.
-      document.documentElement.dataset['leader'] = String(event.data.leading);
+      const root = document.documentElement.dataset;
+      root['leader'] = String(event.data.leading);
+      root['lockedAt'] = String(event.data.lockedAt);
+      if (event.data.readyAt !== undefined) root['engineReadyAt'] = String(event.data.readyAt);
     };
     // The channel also carries other tabs' requests to the engine; only the engine's messages
     // are for us.

@@ -10,6 +10,8 @@ const TEXT: Record<string, string> = {
   UNTRUSTED_DEVICES: 'The relay listed a device this contact did not sign. Nothing was sent.',
   ENGINE_CHANGED: 'Parley moved to another tab while this was in progress. Try again.',
   NOT_READY: 'Parley is still starting. Try again in a moment.',
+  DEVICE_REMOVED:
+    'This browser was removed from your account, so it cannot send. Wipe its local data (Settings) to link it again.',
   STORE_LOCKED: 'That passphrase is not right.',
   NOT_A_MEMBER: 'You are no longer a member of this group.',
   UNKNOWN_GROUP: 'There is no such group.',

@@ -232,6 +232,32 @@ async function run(): Promise<SuiteResult[]> {
       },
     },
     {
+      name: 'history index: search returns the newest hits first, at most the limit; a sent text is found since a time',
+      run: () => {
+        const index = new HistoryIndex(sqlite3);
+        index.putConversation('d:bob', 'direct', 'bob');
+        // Inserted oldest first, as the rebuild does.
+        index.putItems(
+          Array.from({ length: 30 }, (_, i) =>
+            item(
+              'd:bob',
+              `m${String(i).padStart(2, '0')}`,
+              `lantern number ${i}`,
+              100 + i,
+              i % 2 === 0 ? 'out' : 'in',
+            ),
+          ),
+        );
+        const hits = index.search('lantern', 5).map((i) => i.at);
+        if (hits.join() !== '129,128,127,126,125') fail(`newest first: ${hits.join()}`);
+        if (index.search('ant', 3).length !== 3) fail('the limit');
+        if (index.sentSince('d:bob', 'lantern number 28', 128) !== 'm28') fail('sent since');
+        if (index.sentSince('d:bob', 'lantern number 28', 129) !== undefined) fail('too early');
+        if (index.sentSince('d:bob', 'lantern number 29', 0) !== undefined) fail('incoming');
+        index.close();
+      },
+    },
+    {
       name: 'history index: pages back by (time, id) without gaps or repeats; unread follows the read mark',
       run: () => {
         const index = new HistoryIndex(sqlite3);
