@@ -2,9 +2,13 @@
 // Parley's server entry point: configuration, then the relay, then listen. SIGINT/SIGTERM close
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createNodePrimitives } from '@parley/primitives-node';
 import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
+import { createLogBridge, type LogBridge } from './keytrans-bridge.js';
+import { startLogProcess, type LogProcess } from './keytrans-log-process.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
@@ -37,8 +41,25 @@ async function main(): Promise<number> {
           synchronous: config.sqliteSync,
           groupCommit: config.groupCommit,
         });
+  // Key transparency: a log of our own as a child process by default (contact-monitoring mode:
+  // no auditor), or one already running.
+  let logProcess: LogProcess | undefined;
+  let bridge: LogBridge | undefined;
+  let url: string | undefined;
+  if (config.keyTransparency !== 'off') {
+    if (config.keyTransparency === 'spawn') {
+      logProcess = await startLogProcess({
+        data: config.storage === 'memory' ? 'memory' : join(config.dataDir, 'keytrans-log'),
+        period: config.ktPeriod,
+        print: (line) => console.log(`  ${line}`),
+      });
+      url = logProcess.url;
+    } else url = config.keyTransparency.href;
+    bridge = createLogBridge({ baseUrl: url, primitives: createNodePrimitives() });
+  }
   const app = await createRelay({
     storage,
+    ...(bridge === undefined ? {} : { keyTransparency: bridge }),
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
@@ -52,6 +73,11 @@ async function main(): Promise<number> {
   const where = config.storage === 'memory' ? '' : ` in ${config.dataDir}`;
   console.log(
     `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; health: /health)`,
+  );
+  console.log(
+    bridge === undefined || url === undefined
+      ? 'parley: key transparency off (clients cannot verify keys)'
+      : `parley: key transparency log at ${url} (${logProcess === undefined ? 'external' : 'child process'})`,
   );
 
   let stopping = false;
@@ -67,6 +93,10 @@ async function main(): Promise<number> {
     app
       .close()
       .then(() => storage.close())
+      .then(async () => {
+        bridge?.close();
+        await logProcess?.stop();
+      })
       .then(() => {
         clearTimeout(force);
         process.exitCode = 0;
