@@ -19,7 +19,20 @@ export async function startRelay(dataDir?: string): Promise<Relay> {
   const storage = dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', dataDir];
   const child = spawn(
     process.execPath,
-    [...NODE_ARGS, SERVER, '--host', '127.0.0.1', '--port', '0', ...storage, '--no-rate-limit'],
+    [
+      ...NODE_ARGS,
+      SERVER,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      ...storage,
+      '--no-rate-limit',
+      // The relay's own key transparency log (a child process), with short entries so that a
+      // new account is in the log by the time the next command looks it up.
+      '--kt-period',
+      '100',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

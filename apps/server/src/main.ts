@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
-import { createLogBridge, type LogBridge } from './keytrans-bridge.js';
+import { createLogBridge, type LogBridge } from '@parley/keytrans-log';
 import { startLogProcess, type LogProcess } from './keytrans-log-process.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
