@@ -54,7 +54,7 @@ export type KtPolicy = 'required' | 'if-available' | 'off';
  * A label verified this recently with the value the relay serves now is not searched again (the
  * label is monitored meanwhile); a different value is always searched.
  */
-export const KT_REVERIFY_MS = 24 * 60 * 60 * 1000;
+export const KT_REVERIFY_MS = 10 * 60 * 1000;
 /** Monitoring older than this many RMWs makes a label "cannot verify". */
 export const KT_MONITOR_ALLOWANCE_RMW = 2;
 
