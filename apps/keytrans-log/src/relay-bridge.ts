@@ -137,9 +137,20 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     return { version: r.version, value: r.value.value };
   };
 
+  /**
+   * The greatest version and value of labels this bridge published (so the next change of a
+   * label needs no search, which costs the log a VRF proof); dropped on any failure.
+   */
+  const known = new Map<string, { version: number; value: Uint8Array }>();
+
   const publishOne = async (label: Uint8Array, value: Uint8Array): Promise<void> => {
-    const current = await greatest(label);
-    if (current !== undefined && constantTimeEqual(current.value, value)) return;
+    const key = hex(label);
+    const current = known.get(key) ?? (await greatest(label));
+    known.delete(key);
+    if (current !== undefined && constantTimeEqual(current.value, value)) {
+      remember(key, current);
+      return;
+    }
     const answer = await post(
       '/kt/v1/update',
       encodeUpdateRequest({
@@ -149,6 +160,13 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
       }),
     );
     if (answer.status !== 200) throw new Error(`update: ${answer.code ?? answer.status}`);
+    remember(key, { version: current === undefined ? 0 : current.version + 1, value });
+  };
+
+  const remember = (key: string, v: { version: number; value: Uint8Array }): void => {
+    // Bounded like the queue; forgetting only costs a search.
+    if (known.size >= MAX_PENDING_LABELS) known.clear();
+    known.set(key, v);
   };
 
   const settle = (): void => {
