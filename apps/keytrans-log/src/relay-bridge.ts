@@ -102,7 +102,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
       signal: AbortSignal.timeout(LOG_REQUEST_TIMEOUT_MS),
     });
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (response.status === 200) return { status: 200, body: bytes };
+    if (response.status === 200 || response.status === 204) return { status: 200, body: bytes };
     let code = 'INTERNAL';
     try {
       const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown };
@@ -152,7 +152,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
       return;
     }
     const answer = await post(
-      '/kt/v1/update',
+      '/kt/v1/update?answer=none',
       encodeUpdateRequest({
         label,
         ...(current === undefined ? {} : { greatestVersion: current.version }),
