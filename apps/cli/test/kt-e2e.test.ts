@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cli, startRelay, type Relay, type Run } from './processes.js';
+import { cli, ok0, startRelay, type Relay, type Run } from './processes.js';
 
 let relay: Relay;
 let root: string;
@@ -22,12 +22,6 @@ after(async () => {
 
 const as = (home: string, ...args: string[]): Promise<Run> =>
   cli(['--server', relay.base, '--home', join(root, home), ...args]);
-
-async function ok0(run: Promise<Run>): Promise<string> {
-  const r = await run;
-  strictEqual(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 test("parley verify and kt status: keys checked against the relay's log", async () => {
   await ok0(as('alice', 'register', 'ktalice'));
