@@ -67,7 +67,8 @@ export const LOG_REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 export interface LogBridgeOptions {
   /** The log service's base URL, e.g. `http://127.0.0.1:8090`. */
-  readonly baseUrl: string;
+  /** May be a promise (a log still starting): requests wait for it, and fail if it rejects. */
+  readonly baseUrl: string | Promise<string>;
   readonly primitives: Primitives;
   readonly now?: () => number;
   /** Where publishing failures are reported (never with key material). */
@@ -86,7 +87,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export function createLogBridge(options: LogBridgeOptions): LogBridge {
   const now = options.now ?? Date.now;
   const warn = options.warn ?? ((m: string) => console.error(m));
-  const base = options.baseUrl.replace(/\/$/, '');
+  const baseUrl = Promise.resolve(options.baseUrl).then((u) => u.replace(/\/$/, ''));
+  // An unhandled rejection would end the process; each request sees the failure instead.
+  baseUrl.catch(() => undefined);
   let config: { bytes: Uint8Array; decoded: Configuration } | undefined;
   const state = { closed: false };
   const isClosed = (): boolean => state.closed;
@@ -95,6 +98,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
   let idleWaiters: (() => void)[] = [];
 
   const post = async (path: string, body: Uint8Array): Promise<KtAnswer> => {
+    const base = await baseUrl;
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
@@ -115,6 +119,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
 
   const getConfig = async (): Promise<{ bytes: Uint8Array; decoded: Configuration }> => {
     if (config !== undefined) return config;
+    const base = await baseUrl;
     const response = await fetch(`${base}/kt/v1/config`, {
       signal: AbortSignal.timeout(LOG_REQUEST_TIMEOUT_MS),
     });

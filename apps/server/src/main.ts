@@ -43,20 +43,32 @@ async function main(): Promise<number> {
         });
   // Key transparency: a log of our own as a child process by default (contact-monitoring mode:
   // no auditor), or one already running.
-  let logProcess: LogProcess | undefined;
+  // The log starts beside the relay: the relay listens at once, KT requests wait for the log
+  // (and answer KT_UNAVAILABLE if it cannot start).
+  let logProcess: Promise<LogProcess> | undefined;
   let bridge: LogBridge | undefined;
-  let url: string | undefined;
+  let url: Promise<string> | undefined;
   if (config.keyTransparency !== 'off') {
     if (config.keyTransparency === 'spawn') {
-      logProcess = await startLogProcess({
+      logProcess = startLogProcess({
         data: config.storage === 'memory' ? 'memory' : join(config.dataDir, 'keytrans-log'),
         period: config.ktPeriod,
         print: (line) => console.log(`  ${line}`),
       });
-      url = logProcess.url;
-    } else url = config.keyTransparency.href;
+      url = logProcess.then((p) => p.url);
+    } else url = Promise.resolve(config.keyTransparency.href);
     bridge = createLogBridge({ baseUrl: url, primitives: createNodePrimitives() });
-  }
+    url.then(
+      (u) =>
+        console.log(
+          `parley: key transparency log at ${u} (${logProcess === undefined ? 'external' : 'child process'})`,
+        ),
+      (error: unknown) =>
+        console.error(
+          `parley: the key transparency log did not start (${error instanceof Error ? error.message : 'error'}); clients that verify keys cannot send`,
+        ),
+    );
+  } else console.log('parley: key transparency off (clients cannot verify keys)');
   const app = await createRelay({
     storage,
     ...(bridge === undefined ? {} : { keyTransparency: bridge }),
@@ -74,11 +86,6 @@ async function main(): Promise<number> {
   console.log(
     `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; health: /health)`,
   );
-  console.log(
-    bridge === undefined || url === undefined
-      ? 'parley: key transparency off (clients cannot verify keys)'
-      : `parley: key transparency log at ${url} (${logProcess === undefined ? 'external' : 'child process'})`,
-  );
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -95,7 +102,8 @@ async function main(): Promise<number> {
       .then(() => storage.close())
       .then(async () => {
         bridge?.close();
-        await logProcess?.stop();
+        const log = await logProcess?.catch(() => undefined);
+        await log?.stop();
       })
       .then(() => {
         clearTimeout(force);
