@@ -277,6 +277,9 @@ async function startRelay(args: Args): Promise<Server> {
       '--data-dir',
       dir,
       '--no-rate-limit',
+      // The relay alone: no key transparency log beside it.
+      '--kt',
+      'off',
       '--log-level',
       'warn',
       '--sqlite-sync',

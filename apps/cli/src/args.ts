@@ -41,7 +41,10 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
                            this device (the primary then signs it out of the list)
   account-key rotate       (primary) replace the account key; contacts see a key change to
                            verify, your other devices follow on the old key's signature
-  verify USERNAME          show the safety number; --accept after a key change
+  verify USERNAME          show the safety number and the key transparency status;
+                           --accept after a key change
+  kt status                the transparency log, its last verified head, monitoring state
+  kt monitor               monitor looked-up labels and check this account's own ones now
   delete-account           delete the account at the relay and this device's data
 options:
   --server URL   relay address (default: the one saved at register, else ${DEFAULT_SERVER})

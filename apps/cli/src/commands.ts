@@ -6,6 +6,7 @@ import {
   ClientError,
   formatSafetyNumber,
   type ClientEvent,
+  type KtMonitorReport,
   type MessageRecord,
   type ParleyClient,
 } from '@parley/client';
@@ -241,17 +242,21 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
         emit(`accepted the new key of ${user}`, { accepted: user });
         return 0;
       }
+      // Looking the user up verifies the account and its key against the log (if the relay
+      // has one); a failure stops here with its KT_* error.
       const n = await client.safetyNumber(user);
+      const transparency = client.contactTransparency(user);
       // The QR code carries the scannable fingerprint's raw bytes (libsignal's CombinedFingerprints
       // protobuf, which its `ScannableFingerprint.getSerialized` documents as "a byte string to be
       // displayed in a QR code") in byte mode, not hex; `--json` gives the same bytes as hex.
       emit(
-        `${n.keyChanged ? `${user}'s key CHANGED. Compare this new number, then run: parley verify ${user} --accept\n` : ''}safety number with ${user}:\n  ${formatSafetyNumber(n.digits)}\n${qrText(n.scannable)}\nscannable (hex): ${toHex(n.scannable)}`,
+        `${n.keyChanged ? `${user}'s key CHANGED. Compare this new number, then run: parley verify ${user} --accept\n` : ''}safety number with ${user}:\n  ${formatSafetyNumber(n.digits)}\n${qrText(n.scannable)}\nscannable (hex): ${toHex(n.scannable)}\nkey transparency: ${transparency}`,
         {
           username: user,
           safetyNumber: n.digits,
           scannable: toHex(n.scannable),
           keyChanged: n.keyChanged,
+          transparency,
         },
       );
       return 0;
@@ -261,6 +266,27 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       await client.changeAccountKey();
       emit('replaced the account key; contacts will see a key change to verify', { rotated: true });
       return 0;
+    }
+    case 'kt': {
+      const sub = rest[0];
+      if (sub !== 'status' && sub !== 'monitor')
+        throw new UsageError('usage: parley kt status|monitor');
+      let report: KtMonitorReport | undefined;
+      if (sub === 'monitor') report = await client.monitorKeyTransparency();
+      const s = client.keyTransparencyStatus();
+      const lines = s.enabled
+        ? [
+            `key transparency: on (${s.mode ?? ''}), log size ${s.treeSize ?? 'not yet seen'}`,
+            `monitored labels: ${s.monitored}`,
+            s.lastRun === undefined
+              ? 'last monitoring run: never (run: parley kt monitor)'
+              : `last monitoring run: ${new Date(s.lastRun.at).toISOString()}, ${s.lastRun.checked} checked, ${s.lastRun.failed.length} failed${s.lastRun.failed.map((f) => `\n  FAILED ${f}`).join('')}`,
+            ...s.overdue.map((l) => `CANNOT VERIFY (monitoring overdue): ${l}`),
+            ...(report === undefined ? [] : ['own labels: verified against the log']),
+          ]
+        : ['key transparency: off (the relay has shown no log; keys are trusted on first use)'];
+      emit(lines.join('\n'), { ...s, ...(report === undefined ? {} : { report }) });
+      return s.overdue.length > 0 || (report?.failed.length ?? 0) > 0 ? 4 : 0;
     }
     case 'delete-account':
       await client.deleteAccount();

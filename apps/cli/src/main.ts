@@ -6,7 +6,18 @@ import { runCommand, type Output } from './commands.js';
 import { openHome } from './home.js';
 import { runWebCommand } from './web-commands.js';
 
-/** Exit codes: 0 ok, 1 a failure the user can fix (message says how), 2 usage, 3 key changed. */
+/**
+ * Exit codes: 0 ok, 1 a failure the user can fix (message says how), 2 usage, 3 key changed,
+ * 4 key transparency refused a key or could not verify it (the message names the KT_* code).
+ */
+const KT_FAILURES: readonly string[] = [
+  'KT_MISMATCH',
+  'KT_PROOF_INVALID',
+  'KT_FORK',
+  'KT_UNAVAILABLE',
+  'KT_NOT_IN_LOG',
+];
+
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -33,8 +44,9 @@ export async function main(
     if (e instanceof ClientError) {
       const hint =
         e.code === 'STORE_LOCKED' ? ' (check PARLEY_PASSPHRASE or the key file in --home)' : '';
-      out.error(`parley: ${e.message}${hint}`);
-      return e.code === 'KEY_CHANGED' ? 3 : 1;
+      const kt = KT_FAILURES.includes(e.code);
+      out.error(`parley: ${kt ? `${e.code}: ` : ''}${e.message}${hint}`);
+      return e.code === 'KEY_CHANGED' ? 3 : kt ? 4 : 1;
     }
     out.error(`parley: internal error: ${e instanceof Error ? e.name : 'unknown'}`);
     return 1;

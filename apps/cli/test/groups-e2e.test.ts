@@ -343,7 +343,12 @@ test(
     }
     // Nothing of the group's name or messages is in the relay's data directory.
     const dataDir = join(root, 'relay-data');
-    const bytes = Buffer.concat(readdirSync(dataDir).map((f) => readFileSync(join(dataDir, f))));
+    // (Every file, the key transparency log's directory included.)
+    const bytes = Buffer.concat(
+      readdirSync(dataDir, { withFileTypes: true, recursive: true })
+        .filter((e) => e.isFile())
+        .map((e) => readFileSync(join(e.parentPath, e.name))),
+    );
     strictEqual(bytes.includes('Book Club'), false);
     strictEqual(bytes.includes('hello club'), false);
   },

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const START_TIMEOUT_MS = 20_000;
+const START_TIMEOUT_MS = 60_000;
 const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
 
 export interface Relay {
@@ -19,7 +19,20 @@ export async function startRelay(dataDir?: string): Promise<Relay> {
   const storage = dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', dataDir];
   const child = spawn(
     process.execPath,
-    [...NODE_ARGS, SERVER, '--host', '127.0.0.1', '--port', '0', ...storage, '--no-rate-limit'],
+    [
+      ...NODE_ARGS,
+      SERVER,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      ...storage,
+      '--no-rate-limit',
+      // The relay's own key transparency log (a child process), with short entries so that a
+      // new account is in the log by the time the next command looks it up.
+      '--kt-period',
+      '100',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -33,7 +46,8 @@ export async function startRelay(dataDir?: string): Promise<Relay> {
     }, START_TIMEOUT_MS);
     child.stdout.on('data', () => {
       const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m?.[1] !== undefined) {
+      // The log starts beside the relay; the tests begin once both are up.
+      if (m?.[1] !== undefined && out.includes('key transparency log at')) {
         clearTimeout(timer);
         resolve(m[1]);
       }

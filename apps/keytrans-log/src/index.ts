@@ -12,3 +12,13 @@ export {
   type AuditorOptions,
   type AuditorStateStore,
 } from './auditor-service.js';
+export {
+  LOG_REQUEST_TIMEOUT_MS,
+  MAX_PENDING_LABELS,
+  PUBLISH_RETRY_MS,
+  createLogBridge,
+  type KeyTransBridge,
+  type KtAccountChange,
+  type LogBridge,
+  type LogBridgeOptions,
+} from './relay-bridge.js';

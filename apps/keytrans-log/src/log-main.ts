@@ -90,8 +90,13 @@ async function main(): Promise<number> {
   console.log(
     `parley-keytrans-log: listening on http://${host}:${port} (${mode}; ${service.log.size} entries; one per ${period} ms)`,
   );
+  let stopping = false;
   const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
     console.log(`parley-keytrans-log: ${signal}, shutting down`);
+    // The IPC channel would keep the process alive.
+    if (process.connected) process.disconnect();
     service.close().then(
       () => (process.exitCode = 0),
       (error: unknown) => {
@@ -105,6 +110,9 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  // Started by a parent with an IPC channel (apps/server): stop when the parent goes, even if
+  // it was killed.
+  if (process.send !== undefined) process.once('disconnect', () => stop('parent gone'));
   return 0;
 }
 

@@ -168,12 +168,19 @@ export function createLogService(options: LogServiceOptions): LogService {
       ),
     ),
   );
-  app.post(KT_ROUTES.update, async (req, reply) => {
+  app.post<{ Querystring: { answer?: string } }>(KT_ROUTES.update, async (req, reply) => {
     const request: UpdateRequest = decodeUpdateRequest(bytes(req.body));
-    if (request.values.length === 0)
+    // `?answer=none` (the relay's bridge, which publishes for the owner and checks nothing):
+    // 204 once the entry is on disk, without the UpdateResponse's proofs (their VRF proving is
+    // most of an update's cost).
+    const answer = req.query.answer !== 'none';
+    if (request.values.length === 0) {
+      if (!answer) throw new KeyTransError('INVALID_REQUEST', 'nothing to publish');
       return send(reply, encodeUpdateResponse(mode, log.update(request, false)));
+    }
     log.enqueue(request.label, request.greatestVersion, request.values);
     await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+    if (!answer) return reply.status(204).send();
     // The request's `last` may predate the new entry; it is still a size the user saw.
     return send(reply, encodeUpdateResponse(mode, log.update(request, true)));
   });

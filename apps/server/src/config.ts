@@ -34,10 +34,24 @@ export interface ServerConfig {
   readonly webDir: string;
   /** Origins of web clients served elsewhere (`parley web serve`) allowed to use this relay. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * The key transparency log: `spawn` runs one as a child process (data in `<dataDir>/keytrans-log`),
+   * a URL uses a running one, `off` runs none (clients then cannot verify keys).
+   */
+  readonly keyTransparency: 'spawn' | 'off' | URL;
+  /** One log entry per this many ms (a spawned log only). */
+  readonly ktPeriod: number;
 }
 
 /** Most origins an operator may allow (each is a header comparison per request). */
 export const MAX_ALLOWED_ORIGINS = 16;
+
+/** One log entry per minute, as issue 13 specifies. */
+export const DEFAULT_KT_PERIOD_MS = 60_000;
+/** Shortest entry period an operator may choose (tests use short ones). */
+export const MIN_KT_PERIOD_MS = 50;
+/** Longest entry period (a client waits this long before a new key is verifiable). */
+export const MAX_KT_PERIOD_MS = 10 * 60_000;
 
 /** Shortest operator metrics token accepted (a guessable one would not protect anything). */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
@@ -62,6 +76,9 @@ export const USAGE = `usage: parley-server [options]
                        that may call the API and open the WebSocket (PARLEY_ALLOW_ORIGINS)
   PARLEY_METRICS_TOKEN (environment only, kept out of the process list): when set, /metrics
                        requires "Authorization: Bearer <token>"; at least ${MIN_METRICS_TOKEN_LENGTH} characters
+  --kt MODE            key transparency log: spawn (a child process, the default), off, or
+                       the log service's URL (PARLEY_KT)
+  --kt-period MS       one log entry per MS (PARLEY_KT_PERIOD, ${MIN_KT_PERIOD_MS}..${MAX_KT_PERIOD_MS}, default ${DEFAULT_KT_PERIOD_MS})
   --help               this text`;
 
 export class ConfigError extends Error {
@@ -81,6 +98,8 @@ const FLAGS: Record<string, string> = {
   '--log-level': 'PARLEY_LOG_LEVEL',
   '--web-dir': 'PARLEY_WEB_DIR',
   '--allow-origin': 'PARLEY_ALLOW_ORIGINS',
+  '--kt': 'PARLEY_KT',
+  '--kt-period': 'PARLEY_KT_PERIOD',
 };
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -158,6 +177,14 @@ export function parseConfig(
     metricsToken: metricsToken(env['PARLEY_METRICS_TOKEN']),
     webDir: values['PARLEY_WEB_DIR'] ?? 'default',
     allowedOrigins: origins(values['PARLEY_ALLOW_ORIGINS']),
+    keyTransparency: keyTransparency(values['PARLEY_KT'] ?? 'spawn'),
+    ktPeriod: integer(
+      'kt-period',
+      values['PARLEY_KT_PERIOD'],
+      DEFAULT_KT_PERIOD_MS,
+      MIN_KT_PERIOD_MS,
+      MAX_KT_PERIOD_MS,
+    ),
   };
 }
 
@@ -197,4 +224,17 @@ function metricsToken(value: string | undefined): string | undefined {
       `PARLEY_METRICS_TOKEN must be at least ${String(MIN_METRICS_TOKEN_LENGTH)} characters without spaces`,
     );
   return value;
+}
+
+function keyTransparency(value: string): ServerConfig['keyTransparency'] {
+  if (value === 'spawn' || value === 'off') return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('kt must be spawn, off, or an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('kt must be spawn, off, or an http(s) URL');
+  return url;
 }

@@ -2,9 +2,13 @@
 // Parley's server entry point: configuration, then the relay, then listen. SIGINT/SIGTERM close
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createNodePrimitives } from '@parley/primitives-node';
 import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
+import { createLogBridge, type LogBridge } from '@parley/keytrans-log';
+import { startLogProcess, type LogProcess } from './keytrans-log-process.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
@@ -44,8 +48,37 @@ async function main(): Promise<number> {
           synchronous: config.sqliteSync,
           groupCommit: config.groupCommit,
         });
+  // Key transparency: a log of our own as a child process by default (contact-monitoring mode:
+  // no auditor), or one already running.
+  // The log starts beside the relay: the relay listens at once, KT requests wait for the log
+  // (and answer KT_UNAVAILABLE if it cannot start).
+  let logProcess: Promise<LogProcess> | undefined;
+  let bridge: LogBridge | undefined;
+  let url: Promise<string> | undefined;
+  if (config.keyTransparency !== 'off') {
+    if (config.keyTransparency === 'spawn') {
+      logProcess = startLogProcess({
+        data: config.storage === 'memory' ? 'memory' : join(config.dataDir, 'keytrans-log'),
+        period: config.ktPeriod,
+        print: (line) => console.log(`  ${line}`),
+      });
+      url = logProcess.then((p) => p.url);
+    } else url = Promise.resolve(config.keyTransparency.href);
+    bridge = createLogBridge({ baseUrl: url, primitives: createNodePrimitives() });
+    url.then(
+      (u) =>
+        console.log(
+          `parley: key transparency log at ${u} (${logProcess === undefined ? 'external' : 'child process'})`,
+        ),
+      (error: unknown) =>
+        console.error(
+          `parley: the key transparency log did not start (${error instanceof Error ? error.message : 'error'}); clients that verify keys cannot send`,
+        ),
+    );
+  } else console.log('parley: key transparency off (clients cannot verify keys)');
   const app = await createRelay({
     storage,
+    ...(bridge === undefined ? {} : { keyTransparency: bridge }),
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
@@ -75,6 +108,11 @@ async function main(): Promise<number> {
     app
       .close()
       .then(() => storage.close())
+      .then(async () => {
+        bridge?.close();
+        const log = await logProcess?.catch(() => undefined);
+        await log?.stop();
+      })
       .then(() => {
         clearTimeout(force);
         process.exitCode = 0;

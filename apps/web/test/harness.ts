@@ -160,6 +160,10 @@ export async function startServer(options: {
       '--log-level',
       'warn',
       '--no-rate-limit',
+      // The web client does not verify keys against a log yet (issue 13 phase 2 covers the SDK
+      // and the CLI); without a log it keeps trust on first use.
+      '--kt',
+      'off',
       ...storage,
       ...(options.args ?? []),
     ],

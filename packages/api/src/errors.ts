@@ -83,6 +83,16 @@ export const ERROR_CODES = {
     description: "A recipient device's queue is at its limit; nothing was stored, retry later.",
   },
   UNAVAILABLE: { status: 503, description: 'The relay is shutting down or overloaded.' },
+  KT_UNAVAILABLE: {
+    status: 503,
+    description:
+      'The relay has no key transparency log, or its log did not answer; clients that verify keys stop (never fall back).',
+  },
+  KT_REFUSED: {
+    status: 422,
+    description:
+      'The key transparency log refused the query: `details.code` is its code (`NOT_FOUND` for a label it does not hold, `MALFORMED`, `INVALID_REQUEST`…).',
+  },
 } as const satisfies Record<string, { readonly status: number; readonly description: string }>;
 
 /** A stable error code from {@link ERROR_CODES}. */

@@ -103,3 +103,10 @@ export {
   type KeyPackageCountResponse,
   type UploadKeyPackagesRequest,
 } from './groups.js';
+export {
+  KT_OPERATIONS,
+  KT_ROUTES,
+  KtParams,
+  MAX_KT_QUERY_BYTES,
+  type KtOperation,
+} from './keytrans.js';

@@ -9,6 +9,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.js';
 import { GROUP_ROUTES } from './groups.js';
+import { KT_ROUTES } from './keytrans.js';
 import * as S from './schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -26,6 +27,8 @@ export interface RouteSpec {
   readonly query?: TSchema;
   /** JSON body schema; `octet-stream` for raw bytes. */
   readonly body?: TSchema | 'octet-stream';
+  /** Body limit of an `octet-stream` route (default: `MAX_ATTACHMENT_BYTES`). */
+  readonly bodyLimit?: number;
   /** Status and schema of the success response (`null`: no body, `octet-stream`: raw bytes). */
   readonly success: { readonly status: number; readonly schema: TSchema | null | 'octet-stream' };
   /** Route-specific error codes (besides the ones every route may return). */
@@ -244,6 +247,7 @@ export const ROUTES = {
     errors: ['UNAUTHORIZED', 'ATTACHMENT_NOT_FOUND'],
   },
   ...GROUP_ROUTES,
+  ...KT_ROUTES,
   health: {
     method: 'GET',
     url: '/health',

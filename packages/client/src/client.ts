@@ -19,11 +19,19 @@ import { Outbox, type SendResult } from './outbox.js';
 import { PreKeys } from './prekeys.js';
 import { records, type AccountRecord, type MessageRecord } from './state.js';
 import { Trust } from './trust.js';
+import {
+  Transparency,
+  type KtLabelStatus,
+  type KtMonitorReport,
+  type KtStatus,
+} from './transparency.js';
+import { relayKtTransport } from './transparency-transport.js';
 
 export type { ClientOptions } from './context.js';
 export type { PendingLink } from './accounts.js';
 export type { ClientEvent } from './inbox.js';
 export type { SendResult } from './outbox.js';
+export type { KtLabelStatus, KtMonitorReport, KtPolicy, KtStatus } from './transparency.js';
 
 export class ParleyClient {
   readonly #c: ClientContext;
@@ -33,12 +41,18 @@ export class ParleyClient {
   readonly #groups: GroupEngine;
   readonly #accounts: Accounts;
   readonly #inbox: Inbox;
+  readonly #kt: Transparency;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: ClientOptions) {
     const c = new ClientContext(options);
     this.#c = c;
-    this.#trust = new Trust(c);
+    this.#kt = new Transparency(
+      c,
+      options.keyTransparency?.transport ?? relayKtTransport(c.relay.baseUrl),
+      options.keyTransparency?.policy ?? 'if-available',
+    );
+    this.#trust = new Trust(c, this.#kt);
     this.#preKeys = new PreKeys(c);
     this.#outbox = new Outbox(c, this.#trust);
     this.#groups = new GroupEngine({
@@ -141,6 +155,36 @@ export class ParleyClient {
   /** The safety number with `username` (after a key change: the new key's, marked `pending`). */
   safetyNumber(username: string): Promise<SafetyNumber & { readonly keyChanged: boolean }> {
     return this.#trust.safetyNumber(username);
+  }
+
+  // --- key transparency ---
+
+  /** The log this device verifies keys against, its head and the last monitoring run. */
+  keyTransparencyStatus(): KtStatus {
+    return this.#kt.status();
+  }
+
+  /** A contact's transparency status (after `safetyNumber` or a send looked it up). */
+  contactTransparency(username: string): KtLabelStatus {
+    const c = records.contact(this.#c.db, username.toLowerCase());
+    if (c === undefined) return 'not verified';
+    return this.#kt.labelStatus(c.pendingAccountId ?? c.accountId, c.username);
+  }
+
+  /**
+   * Monitors every label looked up (contact monitoring) and checks this account's own labels
+   * against what this device holds. Failures are in the report (and in `KT_MISMATCH` for our own
+   * labels), never counted as verified.
+   */
+  monitorKeyTransparency(): Promise<KtMonitorReport> {
+    return this.#serial(async () => {
+      const report = await this.#kt.monitor();
+      if (!this.#kt.enabled()) return report;
+      const a = this.#c.requireAccount();
+      const own = await this.#c.relay.deviceList(this.#c.auth(a), a.accountId);
+      await this.#kt.checkOwn({ blob: own.blob, version: own.version });
+      return report;
+    });
   }
 
   // --- 1:1 conversations ---

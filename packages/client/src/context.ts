@@ -10,6 +10,8 @@ import { ClientError } from './errors.js';
 import type { DeviceCredentials, RelayHttp } from './http.js';
 import { protocolStores, records, type AccountRecord } from './state.js';
 import type { StorageBackend } from './storage.js';
+import type { KtPolicy } from './transparency.js';
+import type { KtTransport } from './transparency-transport.js';
 
 const ID_BYTES = 16;
 
@@ -19,6 +21,14 @@ export interface ClientOptions {
   readonly relay: RelayHttp;
   /** Clock, ms since the epoch. */
   readonly now?: () => number;
+  /**
+   * Key transparency (`transparency.ts`): `if-available` by default (verify once the relay shows
+   * a log, then always); the transport defaults to the relay's KT routes over global `fetch`.
+   */
+  readonly keyTransparency?: {
+    readonly policy?: KtPolicy;
+    readonly transport?: KtTransport;
+  };
 }
 
 export class ClientContext {

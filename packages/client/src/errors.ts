@@ -38,7 +38,20 @@ export type ClientErrorCode =
    * We are no longer a member of the group (removed, left, or the relay no longer routes for
    * us): a queued group message was not sent and never will be.
    */
-  | 'NOT_A_MEMBER';
+  | 'NOT_A_MEMBER'
+  /**
+   * Key transparency: the relay has no log (after one was pinned, or with the `required` policy)
+   * or the log did not answer; keys cannot be verified, so nothing is sent to them.
+   */
+  | 'KT_UNAVAILABLE'
+  /** The label (a new account, key or device list) is not in the log yet: try after its next entry. */
+  | 'KT_NOT_IN_LOG'
+  /** The log's proof does not verify (`relayCode` holds the `KeyTransError` code); nothing stored. */
+  | 'KT_PROOF_INVALID'
+  /** The relay served a key, account or device list other than the log's: not sent, nothing stored. */
+  | 'KT_MISMATCH'
+  /** Two heads of the log that cannot both be true (a fork), seen through gossip. */
+  | 'KT_FORK';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

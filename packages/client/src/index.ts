@@ -1,4 +1,13 @@
-export { ParleyClient, type ClientEvent, type ClientOptions, type SendResult } from './client.js';
+export {
+  ParleyClient,
+  type ClientEvent,
+  type ClientOptions,
+  type KtLabelStatus,
+  type KtMonitorReport,
+  type KtPolicy,
+  type KtStatus,
+  type SendResult,
+} from './client.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
 export { RelayHttp, type DeviceCredentials, type FetchLike, type FetchResponse } from './http.js';
 export {
@@ -32,3 +41,6 @@ export {
   type SocketHandlers,
   type SocketLike,
 } from './live.js';
+export { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW } from './transparency.js';
+export { relayKtTransport, type BinaryFetch, type KtTransport } from './transparency-transport.js';
+export { KT_NAMESPACE } from './transparency-store.js';

@@ -10,6 +10,7 @@ import { verifyDeviceList } from './device-list.js';
 import { ClientError } from './errors.js';
 import { safetyNumber, type SafetyNumber } from './fingerprint.js';
 import { RelayCallError } from './http.js';
+import type { Transparency } from './transparency.js';
 import {
   entriesToJson,
   records,
@@ -20,9 +21,11 @@ import {
 
 export class Trust {
   readonly #c: ClientContext;
+  readonly #kt: Transparency | undefined;
 
-  constructor(context: ClientContext) {
+  constructor(context: ClientContext, kt?: Transparency) {
     this.#c = context;
+    this.#kt = kt;
   }
 
   /**
@@ -47,6 +50,9 @@ export class Trust {
         'RELAY_INCONSISTENT',
         `the relay answered for another user than ${name}`,
       );
+    // Key transparency: the name's account and the account's key are the log's, or nothing
+    // is trusted (and nothing is sent).
+    await this.#kt?.verifyAccount(name, found.accountId, found.identityKey);
     return this.trust(name, found.accountId, found.identityKey);
   }
 
@@ -125,9 +131,13 @@ export class Trust {
     return { ...n, keyChanged: c.pendingKey !== undefined };
   }
 
-  /** A contact's devices from its signed list, verified under the accepted account key. */
-  async contactDevices(c: ContactRecord): Promise<ContactRecord['devices']> {
+  /**
+   * A contact's devices from its signed list, verified under the accepted account key and (to
+   * send: `inLog`) against the key transparency log.
+   */
+  async contactDevices(c: ContactRecord, inLog = true): Promise<ContactRecord['devices']> {
     const signed = await this.#c.relay.deviceList(this.#c.auth(), c.accountId);
+    if (inLog) await this.#kt?.verifyDeviceList(c.accountId, signed.blob, signed.version);
     const list = verifyDeviceList(
       this.#c.p,
       keyBody(fromBase64(c.accountKey)),
@@ -154,7 +164,8 @@ export class Trust {
   ): Promise<{ readonly devices: readonly DeviceJson[]; readonly changed: boolean }> {
     if (c.pendingKey !== undefined) return { devices: c.devices, changed: false };
     try {
-      return { devices: await this.contactDevices(c), changed: false };
+      // Receiving: what a device sent is checked against its list; the log is for sending.
+      return { devices: await this.contactDevices(c, false), changed: false };
     } catch (e) {
       if (e instanceof RelayCallError && e.relayCode === 'ACCOUNT_NOT_FOUND')
         return { devices: c.devices, changed: false };

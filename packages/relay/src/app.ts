@@ -34,10 +34,12 @@ import {
 } from './limits.js';
 import { RelayMetrics, labels } from './metrics.js';
 import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
+import type { KeyTransBridge } from './keytrans.js';
 import { accountRoutes } from './routes/accounts.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
+import { keyTransRoutes } from './routes/keytrans.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import type { Storage } from './storage/types.js';
@@ -66,6 +68,11 @@ export interface RelayOptions {
    * before the instance is made ready. They get the relay's hooks: rate limits, metrics, logs.
    */
   readonly plugins?: readonly RelayPlugin[];
+  /**
+   * The key transparency log: clients' queries are forwarded to it and account changes are
+   * published through it. Without one, KT routes answer `KT_UNAVAILABLE`.
+   */
+  readonly keyTransparency?: KeyTransBridge;
   /**
    * Origins (`scheme://host[:port]`) of web clients served elsewhere (`parley web serve`) that
    * may call the API (CORS) and open the WebSocket. Browsers from any other origin but the
@@ -123,6 +130,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     accountLimiter: rate?.account,
     metricsTokenHash:
       options.metricsToken === undefined ? undefined : hashToken(options.metricsToken),
+    keyTransparency: options.keyTransparency,
     limits: {
       maxQueueDepth: MAX_QUEUE_DEPTH,
       maxMessageAgeMs: MAX_MESSAGE_AGE_MS,
@@ -273,6 +281,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   attachmentRoutes(app, ctx, authenticate);
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
+  keyTransRoutes(app, options.keyTransparency, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   const delivery = new Delivery(ctx, app.log);

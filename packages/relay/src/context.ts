@@ -1,4 +1,5 @@
 import type { FanOut } from './fanout/types.js';
+import type { KeyTransBridge } from './keytrans.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Storage } from './storage/types.js';
@@ -23,4 +24,6 @@ export interface RelayContext {
   readonly accountLimiter: RateLimiter | undefined;
   /** Hex SHA-256 of the operator's metrics token; `/metrics` is open when undefined. */
   readonly metricsTokenHash: string | undefined;
+  /** Where committed account changes are published (key transparency), if anywhere. */
+  readonly keyTransparency: KeyTransBridge | undefined;
 }

@@ -63,6 +63,12 @@ export function accountRoutes(
         throw new RelayError('USERNAME_TAKEN', 'username taken');
       throw error;
     }
+    ctx.keyTransparency?.publish({
+      kind: 'registered',
+      accountId,
+      username: body.username.toLowerCase(),
+      identityKey,
+    });
     return { accountId, deviceId: PRIMARY_DEVICE_ID };
   });
 
@@ -86,11 +92,18 @@ export function accountRoutes(
   );
 
   registerRoute(app, authenticate, ROUTES.deleteAccount, async (_req, auth) => {
+    const account = await storage.reader.accounts.byId(auth.accountId);
     const devices = await storage.transact(async (w) => {
       const list = await w.devices.list(auth.accountId);
       await w.accounts.delete(auth.accountId);
       return list;
     });
+    if (account !== undefined)
+      ctx.keyTransparency?.publish({
+        kind: 'deleted',
+        accountId: auth.accountId,
+        username: account.username,
+      });
     for (const d of devices) {
       await fanOut.publish(deviceChannel(d.accountId, d.deviceId), { kind: 'device-removed' });
     }
@@ -167,6 +180,12 @@ export function accountRoutes(
       }
       await w.deviceLists.put({ accountId: auth.accountId, version, blob });
     });
+    ctx.keyTransparency?.publish({
+      kind: 'device-list',
+      accountId: auth.accountId,
+      version,
+      blob,
+    });
     return undefined;
   });
 
@@ -181,6 +200,12 @@ export function accountRoutes(
       }
       await w.accounts.setIdentityKey(auth.accountId, identityKey);
       await w.deviceLists.put({ accountId: auth.accountId, version, blob });
+    });
+    ctx.keyTransparency?.publish({
+      kind: 'account-key',
+      accountId: auth.accountId,
+      identityKey,
+      deviceList: { version, blob },
     });
     return undefined;
   });

@@ -1,0 +1,273 @@
+/**
+ * The relay's link to its key transparency log (this package's HTTP API):
+ * clients' queries pass through as bytes, and committed account changes become Updates. Each
+ * label has at most one Update in flight; a newer value for a label replaces a queued one
+ * (the log only needs the latest), and a failed Update is retried after a pause.
+ */
+import { constantTimeEqual } from '@parley/bytes';
+import {
+  KeyTransError,
+  accountKeyLabel,
+  decodeConfiguration,
+  decodeSearchResponse,
+  deviceListLabel,
+  encodeAccountKeyValue,
+  encodeDeviceListValue,
+  encodeSearchRequest,
+  encodeUpdateRequest,
+  encodeUsernameValue,
+  usernameLabel,
+  type Configuration,
+} from '@parley/keytrans';
+import type { Primitives } from '@parley/primitives';
+
+/**
+ * The relay's `KeyTransBridge` (packages/relay, `keytrans.ts`), restated here so the log does
+ * not depend on the relay: TypeScript checks the two match where apps/server joins them.
+ */
+export interface KtAnswer {
+  readonly status: number;
+  readonly body: Uint8Array;
+  readonly code?: string;
+}
+
+export type KtAccountChange =
+  | {
+      readonly kind: 'registered';
+      readonly accountId: string;
+      readonly username: string;
+      readonly identityKey: Uint8Array;
+    }
+  | {
+      readonly kind: 'account-key';
+      readonly accountId: string;
+      readonly identityKey: Uint8Array;
+      readonly deviceList: { readonly version: number; readonly blob: Uint8Array };
+    }
+  | {
+      readonly kind: 'device-list';
+      readonly accountId: string;
+      readonly version: number;
+      readonly blob: Uint8Array;
+    }
+  | { readonly kind: 'deleted'; readonly accountId: string; readonly username: string };
+
+export interface KeyTransBridge {
+  config(): Promise<Uint8Array>;
+  query(operation: string, body: Uint8Array): Promise<KtAnswer>;
+  publish(change: KtAccountChange): void;
+}
+
+/** Most labels waiting to be published; past it changes are dropped (and logged). */
+export const MAX_PENDING_LABELS = 100_000;
+/** Pause before retrying a failed Update (the log is down or the label's entry is full). */
+export const PUBLISH_RETRY_MS = 1_000;
+/** How long a query or an Update may take (an Update waits for the next entry). */
+export const LOG_REQUEST_TIMEOUT_MS = 5 * 60_000;
+
+export interface LogBridgeOptions {
+  /** The log service's base URL, e.g. `http://127.0.0.1:8090`. */
+  /** May be a promise (a log still starting): requests wait for it, and fail if it rejects. */
+  readonly baseUrl: string | Promise<string>;
+  readonly primitives: Primitives;
+  readonly now?: () => number;
+  /** Where publishing failures are reported (never with key material). */
+  readonly warn?: (message: string) => void;
+}
+
+export interface LogBridge extends KeyTransBridge {
+  /** Resolves once every queued change is in the log (tests, shutdown). */
+  idle(): Promise<void>;
+  /** Stops publishing; queued changes are dropped. */
+  close(): void;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export function createLogBridge(options: LogBridgeOptions): LogBridge {
+  const now = options.now ?? Date.now;
+  const warn = options.warn ?? ((m: string) => console.error(m));
+  const baseUrl = Promise.resolve(options.baseUrl).then((u) => u.replace(/\/$/, ''));
+  // An unhandled rejection would end the process; each request sees the failure instead.
+  baseUrl.catch(() => undefined);
+  let config: { bytes: Uint8Array; decoded: Configuration } | undefined;
+  const state = { closed: false };
+  const isClosed = (): boolean => state.closed;
+  const queued = new Map<string, { label: Uint8Array; value: Uint8Array }>();
+  const running = new Set<string>();
+  let idleWaiters: (() => void)[] = [];
+
+  const post = async (path: string, body: Uint8Array): Promise<KtAnswer> => {
+    const base = await baseUrl;
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+      signal: AbortSignal.timeout(LOG_REQUEST_TIMEOUT_MS),
+    });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (response.status === 200 || response.status === 204) return { status: 200, body: bytes };
+    let code = 'INTERNAL';
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { code?: unknown };
+      if (typeof parsed.code === 'string' && /^[A-Z_]{1,40}$/.test(parsed.code)) code = parsed.code;
+    } catch {
+      // not JSON: keep INTERNAL
+    }
+    return { status: response.status, body: bytes, code };
+  };
+
+  const getConfig = async (): Promise<{ bytes: Uint8Array; decoded: Configuration }> => {
+    if (config !== undefined) return config;
+    const base = await baseUrl;
+    const response = await fetch(`${base}/kt/v1/config`, {
+      signal: AbortSignal.timeout(LOG_REQUEST_TIMEOUT_MS),
+    });
+    if (response.status !== 200) throw new Error(`log config: HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    config = { bytes, decoded: decodeConfiguration(bytes) };
+    return config;
+  };
+
+  /** The label's greatest version and value in the log, or undefined when it has none. */
+  const greatest = async (
+    label: Uint8Array,
+  ): Promise<{ version: number; value: Uint8Array } | undefined> => {
+    const { decoded } = await getConfig();
+    const answer = await post('/kt/v1/search', encodeSearchRequest({ label }));
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw new Error(`search: ${answer.code ?? answer.status}`);
+    const r = decodeSearchResponse(decoded.mode, false, answer.body);
+    if (r.version === undefined) throw new KeyTransError('MALFORMED', 'no version');
+    return { version: r.version, value: r.value.value };
+  };
+
+  /**
+   * The greatest version and value of labels this bridge published (so the next change of a
+   * label needs no search, which costs the log a VRF proof); dropped on any failure.
+   */
+  const known = new Map<string, { version: number; value: Uint8Array }>();
+
+  const publishOne = async (label: Uint8Array, value: Uint8Array): Promise<void> => {
+    const key = hex(label);
+    const current = known.get(key) ?? (await greatest(label));
+    known.delete(key);
+    if (current !== undefined && constantTimeEqual(current.value, value)) {
+      remember(key, current);
+      return;
+    }
+    const answer = await post(
+      '/kt/v1/update?answer=none',
+      encodeUpdateRequest({
+        label,
+        ...(current === undefined ? {} : { greatestVersion: current.version }),
+        values: [value],
+      }),
+    );
+    if (answer.status !== 200) throw new Error(`update: ${answer.code ?? answer.status}`);
+    remember(key, { version: current === undefined ? 0 : current.version + 1, value });
+  };
+
+  const remember = (key: string, v: { version: number; value: Uint8Array }): void => {
+    // Bounded like the queue; forgetting only costs a search.
+    if (known.size >= MAX_PENDING_LABELS) known.clear();
+    known.set(key, v);
+  };
+
+  const settle = (): void => {
+    if (queued.size === 0 && running.size === 0) {
+      for (const w of idleWaiters) w();
+      idleWaiters = [];
+    }
+  };
+
+  const run = async (key: string): Promise<void> => {
+    running.add(key);
+    try {
+      for (;;) {
+        const next = queued.get(key);
+        if (next === undefined || state.closed) break;
+        queued.delete(key);
+        try {
+          await publishOne(next.label, next.value);
+        } catch (error) {
+          if (isClosed()) break;
+          warn(
+            `parley: key transparency update failed (${error instanceof Error ? error.message : 'error'}); retrying`,
+          );
+          // Keep a newer value if one arrived meanwhile; otherwise retry this one.
+          if (!queued.has(key)) queued.set(key, next);
+          await new Promise((r) => setTimeout(r, PUBLISH_RETRY_MS));
+        }
+      }
+    } finally {
+      running.delete(key);
+      settle();
+    }
+  };
+
+  const enqueue = (label: Uint8Array, value: Uint8Array): void => {
+    if (state.closed) return;
+    const key = hex(label);
+    if (!queued.has(key) && queued.size >= MAX_PENDING_LABELS) {
+      warn('parley: key transparency queue full; a change was not published');
+      return;
+    }
+    queued.set(key, { label, value });
+    if (!running.has(key)) void run(key);
+  };
+
+  const sha256 = (b: Uint8Array): Uint8Array => options.primitives.hash('sha256', b);
+
+  return {
+    async config() {
+      return (await getConfig()).bytes;
+    },
+    async query(operation: string, body: Uint8Array) {
+      return post(`/kt/v1/${operation}`, body);
+    },
+    publish(change: KtAccountChange) {
+      switch (change.kind) {
+        case 'registered':
+          enqueue(usernameLabel(change.username), encodeUsernameValue(change.accountId));
+          enqueue(
+            accountKeyLabel(change.accountId),
+            encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
+          );
+          return;
+        case 'account-key':
+          enqueue(
+            accountKeyLabel(change.accountId),
+            encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
+          );
+          enqueue(
+            deviceListLabel(change.accountId),
+            encodeDeviceListValue({
+              version: change.deviceList.version,
+              hash: sha256(change.deviceList.blob),
+            }),
+          );
+          return;
+        case 'device-list':
+          enqueue(
+            deviceListLabel(change.accountId),
+            encodeDeviceListValue({ version: change.version, hash: sha256(change.blob) }),
+          );
+          return;
+        case 'deleted':
+          // The name is free again: it maps to no account until someone registers it.
+          enqueue(usernameLabel(change.username), encodeUsernameValue(''));
+          return;
+      }
+    },
+    idle() {
+      if (queued.size === 0 && running.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    close() {
+      state.closed = true;
+      queued.clear();
+      settle();
+    },
+  };
+}

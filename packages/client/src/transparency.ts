@@ -1,0 +1,373 @@
+/**
+ * Key transparency in the SDK (issue 13, draft-ietf-keytrans-protocol-05 through
+ * `@parley/keytrans`). Every key the SDK is about to encrypt to is checked against the log:
+ * resolving a username (`username → account id`), the account key (`account id → key`) and the
+ * device list (`account id → version and hash`) each come with a Search proof that must verify
+ * and must show the value the relay served; otherwise sending stops with a `KT_*` error, and
+ * nothing is stored. Labels looked up are monitored (contact monitoring), and the account's own
+ * labels are checked against what this device holds.
+ *
+ * The log's configuration is pinned on first contact: once a relay has shown a log, a relay
+ * that stops showing one (or shows another) is refused, never fallen back from.
+ */
+import { constantTimeEqual, fromBase64 } from '@parley/bytes';
+import {
+  KeyTransError,
+  LabelKind,
+  accountKeyLabel,
+  checkConfiguration,
+  contactMonitorRequest,
+  createSuite,
+  decodeAccountKeyValue,
+  decodeConfiguration,
+  decodeDeviceListValue,
+  decodeMonitorResponse,
+  decodeSearchResponse,
+  decodeUsernameValue,
+  deviceListLabel,
+  encodeContactMonitorRequest,
+  encodeSearchRequest,
+  overdueMonitoring,
+  parseLabel,
+  usernameLabel,
+  verifyContactMonitor,
+  verifySearch,
+  type ClientContext as KtContext,
+  type Configuration,
+} from '@parley/keytrans';
+import type { ClientContext } from './context.js';
+import { ClientError } from './errors.js';
+import type { KtTransport } from './transparency-transport.js';
+import {
+  BackendKeyTransStore,
+  StagedKeyTransStore,
+  commitKeyTrans,
+  putConfig,
+  putMonitorRun,
+  type MonitorRun,
+} from './transparency-store.js';
+
+/** `if-available`: verify when the relay has a log (and from then on, always); `required`; `off`. */
+export type KtPolicy = 'required' | 'if-available' | 'off';
+
+/**
+ * A label verified this recently with the value the relay serves now is not searched again (the
+ * label is monitored meanwhile); a different value is always searched.
+ */
+export const KT_REVERIFY_MS = 10 * 60 * 1000;
+/** Monitoring older than this many RMWs makes a label "cannot verify". */
+export const KT_MONITOR_ALLOWANCE_RMW = 2;
+
+/** A label's transparency status as shown to the user. */
+export type KtLabelStatus = 'verified' | 'not verified' | 'cannot verify';
+
+export interface KtStatus {
+  readonly enabled: boolean;
+  readonly mode?: 'contact monitoring' | 'third-party auditing';
+  readonly treeSize?: number;
+  readonly lastRun?: MonitorRun;
+  /** Labels whose monitoring is overdue ("cannot verify"), described. */
+  readonly overdue: readonly string[];
+  readonly monitored: number;
+}
+
+export interface KtMonitorReport {
+  readonly checked: number;
+  readonly failed: readonly { readonly label: string; readonly code: string }[];
+}
+
+function describe(label: Uint8Array): string {
+  const { kind, id } = parseLabel(label);
+  if (kind === LabelKind.username) return `username ${id}`;
+  if (kind === LabelKind.accountKey) return `account key of ${id}`;
+  return `device list of ${id}`;
+}
+
+export class Transparency {
+  readonly #c: ClientContext;
+  readonly #transport: KtTransport;
+  readonly #policy: KtPolicy;
+  #chain: Promise<unknown> = Promise.resolve();
+  /** The relay said it has no log (asked once per process; `if-available` only). */
+  #noLog = false;
+
+  constructor(c: ClientContext, transport: KtTransport, policy: KtPolicy) {
+    this.#c = c;
+    this.#transport = transport;
+    this.#policy = policy;
+  }
+
+  /** One KT operation at a time: each reads the head the previous one committed. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  #store(): BackendKeyTransStore {
+    return new BackendKeyTransStore(this.#c.db);
+  }
+
+  /** The log's configuration (pinned after the first answer), or undefined when KT is off here. */
+  async #context(): Promise<KtContext | undefined> {
+    const pinned = this.#store().config();
+    let bytes = pinned;
+    if (bytes === undefined) {
+      if (this.#policy === 'off' || this.#noLog) return undefined;
+      bytes = await this.#transport.config(this.#c.auth());
+      if (bytes === undefined) {
+        if (this.#policy === 'required')
+          throw new ClientError('KT_UNAVAILABLE', 'the relay has no key transparency log');
+        this.#noLog = true;
+        return undefined;
+      }
+    }
+    let config: Configuration;
+    try {
+      config = decodeConfiguration(bytes);
+      checkConfiguration(config);
+    } catch (e) {
+      if (!(e instanceof KeyTransError)) throw e;
+      throw new ClientError('KT_PROOF_INVALID', `the log's configuration is refused (${e.code})`);
+    }
+    if (pinned === undefined) {
+      const fresh = bytes;
+      this.#c.db.transact((w) => {
+        putConfig(w, fresh);
+      });
+    }
+    return { suite: createSuite(this.#c.p), config };
+  }
+
+  /** Whether this device verifies keys (a log is pinned, or policy requires one). */
+  enabled(): boolean {
+    return this.#store().config() !== undefined || this.#policy === 'required';
+  }
+
+  /** Verifies `checks` in order, each against the head the previous one verified; commits all or none. */
+  #verifyAll(
+    checks: readonly { label: Uint8Array; matches: (value: Uint8Array) => boolean }[],
+  ): Promise<void> {
+    return this.#serial(async () => {
+      const ctx = await this.#context();
+      if (ctx === undefined) return;
+      const staged = new StagedKeyTransStore(this.#store());
+      let searched = false;
+      for (const { label, matches } of checks)
+        searched = (await this.#check(ctx, staged, label, matches)) || searched;
+      if (searched)
+        this.#c.db.transact((w) => {
+          staged.commit(w);
+        });
+    });
+  }
+
+  /**
+   * Searches `label` (unless the relay serves the value verified less than `KT_REVERIFY_MS`
+   * ago) and checks that the log's greatest version is the value the relay served; stages the
+   * new head and monitoring state. Returns whether it searched.
+   */
+  async #check(
+    ctx: KtContext,
+    staged: StagedKeyTransStore,
+    label: Uint8Array,
+    matches: (value: Uint8Array) => boolean,
+  ): Promise<boolean> {
+    const now = this.#c.now();
+    const cached = this.#store().verified(label);
+    if (cached !== undefined && now - cached.at < KT_REVERIFY_MS && safely(matches, cached.value))
+      return false;
+    const last = staged.head()?.treeHead.treeSize;
+    const answer = await this.#transport.query(
+      this.#c.auth(),
+      'search',
+      encodeSearchRequest({ label, ...(last === undefined ? {} : { last }) }),
+      describe(label),
+    );
+    let verified;
+    try {
+      verified = verifySearch(
+        ctx,
+        staged,
+        label,
+        undefined,
+        decodeSearchResponse(ctx.config.mode, false, answer),
+        now,
+      );
+    } catch (e) {
+      if (!(e instanceof KeyTransError)) throw e;
+      throw new ClientError(
+        'KT_PROOF_INVALID',
+        `the transparency proof for the ${describe(label)} does not verify (${e.code}); not sending`,
+        e.code,
+      );
+    }
+    if (!safely(matches, verified.output.value))
+      throw new ClientError(
+        'KT_MISMATCH',
+        `the relay served a ${describe(label)} that is not the one in the transparency log; not sending`,
+      );
+    staged.stage(verified.changes, {
+      label,
+      value: { value: verified.output.value, version: verified.output.version, at: now },
+    });
+    return true;
+  }
+
+  /** Checks that `username` maps to `accountId` and the account's key is `identityKey` (base64). */
+  verifyAccount(username: string, accountId: string, identityKey: string): Promise<void> {
+    return this.#verifyAll([
+      this.#usernameCheck(username, accountId),
+      this.#accountKeyCheck(accountId, identityKey),
+    ]);
+  }
+
+  /** Checks that `accountId`'s account key in the log is `identityKey` (base64, 33 bytes). */
+  verifyAccountKey(accountId: string, identityKey: string): Promise<void> {
+    return this.#verifyAll([this.#accountKeyCheck(accountId, identityKey)]);
+  }
+
+  /** Checks that `accountId`'s device list in the log has this version and blob hash. */
+  verifyDeviceList(accountId: string, blob: string, version: number): Promise<void> {
+    return this.#verifyAll([this.#deviceListCheck(accountId, blob, version)]);
+  }
+
+  #usernameCheck(username: string, accountId: string) {
+    return {
+      label: usernameLabel(username.toLowerCase()),
+      matches: (v: Uint8Array) => decodeUsernameValue(v) === accountId,
+    };
+  }
+
+  #accountKeyCheck(accountId: string, identityKey: string) {
+    const key = fromBase64(identityKey);
+    return {
+      label: accountKeyLabel(accountId),
+      matches: (v: Uint8Array) => {
+        const logged = decodeAccountKeyValue(v).publicKey;
+        return logged.length === key.length && constantTimeEqual(logged, key);
+      },
+    };
+  }
+
+  #deviceListCheck(accountId: string, blob: string, version: number) {
+    const hash = this.#c.p.hash('sha256', fromBase64(blob));
+    return {
+      label: deviceListLabel(accountId),
+      matches: (v: Uint8Array) => {
+        const logged = decodeDeviceListValue(v);
+        return logged.version === version && constantTimeEqual(logged.hash, hash);
+      },
+    };
+  }
+
+  /** The owner's check of its own labels, committed together. */
+  checkOwn(deviceList: { blob: string; version: number }): Promise<void> {
+    const a = this.#c.requireAccount();
+    return this.#verifyAll([
+      this.#usernameCheck(a.username, a.accountId),
+      this.#accountKeyCheck(a.accountId, a.accountKey),
+      this.#deviceListCheck(a.accountId, deviceList.blob, deviceList.version),
+    ]);
+  }
+
+  /**
+   * Contact monitoring of every label this device looked up (-05 §8.2), then a search of the
+   * account's own labels against what this device holds. Failures are reported per label, never
+   * as success; a label that cannot be monitored stays due and shows as "cannot verify".
+   */
+  monitor(): Promise<KtMonitorReport> {
+    return this.#serial(async () => {
+      const ctx = await this.#context();
+      if (ctx === undefined) return { checked: 0, failed: [] };
+      const failed: { label: string; code: string }[] = [];
+      let checked = 0;
+      for (const contact of this.#store().contacts()) {
+        const store = this.#store();
+        const request = contactMonitorRequest(store, contact.label);
+        if (request === undefined) continue;
+        checked++;
+        try {
+          const answer = await this.#transport.query(
+            this.#c.auth(),
+            'contact-monitor',
+            encodeContactMonitorRequest(request),
+            describe(contact.label),
+          );
+          const verified = verifyContactMonitor(
+            ctx,
+            store,
+            contact.label,
+            decodeMonitorResponse(ctx.config.mode, answer),
+            this.#c.now(),
+          );
+          this.#c.db.transact((w) => {
+            commitKeyTrans(w, verified.changes);
+          });
+        } catch (e) {
+          failed.push({ label: describe(contact.label), code: codeOf(e) });
+        }
+      }
+      const run: MonitorRun = {
+        at: this.#c.now(),
+        checked,
+        failed: failed.map((f) => `${f.label}: ${f.code}`),
+      };
+      this.#c.db.transact((w) => {
+        putMonitorRun(w, run);
+      });
+      return { checked, failed };
+    });
+  }
+
+  /** The transparency status of one account's labels, for `verify`. */
+  labelStatus(accountId: string, username: string): KtLabelStatus {
+    if (!this.enabled()) return 'not verified';
+    const store = this.#store();
+    const labels = [usernameLabel(username.toLowerCase()), accountKeyLabel(accountId)];
+    if (labels.some((l) => store.verified(l) === undefined)) return 'not verified';
+    const config = store.config();
+    if (config === undefined) return 'not verified';
+    const rmw = decodeConfiguration(config).reasonableMonitoringWindow;
+    const late = overdueMonitoring(store, this.#c.now(), KT_MONITOR_ALLOWANCE_RMW * rmw);
+    const ours = new Set(labels.map((l) => l.join(',')));
+    return late.some((l) => ours.has(l.join(','))) ? 'cannot verify' : 'verified';
+  }
+
+  status(): KtStatus {
+    const store = this.#store();
+    const config = store.config();
+    if (config === undefined) return { enabled: false, overdue: [], monitored: 0 };
+    const c = decodeConfiguration(config);
+    const head = store.head();
+    const lastRun = store.lastRun();
+    const late = overdueMonitoring(
+      store,
+      this.#c.now(),
+      KT_MONITOR_ALLOWANCE_RMW * c.reasonableMonitoringWindow,
+    );
+    return {
+      enabled: true,
+      mode: c.mode === 3 ? 'third-party auditing' : 'contact monitoring',
+      ...(head === undefined ? {} : { treeSize: head.treeHead.treeSize }),
+      ...(lastRun === undefined ? {} : { lastRun }),
+      overdue: late.map(describe),
+      monitored: store.contacts().filter((s) => s.entries.length > 0).length,
+    };
+  }
+}
+
+/** A decoder that throws on a malformed value counts as a mismatch. */
+function safely(matches: (value: Uint8Array) => boolean, value: Uint8Array): boolean {
+  try {
+    return matches(value);
+  } catch {
+    return false;
+  }
+}
+
+function codeOf(e: unknown): string {
+  if (e instanceof ClientError) return e.code;
+  if (e instanceof KeyTransError) return `KT_PROOF_INVALID (${e.code})`;
+  return 'INTERNAL';
+}
