@@ -38,7 +38,12 @@ export type ClientErrorCode =
    * We are no longer a member of the group (removed, left, or the relay no longer routes for
    * us): a queued group message was not sent and never will be.
    */
-  | 'NOT_A_MEMBER';
+  | 'NOT_A_MEMBER'
+  /**
+   * An attachment's blob is not the one its message names (altered, truncated, swapped or
+   * expired at the relay): nothing of it may be kept.
+   */
+  | 'ATTACHMENT_INVALID';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';
