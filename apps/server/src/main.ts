@@ -2,8 +2,16 @@
 // Parley's server entry point: configuration, then the relay, then listen. SIGINT/SIGTERM close
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
+import {
+  BLOB_DIR_NAME,
+  createMemoryStorage,
+  createRelay,
+  openDiskBlobStore,
+  openSqliteStorage,
+  relayLimits,
+} from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
@@ -37,8 +45,14 @@ async function main(): Promise<number> {
           synchronous: config.sqliteSync,
           groupCommit: config.groupCommit,
         });
+  // Attachment blobs live in files beside the database (in memory with memory storage).
+  const blobs =
+    config.storage === 'memory'
+      ? undefined
+      : await openDiskBlobStore(join(config.dataDir, BLOB_DIR_NAME));
   const app = await createRelay({
     storage,
+    ...(blobs === undefined ? {} : { blobs }),
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),

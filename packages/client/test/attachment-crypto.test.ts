@@ -14,10 +14,12 @@ import {
 } from '../src/attachment-crypto.js';
 import { ClientError } from '../src/errors.js';
 
-const backends = [createNodePrimitives(), createNoblePrimitives()];
+const node = createNodePrimitives();
+const noble = createNoblePrimitives();
+const backends = [node, noble];
 
 function encrypt(
-  p = backends[0]!,
+  p = node,
   plain: Uint8Array,
   chunk: number,
   key = p.randomBytes(64),
@@ -32,7 +34,7 @@ function encrypt(
 }
 
 function decrypt(
-  p = backends[0]!,
+  p = node,
   blob: Uint8Array,
   key: Uint8Array,
   size: number,
@@ -67,8 +69,8 @@ test('Padmé: known sizes, never smaller, overhead at most 12%, idempotent', () 
 test('the CTR counter of a chunk is the iv plus its block offset, with carry across all 128 bits', () => {
   const iv = new Uint8Array(16).fill(0xff);
   iv[0] = 0x00;
-  deepStrictEqual([...counterAt(iv, 1)], [1, ...new Array(15).fill(0)]);
-  deepStrictEqual([...counterAt(new Uint8Array(16).fill(0xff), 1)], new Array(16).fill(0));
+  deepStrictEqual([...counterAt(iv, 1)], [1, ...new Array<number>(15).fill(0)]);
+  deepStrictEqual([...counterAt(new Uint8Array(16).fill(0xff), 1)], new Array<number>(16).fill(0));
   deepStrictEqual([...counterAt(new Uint8Array(16), 0x1_0000_0001)].slice(11), [1, 0, 0, 0, 1]);
 });
 
@@ -93,7 +95,6 @@ test('attachments round-trip on both backends, whatever the chunking, and the bl
 });
 
 test('both backends make the same blob, also when the counter wraps its low 64 bits mid-chunk', () => {
-  const [node, noble] = backends as [(typeof backends)[0], (typeof backends)[0]];
   const key = node.randomBytes(64);
   const iv = new Uint8Array(16).fill(0xff);
   iv.fill(0x12, 0, 4);
@@ -105,7 +106,7 @@ test('both backends make the same blob, also when the counter wraps its low 64 b
 });
 
 test('a flipped bit, a truncation, an extension, another key or other digests are refused', () => {
-  const p = backends[0]!;
+  const p = node;
   const plain = p.randomBytes(2000);
   const { blob, key, digests } = encrypt(p, plain, 512);
   const tryDecrypt = (b: Uint8Array, k = key, size = plain.length, d = digests) => {
@@ -113,7 +114,7 @@ test('a flipped bit, a truncation, an extension, another key or other digests ar
   };
   for (const at of [0, 15, 16, 1000, blob.length - 33, blob.length - 1]) {
     const bad = blob.slice();
-    bad[at]! ^= 1;
+    bad[at] = (bad[at] ?? 0) ^ 1;
     tryDecrypt(bad);
   }
   tryDecrypt(blob.subarray(0, blob.length - 1));
@@ -127,7 +128,7 @@ test('a flipped bit, a truncation, an extension, another key or other digests ar
 });
 
 test('the encryptor refuses a file that changes size while it is read', () => {
-  const p = backends[0]!;
+  const p = node;
   const e = new AttachmentEncryptor(p, p.randomBytes(64), 10);
   throws(() => e.update(new Uint8Array(11)), ClientError);
   const f = new AttachmentEncryptor(p, p.randomBytes(64), 10);

@@ -36,6 +36,9 @@ import { RelayMetrics, labels } from './metrics.js';
 import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
 import { accountRoutes } from './routes/accounts.js';
 import { attachmentRoutes } from './routes/attachments.js';
+import { attachmentUploadRoutes } from './routes/attachment-uploads.js';
+import { createMemoryBlobStore } from './blobs/memory.js';
+import type { BlobStore } from './blobs/types.js';
 import { groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
@@ -44,6 +47,8 @@ import type { Storage } from './storage/types.js';
 
 export interface RelayOptions {
   readonly storage: Storage;
+  /** Attachment blobs uploaded in chunks; default: in memory. `close()` is called on close. */
+  readonly blobs?: BlobStore;
   /** Default: in-process fan-out (one relay node). */
   readonly fanOut?: FanOut;
   /** A pino-compatible logger instance; default: none (or `log`). */
@@ -99,6 +104,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
         };
   const ctx: RelayContext = {
     storage: options.storage,
+    blobs: options.blobs ?? createMemoryBlobStore(),
     fanOut: options.fanOut ?? createInProcessFanOut(),
     metrics: new RelayMetrics(),
     now,
@@ -162,8 +168,10 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   // flight at once is bounded too; the rest are told to retry.
   const uploads = new WeakSet<FastifyRequest>();
   const isUpload = (request: FastifyRequest): boolean =>
-    request.method === ROUTES.uploadAttachment.method &&
-    request.routeOptions.url === ROUTES.uploadAttachment.url;
+    (request.method === ROUTES.uploadAttachment.method &&
+      request.routeOptions.url === ROUTES.uploadAttachment.url) ||
+    (request.method === ROUTES.putUploadChunk.method &&
+      request.routeOptions.url === ROUTES.putUploadChunk.url);
   const releaseUpload = (request: FastifyRequest): void => {
     if (uploads.delete(request)) uploadsInFlight--;
   };
@@ -232,6 +240,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   keyRoutes(app, ctx, authenticate);
   messageRoutes(app, ctx, authenticate);
   attachmentRoutes(app, ctx, authenticate);
+  attachmentUploadRoutes(app, ctx, authenticate);
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app);
@@ -278,6 +287,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     await s.transact((w) => w.linkTokens.deleteExpired(t, SWEEP_BATCH));
     await s.transact((w) => w.provisioning.deleteExpired(t, SWEEP_BATCH));
     await s.transact((w) => w.attachments.deleteExpired(t, SWEEP_BATCH));
+    await ctx.blobs.deleteExpired(t, SWEEP_BATCH);
   };
   const sweepEvery = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
   const sweeper =
@@ -298,6 +308,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   });
   app.addHook('onClose', async () => {
     await ctx.fanOut.close();
+    await ctx.blobs.close();
   });
 
   await app.ready();

@@ -1,3 +1,4 @@
+import type { BlobStore } from './blobs/types.js';
 import type { FanOut } from './fanout/types.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -15,6 +16,7 @@ export interface RelayLimits {
 /** What every route and the WebSocket delivery share. */
 export interface RelayContext {
   readonly storage: Storage;
+  readonly blobs: BlobStore;
   readonly fanOut: FanOut;
   readonly metrics: RelayMetrics;
   readonly now: () => number;

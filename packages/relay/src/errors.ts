@@ -11,7 +11,9 @@ export class RelayError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?:
-      { readonly accounts: readonly DeviceMismatch[] } | { readonly epoch: number },
+      | { readonly accounts: readonly DeviceMismatch[] }
+      | { readonly epoch: number }
+      | { readonly received: number },
   ) {
     super(message);
   }

@@ -55,7 +55,9 @@ export function registerRoute<S extends RouteSpec>(
     method: spec.method,
     url: spec.url,
     schema,
-    ...(spec.body === 'octet-stream' ? { bodyLimit: limits.MAX_ATTACHMENT_BYTES } : {}),
+    ...(spec.body === 'octet-stream'
+      ? { bodyLimit: spec.bodyLimit ?? limits.MAX_ATTACHMENT_BYTES }
+      : {}),
     handler: async (request, reply) => {
       const auth = (
         spec.auth === 'none' ? undefined : await authenticate(request, spec.auth === 'primary')

@@ -91,6 +91,7 @@ export function accountRoutes(
       await w.accounts.delete(auth.accountId);
       return list;
     });
+    await ctx.blobs.deleteAccount(auth.accountId);
     for (const d of devices) {
       await fanOut.publish(deviceChannel(d.accountId, d.deviceId), { kind: 'device-removed' });
     }
