@@ -274,6 +274,7 @@ export class Inbox {
             sentAt: content.sentAt,
             status: 'received',
             fromDevice: env.senderDeviceId,
+            ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           this.#outbox.queueReceipt(w, env.senderAccountId, 'delivered', [content.id]);
@@ -288,6 +289,7 @@ export class Inbox {
             text: content.text,
             sentAt: content.sentAt,
             status: 'sent',
+            ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           return { type: 'sent-sync', message, to: this.#trust.username(content.to) };

@@ -18,7 +18,7 @@ import {
   type PreKeyBundle,
   type ProtocolAddress,
 } from '@parley/protocol';
-import { encodeContent, type Content } from './content.js';
+import { encodeContent, type AttachmentPointer, type Content } from './content.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { RelayCallError } from './http.js';
@@ -56,7 +56,11 @@ export class Outbox {
   }
 
   /** Sends text to every device of `username` and a copy to our other devices. */
-  async send(username: string, text: string): Promise<SendResult> {
+  async send(
+    username: string,
+    text: string,
+    attachments?: readonly AttachmentPointer[],
+  ): Promise<SendResult> {
     const c = this.#c;
     const a = c.requireAccount();
     const contact = await this.#contactForSend(username);
@@ -67,12 +71,13 @@ export class Outbox {
       );
     const id = c.id();
     const sentAt = c.now();
+    const extra = attachments === undefined ? {} : { attachments };
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
-      content: toBase64(encodeContent({ kind: 'text', id, text, sentAt })),
+      content: toBase64(encodeContent({ kind: 'text', id, text, sentAt, ...extra })),
       syncContent: toBase64(
-        encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt }),
+        encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt, ...extra }),
       ),
       createdAt: sentAt,
     };
@@ -87,6 +92,7 @@ export class Outbox {
         text,
         sentAt,
         status: 'pending',
+        ...extra,
       });
     });
     const serverTimestamp = await this.#deliver(a, entry);
