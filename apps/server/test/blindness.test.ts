@@ -195,9 +195,10 @@ test(
       const events = await bob.receive();
       const got = events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
       const first = got.at(0);
-      assert.equal(first?.text, text);
+      assert.ok(first !== undefined);
+      assert.equal(first.text, text);
       const parts: Uint8Array[] = [];
-      await bob.downloadAttachment(first?.attachments?.at(0) ?? pointer, (b) => {
+      await bob.downloadAttachment(first.attachments?.at(0) ?? pointer, (b) => {
         parts.push(b.slice());
       });
       assert.ok(Buffer.concat(parts).equals(file), 'the clients can read what the relay cannot');
