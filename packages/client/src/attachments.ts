@@ -90,31 +90,30 @@ export async function uploadAttachment(
   const enc = new AttachmentEncryptor(c.p, key, file.size);
   const total = blobLength(file.size);
   const { attachmentId } = await http.createUpload(c.auth(), total);
+  // One chunk buffer for the whole upload, filled by copying and reused once a chunk is sent,
+  // so the upload allocates nothing per chunk besides the cipher's output.
+  const chunk = new Uint8Array(Math.min(ATTACHMENT_CHUNK_BYTES, total));
+  let fill = 0;
   let offset = 0;
-  let buffer: Uint8Array[] = [];
-  let buffered = 0;
-  const flush = async (all: boolean) => {
-    while (buffered >= ATTACHMENT_CHUNK_BYTES || (all && buffered > 0)) {
-      const joined =
-        buffer.length === 1 ? (buffer[0] ?? new Uint8Array(0)) : concat(buffer, buffered);
-      const n = Math.min(ATTACHMENT_CHUNK_BYTES, joined.length);
-      await putChunk(c, http, attachmentId, offset, joined.subarray(0, n));
-      offset += n;
-      const rest = joined.subarray(n);
-      buffer = rest.length === 0 ? [] : [rest];
-      buffered = rest.length;
-    }
+  const send = async () => {
+    await putChunk(c, http, attachmentId, offset, chunk.subarray(0, fill));
+    offset += fill;
+    fill = 0;
   };
   const add = async (bytes: Uint8Array) => {
-    if (bytes.length === 0) return;
-    buffer.push(bytes);
-    buffered += bytes.length;
-    if (buffered >= ATTACHMENT_CHUNK_BYTES) await flush(false);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = Math.min(chunk.length - fill, bytes.length - at);
+      chunk.set(bytes.subarray(at, at + n), fill);
+      fill += n;
+      at += n;
+      if (fill === chunk.length) await send();
+    }
   };
-  for await (const chunk of file.chunks) await add(enc.update(chunk));
+  for await (const piece of file.chunks) await add(enc.update(piece));
   const { tail, digests } = enc.final();
   await add(tail);
-  await flush(true);
+  if (fill > 0) await send();
   if (offset !== total) throw new ClientError('MISUSE', 'upload length mismatch');
   const pointer: AttachmentPointer = {
     id: attachmentId,
@@ -128,16 +127,6 @@ export async function uploadAttachment(
   return file.thumbnail === undefined
     ? pointer
     : { ...pointer, thumbnail: toBase64(file.thumbnail) };
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
