@@ -30,6 +30,8 @@ export type { SendResult } from './outbox.js';
 /** What a message carries besides its text. */
 export interface SendOptions {
   readonly attachments?: readonly AttachmentPointer[];
+  /** The id of the message this one replies to (1:1 only for now). */
+  readonly replyTo?: string;
 }
 
 export class ParleyClient {
@@ -157,7 +159,29 @@ export class ParleyClient {
    * `uploadAttachment`) to every device of `username` and a copy to our other devices.
    */
   send(username: string, text: string, options: SendOptions = {}): Promise<SendResult> {
-    return this.#serial(() => this.#outbox.send(username, text, options.attachments));
+    return this.#serial(() =>
+      this.#outbox.send(username, text, options.attachments, options.replyTo),
+    );
+  }
+
+  /**
+   * Reacts to a message of the conversation with `username` (one reaction per account: a new
+   * one replaces ours; `remove` takes it back), on every device of both sides.
+   */
+  react(username: string, messageId: string, emoji: string, remove = false): Promise<SendResult> {
+    return this.#serial(() =>
+      this.#outbox.act(username, messageId, { kind: 'reaction', emoji, remove }),
+    );
+  }
+
+  /** Replaces the text of one of our messages; every device keeps the earlier texts. */
+  edit(username: string, messageId: string, text: string): Promise<SendResult> {
+    return this.#serial(() => this.#outbox.act(username, messageId, { kind: 'edit', text }));
+  }
+
+  /** Deletes one of our messages for everyone: its content is erased, a tombstone stays. */
+  deleteForEveryone(username: string, messageId: string): Promise<SendResult> {
+    return this.#serial(() => this.#outbox.act(username, messageId, { kind: 'delete' }));
   }
 
   // --- attachments ---

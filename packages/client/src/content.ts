@@ -11,6 +11,7 @@ import {
   MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_CONTENT_BYTES,
   MAX_CONTENT_TYPE_LENGTH,
+  MAX_REACTION_LENGTH,
   MAX_TEXT_BYTES,
   MAX_THUMBNAIL_BYTES,
 } from './limits.js';
@@ -48,6 +49,8 @@ export type Content =
       readonly text: string;
       readonly sentAt: number;
       readonly attachments?: readonly AttachmentPointer[];
+      /** The id of the message this one replies to. */
+      readonly replyTo?: string;
     }
   | {
       readonly kind: 'receipt';
@@ -62,7 +65,27 @@ export type Content =
       readonly text: string;
       readonly sentAt: number;
       readonly attachments?: readonly AttachmentPointer[];
+      readonly replyTo?: string;
     }
+  /**
+   * Actions on an earlier message `target` (`message-actions.ts`); `to` (an account id) only in
+   * the copy to our own devices, naming the conversation.
+   */
+  | {
+      readonly kind: 'reaction';
+      readonly target: string;
+      readonly emoji: string;
+      readonly remove: boolean;
+      readonly to?: string;
+    }
+  | {
+      readonly kind: 'edit';
+      readonly target: string;
+      readonly text: string;
+      readonly editedAt: number;
+      readonly to?: string;
+    }
+  | { readonly kind: 'delete'; readonly target: string; readonly to?: string }
   /**
    * A member device of `groupId` that could not follow a commit asks to be added again; its
    * leaf had the HPKE key `leafKey` (base64) when it asked. Sent 1:1 to the other members.
@@ -79,7 +102,7 @@ export type Content =
 
 export function encodeContent(content: Content): Uint8Array {
   if (
-    (content.kind === 'text' || content.kind === 'sent') &&
+    (content.kind === 'text' || content.kind === 'sent' || content.kind === 'edit') &&
     utf8Encode(content.text).length > MAX_TEXT_BYTES
   )
     throw new ClientError('INVALID_INPUT', `text longer than ${MAX_TEXT_BYTES} bytes`);
@@ -166,21 +189,51 @@ export function decodeContent(bytes: Uint8Array): Content {
   const sentAt = o['sentAt'];
   const id = o['id'];
   switch (o['kind']) {
-    case 'text': {
-      const att = attachmentsOf(o['attachments']);
-      if (isId(id) && typeof text === 'string' && typeof sentAt === 'number' && att.ok)
-        return att.list === undefined
-          ? { kind: 'text', id, text, sentAt }
-          : { kind: 'text', id, text, sentAt, attachments: att.list };
-      break;
-    }
+    case 'text':
     case 'sent': {
       const to = o['to'];
+      const replyTo = o['replyTo'];
       const att = attachmentsOf(o['attachments']);
-      if (isId(id) && isId(to) && typeof text === 'string' && typeof sentAt === 'number' && att.ok)
-        return att.list === undefined
-          ? { kind: 'sent', to, id, text, sentAt }
-          : { kind: 'sent', to, id, text, sentAt, attachments: att.list };
+      if (
+        !isId(id) ||
+        typeof text !== 'string' ||
+        typeof sentAt !== 'number' ||
+        !att.ok ||
+        (replyTo !== undefined && !isId(replyTo)) ||
+        (o['kind'] === 'sent' && !isId(to))
+      )
+        break;
+      const extra = {
+        ...(att.list === undefined ? {} : { attachments: att.list }),
+        ...(replyTo === undefined ? {} : { replyTo }),
+      };
+      return o['kind'] === 'sent' && isId(to)
+        ? { kind: 'sent', to, id, text, sentAt, ...extra }
+        : { kind: 'text', id, text, sentAt, ...extra };
+    }
+    case 'reaction':
+    case 'edit':
+    case 'delete': {
+      const target = o['target'];
+      const to = o['to'];
+      if (!isId(target) || (to !== undefined && !isId(to))) break;
+      const extra = to === undefined ? {} : { to };
+      if (o['kind'] === 'delete') return { kind: 'delete', target, ...extra };
+      if (o['kind'] === 'edit') {
+        const editedAt = o['editedAt'];
+        if (typeof text === 'string' && typeof editedAt === 'number')
+          return { kind: 'edit', target, text, editedAt, ...extra };
+        break;
+      }
+      const emoji = o['emoji'];
+      const remove = o['remove'];
+      if (
+        typeof emoji === 'string' &&
+        emoji.length > 0 &&
+        emoji.length <= MAX_REACTION_LENGTH &&
+        typeof remove === 'boolean'
+      )
+        return { kind: 'reaction', target, emoji, remove, ...extra };
       break;
     }
     case 'receipt': {

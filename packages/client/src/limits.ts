@@ -15,6 +15,12 @@ export const MAX_CONTENT_BYTES = 48 * 1024;
 /** Largest file we encrypt and send: its Padmé size stays under the relay's `MAX_BLOB_BYTES`. */
 export const MAX_ATTACHMENT_PLAINTEXT_BYTES = 128 * 1024 * 1024;
 
+/** Earlier texts kept per edited message (the oldest are dropped past it). */
+export const MAX_EDITS_KEPT = 20;
+
+/** Longest reaction, in UTF-16 code units (an emoji with modifiers and joiners). */
+export const MAX_REACTION_LENGTH = 32;
+
 /** Most attachments one message points at. */
 export const MAX_ATTACHMENTS_PER_MESSAGE = 4;
 

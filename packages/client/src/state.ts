@@ -144,6 +144,14 @@ export interface MessageRecord {
   readonly status: MessageStatus;
   /** Files sent with the message (pointers; the files themselves are fetched by the app). */
   readonly attachments?: readonly AttachmentPointer[];
+  /** The message this one replies to. */
+  readonly replyTo?: string;
+  /** One reaction per account id. */
+  readonly reactions?: Readonly<Record<string, string>>;
+  /** Earlier texts, oldest first, each with when it was replaced. */
+  readonly edits?: readonly { readonly text: string; readonly replacedAt: number }[];
+  /** Deleted for everyone by its author: text, files and history erased. */
+  readonly deleted?: boolean;
   /** For incoming: the sending device. */
   readonly fromDevice?: number;
 }

@@ -19,7 +19,7 @@ test('content round-trips (property: any text message)', () => {
 
 test('a future version or kind is unsupported, not an error; malformed known kinds are refused', () => {
   strictEqual(decodeContent(utf8Encode('{"v":2,"kind":"text"}')).kind, 'unsupported');
-  strictEqual(decodeContent(utf8Encode('{"v":1,"kind":"reaction"}')).kind, 'unsupported');
+  strictEqual(decodeContent(utf8Encode('{"v":1,"kind":"poll"}')).kind, 'unsupported');
   throws(() => decodeContent(utf8Encode('{"v":1,"kind":"text","id":"a"}')), ClientError);
   throws(() => decodeContent(utf8Encode('nope')), ClientError);
   throws(
@@ -105,4 +105,26 @@ test('decoding any bytes either parses or throws ClientError (fuzz with attachme
       }
     }),
   );
+});
+
+test('replies, reactions, edits and deletes round-trip; malformed ones are refused', () => {
+  const ok: Content[] = [
+    { kind: 'text', id: 'm2', text: 'yes', sentAt: 2, replyTo: 'm1' },
+    { kind: 'reaction', target: 'm1', emoji: '👍', remove: false },
+    { kind: 'reaction', target: 'm1', emoji: '👍', remove: true, to: 'acct' },
+    { kind: 'edit', target: 'm1', text: 'new', editedAt: 3 },
+    { kind: 'delete', target: 'm1', to: 'acct' },
+  ];
+  for (const c of ok) deepStrictEqual(decodeContent(encodeContent(c)), c);
+  const bad = [
+    { kind: 'text', id: 'm', text: '', sentAt: 1, replyTo: '' },
+    { kind: 'reaction', target: 'm1', emoji: '', remove: false },
+    { kind: 'reaction', target: 'm1', emoji: 'x'.repeat(33), remove: false },
+    { kind: 'reaction', target: 'm1', emoji: 'x', remove: 'no' },
+    { kind: 'edit', target: 'm1', text: 'x' },
+    { kind: 'delete' },
+    { kind: 'delete', target: 'm1', to: 5 },
+  ];
+  for (const b of bad)
+    throws(() => decodeContent(utf8Encode(JSON.stringify({ v: 1, ...b }))), ClientError);
 });
