@@ -67,6 +67,12 @@ function describeEvent(e: ClientEvent): string {
       return `${e.username}'s key CHANGED. Compare safety numbers: parley verify ${e.username}`;
     case 'account-key-changed':
       return 'your account key was replaced by your primary device';
+    case 'message-updated':
+      return e.action === 'delete'
+        ? `${e.by} deleted message ${e.message.id} for everyone`
+        : e.action === 'edit'
+          ? `${e.by} edited message ${e.message.id}: ${e.message.text}`
+          : `reactions on message ${e.message.id} (${e.message.text}) now: ${Object.values(e.message.reactions ?? {}).join(' ') || 'none'}`;
     default:
       return describeGroupEvent(e);
   }
@@ -114,7 +120,11 @@ async function emitEvent(
 function historyLine(m: MessageRecord, peer: string): string {
   const who = m.direction === 'in' ? peer : 'you';
   const status = m.direction === 'out' ? ` (${m.status})` : '';
-  return `[${time(m.sentAt)}] ${who}: ${m.text}${status}`;
+  if (m.deleted === true) return `[${time(m.sentAt)}] ${who}: (deleted)`;
+  const edited = m.edits === undefined ? '' : ' (edited)';
+  const reactions = Object.values(m.reactions ?? {}).join(' ');
+  const reply = m.replyTo === undefined ? '' : `(reply to ${m.replyTo}) `;
+  return `[${time(m.sentAt)}] ${who}: ${reply}${m.text}${edited}${status}${reactions === '' ? '' : ` ${reactions}`}`;
 }
 
 async function markRead(client: ParleyClient, events: readonly ClientEvent[]): Promise<void> {
@@ -253,7 +263,32 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       const to = need(rest, 0, 'USERNAME');
       const text = rest.slice(1).join(' ');
       if (text === '' && args.files.length === 0) throw new UsageError('missing TEXT');
-      const r = await client.send(to, text, await upload());
+      const r = await client.send(to, text, {
+        ...(await upload()),
+        ...(args.replyTo === undefined ? {} : { replyTo: args.replyTo }),
+      });
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'react': {
+      const r = await client.react(
+        need(rest, 0, 'USERNAME'),
+        need(rest, 1, 'ID'),
+        need(rest, 2, 'EMOJI'),
+        args.remove,
+      );
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'edit': {
+      const text = rest.slice(2).join(' ');
+      if (text === '') throw new UsageError('missing TEXT');
+      const r = await client.edit(need(rest, 0, 'USERNAME'), need(rest, 1, 'ID'), text);
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'delete': {
+      const r = await client.deleteForEveryone(need(rest, 0, 'USERNAME'), need(rest, 1, 'ID'));
       emit(r.messageId, r);
       return 0;
     }

@@ -187,3 +187,45 @@ test(
     deepStrictEqual(readdirSync(carolDir).sort(), carolBefore);
   },
 );
+
+test(
+  'a reply, a reaction, an edit and a delete for everyone through the CLI, seen the same on every device',
+  { timeout: 300_000 },
+  async () => {
+    // Runs after the test above: alice (two devices) and bob are registered.
+    const [sent] = jsonLines(await ok0(as('alice', '--json', 'send', 'bob', 'meet at 5')));
+    const id = sent?.['messageId'] as string;
+    ok(typeof id === 'string');
+    await ok0(as('bob', 'receive'));
+    await ok0(as('alice-laptop', 'receive'));
+    await ok0(as('bob', 'send', 'alice', '--reply-to', id, 'ok!'));
+    await ok0(as('bob', 'react', 'alice', id, '👍'));
+    const atAlice = jsonLines(await ok0(as('alice', '--json', 'receive')));
+    const reply = atAlice.find((e) => e['type'] === 'message')?.['message'] as Record<
+      string,
+      unknown
+    >;
+    strictEqual(reply['replyTo'], id);
+    const reacted = atAlice.find((e) => e['type'] === 'message-updated');
+    const reactions = (reacted?.['message'] as { reactions?: Record<string, string> } | undefined)
+      ?.reactions;
+    deepStrictEqual(Object.values(reactions ?? {}), ['👍']);
+    await ok0(as('alice', 'edit', 'bob', id, 'meet at 6'));
+    await ok0(as('alice', 'delete', 'bob', id));
+    for (const n of ['bob', 'alice-laptop']) {
+      const updates = jsonLines(await ok0(as(n, '--json', 'receive'))).filter(
+        (e) => e['type'] === 'message-updated',
+      );
+      const actions = updates.map((e) => e['action']);
+      deepStrictEqual(
+        actions.filter((a) => a !== 'reaction'),
+        ['edit', 'delete'],
+        `${n} saw the edit, then the delete`,
+      );
+      const last = updates.at(-1)?.['message'] as Record<string, unknown>;
+      deepStrictEqual([last['deleted'], last['text']], [true, '']);
+    }
+    const refused = await as('bob', 'edit', 'alice', id, 'hijack');
+    strictEqual(refused.code, 1);
+  },
+);
