@@ -3,6 +3,7 @@
 // whose group contains one of them.
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
+import { attachmentsReport } from './attachments.js';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
 import { keyImportBenchmarks } from './key-import.js';
 import { keytransReport } from './keytrans.js';
@@ -75,5 +76,15 @@ if (filters.some((f) => 'keytrans'.includes(f)) || (quick && filters.length === 
 } else if (!json && filters.length === 0) {
   console.log(
     'keytrans: not run by default (a 10^6-entry synthetic log); npm run bench -- keytrans',
+  );
+}
+
+// Attachments: MB/s against openssl and the sender's memory while uploading 100 MB, a report
+// like keytrans (`npm run bench -- attachments`; small in `--quick` smoke runs).
+if (filters.some((f) => 'attachments'.includes(f)) || (quick && filters.length === 0)) {
+  await attachmentsReport({ quick, json });
+} else if (!json && filters.length === 0) {
+  console.log(
+    'attachments: not run by default (64 MB per backend, a 100 MB upload); npm run bench -- attachments',
   );
 }

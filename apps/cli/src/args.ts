@@ -12,6 +12,14 @@ export interface Args {
   readonly accept: boolean;
   /** `--group GROUP` for `send` and `chat`: a group name, id or id prefix. */
   readonly group: string | undefined;
+  /** `--file PATH` for `send` (repeatable). */
+  readonly files: readonly string[];
+  /** `--save-dir DIR`: where `receive` and `chat` save attachments (default HOME/attachments). */
+  readonly saveDir: string | undefined;
+  /** `--reply-to ID` for `send`: the message replied to. */
+  readonly replyTo: string | undefined;
+  /** `--remove` for `react`. */
+  readonly remove: boolean;
   readonly words: readonly string[];
 }
 
@@ -26,6 +34,11 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   whoami                   this device's account
   send USERNAME TEXT       send a message; prints its id once the relay has it
   send --group GROUP TEXT  send to every member device of a group
+  send ... --file PATH [TEXT]  send a file (encrypted, uploaded once for every recipient);
+                           --file may be given up to 4 times; --reply-to ID quotes a message
+  react USERNAME ID EMOJI  react to a message (--remove takes the reaction back)
+  edit USERNAME ID TEXT    replace the text of one of your messages (the history is kept)
+  delete USERNAME ID       delete one of your messages for everyone (a tombstone stays)
   receive [--wait SECS]    fetch and print everything pending (waiting up to SECS for one),
                            group messages and membership changes (with who made them) included
   chat USERNAME            interactive: history, live messages, a typed line sends
@@ -50,6 +63,8 @@ options:
   --server URL   relay address (default: the one saved at register, else ${DEFAULT_SERVER})
   --home DIR     where this device's keys live (PARLEY_HOME, default ~/.parley)
   --json         one JSON object per line
+  --save-dir DIR where receive and chat save attachments (default HOME/attachments); a file
+                 is saved only once every byte is verified
   GROUP          a group's name (case-insensitive), its id, or a unique id prefix (4+ chars)
   PARLEY_PASSPHRASE (environment) encrypts the store with a passphrase instead of a key file`;
 
@@ -65,6 +80,10 @@ export function parseArgs(
   let wait: number | undefined;
   let accept = false;
   let group: string | undefined;
+  const files: string[] = [];
+  let saveDir: string | undefined;
+  let replyTo: string | undefined;
+  let remove = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -78,6 +97,10 @@ export function parseArgs(
     else if (arg === '--json') json = true;
     else if (arg === '--accept') accept = true;
     else if (arg === '--group') group = value();
+    else if (arg === '--file') files.push(value());
+    else if (arg === '--save-dir') saveDir = value();
+    else if (arg === '--reply-to') replyTo = value();
+    else if (arg === '--remove') remove = true;
     else if (arg === '--wait') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
@@ -87,5 +110,5 @@ export function parseArgs(
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else words.push(arg);
   }
-  return { server, home, json, wait, accept, group, words };
+  return { server, home, json, wait, accept, group, files, saveDir, replyTo, remove, words };
 }

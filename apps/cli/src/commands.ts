@@ -15,6 +15,13 @@ import type { OpenHome } from './home.js';
 import { describeGroupEvent, runGroupCommand } from './group-commands.js';
 import { openLive } from './live.js';
 import { qrText } from './qr.js';
+import { join } from 'node:path';
+import {
+  pointersOf,
+  saveEventAttachments,
+  uploadFile,
+  type SavedAttachments,
+} from './attachment-files.js';
 
 /** Where a command writes; tests and `main` pass process streams. */
 export interface Output {
@@ -34,7 +41,18 @@ function time(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
+function files(e: ClientEvent): string {
+  const list = pointersOf(e);
+  return list.length === 0
+    ? ''
+    : ` [${list.map((p) => `file: ${p.name} (${p.size} bytes)`).join(', ')}]`;
+}
+
 function describe(e: ClientEvent): string {
+  return describeEvent(e) + files(e);
+}
+
+function describeEvent(e: ClientEvent): string {
   switch (e.type) {
     case 'message':
       return `[${time(e.message.sentAt)}] ${e.from}: ${e.message.text}`;
@@ -50,6 +68,12 @@ function describe(e: ClientEvent): string {
       return `${e.username}'s key CHANGED. Compare safety numbers: parley verify ${e.username}`;
     case 'account-key-changed':
       return 'your account key was replaced by your primary device';
+    case 'message-updated':
+      return e.action === 'delete'
+        ? `${e.by} deleted message ${e.message.id} for everyone`
+        : e.action === 'edit'
+          ? `${e.by} edited message ${e.message.id}: ${e.message.text}`
+          : `reactions on message ${e.message.id} (${e.message.text}) now: ${Object.values(e.message.reactions ?? {}).join(' ') || 'none'}`;
     default:
       return describeGroupEvent(e);
   }
@@ -59,14 +83,49 @@ function queuedLine(messageId: string, code: string): string {
   return `queued ${messageId}: the relay did not take it (${code}); the next send --group, receive or chat delivers it`;
 }
 
-function eventJson(e: ClientEvent): object {
-  return e;
+/**
+ * An event as `--json` prints it. A message's attachments are the saved files
+ * (`name, size, sha256, path, contentType`), never the pointers: those hold the keys.
+ */
+function eventJson(e: ClientEvent, saved?: SavedAttachments): object {
+  if (pointersOf(e).length === 0 || !('message' in e)) return e;
+  const message: Record<string, unknown> = { ...e.message };
+  delete message['attachments'];
+  return { ...e, message, attachments: saved?.saved ?? [] };
+}
+
+/** Saves an event's attachments and prints the event, then an error event per failed file. */
+async function emitEvent(
+  client: ParleyClient,
+  e: ClientEvent,
+  saveDir: string,
+  emit: (human: string, json: object) => void,
+): Promise<void> {
+  if (pointersOf(e).length === 0) {
+    emit(describe(e), eventJson(e));
+    return;
+  }
+  const saved = await saveEventAttachments(client, e, saveDir);
+  const where = saved.saved.map((f) => `\n  saved ${f.path}`).join('');
+  emit(describe(e) + where, eventJson(e, saved));
+  const messageId = 'message' in e ? e.message.id : '';
+  for (const f of saved.failed)
+    emit(`could not save ${f.name} from message ${messageId}: ${f.code} (${f.message})`, {
+      type: 'attachment-error',
+      messageId,
+      name: f.name,
+      code: f.code,
+    });
 }
 
 function historyLine(m: MessageRecord, peer: string): string {
   const who = m.direction === 'in' ? peer : 'you';
   const status = m.direction === 'out' ? ` (${m.status})` : '';
-  return `[${time(m.sentAt)}] ${who}: ${m.text}${status}`;
+  if (m.deleted === true) return `[${time(m.sentAt)}] ${who}: (deleted)`;
+  const edited = m.edits === undefined ? '' : ' (edited)';
+  const reactions = Object.values(m.reactions ?? {}).join(' ');
+  const reply = m.replyTo === undefined ? '' : `(reply to ${m.replyTo}) `;
+  return `[${time(m.sentAt)}] ${who}: ${reply}${m.text}${edited}${status}${reactions === '' ? '' : ` ${reactions}`}`;
 }
 
 async function markRead(client: ParleyClient, events: readonly ClientEvent[]): Promise<void> {
@@ -126,6 +185,13 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
   const emit = (human: string, json: object): void => {
     out.line(args.json ? JSON.stringify(json) : human);
   };
+  const saveDir = args.saveDir ?? join(args.home, 'attachments');
+  const upload = async () => {
+    if (args.files.length > 4) throw new UsageError('at most 4 --file per message');
+    const list = [];
+    for (const f of args.files) list.push(await uploadFile(client, f));
+    return list.length === 0 ? {} : { attachments: list };
+  };
   switch (command) {
     case 'register': {
       const a = await client.register(need(rest, 0, 'USERNAME'));
@@ -176,8 +242,8 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
     case 'send': {
       if (args.group !== undefined) {
         const text = rest.join(' ');
-        if (text === '') throw new UsageError('missing TEXT');
-        const r = await client.sendToGroup(args.group, text);
+        if (text === '' && args.files.length === 0) throw new UsageError('missing TEXT');
+        const r = await client.sendToGroup(args.group, text, await upload());
         for (const e of r.events) emit(describe(e), eventJson(e));
         if (r.status === 'queued') {
           // Kept in the outbox; like a 1:1 send the relay did not take, this exits 1.
@@ -197,8 +263,33 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       }
       const to = need(rest, 0, 'USERNAME');
       const text = rest.slice(1).join(' ');
+      if (text === '' && args.files.length === 0) throw new UsageError('missing TEXT');
+      const r = await client.send(to, text, {
+        ...(await upload()),
+        ...(args.replyTo === undefined ? {} : { replyTo: args.replyTo }),
+      });
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'react': {
+      const r = await client.react(
+        need(rest, 0, 'USERNAME'),
+        need(rest, 1, 'ID'),
+        need(rest, 2, 'EMOJI'),
+        args.remove,
+      );
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'edit': {
+      const text = rest.slice(2).join(' ');
       if (text === '') throw new UsageError('missing TEXT');
-      const r = await client.send(to, text);
+      const r = await client.edit(need(rest, 0, 'USERNAME'), need(rest, 1, 'ID'), text);
+      emit(r.messageId, r);
+      return 0;
+    }
+    case 'delete': {
+      const r = await client.deleteForEveryone(need(rest, 0, 'USERNAME'), need(rest, 1, 'ID'));
       emit(r.messageId, r);
       return 0;
     }
@@ -207,14 +298,20 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       let events = await receiveAndMarkRead(client);
       if (events.length === 0 && Date.now() < deadline)
         events = await waitForEvents(client, home.server, deadline, out);
-      for (const e of events) emit(describe(e), eventJson(e));
+      for (const e of events) await emitEvent(client, e, saveDir, emit);
       if (events.length === 0 && !args.json) out.line('no new messages');
       return 0;
     }
     case 'chat':
       if (args.group !== undefined)
-        return chat(client, home.server, groupConversation(client, args.group), out);
-      return chat(client, home.server, peerConversation(client, need(rest, 0, 'USERNAME')), out);
+        return chat(client, home.server, groupConversation(client, args.group), out, saveDir);
+      return chat(
+        client,
+        home.server,
+        peerConversation(client, need(rest, 0, 'USERNAME')),
+        out,
+        saveDir,
+      );
     case 'group':
       return runGroupCommand(client, rest, emit);
     case 'devices': {
@@ -353,6 +450,7 @@ async function chat(
   server: string,
   conversation: Conversation,
   out: Output,
+  saveDir: string,
 ): Promise<number> {
   await receiveAndMarkRead(client);
   for (const line of conversation.history()) out.line(line);
@@ -366,7 +464,21 @@ async function chat(
     client,
     server,
     (e) => {
-      out.line(describe(e));
+      if (pointersOf(e).length > 0) {
+        // Saved in arrival order; the line is printed once its files are saved (or failed).
+        reads = reads
+          .then(() =>
+            emitEvent(client, e, saveDir, (human) => {
+              out.line(human);
+            }),
+          )
+          .then(
+            () => undefined,
+            (x: unknown) => {
+              report(x, 'saving an attachment failed');
+            },
+          );
+      } else out.line(describe(e));
       if (e.type !== 'message') return;
       // Each link ends in a handler that catches, so the chain never rejects.
       reads = reads
@@ -393,7 +505,10 @@ async function chat(
   const poll = (async () => {
     while (live === undefined && state.open) {
       try {
-        for (const e of await receiveAndMarkRead(client)) out.line(describe(e));
+        for (const e of await receiveAndMarkRead(client))
+          await emitEvent(client, e, saveDir, (human) => {
+            out.line(human);
+          });
       } catch (e) {
         report(e, 'receive failed');
       }

@@ -59,7 +59,7 @@ export const MIN_METRICS_TOKEN_LENGTH = 16;
 export const USAGE = `usage: parley-server [options]
   --host HOST          address to listen on (PARLEY_HOST, default ${DEFAULT_HOST})
   --port PORT          port, 0 for any free one (PARLEY_PORT, default ${DEFAULT_PORT})
-  --data-dir DIR       SQLite data directory (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})
+  --data-dir DIR       SQLite database and attachment blobs (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})
   --storage KIND       sqlite or memory (PARLEY_STORAGE, default sqlite)
   --sqlite-sync MODE   FULL or NORMAL (PARLEY_SQLITE_SYNC, default FULL)
   --group-commit-max N       flush a group commit at N pending transactions

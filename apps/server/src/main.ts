@@ -5,7 +5,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNodePrimitives } from '@parley/primitives-node';
-import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
+import {
+  BLOB_DIR_NAME,
+  createMemoryStorage,
+  createRelay,
+  openDiskBlobStore,
+  openSqliteStorage,
+  relayLimits,
+} from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
 import { createLogBridge, type LogBridge } from '@parley/keytrans-log';
 import { startLogProcess, type LogProcess } from './keytrans-log-process.js';
@@ -76,8 +83,14 @@ async function main(): Promise<number> {
         ),
     );
   } else console.log('parley: key transparency off (clients cannot verify keys)');
+  // Attachment blobs live in files beside the database (in memory with memory storage).
+  const blobs =
+    config.storage === 'memory'
+      ? undefined
+      : await openDiskBlobStore(join(config.dataDir, BLOB_DIR_NAME));
   const app = await createRelay({
     storage,
+    ...(blobs === undefined ? {} : { blobs }),
     ...(bridge === undefined ? {} : { keyTransparency: bridge }),
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { decodeServerFrame, encodeAck, encodeAuth } from '@parley/api';
+import { MemoryBackend, ParleyClient, RelayHttp } from '@parley/client';
+import { createNodePrimitives } from '@parley/primitives-node';
 import { b64, call, registerDevice, sendBody } from './client.js';
 import { startServer, stopServer } from './server-process.js';
 
@@ -144,6 +146,79 @@ test(
         'no usernames in info logs',
       );
       assert.equal(haystacks.logs.includes(Buffer.from('Basic ')), false, 'no credentials in logs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'blindness: an attachment sent with the SDK leaves no file content, name, type or text in the data directory, the logs or the traffic',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-blind-att-'));
+    const server = await startServer(['--data-dir', dir, '--log-level', 'info']);
+    const proxy = await capturingProxy(new URL(server.base));
+    const canary = randomBytes(6).toString('hex');
+    const file = Buffer.concat([
+      Buffer.from(`file content ${canary} `.repeat(2000)),
+      randomBytes(300_000),
+    ]);
+    const name = `holiday-${canary}.jpg`;
+    const contentType = `image/x-${canary}`;
+    const text = `caption ${canary}`;
+    try {
+      const primitives = createNodePrimitives();
+      const client = () =>
+        new ParleyClient({
+          backend: new MemoryBackend(),
+          primitives,
+          relay: new RelayHttp(proxy.base, (url, init) => fetch(url, init)),
+        });
+      const alice = client();
+      const bob = client();
+      const users = randomBytes(4).toString('hex');
+      await alice.register(`alice${users}`);
+      await bob.register(`bob${users}`);
+      const pointer = await alice.uploadAttachment({
+        size: file.length,
+        chunks: (async function* () {
+          for (let i = 0; i < file.length; i += 65_536) {
+            await Promise.resolve();
+            yield file.subarray(i, i + 65_536);
+          }
+        })(),
+        name,
+        contentType,
+      });
+      await alice.send(`bob${users}`, text, { attachments: [pointer] });
+      const events = await bob.receive();
+      const got = events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
+      const first = got.at(0);
+      assert.ok(first !== undefined);
+      assert.equal(first.text, text);
+      const parts: Uint8Array[] = [];
+      await bob.downloadAttachment(first.attachments?.at(0) ?? pointer, (b) => {
+        parts.push(b.slice());
+      });
+      assert.ok(Buffer.concat(parts).equals(file), 'the clients can read what the relay cannot');
+    } finally {
+      await proxy.close();
+      assert.equal(await stopServer(server), 0, 'graceful exit');
+    }
+    try {
+      const haystacks = {
+        'data directory': readAll(dir),
+        logs: Buffer.from(server.output()),
+        traffic: proxy.captured(),
+      };
+      assert.ok(haystacks.traffic.length > file.length, 'the blob crossed the proxy');
+      assert.ok(readdirSync(join(dir, 'blobs')).length > 0, 'the blob is stored on disk');
+      for (const [where, bytes] of Object.entries(haystacks)) {
+        for (const needle of [canary, 'file content', file.subarray(file.length - 64)]) {
+          assert.equal(bytes.includes(needle), false, `attachment data found in ${where}`);
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -64,10 +64,20 @@ export const ERROR_CODES = {
     description:
       'The group is no longer at the epoch the commit was made in (another commit was accepted first): `details.epoch` is the current epoch. Fetch and process the commits since, then retry on the new epoch.',
   },
+  UPLOAD_OFFSET_MISMATCH: {
+    status: 409,
+    description:
+      'The chunk does not start where the upload stands (`details.received`): ask for the upload and continue from there.',
+  },
   BODY_TOO_LARGE: { status: 413, description: 'The body is larger than the route accepts.' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     description: 'The content type is not the one the route accepts.',
+  },
+  TOO_MANY_UPLOADS: {
+    status: 429,
+    description:
+      'The account has the most incomplete uploads or stored blob bytes allowed; finish or wait for some to expire.',
   },
   RATE_LIMITED: {
     status: 429,

@@ -87,6 +87,11 @@ export {
 } from './routes.js';
 export { openApiDocument } from './openapi.js';
 export {
+  ATTACHMENT_UPLOAD_ROUTES,
+  type CreateUploadRequest,
+  type UploadResponse,
+} from './attachment-uploads.js';
+export {
   GROUP_MESSAGE_TYPES,
   GROUP_ROUTES,
   type ClaimedKeyPackage,

@@ -85,8 +85,17 @@ export const MAX_PROVISIONING_WAIT_S = 25;
 /** Largest JSON body the relay parses: a full send (12 destinations × 64 KiB in base64) and slack. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 
-/** Largest attachment (an encrypted blob); larger media needs resumable uploads, a later issue. */
+/** Largest attachment sent whole in one request (`POST /v1/attachments`); larger ones are uploaded in chunks. */
 export const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Largest blob uploaded in chunks: a 128 MiB file after Padmé padding (which adds at most 12%)
+ * and its 48 bytes of iv and MAC.
+ */
+export const MAX_BLOB_BYTES = 160 * 1024 * 1024;
+
+/** Largest chunk of one upload request and of one download answer. */
+export const MAX_BLOB_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Largest WebSocket frame a client may send: a `send` frame of several sends, up to the size of

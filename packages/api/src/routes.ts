@@ -8,6 +8,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.js';
+import { ATTACHMENT_UPLOAD_ROUTES } from './attachment-uploads.js';
 import { GROUP_ROUTES } from './groups.js';
 import { KT_ROUTES } from './keytrans.js';
 import * as S from './schemas.js';
@@ -27,7 +28,7 @@ export interface RouteSpec {
   readonly query?: TSchema;
   /** JSON body schema; `octet-stream` for raw bytes. */
   readonly body?: TSchema | 'octet-stream';
-  /** Body limit of an `octet-stream` route (default: `MAX_ATTACHMENT_BYTES`). */
+  /** Largest `octet-stream` body (default `MAX_ATTACHMENT_BYTES`). */
   readonly bodyLimit?: number;
   /** Status and schema of the success response (`null`: no body, `octet-stream`: raw bytes). */
   readonly success: { readonly status: number; readonly schema: TSchema | null | 'octet-stream' };
@@ -246,6 +247,7 @@ export const ROUTES = {
     success: { status: 200, schema: 'octet-stream' },
     errors: ['UNAUTHORIZED', 'ATTACHMENT_NOT_FOUND'],
   },
+  ...ATTACHMENT_UPLOAD_ROUTES,
   ...GROUP_ROUTES,
   ...KT_ROUTES,
   health: {

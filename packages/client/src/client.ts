@@ -8,6 +8,8 @@
 import { conforms, schemas } from '@parley/api';
 import { ClientContext, type ClientOptions } from './context.js';
 import { Accounts, type PendingLink } from './accounts.js';
+import { downloadAttachment, uploadAttachment, type AttachmentSource } from './attachments.js';
+import type { AttachmentPointer } from './content.js';
 import { ClientError } from './errors.js';
 import type { SafetyNumber } from './fingerprint.js';
 import { GroupEngine, type GroupEvent, type GroupSendResult, type GroupSummary } from './groups.js';
@@ -32,6 +34,13 @@ export type { PendingLink } from './accounts.js';
 export type { ClientEvent } from './inbox.js';
 export type { SendResult } from './outbox.js';
 export type { KtLabelStatus, KtMonitorReport, KtPolicy, KtStatus } from './transparency.js';
+
+/** What a message carries besides its text. */
+export interface SendOptions {
+  readonly attachments?: readonly AttachmentPointer[];
+  /** The id of the message this one replies to (1:1 only for now). */
+  readonly replyTo?: string;
+}
 
 export class ParleyClient {
   readonly #c: ClientContext;
@@ -189,9 +198,56 @@ export class ParleyClient {
 
   // --- 1:1 conversations ---
 
-  /** Sends text to every device of `username` and a copy to our other devices. */
-  send(username: string, text: string): Promise<SendResult> {
-    return this.#serial(() => this.#outbox.send(username, text));
+  /**
+   * Sends text (and the files of `options.attachments`, uploaded first with
+   * `uploadAttachment`) to every device of `username` and a copy to our other devices.
+   */
+  send(username: string, text: string, options: SendOptions = {}): Promise<SendResult> {
+    return this.#serial(() =>
+      this.#outbox.send(username, text, options.attachments, options.replyTo),
+    );
+  }
+
+  /**
+   * Reacts to a message of the conversation with `username` (one reaction per account: a new
+   * one replaces ours; `remove` takes it back), on every device of both sides.
+   */
+  react(username: string, messageId: string, emoji: string, remove = false): Promise<SendResult> {
+    return this.#serial(() =>
+      this.#outbox.act(username, messageId, { kind: 'reaction', emoji, remove }),
+    );
+  }
+
+  /** Replaces the text of one of our messages; every device keeps the earlier texts. */
+  edit(username: string, messageId: string, text: string): Promise<SendResult> {
+    return this.#serial(() => this.#outbox.act(username, messageId, { kind: 'edit', text }));
+  }
+
+  /** Deletes one of our messages for everyone: its content is erased, a tombstone stays. */
+  deleteForEveryone(username: string, messageId: string): Promise<SendResult> {
+    return this.#serial(() => this.#outbox.act(username, messageId, { kind: 'delete' }));
+  }
+
+  // --- attachments ---
+
+  /**
+   * Encrypts a file with a fresh key and uploads it in chunks (never whole in memory); the
+   * pointer goes into one message to any number of recipients (`send`, `sendToGroup`).
+   */
+  uploadAttachment(file: AttachmentSource): Promise<AttachmentPointer> {
+    return uploadAttachment(this.#c, this.#c.blobs(), file);
+  }
+
+  /**
+   * Downloads, checks and decrypts an attachment, handing its bytes to `sink` as they come.
+   * The bytes are provisional until this resolves; on `ATTACHMENT_INVALID` (altered, truncated
+   * or swapped at the relay) or any other failure, discard everything `sink` received.
+   */
+  downloadAttachment(
+    pointer: AttachmentPointer,
+    sink: (plain: Uint8Array) => void | Promise<void>,
+  ): Promise<void> {
+    return downloadAttachment(this.#c, this.#c.blobs(), pointer, sink);
   }
 
   /** Sends a read receipt for every received, unread message from `username`. */
@@ -321,8 +377,8 @@ export class ParleyClient {
    * Sends text to every member device of a group through the durable group outbox: `sent`, or
    * `queued` when the relay cannot take it now (a later flush sends it, exactly once, in order).
    */
-  sendToGroup(group: string, text: string): Promise<GroupSendResult> {
-    return this.#serial(() => this.#groups.send(group, text));
+  sendToGroup(group: string, text: string, options: SendOptions = {}): Promise<GroupSendResult> {
+    return this.#serial(() => this.#groups.send(group, text, options.attachments));
   }
 
   /**

@@ -1,18 +1,57 @@
 /**
- * What a Signal plaintext carries: a versioned structure, UTF-8 JSON with `v: 1`. Text now;
- * receipts and sent-message sync; later kinds (attachments, reactions) add a `kind`. A kind or
+ * What a Signal plaintext carries: a versioned structure, UTF-8 JSON with `v: 1`. Text with
+ * optional attachment pointers; receipts and sent-message sync; later kinds add a `kind`. A kind or
  * version this client does not know parses as `unsupported`, so it is shown, not dropped.
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
 import { ClientError } from './errors.js';
-import { MAX_CONTENT_BYTES, MAX_TEXT_BYTES } from './limits.js';
+import {
+  MAX_ATTACHMENT_NAME_LENGTH,
+  MAX_ATTACHMENT_PLAINTEXT_BYTES,
+  MAX_ATTACHMENTS_PER_MESSAGE,
+  MAX_CONTENT_BYTES,
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_REACTION_LENGTH,
+  MAX_TEXT_BYTES,
+  MAX_THUMBNAIL_BYTES,
+} from './limits.js';
 
 export const CONTENT_VERSION = 1;
 const MAX_RECEIPT_IDS = 100;
 const MAX_ID_LENGTH = 64;
 
+/**
+ * A file sent with a message: where its encrypted blob is (`id` at the relay) and what the
+ * receiver needs to fetch, check and decrypt it (`attachment-crypto.ts`). Only ever inside an
+ * end-to-end encrypted message.
+ */
+export interface AttachmentPointer {
+  /** The relay's id for the blob. */
+  readonly id: string;
+  /** The 64-byte attachment key (base64). */
+  readonly key: string;
+  /** SHA-256 of the whole blob (base64). */
+  readonly digest: string;
+  /** SHA-256 of the file (hex), what the user can compare. */
+  readonly sha256: string;
+  /** The file's exact size in bytes (the blob is padded). */
+  readonly size: number;
+  readonly contentType: string;
+  readonly name: string;
+  /** A small image made by the sender (base64, `image/jpeg` or `image/png`), for images. */
+  readonly thumbnail?: string;
+}
+
 export type Content =
-  | { readonly kind: 'text'; readonly id: string; readonly text: string; readonly sentAt: number }
+  | {
+      readonly kind: 'text';
+      readonly id: string;
+      readonly text: string;
+      readonly sentAt: number;
+      readonly attachments?: readonly AttachmentPointer[];
+      /** The id of the message this one replies to. */
+      readonly replyTo?: string;
+    }
   | {
       readonly kind: 'receipt';
       readonly receipt: 'delivered' | 'read';
@@ -25,7 +64,28 @@ export type Content =
       readonly id: string;
       readonly text: string;
       readonly sentAt: number;
+      readonly attachments?: readonly AttachmentPointer[];
+      readonly replyTo?: string;
     }
+  /**
+   * Actions on an earlier message `target` (`message-actions.ts`); `to` (an account id) only in
+   * the copy to our own devices, naming the conversation.
+   */
+  | {
+      readonly kind: 'reaction';
+      readonly target: string;
+      readonly emoji: string;
+      readonly remove: boolean;
+      readonly to?: string;
+    }
+  | {
+      readonly kind: 'edit';
+      readonly target: string;
+      readonly text: string;
+      readonly editedAt: number;
+      readonly to?: string;
+    }
+  | { readonly kind: 'delete'; readonly target: string; readonly to?: string }
   /**
    * A member device of `groupId` that could not follow a commit asks to be added again; its
    * leaf had the HPKE key `leafKey` (base64) when it asked. Sent 1:1 to the other members.
@@ -42,11 +102,19 @@ export type Content =
 
 export function encodeContent(content: Content): Uint8Array {
   if (
-    (content.kind === 'text' || content.kind === 'sent') &&
+    (content.kind === 'text' || content.kind === 'sent' || content.kind === 'edit') &&
     utf8Encode(content.text).length > MAX_TEXT_BYTES
   )
     throw new ClientError('INVALID_INPUT', `text longer than ${MAX_TEXT_BYTES} bytes`);
-  return utf8Encode(JSON.stringify({ v: CONTENT_VERSION, ...content }));
+  if (
+    (content.kind === 'text' || content.kind === 'sent') &&
+    content.attachments !== undefined &&
+    !attachmentsOf(content.attachments).ok
+  )
+    throw new ClientError('INVALID_INPUT', 'invalid attachments');
+  const bytes = utf8Encode(JSON.stringify({ v: CONTENT_VERSION, ...content }));
+  if (bytes.length > MAX_CONTENT_BYTES) throw new ClientError('INVALID_INPUT', 'message too large');
+  return bytes;
 }
 
 const MAX_KEY_TEXT = 128;
@@ -56,6 +124,52 @@ function isKeyText(v: unknown): v is string {
 
 function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+function isBase64(v: unknown, maxBytes: number, exactBytes?: number): v is string {
+  if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)) return false;
+  const bytes = (v.length / 4) * 3 - (v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0);
+  return exactBytes === undefined ? bytes <= maxBytes : bytes === exactBytes;
+}
+function isLabel(v: unknown, max: number): v is string {
+  // No control characters: names and types are shown and become file names.
+  // eslint-disable-next-line no-control-regex
+  return typeof v === 'string' && v.length <= max && !/[\u0000-\u001f\u007f]/.test(v);
+}
+
+function attachmentOf(v: unknown): AttachmentPointer | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const { id, key, digest, sha256, size, contentType, name, thumbnail } = o;
+  if (
+    !isId(id) ||
+    !isBase64(key, 64, 64) ||
+    !isBase64(digest, 32, 32) ||
+    typeof sha256 !== 'string' ||
+    !HEX_SHA256.test(sha256) ||
+    typeof size !== 'number' ||
+    !Number.isSafeInteger(size) ||
+    size < 0 ||
+    size > MAX_ATTACHMENT_PLAINTEXT_BYTES ||
+    !isLabel(contentType, MAX_CONTENT_TYPE_LENGTH) ||
+    !isLabel(name, MAX_ATTACHMENT_NAME_LENGTH) ||
+    (thumbnail !== undefined && !isBase64(thumbnail, MAX_THUMBNAIL_BYTES))
+  )
+    return undefined;
+  const base = { id, key, digest, sha256, size, contentType, name };
+  return thumbnail === undefined ? base : { ...base, thumbnail };
+}
+
+/** The `attachments` field: absent, or 1 to `MAX_ATTACHMENTS_PER_MESSAGE` valid pointers. */
+function attachmentsOf(v: unknown): { ok: boolean; list?: AttachmentPointer[] } {
+  if (v === undefined) return { ok: true };
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ATTACHMENTS_PER_MESSAGE)
+    return { ok: false };
+  const list = v.map(attachmentOf);
+  if (list.some((a) => a === undefined)) return { ok: false };
+  return { ok: true, list: list as AttachmentPointer[] };
 }
 
 /** Parses content; throws `INVALID_INPUT` for malformed known kinds. */
@@ -76,13 +190,50 @@ export function decodeContent(bytes: Uint8Array): Content {
   const id = o['id'];
   switch (o['kind']) {
     case 'text':
-      if (isId(id) && typeof text === 'string' && typeof sentAt === 'number')
-        return { kind: 'text', id, text, sentAt };
-      break;
     case 'sent': {
       const to = o['to'];
-      if (isId(id) && isId(to) && typeof text === 'string' && typeof sentAt === 'number')
-        return { kind: 'sent', to, id, text, sentAt };
+      const replyTo = o['replyTo'];
+      const att = attachmentsOf(o['attachments']);
+      if (
+        !isId(id) ||
+        typeof text !== 'string' ||
+        typeof sentAt !== 'number' ||
+        !att.ok ||
+        (replyTo !== undefined && !isId(replyTo)) ||
+        (o['kind'] === 'sent' && !isId(to))
+      )
+        break;
+      const extra = {
+        ...(att.list === undefined ? {} : { attachments: att.list }),
+        ...(replyTo === undefined ? {} : { replyTo }),
+      };
+      return o['kind'] === 'sent' && isId(to)
+        ? { kind: 'sent', to, id, text, sentAt, ...extra }
+        : { kind: 'text', id, text, sentAt, ...extra };
+    }
+    case 'reaction':
+    case 'edit':
+    case 'delete': {
+      const target = o['target'];
+      const to = o['to'];
+      if (!isId(target) || (to !== undefined && !isId(to))) break;
+      const extra = to === undefined ? {} : { to };
+      if (o['kind'] === 'delete') return { kind: 'delete', target, ...extra };
+      if (o['kind'] === 'edit') {
+        const editedAt = o['editedAt'];
+        if (typeof text === 'string' && typeof editedAt === 'number')
+          return { kind: 'edit', target, text, editedAt, ...extra };
+        break;
+      }
+      const emoji = o['emoji'];
+      const remove = o['remove'];
+      if (
+        typeof emoji === 'string' &&
+        emoji.length > 0 &&
+        emoji.length <= MAX_REACTION_LENGTH &&
+        typeof remove === 'boolean'
+      )
+        return { kind: 'reaction', target, emoji, remove, ...extra };
       break;
     }
     case 'receipt': {

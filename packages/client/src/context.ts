@@ -6,6 +6,7 @@
 import { deserializePublicKey, type ProtocolContext, type PublicKey } from '@parley/protocol';
 import { toHex } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
+import { BlobHttp, globalBinaryFetch, type BinaryFetchLike } from './blob-http.js';
 import { ClientError } from './errors.js';
 import type { DeviceCredentials, RelayHttp } from './http.js';
 import { protocolStores, records, type AccountRecord } from './state.js';
@@ -19,6 +20,8 @@ export interface ClientOptions {
   readonly backend: StorageBackend;
   readonly primitives: Primitives;
   readonly relay: RelayHttp;
+  /** A fetch that carries bytes, for attachment blobs; default: the runtime's global `fetch`. */
+  readonly binaryFetch?: BinaryFetchLike;
   /** Clock, ms since the epoch. */
   readonly now?: () => number;
   /**
@@ -36,12 +39,21 @@ export class ClientContext {
   readonly db: StorageBackend;
   readonly relay: RelayHttp;
   readonly now: () => number;
+  readonly #binaryFetch: BinaryFetchLike | undefined;
 
   constructor(options: ClientOptions) {
     this.p = options.primitives;
     this.db = options.backend;
     this.relay = options.relay;
     this.now = options.now ?? Date.now;
+    this.#binaryFetch = options.binaryFetch ?? globalBinaryFetch();
+  }
+
+  /** The relay's attachment blob routes. */
+  blobs(): BlobHttp {
+    if (this.#binaryFetch === undefined)
+      throw new ClientError('MISUSE', 'no fetch for attachments: pass binaryFetch');
+    return new BlobHttp(this.relay.baseUrl, this.#binaryFetch);
   }
 
   /** This device's account, or undefined before `register`. */

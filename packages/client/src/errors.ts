@@ -51,7 +51,12 @@ export type ClientErrorCode =
   /** The relay served a key, account or device list other than the log's: not sent, nothing stored. */
   | 'KT_MISMATCH'
   /** Two heads of the log that cannot both be true (a fork), seen through gossip. */
-  | 'KT_FORK';
+  | 'KT_FORK'
+  /**
+   * An attachment's blob is not the one its message names (altered, truncated, swapped or
+   * expired at the relay): nothing of it may be kept.
+   */
+  | 'ATTACHMENT_INVALID';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

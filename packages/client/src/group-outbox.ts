@@ -26,7 +26,7 @@ import {
   encryptApplicationMessage,
 } from '@parley/mls';
 import type { GroupMessageResponse } from '@parley/api';
-import { encodeContent } from './content.js';
+import { encodeContent, type AttachmentPointer } from './content.js';
 import { ClientError, type ClientErrorCode } from './errors.js';
 import { epochOf, following, type GroupEvent, type GroupHost } from './group-host.js';
 import type { GroupReceiver } from './group-receive.js';
@@ -59,11 +59,12 @@ export class GroupOutbox {
   }
 
   /** Queues `text` for the group with a pending message record, in one transaction; its id. */
-  queue(g: GroupRecord, text: string): string {
+  queue(g: GroupRecord, text: string, attachments?: readonly AttachmentPointer[]): string {
     const me = this.#h.account();
     const id = this.#h.id();
     const sentAt = this.#h.now();
-    const content = toBase64(encodeContent({ kind: 'text', id, text, sentAt }));
+    const extra = attachments === undefined ? {} : { attachments };
+    const content = toBase64(encodeContent({ kind: 'text', id, text, sentAt, ...extra }));
     this.#h.db.transact((w) => {
       const all = groupRecords.outbox(w);
       if (all.length >= MAX_GROUP_OUTBOX_ENTRIES)
@@ -85,6 +86,7 @@ export class GroupOutbox {
         text,
         sentAt,
         status: 'pending',
+        ...extra,
       });
     });
     return id;

@@ -553,6 +553,7 @@ export class GroupReceiver {
           fromDevice: device.deviceId,
           text: content.text,
           sentAt: content.sentAt,
+          ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
         };
         if (!groupRecords.hasMessage(w, g.groupId, message.id)) groupRecords.putMessage(w, message);
         return { message };

@@ -5,6 +5,7 @@
  * halves of this device's KeyPackages until a Welcome uses them, and the group outbox.
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
+import type { AttachmentPointer } from './content.js';
 import type { StorageReader, StorageWriter } from './storage.js';
 
 export const GROUP_NS = {
@@ -55,6 +56,8 @@ export interface GroupMessageRecord {
   readonly fromDevice: number;
   readonly text: string;
   readonly sentAt: number;
+  /** Files sent with the message (pointers; the files themselves are fetched by the app). */
+  readonly attachments?: readonly AttachmentPointer[];
   /** Messages sent from this device: `pending` while in the outbox, then `sent` or `failed`. */
   readonly status?: 'pending' | 'sent' | 'failed';
 }

@@ -27,6 +27,7 @@ import {
   type MlsMessage,
   type Proposal,
 } from '@parley/mls';
+import type { AttachmentPointer } from './content.js';
 import { ClientError } from './errors.js';
 import { DeviceLists, credentialDevice, deviceCredential } from './group-auth.js';
 import {
@@ -367,11 +368,15 @@ export class GroupEngine {
    * outbox in order: earlier queued messages first, after processing any commits we have not
    * seen. `queued` if the relay could not take it now; throws if it can never be sent.
    */
-  async send(ref: string, text: string): Promise<GroupSendResult> {
+  async send(
+    ref: string,
+    text: string,
+    attachments?: readonly AttachmentPointer[],
+  ): Promise<GroupSendResult> {
     const g = this.#active(ref);
     if (g.blocked !== undefined)
       throw new ClientError('MISUSE', `we can no longer send to ${g.name}`);
-    const id = this.#outbox.queue(g, text);
+    const id = this.#outbox.queue(g, text, attachments);
     const flushed = await this.#outbox.flush({ groupId: g.groupId, catchUp: true });
     const events = flushed.events;
     const sent = flushed.sent.get(id);

@@ -13,6 +13,7 @@
  * In every case the caller may acknowledge the envelope afterwards: it is either done or kept
  * here. Only a failing store stops the page (nothing is acknowledged then).
  */
+import { actionOf, applyAction } from './message-actions.js';
 import { GROUP_MESSAGE_TYPES, conforms, schemas, type Envelope } from '@parley/api';
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
 import { ProtocolError, decrypt, type ProtocolAddress } from '@parley/protocol';
@@ -39,6 +40,13 @@ import type { Trust } from './trust.js';
 export type ClientEvent =
   | { readonly type: 'message'; readonly message: MessageRecord; readonly from: string }
   | { readonly type: 'sent-sync'; readonly message: MessageRecord; readonly to: string }
+  /** A message was reacted to, edited or deleted for everyone (by `by`, a username). */
+  | {
+      readonly type: 'message-updated';
+      readonly action: 'reaction' | 'edit' | 'delete';
+      readonly by: string;
+      readonly message: MessageRecord;
+    }
   | {
       readonly type: 'receipt';
       readonly receipt: 'delivered' | 'read';
@@ -274,6 +282,8 @@ export class Inbox {
             sentAt: content.sentAt,
             status: 'received',
             fromDevice: env.senderDeviceId,
+            ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
+            ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           this.#outbox.queueReceipt(w, env.senderAccountId, 'delivered', [content.id]);
@@ -288,9 +298,37 @@ export class Inbox {
             text: content.text,
             sentAt: content.sentAt,
             status: 'sent',
+            ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
+            ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           return { type: 'sent-sync', message, to: this.#trust.username(content.to) };
+        }
+        case 'reaction':
+        case 'edit':
+        case 'delete': {
+          const action = actionOf(content);
+          if (action === undefined) return dropped('not an action');
+          // From a contact: their conversation. From our own device: the one it names.
+          const peer = own ? content.to : env.senderAccountId;
+          if (peer === undefined)
+            return dropped('an action from our device without its conversation');
+          const done = applyAction(
+            w,
+            a.accountId,
+            peer,
+            env.senderAccountId,
+            content.target,
+            action,
+            c.now(),
+          );
+          if ('refused' in done) return dropped(done.refused);
+          return {
+            type: 'message-updated',
+            action: action.kind,
+            by: own ? a.username : from,
+            message: done.message,
+          };
         }
         case 'receipt': {
           for (const id of content.ids) {

@@ -6,8 +6,18 @@ export {
   type KtMonitorReport,
   type KtPolicy,
   type KtStatus,
+  type SendOptions,
   type SendResult,
 } from './client.js';
+export type { AttachmentSource } from './attachments.js';
+export {
+  AttachmentDecryptor,
+  AttachmentEncryptor,
+  blobLength,
+  padme,
+  type AttachmentDigests,
+} from './attachment-crypto.js';
+export { BlobHttp, type BinaryFetchLike, type BinaryFetchResponse } from './blob-http.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
 export { RelayHttp, type DeviceCredentials, type FetchLike, type FetchResponse } from './http.js';
 export {
@@ -16,7 +26,13 @@ export {
   type StorageReader,
   type StorageWriter,
 } from './storage.js';
-export { CONTENT_VERSION, decodeContent, encodeContent, type Content } from './content.js';
+export {
+  CONTENT_VERSION,
+  decodeContent,
+  encodeContent,
+  type AttachmentPointer,
+  type Content,
+} from './content.js';
 export {
   signDeviceList,
   verifyDeviceList,

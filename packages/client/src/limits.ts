@@ -5,8 +5,40 @@
 /** Longest text a user may send, in UTF-8 bytes (well under the protocol's plaintext limit). */
 export const MAX_TEXT_BYTES = 16 * 1024;
 
-/** Largest encoded message content we parse (text plus the structure around it). */
-export const MAX_CONTENT_BYTES = 32 * 1024;
+/**
+ * Largest encoded message content we parse: text, up to `MAX_ATTACHMENTS_PER_MESSAGE` pointers
+ * with their thumbnails, and the structure around them (well under the relay's 64 KiB per
+ * ciphertext).
+ */
+export const MAX_CONTENT_BYTES = 48 * 1024;
+
+/** Largest file we encrypt and send: its Padmé size stays under the relay's `MAX_BLOB_BYTES`. */
+export const MAX_ATTACHMENT_PLAINTEXT_BYTES = 128 * 1024 * 1024;
+
+/** Earlier texts kept per edited message (the oldest are dropped past it). */
+export const MAX_EDITS_KEPT = 20;
+
+/** Longest reaction, in UTF-16 code units (an emoji with modifiers and joiners). */
+export const MAX_REACTION_LENGTH = 32;
+
+/** Most attachments one message points at. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 4;
+
+/** Largest thumbnail carried inside a message (raw bytes, before base64). */
+export const MAX_THUMBNAIL_BYTES = 4 * 1024;
+
+/** Longest attachment file name and content type, in UTF-16 code units. */
+export const MAX_ATTACHMENT_NAME_LENGTH = 255;
+export const MAX_CONTENT_TYPE_LENGTH = 127;
+
+/**
+ * Blob bytes sent in one upload request and asked for in one download request: what one request
+ * holds in memory, and what a failed request costs to send again.
+ */
+export const ATTACHMENT_CHUNK_BYTES = 1024 * 1024;
+
+/** Times one chunk is tried again (after asking the relay how much it has) before the upload fails. */
+export const MAX_ATTACHMENT_CHUNK_RETRIES = 5;
 
 /** Most devices we accept in one signed device list (the relay allows fewer). */
 export const MAX_DEVICES_IN_LIST = 64;

@@ -18,10 +18,16 @@ import {
   type PreKeyBundle,
   type ProtocolAddress,
 } from '@parley/protocol';
-import { encodeContent, type Content } from './content.js';
+import { encodeContent, type AttachmentPointer, type Content } from './content.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { RelayCallError } from './http.js';
+import {
+  actionContent,
+  applyAction,
+  checkOwnAction,
+  type MessageAction,
+} from './message-actions.js';
 import { MAX_MISMATCH_RETRIES, MAX_OUTBOX_ENTRIES } from './limits.js';
 import {
   NS,
@@ -56,7 +62,12 @@ export class Outbox {
   }
 
   /** Sends text to every device of `username` and a copy to our other devices. */
-  async send(username: string, text: string): Promise<SendResult> {
+  async send(
+    username: string,
+    text: string,
+    attachments?: readonly AttachmentPointer[],
+    replyTo?: string,
+  ): Promise<SendResult> {
     const c = this.#c;
     const a = c.requireAccount();
     const contact = await this.#contactForSend(username);
@@ -67,12 +78,16 @@ export class Outbox {
       );
     const id = c.id();
     const sentAt = c.now();
+    const extra = {
+      ...(attachments === undefined ? {} : { attachments }),
+      ...(replyTo === undefined ? {} : { replyTo }),
+    };
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
-      content: toBase64(encodeContent({ kind: 'text', id, text, sentAt })),
+      content: toBase64(encodeContent({ kind: 'text', id, text, sentAt, ...extra })),
       syncContent: toBase64(
-        encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt }),
+        encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt, ...extra }),
       ),
       createdAt: sentAt,
     };
@@ -87,7 +102,44 @@ export class Outbox {
         text,
         sentAt,
         status: 'pending',
+        ...extra,
       });
+    });
+    const serverTimestamp = await this.#deliver(a, entry);
+    return { messageId: id, serverTimestamp };
+  }
+
+  /**
+   * Reacts to, edits or deletes for everyone a message of the conversation with `username`:
+   * applied here and queued for the contact's devices and our others in one transaction.
+   */
+  async act(username: string, target: string, action: MessageAction): Promise<SendResult> {
+    const c = this.#c;
+    const a = c.requireAccount();
+    const contact = await this.#contactForSend(username);
+    if (contact.pendingKey !== undefined)
+      throw new ClientError(
+        'KEY_CHANGED',
+        `${contact.username}'s key changed; verify it, then accept it`,
+      );
+    const m = checkOwnAction(records.message(c.db, target), action);
+    if (m.peer !== contact.accountId)
+      throw new ClientError('INVALID_INPUT', 'that message is not in this conversation');
+    const id = c.id();
+    const at = c.now();
+    const entry: OutboxRecord = {
+      clientMessageId: id,
+      to: contact.accountId,
+      content: toBase64(encodeContent(actionContent(action, target, at))),
+      syncContent: toBase64(encodeContent(actionContent(action, target, at, contact.accountId))),
+      createdAt: at,
+    };
+    c.db.transact((w) => {
+      if (records.outbox(w).length >= MAX_OUTBOX_ENTRIES)
+        throw new ClientError('MISUSE', 'the outbox is full; run receive or check the relay');
+      const done = applyAction(w, a.accountId, contact.accountId, a.accountId, target, action, at);
+      if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
+      records.putOutbox(w, entry);
     });
     const serverTimestamp = await this.#deliver(a, entry);
     return { messageId: id, serverTimestamp };

@@ -24,6 +24,7 @@ import {
   type SessionChanges,
 } from '@parley/protocol';
 import type { Envelope } from '@parley/api';
+import type { AttachmentPointer } from './content.js';
 import type { DeviceEntry } from './device-list.js';
 import {
   MAX_SEEN_GUIDS,
@@ -141,6 +142,16 @@ export interface MessageRecord {
   readonly text: string;
   readonly sentAt: number;
   readonly status: MessageStatus;
+  /** Files sent with the message (pointers; the files themselves are fetched by the app). */
+  readonly attachments?: readonly AttachmentPointer[];
+  /** The message this one replies to. */
+  readonly replyTo?: string;
+  /** One reaction per account id. */
+  readonly reactions?: Readonly<Record<string, string>>;
+  /** Earlier texts, oldest first, each with when it was replaced. */
+  readonly edits?: readonly { readonly text: string; readonly replacedAt: number }[];
+  /** Deleted for everyone by its author: text, files and history erased. */
+  readonly deleted?: boolean;
   /** For incoming: the sending device. */
   readonly fromDevice?: number;
 }

@@ -102,6 +102,20 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
     randomBytes,
     hash: (algorithm, data) => HASHES[algorithm](data),
     hmac: (algorithm, key, data) => hmac(HASHES[algorithm], key, data),
+    createHash(algorithm) {
+      const h = HASHES[algorithm].create();
+      return {
+        update: (data) => void h.update(data),
+        digest: () => h.digest(),
+      };
+    },
+    createHmac(algorithm, key) {
+      const h = hmac.create(HASHES[algorithm], key);
+      return {
+        update: (data) => void h.update(data),
+        digest: () => h.digest(),
+      };
+    },
     hkdfExtract: (algorithm, salt, ikm) => extract(HASHES[algorithm], ikm, salt),
     hkdfExpand(algorithm, prk, info, length) {
       requireHkdfLength(algorithm, length);

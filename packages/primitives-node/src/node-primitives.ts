@@ -168,6 +168,20 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     randomBytes,
     hash: (algorithm, data) => toUint8Array(createHash(algorithm).update(data).digest()),
     hmac: (algorithm, key, data) => toUint8Array(createHmac(algorithm, key).update(data).digest()),
+    createHash(algorithm) {
+      const h = createHash(algorithm);
+      return {
+        update: (data) => void h.update(data),
+        digest: () => toUint8Array(h.digest()),
+      };
+    },
+    createHmac(algorithm, key) {
+      const h = createHmac(algorithm, key);
+      return {
+        update: (data) => void h.update(data),
+        digest: () => toUint8Array(h.digest()),
+      };
+    },
     hkdfExtract: (algorithm, salt, ikm) =>
       toUint8Array(createHmac(algorithm, salt).update(ikm).digest()),
     hkdfExpand: (algorithm, prk, info, length) => noble.hkdfExpand(algorithm, prk, info, length),

@@ -5,6 +5,7 @@ export type {
   IncrementalEncapsulation,
   IncrementalKem,
   IncrementalKemKeyPair,
+  IncrementalMac,
   Kem,
   KemAlgorithm,
   KemKeyPair,

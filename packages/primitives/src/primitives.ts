@@ -21,6 +21,13 @@ export interface Primitives {
 
   hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array;
   hmac(algorithm: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * An incremental hash, for data too large to hold whole (attachments are streamed in chunks).
+   * Gives the same digest as `hash` over the concatenation of the updates.
+   */
+  createHash(algorithm: HashAlgorithm): IncrementalMac;
+  /** An incremental HMAC; the same MAC as `hmac` over the concatenation of the updates. */
+  createHmac(algorithm: HashAlgorithm, key: Uint8Array): IncrementalMac;
   /** HKDF-Extract (RFC 5869 §2.2). An empty salt means HashLen zero bytes. */
   hkdfExtract(algorithm: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array;
   /** HKDF-Expand (RFC 5869 §2.3); `length` at most 255 × HashLen. */
@@ -61,6 +68,12 @@ export interface Primitives {
 }
 
 export type HashAlgorithm = 'sha256' | 'sha512';
+
+/** A hash or MAC fed in pieces. `digest` ends it: neither method may be called afterwards. */
+export interface IncrementalMac {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
 
 /** Output length in bytes of each hash. */
 export const HASH_LENGTH: Readonly<Record<HashAlgorithm, number>> = { sha256: 32, sha512: 64 };

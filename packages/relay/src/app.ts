@@ -37,6 +37,9 @@ import { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rat
 import type { KeyTransBridge } from './keytrans.js';
 import { accountRoutes } from './routes/accounts.js';
 import { attachmentRoutes } from './routes/attachments.js';
+import { attachmentUploadRoutes } from './routes/attachment-uploads.js';
+import { createMemoryBlobStore } from './blobs/memory.js';
+import type { BlobStore } from './blobs/types.js';
 import { groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
 import { keyTransRoutes } from './routes/keytrans.js';
@@ -46,6 +49,8 @@ import type { Storage } from './storage/types.js';
 
 export interface RelayOptions {
   readonly storage: Storage;
+  /** Attachment blobs uploaded in chunks; default: in memory. `close()` is called on close. */
+  readonly blobs?: BlobStore;
   /** Default: in-process fan-out (one relay node). */
   readonly fanOut?: FanOut;
   /** A pino-compatible logger instance; default: none (or `log`). */
@@ -124,6 +129,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
         };
   const ctx: RelayContext = {
     storage: options.storage,
+    blobs: options.blobs ?? createMemoryBlobStore(),
     fanOut: options.fanOut ?? createInProcessFanOut(),
     metrics: new RelayMetrics(),
     now,
@@ -188,8 +194,10 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   // flight at once is bounded too; the rest are told to retry.
   const uploads = new WeakSet<FastifyRequest>();
   const isUpload = (request: FastifyRequest): boolean =>
-    request.method === ROUTES.uploadAttachment.method &&
-    request.routeOptions.url === ROUTES.uploadAttachment.url;
+    (request.method === ROUTES.uploadAttachment.method &&
+      request.routeOptions.url === ROUTES.uploadAttachment.url) ||
+    (request.method === ROUTES.putUploadChunk.method &&
+      request.routeOptions.url === ROUTES.putUploadChunk.url);
   const releaseUpload = (request: FastifyRequest): void => {
     if (uploads.delete(request)) uploadsInFlight--;
   };
@@ -279,6 +287,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   keyRoutes(app, ctx, authenticate);
   messageRoutes(app, ctx, authenticate);
   attachmentRoutes(app, ctx, authenticate);
+  attachmentUploadRoutes(app, ctx, authenticate);
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
   keyTransRoutes(app, options.keyTransparency, authenticate);
@@ -335,6 +344,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     await s.transact((w) => w.linkTokens.deleteExpired(t, SWEEP_BATCH));
     await s.transact((w) => w.provisioning.deleteExpired(t, SWEEP_BATCH));
     await s.transact((w) => w.attachments.deleteExpired(t, SWEEP_BATCH));
+    await ctx.blobs.deleteExpired(t, SWEEP_BATCH);
   };
   const sweepEvery = options.sweepIntervalMs ?? SWEEP_INTERVAL_MS;
   const sweeper =
@@ -355,6 +365,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   });
   app.addHook('onClose', async () => {
     await ctx.fanOut.close();
+    await ctx.blobs.close();
   });
 
   await app.ready();

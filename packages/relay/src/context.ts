@@ -1,3 +1,4 @@
+import type { BlobStore } from './blobs/types.js';
 import type { FanOut } from './fanout/types.js';
 import type { KeyTransBridge } from './keytrans.js';
 import type { RelayMetrics } from './metrics.js';
@@ -16,6 +17,7 @@ export interface RelayLimits {
 /** What every route and the WebSocket delivery share. */
 export interface RelayContext {
   readonly storage: Storage;
+  readonly blobs: BlobStore;
   readonly fanOut: FanOut;
   readonly metrics: RelayMetrics;
   readonly now: () => number;

@@ -13,7 +13,8 @@ export class RelayError extends Error {
     readonly details?:
       | { readonly accounts: readonly DeviceMismatch[] }
       | { readonly epoch: number }
-      | { readonly code: string },
+      | { readonly code: string }
+      | { readonly received: number },
   ) {
     super(message);
   }

@@ -3,6 +3,9 @@ export type { RelayLimits } from './context.js';
 export { RelayError } from './errors.js';
 export { basicAuthHeader } from './credentials.js';
 export { createMemoryStorage } from './storage/memory.js';
+export type { BlobMeta, BlobStore } from './blobs/types.js';
+export { createMemoryBlobStore } from './blobs/memory.js';
+export { BLOB_DIR_NAME, openDiskBlobStore } from './blobs/disk.js';
 export {
   openSqliteStorage,
   SQLITE_FILE_NAME,

@@ -31,6 +31,15 @@ export const PROVISIONING_TTL_MS = LINK_TOKEN_TTL_MS;
 /** Attachments are kept as long as the messages that refer to them may wait. */
 export const ATTACHMENT_TTL_MS = MAX_MESSAGE_AGE_MS;
 
+/** An upload left incomplete this long is deleted (the client starts again). */
+export const UPLOAD_TTL_MS = DAY;
+
+/** Most incomplete uploads one account may have at once. */
+export const MAX_INCOMPLETE_UPLOADS_PER_ACCOUNT = 8;
+
+/** Most blob bytes (declared sizes of unexpired blobs) one account may hold: a few hundred files. */
+export const MAX_BLOB_BYTES_PER_ACCOUNT = 4 * 1024 * 1024 * 1024;
+
 /** How often expired messages, send ids, tokens, channels and attachments are swept. */
 export const SWEEP_INTERVAL_MS = MINUTE;
 

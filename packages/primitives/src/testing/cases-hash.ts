@@ -168,6 +168,7 @@ export function hashCases(p: Primitives): ConformanceCase[] {
       });
     }
   }
+  cases.push(...incrementalCases(p));
   for (const v of HKDF_VECTORS) {
     const okm = hex(v.okm);
     cases.push({
@@ -183,5 +184,49 @@ export function hashCases(p: Primitives): ConformanceCase[] {
       },
     });
   }
+  return cases;
+}
+
+/** Split points at which the incremental forms are fed: empty pieces, single bytes, block edges. */
+const SPLITS: readonly number[] = [0, 1, 63, 64, 65, 127, 128, 129];
+
+/** `createHash` and `createHmac` give the one-shot digests however the input is split. */
+function incrementalCases(p: Primitives): ConformanceCase[] {
+  const data = counting(0x00, 300);
+  const key = counting(0x40, 40);
+  const cases: ConformanceCase[] = [];
+  for (const algorithm of ['sha256', 'sha512'] as const) {
+    const feed = (m: { update(d: Uint8Array): void; digest(): Uint8Array }, at: number) => {
+      m.update(data.subarray(0, at));
+      m.update(new Uint8Array(0));
+      m.update(data.subarray(at));
+      return m.digest();
+    };
+    cases.push({
+      name: `incremental ${algorithm.toUpperCase()} equals the one-shot digest at every split`,
+      run: () => {
+        for (const at of SPLITS)
+          expectBytes(feed(p.createHash(algorithm), at), p.hash(algorithm, data), 'digest');
+      },
+    });
+    cases.push({
+      name: `incremental HMAC-${algorithm.toUpperCase()} equals the one-shot MAC at every split`,
+      run: () => {
+        for (const at of SPLITS)
+          expectBytes(feed(p.createHmac(algorithm, key), at), p.hmac(algorithm, key, data), 'MAC');
+      },
+    });
+  }
+  const abc = SHA_VECTORS[0];
+  if (abc !== undefined)
+    cases.push({
+      name: 'incremental SHA-256 of "a", "bc" is the FIPS 180-4 digest of "abc"',
+      run: () => {
+        const h = p.createHash('sha256');
+        h.update(ascii('a'));
+        h.update(ascii('bc'));
+        expectBytes(h.digest(), hex(abc.digest), 'digest');
+      },
+    });
   return cases;
 }

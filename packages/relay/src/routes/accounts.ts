@@ -98,6 +98,7 @@ export function accountRoutes(
       await w.accounts.delete(auth.accountId);
       return list;
     });
+    await ctx.blobs.deleteAccount(auth.accountId);
     if (account !== undefined)
       ctx.keyTransparency?.publish({
         kind: 'deleted',

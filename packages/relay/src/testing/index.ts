@@ -5,3 +5,4 @@ export {
   runStorageConformance,
   type OpenedStorage,
 } from './storage-conformance.js';
+export { runBlobStoreConformance, type OpenedBlobStore } from './blob-store-conformance.js';

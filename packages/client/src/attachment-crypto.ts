@@ -1,0 +1,255 @@
+/**
+ * Attachment encryption: a fresh 64-byte key per attachment, from which HKDF-SHA-256 derives an
+ * AES-256 key and an HMAC-SHA-256 key. The blob the relay stores is
+ *
+ *     iv (16) ‖ AES-256-CTR(aesKey, iv, plaintext ‖ zero padding) ‖ HMAC-SHA-256(macKey, iv ‖ ct)
+ *
+ * (encrypt-then-MAC, as Signal's attachments), with the plaintext padded to its Padmé size so the
+ * relay learns a size bucket, not the size. The message that points at the blob carries the key,
+ * the SHA-256 of the whole blob, the exact size and the plaintext's SHA-256, so a blob swapped,
+ * altered or truncated at the relay fails before anything is kept.
+ *
+ * Why this construction: HMAC-SHA-256 under a key derived from the attachment key commits to
+ * that key (a second key that verifies the same blob would be an HMAC collision), which an AEAD
+ * such as AES-GCM does not (invisible salamanders); it is built from primitives both backends
+ * already have and streams: CTR needs no padding oracle care, every chunk's counter is computed
+ * from its offset, and the MAC and digests are incremental, so a file of any size passes through
+ * in chunks and is never whole in memory.
+ *
+ * The encryptor and decryptor are synchronous state machines (feed bytes, take bytes); the
+ * async streaming around them lives in `attachments.ts`. The decryptor releases plaintext before
+ * the MAC is checked: its caller must keep that plaintext provisional (a temporary file) until
+ * `final()` returns, and discard it when anything throws.
+ */
+import { concatBytes, constantTimeEqual, utf8Encode } from '@parley/bytes';
+import type { IncrementalMac, Primitives } from '@parley/primitives';
+import { ClientError } from './errors.js';
+import { MAX_ATTACHMENT_PLAINTEXT_BYTES } from './limits.js';
+
+export const ATTACHMENT_KEY_LENGTH = 64;
+export const ATTACHMENT_IV_LENGTH = 16;
+export const ATTACHMENT_MAC_LENGTH = 32;
+const AES_BLOCK = 16;
+const KEY_INFO = utf8Encode('Parley attachment v1: AES-256-CTR key, HMAC-SHA-256 key');
+
+/**
+ * Padmé (Nikitin et al., PETS 2019): rounds a length up so that at most O(log log L) of its
+ * low bits are free; the overhead is at most 12% and the number of distinct sizes small.
+ */
+export function padme(length: number): number {
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new ClientError('INVALID_INPUT', 'invalid attachment size');
+  if (length < 2) return length;
+  const e = Math.floor(Math.log2(length));
+  const s = Math.floor(Math.log2(e)) + 1;
+  const unit = 2 ** (e - s);
+  return Math.ceil(length / unit) * unit;
+}
+
+/** The length of the blob the relay stores for a plaintext of `size` bytes. */
+export function blobLength(size: number): number {
+  return ATTACHMENT_IV_LENGTH + padme(size) + ATTACHMENT_MAC_LENGTH;
+}
+
+function deriveKeys(p: Primitives, key: Uint8Array): { aesKey: Uint8Array; macKey: Uint8Array } {
+  if (key.length !== ATTACHMENT_KEY_LENGTH)
+    throw new ClientError('INVALID_INPUT', 'attachment key must be 64 bytes');
+  const okm = p.hkdf('sha256', key, new Uint8Array(0), KEY_INFO, 64);
+  return { aesKey: okm.slice(0, 32), macKey: okm.slice(32) };
+}
+
+/** The counter block `blocks` blocks after `iv` (big-endian 128-bit addition, wrapping). */
+export function counterAt(iv: Uint8Array, blocks: number): Uint8Array {
+  const out = iv.slice();
+  let carry = blocks;
+  for (let i = out.length - 1; i >= 0 && carry > 0; i--) {
+    const sum = (out[i] ?? 0) + (carry % 256);
+    out[i] = sum & 0xff;
+    carry = Math.floor(carry / 256) + (sum >> 8);
+  }
+  return out;
+}
+
+/** AES-CTR over a byte stream of any chunking: whole blocks go out, a remainder waits. */
+class CtrStream {
+  #blocks = 0;
+  #pending: Uint8Array = new Uint8Array(0);
+  constructor(
+    private readonly p: Primitives,
+    private readonly key: Uint8Array,
+    private readonly iv: Uint8Array,
+  ) {}
+
+  update(data: Uint8Array): Uint8Array {
+    const input = this.#pending.length === 0 ? data : concatBytes(this.#pending, data);
+    const whole = input.length - (input.length % AES_BLOCK);
+    this.#pending = input.slice(whole);
+    if (whole === 0) return new Uint8Array(0);
+    const out = this.p.aesCtr(this.key, counterAt(this.iv, this.#blocks), input.subarray(0, whole));
+    this.#blocks += whole / AES_BLOCK;
+    return out;
+  }
+
+  final(): Uint8Array {
+    if (this.#pending.length === 0) return new Uint8Array(0);
+    const out = this.p.aesCtr(this.key, counterAt(this.iv, this.#blocks), this.#pending);
+    this.#pending = new Uint8Array(0);
+    return out;
+  }
+}
+
+/** What the receiver needs besides the key to check a blob. */
+export interface AttachmentDigests {
+  /** SHA-256 of the whole blob (iv ‖ ciphertext ‖ MAC). */
+  readonly digest: Uint8Array;
+  /** SHA-256 of the plaintext (without padding). */
+  readonly sha256: Uint8Array;
+}
+
+/** Encrypts `size` bytes of plaintext fed in any chunks; emits the blob in order. */
+export class AttachmentEncryptor {
+  readonly #ctr: CtrStream;
+  readonly #mac: IncrementalMac;
+  readonly #blobHash: IncrementalMac;
+  readonly #plainHash: IncrementalMac;
+  readonly #size: number;
+  #fed = 0;
+  #started = false;
+  #iv: Uint8Array;
+
+  constructor(p: Primitives, key: Uint8Array, size: number, iv = p.randomBytes(16)) {
+    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_PLAINTEXT_BYTES)
+      throw new ClientError('INVALID_INPUT', 'attachment too large');
+    const { aesKey, macKey } = deriveKeys(p, key);
+    this.#iv = iv;
+    this.#size = size;
+    this.#ctr = new CtrStream(p, aesKey, iv);
+    this.#mac = p.createHmac('sha256', macKey);
+    this.#blobHash = p.createHash('sha256');
+    this.#plainHash = p.createHash('sha256');
+  }
+
+  #emit(bytes: Uint8Array): Uint8Array {
+    this.#mac.update(bytes);
+    this.#blobHash.update(bytes);
+    return bytes;
+  }
+
+  #start(): Uint8Array[] {
+    if (this.#started) return [];
+    this.#started = true;
+    return [this.#emit(this.#iv)];
+  }
+
+  /** Blob bytes for the next plaintext chunk (the iv first). */
+  update(plain: Uint8Array): Uint8Array {
+    this.#fed += plain.length;
+    if (this.#fed > this.#size)
+      throw new ClientError('INVALID_INPUT', 'the file grew while it was being sent');
+    this.#plainHash.update(plain);
+    const head = this.#start();
+    const ct = this.#emit(this.#ctr.update(plain));
+    return head.length === 0 ? ct : concatBytes(...head, ct);
+  }
+
+  /** The padding's ciphertext and the MAC; the digests for the message. */
+  final(): { tail: Uint8Array; digests: AttachmentDigests } {
+    if (this.#fed !== this.#size)
+      throw new ClientError('INVALID_INPUT', 'the file changed size while it was being sent');
+    const parts = this.#start();
+    const padding = padme(this.#size) - this.#size;
+    parts.push(this.#emit(this.#ctr.update(new Uint8Array(padding))));
+    parts.push(this.#emit(this.#ctr.final()));
+    const mac = this.#mac.digest();
+    this.#blobHash.update(mac);
+    parts.push(mac);
+    return {
+      tail: concatBytes(...parts),
+      digests: { digest: this.#blobHash.digest(), sha256: this.#plainHash.digest() },
+    };
+  }
+}
+
+/** The one error every bad blob gives, whatever was wrong with it. */
+function invalid(): ClientError {
+  return new ClientError('ATTACHMENT_INVALID', 'the attachment does not match its message');
+}
+
+/**
+ * Decrypts a blob fed in any chunks, emitting at most `size` plaintext bytes; `final()` checks
+ * the length, the MAC, the blob digest and the plaintext digest.
+ */
+export class AttachmentDecryptor {
+  readonly #p: Primitives;
+  readonly #aesKey: Uint8Array;
+  readonly #mac: IncrementalMac;
+  readonly #blobHash: IncrementalMac;
+  readonly #plainHash: IncrementalMac;
+  readonly #expected: AttachmentDigests;
+  readonly #size: number;
+  readonly #padded: number;
+  #ivBytes: Uint8Array = new Uint8Array(0);
+  #ctr: CtrStream | undefined;
+  #ctFed = 0;
+  #plainOut = 0;
+  #macBytes: Uint8Array = new Uint8Array(0);
+
+  constructor(p: Primitives, key: Uint8Array, size: number, expected: AttachmentDigests) {
+    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_PLAINTEXT_BYTES)
+      throw invalid();
+    const { aesKey, macKey } = deriveKeys(p, key);
+    this.#p = p;
+    this.#aesKey = aesKey;
+    this.#size = size;
+    this.#padded = padme(size);
+    this.#expected = expected;
+    this.#mac = p.createHmac('sha256', macKey);
+    this.#blobHash = p.createHash('sha256');
+    this.#plainHash = p.createHash('sha256');
+  }
+
+  /** Plaintext for the next blob chunk (provisional until `final()` returns). */
+  update(chunk: Uint8Array): Uint8Array {
+    this.#blobHash.update(chunk);
+    let rest = chunk;
+    if (this.#ivBytes.length < ATTACHMENT_IV_LENGTH) {
+      const take = Math.min(ATTACHMENT_IV_LENGTH - this.#ivBytes.length, rest.length);
+      this.#ivBytes = concatBytes(this.#ivBytes, rest.subarray(0, take));
+      rest = rest.subarray(take);
+      if (this.#ivBytes.length === ATTACHMENT_IV_LENGTH) {
+        this.#mac.update(this.#ivBytes);
+        this.#ctr = new CtrStream(this.#p, this.#aesKey, this.#ivBytes);
+      }
+    }
+    const outs: Uint8Array[] = [];
+    if (this.#ctr !== undefined && this.#ctFed < this.#padded && rest.length > 0) {
+      const take = Math.min(this.#padded - this.#ctFed, rest.length);
+      const ct = rest.subarray(0, take);
+      rest = rest.subarray(take);
+      this.#ctFed += take;
+      this.#mac.update(ct);
+      outs.push(this.#ctr.update(ct));
+      if (this.#ctFed === this.#padded) outs.push(this.#ctr.final());
+    }
+    if (rest.length > 0) {
+      if (this.#macBytes.length + rest.length > ATTACHMENT_MAC_LENGTH) throw invalid();
+      this.#macBytes = concatBytes(this.#macBytes, rest);
+    }
+    const plain = outs.length === 1 ? (outs[0] ?? new Uint8Array(0)) : concatBytes(...outs);
+    const keep = Math.min(plain.length, this.#size - this.#plainOut);
+    const out = plain.subarray(0, keep);
+    this.#plainOut += keep;
+    this.#plainHash.update(out);
+    return out;
+  }
+
+  /** Throws `ATTACHMENT_INVALID` unless the blob was whole and exactly the one the message named. */
+  final(): void {
+    if (this.#macBytes.length !== ATTACHMENT_MAC_LENGTH || this.#plainOut !== this.#size)
+      throw invalid();
+    const macOk = constantTimeEqual(this.#mac.digest(), this.#macBytes);
+    const digestOk = constantTimeEqual(this.#blobHash.digest(), this.#expected.digest);
+    const plainOk = constantTimeEqual(this.#plainHash.digest(), this.#expected.sha256);
+    if (!(macOk && digestOk && plainOk)) throw invalid();
+  }
+}
