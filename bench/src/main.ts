@@ -9,6 +9,7 @@ import { mlsBenchmarks } from './mls.js';
 import { peerBenchmarks } from './peers.js';
 import { primitiveBenchmarks } from './primitives.js';
 import { protocolBenchmarks } from './protocol.js';
+import { sealedSenderBenchmarks } from './sealed-sender.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -30,6 +31,7 @@ const all: Benchmark[] = [
     .flatMap((b, i) => [b, noble[i], ...peers.filter((p) => p.group === b.group)])
     .filter((b): b is Benchmark => b !== undefined),
   ...protocolBenchmarks(createNodePrimitives(), createNoblePrimitives()),
+  ...sealedSenderBenchmarks(createNodePrimitives(), createNoblePrimitives()),
   ...mlsBenchmarks(createNodePrimitives()),
 ];
 const selected = all.filter(

@@ -64,3 +64,12 @@ export const MAX_SEALED_SENDER_V2_RECIPIENTS = 6_000;
  * bytes; 6,000 recipients with a few devices each stay well under 2 MiB.
  */
 export const MAX_SEALED_SENDER_V2_SENT_BYTES = MAX_MESSAGE_BYTES + 1024 * 1024;
+
+/**
+ * Sealed sender: certificate signatures remembered as verified, per primitives backend. A
+ * recipient sees the same few server certificates and each sender's certificate (valid for
+ * hours) on every message from that sender, so remembering successful verifications saves two
+ * XEdDSA verifications per message; the oldest entry is dropped beyond this count (an entry
+ * is 64 hex characters).
+ */
+export const MAX_VERIFIED_SIGNATURES_CACHED = 1024;

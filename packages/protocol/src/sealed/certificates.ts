@@ -10,7 +10,7 @@
  * libsignal (prost) does, so our certificates are byte-identical to libsignal's for the same
  * signature.
  */
-import { ProtoReader, ProtoWriter } from '@parley/bytes';
+import { ProtoReader, ProtoWriter, concatBytes, toHex } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
 import { uuidString } from '../address.js';
 import { ProtocolError } from '../errors.js';
@@ -20,7 +20,7 @@ import {
   type PrivateKey,
   type PublicKey,
 } from '../keys.js';
-import { MAX_DEVICE_ID, MIN_DEVICE_ID } from '../limits.js';
+import { MAX_DEVICE_ID, MAX_VERIFIED_SIGNATURES_CACHED, MIN_DEVICE_ID } from '../limits.js';
 import { parsing } from '../messages.js';
 
 /**
@@ -232,6 +232,35 @@ export function createSenderCertificate(
   };
 }
 
+/**
+ * Successful XEdDSA verifications, per backend, keyed by SHA-256(key ‖ signature ‖ message):
+ * verification is a pure function of those bytes, so a hit is as good as verifying again.
+ * Failures are never remembered. Insertion order makes the Map a FIFO of bounded size.
+ */
+const verifiedSignatures = new WeakMap<Primitives, Map<string, true>>();
+
+function verifyRemembered(
+  p: Primitives,
+  key: PublicKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  let seen = verifiedSignatures.get(p);
+  if (seen === undefined) {
+    seen = new Map();
+    verifiedSignatures.set(p, seen);
+  }
+  const id = toHex(p.hash('sha256', concatBytes(key, signature, message)));
+  if (seen.has(id)) return true;
+  if (!p.xeddsa.verify(key, message, signature)) return false;
+  seen.set(id, true);
+  if (seen.size > MAX_VERIFIED_SIGNATURES_CACHED) {
+    const oldest = seen.keys().next().value;
+    if (oldest !== undefined) seen.delete(oldest);
+  }
+  return true;
+}
+
 /** Whether a server certificate is signed by `trustRoot` and not revoked. */
 export function verifyServerCertificate(
   p: Primitives,
@@ -239,7 +268,7 @@ export function verifyServerCertificate(
   trustRoot: PublicKey,
 ): boolean {
   if (REVOKED_SERVER_CERTIFICATE_IDS.includes(certificate.keyId)) return false;
-  return p.xeddsa.verify(trustRoot, certificate.certificate, certificate.signature);
+  return verifyRemembered(p, trustRoot, certificate.certificate, certificate.signature);
 }
 
 /**
@@ -269,7 +298,9 @@ export function validateSenderCertificate(
   if (!anyValid) {
     throw new ProtocolError('INVALID_CERTIFICATE', 'server certificate not signed by a trust root');
   }
-  if (!p.xeddsa.verify(signer.certificate.key, certificate.certificate, certificate.signature)) {
+  if (
+    !verifyRemembered(p, signer.certificate.key, certificate.certificate, certificate.signature)
+  ) {
     throw new ProtocolError('INVALID_CERTIFICATE', 'sender certificate not signed by the server');
   }
   if (now > certificate.expiration) {
