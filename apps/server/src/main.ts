@@ -3,8 +3,10 @@
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
 import { fileURLToPath } from 'node:url';
+import { createNodePrimitives } from '@parley/primitives-node';
 import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
 import { ConfigError, USAGE, parseConfig } from './config.js';
+import { createSenderCertificateIssuer, loadOrCreateSealedSenderKeys } from './sealed-sender.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
@@ -37,8 +39,17 @@ async function main(): Promise<number> {
           synchronous: config.sqliteSync,
           groupCommit: config.groupCommit,
         });
+  const primitives = createNodePrimitives();
+  const sealedSender = createSenderCertificateIssuer(
+    primitives,
+    loadOrCreateSealedSenderKeys(
+      primitives,
+      config.storage === 'memory' ? undefined : config.dataDir,
+    ),
+  );
   const app = await createRelay({
     storage,
+    sealedSender,
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),

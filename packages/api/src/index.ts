@@ -103,3 +103,8 @@ export {
   type KeyPackageCountResponse,
   type UploadKeyPackagesRequest,
 } from './groups.js';
+export {
+  SEALED_SENDER_ROUTES,
+  SenderCertificateResponse,
+  TrustRootResponse,
+} from './sealed-sender.js';

@@ -9,6 +9,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.js';
 import { GROUP_ROUTES } from './groups.js';
+import { SEALED_SENDER_ROUTES } from './sealed-sender.js';
 import * as S from './schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -244,6 +245,7 @@ export const ROUTES = {
     errors: ['UNAUTHORIZED', 'ATTACHMENT_NOT_FOUND'],
   },
   ...GROUP_ROUTES,
+  ...SEALED_SENDER_ROUTES,
   health: {
     method: 'GET',
     url: '/health',

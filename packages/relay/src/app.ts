@@ -40,6 +40,8 @@ import { groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
+import { sealedSenderRoutes } from './routes/sealed-sender.js';
+import type { SenderCertificateIssuer } from './sealed-sender.js';
 import type { Storage } from './storage/types.js';
 
 export interface RelayOptions {
@@ -66,6 +68,11 @@ export interface RelayOptions {
    * before the instance is made ready. They get the relay's hooks: rate limits, metrics, logs.
    */
   readonly plugins?: readonly RelayPlugin[];
+  /**
+   * Sealed sender's trust root and certificate signer (apps/server holds the keys); without it
+   * the sealed sender routes answer `NOT_FOUND`.
+   */
+  readonly sealedSender?: SenderCertificateIssuer;
 }
 
 /** Registers routes on the relay's Fastify instance (see `RelayOptions.plugins`). */
@@ -234,6 +241,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   attachmentRoutes(app, ctx, authenticate);
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
+  sealedSenderRoutes(app, ctx, authenticate, options.sealedSender);
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   const delivery = new Delivery(ctx, app.log);

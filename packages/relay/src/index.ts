@@ -20,3 +20,4 @@ export {
 } from './fanout/types.js';
 export { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
 export * as relayLimits from './limits.js';
+export type { CertifiedDevice, SenderCertificateIssuer } from './sealed-sender.js';
