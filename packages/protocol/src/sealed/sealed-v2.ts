@@ -200,6 +200,7 @@ export function sealV2(
   parts.push(e.publicKey, body);
   m.fill(0);
   k.fill(0);
+  e.privateKey.fill(0);
   return concatBytes(...parts);
 }
 
@@ -344,6 +345,7 @@ export function openV2(
   }
   const { e, k } = deriveFromM(p, m);
   m.fill(0);
+  e.privateKey.fill(0);
   if (!constantTimeEqual(e.publicKey, message.ephemeral)) throw decryptionFailed();
   let content: Uint8Array;
   try {
