@@ -11,6 +11,7 @@ import { mlsBenchmarks } from './mls.js';
 import { peerBenchmarks } from './peers.js';
 import { primitiveBenchmarks } from './primitives.js';
 import { protocolBenchmarks } from './protocol.js';
+import { sealedSenderBenchmarks } from './sealed-sender.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -41,6 +42,7 @@ const all: Benchmark[] = [
     .filter((b): b is Benchmark => b !== undefined),
   ...keyImportBenchmarks(),
   ...protocolBenchmarks(createNodePrimitives(), createNoblePrimitives()),
+  ...sealedSenderBenchmarks(createNodePrimitives(), createNoblePrimitives()),
   ...mlsBenchmarks(createNodePrimitives()),
 ];
 const selected = all.filter(

@@ -19,5 +19,5 @@ export {
   type SuiteOptions,
   type SuiteResult,
 } from './suites.js';
-export { libsignalInterop } from './interop.js';
+export { libsignalInterop, libsignalSealedSenderInterop } from './interop.js';
 export { formatJson, formatReport, totals, type Counts } from './report.js';

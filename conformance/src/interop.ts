@@ -21,8 +21,11 @@ function summaryCount(tap: string, label: string): number | undefined {
 /** The SPQR braid's interop files (`spqr-*.test.ts`), counted as their own suite. */
 const isSpqrFile = (f: string): boolean => f.startsWith('spqr-');
 
+/** The sealed sender interop files (`sealed-*.test.ts`), counted as their own suite. */
+const isSealedFile = (f: string): boolean => f.startsWith('sealed-');
+
 /**
- * `interop:libsignal`: runs `interop/libsignal/test/*.test.ts` (but the SPQR files) with Node's
+ * `interop:libsignal`: runs `interop/libsignal/test/*.test.ts` (but the SPQR and sealed sender files) with Node's
  * test runner (TAP) and counts the summary. Skipped, with the reason, when there are no test
  * files yet.
  */
@@ -32,7 +35,23 @@ export function libsignalInterop(root: string): SuiteResult {
     'interop:libsignal',
     'libsignal',
     INTEROP_TEST_DIR,
-    (f) => !isSpqrFile(f),
+    (f) => !isSpqrFile(f) && !isSealedFile(f),
+  );
+}
+
+/**
+ * `interop:libsignal-sealed-sender`: sealed sender v1 and v2 against libsignal with our own trust
+ * root (`sealed-*.test.ts`): both directions, certificates from either side, expired and wrongly
+ * signed certificates refused by both, v2 fan-out through either side's parser, the JSON-lines
+ * peers' `seal`/`unseal`.
+ */
+export function libsignalSealedSenderInterop(root: string): SuiteResult {
+  return nodeTestSuite(
+    root,
+    'interop:libsignal-sealed-sender',
+    'libsignal',
+    INTEROP_TEST_DIR,
+    isSealedFile,
   );
 }
 

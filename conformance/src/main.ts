@@ -6,7 +6,12 @@
  *
  * Exit status 1 when anything failed. Under CI=true a missing vector file is a failure.
  */
-import { libsignalInterop, libsignalSpqrInterop, mlsInterop } from './interop.js';
+import {
+  libsignalInterop,
+  libsignalSealedSenderInterop,
+  libsignalSpqrInterop,
+  mlsInterop,
+} from './interop.js';
 import { formatJson, formatReport, totals } from './report.js';
 import { keytransSuites, mlsSuites, primitivesSuites } from './suites.js';
 import { repositoryRoot } from './vectors.js';
@@ -24,6 +29,7 @@ if (unknown.length > 0) {
     ...keytransSuites(repositoryRoot()),
     libsignalInterop(repositoryRoot()),
     libsignalSpqrInterop(repositoryRoot()),
+    libsignalSealedSenderInterop(repositoryRoot()),
     mlsInterop(repositoryRoot()),
   ];
   process.stdout.write(`${args.has('--json') ? formatJson(results) : formatReport(results)}\n`);

@@ -16,6 +16,7 @@ import {
 import { ConfigError, USAGE, parseConfig } from './config.js';
 import { createLogBridge, type LogBridge } from '@parley/keytrans-log';
 import { startLogProcess, type LogProcess } from './keytrans-log-process.js';
+import { createSenderCertificateIssuer, loadOrCreateSealedSenderKeys } from './sealed-sender.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
@@ -55,6 +56,14 @@ async function main(): Promise<number> {
           synchronous: config.sqliteSync,
           groupCommit: config.groupCommit,
         });
+  const primitives = createNodePrimitives();
+  const sealedSender = createSenderCertificateIssuer(
+    primitives,
+    loadOrCreateSealedSenderKeys(
+      primitives,
+      config.storage === 'memory' ? undefined : config.dataDir,
+    ),
+  );
   // Key transparency: a log of our own as a child process by default (contact-monitoring mode:
   // no auditor), or one already running.
   // The log starts beside the relay: the relay listens at once, KT requests wait for the log
@@ -71,7 +80,7 @@ async function main(): Promise<number> {
       });
       url = logProcess.then((p) => p.url);
     } else url = Promise.resolve(config.keyTransparency.href);
-    bridge = createLogBridge({ baseUrl: url, primitives: createNodePrimitives() });
+    bridge = createLogBridge({ baseUrl: url, primitives });
     url.then(
       (u) =>
         console.log(
@@ -90,6 +99,7 @@ async function main(): Promise<number> {
       : await openDiskBlobStore(join(config.dataDir, BLOB_DIR_NAME));
   const app = await createRelay({
     storage,
+    sealedSender,
     ...(blobs === undefined ? {} : { blobs }),
     ...(bridge === undefined ? {} : { keyTransparency: bridge }),
     log: { level: config.logLevel },

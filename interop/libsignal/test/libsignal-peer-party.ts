@@ -5,8 +5,14 @@ import {
   PreKeyBundle,
   ProtocolAddress,
   PublicKey,
+  SenderCertificate,
   SignalMessage,
+  UnidentifiedSenderMessageContent,
   processPreKeyBundle,
+  sealedSenderDecryptMessage,
+  sealedSenderEncryptMessage,
+  sealedSenderMultiRecipientEncrypt,
+  sealedSenderMultiRecipientMessageForSingleRecipient,
   signalDecrypt,
   signalEncrypt,
 } from '@signalapp/libsignal-client';
@@ -15,6 +21,7 @@ import type {
   PartyInit,
   PeerParty,
   SpqrEpochPair,
+  Unsealed,
   WireBundle,
 } from '@parley/interop-peer/peer-protocol';
 import { parsePreKeySignalMessage, parseSignalMessage, parseSpqrMessage } from '@parley/protocol';
@@ -139,5 +146,57 @@ export class LibsignalPeerParty implements PeerParty {
   async spqrEpochs(peer: Address): Promise<SpqrEpochPair | undefined> {
     if (!(await this.hasSession(peer))) return undefined;
     return this.#epochs.get(key(peer)) ?? { sending: 0, receiving: 0 };
+  }
+
+  async seal(
+    to: Address,
+    plaintext: Uint8Array,
+    senderCertificate: Uint8Array,
+    version: 1 | 2,
+  ): Promise<Uint8Array> {
+    const p = this.party;
+    const certificate = SenderCertificate.deserialize(ab(senderCertificate));
+    if (version === 1) {
+      return sealedSenderEncryptMessage(
+        ab(plaintext),
+        addr(to),
+        certificate,
+        p.sessions,
+        p.identities,
+      );
+    }
+    const message = await signalEncrypt(
+      ab(plaintext),
+      addr(to),
+      p.address,
+      p.sessions,
+      p.identities,
+    );
+    const content = UnidentifiedSenderMessageContent.new(message, certificate, 0, null);
+    const sent = await sealedSenderMultiRecipientEncrypt({
+      content,
+      recipients: [addr(to)],
+      identityStore: p.identities,
+      sessionStore: p.sessions,
+    });
+    return sealedSenderMultiRecipientMessageForSingleRecipient(sent);
+  }
+
+  async unseal(sealed: Uint8Array, trustRoot: Uint8Array, now: number): Promise<Unsealed> {
+    const p = this.party;
+    const r = await sealedSenderDecryptMessage(
+      ab(sealed),
+      PublicKey.deserialize(ab(trustRoot)),
+      now,
+      null,
+      this.address.name,
+      this.address.deviceId,
+      p.sessions,
+      p.identities,
+      p.preKeys,
+      p.signedPreKeys,
+      p.kyberPreKeys,
+    );
+    return { sender: { name: r.senderUuid(), deviceId: r.deviceId() }, plaintext: r.message() };
   }
 }

@@ -14,8 +14,16 @@ import {
   generateRegistrationId,
   generateSignedPreKey,
   hasSession,
+  SealedContentType,
+  createContent,
   makeBundle,
+  parseSenderCertificate,
+  parseSentMessage,
   processPreKeyBundle,
+  receivedMessageFor,
+  sealedSenderDecrypt,
+  sealedSenderEncrypt,
+  sealedSenderMultiRecipientEncrypt,
   serializeKyberPublicKey,
   serializePublicKey,
   spqrEpochs,
@@ -24,7 +32,14 @@ import {
   type PreKeyBundle,
   type ProtocolContext,
 } from '@parley/protocol';
-import type { Address, PartyInit, PeerParty, SpqrEpochPair, WireBundle } from './peer-protocol.js';
+import type {
+  Address,
+  PartyInit,
+  PeerParty,
+  SpqrEpochPair,
+  Unsealed,
+  WireBundle,
+} from './peer-protocol.js';
 
 export function toWireBundle(name: string, b: PreKeyBundle): WireBundle {
   return {
@@ -157,5 +172,39 @@ export class OurParty implements PeerParty {
     if (state === undefined) return undefined;
     const { sending, receiving } = spqrEpochs(state.spqr);
     return { sending, receiving };
+  }
+
+  async seal(
+    to: Address,
+    plaintext: Uint8Array,
+    senderCertificate: Uint8Array,
+    version: 1 | 2,
+  ): Promise<Uint8Array> {
+    const certificate = parseSenderCertificate(senderCertificate);
+    if (version === 1) {
+      const r = await sealedSenderEncrypt(this.ctx, to, certificate, plaintext, this.clock());
+      await commitChanges(this.stores, r.changes);
+      return r.output;
+    }
+    const r = await encrypt(this.ctx, to, plaintext, this.clock());
+    const content = createContent({
+      type: r.output.type === 3 ? SealedContentType.PreKey : SealedContentType.Whisper,
+      senderCertificate: certificate,
+      content: r.output.serialized,
+    });
+    const sent = parseSentMessage(await sealedSenderMultiRecipientEncrypt(this.ctx, [to], content));
+    const recipient = sent.recipients[0];
+    if (recipient === undefined) throw new Error('sent message without its recipient');
+    await commitChanges(this.stores, r.changes);
+    return receivedMessageFor(sent, recipient);
+  }
+
+  async unseal(sealed: Uint8Array, trustRoot: Uint8Array, now: number): Promise<Unsealed> {
+    const r = await sealedSenderDecrypt(this.ctx, sealed, {
+      trustRoot: deserializePublicKey(trustRoot),
+      now,
+    });
+    await commitChanges(this.stores, r.changes);
+    return { sender: r.output.sender, plaintext: r.output.plaintext };
   }
 }

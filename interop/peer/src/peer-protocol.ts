@@ -42,6 +42,27 @@ export interface PeerParty {
    * message received (0 before the first); undefined without a session.
    */
   spqrEpochs(peer: Address): Promise<SpqrEpochPair | undefined>;
+  /**
+   * Encrypts on the session with `to`, wraps the message with `senderCertificate` (serialized)
+   * and seals it: version 1 gives a v1 envelope (`0x11`), version 2 a v2 multi-recipient
+   * message addressed to `to` alone, in the received form (`0x22`) the relay would deliver.
+   */
+  seal(
+    to: Address,
+    plaintext: Uint8Array,
+    senderCertificate: Uint8Array,
+    version: 1 | 2,
+  ): Promise<Uint8Array>;
+  /**
+   * Opens a sealed envelope (v1 or received v2), validates its sender certificate against
+   * `trustRoot` (serialized, `0x05 ‖ 32 bytes`) at time `now` (ms), and decrypts the message.
+   */
+  unseal(sealed: Uint8Array, trustRoot: Uint8Array, now: number): Promise<Unsealed>;
+}
+
+export interface Unsealed {
+  readonly sender: Address;
+  readonly plaintext: Uint8Array;
 }
 
 export interface SpqrEpochPair {
@@ -227,6 +248,25 @@ export class PeerSession {
           spqr_send_epoch: epochs?.sending ?? null,
           spqr_recv_epoch: epochs?.receiving ?? null,
         };
+      }
+      case 'seal': {
+        const version = field(o, 'version', isInt, 'an integer');
+        if (version !== 1 && version !== 2) throw new RequestError('"version" must be 1 or 2');
+        const sealed = await this.party(o).seal(
+          address(o, 'to'),
+          hexField(o, 'plaintext_hex'),
+          hexField(o, 'sender_certificate_hex'),
+          version,
+        );
+        return { sealed_hex: toHex(sealed) };
+      }
+      case 'unseal': {
+        const r = await this.party(o).unseal(
+          hexField(o, 'sealed_hex'),
+          hexField(o, 'trust_root_hex'),
+          field(o, 'now_ms', isInt, 'an integer'),
+        );
+        return { sender: addressJson(r.sender), plaintext_hex: toHex(r.plaintext) };
       }
       case 'quit':
         this.quit = true;

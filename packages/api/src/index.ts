@@ -115,3 +115,8 @@ export {
   MAX_KT_QUERY_BYTES,
   type KtOperation,
 } from './keytrans.js';
+export {
+  SEALED_SENDER_ROUTES,
+  SenderCertificateResponse,
+  TrustRootResponse,
+} from './sealed-sender.js';

@@ -141,3 +141,12 @@ export const MAX_COMMITS_PER_FETCH = 64;
  * come through a group route.
  */
 export const MAX_DIRECT_MESSAGE_TYPE = 31;
+
+/** A sealed sender trust root as published: `0x05 ‖ 32-byte Curve25519 key`. */
+export const SEALED_SENDER_TRUST_ROOT_BYTES = 33;
+
+/**
+ * Largest serialized sender certificate: the signed body (ids, a 33-byte key, an expiry and the
+ * embedded ~110-byte server certificate) and a 64-byte signature come to about 300 bytes.
+ */
+export const MAX_SENDER_CERTIFICATE_BYTES = 1024;

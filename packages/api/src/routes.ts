@@ -11,6 +11,7 @@ import type { ErrorCode } from './errors.js';
 import { ATTACHMENT_UPLOAD_ROUTES } from './attachment-uploads.js';
 import { GROUP_ROUTES } from './groups.js';
 import { KT_ROUTES } from './keytrans.js';
+import { SEALED_SENDER_ROUTES } from './sealed-sender.js';
 import * as S from './schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -250,6 +251,7 @@ export const ROUTES = {
   ...ATTACHMENT_UPLOAD_ROUTES,
   ...GROUP_ROUTES,
   ...KT_ROUTES,
+  ...SEALED_SENDER_ROUTES,
   health: {
     method: 'GET',
     url: '/health',

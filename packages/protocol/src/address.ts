@@ -1,4 +1,4 @@
-import { concatBytes, fromHex } from '@parley/bytes';
+import { concatBytes, fromHex, toHex } from '@parley/bytes';
 import { ProtocolError } from './errors.js';
 import { MAX_ADDRESS_NAME_LENGTH, MAX_DEVICE_ID, MIN_DEVICE_ID } from './limits.js';
 
@@ -28,7 +28,7 @@ export function addressKey(address: ProtocolAddress): string {
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** `ServiceIdFixedWidth`: kind byte (0 ACI, 1 PNI) ‖ 16-byte UUID, or undefined for other names. */
-function serviceIdFixedWidth(name: string): Uint8Array | undefined {
+export function serviceIdFixedWidth(name: string): Uint8Array | undefined {
   const pni = name.startsWith('PNI:');
   const uuid = pni ? name.slice(4) : name;
   if (!UUID.test(uuid)) return undefined;
@@ -47,4 +47,19 @@ export function addressesBinding(
   const r = serviceIdFixedWidth(recipient.name);
   if (s === undefined || r === undefined) return undefined;
   return concatBytes(s, Uint8Array.of(sender.deviceId), r, Uint8Array.of(recipient.deviceId));
+}
+
+/** The lowercase hyphenated string of a 16-byte UUID. */
+export function uuidString(bytes: Uint8Array): string {
+  const h = toHex(bytes);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The ServiceId string (`uuid` for an ACI, `PNI:uuid`) of a 17-byte fixed-width form, or undefined. */
+export function serviceIdFromFixedWidth(bytes: Uint8Array): string | undefined {
+  if (bytes.length !== 17) return undefined;
+  const uuid = uuidString(bytes.subarray(1));
+  if (bytes[0] === 0) return uuid;
+  if (bytes[0] === 1) return `PNI:${uuid}`;
+  return undefined;
 }

@@ -22,7 +22,21 @@ export type ProtocolErrorCode =
   /** A stored record is malformed, of an unknown version or exceeds the limits. */
   | 'INVALID_RECORD'
   /** The caller used the API wrongly (bad device id, plaintext too long, …). */
-  | 'MISUSE';
+  | 'MISUSE'
+  /**
+   * Sealed sender: the sender certificate's chain does not verify (server certificate not
+   * signed by the trust root, or revoked; sender certificate not signed by the server key).
+   */
+  | 'INVALID_CERTIFICATE'
+  /** Sealed sender: the sender certificate expired before the time of validation. */
+  | 'CERTIFICATE_EXPIRED'
+  /**
+   * Sealed sender: the identity key in the sender certificate is not the one the envelope was
+   * encrypted with (a valid certificate replayed around someone else's key).
+   */
+  | 'SENDER_MISMATCH'
+  /** Sealed sender: the envelope claims to come from this very device. */
+  | 'SEALED_SENDER_SELF_SEND';
 
 /**
  * The one error class of `@parley/protocol`. Messages never contain key material, plaintext

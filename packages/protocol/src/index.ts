@@ -104,3 +104,46 @@ export {
 } from './spqr/spqr.js';
 /** SPQR's erasure code, for known-answer tests against other implementations' chunks. */
 export * as spqrErasure from './spqr/erasure.js';
+export {
+  REVOKED_SERVER_CERTIFICATE_IDS,
+  createSenderCertificate,
+  createServerCertificate,
+  parseSenderCertificate,
+  parseServerCertificate,
+  validateSenderCertificate,
+  verifyServerCertificate,
+  type SenderCertificate,
+  type SenderCertificateFields,
+  type SenderCertificateSigner,
+  type ServerCertificate,
+} from './sealed/certificates.js';
+export {
+  ContentHint,
+  SealedContentType,
+  createContent,
+  parseContent,
+  type ContentFields,
+  type UnidentifiedSenderMessageContent,
+} from './sealed/content.js';
+export { SEALED_SENDER_V1_VERSION_BYTE, sealV1 } from './sealed/sealed-v1.js';
+export {
+  SEALED_SENDER_V2_RECEIVED_VERSION_BYTE,
+  SEALED_SENDER_V2_SERVICE_ID_VERSION_BYTE,
+  SEALED_SENDER_V2_UUID_VERSION_BYTE,
+  parseSentMessage,
+  receivedMessageFor,
+  sealV2,
+  type SentMessage,
+  type SentRecipient,
+  type V2Device,
+  type V2Recipient,
+} from './sealed/sealed-v2.js';
+export {
+  sealedSenderDecrypt,
+  sealedSenderDecryptToContent,
+  sealedSenderEncrypt,
+  sealedSenderEncryptContent,
+  sealedSenderMultiRecipientEncrypt,
+  type SealedSenderDecryptOptions,
+  type SealedSenderResult,
+} from './sealed/sealed-sender.js';

@@ -51,3 +51,25 @@ export const MAX_PLAINTEXT_BYTES = MAX_MESSAGE_BYTES - 4096;
 export const MAX_RECORD_BYTES = 48 * 1024 * 1024;
 /** Longest address name (a ServiceId string is 40 characters; this leaves room for others). */
 export const MAX_ADDRESS_NAME_LENGTH = 256;
+
+/**
+ * Sealed sender v2: recipients (accounts, not devices) one sent message may name. A group is
+ * at most a few thousand members; libsignal preallocates at most 6,000 and the Signal server
+ * refuses more than that, so a larger count is refused as malformed before any allocation.
+ */
+export const MAX_SEALED_SENDER_V2_RECIPIENTS = 6_000;
+/**
+ * Sealed sender v2: the largest sent (multi-recipient) message we parse. The shared part is a
+ * message (at most {@link MAX_MESSAGE_BYTES}) and each recipient adds 17 + 3 per device + 48
+ * bytes; 6,000 recipients with a few devices each stay well under 2 MiB.
+ */
+export const MAX_SEALED_SENDER_V2_SENT_BYTES = MAX_MESSAGE_BYTES + 1024 * 1024;
+
+/**
+ * Sealed sender: certificate signatures remembered as verified, per primitives backend. A
+ * recipient sees the same few server certificates and each sender's certificate (valid for
+ * hours) on every message from that sender, so remembering successful verifications saves two
+ * XEdDSA verifications per message; the oldest entry is dropped beyond this count (an entry
+ * is 64 hex characters).
+ */
+export const MAX_VERIFIED_SIGNATURES_CACHED = 1024;

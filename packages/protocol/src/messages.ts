@@ -89,7 +89,7 @@ function invalid(what: string): ProtocolError {
 }
 
 /** Runs a parser, turning codec and key errors into `INVALID_MESSAGE`. */
-function parsing<T>(what: string, parse: () => T): T {
+export function parsing<T>(what: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {

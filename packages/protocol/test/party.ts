@@ -12,6 +12,7 @@ import {
   makeBundle,
   processPreKeyBundle,
   type EncryptedMessage,
+  type IdentityKeyPair,
   type InMemoryStores,
   type PreKeyBundle,
   type ProtocolAddress,
@@ -31,9 +32,10 @@ export class Party {
     readonly p: Primitives,
     name = `00000000-0000-4000-8000-${String(++nextName).padStart(12, '0')}`,
     deviceId = 1,
+    identity: IdentityKeyPair = generateIdentityKeyPair(p),
   ) {
     this.address = { name, deviceId };
-    this.stores = createInMemoryStores(generateIdentityKeyPair(p), 1000 + (name.length % 1000));
+    this.stores = createInMemoryStores(identity, 1000 + (name.length % 1000));
     this.ctx = { primitives: p, stores: this.stores, localAddress: this.address };
   }
 

@@ -45,6 +45,8 @@ import { keyRoutes } from './routes/keys.js';
 import { keyTransRoutes } from './routes/keytrans.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
+import { sealedSenderRoutes } from './routes/sealed-sender.js';
+import type { SenderCertificateIssuer } from './sealed-sender.js';
 import type { Storage } from './storage/types.js';
 
 export interface RelayOptions {
@@ -84,6 +86,11 @@ export interface RelayOptions {
    * relay's own are refused the WebSocket; clients that send no Origin (the CLI) are not affected.
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Sealed sender's trust root and certificate signer (apps/server holds the keys); without it
+   * the sealed sender routes answer `NOT_FOUND`.
+   */
+  readonly sealedSender?: SenderCertificateIssuer;
 }
 
 /** Longest `Access-Control-Request-Headers` echoed back to an allowed origin. */
@@ -291,6 +298,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
   keyTransRoutes(app, options.keyTransparency, authenticate);
+  sealedSenderRoutes(app, ctx, authenticate, options.sealedSender);
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   const delivery = new Delivery(ctx, app.log);

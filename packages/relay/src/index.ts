@@ -24,3 +24,4 @@ export {
 export { createMemoryRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.js';
 export * as relayLimits from './limits.js';
 export type { KeyTransBridge, KtAccountChange, KtAnswer } from './keytrans.js';
+export type { CertifiedDevice, SenderCertificateIssuer } from './sealed-sender.js';
