@@ -10,7 +10,14 @@ export {
 } from './storage/sqlite.js';
 export { MIGRATIONS, type Migration } from './storage/sqlite-migrations.js';
 export type * from './storage/types.js';
-export { UsernameTakenError } from './storage/types.js';
+export { StorageUnavailableError, UsernameTakenError } from './storage/types.js';
+export {
+  openPgStorage,
+  PG_DEFAULT_POOL_SIZE,
+  type PgStats,
+  type PgStorageOptions,
+} from './storage-pg/pg.js';
+export { PG_MIGRATIONS } from './storage-pg/migrations.js';
 export { createInProcessFanOut } from './fanout/in-process.js';
 export {
   deviceChannel,

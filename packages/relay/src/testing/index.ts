@@ -5,3 +5,9 @@ export {
   runStorageConformance,
   type OpenedStorage,
 } from './storage-conformance.js';
+export {
+  createThrowawayDatabase,
+  DEFAULT_TEST_DATABASE_URL,
+  testDatabaseUrl,
+  type ThrowawayDatabase,
+} from './pg-database.js';
