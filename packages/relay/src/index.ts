@@ -20,6 +20,14 @@ export {
 export { PG_MIGRATIONS } from './storage-pg/migrations.js';
 export { createInProcessFanOut } from './fanout/in-process.js';
 export {
+  createRedisFanOut,
+  parseWireEvent,
+  REDIS_PREFIX,
+  type RedisFanOutOptions,
+  type RedisFanOutStats,
+} from './fanout/redis.js';
+export { createRedisRateLimiters } from './rate-limit-redis.js';
+export {
   deviceChannel,
   type FanOut,
   type FanOutEvent,

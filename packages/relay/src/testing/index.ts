@@ -11,3 +11,10 @@ export {
   testDatabaseUrl,
   type ThrowawayDatabase,
 } from './pg-database.js';
+export {
+  DEFAULT_TEST_REDIS_URL,
+  freePort,
+  privateRedis,
+  testRedisUrl,
+  type PrivateRedis,
+} from './redis-server.js';
