@@ -3,8 +3,18 @@
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
 import { fileURLToPath } from 'node:url';
-import { createMemoryStorage, createRelay, openSqliteStorage, relayLimits } from '@parley/relay';
-import { ConfigError, USAGE, parseConfig } from './config.js';
+import {
+  DEFAULT_RATE_LIMITS,
+  createMemoryStorage,
+  createRedisFanOut,
+  createRedisRateLimiters,
+  createRelay,
+  openPgStorage,
+  openSqliteStorage,
+  relayLimits,
+  type Storage,
+} from '@parley/relay';
+import { ConfigError, USAGE, parseConfig, type ServerConfig } from './config.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
@@ -29,16 +39,18 @@ async function main(): Promise<number> {
   const web = config.webDir === 'off' ? undefined : loadWebApp(webDir);
   if (web === undefined && config.webDir !== 'off')
     console.log(`parley: no web client in ${webDir} (run npm run build); serving the API only`);
-  const storage =
-    config.storage === 'memory'
-      ? createMemoryStorage()
-      : openSqliteStorage({
-          dataDir: config.dataDir,
-          synchronous: config.sqliteSync,
-          groupCommit: config.groupCommit,
-        });
+  const storage = await openStorage(config);
+  // With Redis, nodes share wake-ups and rate limits; without, everything stays in this process.
+  const fanOut =
+    config.redisUrl === undefined ? undefined : createRedisFanOut({ url: config.redisUrl });
+  const limiters =
+    config.redisUrl === undefined || !config.rateLimits
+      ? undefined
+      : createRedisRateLimiters(config.redisUrl, DEFAULT_RATE_LIMITS, Date.now);
   const app = await createRelay({
     storage,
+    ...(fanOut === undefined ? {} : { fanOut }),
+    ...(limiters === undefined ? {} : { rateLimiters: limiters }),
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
@@ -49,9 +61,10 @@ async function main(): Promise<number> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const scheme = config.tls === undefined ? 'http' : 'https';
-  const where = config.storage === 'memory' ? '' : ` in ${config.dataDir}`;
+  const where = config.storage === 'sqlite' ? ` in ${config.dataDir}` : '';
+  const fan = config.redisUrl === undefined ? 'in-process' : 'redis';
   console.log(
-    `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; health: /health)`,
+    `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; fan-out: ${fan}; health: /health)`,
   );
 
   let stopping = false;
@@ -67,6 +80,7 @@ async function main(): Promise<number> {
     app
       .close()
       .then(() => storage.close())
+      .then(() => limiters?.close())
       .then(() => {
         clearTimeout(force);
         process.exitCode = 0;
@@ -83,6 +97,27 @@ async function main(): Promise<number> {
     stop('SIGTERM');
   });
   return 0;
+}
+
+function openStorage(config: ServerConfig): Promise<Storage> {
+  switch (config.storage) {
+    case 'memory':
+      return Promise.resolve(createMemoryStorage());
+    case 'pg':
+      return openPgStorage({
+        connectionString: config.databaseUrl ?? '',
+        poolSize: config.pgPoolSize,
+        groupCommit: config.groupCommit,
+      });
+    case 'sqlite':
+      return Promise.resolve(
+        openSqliteStorage({
+          dataDir: config.dataDir,
+          synchronous: config.sqliteSync,
+          groupCommit: config.groupCommit,
+        }),
+      );
+  }
 }
 
 main().then(
