@@ -46,6 +46,7 @@ export const MAX_PG_POOL_SIZE = 200;
 export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 export const USAGE = `usage: parley-server [options]
+       parley-server migrate --from-sqlite DIR --to postgres://... (SQLite to PostgreSQL)
   --host HOST          address to listen on (PARLEY_HOST, default ${DEFAULT_HOST})
   --port PORT          port, 0 for any free one (PARLEY_PORT, default ${DEFAULT_PORT})
   --data-dir DIR       SQLite data directory (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})

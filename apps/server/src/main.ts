@@ -15,12 +15,14 @@ import {
   type Storage,
 } from '@parley/relay';
 import { ConfigError, USAGE, parseConfig, type ServerConfig } from './config.js';
+import { runMigrate } from './migrate.js';
 import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'migrate') return runMigrate(process.argv.slice(3), process.env);
   let config;
   try {
     config = parseConfig(process.argv.slice(2), process.env);

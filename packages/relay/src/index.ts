@@ -18,6 +18,12 @@ export {
   type PgStorageOptions,
 } from './storage-pg/pg.js';
 export { PG_MIGRATIONS } from './storage-pg/migrations.js';
+export {
+  MigrateError,
+  migrateSqliteToPg,
+  type MigrateOptions,
+  type MigrateReport,
+} from './storage-pg/from-sqlite.js';
 export { createInProcessFanOut } from './fanout/in-process.js';
 export {
   createRedisFanOut,
