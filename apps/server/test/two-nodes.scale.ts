@@ -4,7 +4,7 @@
  * servers; every run uses a throwaway database, and the failure tests private instances).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import {
   createThrowawayDatabase,
   privateRedis,
@@ -26,10 +26,22 @@ after(async () => {
   await db?.drop();
 });
 
-async function twoNodes(databaseUrl: string, redisUrl: string): Promise<ServerProcess[]> {
+/**
+ * Starts two nodes on the database and Redis, one after the other (the first migrates); `t`
+ * SIGKILLs whatever is still running when the test ends, however it ends.
+ */
+async function twoNodes(
+  t: TestContext,
+  databaseUrl: string,
+  redisUrl: string,
+): Promise<[ServerProcess, ServerProcess]> {
   const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl };
-  // The first node migrates; the second finds the schema ready (both may race: advisory lock).
-  return Promise.all([startServer(NODE_ARGS, env), startServer(NODE_ARGS, env)]);
+  const started: ServerProcess[] = [];
+  t.after(async () => {
+    await Promise.all(started.map((s) => stopServer(s, 'SIGKILL')));
+  });
+  for (let i = 0; i < 2; i++) started.push(await startServer(NODE_ARGS, env));
+  return [started[0] as ServerProcess, started[1] as ServerProcess];
 }
 
 /** Usernames are unique per run (the tests share one database). */
@@ -39,10 +51,9 @@ const user = (name: string): string => `${name}${String(++users)}`;
 const ids = (prefix: string, n: number): string[] =>
   Array.from({ length: n }, (_, i) => `${prefix}-${String(i)}`);
 
-test('two nodes: clients on different nodes converse; a push crosses nodes at once', async () => {
+test('two nodes: clients on different nodes converse; a push crosses nodes at once', async (t) => {
   if (db === undefined) throw new Error('no database');
-  const [a, b] = await twoNodes(db.url, testRedisUrl());
-  if (a === undefined || b === undefined) throw new Error('nodes');
+  const [a, b] = await twoNodes(t, db.url, testRedisUrl());
   const alice = new Peer(await registerDevice(a.base, user('alice')), () => [a.base]);
   const bob = new Peer(await registerDevice(b.base, user('bob')), () => [b.base]);
   try {
@@ -80,10 +91,9 @@ test('two nodes: clients on different nodes converse; a push crosses nodes at on
   }
 });
 
-test('two nodes: one SIGKILLed mid-stream loses no acknowledged message; clients move to the other, everything exactly once', async () => {
+test('two nodes: one SIGKILLed mid-stream loses no acknowledged message; clients move to the other, everything exactly once', async (t) => {
   if (db === undefined) throw new Error('no database');
-  const [a, b] = await twoNodes(db.url, testRedisUrl());
-  if (a === undefined || b === undefined) throw new Error('nodes');
+  const [a, b] = await twoNodes(t, db.url, testRedisUrl());
   let aAlive = true;
   const live =
     (preferred: string): (() => string[]) =>
@@ -134,12 +144,12 @@ test('two nodes: one SIGKILLed mid-stream loses no acknowledged message; clients
   }
 });
 
-test('two nodes: Redis killed and restarted mid-stream; delivery resumes, nothing lost', async () => {
+test('two nodes: Redis killed and restarted mid-stream; delivery resumes, nothing lost', async (t) => {
   if (db === undefined) throw new Error('no database');
   const redis = await privateRedis();
+  t.after(() => redis.kill());
   await redis.start();
-  const [a, b] = await twoNodes(db.url, redis.url);
-  if (a === undefined || b === undefined) throw new Error('nodes');
+  const [a, b] = await twoNodes(t, db.url, redis.url);
   const alice = new Peer(await registerDevice(a.base, user('alice')), () => [a.base]);
   const bob = new Peer(await registerDevice(b.base, user('bob')), () => [b.base]);
   try {
@@ -162,15 +172,16 @@ test('two nodes: Redis killed and restarted mid-stream; delivery resumes, nothin
     alice.close();
     bob.close();
     await Promise.all([stopServer(a), stopServer(b)]);
-    await redis.kill();
   }
 });
 
-test('two nodes: PostgreSQL stopped mid-stream; sends fail with the retryable UNAVAILABLE, nothing acknowledged is lost', async () => {
+test('two nodes: PostgreSQL stopped mid-stream; sends fail with the retryable UNAVAILABLE, nothing acknowledged is lost', async (t) => {
   const pg = await privatePostgres();
+  t.after(() => {
+    pg.destroy();
+  });
   pg.start();
-  const [a, b] = await twoNodes(pg.url, testRedisUrl());
-  if (a === undefined || b === undefined) throw new Error('nodes');
+  const [a, b] = await twoNodes(t, pg.url, testRedisUrl());
   const alice = new Peer(await registerDevice(a.base, user('alice')), () => [a.base]);
   const bob = new Peer(await registerDevice(b.base, user('bob')), () => [b.base]);
   try {
@@ -204,6 +215,5 @@ test('two nodes: PostgreSQL stopped mid-stream; sends fail with the retryable UN
     alice.close();
     bob.close();
     await Promise.all([stopServer(a), stopServer(b)]);
-    pg.destroy();
   }
 });

@@ -97,6 +97,8 @@ function unavailable(error: unknown): unknown {
 
 async function migrate(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  const ignore = (): void => undefined; // the failing statement reports it
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -117,6 +119,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }
@@ -245,7 +248,14 @@ export async function openPgStorage(
         lastError = error;
         break;
       }
+      // A connection that drops between two statements of the batch emits 'error' on the
+      // checked-out client; without a listener that would crash the process. The next
+      // statement fails, and the batch with it.
       let broken: unknown;
+      const onError = (error: unknown): void => {
+        broken ??= error;
+      };
+      client.on('error', onError);
       try {
         const outcomes = await runOnce(client, batch);
         batch.forEach((item, i) => {
@@ -262,8 +272,9 @@ export async function openPgStorage(
         });
         if (isConnectionError(error)) broken ??= error;
       } finally {
+        client.off('error', onError);
         // A client whose connection failed is discarded, not returned to the pool.
-        client.release(broken instanceof Error ? broken : undefined);
+        client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
       }
       if (!RETRYABLE.has(sqlState(lastError) ?? '')) break;
     }
