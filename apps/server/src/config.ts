@@ -3,7 +3,7 @@
  * fresh clone: 127.0.0.1:8080, SQLite in ./.parley/data.
  */
 import { readFileSync } from 'node:fs';
-import { relayLimits } from '@parley/relay';
+import { PG_DEFAULT_POOL_SIZE, relayLimits } from '@parley/relay';
 import { relayOrigin } from '@parley/web-integrity';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -20,7 +20,13 @@ export interface ServerConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  readonly storage: 'sqlite' | 'memory';
+  readonly storage: 'sqlite' | 'memory' | 'pg';
+  /** PostgreSQL connection string (storage `pg`); may hold a password: never logged. */
+  readonly databaseUrl: string | undefined;
+  /** PostgreSQL connections per node. */
+  readonly pgPoolSize: number;
+  /** Redis for fan-out between nodes and shared rate limits; undefined: in-process. */
+  readonly redisUrl: string | undefined;
   /** `FULL`: a commit survives power loss; `NORMAL`: only a process crash. */
   readonly sqliteSync: 'FULL' | 'NORMAL';
   /** SQLite group commit: flush at this many pending transactions, or after `windowMs`. */
@@ -53,14 +59,24 @@ export const MIN_KT_PERIOD_MS = 50;
 /** Longest entry period (a client waits this long before a new key is verifiable). */
 export const MAX_KT_PERIOD_MS = 10 * 60_000;
 
+/** Most PostgreSQL connections per node an operator may configure. */
+export const MAX_PG_POOL_SIZE = 200;
+
 /** Shortest operator metrics token accepted (a guessable one would not protect anything). */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 export const USAGE = `usage: parley-server [options]
+       parley-server migrate --from-sqlite DIR --to postgres://... (SQLite to PostgreSQL)
   --host HOST          address to listen on (PARLEY_HOST, default ${DEFAULT_HOST})
   --port PORT          port, 0 for any free one (PARLEY_PORT, default ${DEFAULT_PORT})
-  --data-dir DIR       SQLite database and attachment blobs (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})
-  --storage KIND       sqlite or memory (PARLEY_STORAGE, default sqlite)
+  --data-dir DIR       SQLite database, attachment blobs, sealed sender keys, the KT log (PARLEY_DATA_DIR, default ${DEFAULT_DATA_DIR})
+  --storage KIND       sqlite, memory or pg (PARLEY_STORAGE; default pg when a database URL
+                       is given, else sqlite)
+  --database-url URL   PostgreSQL, postgres://user:password@host:port/db (DATABASE_URL);
+                       several relay nodes may share it
+  --pg-pool-size N     PostgreSQL connections per node (PARLEY_PG_POOL_SIZE, 1..${MAX_PG_POOL_SIZE}, default ${PG_DEFAULT_POOL_SIZE})
+  --redis-url URL      Redis, redis://host:port (REDIS_URL): fan-out between relay nodes and
+                       shared rate limits (default: in-process, one node)
   --sqlite-sync MODE   FULL or NORMAL (PARLEY_SQLITE_SYNC, default FULL)
   --group-commit-max N       flush a group commit at N pending transactions
                        (PARLEY_GROUP_COMMIT_MAX, 1..${MAX_GROUP_COMMIT_BATCH}, default ${relayLimits.GROUP_COMMIT_MAX_BATCH})
@@ -90,6 +106,9 @@ const FLAGS: Record<string, string> = {
   '--port': 'PARLEY_PORT',
   '--data-dir': 'PARLEY_DATA_DIR',
   '--storage': 'PARLEY_STORAGE',
+  '--database-url': 'DATABASE_URL',
+  '--pg-pool-size': 'PARLEY_PG_POOL_SIZE',
+  '--redis-url': 'REDIS_URL',
   '--sqlite-sync': 'PARLEY_SQLITE_SYNC',
   '--group-commit-max': 'PARLEY_GROUP_COMMIT_MAX',
   '--group-commit-window-ms': 'PARLEY_GROUP_COMMIT_WINDOW_MS',
@@ -149,11 +168,32 @@ export function parseConfig(
       throw new ConfigError('cannot read the TLS certificate or key');
     }
   }
+  const databaseUrl = nonEmpty(values['DATABASE_URL']);
+  const redisUrl = nonEmpty(values['REDIS_URL']);
+  const storage = oneOf(
+    'storage',
+    values['PARLEY_STORAGE'] ?? (databaseUrl === undefined ? 'sqlite' : 'pg'),
+    ['sqlite', 'memory', 'pg'],
+  );
+  if (storage === 'pg' && databaseUrl === undefined)
+    throw new ConfigError('storage pg needs --database-url (or DATABASE_URL)');
+  if (databaseUrl !== undefined)
+    checkUrl('database-url', databaseUrl, ['postgres:', 'postgresql:']);
+  if (redisUrl !== undefined) checkUrl('redis-url', redisUrl, ['redis:', 'rediss:']);
   return {
     host: values['PARLEY_HOST'] ?? DEFAULT_HOST,
     port,
     dataDir: values['PARLEY_DATA_DIR'] ?? DEFAULT_DATA_DIR,
-    storage: oneOf('storage', values['PARLEY_STORAGE'] ?? 'sqlite', ['sqlite', 'memory']),
+    storage,
+    databaseUrl,
+    pgPoolSize: integer(
+      'pg-pool-size',
+      values['PARLEY_PG_POOL_SIZE'],
+      PG_DEFAULT_POOL_SIZE,
+      1,
+      MAX_PG_POOL_SIZE,
+    ),
+    redisUrl,
     sqliteSync: oneOf('sqlite-sync', values['PARLEY_SQLITE_SYNC'] ?? 'FULL', ['FULL', 'NORMAL']),
     groupCommit: {
       maxBatch: integer(
@@ -201,6 +241,22 @@ function origins(text: string | undefined): string[] {
       throw new ConfigError('allow-origin takes http(s)://host[:port] origins, nothing more');
     return origin;
   });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Checks the scheme; the message never repeats the URL (it may hold a password). */
+function checkUrl(name: string, value: string, schemes: readonly string[]): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if (!schemes.includes(url.protocol))
+    throw new ConfigError(`${name} must start with ${schemes.map((x) => `${x}//`).join(' or ')}`);
 }
 
 function integer(

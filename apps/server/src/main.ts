@@ -7,13 +7,19 @@ import { fileURLToPath } from 'node:url';
 import { createNodePrimitives } from '@parley/primitives-node';
 import {
   BLOB_DIR_NAME,
+  DEFAULT_RATE_LIMITS,
   createMemoryStorage,
+  createRedisFanOut,
+  createRedisRateLimiters,
   createRelay,
   openDiskBlobStore,
+  openPgStorage,
   openSqliteStorage,
   relayLimits,
+  type Storage,
 } from '@parley/relay';
-import { ConfigError, USAGE, parseConfig } from './config.js';
+import { ConfigError, USAGE, parseConfig, type ServerConfig } from './config.js';
+import { runMigrate } from './migrate.js';
 import { createLogBridge, type LogBridge } from '@parley/keytrans-log';
 import { startLogProcess, type LogProcess } from './keytrans-log-process.js';
 import { createSenderCertificateIssuer, loadOrCreateSealedSenderKeys } from './sealed-sender.js';
@@ -23,6 +29,7 @@ import { loadWebApp, webAppPlugin } from './web-app.js';
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'migrate') return runMigrate(process.argv.slice(3), process.env);
   let config;
   try {
     config = parseConfig(process.argv.slice(2), process.env);
@@ -48,14 +55,14 @@ async function main(): Promise<number> {
         `parley: warning: these files of ${webDir} differ from its manifest (browsers and \`parley web verify\` will refuse them): ${web.mismatches.join(', ')}`,
       );
   }
-  const storage =
-    config.storage === 'memory'
-      ? createMemoryStorage()
-      : openSqliteStorage({
-          dataDir: config.dataDir,
-          synchronous: config.sqliteSync,
-          groupCommit: config.groupCommit,
-        });
+  const storage = await openStorage(config);
+  // With Redis, nodes share wake-ups and rate limits; without, everything stays in this process.
+  const fanOut =
+    config.redisUrl === undefined ? undefined : createRedisFanOut({ url: config.redisUrl });
+  const limiters =
+    config.redisUrl === undefined || !config.rateLimits
+      ? undefined
+      : createRedisRateLimiters(config.redisUrl, DEFAULT_RATE_LIMITS, Date.now);
   const primitives = createNodePrimitives();
   const sealedSender = createSenderCertificateIssuer(
     primitives,
@@ -102,6 +109,8 @@ async function main(): Promise<number> {
     sealedSender,
     ...(blobs === undefined ? {} : { blobs }),
     ...(bridge === undefined ? {} : { keyTransparency: bridge }),
+    ...(fanOut === undefined ? {} : { fanOut }),
+    ...(limiters === undefined ? {} : { rateLimiters: limiters }),
     log: { level: config.logLevel },
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(config.rateLimits ? {} : { rateLimits: false as const }),
@@ -113,9 +122,10 @@ async function main(): Promise<number> {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const scheme = config.tls === undefined ? 'http' : 'https';
-  const where = config.storage === 'memory' ? '' : ` in ${config.dataDir}`;
+  const where = config.storage === 'sqlite' ? ` in ${config.dataDir}` : '';
+  const fan = config.redisUrl === undefined ? 'in-process' : 'redis';
   console.log(
-    `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; health: /health)`,
+    `parley: relay listening on ${scheme}://${config.host}:${port} (storage: ${config.storage}${where}; fan-out: ${fan}; health: /health)`,
   );
 
   let stopping = false;
@@ -135,6 +145,7 @@ async function main(): Promise<number> {
         bridge?.close();
         const log = await logProcess?.catch(() => undefined);
         await log?.stop();
+        await limiters?.close();
       })
       .then(() => {
         clearTimeout(force);
@@ -152,6 +163,27 @@ async function main(): Promise<number> {
     stop('SIGTERM');
   });
   return 0;
+}
+
+function openStorage(config: ServerConfig): Promise<Storage> {
+  switch (config.storage) {
+    case 'memory':
+      return Promise.resolve(createMemoryStorage());
+    case 'pg':
+      return openPgStorage({
+        connectionString: config.databaseUrl ?? '',
+        poolSize: config.pgPoolSize,
+        groupCommit: config.groupCommit,
+      });
+    case 'sqlite':
+      return Promise.resolve(
+        openSqliteStorage({
+          dataDir: config.dataDir,
+          synchronous: config.sqliteSync,
+          groupCommit: config.groupCommit,
+        }),
+      );
+  }
 }
 
 main().then(

@@ -102,3 +102,49 @@ test('group commit: defaults from the relay, flags and environment within bounds
   ])
     assert.throws(() => parseConfig(bad, {}), ConfigError, bad.join(' '));
 });
+
+test('scale-out: DATABASE_URL picks PostgreSQL, REDIS_URL the Redis fan-out; flags win; default stays SQLite in-process', () => {
+  const none = parseConfig([], {});
+  assert.ok(none !== 'help');
+  assert.deepEqual(
+    [none.storage, none.databaseUrl, none.redisUrl],
+    ['sqlite', undefined, undefined],
+  );
+  const env = parseConfig([], {
+    DATABASE_URL: 'postgres://relay:secret@db:5432/parley',
+    REDIS_URL: 'redis://cache:6379',
+  });
+  assert.ok(env !== 'help');
+  assert.equal(env.storage, 'pg');
+  assert.equal(env.databaseUrl, 'postgres://relay:secret@db:5432/parley');
+  assert.equal(env.redisUrl, 'redis://cache:6379');
+  const flags = parseConfig(
+    ['--database-url', 'postgresql://x@h/d', '--redis-url=redis://r:1', '--pg-pool-size', '4'],
+    {},
+  );
+  assert.ok(flags !== 'help');
+  assert.deepEqual(
+    [flags.storage, flags.databaseUrl, flags.redisUrl, flags.pgPoolSize],
+    ['pg', 'postgresql://x@h/d', 'redis://r:1', 4],
+  );
+  // An explicit storage wins over the URL's presence.
+  const sqlite = parseConfig(['--storage', 'sqlite'], { DATABASE_URL: 'postgres://h/d' });
+  assert.ok(sqlite !== 'help');
+  assert.equal(sqlite.storage, 'sqlite');
+});
+
+test('scale-out: bad database and Redis settings are refused without echoing the URL', () => {
+  assert.throws(() => parseConfig(['--storage', 'pg'], {}), /needs --database-url/);
+  for (const [args, pattern] of [
+    [['--database-url', 'mysql://u:hunter2@h/d'], /database-url must start with postgres/],
+    [['--redis-url', 'http://u:hunter2@h'], /redis-url must start with redis/],
+    [['--database-url', 'not a url hunter2'], /database-url is not a URL/],
+    [['--pg-pool-size', '0'], /pg-pool-size/],
+  ] as const) {
+    assert.throws(
+      () => parseConfig(args, {}),
+      (e: Error) =>
+        e instanceof ConfigError && pattern.test(e.message) && !e.message.includes('hunter2'),
+    );
+  }
+});

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const START_TIMEOUT_MS = 20_000;
+// Generous: under load (CI, several suites at once) a tsx start can take tens of seconds.
+const START_TIMEOUT_MS = 60_000;
 
 export interface ServerProcess {
   readonly child: ChildProcess;

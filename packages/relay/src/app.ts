@@ -63,6 +63,8 @@ export interface RelayOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Per-IP and per-account limits; `false` turns rate limiting off (load tests). */
   readonly rateLimits?: { readonly ip: RateLimit; readonly account: RateLimit } | false;
+  /** Limiters to use instead of in-memory ones (Redis, shared by several nodes). */
+  readonly rateLimiters?: { readonly ip: RateLimiter; readonly account: RateLimiter };
   /** Clock (ms since the epoch); tests pass a fake one. */
   readonly now?: () => number;
   readonly limits?: Partial<RelayLimits>;
@@ -127,13 +129,13 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   const rate =
     options.rateLimits === false
       ? undefined
-      : {
+      : (options.rateLimiters ?? {
           ip: createMemoryRateLimiter((options.rateLimits ?? DEFAULT_RATE_LIMITS).ip, now),
           account: createMemoryRateLimiter(
             (options.rateLimits ?? DEFAULT_RATE_LIMITS).account,
             now,
           ),
-        };
+        });
   const ctx: RelayContext = {
     storage: options.storage,
     blobs: options.blobs ?? createMemoryBlobStore(),

@@ -1,5 +1,6 @@
 import { type DeviceMismatch, type ErrorCode } from '@parley/api';
 import { BytesError } from '@parley/bytes';
+import { StorageUnavailableError } from './storage/types.js';
 
 /**
  * The one error class of the relay. `code` is from the API's registry, which fixes the HTTP
@@ -27,6 +28,8 @@ export function classify(error: unknown): { code: ErrorCode; message: string; de
       ? { code: error.code, message: error.message }
       : { code: error.code, message: error.message, details: error.details };
   }
+  if (error instanceof StorageUnavailableError)
+    return { code: 'UNAVAILABLE', message: 'storage unavailable, retry' };
   if (error instanceof BytesError) return { code: 'INVALID_REQUEST', message: 'invalid encoding' };
   if (typeof error === 'object' && error !== null) {
     const e = error as {

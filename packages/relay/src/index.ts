@@ -13,8 +13,29 @@ export {
 } from './storage/sqlite.js';
 export { MIGRATIONS, type Migration } from './storage/sqlite-migrations.js';
 export type * from './storage/types.js';
-export { UsernameTakenError } from './storage/types.js';
+export { StorageUnavailableError, UsernameTakenError } from './storage/types.js';
+export {
+  openPgStorage,
+  PG_DEFAULT_POOL_SIZE,
+  type PgStats,
+  type PgStorageOptions,
+} from './storage-pg/pg.js';
+export { PG_MIGRATIONS } from './storage-pg/migrations.js';
+export {
+  MigrateError,
+  migrateSqliteToPg,
+  type MigrateOptions,
+  type MigrateReport,
+} from './storage-pg/from-sqlite.js';
 export { createInProcessFanOut } from './fanout/in-process.js';
+export {
+  createRedisFanOut,
+  parseWireEvent,
+  REDIS_PREFIX,
+  type RedisFanOutOptions,
+  type RedisFanOutStats,
+} from './fanout/redis.js';
+export { createRedisRateLimiters } from './rate-limit-redis.js';
 export {
   deviceChannel,
   type FanOut,

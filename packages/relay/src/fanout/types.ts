@@ -3,14 +3,15 @@ import type { QueuedMessage } from '../storage/types.js';
 /**
  * Fan-out: tells whoever holds a device's connection that something happened to it. Events are
  * small wake-ups (the queue in storage is the source of truth), so a lost event costs latency,
- * not a message. A Redis or PostgreSQL LISTEN/NOTIFY backend fits behind the same interface for
- * several relay nodes.
+ * not a message. `redis.ts` is the backend for several relay nodes.
  */
 export type FanOutEvent =
   /**
    * New messages were committed to the device's queue. Within one process the publisher may
    * attach them (`queued`, in commit order), so a connection that has read its whole queue can
-   * push them without reading it again; a fan-out between processes sends the wake-up alone.
+   * push them without reading it again; a fan-out between processes sends the wake-up alone,
+   * and attaches nothing locally either (another node may have committed an earlier message
+   * for the device whose wake-up has not arrived: the connection must read its queue).
    */
   | { readonly kind: 'messages'; readonly queued?: readonly QueuedMessage[] }
   /** The device's one-time prekeys are low. */

@@ -299,3 +299,15 @@ export class UsernameTakenError extends Error {
     super('username taken');
   }
 }
+
+/**
+ * Thrown by a networked backend when its database cannot be reached: nothing of the transaction
+ * was committed (or, for a lost COMMIT answer, it may have been: retries are idempotent). The
+ * relay answers UNAVAILABLE, which clients retry.
+ */
+export class StorageUnavailableError extends Error {
+  override readonly name = 'StorageUnavailableError';
+  constructor() {
+    super('storage unavailable');
+  }
+}

@@ -6,3 +6,16 @@ export {
   type OpenedStorage,
 } from './storage-conformance.js';
 export { runBlobStoreConformance, type OpenedBlobStore } from './blob-store-conformance.js';
+export {
+  createThrowawayDatabase,
+  DEFAULT_TEST_DATABASE_URL,
+  testDatabaseUrl,
+  type ThrowawayDatabase,
+} from './pg-database.js';
+export {
+  DEFAULT_TEST_REDIS_URL,
+  freePort,
+  privateRedis,
+  testRedisUrl,
+  type PrivateRedis,
+} from './redis-server.js';

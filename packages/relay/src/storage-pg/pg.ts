@@ -1,0 +1,358 @@
+/**
+ * PostgreSQL storage (node-postgres): a pool of connections, numbered migrations, group commit
+ * by window like the SQLite backend. Pending transactions wait until `maxBatch` are pending or
+ * `windowMs` has passed since the first, then run one after another in one PostgreSQL
+ * transaction on one pooled client: each enqueue bumps its device's counter row (same
+ * transaction), the batch's messages go in with one multi-row INSERT, and there is one COMMIT.
+ * A callback that throws after writing (or a statement that fails) rolls the batch back; it is
+ * then run again with a savepoint per callback, so each commits or fails alone. A deadlock or
+ * serialisation failure (two nodes' batches locking counter rows in opposite orders) reruns the
+ * batch. Reads outside transactions go to the pool and see committed data only.
+ *
+ * Several relay nodes may share one database: every atomic step is a single statement or a row
+ * lock (counter rows, `FOR UPDATE SKIP LOCKED` claims, `UPDATE … WHERE epoch = $n`), so
+ * transactions run at READ COMMITTED. When the database cannot be reached, `transact` rejects
+ * with `StorageUnavailableError` (the relay answers UNAVAILABLE, retryable) and nothing of the
+ * batch is committed.
+ */
+import pg from 'pg';
+import { GROUP_COMMIT_MAX_BATCH, GROUP_COMMIT_WINDOW_MS } from '../limits.js';
+import type { GroupCommitOptions } from '../storage/sqlite-commit.js';
+import {
+  StorageUnavailableError,
+  type Reader,
+  type Storage,
+  type TransactOptions,
+  type Writer,
+} from '../storage/types.js';
+import { PG_MIGRATIONS } from './migrations.js';
+import { PG_TYPES, queryOn, type Query } from './query.js';
+import { pgReader } from './reader.js';
+import { flushQueued, pgWriter, type TxState } from './writer.js';
+
+/** Connections per node when not configured. */
+export const PG_DEFAULT_POOL_SIZE = 10;
+/** How often a batch that hit a deadlock or serialisation failure is run again. */
+export const PG_MAX_BATCH_RETRIES = 5;
+/** How long a new connection may take before the database counts as unavailable. */
+export const PG_CONNECT_TIMEOUT_MS = 5_000;
+/** Advisory lock key that serialises migrations between nodes ("parley" in ASCII). */
+const MIGRATION_LOCK = 0x7061726c6579;
+
+export interface PgStorageOptions {
+  /** `postgres://user@host:port/db`. */
+  readonly connectionString: string;
+  /** A schema to use (created if missing) instead of `public`: tests, several relays in one db. */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly groupCommit?: Partial<GroupCommitOptions>;
+}
+
+interface Pending {
+  readonly at: number;
+  readonly fn: (writer: Writer) => Promise<unknown>;
+  readonly durable: boolean;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Counters for the bench (statements sent, batches committed). */
+export interface PgStats {
+  statements: number;
+  batches: number;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Whether `error` says the database is unreachable (not a statement's fault). */
+function isConnectionError(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code === undefined) {
+    const message = error instanceof Error ? error.message : '';
+    return /Connection terminated|timeout exceeded|ECONNREFUSED|not queryable/i.test(message);
+  }
+  return (
+    code.startsWith('08') || // connection exception
+    code === '57P01' || // admin shutdown
+    code === '57P02' ||
+    code === '57P03' || // cannot connect now
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EPIPE' ||
+    code === 'ENOTFOUND'
+  );
+}
+
+function unavailable(error: unknown): unknown {
+  return isConnectionError(error) ? new StorageUnavailableError() : error;
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  const ignore = (): void => undefined; // the failing statement reports it
+  client.on('error', ignore);
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    );
+    const { rows } = await client.query<{ v: number | null }>(
+      'SELECT max(version) AS v FROM schema_migrations',
+    );
+    const current = rows[0]?.v ?? 0;
+    for (const m of PG_MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations VALUES ($1, $2)', [m.version, Date.now()]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.off('error', ignore);
+    client.release();
+  }
+}
+
+/** Opens (creating the schema and migrating if needed) the PostgreSQL storage. */
+export async function openPgStorage(
+  options: PgStorageOptions,
+): Promise<Storage & { stats: PgStats }> {
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('invalid schema name');
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? PG_DEFAULT_POOL_SIZE,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    types: PG_TYPES,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  try {
+    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await migrate(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const epochRow = (
+    await pool.query<{ value: string }>("SELECT value FROM meta WHERE key = 'queue_epoch'")
+  ).rows[0];
+  if (epochRow === undefined) throw new Error('no queue epoch: the database is not migrated');
+  const epoch = epochRow.value;
+  const stats: PgStats = { statements: 0, batches: 0 };
+  const poolQuery = queryOn(pool);
+  const counted: Query = (text, values) => {
+    stats.statements++;
+    return poolQuery(text, values);
+  };
+  const reader: Reader = wrapReader(pgReader(counted, epoch));
+  const maxBatch = options.groupCommit?.maxBatch ?? GROUP_COMMIT_MAX_BATCH;
+  const windowMs = options.groupCommit?.windowMs ?? GROUP_COMMIT_WINDOW_MS;
+
+  const pending: Pending[] = [];
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let idle: (() => void) | undefined;
+
+  /** Runs the batch's callbacks in one transaction on `client`; outcomes per callback. */
+  const runOnce = async (client: pg.PoolClient, batch: readonly Pending[]): Promise<Outcome[]> => {
+    const clientQuery = queryOn(client);
+    const q: Query = (text, values) => {
+      stats.statements++;
+      return clientQuery(text, values);
+    };
+    const tx: TxState = { q, epoch, queued: [], wrote: false, statements: 0 };
+    const writer = pgWriter(tx);
+    const durable = batch.some((item) => item.durable);
+    const begin = async (): Promise<void> => {
+      stats.statements++;
+      await client.query(durable ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit = off');
+    };
+    const wrote = (): boolean => tx.wrote;
+    const plain = async (): Promise<Outcome[] | undefined> => {
+      const outcomes: Outcome[] = [];
+      for (const item of batch) {
+        tx.wrote = false;
+        try {
+          outcomes.push({ ok: true, value: await item.fn(writer) });
+        } catch (error) {
+          // A failed statement aborts the PostgreSQL transaction; so does anything after a write.
+          if (wrote() || sqlState(error) !== undefined) return undefined;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await flushQueued(tx);
+      return outcomes;
+    };
+    const safe = async (): Promise<Outcome[]> => {
+      const outcomes: Outcome[] = [];
+      for (const item of batch) {
+        await q('SAVEPOINT parley_tx');
+        try {
+          const value = await item.fn(writer);
+          await flushQueued(tx);
+          await q('RELEASE SAVEPOINT parley_tx');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (isConnectionError(error)) throw error;
+          tx.queued = [];
+          await q('ROLLBACK TO SAVEPOINT parley_tx');
+          await q('RELEASE SAVEPOINT parley_tx');
+          outcomes.push({ ok: false, error });
+        }
+      }
+      return outcomes;
+    };
+    await begin();
+    let outcomes: Outcome[] | undefined;
+    try {
+      outcomes = await plain();
+    } catch (error) {
+      if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
+      outcomes = undefined;
+    }
+    if (outcomes === undefined) {
+      stats.statements++;
+      await client.query('ROLLBACK');
+      tx.queued = [];
+      await begin();
+      outcomes = await safe();
+    }
+    stats.statements++;
+    await client.query('COMMIT');
+    stats.batches++;
+    return outcomes;
+  };
+
+  const runBatch = async (): Promise<void> => {
+    const batch = pending.splice(0, maxBatch);
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= PG_MAX_BATCH_RETRIES; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        lastError = error;
+        break;
+      }
+      // A connection that drops between two statements of the batch emits 'error' on the
+      // checked-out client; without a listener that would crash the process. The next
+      // statement fails, and the batch with it.
+      let broken: unknown;
+      const onError = (error: unknown): void => {
+        broken ??= error;
+      };
+      client.on('error', onError);
+      try {
+        const outcomes = await runOnce(client, batch);
+        batch.forEach((item, i) => {
+          const outcome = outcomes[i];
+          if (outcome === undefined) item.reject(new Error('transaction lost'));
+          else if (outcome.ok) item.resolve(outcome.value);
+          else item.reject(outcome.error);
+        });
+        return;
+      } catch (error) {
+        lastError = error;
+        await client.query('ROLLBACK').catch((e: unknown) => {
+          broken = e;
+        });
+        if (isConnectionError(error)) broken ??= error;
+      } finally {
+        client.off('error', onError);
+        // A client whose connection failed is discarded, not returned to the pool.
+        client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+      }
+      if (!RETRYABLE.has(sqlState(lastError) ?? '')) break;
+    }
+    // A COMMIT whose answer was lost may have committed: the callers are told it failed and
+    // retry; the client message id makes the retry a no-op for sends (idempotency).
+    const failure = unavailable(lastError);
+    for (const item of batch) item.reject(failure);
+  };
+
+  const schedule = (): void => {
+    const oldest = pending[0];
+    if (running || oldest === undefined) return;
+    const waited = performance.now() - oldest.at;
+    if (pending.length >= maxBatch || waited >= windowMs || closed) {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      running = true;
+      setImmediate(() => {
+        void runBatch().then(() => {
+          running = false;
+          if (pending.length > 0) schedule();
+          else idle?.();
+        });
+      });
+      return;
+    }
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      schedule();
+    }, windowMs - waited);
+  };
+
+  return {
+    kind: 'pg',
+    stats,
+    reader,
+    transact: <T>(fn: (writer: Writer) => Promise<T>, opts?: TransactOptions): Promise<T> => {
+      if (closed) return Promise.reject(new Error('storage closed'));
+      return new Promise<T>((resolve, reject) => {
+        pending.push({
+          at: performance.now(),
+          fn,
+          durable: opts?.durable ?? true,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
+        if (pending.length === 1 || pending.length >= maxBatch) schedule();
+      });
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (running || pending.length > 0) {
+        await new Promise<void>((resolve) => {
+          idle = resolve;
+          schedule();
+        });
+      }
+      await pool.end();
+    },
+  };
+}
+
+/** A reader whose failures to reach the database become `StorageUnavailableError`. */
+function wrapReader(reader: Reader): Reader {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [kind, methods] of Object.entries(reader)) {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(methods as Record<string, unknown>)) {
+      const f = method as (...a: unknown[]) => Promise<unknown>;
+      wrapped[name] = (...args: unknown[]) =>
+        f(...args).catch((error: unknown) => {
+          throw unavailable(error);
+        });
+    }
+    out[kind] = wrapped;
+  }
+  return out as unknown as Reader;
+}

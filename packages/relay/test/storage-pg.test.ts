@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { PG_MIGRATIONS, StorageUnavailableError, openPgStorage, type Storage } from '@parley/relay';
+import {
+  account,
+  createThrowawayDatabase,
+  device,
+  message,
+  runStorageConformance,
+  type ThrowawayDatabase,
+} from '@parley/relay/testing';
+
+// One throwaway database per run; every test gets a fresh schema in it.
+let db: ThrowawayDatabase | undefined;
+let schemas = 0;
+before(async () => {
+  db = await createThrowawayDatabase();
+});
+after(async () => {
+  await db?.drop();
+});
+const url = (): string => {
+  if (db === undefined) throw new Error('no test database');
+  return db.url;
+};
+const freshSchema = (): string => `t${String(++schemas)}`;
+
+runStorageConformance('pg', async () => ({
+  storage: await openPgStorage({ connectionString: url(), schema: freshSchema() }),
+  cleanup: () => Promise.resolve(),
+}));
+
+const seed = async (s: Storage): Promise<void> => {
+  await s.transact(async (w) => {
+    await w.accounts.create(account('a'));
+    await w.devices.add(device('a', 1));
+  });
+};
+
+test('pg: migrations are numbered 1..n; reopening keeps data and migrates nothing twice', async () => {
+  assert.deepEqual(
+    PG_MIGRATIONS.map((m) => m.version),
+    PG_MIGRATIONS.map((_, i) => i + 1),
+  );
+  const schema = freshSchema();
+  const first = await openPgStorage({ connectionString: url(), schema });
+  await seed(first);
+  await first.transact((w) => w.messages.enqueue(message('m1', ['a', 1])));
+  await first.close();
+  const second = await openPgStorage({ connectionString: url(), schema });
+  assert.deepEqual(
+    (await second.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
+    ['m1'],
+  );
+  await second.close();
+  const client = new pg.Client({ connectionString: url() });
+  await client.connect();
+  const { rows } = await client.query<{ version: number }>(
+    `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
+  );
+  await client.end();
+  assert.deepEqual(
+    rows.map((r) => r.version),
+    PG_MIGRATIONS.map((m) => m.version),
+  );
+});
+
+test('pg: one batch of enqueues is one multi-row insert and one commit', async () => {
+  const s = await openPgStorage({
+    connectionString: url(),
+    schema: freshSchema(),
+    groupCommit: { maxBatch: 100, windowMs: 50 },
+  });
+  try {
+    await seed(s);
+    const before = { ...s.stats };
+    const sends = Array.from({ length: 20 }, (_, i) =>
+      s.transact((w) => w.messages.enqueue(message(`m${String(i)}`, ['a', 1]))),
+    );
+    const queued = await Promise.all(sends);
+    assert.equal(s.stats.batches - before.batches, 1);
+    // BEGIN, 20 counter bumps, one INSERT, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 23);
+    assert.deepEqual(
+      queued.map((m) => m.seq),
+      queued.map((_, i) => i + 1),
+    );
+    assert.equal(await s.reader.messages.depth('a', 1), 20);
+  } finally {
+    await s.close();
+  }
+});
+
+test('pg: two storages on one database (two nodes) keep per-device seq in commit order, claims exclusive', async () => {
+  const schema = freshSchema();
+  const a = await openPgStorage({ connectionString: url(), schema, groupCommit: { windowMs: 1 } });
+  const b = await openPgStorage({ connectionString: url(), schema, groupCommit: { windowMs: 1 } });
+  try {
+    await seed(a);
+    await a.transact((w) =>
+      w.keys.addOneTime(
+        'a',
+        1,
+        'ec',
+        Array.from({ length: 40 }, (_, i) => ({
+          keyId: i + 1,
+          publicKey: new Uint8Array(33).fill(i),
+          signature: new Uint8Array(0),
+        })),
+      ),
+    );
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) {
+      const s = i % 2 === 0 ? a : b;
+      jobs.push(s.transact((w) => w.messages.enqueue(message(`m${String(i)}`, ['a', 1]))));
+    }
+    const claims: Promise<number | undefined>[] = [];
+    for (let i = 0; i < 50; i++) {
+      const s = i % 2 === 0 ? a : b;
+      claims.push(s.transact(async (w) => (await w.keys.takeOneTime('a', 1, 'ec'))?.keyId));
+    }
+    await Promise.all(jobs);
+    const claimed = (await Promise.all(claims)).filter((k) => k !== undefined);
+    assert.equal(claimed.length, 40);
+    assert.equal(new Set(claimed).size, 40);
+    const list = await b.reader.messages.list('a', 1, 0, 1000);
+    assert.equal(list.length, 100);
+    assert.equal(new Set(list.map((m) => m.seq)).size, 100);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+/** A TCP proxy to the test server that can be cut (the database "goes away") and restored. */
+async function cuttableProxy(target: URL): Promise<{
+  url: string;
+  cut: () => Promise<void>;
+  restore: () => Promise<void>;
+}> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const listen = (): Promise<void> =>
+    new Promise((resolve) => {
+      server = net.createServer((inbound) => {
+        const outbound = net.connect(Number(target.port || 5432), target.hostname);
+        sockets.add(inbound);
+        sockets.add(outbound);
+        inbound.pipe(outbound).pipe(inbound);
+        const end = (): void => {
+          inbound.destroy();
+          outbound.destroy();
+        };
+        inbound.on('error', end).on('close', end);
+        outbound.on('error', end).on('close', end);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server?.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  await listen();
+  const proxied = new URL(target);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(port);
+  return {
+    url: proxied.toString(),
+    cut: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+        server?.close(() => {
+          resolve();
+        });
+      }),
+    restore: listen,
+  };
+}
+
+test('pg: terminated connections are replaced by the pool', async () => {
+  const s = await openPgStorage({ connectionString: url(), schema: freshSchema() });
+  const client = new pg.Client({ connectionString: url() });
+  await client.connect();
+  try {
+    await seed(s);
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    await s.transact((w) => w.messages.enqueue(message('m1', ['a', 1])));
+    assert.equal(await s.reader.messages.depth('a', 1), 1);
+  } finally {
+    await client.end();
+    await s.close();
+  }
+});
+
+test('pg: an unreachable database fails transactions with StorageUnavailableError; nothing half-done', async () => {
+  const proxy = await cuttableProxy(new URL(url()));
+  const s = await openPgStorage({ connectionString: proxy.url, schema: freshSchema() });
+  try {
+    await seed(s);
+    await s.transact((w) => w.messages.enqueue(message('m1', ['a', 1])));
+    await proxy.cut();
+    await assert.rejects(
+      s.transact((w) => w.messages.enqueue(message('m2', ['a', 1]))),
+      (e: Error) => e instanceof StorageUnavailableError,
+    );
+    await assert.rejects(s.reader.messages.depth('a', 1), StorageUnavailableError);
+    await proxy.restore();
+    await s.transact((w) => w.messages.enqueue(message('m3', ['a', 1])));
+    assert.deepEqual(
+      (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
+      ['m1', 'm3'],
+    );
+  } finally {
+    await s.close();
+    await proxy.cut();
+  }
+});
