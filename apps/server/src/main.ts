@@ -2,6 +2,7 @@
 // Parley's server entry point: configuration, then the relay, then listen. SIGINT/SIGTERM close
 // it gracefully: WebSockets are told to go away, in-flight requests (and so in-flight writes)
 // finish, then storage is closed.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNodePrimitives } from '@parley/primitives-node';
@@ -63,6 +64,9 @@ async function main(): Promise<number> {
     config.redisUrl === undefined || !config.rateLimits
       ? undefined
       : createRedisRateLimiters(config.redisUrl, DEFAULT_RATE_LIMITS, Date.now);
+  // Sealed sender keys, attachment blobs and the KT log live under the data directory with every
+  // durable storage (PostgreSQL included), so it must exist.
+  if (config.storage !== 'memory') mkdirSync(config.dataDir, { recursive: true });
   const primitives = createNodePrimitives();
   const sealedSender = createSenderCertificateIssuer(
     primitives,

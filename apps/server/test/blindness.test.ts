@@ -157,7 +157,7 @@ test(
   { timeout: 60_000 },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parley-blind-att-'));
-    const server = await startServer(['--data-dir', dir, '--log-level', 'info']);
+    const server = await startServer(['--data-dir', dir, '--log-level', 'info', '--kt', 'off']);
     const proxy = await capturingProxy(new URL(server.base));
     const canary = randomBytes(6).toString('hex');
     const file = Buffer.concat([
