@@ -1,35 +1,19 @@
 /** Reads of the PostgreSQL backend: on the pool (committed data) or on a transaction's client. */
 import { formatGuid } from '../storage/guid.js';
-import type { GroupReader, HandshakeRecord, MlsKeyPackageReader } from '../storage/group-types.js';
-import type {
-  AccountRecord,
-  DeviceRecord,
-  KeyRecord,
-  MessageReader,
-  QueuedMessage,
-  Reader,
-} from '../storage/types.js';
+import type { GroupReader, MlsKeyPackageReader } from '../storage/group-types.js';
+import type { MessageReader, QueuedMessage, Reader } from '../storage/types.js';
+import {
+  toAccount,
+  toDevice,
+  toHandshake,
+  toKey,
+  type AccountRow,
+  type DeviceRow,
+  type HandshakeRow,
+  type KeyRow,
+} from '../storage/rows.js';
 import type { Query } from './query.js';
 
-interface AccountRow {
-  account_id: string;
-  username: string;
-  identity_key: Uint8Array;
-  created_at: number;
-}
-interface DeviceRow {
-  account_id: string;
-  device_id: number;
-  registration_id: number;
-  identity_key: Uint8Array;
-  secret_hash: Uint8Array;
-  created_at: number;
-}
-export interface KeyRow {
-  key_id: number;
-  public_key: Uint8Array;
-  signature: Uint8Array;
-}
 interface MessageRow {
   seq: number;
   sender_account: string;
@@ -40,42 +24,6 @@ interface MessageRow {
   server_timestamp: number;
   legacy_guid: string | null;
 }
-interface HandshakeRow {
-  group_id: string;
-  epoch: number;
-  sender_account: string;
-  sender_device: number;
-  commit_message: Uint8Array;
-  server_timestamp: number;
-}
-
-const toAccount = (r: AccountRow): AccountRecord => ({
-  accountId: r.account_id,
-  username: r.username,
-  identityKey: r.identity_key,
-  createdAt: r.created_at,
-});
-const toDevice = (r: DeviceRow): DeviceRecord => ({
-  accountId: r.account_id,
-  deviceId: r.device_id,
-  registrationId: r.registration_id,
-  identityKey: r.identity_key,
-  secretHash: r.secret_hash,
-  createdAt: r.created_at,
-});
-export const toKey = (r: KeyRow): KeyRecord => ({
-  keyId: r.key_id,
-  publicKey: r.public_key,
-  signature: r.signature,
-});
-const toHandshake = (r: HandshakeRow): HandshakeRecord => ({
-  groupId: r.group_id,
-  epoch: r.epoch,
-  senderAccountId: r.sender_account,
-  senderDeviceId: r.sender_device,
-  commit: r.commit_message,
-  serverTimestamp: r.server_timestamp,
-});
 
 async function one<R, T>(rows: Promise<{ rows: R[] }>, f: (r: R) => T): Promise<T | undefined> {
   const row = (await rows).rows[0];

@@ -20,7 +20,8 @@ import {
   type Writer,
 } from '../storage/types.js';
 import type { Query } from './query.js';
-import { pgGroupReaders, pgMessageReader, pgReader, toKey, type KeyRow } from './reader.js';
+import { toKey, type KeyRow } from '../storage/rows.js';
+import { pgGroupReaders, pgMessageReader, pgReader } from './reader.js';
 
 /** One batch's transaction. */
 export interface TxState {

@@ -10,30 +10,12 @@ import {
   type GroupMemberRecord,
   type GroupReader,
   type GroupWriter,
-  type HandshakeRecord,
   type MlsKeyPackageReader,
   type MlsKeyPackageWriter,
 } from './group-types.js';
+import { toHandshake, type HandshakeRow } from './rows.js';
 
 type Db = Database.Database;
-
-interface HandshakeRow {
-  group_id: string;
-  epoch: number;
-  sender_account: string;
-  sender_device: number;
-  commit_message: Uint8Array;
-  server_timestamp: number;
-}
-
-const toHandshake = (r: HandshakeRow): HandshakeRecord => ({
-  groupId: r.group_id,
-  epoch: r.epoch,
-  senderAccountId: r.sender_account,
-  senderDeviceId: r.sender_device,
-  commit: r.commit_message,
-  serverTimestamp: r.server_timestamp,
-});
 
 export function sqliteGroupReaders(db: Db): {
   readonly mlsKeyPackages: MlsKeyPackageReader;

@@ -15,16 +15,21 @@ import {
   type Read,
   type WriteFlag,
 } from './sqlite-commit.js';
+import {
+  toAccount,
+  toDevice,
+  toKey,
+  type AccountRow,
+  type DeviceRow,
+  type KeyRow,
+} from './rows.js';
 import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
 import { queueEpoch, sqliteMessageReader, sqliteMessageWriter } from './sqlite-messages.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import {
   UsernameTakenError,
-  type AccountRecord,
   type AttachmentRecord,
   type DeviceListRecord,
-  type DeviceRecord,
-  type KeyRecord,
   type ProvisioningRecord,
   type Reader,
   type Storage,
@@ -49,48 +54,9 @@ export interface SqliteStorageOptions {
 /** File name of the database inside the data directory. */
 export const SQLITE_FILE_NAME = 'parley.sqlite';
 
-interface AccountRow {
-  account_id: string;
-  username: string;
-  identity_key: Uint8Array;
-  created_at: number;
-}
-interface DeviceRow {
-  account_id: string;
-  device_id: number;
-  registration_id: number;
-  identity_key: Uint8Array;
-  secret_hash: Uint8Array;
-  created_at: number;
-}
-interface KeyRow {
-  key_id: number;
-  public_key: Uint8Array;
-  signature: Uint8Array;
-}
 interface ChangesOnly {
   readonly changes: number;
 }
-
-const toAccount = (r: AccountRow): AccountRecord => ({
-  accountId: r.account_id,
-  username: r.username,
-  identityKey: r.identity_key,
-  createdAt: r.created_at,
-});
-const toDevice = (r: DeviceRow): DeviceRecord => ({
-  accountId: r.account_id,
-  deviceId: r.device_id,
-  registrationId: r.registration_id,
-  identityKey: r.identity_key,
-  secretHash: r.secret_hash,
-  createdAt: r.created_at,
-});
-const toKey = (r: KeyRow): KeyRecord => ({
-  keyId: r.key_id,
-  publicKey: r.public_key,
-  signature: r.signature,
-});
 
 function open(path: string, synchronous: 'FULL' | 'NORMAL'): Db {
   const db = new Database(path);
