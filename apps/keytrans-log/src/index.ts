@@ -17,8 +17,7 @@ export {
   MAX_PENDING_LABELS,
   PUBLISH_RETRY_MS,
   createLogBridge,
-  type KeyTransBridge,
-  type KtAccountChange,
   type LogBridge,
   type LogBridgeOptions,
 } from './relay-bridge.js';
+export type { KeyTransBridge, KtAccountChange } from '@parley/api';

@@ -4,6 +4,7 @@
  * label has at most one Update in flight; a newer value for a label replaces a queued one
  * (the log only needs the latest), and a failed Update is retried after a pause.
  */
+import type { KeyTransBridge, KtAccountChange, KtAnswer } from '@parley/api';
 import { constantTimeEqual } from '@parley/bytes';
 import {
   KeyTransError,
@@ -20,43 +21,6 @@ import {
   type Configuration,
 } from '@parley/keytrans';
 import type { Primitives } from '@parley/primitives';
-
-/**
- * The relay's `KeyTransBridge` (packages/relay, `keytrans.ts`), restated here so the log does
- * not depend on the relay: TypeScript checks the two match where apps/server joins them.
- */
-export interface KtAnswer {
-  readonly status: number;
-  readonly body: Uint8Array;
-  readonly code?: string;
-}
-
-export type KtAccountChange =
-  | {
-      readonly kind: 'registered';
-      readonly accountId: string;
-      readonly username: string;
-      readonly identityKey: Uint8Array;
-    }
-  | {
-      readonly kind: 'account-key';
-      readonly accountId: string;
-      readonly identityKey: Uint8Array;
-      readonly deviceList: { readonly version: number; readonly blob: Uint8Array };
-    }
-  | {
-      readonly kind: 'device-list';
-      readonly accountId: string;
-      readonly version: number;
-      readonly blob: Uint8Array;
-    }
-  | { readonly kind: 'deleted'; readonly accountId: string; readonly username: string };
-
-export interface KeyTransBridge {
-  config(): Promise<Uint8Array>;
-  query(operation: string, body: Uint8Array): Promise<KtAnswer>;
-  publish(change: KtAccountChange): void;
-}
 
 /** Most labels waiting to be published; past it changes are dropped (and logged). */
 export const MAX_PENDING_LABELS = 100_000;

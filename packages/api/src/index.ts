@@ -113,6 +113,9 @@ export {
   KT_ROUTES,
   KtParams,
   MAX_KT_QUERY_BYTES,
+  type KeyTransBridge,
+  type KtAccountChange,
+  type KtAnswer,
   type KtOperation,
 } from './keytrans.js';
 export {
