@@ -1,8 +1,9 @@
 /**
  * The tab's side of the engine protocol. It starts this tab's engine worker (which leads only if
  * it wins the Web Lock) and talks to whichever engine leads, over the BroadcastChannel. Requests
- * made before any engine has announced itself wait; requests in flight when the leader changes
- * fail with `ENGINE_CHANGED`, and `onLeader` tells the view to load its state again.
+ * made before any engine has announced itself wait; reads in flight when the leader changes are
+ * asked again of the new engine, writes fail with `ENGINE_CHANGED` (the caller decides: a send
+ * retries with its start time), and `onLeader` tells the view to load its state again.
  */
 import {
   ENGINE_CHANNEL,
@@ -17,6 +18,20 @@ import {
 } from '../engine/protocol.js';
 
 /** A failed request, with the engine's (or the SDK's) stable code. */
+/** Requests that only read (or, like markRead, give the same result when repeated). */
+const REPEATABLE: ReadonlySet<RequestName> = new Set<RequestName>([
+  'status',
+  'devices',
+  'settings',
+  'about',
+  'conversations',
+  'timeline',
+  'markRead',
+  'search',
+  'safetyNumber',
+  'groupInfo',
+]);
+
 export class RequestError extends Error {
   readonly code: string;
   constructor(body: EngineErrorBody) {
@@ -104,7 +119,10 @@ export class EngineLink {
       this.#engine = m.engine;
       document.documentElement.dataset['engine'] = m.engine;
       for (const [id, p] of this.#pending) {
-        if (p.engine === undefined) {
+        // Requests the old engine may have been serving: reads are asked again of the new
+        // engine (answering twice changes nothing); anything that writes fails, since the old
+        // engine may have done it.
+        if (p.engine === undefined || REPEATABLE.has(p.message.request.type)) {
           this.#pending.set(id, { ...p, engine: m.engine });
           this.#post({ ...p.message, engine: m.engine });
         } else {
