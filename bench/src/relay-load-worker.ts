@@ -212,8 +212,10 @@ function runWorker(): void {
         adapter = adapterFor(command.system, command.port, command.runId, command.persistent);
         stormAdapter = adapterFor(command.system, command.port, command.runId, true);
         const a = adapter;
-        pool(command.devices.slice(command.from, command.to), CONNECT_CONCURRENCY, async (d) => {
-          clients.push(await a.connect(d, onReceived));
+        // clients[i] is devices[from + i] (a step's sender never picks itself as recipient),
+        // whatever order the connections complete in.
+        pool(command.devices.slice(command.from, command.to), CONNECT_CONCURRENCY, async (d, i) => {
+          clients[i] = await a.connect(d, onReceived);
         }).then(() => {
           reply({ kind: 'connected' });
         }, fail('connect'));
