@@ -34,9 +34,12 @@ import {
   verifySearch,
   type ClientContext as KtContext,
   type Configuration,
+  type HeadState,
 } from '@parley/keytrans';
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
+import type { StorageWriter } from './storage.js';
+import { ktFork, noteOwnHead, refuseAfterFork, type KtFork } from './transparency-gossip.js';
 import type { KtTransport } from './transparency-transport.js';
 import {
   BackendKeyTransStore,
@@ -58,8 +61,11 @@ export const KT_REVERIFY_MS = 10 * 60 * 1000;
 /** Monitoring older than this many RMWs makes a label "cannot verify". */
 export const KT_MONITOR_ALLOWANCE_RMW = 2;
 
-/** A label's transparency status as shown to the user. */
-export type KtLabelStatus = 'verified' | 'not verified' | 'cannot verify';
+/**
+ * A label's transparency status as shown to the user; `log forked` once gossip proved the log
+ * showed two views (then nothing it vouches for counts as verified).
+ */
+export type KtLabelStatus = 'verified' | 'not verified' | 'cannot verify' | 'log forked';
 
 export interface KtStatus {
   readonly enabled: boolean;
@@ -69,6 +75,8 @@ export interface KtStatus {
   /** Labels whose monitoring is overdue ("cannot verify"), described. */
   readonly overdue: readonly string[];
   readonly monitored: number;
+  /** A fork seen through gossip, with both signed heads as evidence. */
+  readonly fork?: KtFork;
 }
 
 export interface KtMonitorReport {
@@ -139,6 +147,19 @@ export class Transparency {
     return { suite: createSuite(this.#c.p), config };
   }
 
+  /**
+   * Commits verified state in one transaction, unless its new head contradicts a head seen at
+   * that size (gossip): then only the fork is recorded, and `KT_FORK` thrown.
+   */
+  #adopt(head: HeadState | undefined, commit: (w: StorageWriter) => void): void {
+    const fork = this.#c.db.transact((w) => {
+      if (head !== undefined && noteOwnHead(this.#c, w, head)) return true;
+      commit(w);
+      return false;
+    });
+    if (fork) refuseAfterFork(this.#c.db);
+  }
+
   /** Whether this device verifies keys (a log is pinned, or policy requires one). */
   enabled(): boolean {
     return this.#store().config() !== undefined || this.#policy === 'required';
@@ -151,12 +172,13 @@ export class Transparency {
     return this.#serial(async () => {
       const ctx = await this.#context();
       if (ctx === undefined) return;
+      refuseAfterFork(this.#c.db);
       const staged = new StagedKeyTransStore(this.#store());
       let searched = false;
       for (const { label, matches } of checks)
         searched = (await this.#check(ctx, staged, label, matches)) || searched;
       if (searched)
-        this.#c.db.transact((w) => {
+        this.#adopt(staged.head(), (w) => {
           staged.commit(w);
         });
     });
@@ -301,7 +323,7 @@ export class Transparency {
             decodeMonitorResponse(ctx.config.mode, answer),
             this.#c.now(),
           );
-          this.#c.db.transact((w) => {
+          this.#adopt(verified.changes.head, (w) => {
             commitKeyTrans(w, verified.changes);
           });
         } catch (e) {
@@ -323,6 +345,7 @@ export class Transparency {
   /** The transparency status of one account's labels, for `verify`. */
   labelStatus(accountId: string, username: string): KtLabelStatus {
     if (!this.enabled()) return 'not verified';
+    if (ktFork(this.#c.db) !== undefined) return 'log forked';
     const store = this.#store();
     const labels = [usernameLabel(username.toLowerCase()), accountKeyLabel(accountId)];
     if (labels.some((l) => store.verified(l) === undefined)) return 'not verified';
@@ -341,6 +364,7 @@ export class Transparency {
     const c = decodeConfiguration(config);
     const head = store.head();
     const lastRun = store.lastRun();
+    const fork = ktFork(this.#c.db);
     const late = overdueMonitoring(
       store,
       this.#c.now(),
@@ -353,6 +377,7 @@ export class Transparency {
       ...(lastRun === undefined ? {} : { lastRun }),
       overdue: late.map(describe),
       monitored: store.contacts().filter((s) => s.entries.length > 0).length,
+      ...(fork === undefined ? {} : { fork }),
     };
   }
 }
