@@ -502,6 +502,7 @@ async function chat(
     (e) => {
       report(e, 'receive failed');
     },
+    true,
   );
   out.line(
     `chatting with ${conversation.title} (${live === undefined ? 'polling: live connection unavailable' : 'live'}); type a line to send it, Ctrl-D to leave`,

@@ -83,6 +83,8 @@ export type KtLabelStatus = 'verified' | 'not verified' | 'cannot verify' | 'log
 export interface KtStatus {
   readonly enabled: boolean;
   readonly mode?: 'contact monitoring' | 'third-party auditing';
+  /** The log's Reasonable Monitoring Window (ms): how often to monitor. */
+  readonly rmw?: number;
   readonly treeSize?: number;
   readonly lastRun?: MonitorRun;
   /** Labels whose monitoring is overdue ("cannot verify"), described. */
@@ -465,6 +467,7 @@ export class Transparency {
     return {
       enabled: true,
       mode: c.mode === 3 ? 'third-party auditing' : 'contact monitoring',
+      rmw: c.reasonableMonitoringWindow,
       ...(head === undefined ? {} : { treeSize: head.treeHead.treeSize }),
       ...(lastRun === undefined ? {} : { lastRun }),
       overdue: late.map(describe),

@@ -13,7 +13,11 @@ import {
   encodeUsernameValue,
   usernameLabel,
 } from '@parley/keytrans';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KtMonitorReport } from '../src/client.js';
 import { ClientError } from '../src/errors.js';
+import { LiveConnection } from '../src/live.js';
+import { nodeSocketFactory } from '../src/live.node.js';
 import type { MemoryBackend } from '../src/storage.js';
 import { KT_NAMESPACE } from '../src/transparency-store.js';
 import { ktClient, startKtWorld, type KtWorld } from './transparency-harness.js';
@@ -104,4 +108,39 @@ test('an honest log: versions the owner made itself pass its check', async () =>
   await world.settle();
   const report = await erin.client.monitorKeyTransparency();
   assert.deepEqual(report.failed, []);
+});
+
+test("the live connection's monitoring timer reports a malicious version without being asked", async () => {
+  const frank = await owner('own_frank');
+  const outcomes: (KtMonitorReport | { readonly error: unknown })[] = [];
+  const live = new LiveConnection({
+    client: frank.client,
+    baseUrl: world.base,
+    socket: nodeSocketFactory,
+    sleep,
+    onEvent: () => undefined,
+    ktMonitorMs: 150,
+    onKtMonitor: (o) => outcomes.push(o),
+  });
+  live.start();
+  try {
+    while (outcomes.length === 0) await sleep(50);
+    const first = outcomes[0];
+    assert.ok(first !== undefined && 'failed' in first, 'an honest run gives a report');
+    assert.deepEqual(first.failed, []);
+    await insert(usernameLabel('own_frank'), (current) => [
+      encodeUsernameValue('mallory-account'),
+      current,
+    ]);
+    // A run may still pass before the entry holding the versions is sequenced; the next does not.
+    const deadline = Date.now() + 20_000;
+    while (!outcomes.some((o) => 'error' in o) && Date.now() < deadline) await sleep(50);
+    const alert = outcomes.find((o) => 'error' in o);
+    assert.ok(alert !== undefined && 'error' in alert, 'the timer reports the failure');
+    assert.ok(alert.error instanceof ClientError);
+    assert.equal(alert.error.code, 'KT_MISMATCH');
+  } finally {
+    live.stop();
+    await live.settled();
+  }
 });
