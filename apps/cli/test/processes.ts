@@ -12,6 +12,8 @@ const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
 export interface Relay {
   readonly base: string;
   stop(): Promise<void>;
+  /** SIGKILL: no shutdown at all (what a crash or an OOM kill does). */
+  kill(): Promise<void>;
 }
 
 /**
@@ -61,6 +63,10 @@ export async function startRelay(dataDir?: string, extra: readonly string[] = []
     base,
     stop: async () => {
       child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
       await exited;
     },
   };
