@@ -379,11 +379,20 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
               ? 'last monitoring run: never (run: parley kt monitor)'
               : `last monitoring run: ${new Date(s.lastRun.at).toISOString()}, ${s.lastRun.checked} checked, ${s.lastRun.failed.length} failed${s.lastRun.failed.map((f) => `\n  FAILED ${f}`).join('')}`,
             ...s.overdue.map((l) => `CANNOT VERIFY (monitoring overdue): ${l}`),
+            ...(s.fork === undefined
+              ? []
+              : [
+                  `LOG FORKED: two signed heads of size ${s.fork.treeSize} with different roots (seen ${new Date(s.fork.at).toISOString()}${s.fork.from === undefined ? '' : ` in a message from account ${s.fork.from}`}); nothing is sent`,
+                  `  ours:   ${s.fork.ours}`,
+                  `  theirs: ${s.fork.theirs}`,
+                ]),
             ...(report === undefined ? [] : ['own labels: verified against the log']),
           ]
         : ['key transparency: off (the relay has shown no log; keys are trusted on first use)'];
       emit(lines.join('\n'), { ...s, ...(report === undefined ? {} : { report }) });
-      return s.overdue.length > 0 || (report?.failed.length ?? 0) > 0 ? 4 : 0;
+      return s.overdue.length > 0 || s.fork !== undefined || (report?.failed.length ?? 0) > 0
+        ? 4
+        : 0;
     }
     case 'delete-account':
       await client.deleteAccount();
@@ -493,6 +502,7 @@ async function chat(
     (e) => {
       report(e, 'receive failed');
     },
+    true,
   );
   out.line(
     `chatting with ${conversation.title} (${live === undefined ? 'polling: live connection unavailable' : 'live'}); type a line to send it, Ctrl-D to leave`,

@@ -3,7 +3,12 @@
  * WebSocket, reconnecting with backoff). If the socket cannot be opened at all, the caller falls
  * back to polling over HTTP.
  */
-import { LiveConnection, type ClientEvent, type ParleyClient } from '@parley/client';
+import {
+  LiveConnection,
+  type ClientEvent,
+  type KtMonitorReport,
+  type ParleyClient,
+} from '@parley/client';
 import { nodeSocketFactory } from '@parley/client/node';
 
 /** How long the first connection may take to become ready before we fall back to polling. */
@@ -30,7 +35,25 @@ export async function openLive(
   baseUrl: string,
   onEvent: (event: ClientEvent) => void,
   onError: (error: unknown) => void,
+  /** Monitor key transparency every RMW while open (`chat`); failures go to `onError`. */
+  ktMonitor = false,
 ): Promise<Live | undefined> {
+  const kt = client.keyTransparencyStatus();
+  const monitoring =
+    ktMonitor && kt.enabled && kt.rmw !== undefined
+      ? {
+          ktMonitorMs: kt.rmw,
+          onKtMonitor: (o: KtMonitorReport | { readonly error: unknown }) => {
+            if ('error' in o) onError(o.error);
+            else if (o.failed.length > 0)
+              onError(
+                new Error(
+                  `key transparency monitoring: ${o.failed.map((f) => `${f.label}: ${f.code}`).join('; ')}`,
+                ),
+              );
+          },
+        }
+      : {};
   let settle: (ready: boolean) => void = () => undefined;
   const opened = new Promise<boolean>((resolve) => (settle = resolve));
   const live = new LiveConnection({
@@ -40,6 +63,7 @@ export async function openLive(
     sleep: unrefSleep,
     onEvent,
     onError,
+    ...monitoring,
     onState: (state) => {
       if (state === 'ready') settle(true);
       else if (state === 'closed') settle(false);

@@ -12,10 +12,15 @@ const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
 export interface Relay {
   readonly base: string;
   stop(): Promise<void>;
+  /** SIGKILL: no shutdown at all (what a crash or an OOM kill does). */
+  kill(): Promise<void>;
 }
 
-/** Starts the relay; with `dataDir`, on SQLite in that directory, else in memory. */
-export async function startRelay(dataDir?: string): Promise<Relay> {
+/**
+ * Starts the relay; with `dataDir`, on SQLite in that directory, else in memory. `extra` flags
+ * come last (e.g. `--kt URL` for a log already running).
+ */
+export async function startRelay(dataDir?: string, extra: readonly string[] = []): Promise<Relay> {
   const storage = dataDir === undefined ? ['--storage', 'memory'] : ['--data-dir', dataDir];
   const child = spawn(
     process.execPath,
@@ -32,6 +37,7 @@ export async function startRelay(dataDir?: string): Promise<Relay> {
       // new account is in the log by the time the next command looks it up.
       '--kt-period',
       '100',
+      ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -57,6 +63,10 @@ export async function startRelay(dataDir?: string): Promise<Relay> {
     base,
     stop: async () => {
       child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
       await exited;
     },
   };
@@ -127,4 +137,50 @@ export function outputMatches(child: ChildProcess, pattern: RegExp): Promise<voi
       if (pattern.test(seen)) resolve();
     });
   });
+}
+
+const KEYTRANS_LOG = fileURLToPath(new URL('../../keytrans-log/src/', import.meta.url));
+
+/**
+ * Starts the key transparency log (`log-main.ts`) or auditor (`auditor-main.ts`) process and
+ * resolves with the first match of `ready` in its output once it appears.
+ */
+export async function startKeyTransProcess(
+  entry: 'log-main.ts' | 'auditor-main.ts',
+  args: readonly string[],
+  ready: RegExp,
+): Promise<{ match: RegExpExecArray; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...NODE_ARGS, KEYTRANS_LOG + entry, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not start:\n${out}`));
+    }, START_TIMEOUT_MS);
+    const onData = (d: Buffer): void => {
+      out += d.toString('utf8');
+      const m = ready.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited:\n${out}`));
+    });
+  });
+  return {
+    match,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -21,6 +21,7 @@ import {
   type Configuration,
 } from '@parley/keytrans';
 import type { Primitives } from '@parley/primitives';
+import { openPublishJournal } from './publish-journal.js';
 
 /** Most labels waiting to be published; past it changes are dropped (and logged). */
 export const MAX_PENDING_LABELS = 100_000;
@@ -37,6 +38,11 @@ export interface LogBridgeOptions {
   readonly now?: () => number;
   /** Where publishing failures are reported (never with key material). */
   readonly warn?: (message: string) => void;
+  /**
+   * A file for the durable queue (`publish-journal.ts`): values waiting to be published survive
+   * a stop or crash and are published when a bridge opens it again. In memory when absent.
+   */
+  readonly journal?: string;
 }
 
 export interface LogBridge extends KeyTransBridge {
@@ -60,6 +66,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
   const queued = new Map<string, { label: Uint8Array; value: Uint8Array }>();
   const running = new Set<string>();
   let idleWaiters: (() => void)[] = [];
+  const journal = options.journal === undefined ? undefined : openPublishJournal(options.journal);
 
   const post = async (path: string, body: Uint8Array): Promise<KtAnswer> => {
     const base = await baseUrl;
@@ -132,6 +139,12 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     remember(key, { version: current === undefined ? 0 : current.version + 1, value });
   };
 
+  /** Publishes, then marks the value done in the journal (equal values count as published). */
+  const publishDurably = async (label: Uint8Array, value: Uint8Array): Promise<void> => {
+    await publishOne(label, value);
+    journal?.done(label, value);
+  };
+
   const remember = (key: string, v: { version: number; value: Uint8Array }): void => {
     // Bounded like the queue; forgetting only costs a search.
     if (known.size >= MAX_PENDING_LABELS) known.clear();
@@ -153,7 +166,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
         if (next === undefined || state.closed) break;
         queued.delete(key);
         try {
-          await publishOne(next.label, next.value);
+          await publishDurably(next.label, next.value);
         } catch (error) {
           if (isClosed()) break;
           warn(
@@ -178,8 +191,14 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
       return;
     }
     queued.set(key, { label, value });
+    journal?.added(label, value);
     if (!running.has(key)) void run(key);
   };
+  // What an earlier bridge (before a stop or crash) had not published yet.
+  for (const p of journal?.pending ?? []) {
+    queued.set(hex(p.label), p);
+    if (!running.has(hex(p.label))) void run(hex(p.label));
+  }
 
   const sha256 = (b: Uint8Array): Uint8Array => options.primitives.hash('sha256', b);
 
@@ -230,7 +249,9 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     },
     close() {
       state.closed = true;
+      // Not published yet: stays in the journal for the next bridge.
       queued.clear();
+      journal?.close();
       settle();
     },
   };

@@ -28,6 +28,8 @@ import { loadWebApp, webAppPlugin } from './web-app.js';
 
 /** apps/web/dist, from both src/ (tsx) and dist/ (built). */
 const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** The key transparency bridge's durable queue, in the data directory. */
+const KT_JOURNAL_FILE = 'keytrans-queue.jsonl';
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'migrate') return runMigrate(process.argv.slice(3), process.env);
@@ -91,7 +93,12 @@ async function main(): Promise<number> {
       });
       url = logProcess.then((p) => p.url);
     } else url = Promise.resolve(config.keyTransparency.href);
-    bridge = createLogBridge({ baseUrl: url, primitives });
+    // Changes waiting for the log survive a stop or crash (a journal beside the database).
+    bridge = createLogBridge({
+      baseUrl: url,
+      primitives,
+      ...(config.storage === 'memory' ? {} : { journal: join(config.dataDir, KT_JOURNAL_FILE) }),
+    });
     url.then(
       (u) =>
         console.log(

@@ -18,6 +18,7 @@ import { GROUP_MESSAGE_TYPES, conforms, schemas, type Envelope } from '@parley/a
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
 import { ProtocolError, decrypt, type ProtocolAddress } from '@parley/protocol';
 import { decodeContent, type Content } from './content.js';
+import { takeGossip } from './transparency-gossip.js';
 import { endorsed } from './account-key.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
@@ -265,6 +266,7 @@ export class Inbox {
     return c.db.transact((w): ClientEvent | undefined => {
       applyChanges(w, decrypted.changes);
       records.markSeen(w, env.guid, c.now());
+      if (content.kind === 'text') takeGossip(c, w, decrypted.output, env.senderAccountId);
       const from = contact?.username ?? a.username;
       const dropped = (reason: string): ClientEvent => ({
         type: 'dropped',

@@ -60,3 +60,4 @@ export {
 export { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW } from './transparency.js';
 export { relayKtTransport, type BinaryFetch, type KtTransport } from './transparency-transport.js';
 export { KT_NAMESPACE } from './transparency-store.js';
+export { MAX_SEEN_HEADS, type KtFork } from './transparency-gossip.js';

@@ -7,7 +7,9 @@
  * acknowledges the frame's last envelope, which covers them all (cumulative). If processing
  * throws (the store failed), nothing is acknowledged and the socket is dropped, so the relay
  * pushes the frame again after the reconnect; an envelope already stored is recognised by the
- * seen set and only acknowledged. `keys-low` tops up one-time prekeys.
+ * seen set and only acknowledged. `keys-low` tops up one-time prekeys. With `ktMonitorMs`, key
+ * transparency monitoring (contact monitoring and the owner's check of its own labels, -05 §8)
+ * runs every that many ms while the connection is started, in line with frame processing.
  */
 import {
   FrameError,
@@ -20,7 +22,7 @@ import {
   type PushedEnvelope,
 } from '@parley/api';
 import { fromBase64, toBase64 } from '@parley/bytes';
-import type { ClientEvent, ParleyClient } from './client.js';
+import type { ClientEvent, KtMonitorReport, ParleyClient } from './client.js';
 import { LIVE_BACKOFF_INITIAL_MS, LIVE_BACKOFF_MAX_MS } from './limits.js';
 
 const GROUP_TYPES: readonly number[] = Object.values(GROUP_MESSAGE_TYPES);
@@ -49,6 +51,13 @@ export interface LiveOptions {
   readonly onState?: (state: 'connecting' | 'ready' | 'closed') => void;
   /** A failure while processing (the envelope stays unacknowledged and comes again). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Runs `monitorKeyTransparency()` every this many ms (the log's RMW, -05 §8) while started;
+   * off when absent. Each outcome goes to `onKtMonitor`: a report (failed labels listed) or the
+   * error (`KT_MISMATCH` for the owner's own labels, `KT_FORK`, `KT_UNAVAILABLE`, ...).
+   */
+  readonly ktMonitorMs?: number;
+  readonly onKtMonitor?: (outcome: KtMonitorReport | { readonly error: unknown }) => void;
 }
 
 /** The HTTP fetch's shape of a pushed envelope (what the client's core processes). */
@@ -70,6 +79,8 @@ export class LiveConnection {
   #stopped = false;
   #attempt = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Bumped by start and stop, so a monitoring wait from an earlier start does nothing. */
+  #ktRun = 0;
 
   constructor(options: LiveOptions) {
     this.#o = options;
@@ -78,10 +89,13 @@ export class LiveConnection {
   start(): void {
     this.#stopped = false;
     this.#connect();
+    this.#ktRun++;
+    void this.#monitoring(this.#ktRun);
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#ktRun++;
     this.#socket?.close();
     this.#socket = undefined;
   }
@@ -97,6 +111,29 @@ export class LiveConnection {
   /** Drops the current socket as a network failure would (tests use it); a reconnect follows. */
   dropForTest(): void {
     this.#socket?.close();
+  }
+
+  /** Every `ktMonitorMs` (the injected `sleep`), one monitoring run in line with the frames. */
+  async #monitoring(run: number): Promise<void> {
+    const ms = this.#o.ktMonitorMs;
+    if (ms === undefined) return;
+    for (;;) {
+      await this.#o.sleep(ms);
+      if (this.#stopped || run !== this.#ktRun) return;
+      this.#chain = this.#chain.then(() => this.#monitor());
+      await this.#chain;
+    }
+  }
+
+  async #monitor(): Promise<void> {
+    if (this.#stopped) return;
+    let outcome: KtMonitorReport | { readonly error: unknown };
+    try {
+      outcome = await this.#o.client.monitorKeyTransparency();
+    } catch (error) {
+      outcome = { error };
+    }
+    this.#o.onKtMonitor?.(outcome);
   }
 
   #connect(): void {

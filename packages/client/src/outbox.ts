@@ -19,6 +19,7 @@ import {
   type ProtocolAddress,
 } from '@parley/protocol';
 import { encodeContent, type AttachmentPointer, type Content } from './content.js';
+import { withGossip } from './transparency-gossip.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { RelayCallError } from './http.js';
@@ -85,7 +86,7 @@ export class Outbox {
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
-      content: toBase64(encodeContent({ kind: 'text', id, text, sentAt, ...extra })),
+      content: toBase64(withGossip(c, encodeContent({ kind: 'text', id, text, sentAt, ...extra }))),
       syncContent: toBase64(
         encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt, ...extra }),
       ),

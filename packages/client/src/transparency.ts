@@ -34,9 +34,12 @@ import {
   verifySearch,
   type ClientContext as KtContext,
   type Configuration,
+  type HeadState,
 } from '@parley/keytrans';
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
+import type { StorageWriter } from './storage.js';
+import { ktFork, noteOwnHead, refuseAfterFork, type KtFork } from './transparency-gossip.js';
 import type { KtTransport } from './transparency-transport.js';
 import {
   BackendKeyTransStore,
@@ -45,6 +48,7 @@ import {
   putConfig,
   putMonitorRun,
   type MonitorRun,
+  type VerifiedValue,
 } from './transparency-store.js';
 
 /** `if-available`: verify when the relay has a log (and from then on, always); `required`; `off`. */
@@ -57,18 +61,37 @@ export type KtPolicy = 'required' | 'if-available' | 'off';
 export const KT_REVERIFY_MS = 10 * 60 * 1000;
 /** Monitoring older than this many RMWs makes a label "cannot verify". */
 export const KT_MONITOR_ALLOWANCE_RMW = 2;
+/**
+ * Most versions of one of its own labels the owner checks in one run: more, since its last check,
+ * than a device makes is itself an alarm (`KT_MISMATCH`).
+ */
+export const KT_MAX_OWN_VERSIONS = 16;
 
-/** A label's transparency status as shown to the user. */
-export type KtLabelStatus = 'verified' | 'not verified' | 'cannot verify';
+/** What a label must hold; `history`: the owner's test of every version since its last check. */
+interface LabelCheck {
+  readonly label: Uint8Array;
+  readonly matches: (value: Uint8Array) => boolean;
+  readonly history?: (value: Uint8Array, previous: Uint8Array) => boolean;
+}
+
+/**
+ * A label's transparency status as shown to the user; `log forked` once gossip proved the log
+ * showed two views (then nothing it vouches for counts as verified).
+ */
+export type KtLabelStatus = 'verified' | 'not verified' | 'cannot verify' | 'log forked';
 
 export interface KtStatus {
   readonly enabled: boolean;
   readonly mode?: 'contact monitoring' | 'third-party auditing';
+  /** The log's Reasonable Monitoring Window (ms): how often to monitor. */
+  readonly rmw?: number;
   readonly treeSize?: number;
   readonly lastRun?: MonitorRun;
   /** Labels whose monitoring is overdue ("cannot verify"), described. */
   readonly overdue: readonly string[];
   readonly monitored: number;
+  /** A fork seen through gossip, with both signed heads as evidence. */
+  readonly fork?: KtFork;
 }
 
 export interface KtMonitorReport {
@@ -139,24 +162,35 @@ export class Transparency {
     return { suite: createSuite(this.#c.p), config };
   }
 
+  /**
+   * Commits verified state in one transaction, unless its new head contradicts a head seen at
+   * that size (gossip): then only the fork is recorded, and `KT_FORK` thrown.
+   */
+  #adopt(head: HeadState | undefined, commit: (w: StorageWriter) => void): void {
+    const fork = this.#c.db.transact((w) => {
+      if (head !== undefined && noteOwnHead(this.#c, w, head)) return true;
+      commit(w);
+      return false;
+    });
+    if (fork) refuseAfterFork(this.#c.db);
+  }
+
   /** Whether this device verifies keys (a log is pinned, or policy requires one). */
   enabled(): boolean {
     return this.#store().config() !== undefined || this.#policy === 'required';
   }
 
   /** Verifies `checks` in order, each against the head the previous one verified; commits all or none. */
-  #verifyAll(
-    checks: readonly { label: Uint8Array; matches: (value: Uint8Array) => boolean }[],
-  ): Promise<void> {
+  #verifyAll(checks: readonly LabelCheck[]): Promise<void> {
     return this.#serial(async () => {
       const ctx = await this.#context();
       if (ctx === undefined) return;
+      refuseAfterFork(this.#c.db);
       const staged = new StagedKeyTransStore(this.#store());
       let searched = false;
-      for (const { label, matches } of checks)
-        searched = (await this.#check(ctx, staged, label, matches)) || searched;
+      for (const check of checks) searched = (await this.#check(ctx, staged, check)) || searched;
       if (searched)
-        this.#c.db.transact((w) => {
+        this.#adopt(staged.head(), (w) => {
           staged.commit(w);
         });
     });
@@ -170,12 +204,16 @@ export class Transparency {
   async #check(
     ctx: KtContext,
     staged: StagedKeyTransStore,
-    label: Uint8Array,
-    matches: (value: Uint8Array) => boolean,
+    { label, matches, history }: LabelCheck,
   ): Promise<boolean> {
     const now = this.#c.now();
     const cached = this.#store().verified(label);
-    if (cached !== undefined && now - cached.at < KT_REVERIFY_MS && safely(matches, cached.value))
+    if (
+      history === undefined &&
+      cached !== undefined &&
+      now - cached.at < KT_REVERIFY_MS &&
+      safely(matches, cached.value)
+    )
       return false;
     const last = staged.head()?.treeHead.treeSize;
     const answer = await this.#transport.query(
@@ -207,11 +245,76 @@ export class Transparency {
         'KT_MISMATCH',
         `the relay served a ${describe(label)} that is not the one in the transparency log; not sending`,
       );
-    staged.stage(verified.changes, {
-      label,
-      value: { value: verified.output.value, version: verified.output.version, at: now },
-    });
+    staged.stage(verified.changes);
+    if (history !== undefined && cached !== undefined)
+      await this.#checkHistory(ctx, staged, label, cached, verified.output.version, history);
+    staged.stage(
+      {},
+      {
+        label,
+        value: { value: verified.output.value, version: verified.output.version, at: now },
+      },
+    );
     return true;
+  }
+
+  /**
+   * The owner's check of the versions of its own label created since it last verified one
+   * (`previous`) and before the greatest: each is searched at its fixed version and must be a
+   * value this device accepts, so a malicious version followed by a benign one is caught.
+   */
+  async #checkHistory(
+    ctx: KtContext,
+    staged: StagedKeyTransStore,
+    label: Uint8Array,
+    previous: VerifiedValue,
+    greatest: number,
+    accept: (value: Uint8Array, previous: Uint8Array) => boolean,
+  ): Promise<void> {
+    if (greatest < previous.version)
+      throw new ClientError(
+        'KT_MISMATCH',
+        `the log shows an older version of your ${describe(label)} than this device verified`,
+      );
+    const between = greatest - previous.version - 1;
+    if (between > KT_MAX_OWN_VERSIONS)
+      throw new ClientError(
+        'KT_MISMATCH',
+        `the log holds ${between} versions of your ${describe(label)} since this device last checked, more than it made`,
+      );
+    for (let version = previous.version + 1; version < greatest; version++) {
+      const last = staged.head()?.treeHead.treeSize;
+      const answer = await this.#transport.query(
+        this.#c.auth(),
+        'search',
+        encodeSearchRequest({ label, version, ...(last === undefined ? {} : { last }) }),
+        describe(label),
+      );
+      let verified;
+      try {
+        verified = verifySearch(
+          ctx,
+          staged,
+          label,
+          version,
+          decodeSearchResponse(ctx.config.mode, true, answer),
+          this.#c.now(),
+        );
+      } catch (e) {
+        if (!(e instanceof KeyTransError)) throw e;
+        throw new ClientError(
+          'KT_PROOF_INVALID',
+          `the transparency proof for a version of your ${describe(label)} does not verify (${e.code})`,
+          e.code,
+        );
+      }
+      if (!safely((v) => accept(v, previous.value), verified.output.value))
+        throw new ClientError(
+          'KT_MISMATCH',
+          `the log holds a version of your ${describe(label)} that this device did not make`,
+        );
+      staged.stage(verified.changes);
+    }
   }
 
   /** Checks that `username` maps to `accountId` and the account's key is `identityKey` (base64). */
@@ -261,13 +364,26 @@ export class Transparency {
     };
   }
 
-  /** The owner's check of its own labels, committed together. */
+  /**
+   * The owner's check of its own labels, committed together: always searched (never answered
+   * from the cache), and every version since the last check must be one this device accepts:
+   * its username's account, its account key, device-list versions in order up to the current.
+   */
   checkOwn(deviceList: { blob: string; version: number }): Promise<void> {
     const a = this.#c.requireAccount();
+    const username = this.#usernameCheck(a.username, a.accountId);
+    const key = this.#accountKeyCheck(a.accountId, a.accountKey);
+    const list = this.#deviceListCheck(a.accountId, deviceList.blob, deviceList.version);
     return this.#verifyAll([
-      this.#usernameCheck(a.username, a.accountId),
-      this.#accountKeyCheck(a.accountId, a.accountKey),
-      this.#deviceListCheck(a.accountId, deviceList.blob, deviceList.version),
+      { ...username, history: username.matches },
+      { ...key, history: key.matches },
+      {
+        ...list,
+        history: (v, previous) => {
+          const version = decodeDeviceListValue(v).version;
+          return version > decodeDeviceListValue(previous).version && version <= deviceList.version;
+        },
+      },
     ]);
   }
 
@@ -301,7 +417,7 @@ export class Transparency {
             decodeMonitorResponse(ctx.config.mode, answer),
             this.#c.now(),
           );
-          this.#c.db.transact((w) => {
+          this.#adopt(verified.changes.head, (w) => {
             commitKeyTrans(w, verified.changes);
           });
         } catch (e) {
@@ -323,6 +439,7 @@ export class Transparency {
   /** The transparency status of one account's labels, for `verify`. */
   labelStatus(accountId: string, username: string): KtLabelStatus {
     if (!this.enabled()) return 'not verified';
+    if (ktFork(this.#c.db) !== undefined) return 'log forked';
     const store = this.#store();
     const labels = [usernameLabel(username.toLowerCase()), accountKeyLabel(accountId)];
     if (labels.some((l) => store.verified(l) === undefined)) return 'not verified';
@@ -341,6 +458,7 @@ export class Transparency {
     const c = decodeConfiguration(config);
     const head = store.head();
     const lastRun = store.lastRun();
+    const fork = ktFork(this.#c.db);
     const late = overdueMonitoring(
       store,
       this.#c.now(),
@@ -349,10 +467,12 @@ export class Transparency {
     return {
       enabled: true,
       mode: c.mode === 3 ? 'third-party auditing' : 'contact monitoring',
+      rmw: c.reasonableMonitoringWindow,
       ...(head === undefined ? {} : { treeSize: head.treeHead.treeSize }),
       ...(lastRun === undefined ? {} : { lastRun }),
       overdue: late.map(describe),
       monitored: store.contacts().filter((s) => s.entries.length > 0).length,
+      ...(fork === undefined ? {} : { fork }),
     };
   }
 }

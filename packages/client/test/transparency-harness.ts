@@ -97,3 +97,104 @@ export function ktClient(base: string, o: KtClientOptions = {}) {
   });
   return { client, backend };
 }
+
+export interface SplitWorld extends KtWorld {
+  /** A second log under the same signing key, fed the same changes, with its own history. */
+  readonly other: LogService;
+  readonly otherBridge: LogBridge;
+  /** A KT transport straight to the second log (what a relay showing a split view serves). */
+  readonly otherTransport: KtTransport;
+  /** Stops sequencing (both logs keep their size) or starts it again. */
+  pause(paused: boolean): void;
+}
+
+/**
+ * A hostile log operator showing two views: two log services with one signing and VRF key, fed
+ * the same account changes by the relay, sequenced in lockstep (so their sizes match) but with
+ * timestamps 1 ms apart, so every head after the first differs in root.
+ */
+export async function startSplitWorld(): Promise<SplitWorld> {
+  const suite = createSuite(primitives);
+  const keys = { signingKey: primitives.randomBytes(32), vrfKey: primitives.randomBytes(32) };
+  const config = {
+    ciphersuite: KT_128_SHA256_ED25519,
+    mode: 1 as const,
+    leafPublicKey: new Uint8Array(),
+    signaturePublicKey: primitives.ed25519.publicKey(keys.signingKey),
+    vrfPublicKey: suite.vrfPublicKey(keys.vrfKey),
+    maxAhead: 5 * 60_000,
+    maxBehind: 24 * 60 * 60_000,
+    reasonableMonitoringWindow: RMW_MS,
+  };
+  const logs = [0, 1].map((skew) =>
+    createLogService({
+      storage: new MemoryLogStorage(),
+      primitives,
+      keys,
+      config,
+      period: PERIOD_MS,
+      recentWindow: 7 * RMW_MS,
+      now: () => Date.now() + skew,
+    }),
+  );
+  const [log, other] = logs as [LogService, LogService];
+  let paused = false;
+  const timer = setInterval(() => {
+    if (paused) return;
+    log.sequence();
+    other.sequence();
+  }, PERIOD_MS);
+  const bridges = await Promise.all(
+    logs.map(async (l) =>
+      createLogBridge({
+        baseUrl: await l.app.listen({ host: '127.0.0.1', port: 0 }),
+        primitives,
+        warn: () => undefined,
+      }),
+    ),
+  );
+  const [bridge, otherBridge] = bridges as [LogBridge, LogBridge];
+  const app = await createRelay({
+    storage: createMemoryStorage(),
+    rateLimits: false,
+    sweepIntervalMs: false,
+    keyTransparency: {
+      config: () => bridge.config(),
+      query: (operation, body) => bridge.query(operation, body),
+      publish: (change) => {
+        bridge.publish(change);
+        otherBridge.publish(change);
+      },
+    },
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const otherTransport: KtTransport = {
+    config: () => otherBridge.config(),
+    async query(_auth, operation, body) {
+      const answer = await otherBridge.query(operation, body);
+      if (answer.status !== 200) throw new Error(`the second log refused: ${answer.code ?? ''}`);
+      return answer.body;
+    },
+  };
+  return {
+    base,
+    log,
+    bridge,
+    other,
+    otherBridge,
+    otherTransport,
+    pause(p: boolean) {
+      paused = p;
+    },
+    async settle() {
+      await Promise.all([bridge.idle(), otherBridge.idle()]);
+      await new Promise((r) => setTimeout(r, 2 * PERIOD_MS));
+    },
+    async close() {
+      clearInterval(timer);
+      for (const b of bridges) b.close();
+      await app.close();
+      for (const l of logs) await l.close();
+    },
+  };
+}

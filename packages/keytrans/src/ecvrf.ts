@@ -28,6 +28,9 @@ type EdPoint = InstanceType<typeof Point>;
 
 interface ExpandedKey {
   readonly scalar: bigint;
+  /** The clamped scalar and the clamped scalar + 8, as X25519 takes them (see `fastGamma`). */
+  readonly clamped: Uint8Array;
+  readonly clampedPlus8: Uint8Array | undefined;
   readonly nonceKey: Uint8Array;
   readonly publicKey: Uint8Array;
   readonly point: EdPoint;
@@ -55,10 +58,20 @@ function expandUncached(sha512: Sha512, secretKey: Uint8Array): ExpandedKey {
   const clamped = h.slice(0, 32);
   clamped[0] = (clamped[0] ?? 0) & 248;
   clamped[31] = ((clamped[31] ?? 0) & 127) | 64;
-  const scalar = bytesToNumberLE(clamped) % ORDER;
-  clamped.fill(0);
+  const raw = bytesToNumberLE(clamped);
+  const scalar = raw % ORDER;
+  // raw + 8 keeps X25519's clamping (a multiple of 8 with bit 254 set, below 2^255) unless it
+  // carries into bit 255; then the fast path is not used.
+  const plus8 = raw + 8n;
   const point = Point.BASE.multiply(scalar);
-  return { scalar, nonceKey: h.slice(32, 64), publicKey: point.toBytes(), point };
+  return {
+    scalar,
+    clamped,
+    clampedPlus8: plus8 < 1n << 255n ? numberToBytesLE(plus8, 32) : undefined,
+    nonceKey: h.slice(32, 64),
+    publicKey: point.toBytes(),
+    point,
+  };
 }
 
 /** The public key of a VRF secret key (RFC 8032 key derivation). */
@@ -129,14 +142,58 @@ export function vrfProveWithHash(
   return { proof, beta: hashPoint(sha512, gamma) };
 }
 
+/** X25519(k, u) as the caller provides it (RFC 7748; clamps `k`). */
+export type X25519Fn = (k: Uint8Array, u: Uint8Array) => Uint8Array;
+
+const Fp = Point.Fp;
+
+/**
+ * The Montgomery u-coordinate of an Edwards point (RFC 7748 §4.1): u = (1 + y) / (1 − y), from
+ * the projective coordinates (y = Y/Z), so one inversion.
+ */
+function montgomeryU(p: EdPoint): Uint8Array {
+  return numberToBytesLE(Fp.div(Fp.add(p.Z, p.Y), Fp.sub(p.Z, p.Y)), 32);
+}
+
+/**
+ * Gamma = x·H with the secret multiplication done by the caller's X25519 (node:crypto's is
+ * native and constant-time) instead of noble's BigInt ladder: X25519 gives u(x·H), which fixes
+ * Gamma up to its sign; X25519 with x + 8 gives u(x·H + 8·H), which only one of ±Gamma matches
+ * (for H of prime order, Gamma + 8H and −Gamma + 8H never share a u). H is cofactor-cleared, so
+ * the clamped scalar and the reduced one give the same point. Undefined when the key's x + 8
+ * leaves X25519's clamping (then the caller multiplies with noble).
+ */
+function fastGamma(key: ExpandedKey, h: EdPoint, x25519: X25519Fn): EdPoint | undefined {
+  if (key.clampedPlus8 === undefined) return undefined;
+  const u = montgomeryU(h);
+  const u1 = bytesToNumberLE(x25519(key.clamped, u));
+  const u2 = bytesToNumberLE(x25519(key.clampedPlus8, u));
+  const y = Fp.div(Fp.sub(u1, 1n), Fp.add(u1, 1n));
+  const candidate = Point.fromBytes(numberToBytesLE(y, 32), false);
+  // u(P) = u2 ⇔ (Z + Y) = u2·(Z − Y) for P = candidate + 8H (no inversion); the u are public.
+  const sum = candidate.add(h.multiplyUnsafe(8n));
+  return Fp.eql(Fp.add(sum.Z, sum.Y), Fp.mul(u2, Fp.sub(sum.Z, sum.Y)))
+    ? candidate
+    : candidate.negate();
+}
+
 /**
  * The output ECVRF_prove's proof would hash to, without making the proof (no nonce, no
  * challenge): one encode_to_curve and one multiplication instead of three. The log needs the
- * output when it inserts a label-version and the proof only when it answers for it.
+ * output when it inserts a label-version and the proof only when it answers for it. With
+ * `x25519`, the multiplication is the caller's X25519 (see `fastGamma`).
  */
-export function vrfHash(sha512: Sha512, secretKey: Uint8Array, alpha: Uint8Array): Uint8Array {
+export function vrfHash(
+  sha512: Sha512,
+  secretKey: Uint8Array,
+  alpha: Uint8Array,
+  x25519?: X25519Fn,
+): Uint8Array {
   const key = expand(sha512, secretKey);
-  return hashPoint(sha512, encodeToCurve(sha512, key.publicKey, alpha).multiply(key.scalar));
+  const h = encodeToCurve(sha512, key.publicKey, alpha);
+  const gamma =
+    (x25519 === undefined ? undefined : fastGamma(key, h, x25519)) ?? h.multiply(key.scalar);
+  return hashPoint(sha512, gamma);
 }
 
 /** ECVRF_proof_to_hash (RFC 9381 §5.2): the 64-byte beta of a well-formed proof. */

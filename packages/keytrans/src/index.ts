@@ -64,6 +64,15 @@ export {
 } from './state.js';
 export { checkConfiguration, type ClientContext } from './verify-head.js';
 export {
+  MAX_GOSSIP_SIGNATURE_BYTES,
+  compareRoots,
+  decodeDistinguishedHead,
+  distinguishedHeadOf,
+  encodeDistinguishedHead,
+  verifyDistinguishedHead,
+  type DistinguishedHead,
+} from './gossip.js';
+export {
   contactMonitorRequest,
   overdueMonitoring,
   ownerMonitorRequest,

@@ -72,6 +72,7 @@ export interface Suite {
 /** Builds suite 0x0002 over `primitives`. */
 export function createSuite(primitives: Primitives): Suite {
   const sha512 = (data: Uint8Array): Uint8Array => primitives.hash('sha512', data);
+  const x25519 = (k: Uint8Array, u: Uint8Array): Uint8Array => primitives.x25519.sharedSecret(k, u);
   const hash = (data: Uint8Array): Uint8Array => primitives.hash('sha256', data);
   return {
     primitives,
@@ -88,7 +89,7 @@ export function createSuite(primitives: Primitives): Suite {
       return { proof, output: beta.slice(0, VRF_OUTPUT_LENGTH) };
     },
     vrfEvaluate: (secretKey, input) =>
-      vrfHash(sha512, secretKey, input).slice(0, VRF_OUTPUT_LENGTH),
+      vrfHash(sha512, secretKey, input, x25519).slice(0, VRF_OUTPUT_LENGTH),
     vrfOutput: (proof) => vrfProofToHash(sha512, proof).slice(0, VRF_OUTPUT_LENGTH),
     vrfVerify(publicKey, input, proof) {
       const beta = vrfVerify(sha512, publicKey, input, proof);

@@ -30,6 +30,7 @@ const CODECS: Record<string, (b: Uint8Array) => Uint8Array> = {
     kt.encodeDistinguishedResponse(M, kt.decodeDistinguishedResponse(M, b)),
   AuditorUpdate: (b) => kt.encodeAuditorUpdate(kt.decodeAuditorUpdate(b)),
   AuditorTreeHead: (b) => kt.encodeAuditorTreeHead(kt.decodeAuditorTreeHead(b)),
+  DistinguishedHead: (b) => kt.encodeDistinguishedHead(kt.decodeDistinguishedHead(b)),
   Configuration: (b) => kt.encodeConfiguration(kt.decodeConfiguration(b)),
   ConfigurationMode3: (b) => kt.encodeConfiguration(kt.decodeConfiguration(b)),
   CredentialStandard: (b) => kt.encodeCredential(M, kt.decodeCredential(M, b)),

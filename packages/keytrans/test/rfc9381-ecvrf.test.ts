@@ -28,6 +28,21 @@ for (const [backend, primitives] of [
   ['noble', createNoblePrimitives()],
 ] as const) {
   const sha512 = (d: Uint8Array): Uint8Array => primitives.hash('sha512', d);
+  test(`the X25519 multiplication gives noble's output and the proof's (${backend}, 64 keys and inputs)`, () => {
+    let calls = 0;
+    const x25519 = (k: Uint8Array, u: Uint8Array): Uint8Array => {
+      calls++;
+      return primitives.x25519.sharedSecret(k, u);
+    };
+    for (let i = 0; i < 64; i++) {
+      const sk = primitives.randomBytes(32);
+      const alpha = primitives.randomBytes(i);
+      const slow = toHex(vrfHash(sha512, sk, alpha));
+      assert.equal(toHex(vrfHash(sha512, sk, alpha, x25519)), slow);
+      assert.equal(toHex(vrfProofToHash(sha512, vrfProve(sha512, sk, alpha))), slow);
+    }
+    assert.equal(calls, 2 * 64, 'every output took the X25519 path');
+  });
   for (const v of file.vectors) {
     test(`RFC 9381 ${v.name} (${backend}): key, encode_to_curve, prove, proof_to_hash, verify`, () => {
       const sk = fromHex(v.sk);
@@ -37,6 +52,11 @@ for (const [backend, primitives] of [
       assert.equal(toHex(vrfProve(sha512, sk, alpha)), v.pi);
       assert.equal(toHex(vrfProofToHash(sha512, fromHex(v.pi))), v.beta);
       assert.equal(toHex(vrfHash(sha512, sk, alpha)), v.beta, 'output without a proof');
+      assert.equal(
+        toHex(vrfHash(sha512, sk, alpha, (k, u) => primitives.x25519.sharedSecret(k, u))),
+        v.beta,
+        'output with the multiplication done by X25519',
+      );
       assert.equal(
         toHex(vrfVerify(sha512, fromHex(v.pk), alpha, fromHex(v.pi)) ?? new Uint8Array()),
         v.beta,
