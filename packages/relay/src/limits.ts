@@ -100,7 +100,8 @@ export const GROUP_COMMIT_MAX_BATCH = 512;
  * if fewer than `GROUP_COMMIT_MAX_BATCH` are pending: the latency a send may pay under load so
  * that many share one COMMIT and fsync. SQLite's CPU per message falls from ≈ 150 µs in batches
  * of 4 (what 2 ms gave at 2,000/s on a quiet machine) to ≈ 70 µs in batches of 32 (README,
- * "Performance"). A send arriving after an idle window is flushed at once (`group-window.ts`).
+ * "Performance"). A transaction arriving after an idle window is flushed at once
+ * (`group-window.ts`).
  */
 export const GROUP_COMMIT_WINDOW_MS = 10;
 

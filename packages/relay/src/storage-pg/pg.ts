@@ -294,7 +294,6 @@ export async function openPgStorage(
       {
         pending: pending.length,
         oldestAt: oldest.at,
-        oldestDurable: oldest.durable,
         lastBatchEnd,
         now: performance.now(),
         closed,

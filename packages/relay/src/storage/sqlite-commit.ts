@@ -226,7 +226,6 @@ export function createCommitter(p: CommitterParts): Committer {
       {
         pending: pending.length,
         oldestAt: oldest.at,
-        oldestDurable: oldest.durable,
         lastBatchEnd,
         now: performance.now(),
         closed,
