@@ -4,9 +4,8 @@
  * first, so that under load one COMMIT (and one fsync) serves many; but a transaction that
  * arrives while the committer has been idle for a whole window is flushed at once, so a lightly
  * loaded relay does not make every send (or the delete of an acknowledgement) wait out the
- * window. Storage CPU per message
- * falls steeply with the batch size (README, "Performance"), and under load batches are what
- * the window makes them.
+ * window. Storage CPU per message falls steeply with the batch size (README, "Performance"),
+ * and under load batches are what the window makes them.
  */
 
 export interface GroupCommitOptions {
