@@ -1,7 +1,7 @@
 // Relay load benchmark, with peers in the same run: `npm run bench:relay -- [--devices N[,N…]]
 // [--seconds S] [--rates auto|R,R…] [--workers K] [--peers mosquitto,nats|none] [--storm]
 // [--storm-devices M] [--storm-queue Q] [--sync FULL|NORMAL] [--group-commit-max B]
-// [--group-commit-window-ms W] [--dist] [--json]`.
+// [--group-commit-window-ms W] [--storage sqlite|pg] [--redis] [--nodes 1|2] [--dist] [--json]`.
 //
 // For each N it starts a Parley relay process on 127.0.0.1 (SQLite in a temporary directory,
 // `synchronous` FULL, rate limits off), registers N devices, connects them from K generator
@@ -13,26 +13,39 @@
 // each step; memory per idle connection is its RSS growth over the N connections. `--storm`
 // adds the reconnect storm: M devices each with Q queued messages connect at once (Parley and
 // Mosquitto with persistent sessions; NATS core keeps nothing for offline subscribers).
-// Loopback only; bounded in devices, rates, time and outstanding sends.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+// `--storage pg` runs the relay on a throwaway PostgreSQL database (next to
+// PARLEY_TEST_DATABASE_URL, default the local server; dropped afterwards), `--redis` adds the
+// Redis fan-out (REDIS_URL, default the local server), and `--nodes 2` starts two relay processes
+// on them: generator worker w connects its devices to node w mod 2, so about half the messages
+// cross nodes; CPU is reported per node, and the database's transactions and rows written and
+// Redis's commands per message. Loopback only; bounded in devices, rates, time and outstanding
+// sends.
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DeviceInfo, SystemName } from './relay-adapters.js';
 import { nowMicros, type Command, type Reply } from './relay-load-protocol.js';
 import { registerDevices } from './relay-register.js';
+import {
+  findPid,
+  listening,
+  procIo,
+  procStat,
+  startRelays,
+  sumOver,
+  type TierCounters,
+} from './relay-servers.js';
 
 /** The relay holds at most 18,000 WebSockets (`MAX_CONNECTIONS`; `ulimit -n` is 20,000 here). */
 const MAX_DEVICES = 18_000;
 const MAX_SECONDS = 60;
 const MAX_RATE = 200_000;
 const MAX_WORKERS = 8;
+/** Relay processes of a scaled-out run (this machine has two cores). */
+const MAX_NODES = 2;
 const MAX_STORM_QUEUE = 1_000;
 const MESSAGE_BYTES = 200;
-const CLOCK_TICKS_PER_SECOND = 100;
 /** The latency bound a step must keep to pass. */
 const P99_LIMIT_MS = 50;
 /** A step passes only if the generator delivered at least this share of its target rate. */
@@ -62,6 +75,9 @@ interface Args {
   readonly sync: 'FULL' | 'NORMAL';
   readonly groupCommitMax: number | undefined;
   readonly groupCommitWindowMs: number | undefined;
+  readonly storage: 'sqlite' | 'pg';
+  readonly redis: boolean;
+  readonly nodes: number;
   readonly dist: boolean;
   readonly json: boolean;
 }
@@ -95,6 +111,8 @@ function parseArgs(argv: readonly string[]): Args {
   const ratesText = value('--rates') ?? 'auto';
   const sync = value('--sync') ?? 'FULL';
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error('--sync must be FULL or NORMAL');
+  const storage = value('--storage') ?? 'sqlite';
+  if (storage !== 'sqlite' && storage !== 'pg') throw new Error('--storage must be sqlite or pg');
   const gcMax = value('--group-commit-max');
   const gcWindow = value('--group-commit-window-ms');
   return {
@@ -109,61 +127,12 @@ function parseArgs(argv: readonly string[]): Args {
     sync,
     groupCommitMax: gcMax === undefined ? undefined : Number(gcMax),
     groupCommitWindowMs: gcWindow === undefined ? undefined : Number(gcWindow),
+    storage,
+    redis: argv.includes('--redis'),
+    nodes: int('--nodes', 1, 1, MAX_NODES),
     dist: argv.includes('--dist'),
     json: argv.includes('--json'),
   };
-}
-
-/** CPU seconds (user + system) and resident memory of a process, from /proc. */
-function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKb * 1024 };
-}
-
-/** I/O counters of a process, from /proc (root may read any process's). */
-function procIo(pid: number): { syscalls: number; writtenBytes: number; diskBytes: number } {
-  try {
-    const io = readFileSync(`/proc/${String(pid)}/io`, 'utf8');
-    const field = (name: string): number =>
-      Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
-    return {
-      syscalls: field('syscr') + field('syscw'),
-      writtenBytes: field('wchar'),
-      diskBytes: field('write_bytes'),
-    };
-  } catch {
-    return { syscalls: NaN, writtenBytes: NaN, diskBytes: NaN };
-  }
-}
-
-/** The pid of the running process named `name` (its `comm`), if there is one. */
-function findPid(name: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return Number(entry);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return undefined;
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -226,6 +195,12 @@ export interface StepResult {
   readonly serverWrittenBytesPerMessage: number;
   /** Bytes the server caused to be written to disk per delivered message. */
   readonly serverDiskBytesPerMessage: number;
+  /** Relay CPU per delivered message of each node (one entry for one node). */
+  readonly nodeCpuMicrosPerMessage: readonly number[];
+  /** PostgreSQL transactions and rows written, Redis commands, per delivered message. */
+  readonly pgTransactionsPerMessage: number;
+  readonly pgRowsWrittenPerMessage: number;
+  readonly redisCommandsPerMessage: number;
 }
 
 export interface StormResult {
@@ -247,73 +222,16 @@ export interface SystemResult {
   readonly storm?: StormResult | string;
 }
 
+/** The measured server: the relay node(s), or a peer's one process. */
 interface Server {
-  readonly pid: number;
-  readonly port: number;
+  readonly pids: readonly number[];
+  readonly ports: readonly number[];
+  tiers(): Promise<TierCounters>;
   stop(): Promise<void>;
 }
 
-async function startRelay(args: Args): Promise<Server> {
-  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-  const MAIN = fileURLToPath(
-    new URL(`../../apps/server/${args.dist ? 'dist/main.js' : 'src/main.ts'}`, import.meta.url),
-  );
-  /** `PARLEY_RELAY_PROFILE=DIR` writes a V8 CPU profile of the relay process into DIR. */
-  const profileDir = process.env['PARLEY_RELAY_PROFILE'];
-  /** `PARLEY_RELAY_NODE_ARGS="--flag …"`: extra Node options for the relay process. */
-  const nodeArgs = (process.env['PARLEY_RELAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const dir = mkdtempSync(join(tmpdir(), 'parley-load-'));
-  const relay = spawn(
-    process.execPath,
-    [
-      ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-      ...nodeArgs,
-      ...(args.dist ? [] : ['--import', 'tsx', '--conditions=parley-source']),
-      MAIN,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--data-dir',
-      dir,
-      '--no-rate-limit',
-      // The relay alone: no key transparency log beside it.
-      '--kt',
-      'off',
-      '--log-level',
-      'warn',
-      '--sqlite-sync',
-      args.sync,
-      ...(args.groupCommitMax === undefined
-        ? []
-        : ['--group-commit-max', String(args.groupCommitMax)]),
-      ...(args.groupCommitWindowMs === undefined
-        ? []
-        : ['--group-commit-window-ms', String(args.groupCommitWindowMs)]),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    relay.stdout.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m?.[1] !== undefined) resolve(Number(m[1]));
-    });
-    relay.on('exit', () => {
-      reject(new Error(`relay exited: ${out}`));
-    });
-  });
-  return {
-    pid: relay.pid ?? 0,
-    port,
-    stop: async () => {
-      relay.kill('SIGTERM');
-      await new Promise((r) => relay.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const noTiers = (): Promise<TierCounters> =>
+  Promise.resolve({ pgTransactions: 0, pgRowsWritten: 0, redisCommands: 0 });
 
 /** Runs one system: connect N devices, measure idle memory, climb the rates, maybe storm. */
 async function runSystem(
@@ -323,13 +241,13 @@ async function runSystem(
   log: (line: string) => void,
 ): Promise<SystemResult | string> {
   let server: Server;
-  if (name === 'parley') server = await startRelay(args);
+  if (name === 'parley') server = await startRelays(args);
   else {
     const peer = PEERS[name];
     const pid = findPid(peer.process);
     if (pid === undefined || !(await listening(peer.port)))
       return `${name} is not running on 127.0.0.1:${String(peer.port)}: its rows are skipped`;
-    server = { pid, port: peer.port, stop: () => Promise.resolve() };
+    server = { pids: [pid], ports: [peer.port], tiers: noTiers, stop: () => Promise.resolve() };
   }
   const runId = randomBytes(4).toString('hex');
   const workers: ChildProcess[] = [];
@@ -338,7 +256,7 @@ async function runSystem(
     const stormExtra = args.storm ? args.stormDevices : 0;
     const devices: DeviceInfo[] =
       name === 'parley'
-        ? await registerDevices(server.port, n + stormExtra)
+        ? await registerDevices(server.ports[0] ?? 0, n + stormExtra)
         : Array.from({ length: n + stormExtra }, (_, index) => ({ index }));
     const active = devices.slice(0, n);
     const offline = devices.slice(n);
@@ -350,7 +268,8 @@ async function runSystem(
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         }),
       );
-    const before = procStat(server.pid);
+    const rss = (): number => sumOver(server.pids, procStat).rssBytes;
+    const before = rss();
     await ask(
       workers,
       (w) => {
@@ -358,7 +277,7 @@ async function runSystem(
         return {
           kind: 'setup',
           system: name,
-          port: server.port,
+          port: server.ports[w % server.ports.length] ?? 0,
           runId,
           worker: w,
           devices: active,
@@ -372,9 +291,7 @@ async function runSystem(
       CONNECT_TIMEOUT_MS,
     );
     await new Promise((r) => setTimeout(r, 500));
-    const bytesPerIdleConnection = Math.round(
-      (procStat(server.pid).rssBytes - before.rssBytes) / n,
-    );
+    const bytesPerIdleConnection = Math.round((rss() - before) / n);
     log(
       `  ${name}: ${String(n)} devices connected, ${String(bytesPerIdleConnection)} B per idle connection`,
     );
@@ -384,17 +301,17 @@ async function runSystem(
     for (let i = 0; ; i++) {
       const rate = ladder === undefined ? Math.round(AUTO_START * AUTO_FACTOR ** i) : ladder[i];
       if (rate === undefined || rate > MAX_RATE) break;
-      const step = await runStep(workers, server.pid, i, rate, args.seconds);
+      const step = await runStep(workers, server, i, rate, args.seconds);
       steps.push(step);
       log(
-        `  ${name} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg, ${String(step.serverSyscallsPerMessage)} syscalls/msg, ${String(step.serverWrittenBytesPerMessage)} B written/msg${step.passed ? '' : ' (fails)'}`,
+        `  ${name} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg${server.pids.length > 1 ? ` (nodes ${step.nodeCpuMicrosPerMessage.join(' + ')})` : ''}, ${String(step.serverSyscallsPerMessage)} syscalls/msg, ${String(step.serverWrittenBytesPerMessage)} B written/msg${step.passed ? '' : ' (fails)'}`,
       );
       if (!step.passed && ladder === undefined) break;
     }
     const passed = steps.filter((s) => s.passed);
     const best = passed.at(-1) ?? steps[0];
     let storm: StormResult | string | undefined;
-    if (args.storm) storm = await runStorm(name, workers, server.pid, offline, args, log);
+    if (args.storm) storm = await runStorm(name, workers, server.pids, offline, args, log);
     return {
       name,
       bytesPerIdleConnection,
@@ -417,13 +334,15 @@ async function runSystem(
 
 async function runStep(
   workers: readonly ChildProcess[],
-  serverPid: number,
+  server: Server,
   index: number,
   rate: number,
   seconds: number,
 ): Promise<StepResult> {
-  const serverBefore = procStat(serverPid).cpuSeconds;
-  const ioBefore = procIo(serverPid);
+  const nodeCpu = (): number[] => server.pids.map((pid) => procStat(pid).cpuSeconds);
+  const nodesBefore = nodeCpu();
+  const ioBefore = sumOver(server.pids, procIo);
+  const tiersBefore = await server.tiers();
   const genBefore = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0);
   const startMicros = nowMicros() + 50_000;
   const sentReplies = await ask(
@@ -452,12 +371,16 @@ async function runStep(
     await new Promise((r) => setTimeout(r, 10));
   }
   const elapsedAll = (nowMicros() - startMicros) / 1e6;
-  const serverCpu = procStat(serverPid).cpuSeconds - serverBefore;
-  const ioAfter = procIo(serverPid);
+  const nodesCpu = nodeCpu().map((c, i) => c - (nodesBefore[i] ?? 0));
+  const serverCpu = nodesCpu.reduce((a, b) => a + b, 0);
+  const ioAfter = sumOver(server.pids, procIo);
   const perMessage = (k: 'syscalls' | 'writtenBytes' | 'diskBytes', digits: number): number =>
     Number(((ioAfter[k] - ioBefore[k]) / Math.max(1, delivered)).toFixed(digits));
   const genCpu = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0) - genBefore;
   const reports = await ask(workers, { kind: 'report' }, 'report');
+  const tiersAfter = await server.tiers();
+  const tier = (k: keyof TierCounters): number =>
+    Number(((tiersAfter[k] - tiersBefore[k]) / Math.max(1, delivered)).toFixed(2));
   const delivered = reports.reduce((s, r) => s + r.delivered, 0);
   const duplicates = reports.reduce((s, r) => s + r.duplicates, 0);
   const lastDelivery = Math.max(...reports.map((r) => r.lastDeliveryMicros));
@@ -496,13 +419,17 @@ async function runStep(
     serverSyscallsPerMessage: perMessage('syscalls', 2),
     serverWrittenBytesPerMessage: perMessage('writtenBytes', 0),
     serverDiskBytesPerMessage: perMessage('diskBytes', 0),
+    nodeCpuMicrosPerMessage: nodesCpu.map((c) => Math.round((c * 1e6) / Math.max(1, delivered))),
+    pgTransactionsPerMessage: tier('pgTransactions'),
+    pgRowsWrittenPerMessage: tier('pgRowsWritten'),
+    redisCommandsPerMessage: tier('redisCommands'),
   };
 }
 
 async function runStorm(
   name: SystemName,
   workers: readonly ChildProcess[],
-  serverPid: number,
+  serverPids: readonly number[],
   offline: readonly DeviceInfo[],
   args: Args,
   log: (line: string) => void,
@@ -540,7 +467,8 @@ async function runStorm(
   log(
     `  ${name} storm: ${String(queued)} messages queued for ${String(offline.length)} offline devices`,
   );
-  const before = procStat(serverPid).cpuSeconds;
+  const cpuNow = (): number => sumOver(serverPids, procStat).cpuSeconds;
+  const before = cpuNow();
   const start = nowMicros();
   const stormed = await ask(
     workers,
@@ -548,7 +476,7 @@ async function runStorm(
     'stormed',
     CONNECT_TIMEOUT_MS * 2,
   );
-  const cpu = procStat(serverPid).cpuSeconds - before;
+  const cpu = cpuNow() - before;
   const drained = stormed.reduce((s, r) => s + r.received, 0);
   const last = Math.max(...stormed.map((r) => r.lastMicros));
   return {
@@ -585,6 +513,15 @@ function table(n: number, results: readonly (SystemResult | string)[]): string {
         : `| ${r.name} | ${b.passed ? '' : '(none passed) '}${String(b.messagesPerSecond)} | ${String(b.p50Ms)} / ${String(b.p99Ms)} | ${String(b.serverCpuMicrosPerMessage)} | ${String(b.serverSyscallsPerMessage)} | ${String(b.serverWrittenBytesPerMessage)} (${String(b.serverDiskBytesPerMessage)}) | ${String(b.generatorCpuMicrosPerMessage)} | ${String(r.bytesPerIdleConnection)} | ${ratio} |`,
     );
   }
+  const tiers = ours?.best;
+  if (
+    tiers !== undefined &&
+    (tiers.pgTransactionsPerMessage > 0 || tiers.redisCommandsPerMessage > 0)
+  )
+    lines.push(
+      '',
+      `parley tiers per message: relay CPU per node ${tiers.nodeCpuMicrosPerMessage.join(' + ')} µs, PostgreSQL ${String(tiers.pgTransactionsPerMessage)} transactions and ${String(tiers.pgRowsWrittenPerMessage)} rows written, Redis ${String(tiers.redisCommandsPerMessage)} commands`,
+    );
   // Server CPU per message at each rate every system sustained: the like-for-like comparison.
   const common = (ours?.steps ?? [])
     .map((s) => s.rate)
@@ -627,6 +564,9 @@ function json(args: Args, n: number, results: readonly (SystemResult | string)[]
     seconds: args.seconds,
     workers: args.workers,
     sqliteSync: args.sync,
+    storage: args.storage,
+    redis: args.redis,
+    nodes: args.nodes,
     sendsOver: 'websocket',
     deliveryProtocol: 2,
     loadAverage: Number(loadavg()[0]?.toFixed(2) ?? 0),

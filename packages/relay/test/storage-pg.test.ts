@@ -93,6 +93,53 @@ test('pg: one batch of enqueues is one multi-row insert and one commit', async (
   }
 });
 
+test('pg: a window of sends is three statements per send; buffered sends and messages are seen', async () => {
+  const s = await openPgStorage({
+    connectionString: url(),
+    schema: freshSchema(),
+    groupCommit: { maxBatch: 100, windowMs: 50 },
+  });
+  try {
+    await seed(s);
+    await s.transact(async (w) => {
+      await w.accounts.create(account('b'));
+      await w.devices.add(device('b', 1));
+    });
+    const before = { ...s.stats };
+    // As the relay's send: duplicate check, routes with depths, enqueue, send record.
+    const send = (id: string) =>
+      s.transact(async (w) => {
+        const again = await w.messages.findSend('b', 1, id);
+        if (again !== undefined) return -1;
+        const [route] = await w.devices.routes('a');
+        await w.messages.enqueue(message(id, ['a', 1]));
+        await w.messages.recordSend({
+          senderAccountId: 'b',
+          senderDeviceId: 1,
+          clientMessageId: id,
+          serverTimestamp: 1,
+        });
+        return route?.queueDepth ?? NaN;
+      });
+    const ids = ['m0', 'm1', 'm2', 'm1', 'm3'];
+    const depths = await Promise.all(ids.map(send));
+    assert.equal(s.stats.batches - before.batches, 1);
+    // BEGIN, per new send 3 (duplicate check, routes, counter), none for the repeated one (its
+    // record is in the window's buffer), one INSERT of send records, one of messages, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 1 + 4 * 3 + 2 + 1);
+    assert.deepEqual(
+      depths,
+      [0, 1, 2, -1, 3],
+      'buffered messages count in the depth; m1 again is a duplicate',
+    );
+    assert.equal(await s.reader.messages.depth('a', 1), 4);
+    for (const id of ['m0', 'm1', 'm2', 'm3'])
+      assert.notEqual(await s.reader.messages.findSend('b', 1, id), undefined, id);
+  } finally {
+    await s.close();
+  }
+});
+
 test('pg: two storages on one database (two nodes) keep per-device seq in commit order, claims exclusive', async () => {
   const schema = freshSchema();
   const a = await openPgStorage({ connectionString: url(), schema, groupCommit: { windowMs: 1 } });

@@ -124,3 +124,24 @@ test('sqlite: migration 4 keeps queued messages, their guids and the sequence co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite: a transaction after an idle window commits at once; right after a batch it waits for the window', async () => {
+  const dir = tempDir();
+  const windowMs = 1_000;
+  const s = openSqliteStorage({ dataDir: dir, groupCommit: { windowMs } });
+  const timed = async (durable: boolean): Promise<number> => {
+    const started = performance.now();
+    await s.transact(() => Promise.resolve(), { durable });
+    return performance.now() - started;
+  };
+  try {
+    assert.ok((await timed(true)) < windowMs / 2, 'idle: no wait for the window');
+    assert.ok((await timed(true)) >= windowMs * 0.9, 'right after a batch: waits the window');
+    assert.ok((await timed(false)) >= windowMs * 0.9, 'so does an ack delete');
+    await new Promise((r) => setTimeout(r, windowMs * 1.1));
+    assert.ok((await timed(false)) < windowMs / 2, 'an ack delete after an idle window: at once');
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,7 +17,7 @@
  */
 import pg from 'pg';
 import { GROUP_COMMIT_MAX_BATCH, GROUP_COMMIT_WINDOW_MS } from '../limits.js';
-import type { GroupCommitOptions } from '../storage/sqlite-commit.js';
+import { flushDelay, type GroupCommitOptions } from '../storage/group-window.js';
 import {
   StorageUnavailableError,
   type Reader,
@@ -163,6 +163,7 @@ export async function openPgStorage(
 
   const pending: Pending[] = [];
   let running = false;
+  let lastBatchEnd = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let idle: (() => void) | undefined;
@@ -174,7 +175,7 @@ export async function openPgStorage(
       stats.statements++;
       return clientQuery(text, values);
     };
-    const tx: TxState = { q, epoch, queued: [], wrote: false, statements: 0 };
+    const tx: TxState = { q, epoch, queued: [], sends: [], wrote: false, statements: 0 };
     const writer = pgWriter(tx);
     const durable = batch.some((item) => item.durable);
     const begin = async (): Promise<void> => {
@@ -209,6 +210,7 @@ export async function openPgStorage(
         } catch (error) {
           if (isConnectionError(error)) throw error;
           tx.queued = [];
+          tx.sends = [];
           await q('ROLLBACK TO SAVEPOINT parley_tx');
           await q('RELEASE SAVEPOINT parley_tx');
           outcomes.push({ ok: false, error });
@@ -228,6 +230,7 @@ export async function openPgStorage(
       stats.statements++;
       await client.query('ROLLBACK');
       tx.queued = [];
+      tx.sends = [];
       await begin();
       outcomes = await safe();
     }
@@ -287,8 +290,17 @@ export async function openPgStorage(
   const schedule = (): void => {
     const oldest = pending[0];
     if (running || oldest === undefined) return;
-    const waited = performance.now() - oldest.at;
-    if (pending.length >= maxBatch || waited >= windowMs || closed) {
+    const delay = flushDelay(
+      {
+        pending: pending.length,
+        oldestAt: oldest.at,
+        lastBatchEnd,
+        now: performance.now(),
+        closed,
+      },
+      { maxBatch, windowMs },
+    );
+    if (delay === 0) {
       if (timer !== undefined) {
         clearTimeout(timer);
         timer = undefined;
@@ -297,6 +309,7 @@ export async function openPgStorage(
       setImmediate(() => {
         void runBatch().then(() => {
           running = false;
+          lastBatchEnd = performance.now();
           if (pending.length > 0) schedule();
           else idle?.();
         });
@@ -306,7 +319,7 @@ export async function openPgStorage(
     timer ??= setTimeout(() => {
       timer = undefined;
       schedule();
-    }, windowMs - waited);
+    }, delay);
   };
 
   return {

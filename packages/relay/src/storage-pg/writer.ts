@@ -1,9 +1,11 @@
 /**
  * Writes of the PostgreSQL backend, inside a batch's transaction on one client. Enqueued messages
  * take their `seq` from the device's counter row at once (the row stays locked until COMMIT, so
- * a later commit for the device always gets a larger `seq`), but their rows wait in `tx.queued`
- * and go in with one multi-row INSERT when the batch ends, or before any other statement of the
- * transaction that could see them.
+ * a later commit for the device always gets a larger `seq`), but their rows wait in `tx.queued`,
+ * and send records in `tx.sends`; each kind goes in with one multi-row INSERT when the batch
+ * ends, or before any other statement of the transaction that could see them. The steps of a
+ * send (duplicate check, routes, enqueue, send record) see the buffers instead, so a window of
+ * sends costs per send a duplicate check, a routes read and a counter bump.
  */
 import { formatGuid, parseGuid } from '../storage/guid.js';
 import {
@@ -15,8 +17,10 @@ import {
 } from '../storage/group-types.js';
 import {
   UsernameTakenError,
+  type DeviceRoute,
   type MessageWriter,
   type QueuedMessage,
+  type SendRecord,
   type Writer,
 } from '../storage/types.js';
 import type { Query } from './query.js';
@@ -29,6 +33,8 @@ export interface TxState {
   readonly epoch: string;
   /** Enqueued messages not yet inserted. */
   queued: QueuedMessage[];
+  /** Send records not yet inserted (at most one per sender and client message id). */
+  sends: SendRecord[];
   /** Set by every write (the committer knows whether a failed callback left anything). */
   wrote: boolean;
   /** Statements run (for the bench's cost per message). */
@@ -40,8 +46,23 @@ const INSERT_MESSAGES = `INSERT INTO messages (recipient_account, recipient_devi
   SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::int[], $6::text[],
     $7::int[], $8::bytea[], $9::bigint[])`;
 
-/** Inserts the transaction's queued messages with one statement. */
+const INSERT_SENDS = `INSERT INTO sends
+  SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[])
+  ON CONFLICT (sender_account, sender_device, client_message_id)
+  DO UPDATE SET server_timestamp = excluded.server_timestamp`;
+
+/** Inserts the transaction's buffered messages and send records, one statement for each kind. */
 export async function flushQueued(tx: TxState): Promise<void> {
+  const sends = tx.sends;
+  if (sends.length > 0) {
+    tx.sends = [];
+    await tx.q(INSERT_SENDS, [
+      sends.map((r) => r.senderAccountId),
+      sends.map((r) => r.senderDeviceId),
+      sends.map((r) => r.clientMessageId),
+      sends.map((r) => r.serverTimestamp),
+    ]);
+  }
   const rows = tx.queued;
   if (rows.length === 0) return;
   tx.queued = [];
@@ -58,10 +79,19 @@ export async function flushQueued(tx: TxState): Promise<void> {
   ]);
 }
 
+/** The buffered send record for this sender and client message id, if any. */
+function bufferedSend(tx: TxState, a: string, d: number, id: string): SendRecord | undefined {
+  return tx.sends.find(
+    (r) => r.clientMessageId === id && r.senderDeviceId === d && r.senderAccountId === a,
+  );
+}
+
 function messageWriter(tx: TxState): MessageWriter {
   const { q, epoch } = tx;
+  const reader = pgMessageReader(q, epoch);
   return {
-    ...pgMessageReader(q, epoch),
+    ...reader,
+    findSend: async (a, d, id) => bufferedSend(tx, a, d, id) ?? reader.findSend(a, d, id),
     enqueue: async (m) => {
       const { rows } = await q<{ seq: number }>(
         `INSERT INTO queue_counters AS c VALUES ($1, $2, 1)
@@ -74,12 +104,16 @@ function messageWriter(tx: TxState): MessageWriter {
       tx.queued.push(queued);
       return queued;
     },
-    recordSend: async (s) => {
-      await q(
-        `INSERT INTO sends VALUES ($1, $2, $3, $4) ON CONFLICT (sender_account, sender_device, client_message_id)
-         DO UPDATE SET server_timestamp = excluded.server_timestamp`,
-        [s.senderAccountId, s.senderDeviceId, s.clientMessageId, s.serverTimestamp],
+    recordSend: (r) => {
+      const buffered = tx.sends.findIndex(
+        (b) =>
+          b.clientMessageId === r.clientMessageId &&
+          b.senderDeviceId === r.senderDeviceId &&
+          b.senderAccountId === r.senderAccountId,
       );
+      if (buffered >= 0) tx.sends[buffered] = r;
+      else tx.sends.push(r);
+      return Promise.resolve();
     },
     delete: async (a, d, guids) => {
       const seqs: number[] = [];
@@ -380,12 +414,32 @@ function baseWriter(tx: TxState): Writer {
   };
 }
 
-/** Methods that only append to `tx.queued` (no statement that could see queued rows). */
-const BUFFERED = new Set(['messages.enqueue']);
+/**
+ * Methods that need no flush of the buffers first: they only append to them, read what they
+ * also find in them (`findSend`, `routes`: see below), or touch neither messages nor sends.
+ */
+const SEES_NO_BUFFER = new Set([
+  'messages.enqueue',
+  'messages.recordSend',
+  'messages.findSend',
+  'devices.routes',
+  'accounts.byId',
+]);
+
+/** Queue depths with the transaction's buffered messages for the account's devices counted. */
+function withBuffered(tx: TxState, accountId: string, routes: DeviceRoute[]): DeviceRoute[] {
+  if (tx.queued.length === 0) return routes;
+  return routes.map((r) => {
+    let n = 0;
+    for (const m of tx.queued)
+      if (m.recipientDeviceId === r.deviceId && m.recipientAccountId === accountId) n++;
+    return n === 0 ? r : { ...r, queueDepth: r.queueDepth + n };
+  });
+}
 
 /**
- * The transaction's writer: every method but a read marks `tx.wrote`; every method but an
- * enqueue first inserts the queued messages, so reads and deletes see them.
+ * The transaction's writer: every method but a read marks `tx.wrote`; every method that could
+ * see buffered rows first inserts them (`flushQueued`).
  */
 export function pgWriter(tx: TxState): Writer {
   const writer = baseWriter(tx);
@@ -397,14 +451,17 @@ export function pgWriter(tx: TxState): Writer {
     for (const [name, method] of Object.entries(methods as Record<string, unknown>)) {
       const f = method as (...a: unknown[]) => Promise<unknown>;
       const isRead = readNames.has(name);
-      const buffered = BUFFERED.has(`${kind}.${name}`);
+      const flush = !SEES_NO_BUFFER.has(`${kind}.${name}`);
       out[name] = async (...args: unknown[]) => {
         if (!isRead) tx.wrote = true;
-        if (!buffered) await flushQueued(tx);
+        if (flush) await flushQueued(tx);
         return f(...args);
       };
     }
     wrapped[kind] = out;
   }
+  const devices = wrapped['devices'] as Record<string, unknown>;
+  const routes = devices['routes'] as (a: string) => Promise<DeviceRoute[]>;
+  devices['routes'] = async (a: string) => withBuffered(tx, a, await routes(a));
   return wrapped as unknown as Writer;
 }

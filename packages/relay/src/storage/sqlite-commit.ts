@@ -19,17 +19,12 @@
 import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { MAX_WAL_BYTES } from '../limits.js';
+import { flushDelay, type GroupCommitOptions } from './group-window.js';
 import type { Reader, Writer } from './types.js';
 
 type Db = Database.Database;
 
-/** When a batch is flushed. */
-export interface GroupCommitOptions {
-  /** Flush as soon as this many transactions are pending. */
-  readonly maxBatch: number;
-  /** Flush at most this long after the first pending transaction arrived (0: the next turn). */
-  readonly windowMs: number;
-}
+export type { GroupCommitOptions };
 
 interface Pending {
   /** When it arrived (performance.now()). */
@@ -88,6 +83,7 @@ export function createCommitter(p: CommitterParts): Committer {
   const pending: Pending[] = [];
   /** A batch is running (from its start to its settlement, sync included). */
   let running = false;
+  let lastBatchEnd = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let idle: (() => void) | undefined;
@@ -226,8 +222,17 @@ export function createCommitter(p: CommitterParts): Committer {
   const schedule = (): void => {
     const oldest = pending[0];
     if (running || oldest === undefined) return;
-    const waited = performance.now() - oldest.at;
-    if (pending.length >= options.maxBatch || waited >= options.windowMs || closed) {
+    const delay = flushDelay(
+      {
+        pending: pending.length,
+        oldestAt: oldest.at,
+        lastBatchEnd,
+        now: performance.now(),
+        closed,
+      },
+      options,
+    );
+    if (delay === 0) {
       if (timer !== undefined) {
         clearTimeout(timer);
         timer = undefined;
@@ -237,6 +242,7 @@ export function createCommitter(p: CommitterParts): Committer {
       setImmediate(() => {
         void runBatch().then(() => {
           running = false;
+          lastBatchEnd = performance.now();
           if (pending.length > 0) schedule();
           else idle?.();
         });
@@ -246,7 +252,7 @@ export function createCommitter(p: CommitterParts): Committer {
     timer ??= setTimeout(() => {
       timer = undefined;
       schedule();
-    }, options.windowMs - waited);
+    }, delay);
   };
 
   return {
