@@ -26,13 +26,13 @@ const PKCS8_EXPANDED_PREFIX = Buffer.from(
 
 type Encapsulate = (key: KeyObject) => { sharedKey: Buffer; ciphertext: Buffer };
 type Decapsulate = (key: KeyObject, ciphertext: Uint8Array) => Buffer;
-interface KemFunctions {
+export interface KemFunctions {
   readonly encapsulate: Encapsulate;
   readonly decapsulate: Decapsulate;
 }
 
 /** The runtime's KEM functions, where it has them (@types/node 20 does not declare them). */
-function kemFunctions(): KemFunctions | undefined {
+export function kemFunctions(): KemFunctions | undefined {
   const c = crypto as unknown as { encapsulate?: unknown; decapsulate?: unknown };
   if (typeof c.encapsulate !== 'function' || typeof c.decapsulate !== 'function') return undefined;
   return { encapsulate: c.encapsulate as Encapsulate, decapsulate: c.decapsulate as Decapsulate };

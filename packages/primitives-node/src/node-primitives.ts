@@ -32,6 +32,7 @@ import {
   toUint8Array,
 } from './key-objects.js';
 import { nativeMlKem1024 } from './native-ml-kem.js';
+import { incrementalMlKem768 } from './native-ml-kem-768.js';
 import { nodeKyberHashes } from './sha3.js';
 
 const KEY_LENGTH = 32;
@@ -228,7 +229,8 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
         options.randomBytes === undefined ? nativeMlKem1024() : undefined,
       ),
     },
-    // FIPS 203 ML-KEM and the incremental ML-KEM-768 stay noble's in both backends.
-    incrementalMlKem768: noble.incrementalMlKem768,
+    // FIPS 203 ML-KEM stays noble's; the incremental ML-KEM-768 generates and decapsulates on
+    // OpenSSL where the runtime has ML-KEM (Node 24).
+    incrementalMlKem768: incrementalMlKem768(noble.incrementalMlKem768, randomBytes),
   };
 }
