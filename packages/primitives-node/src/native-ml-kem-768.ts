@@ -24,16 +24,22 @@ import { kemFunctions, type KemFunctions } from './native-ml-kem.js';
 
 const SEED_LENGTH = 64;
 const RHO_LENGTH = 32;
-/** node:crypto's raw key formats; @types/node 20 does not know them. */
-type RawPrivateKeyInput = Parameters<typeof createPrivateKey>[0];
+/**
+ * PKCS #8 of an ML-KEM-768 private key in its `seed` choice ([0] IMPLICIT OCTET STRING of d ‖ z,
+ * draft-ietf-lamps-kyber-certificates), OID 2.16.840.1.101.3.4.4.2: what OpenSSL itself exports.
+ * Node 24's `raw-seed` format takes the same seed but imports at half the speed (~94 µs against
+ * ~47 µs here).
+ */
+const PKCS8_SEED_PREFIX = Buffer.from('3054020100300b060960864801650304040204428040', 'hex');
 type ExportOptions = { format: 'der'; type: 'spki' };
 
 function fromSeed(seed: Uint8Array): KeyObject {
-  return createPrivateKey({
-    key: Buffer.from(seed.buffer, seed.byteOffset, seed.byteLength),
-    format: 'raw-seed',
-    asymmetricKeyType: 'ml-kem-768',
-  } as unknown as RawPrivateKeyInput);
+  const der = Buffer.concat([PKCS8_SEED_PREFIX, seed]);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
 }
 
 function rawPublicKey(privateKey: KeyObject): Uint8Array {

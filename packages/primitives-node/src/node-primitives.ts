@@ -12,7 +12,14 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { isAllZero } from '@parley/bytes';
-import type { Aead, KeyPair, Primitives, SignatureScheme, X25519 } from '@parley/primitives';
+import type {
+  Aead,
+  KeyLifetime,
+  KeyPair,
+  Primitives,
+  SignatureScheme,
+  X25519,
+} from '@parley/primitives';
 import { PrimitivesError } from '@parley/primitives';
 import {
   checkAeadInputs,
@@ -26,8 +33,10 @@ import {
 } from '@parley/primitives-noble';
 import {
   KeyObjectCache,
+  LongLivedKeyCache,
   privateKeyObject,
   publicKeyObject,
+  RAW_EXPORT,
   rawPublicKey,
   toUint8Array,
 } from './key-objects.js';
@@ -66,10 +75,27 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
   // A private import costs ~26 µs (OpenSSL derives the public key) and a public one ~5 µs; a
   // session setup uses its base key three times and a ratchet step its new key twice.
   const privateKeys = new KeyObjectCache((raw) => privateKeyObject('X25519', raw));
+  const longLivedKeys = new LongLivedKeyCache((raw) => privateKeyObject('X25519', raw));
   const publicKeys = new KeyObjectCache((raw) => publicKeyObject('X25519', raw));
 
-  function dh(privateKey: Uint8Array, publicKey: KeyObject): Uint8Array {
-    return toUint8Array(diffieHellman({ privateKey: privateKeys.get(privateKey), publicKey }));
+  function dh(
+    privateKey: Uint8Array,
+    publicKey: KeyObject,
+    lifetime: KeyLifetime = 'ephemeral',
+  ): Uint8Array {
+    const key =
+      lifetime === 'long-lived' ? longLivedKeys.get(privateKey) : privateKeys.get(privateKey);
+    return toUint8Array(diffieHellman({ privateKey: key, publicKey }));
+  }
+
+  /**
+   * The public key of an X25519 private key. Importing the private key already made OpenSSL
+   * compute it: where `raw-public` export exists (Node 24) it is read out (~2 µs); elsewhere
+   * X25519(k, 9) is cheaper than a DER export (a second scalar multiplication, ~40 µs, against
+   * ~90 µs on Node 20). The import stays cached with the array, for the DH that follows.
+   */
+  function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
+    return RAW_EXPORT ? rawPublicKey(privateKeys.get(privateKey)) : dh(privateKey, BASE_POINT);
   }
 
   const x25519: X25519 = {
@@ -77,18 +103,18 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
       const privateKey = randomBytes(KEY_LENGTH);
       privateKey[0] = (privateKey[0] ?? 0) & 248;
       privateKey[31] = ((privateKey[31] ?? 0) & 127) | 64;
-      return { privateKey, publicKey: dh(privateKey, BASE_POINT) };
+      return { privateKey, publicKey: x25519PublicKey(privateKey) };
     },
     publicKey(privateKey) {
       requireLength(privateKey, KEY_LENGTH, 'X25519 private key');
-      return dh(privateKey, BASE_POINT);
+      return x25519PublicKey(privateKey);
     },
-    sharedSecret(privateKey, publicKey) {
+    sharedSecret(privateKey, publicKey, lifetime) {
       requireLength(privateKey, KEY_LENGTH, 'X25519 private key');
       requireLength(publicKey, KEY_LENGTH, 'X25519 public key');
       let shared: Uint8Array;
       try {
-        shared = dh(privateKey, publicKeys.get(publicKey));
+        shared = dh(privateKey, publicKeys.get(publicKey), lifetime);
       } catch {
         // OpenSSL refuses the all-zero result (and nothing else, once lengths are right).
         throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');

@@ -98,12 +98,21 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
+/**
+ * How long the caller keeps a private key. A `long-lived` one (a device's identity key, its
+ * signed prekey, a last-resort Kyber prekey) is loaded from storage again and again: a backend
+ * may keep it prepared (node: the imported OpenSSL key) in a bounded cache found by the key's
+ * bytes, so that a new copy of the same key costs no new import. Anything else (`ephemeral`,
+ * the default: ratchet keys, one-time prekeys, SPQR keys) is never kept past the caller's array.
+ */
+export type KeyLifetime = 'ephemeral' | 'long-lived';
+
 export interface X25519 {
   /** A new key pair; the private key is 32 random bytes, clamped. */
   generateKeyPair(): KeyPair;
   publicKey(privateKey: Uint8Array): Uint8Array;
   /** X25519(k, u). Throws `ZERO_SHARED_SECRET` when the result is all zeros (RFC 7748 §6.1). */
-  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array, lifetime?: KeyLifetime): Uint8Array;
 }
 
 export interface SignatureScheme {
@@ -142,7 +151,7 @@ export interface Kem {
     seed?: Uint8Array,
   ): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
   /** Implicit rejection: a wrong ciphertext of the right length yields a pseudorandom secret. */
-  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array, lifetime?: KeyLifetime): Uint8Array;
 }
 
 /**
