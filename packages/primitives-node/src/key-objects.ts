@@ -223,6 +223,13 @@ export class LongLivedKeyCache {
 
   constructor(private readonly create: (raw: Uint8Array) => KeyObject) {}
 
+  /** The KeyObject of `raw` if it is cached, without importing or reordering anything. */
+  peek(raw: Uint8Array): KeyObject | undefined {
+    if (this.#entries.size === 0) return undefined;
+    const hit = this.#entries.get(createHash('sha256').update(raw).digest('base64'));
+    return hit !== undefined && constantTimeEqual(hit.bytes, raw) ? hit.key : undefined;
+  }
+
   get(raw: Uint8Array): KeyObject {
     const id = createHash('sha256').update(raw).digest('base64');
     const hit = this.#entries.get(id);

@@ -94,8 +94,13 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
   const noble = createNoblePrimitives({ randomBytes });
   // A private import costs ~26 µs (OpenSSL derives the public key) and a public one ~5 µs; a
   // session setup uses its base key three times and a ratchet step its new key twice.
-  const privateKeys = new KeyObjectCache((raw) => privateKeyObject('X25519', raw));
-  const longLivedKeys = new LongLivedKeyCache((raw) => privateKeyObject('X25519', raw));
+  // The two caches share KeyObjects: a long-lived key already imported under its array (an
+  // identity key just generated) is not imported again, and a long-lived key reached through
+  // another array (a signed prekey that became the first ratchet key) is found by its bytes.
+  const privateKeys: KeyObjectCache = new KeyObjectCache(
+    (raw) => longLivedKeys.peek(raw) ?? privateKeyObject('X25519', raw),
+  );
+  const longLivedKeys: LongLivedKeyCache = new LongLivedKeyCache((raw) => privateKeys.get(raw));
   const publicKeys = new KeyObjectCache((raw) => publicKeyObject('X25519', raw));
 
   function dh(
