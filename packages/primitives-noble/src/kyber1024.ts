@@ -1,7 +1,7 @@
 import { sha3_256, shake256 } from '@noble/hashes/sha3.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
-import type { Kem } from '@parley/primitives';
+import type { Kem, KeyLifetime } from '@parley/primitives';
 import { PrimitivesError } from '@parley/primitives';
 
 const PUBLIC_KEY_LENGTH = 1568;
@@ -33,7 +33,7 @@ export interface Kyber1024Hashes {
 export interface NativeMlKem1024 {
   encapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
   /** K̄ on success, J(z ‖ c) on implicit rejection, as FIPS 203 Decaps. */
-  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array, lifetime?: KeyLifetime): Uint8Array;
 }
 
 /** @noble/hashes' SHA-3. */
@@ -136,11 +136,11 @@ export function createKyber1024(
       return { ciphertext: inner.cipherText, sharedSecret };
     },
 
-    decapsulate(ciphertext, secretKey) {
+    decapsulate(ciphertext, secretKey, lifetime) {
       requireLength(ciphertext, CIPHERTEXT_LENGTH, 'ciphertext', 'INVALID_LENGTH');
       requireLength(secretKey, SECRET_KEY_LENGTH, 'secret key', 'INVALID_KEY');
       let inner: Uint8Array;
-      if (native !== undefined) inner = native.decapsulate(ciphertext, secretKey);
+      if (native !== undefined) inner = native.decapsulate(ciphertext, secretKey, lifetime);
       else
         try {
           inner = ml_kem1024.decapsulate(ciphertext, secretKey);

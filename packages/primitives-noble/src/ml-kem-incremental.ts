@@ -193,6 +193,7 @@ export function createIncrementalMlKem768(
     headerLength: HEADER_LENGTH,
     encapsulationKeyLength: VECTOR_LENGTH,
     decapsulationKeyLength: DECAPSULATION_KEY_LENGTH,
+    decapsulationSeedLength: SEED_LENGTH,
     ciphertext1Length: CIPHERTEXT1_LENGTH,
     ciphertext2Length: CIPHERTEXT2_LENGTH,
     encapsulationStateLength: STATE_LENGTH,
@@ -262,17 +263,23 @@ export function createIncrementalMlKem768(
     decapsulate(ct1, ct2, decapsulationKey) {
       requireLength(ct1, CIPHERTEXT1_LENGTH, 'ciphertext part 1');
       requireLength(ct2, CIPHERTEXT2_LENGTH, 'ciphertext part 2');
-      requireLength(decapsulationKey, DECAPSULATION_KEY_LENGTH, 'decapsulation key', true);
+      // A seed (made by another backend) is expanded first: key generation again, then the same.
+      const fromSeed = decapsulationKey.length === SEED_LENGTH;
+      if (!fromSeed)
+        requireLength(decapsulationKey, DECAPSULATION_KEY_LENGTH, 'decapsulation key', true);
+      const dk = fromSeed ? ml_kem768.keygen(decapsulationKey).secretKey : decapsulationKey;
       const ciphertext = new Uint8Array(CIPHERTEXT1_LENGTH + CIPHERTEXT2_LENGTH);
       ciphertext.set(ct1);
       ciphertext.set(ct2, CIPHERTEXT1_LENGTH);
       try {
-        return ml_kem768.decapsulate(ciphertext, decapsulationKey);
+        return ml_kem768.decapsulate(ciphertext, dk);
       } catch {
         throw new PrimitivesError(
           'INVALID_KEY',
           'ML-KEM-768 decapsulation key failed the hash check',
         );
+      } finally {
+        if (fromSeed) dk.fill(0);
       }
     },
   };

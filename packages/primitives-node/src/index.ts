@@ -8,3 +8,4 @@ export {
   type KeyImportRoute,
 } from './key-objects.js';
 export { hasNativeMlKem1024 } from './native-ml-kem.js';
+export { hasNativeMlKem768 } from './native-ml-kem-768.js';

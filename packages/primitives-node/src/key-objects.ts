@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { constantTimeEqual } from '@parley/bytes';
 
 /**
@@ -142,7 +142,7 @@ function detectImporter(): KeyImporter {
 export const keyImporter: KeyImporter = detectImporter();
 
 /** Whether KeyObjects export `raw-public` (Node 24), detected on the known Ed25519 key. */
-const RAW_EXPORT = ((): boolean => {
+export const RAW_EXPORT = ((): boolean => {
   try {
     const key = IMPORTERS.der.publicKey('Ed25519', Buffer.from(KNOWN.Ed25519.publicKey, 'hex'));
     const raw = key.export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' });
@@ -199,6 +199,53 @@ export class KeyObjectCache {
     if (hit !== undefined && constantTimeEqual(hit.bytes, raw)) return hit.key;
     const key = this.create(raw);
     this.#entries.set(raw, { bytes: Uint8Array.from(raw), key });
+    return key;
+  }
+}
+
+/**
+ * How many long-lived keys (see `KeyLifetime` in @parley/primitives) one cache keeps imported:
+ * a device has one identity key, a current and a previous signed prekey and a last-resort Kyber
+ * prekey or two. Past that the least recently used goes first.
+ */
+export const LONG_LIVED_KEYS = 8;
+
+/**
+ * KeyObjects of long-lived private keys, found by the key's bytes (whatever array holds them:
+ * storage hands out a new copy on every load), so that such a key is imported once. Entries are
+ * indexed by SHA-256 of the key, hold a copy of its bytes compared in constant time on every hit,
+ * and are dropped (the copy zeroed) least recently used first beyond {@link LONG_LIVED_KEYS}.
+ * Only keys the caller declares long-lived enter: a ratchet or one-time key never outlives the
+ * caller's array here (that is {@link KeyObjectCache}).
+ */
+export class LongLivedKeyCache {
+  readonly #entries = new Map<string, { readonly bytes: Uint8Array; readonly key: KeyObject }>();
+
+  constructor(private readonly create: (raw: Uint8Array) => KeyObject) {}
+
+  /** The KeyObject of `raw` if it is cached, without importing or reordering anything. */
+  peek(raw: Uint8Array): KeyObject | undefined {
+    if (this.#entries.size === 0) return undefined;
+    const hit = this.#entries.get(createHash('sha256').update(raw).digest('base64'));
+    return hit !== undefined && constantTimeEqual(hit.bytes, raw) ? hit.key : undefined;
+  }
+
+  get(raw: Uint8Array): KeyObject {
+    const id = createHash('sha256').update(raw).digest('base64');
+    const hit = this.#entries.get(id);
+    this.#entries.delete(id);
+    if (hit !== undefined && constantTimeEqual(hit.bytes, raw)) {
+      this.#entries.set(id, hit);
+      return hit.key;
+    }
+    hit?.bytes.fill(0);
+    const key = this.create(raw);
+    this.#entries.set(id, { bytes: Uint8Array.from(raw), key });
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#entries.size <= LONG_LIVED_KEYS) break;
+      entry.bytes.fill(0);
+      this.#entries.delete(oldest);
+    }
     return key;
   }
 }

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { constantTimeEqual } from '@parley/bytes';
 import { PrimitivesError } from '@parley/primitives';
 import { createNoblePrimitives, type NativeMlKem1024 } from '@parley/primitives-noble';
-import { KeyObjectCache, toUint8Array } from './key-objects.js';
+import { KeyObjectCache, LongLivedKeyCache, toUint8Array } from './key-objects.js';
 
 /**
  * ML-KEM-1024 on OpenSSL 3.5 through `crypto.encapsulate` / `crypto.decapsulate` (Node 24),
@@ -26,13 +26,13 @@ const PKCS8_EXPANDED_PREFIX = Buffer.from(
 
 type Encapsulate = (key: KeyObject) => { sharedKey: Buffer; ciphertext: Buffer };
 type Decapsulate = (key: KeyObject, ciphertext: Uint8Array) => Buffer;
-interface KemFunctions {
+export interface KemFunctions {
   readonly encapsulate: Encapsulate;
   readonly decapsulate: Decapsulate;
 }
 
 /** The runtime's KEM functions, where it has them (@types/node 20 does not declare them). */
-function kemFunctions(): KemFunctions | undefined {
+export function kemFunctions(): KemFunctions | undefined {
   const c = crypto as unknown as { encapsulate?: unknown; decapsulate?: unknown };
   if (typeof c.encapsulate !== 'function' || typeof c.decapsulate !== 'function') return undefined;
   return { encapsulate: c.encapsulate as Encapsulate, decapsulate: c.decapsulate as Decapsulate };
@@ -69,20 +69,25 @@ function build(kem: KemFunctions): NativeMlKem1024 {
       throw invalidKey('public key failed the modulus check');
     }
   });
-  const secretKeys = new KeyObjectCache((raw) => {
+  const importChecked = (raw: Uint8Array): KeyObject => {
     try {
       return importSecretKey(raw);
     } catch {
       throw invalidKey('secret key failed the hash check');
     }
-  });
+  };
+  // An import checks H(ek) and expands the matrix: ~170 µs, most of a decapsulation.
+  const secretKeys = new KeyObjectCache(importChecked);
+  const longLivedKeys = new LongLivedKeyCache(importChecked);
   return {
     encapsulate(publicKey) {
       const { sharedKey, ciphertext } = kem.encapsulate(publicKeys.get(publicKey));
       return { cipherText: toUint8Array(ciphertext), sharedSecret: toUint8Array(sharedKey) };
     },
-    decapsulate(ciphertext, secretKey) {
-      return toUint8Array(kem.decapsulate(secretKeys.get(secretKey), ciphertext));
+    decapsulate(ciphertext, secretKey, lifetime) {
+      const key =
+        lifetime === 'long-lived' ? longLivedKeys.get(secretKey) : secretKeys.get(secretKey);
+      return toUint8Array(kem.decapsulate(key, ciphertext));
     },
   };
 }

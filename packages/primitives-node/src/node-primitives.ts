@@ -11,8 +11,15 @@ import {
   type CipherGCMTypes,
   type KeyObject,
 } from 'node:crypto';
-import { isAllZero } from '@parley/bytes';
-import type { Aead, KeyPair, Primitives, SignatureScheme, X25519 } from '@parley/primitives';
+import { constantTimeEqual, isAllZero } from '@parley/bytes';
+import type {
+  Aead,
+  KeyLifetime,
+  KeyPair,
+  Primitives,
+  SignatureScheme,
+  X25519,
+} from '@parley/primitives';
 import { PrimitivesError } from '@parley/primitives';
 import {
   checkAeadInputs,
@@ -26,12 +33,15 @@ import {
 } from '@parley/primitives-noble';
 import {
   KeyObjectCache,
+  LongLivedKeyCache,
   privateKeyObject,
   publicKeyObject,
+  RAW_EXPORT,
   rawPublicKey,
   toUint8Array,
 } from './key-objects.js';
 import { nativeMlKem1024 } from './native-ml-kem.js';
+import { incrementalMlKem768 } from './native-ml-kem-768.js';
 import { nodeKyberHashes } from './sha3.js';
 
 const KEY_LENGTH = 32;
@@ -52,11 +62,31 @@ function decryptFailed(): PrimitivesError {
 }
 
 /**
+ * Whether `candidate` seals as `reference` does and opens what it sealed, with and without AAD
+ * (a fixed key, nonce and message); false where the runtime lacks the cipher and throws.
+ */
+function agreesWith(candidate: Aead, reference: Aead): boolean {
+  try {
+    const key = new Uint8Array(32).fill(0x11);
+    const nonce = new Uint8Array(reference.nonceLength).fill(0x22);
+    const message = new Uint8Array(45).fill(0x33);
+    for (const aad of [undefined, new Uint8Array(7).fill(0x44)]) {
+      const sealed = candidate.seal(key, nonce, message, aad);
+      if (!constantTimeEqual(sealed, reference.seal(key, nonce, message, aad))) return false;
+      if (!constantTimeEqual(candidate.open(key, nonce, sealed, aad), message)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Primitives on node:crypto (OpenSSL) wherever it has the algorithm, and noble elsewhere:
  * XEdDSA signing and the Edwards conversion, FIPS 203 ML-KEM, Kyber's key generation and, where
  * the runtime has no ML-KEM (Node 20), Kyber's lattice part (its round-3 SHA-3 steps are
- * OpenSSL's everywhere), AES-GCM-SIV, XChaCha20-Poly1305 and HKDF-Expand on its own (Node only
- * offers extract-and-expand). HKDF stays on `hkdfSync`, not a composition of our own over HMAC:
+ * OpenSSL's everywhere) and SPQR's ML-KEM-768, AES-GCM-SIV where OpenSSL has none (3.0, Node
+ * 20), XChaCha20-Poly1305 and HKDF-Expand on its own (Node only offers extract-and-expand). HKDF stays on `hkdfSync`, not a composition of our own over HMAC:
  * that saved ≈2 µs per call on an idle machine and nothing under load.
  */
 export function createNodePrimitives(options: PrimitivesOptions = {}): Primitives {
@@ -64,11 +94,33 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
   const noble = createNoblePrimitives({ randomBytes });
   // A private import costs ~26 µs (OpenSSL derives the public key) and a public one ~5 µs; a
   // session setup uses its base key three times and a ratchet step its new key twice.
-  const privateKeys = new KeyObjectCache((raw) => privateKeyObject('X25519', raw));
+  // The two caches share KeyObjects: a long-lived key already imported under its array (an
+  // identity key just generated) is not imported again, and a long-lived key reached through
+  // another array (a signed prekey that became the first ratchet key) is found by its bytes.
+  const privateKeys: KeyObjectCache = new KeyObjectCache(
+    (raw) => longLivedKeys.peek(raw) ?? privateKeyObject('X25519', raw),
+  );
+  const longLivedKeys: LongLivedKeyCache = new LongLivedKeyCache((raw) => privateKeys.get(raw));
   const publicKeys = new KeyObjectCache((raw) => publicKeyObject('X25519', raw));
 
-  function dh(privateKey: Uint8Array, publicKey: KeyObject): Uint8Array {
-    return toUint8Array(diffieHellman({ privateKey: privateKeys.get(privateKey), publicKey }));
+  function dh(
+    privateKey: Uint8Array,
+    publicKey: KeyObject,
+    lifetime: KeyLifetime = 'ephemeral',
+  ): Uint8Array {
+    const key =
+      lifetime === 'long-lived' ? longLivedKeys.get(privateKey) : privateKeys.get(privateKey);
+    return toUint8Array(diffieHellman({ privateKey: key, publicKey }));
+  }
+
+  /**
+   * The public key of an X25519 private key. Importing the private key already made OpenSSL
+   * compute it: where `raw-public` export exists (Node 24) it is read out (~2 µs); elsewhere
+   * X25519(k, 9) is cheaper than a DER export (a second scalar multiplication, ~40 µs, against
+   * ~90 µs on Node 20). The import stays cached with the array, for the DH that follows.
+   */
+  function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
+    return RAW_EXPORT ? rawPublicKey(privateKeys.get(privateKey)) : dh(privateKey, BASE_POINT);
   }
 
   const x25519: X25519 = {
@@ -76,18 +128,18 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
       const privateKey = randomBytes(KEY_LENGTH);
       privateKey[0] = (privateKey[0] ?? 0) & 248;
       privateKey[31] = ((privateKey[31] ?? 0) & 127) | 64;
-      return { privateKey, publicKey: dh(privateKey, BASE_POINT) };
+      return { privateKey, publicKey: x25519PublicKey(privateKey) };
     },
     publicKey(privateKey) {
       requireLength(privateKey, KEY_LENGTH, 'X25519 private key');
-      return dh(privateKey, BASE_POINT);
+      return x25519PublicKey(privateKey);
     },
-    sharedSecret(privateKey, publicKey) {
+    sharedSecret(privateKey, publicKey, lifetime) {
       requireLength(privateKey, KEY_LENGTH, 'X25519 private key');
       requireLength(publicKey, KEY_LENGTH, 'X25519 public key');
       let shared: Uint8Array;
       try {
-        shared = dh(privateKey, publicKeys.get(publicKey));
+        shared = dh(privateKey, publicKeys.get(publicKey), lifetime);
       } catch {
         // OpenSSL refuses the all-zero result (and nothing else, once lengths are right).
         throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
@@ -163,6 +215,9 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     return aead;
   }
 
+  const gcmSiv = openSslAead(noble.aead['aes-gcm-siv'], (key) => `aes-${key.length * 8}-gcm-siv`);
+  const nativeGcmSiv = agreesWith(gcmSiv, noble.aead['aes-gcm-siv']) ? gcmSiv : undefined;
+
   return {
     backend: 'node',
     randomBytes,
@@ -214,6 +269,9 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
       ...noble.aead,
       'aes-gcm': openSslAead(noble.aead['aes-gcm'], (key) => aesName('gcm', key)),
       'chacha20-poly1305': openSslAead(noble.aead['chacha20-poly1305'], () => 'chacha20-poly1305'),
+      // OpenSSL 3.2+ (Node 24) has AES-GCM-SIV (sealed sender v2's body); a probe against
+      // noble decides, as for every runtime-dependent path.
+      'aes-gcm-siv': nativeGcmSiv ?? noble.aead['aes-gcm-siv'],
     },
     x25519,
     ed25519,
@@ -228,7 +286,8 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
         options.randomBytes === undefined ? nativeMlKem1024() : undefined,
       ),
     },
-    // FIPS 203 ML-KEM and the incremental ML-KEM-768 stay noble's in both backends.
-    incrementalMlKem768: noble.incrementalMlKem768,
+    // FIPS 203 ML-KEM stays noble's; the incremental ML-KEM-768 generates and decapsulates on
+    // OpenSSL where the runtime has ML-KEM (Node 24).
+    incrementalMlKem768: incrementalMlKem768(noble.incrementalMlKem768, randomBytes),
   };
 }

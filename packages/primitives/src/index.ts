@@ -9,6 +9,7 @@ export type {
   Kem,
   KemAlgorithm,
   KemKeyPair,
+  KeyLifetime,
   KeyPair,
   Primitives,
   SignatureScheme,

@@ -98,12 +98,21 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
+/**
+ * How long the caller keeps a private key. A `long-lived` one (a device's identity key, its
+ * signed prekey, a last-resort Kyber prekey) is loaded from storage again and again: a backend
+ * may keep it prepared (node: the imported OpenSSL key) in a bounded cache found by the key's
+ * bytes, so that a new copy of the same key costs no new import. Anything else (`ephemeral`,
+ * the default: ratchet keys, one-time prekeys, SPQR keys) is never kept past the caller's array.
+ */
+export type KeyLifetime = 'ephemeral' | 'long-lived';
+
 export interface X25519 {
   /** A new key pair; the private key is 32 random bytes, clamped. */
   generateKeyPair(): KeyPair;
   publicKey(privateKey: Uint8Array): Uint8Array;
   /** X25519(k, u). Throws `ZERO_SHARED_SECRET` when the result is all zeros (RFC 7748 §6.1). */
-  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array, lifetime?: KeyLifetime): Uint8Array;
 }
 
 export interface SignatureScheme {
@@ -142,7 +151,7 @@ export interface Kem {
     seed?: Uint8Array,
   ): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
   /** Implicit rejection: a wrong ciphertext of the right length yields a pseudorandom secret. */
-  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array, lifetime?: KeyLifetime): Uint8Array;
 }
 
 /**
@@ -159,8 +168,10 @@ export interface IncrementalKem {
   readonly headerLength: number;
   /** 1,152: ByteEncode₁₂(t̂), the standard encapsulation key without its trailing ρ. */
   readonly encapsulationKeyLength: number;
-  /** 2,400: the standard ML-KEM-768 decapsulation key. */
+  /** 2,400: the standard (expanded) ML-KEM-768 decapsulation key. */
   readonly decapsulationKeyLength: number;
+  /** 64: the seed d ‖ z, the other form of decapsulation key that `decapsulate` takes. */
+  readonly decapsulationSeedLength: number;
   /** 960: the compressed u. */
   readonly ciphertext1Length: number;
   /** 128: the compressed v. */
@@ -168,7 +179,11 @@ export interface IncrementalKem {
   /** What `encapsulate1` keeps for `encapsulate2` (secret: it determines the shared secret). */
   readonly encapsulationStateLength: number;
   readonly sharedSecretLength: number;
-  /** A fresh key pair, or the deterministic one for the 64-byte seed d ‖ z. */
+  /**
+   * A fresh key pair, or the deterministic one for the 64-byte seed d ‖ z. Its decapsulation key
+   * is in the form the backend decapsulates fastest from: the expanded key (noble), or the seed
+   * itself where the key lives in a library that keeps only seeds (OpenSSL's ML-KEM).
+   */
   generateKeyPair(seed?: Uint8Array): IncrementalKemKeyPair;
   /** The header and vector part of a whole 1,184-byte ML-KEM-768 encapsulation key t̂ ‖ ρ. */
   splitPublicKey(publicKey: Uint8Array): { header: Uint8Array; encapsulationKey: Uint8Array };
@@ -178,7 +193,10 @@ export interface IncrementalKem {
   encapsulate1(header: Uint8Array, seed?: Uint8Array): IncrementalEncapsulation;
   /** The second ciphertext part; throws `INVALID_KEY` when the key does not match the state's header. */
   encapsulate2(state: Uint8Array, encapsulationKey: Uint8Array): Uint8Array;
-  /** Standard decapsulation of ct1 ‖ ct2, with implicit rejection. */
+  /**
+   * Standard decapsulation of ct1 ‖ ct2, with implicit rejection, under a decapsulation key in
+   * either form (expanded or seed), whichever backend made it.
+   */
   decapsulate(
     ciphertext1: Uint8Array,
     ciphertext2: Uint8Array,
@@ -189,6 +207,7 @@ export interface IncrementalKem {
 export interface IncrementalKemKeyPair {
   readonly header: Uint8Array;
   readonly encapsulationKey: Uint8Array;
+  /** `decapsulationKeyLength` bytes (expanded) or `decapsulationSeedLength` (the seed d ‖ z). */
   readonly decapsulationKey: Uint8Array;
 }
 

@@ -1,5 +1,5 @@
 import { concatBytes, fixedBytes, type BrandedBytes } from '@parley/bytes';
-import type { Primitives } from '@parley/primitives';
+import type { KeyLifetime, Primitives } from '@parley/primitives';
 import {
   CURVE25519_KEY_LENGTH,
   EC_KEY_TYPE,
@@ -126,10 +126,18 @@ export function isCanonicalPublicKey(key: PublicKey): boolean {
   return false;
 }
 
-/** X25519 with the all-zero result (and any other primitive failure) as `INVALID_KEY`. */
-export function agree(p: Primitives, privateKey: PrivateKey, publicKey: PublicKey): Uint8Array {
+/**
+ * X25519 with the all-zero result (and any other primitive failure) as `INVALID_KEY`. Pass
+ * `long-lived` for an identity key or a signed prekey: the backend may keep it prepared.
+ */
+export function agree(
+  p: Primitives,
+  privateKey: PrivateKey,
+  publicKey: PublicKey,
+  lifetime?: KeyLifetime,
+): Uint8Array {
   try {
-    return p.x25519.sharedSecret(privateKey, publicKey);
+    return p.x25519.sharedSecret(privateKey, publicKey, lifetime);
   } catch {
     throw new ProtocolError('INVALID_KEY', 'key agreement failed');
   }

@@ -17,6 +17,9 @@ import type { PreKeySignalMessage } from './messages.js';
 import type { SessionState } from './session-state.js';
 import { spqrInit } from './spqr/spqr.js';
 
+/** Identity keys and signed prekeys are loaded again for every session: see `KeyLifetime`. */
+const LONG_LIVED = 'long-lived';
+
 /** The 32 × 0xFF prefix of the PQXDH input (spec §3). */
 const PREFIX = new Uint8Array(32).fill(0xff);
 
@@ -43,7 +46,7 @@ export function pqxdhInitiate(p: Primitives, input: InitiateInput): SessionState
     throw new ProtocolError('INVALID_KEY', 'Kyber prekey rejected');
   }
   const dhs = [
-    agree(p, identity.privateKey, bundle.signedPreKey.publicKey),
+    agree(p, identity.privateKey, bundle.signedPreKey.publicKey, LONG_LIVED),
     agree(p, base.privateKey, bundle.identityKey),
     agree(p, base.privateKey, bundle.signedPreKey.publicKey),
   ];
@@ -91,6 +94,8 @@ export interface AcceptInput {
   readonly signedPreKey: KeyPair;
   readonly oneTimePreKey: KeyPair | undefined;
   readonly kyberSecretKey: KyberSecretKey;
+  /** A last-resort Kyber prekey is kept and used again; a one-time one is deleted after use. */
+  readonly kyberLastResort: boolean;
   readonly message: PreKeySignalMessage;
 }
 
@@ -104,14 +109,18 @@ export function pqxdhAccept(p: Primitives, input: AcceptInput): SessionState {
     throw new ProtocolError('INVALID_PREKEY_ID', 'one-time prekey mismatch');
   }
   const dhs = [
-    agree(p, signedPreKey.privateKey, message.identityKey),
-    agree(p, identity.privateKey, message.baseKey),
-    agree(p, signedPreKey.privateKey, message.baseKey),
+    agree(p, signedPreKey.privateKey, message.identityKey, LONG_LIVED),
+    agree(p, identity.privateKey, message.baseKey, LONG_LIVED),
+    agree(p, signedPreKey.privateKey, message.baseKey, LONG_LIVED),
   ];
   if (input.oneTimePreKey !== undefined) {
     dhs.push(agree(p, input.oneTimePreKey.privateKey, message.baseKey));
   }
-  const kemSecret = p.kem.kyber1024.decapsulate(message.kyberCiphertext, input.kyberSecretKey);
+  const kemSecret = p.kem.kyber1024.decapsulate(
+    message.kyberCiphertext,
+    input.kyberSecretKey,
+    input.kyberLastResort ? LONG_LIVED : undefined,
+  );
   const secrets = pqxdhSecrets(p, concatBytes(PREFIX, ...dhs, kemSecret));
   return {
     localIdentity: identity.publicKey,

@@ -1,19 +1,20 @@
 /**
  * The stored form of a session record: a format version byte, then a fixed binary layout
- * (big-endian integers, 32-byte keys, counts before lists). Version 2 (the full SPQR braid) is
- * pinned by `test/fixtures/session-record-v2.json`, version 1 (SPQR-lite) by
- * `session-record-v1.json`; we write version 2 and read both. A change of layout is a new
+ * (big-endian integers, 32-byte keys, counts before lists). Version 3 (an SPQR decapsulation
+ * key as its 64-byte seed or expanded) is pinned by `test/fixtures/session-record-v3.json`,
+ * version 2 (the full SPQR braid, every decapsulation key expanded) by `session-record-v2.json`,
+ * version 1 (SPQR-lite) by `session-record-v1.json`; we write version 3 and read all three. A change of layout is a new
  * version with a migration from the old one, never an edit of an old one.
  *
  * ```
- * record   = u8 version(2) ‖ u8 hasCurrent ‖ [state] ‖ u8 previousCount ‖ state*
+ * record   = u8 version(3) ‖ u8 hasCurrent ‖ [state] ‖ u8 previousCount ‖ state*
  * state    = localIdentity ‖ remoteIdentity ‖ u32 localRegId ‖ u32 remoteRegId ‖ aliceBaseKey ‖
  *            rootKey ‖ senderPublic ‖ senderPrivate ‖ senderChainKey ‖ u32 senderIndex ‖
  *            u32 previousCounter ‖ u8 receiverCount ‖ receiver* ‖ u8 hasPending ‖ [pending] ‖ spqr
  * receiver = ratchetKey ‖ chainKey ‖ u32 index ‖ u16 skippedCount ‖ (u32 counter ‖ seed)*
  * pending  = u8 hasPreKeyId ‖ u32 preKeyId ‖ u32 signedPreKeyId ‖ u32 kyberPreKeyId ‖
  *            kyberCiphertext(1568) ‖ baseKey ‖ u32 createdAtHigh ‖ u32 createdAtLow
- * spqr     = version 2: see `spqr/state-format.ts`
+ * spqr     = versions 2 and 3: see `spqr/state-format.ts`
  *            version 1: sendSeed ‖ u32 sendIndex ‖ recvSeed ‖ u32 recvIndex ‖ u16 skippedCount ‖
  *            (u32 index ‖ key)*
  * ```
@@ -33,8 +34,9 @@ import type { SessionRecord } from './session-record.js';
 import type { PendingPreKey, ReceiverChain, SessionState } from './session-state.js';
 import { readSpqr, readSpqrV1, spqrSize, writeSpqr } from './spqr/state-format.js';
 
-export const SESSION_RECORD_FORMAT_VERSION = 2;
+export const SESSION_RECORD_FORMAT_VERSION = 3;
 const FORMAT_VERSION_SPQR_LITE = 1;
+const FORMAT_VERSION_EXPANDED_DK = 2;
 
 /** Fixed part of a state: 7 keys, 4 u32, receiver count, pending flag. */
 const STATE_FIXED = 7 * KEY + 4 * U32 + 2;
@@ -159,7 +161,7 @@ function readState(r: Reader, version: number): SessionState {
     receivers,
     previousCounter,
     pendingPreKey,
-    spqr: version === FORMAT_VERSION_SPQR_LITE ? readSpqrV1(r) : readSpqr(r),
+    spqr: version === FORMAT_VERSION_SPQR_LITE ? readSpqrV1(r) : readSpqr(r, version),
   };
 }
 
@@ -167,7 +169,11 @@ function readState(r: Reader, version: number): SessionState {
 export function deserializeSessionRecord(bytes: Uint8Array): SessionRecord {
   if (bytes.length > MAX_RECORD_BYTES) throw bad('too large');
   const r = new Reader(bytes, 'session record');
-  const version = r.versionIn([FORMAT_VERSION_SPQR_LITE, SESSION_RECORD_FORMAT_VERSION]);
+  const version = r.versionIn([
+    FORMAT_VERSION_SPQR_LITE,
+    FORMAT_VERSION_EXPANDED_DK,
+    SESSION_RECORD_FORMAT_VERSION,
+  ]);
   const current = r.flag() ? readState(r, version) : undefined;
   const previous = Array.from({ length: r.count(ARCHIVED_STATES_MAX_LENGTH, false) }, () =>
     readState(r, version),

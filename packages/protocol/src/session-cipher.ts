@@ -199,6 +199,7 @@ async function decryptPreKey(
       signedPreKey: signed.keyPair,
       oneTimePreKey: oneTime?.keyPair,
       kyberSecretKey: kyber.keyPair.secretKey,
+      kyberLastResort: kyber.lastResort,
       message,
     });
   } catch {

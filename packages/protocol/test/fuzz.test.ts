@@ -182,11 +182,13 @@ test('fuzz: mutated real messages fail with a ProtocolError and change no state'
   assert.equal(await bob.receive(alice, whisper), 'whisper');
 });
 
-test('fuzz: a format-2 record mid-braid, mutated or cut, parses or throws only ProtocolError', () => {
-  const fixture = JSON.parse(
-    readFileSync(new URL('fixtures/session-record-v2.json', import.meta.url), 'utf8'),
-  ) as { bob_record_hex: string; alice_record_hex: string };
-  const records = [fromHex(fixture.bob_record_hex), fromHex(fixture.alice_record_hex)];
+test('fuzz: format-2 and -3 records mid-braid, mutated or cut, parse or throw only ProtocolError', () => {
+  const records = ['session-record-v2.json', 'session-record-v3.json'].flatMap((name) => {
+    const fixture = JSON.parse(
+      readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8'),
+    ) as { bob_record_hex: string; alice_record_hex: string };
+    return [fromHex(fixture.bob_record_hex), fromHex(fixture.alice_record_hex)];
+  });
   fc.assert(
     fc.property(
       fc.constantFrom(...records),

@@ -37,6 +37,8 @@ const decoder = (n: number) =>
       ),
     )
     .map((chunks) => ({ length: n, chunks }));
+/** A decapsulation key in either stored form: expanded, or the seed d ‖ z. */
+const dk = fc.oneof(bytes(2400), bytes(64));
 const base = {
   epoch: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   auth: rec({ rootKey: key, macKey: key }),
@@ -47,27 +49,27 @@ const braid: fc.Arbitrary<SpqrState['braid']> = fc.oneof(
     kind: fc.constant('KeysSampled' as const),
     ...base,
     ek: bytes(1152),
-    dk: bytes(2400),
+    dk,
     sendingHdr: encoder(96),
   }),
   rec({
     kind: fc.constant('HeaderSent' as const),
     ...base,
-    dk: bytes(2400),
+    dk,
     sendingEk: encoder(1152),
     receivingCt1: decoder(960),
   }),
   rec({
     kind: fc.constant('Ct1Received' as const),
     ...base,
-    dk: bytes(2400),
+    dk,
     ct1: bytes(960),
     sendingEk: encoder(1152),
   }),
   rec({
     kind: fc.constant('EkSentCt1Received' as const),
     ...base,
-    dk: bytes(2400),
+    dk,
     ct1: bytes(960),
     receivingCt2: decoder(160),
   }),

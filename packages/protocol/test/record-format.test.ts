@@ -1,8 +1,8 @@
-/** The session record formats, pinned by test/fixtures/session-record-v1.json and -v2.json. */
+/** The session record formats, pinned by test/fixtures/session-record-v1.json, -v2.json and -v3.json. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fromHex } from '@parley/bytes';
+import { fromHex, toHex } from '@parley/bytes';
 import { createNodePrimitives } from '@parley/primitives-node';
 import {
   ProtocolError,
@@ -31,9 +31,10 @@ const load = (name: string): Fixture =>
   JSON.parse(readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8')) as Fixture;
 const fixture = load('session-record-v1.json');
 const fixture2 = load('session-record-v2.json');
+const fixture3 = load('session-record-v3.json');
 const p = createNodePrimitives();
 
-test('record format v1: fixtures load as braid-less SPQR states and migrate to version 2', () => {
+test('record format v1: fixtures load as braid-less SPQR states and migrate to the current version', () => {
   assert.equal(fixture.format_version, 1);
   for (const hex of [fixture.bob_record_hex, fixture.alice_record_hex]) {
     const bytes = fromHex(hex);
@@ -65,6 +66,7 @@ function bobFrom(f: Fixture) {
 for (const [version, f] of [
   [1, fixture],
   [2, fixture2],
+  [3, fixture3],
 ] as const) {
   test(`record format v${version}: a fixture record still decrypts its messages, in order and skipped`, async () => {
     for (const migrate of [false, true]) {
@@ -84,9 +86,9 @@ for (const [version, f] of [
   });
 }
 
-test('record format v2: fixtures re-serialize to the same bytes and hold a braid past epoch 1', () => {
-  assert.equal(fixture2.format_version, SESSION_RECORD_FORMAT_VERSION);
-  for (const hex of [fixture2.bob_record_hex, fixture2.alice_record_hex]) {
+test('record format v3: fixtures re-serialize to the same bytes and hold a braid past epoch 1', () => {
+  assert.equal(fixture3.format_version, SESSION_RECORD_FORMAT_VERSION);
+  for (const hex of [fixture3.bob_record_hex, fixture3.alice_record_hex]) {
     const bytes = fromHex(hex);
     const record = deserializeSessionRecord(bytes);
     assert.deepEqual(serializeSessionRecord(record), bytes);
@@ -95,46 +97,83 @@ test('record format v2: fixtures re-serialize to the same bytes and hold a braid
   }
 });
 
-test('record format v2: the two fixture records resume their conversation and the braid goes on', async () => {
-  const bob = bobFrom(fixture2);
-  const aliceStores = createInMemoryStores(generateIdentityKeyPair(p), 2);
-  const b = fixture2.bob_address;
-  aliceStores.sessions.records.set(`${b.name}.${b.deviceId}`, fromHex(fixture2.alice_record_hex));
-  const alice = { primitives: p, stores: aliceStores, localAddress: fixture2.alice_address };
-  const text = new TextEncoder();
-  const talk = async (
-    from: typeof alice,
-    to: typeof alice,
-    toAddress: ProtocolAddress,
-    fromAddress: ProtocolAddress,
-    s: string,
-  ) => {
-    const sent = await encrypt(from, toAddress, text.encode(s), 0);
-    await commitChanges(from.stores, sent.changes);
-    const got = await decrypt(to, fromAddress, sent.output.type, sent.output.serialized);
-    await commitChanges(to.stores, got.changes);
-    assert.equal(new TextDecoder().decode(got.output), s);
-  };
-  const epoch = () => {
-    const bytes = aliceStores.sessions.records.get(`${b.name}.${b.deviceId}`);
-    assert.ok(bytes);
-    const spqr = deserializeSessionRecord(bytes).current?.spqr;
-    assert.ok(spqr);
-    return spqrEpochs(spqr).braid;
-  };
-  const before = epoch();
-  const a = fixture2.alice_address;
-  for (let i = 0; i < 100; i++) {
-    await talk(alice, bob.ctx, b, a, `resumed ${i}`);
-    await talk(bob.ctx, alice, a, b, `answered ${i}`);
-  }
-  assert.ok(epoch() >= before + 2, `epoch ${before} → ${epoch()}`);
+/** The decapsulation key of a record's current braid state, if it holds one. */
+function dkOf(hex: string): Uint8Array | undefined {
+  const braid = deserializeSessionRecord(fromHex(hex)).current?.spqr.braid;
+  return braid !== undefined && 'dk' in braid ? braid.dk : undefined;
+}
+
+test('record format v2 → v3: an expanded decapsulation key stays expanded; v3 holds a seed', () => {
+  assert.equal(fixture2.format_version, 2);
+  const expanded = dkOf(fixture2.bob_record_hex);
+  assert.equal(expanded?.length, 2400);
+  const migrated = serializeSessionRecord(
+    deserializeSessionRecord(fromHex(fixture2.bob_record_hex)),
+  );
+  assert.equal(migrated[0], SESSION_RECORD_FORMAT_VERSION);
+  assert.deepEqual(serializeSessionRecord(deserializeSessionRecord(migrated)), migrated);
+  assert.deepEqual(dkOf(toHex(migrated)), expanded);
+  assert.equal(dkOf(fixture3.bob_record_hex)?.length, 64);
 });
+
+test('record format v3: an unknown decapsulation key form is INVALID_RECORD', () => {
+  const bytes = fromHex(fixture3.bob_record_hex);
+  const dk = dkOf(fixture3.bob_record_hex);
+  assert.ok(dk);
+  // The form byte sits right before the seed, which appears once in the record.
+  const at = toHex(bytes).indexOf(toHex(dk)) / 2 - 1;
+  assert.ok(Number.isInteger(at) && bytes[at] === 1);
+  for (const form of [2, 0xff]) {
+    const b = bytes.slice();
+    b[at] = form;
+    assert.throws(
+      () => deserializeSessionRecord(b),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_RECORD',
+    );
+  }
+});
+
+for (const f of [fixture2, fixture3])
+  test(`record format v${f.format_version}: the two fixture records resume their conversation and the braid goes on`, async () => {
+    const bob = bobFrom(f);
+    const aliceStores = createInMemoryStores(generateIdentityKeyPair(p), 2);
+    const b = f.bob_address;
+    aliceStores.sessions.records.set(`${b.name}.${b.deviceId}`, fromHex(f.alice_record_hex));
+    const alice = { primitives: p, stores: aliceStores, localAddress: f.alice_address };
+    const text = new TextEncoder();
+    const talk = async (
+      from: typeof alice,
+      to: typeof alice,
+      toAddress: ProtocolAddress,
+      fromAddress: ProtocolAddress,
+      s: string,
+    ) => {
+      const sent = await encrypt(from, toAddress, text.encode(s), 0);
+      await commitChanges(from.stores, sent.changes);
+      const got = await decrypt(to, fromAddress, sent.output.type, sent.output.serialized);
+      await commitChanges(to.stores, got.changes);
+      assert.equal(new TextDecoder().decode(got.output), s);
+    };
+    const epoch = () => {
+      const bytes = aliceStores.sessions.records.get(`${b.name}.${b.deviceId}`);
+      assert.ok(bytes);
+      const spqr = deserializeSessionRecord(bytes).current?.spqr;
+      assert.ok(spqr);
+      return spqrEpochs(spqr).braid;
+    };
+    const before = epoch();
+    const a = f.alice_address;
+    for (let i = 0; i < 100; i++) {
+      await talk(alice, bob.ctx, b, a, `resumed ${i}`);
+      await talk(bob.ctx, alice, a, b, `answered ${i}`);
+    }
+    assert.ok(epoch() >= before + 2, `epoch ${before} → ${epoch()}`);
+  });
 
 test('record format: other versions and truncations are INVALID_RECORD', () => {
   const bytes = fromHex(fixture.bob_record_hex);
   const isInvalid = (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_RECORD';
-  assert.throws(() => deserializeSessionRecord(Uint8Array.of(3, ...bytes.subarray(1))), isInvalid);
+  assert.throws(() => deserializeSessionRecord(Uint8Array.of(4, ...bytes.subarray(1))), isInvalid);
   assert.throws(() => deserializeSessionRecord(Uint8Array.of(2, ...bytes.subarray(1))), isInvalid);
   assert.throws(() => deserializeSessionRecord(new Uint8Array(0)), isInvalid);
   for (const cut of [2, 40, bytes.length - 1]) {

@@ -15,13 +15,17 @@ const RANDOM_KEYS = 8;
 export function incrementalKemCases(p: Primitives): ConformanceCase[] {
   const inc = p.incrementalMlKem768;
   const whole = p.kem['ml-kem-768'];
+  /** The expanded form of a decapsulation key in either form. */
+  const expandedKey = (dk: Uint8Array): Uint8Array =>
+    dk.length === inc.decapsulationSeedLength ? whole.generateKeyPair(dk).secretKey : dk;
   return [
     {
-      name: `${LABEL}: sizes 64/1152/2400 and ciphertext parts 960/128`,
+      name: `${LABEL}: sizes 64/1152/2400 (or a 64-byte seed) and ciphertext parts 960/128`,
       run: () => {
         expectEqual(inc.headerLength, 64, 'headerLength');
         expectEqual(inc.encapsulationKeyLength, 1152, 'encapsulationKeyLength');
         expectEqual(inc.decapsulationKeyLength, 2400, 'decapsulationKeyLength');
+        expectEqual(inc.decapsulationSeedLength, 64, 'decapsulationSeedLength');
         expectEqual(inc.ciphertext1Length, 960, 'ciphertext1Length');
         expectEqual(inc.ciphertext2Length, 128, 'ciphertext2Length');
         expectEqual(inc.sharedSecretLength, 32, 'sharedSecretLength');
@@ -40,8 +44,14 @@ export function incrementalKemCases(p: Primitives): ConformanceCase[] {
           const first = inc.encapsulate1(keys.header);
           const ct2 = inc.encapsulate2(first.state, keys.encapsulationKey);
           const ciphertext = concat(first.ciphertext1, ct2);
+          expectTrue(
+            [inc.decapsulationKeyLength, inc.decapsulationSeedLength].includes(
+              keys.decapsulationKey.length,
+            ),
+            'decapsulation key expanded or a seed',
+          );
           expectBytes(
-            whole.decapsulate(ciphertext, keys.decapsulationKey),
+            whole.decapsulate(ciphertext, expandedKey(keys.decapsulationKey)),
             first.sharedSecret,
             'whole-key decapsulation of ct1 ‖ ct2',
           );
@@ -76,12 +86,43 @@ export function incrementalKemCases(p: Primitives): ConformanceCase[] {
         const split = inc.splitPublicKey(w.publicKey);
         expectBytes(a.header, split.header, 'header');
         expectBytes(a.encapsulationKey, split.encapsulationKey, 'vector part');
-        expectBytes(a.decapsulationKey, w.secretKey, 'decapsulation key');
+        expectBytes(
+          a.decapsulationKey,
+          a.decapsulationKey.length === inc.decapsulationSeedLength ? seed : w.secretKey,
+          'decapsulation key (expanded, or the seed itself)',
+        );
         const m = counting(0x90, 32);
         const one = inc.encapsulate1(a.header, m);
         const two = inc.encapsulate1(a.header, Uint8Array.from(m));
         expectBytes(two.ciphertext1, one.ciphertext1, 'ct1 from the same m');
         expectBytes(two.sharedSecret, one.sharedSecret, 'secret from the same m');
+      },
+    },
+    {
+      name: `${LABEL}: decapsulates under the seed and under the expanded key alike`,
+      run: () => {
+        const seed = counting(0x47, 64);
+        const expanded = whole.generateKeyPair(Uint8Array.from(seed));
+        const keys = inc.generateKeyPair(Uint8Array.from(seed));
+        const first = inc.encapsulate1(keys.header);
+        const ct2 = inc.encapsulate2(first.state, keys.encapsulationKey);
+        expectBytes(inc.decapsulate(first.ciphertext1, ct2, seed), first.sharedSecret, 'seed');
+        expectBytes(
+          inc.decapsulate(first.ciphertext1, ct2, expanded.secretKey),
+          first.sharedSecret,
+          'expanded key',
+        );
+        const bad = flipBit(ct2, 5);
+        expectBytes(
+          inc.decapsulate(first.ciphertext1, bad, seed),
+          inc.decapsulate(first.ciphertext1, bad, expanded.secretKey),
+          'the same implicit rejection under both forms',
+        );
+        expectError(
+          () => inc.decapsulate(first.ciphertext1, ct2, seed.subarray(1)),
+          'INVALID_KEY',
+          'a key of neither length',
+        );
       },
     },
     {

@@ -103,7 +103,12 @@ export function sealV1(
   const e = generateKeyPair(p);
   const eph = ephemeralKeys(p, agree(p, e.privateKey, recipient), recipient, e.publicKey);
   const encryptedStatic = seal(p, eph, serializePublicKey(sender.publicKey));
-  const st = staticKeys(p, agree(p, sender.privateKey, recipient), eph.chain, encryptedStatic);
+  const st = staticKeys(
+    p,
+    agree(p, sender.privateKey, recipient, 'long-lived'),
+    eph.chain,
+    encryptedStatic,
+  );
   const encryptedMessage = seal(p, st, content);
   const body = new ProtoWriter()
     .bytes(1, serializePublicKey(e.publicKey))
@@ -155,7 +160,7 @@ export function openV1(
   try {
     eph = ephemeralKeys(
       p,
-      agree(p, us.privateKey, message.ephemeral),
+      agree(p, us.privateKey, message.ephemeral, 'long-lived'),
       us.publicKey,
       message.ephemeral,
     );
@@ -167,7 +172,7 @@ export function openV1(
   let dh: Uint8Array;
   try {
     senderKey = deserializePublicKey(senderBytes);
-    dh = agree(p, us.privateKey, senderKey);
+    dh = agree(p, us.privateKey, senderKey, 'long-lived');
   } catch {
     throw decryptionFailed();
   }

@@ -188,7 +188,7 @@ export function sealV2(
     );
     const at = authenticationTag(
       p,
-      agree(p, sender.privateKey, recipient.identityKey),
+      agree(p, sender.privateKey, recipient.identityKey, 'long-lived'),
       e.publicKey,
       c,
       sender.publicKey,
@@ -335,7 +335,7 @@ export function openV2(
   try {
     m = xorWithAgreement(
       p,
-      agree(p, us.privateKey, message.ephemeral),
+      agree(p, us.privateKey, message.ephemeral, 'long-lived'),
       message.ephemeral,
       us.publicKey,
       message.c,
@@ -360,7 +360,7 @@ export function openV2(
     senderMatches(senderKey) {
       let dh: Uint8Array;
       try {
-        dh = agree(p, us.privateKey, senderKey);
+        dh = agree(p, us.privateKey, senderKey, 'long-lived');
       } catch {
         return false;
       }

@@ -1,17 +1,19 @@
 /**
- * The SPQR part of a stored session state (session record format version 2; see
+ * The SPQR part of a stored session state (session record format version 3; see
  * `../record-format.ts`). Big-endian; epochs as two u32 (high, low); fixed-size fields bare.
  *
  * ```
  * spqr      = u8 hasBraid ‖ [braid] ‖ chain ‖ epoch recvEpoch
  * braid     = u8 kind ‖ epoch ‖ authRoot(32) ‖ authMac(32) ‖ fields of the kind, in the order of
- *             `braid-states.ts` (ek 1152, dk 2400, hdr 64, es 96, ct1 960 bytes)
+ *             `braid-states.ts` (ek 1152, dk, hdr 64, es 96, ct1 960 bytes)
+ * dk        = u8 form ‖ key: form 0 the expanded key (2400), form 1 the seed d ‖ z (64)
  * encoder   = payload (hdr ‖ mac 96, ek 1152, ct1 960 or ct2 ‖ mac 160) ‖ u32 next
  * decoder   = u16 count ‖ (u16 index ‖ chunk(32))*   (count ≤ chunks needed, ascending index)
  * chain     = u8 initiator ‖ epoch current ‖ epoch send ‖ u8 linkCount ‖ (dir send ‖ dir recv)* ‖
  *             u8 hasRoot ‖ [nextRoot(32)]
  * dir       = u32 ctr ‖ u8 hasNext ‖ [next(32)] ‖ u16 historyCount ‖ (u32 index ‖ key(32))*
  * ```
+ * Version 2 had the same layout with every dk expanded and bare (2400 bytes, no form byte).
  * Version 1 stored only the epoch-0 chain of SPQR-lite: `readSpqrV1` turns it into a state
  * without a braid.
  */
@@ -26,6 +28,11 @@ import type { SpqrState } from './spqr.js';
 
 const EK = 1152;
 const DK = 2400;
+const DK_SEED = 64;
+/** The dk forms by their stored tag. */
+const DK_FORMS = [DK, DK_SEED] as const;
+/** The record version whose dk is always expanded and has no form byte. */
+const VERSION_BARE_DK = 2;
 const HDR = 64;
 const ES = 96;
 const CT1 = 960;
@@ -47,18 +54,22 @@ function decoderSize(d: Decoder): number {
   return 2 + d.chunks.length * CHUNK_ENTRY;
 }
 
+function dkSize(dk: Uint8Array): number {
+  return 1 + dk.length;
+}
+
 function braidFieldsSize(b: BraidState): number {
   switch (b.kind) {
     case 'KeysUnsampled':
       return 0;
     case 'KeysSampled':
-      return EK + DK + encoderSize(b.sendingHdr);
+      return EK + dkSize(b.dk) + encoderSize(b.sendingHdr);
     case 'HeaderSent':
-      return DK + encoderSize(b.sendingEk) + decoderSize(b.receivingCt1);
+      return dkSize(b.dk) + encoderSize(b.sendingEk) + decoderSize(b.receivingCt1);
     case 'Ct1Received':
-      return DK + CT1 + encoderSize(b.sendingEk);
+      return dkSize(b.dk) + CT1 + encoderSize(b.sendingEk);
     case 'EkSentCt1Received':
-      return DK + CT1 + decoderSize(b.receivingCt2);
+      return dkSize(b.dk) + CT1 + decoderSize(b.receivingCt2);
     case 'NoHeaderReceived':
       return decoderSize(b.receivingHdr);
     case 'HeaderReceived':
@@ -105,6 +116,13 @@ function writeDecoder(w: Writer, d: Decoder): void {
   }
 }
 
+function writeDk(w: Writer, dk: Uint8Array): void {
+  const form = DK_FORMS.indexOf(dk.length as (typeof DK_FORMS)[number]);
+  if (form < 0) throw new ProtocolError('MISUSE', 'SPQR decapsulation key of no known form');
+  w.u8(form);
+  w.key(dk);
+}
+
 function writeBraid(w: Writer, b: BraidState): void {
   w.u8(BRAID_KINDS.indexOf(b.kind));
   writeEpoch(w, b.epoch);
@@ -115,21 +133,21 @@ function writeBraid(w: Writer, b: BraidState): void {
       return;
     case 'KeysSampled':
       w.key(b.ek);
-      w.key(b.dk);
+      writeDk(w, b.dk);
       writeEncoder(w, b.sendingHdr);
       return;
     case 'HeaderSent':
-      w.key(b.dk);
+      writeDk(w, b.dk);
       writeEncoder(w, b.sendingEk);
       writeDecoder(w, b.receivingCt1);
       return;
     case 'Ct1Received':
-      w.key(b.dk);
+      writeDk(w, b.dk);
       w.key(b.ct1);
       writeEncoder(w, b.sendingEk);
       return;
     case 'EkSentCt1Received':
-      w.key(b.dk);
+      writeDk(w, b.dk);
       w.key(b.ct1);
       writeDecoder(w, b.receivingCt2);
       return;
@@ -217,7 +235,14 @@ function readDecoder(r: Reader, length: number): Decoder {
   return { length, chunks };
 }
 
-function readBraid(r: Reader): BraidState {
+function readDk(r: Reader, version: number): Uint8Array {
+  if (version === VERSION_BARE_DK) return r.bytes(DK);
+  const length = DK_FORMS[r.u8()];
+  if (length === undefined) throw bad('unknown SPQR decapsulation key form');
+  return r.bytes(length);
+}
+
+function readBraid(r: Reader, version: number): BraidState {
   const kind = BRAID_KINDS[r.u8()];
   if (kind === undefined) throw bad('unknown SPQR braid state');
   const epoch = readEpoch(r);
@@ -232,24 +257,30 @@ function readBraid(r: Reader): BraidState {
         kind,
         ...base,
         ek: r.bytes(EK),
-        dk: r.bytes(DK),
+        dk: readDk(r, version),
         sendingHdr: readEncoder(r, HDR_PAYLOAD),
       };
     case 'HeaderSent':
       return {
         kind,
         ...base,
-        dk: r.bytes(DK),
+        dk: readDk(r, version),
         sendingEk: readEncoder(r, EK),
         receivingCt1: readDecoder(r, CT1),
       };
     case 'Ct1Received':
-      return { kind, ...base, dk: r.bytes(DK), ct1: r.bytes(CT1), sendingEk: readEncoder(r, EK) };
+      return {
+        kind,
+        ...base,
+        dk: readDk(r, version),
+        ct1: r.bytes(CT1),
+        sendingEk: readEncoder(r, EK),
+      };
     case 'EkSentCt1Received':
       return {
         kind,
         ...base,
-        dk: r.bytes(DK),
+        dk: readDk(r, version),
         ct1: r.bytes(CT1),
         receivingCt2: readDecoder(r, CT2_PAYLOAD),
       };
@@ -300,8 +331,9 @@ function readDir(r: Reader): ChainDirection {
   return { ctr, next, history };
 }
 
-export function readSpqr(r: Reader): SpqrState {
-  const braid = r.flag() ? readBraid(r) : undefined;
+/** The SPQR state of record format `version` (2 or 3). */
+export function readSpqr(r: Reader, version: number): SpqrState {
+  const braid = r.flag() ? readBraid(r, version) : undefined;
   const initiator = r.flag();
   const currentEpoch = readEpoch(r);
   const sendEpoch = readEpoch(r);
