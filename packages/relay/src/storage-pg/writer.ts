@@ -21,6 +21,7 @@ import {
 } from '../storage/types.js';
 import type { Query } from './query.js';
 import { toKey, type KeyRow } from '../storage/rows.js';
+import { pgProfileWriter } from './profiles.js';
 import { pgGroupReaders, pgMessageReader, pgReader } from './reader.js';
 
 /** One batch's transaction. */
@@ -377,6 +378,7 @@ function baseWriter(tx: TxState): Writer {
         ).rowCount,
     },
     ...groupWriters(q),
+    profiles: pgProfileWriter(q),
   };
 }
 
