@@ -222,8 +222,11 @@ function makeWriter(s: State, undo: Undo[]): Writer {
     profiles: {
       ...r.profiles,
       setDeliveryTokenHash: (a, hash) => {
-        const { tokenHash: _old, ...rest } = s.profiles.get(a) ?? {};
-        set(s.profiles, a, hash === null ? rest : { ...rest, tokenHash: hash.slice() });
+        const profile = s.profiles.get(a)?.profile;
+        set(s.profiles, a, {
+          ...(profile === undefined ? {} : { profile }),
+          ...(hash === null ? {} : { tokenHash: hash.slice() }),
+        });
         return Promise.resolve();
       },
       setProfile: (a, profile) => {
