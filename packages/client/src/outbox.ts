@@ -207,8 +207,10 @@ export class Outbox {
    */
   queueProfileKey(w: StorageWriter, to: string): void {
     // Only the primary holds the account's key (and gives it to our other devices too).
-    if (this.#c.requireAccount().deviceId !== 1 || !this.#profiles.needsKey(w, to)) return;
-    this.queueContent(w, to, { kind: 'profile-key', key: toBase64(this.#profiles.ownKey()) });
+    const key = this.#profiles.storedKey(w);
+    if (this.#c.requireAccount().deviceId !== 1 || key === undefined) return;
+    if (!this.#profiles.needsKey(w, to)) return;
+    this.queueContent(w, to, { kind: 'profile-key', key: toBase64(key) });
     this.#profiles.markShared(w, to);
   }
 

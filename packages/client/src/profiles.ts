@@ -148,15 +148,24 @@ export class Profiles {
     else putJson(w, `peer:${from}`, { key: toBase64(key) });
   }
 
-  /** Whether `accountId` still needs our current profile key. */
-  needsKey(r: StorageReader, accountId: string): boolean {
-    const shared = json<{ key: string }>(r, `shared:${accountId}`);
-    return shared === undefined || !constantTimeEqual(fromBase64(shared.key), this.ownKey());
+  /** Our profile key as stored (none before the first `ownKey`), read through `r`. */
+  storedKey(r: StorageReader): Uint8Array | undefined {
+    const stored = json<OwnProfileKey>(r, 'self');
+    return stored === undefined ? undefined : fromBase64(stored.key);
   }
 
-  /** Records that our current key was queued for `accountId`. */
+  /** Whether `accountId` still needs our current profile key (false while we have none). */
+  needsKey(r: StorageReader, accountId: string): boolean {
+    const key = this.storedKey(r);
+    if (key === undefined) return false;
+    const shared = json<{ key: string }>(r, `shared:${accountId}`);
+    return shared === undefined || !constantTimeEqual(fromBase64(shared.key), key);
+  }
+
+  /** Records, in `w`, that our current key was queued for `accountId`. */
   markShared(w: StorageWriter, accountId: string): void {
-    putJson(w, `shared:${accountId}`, { key: toBase64(this.ownKey()) });
+    const key = this.storedKey(w);
+    if (key !== undefined) putJson(w, `shared:${accountId}`, { key: toBase64(key) });
   }
 
   /** Seals `profile` under our profile key and stores it at the relay (primary only). */
