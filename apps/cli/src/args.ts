@@ -20,6 +20,9 @@ export interface Args {
   readonly replyTo: string | undefined;
   /** `--remove` for `react`. */
   readonly remove: boolean;
+  /** `--name N` and `--avatar PATH` for `profile set`. */
+  readonly name: string | undefined;
+  readonly avatar: string | undefined;
   readonly words: readonly string[];
 }
 
@@ -32,7 +35,8 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   link                     (new device) print a code, wait until the primary approves it
   link approve CODE        (primary) add the device that shows CODE
   whoami                   this device's account
-  send USERNAME TEXT       send a message; prints its id once the relay has it
+  send USERNAME TEXT       send a message; prints its id once the relay has it (sealed: the
+                           relay does not learn the sender, once the contact sent its key)
   send --group GROUP TEXT  send to every member device of a group
   send ... --file PATH [TEXT]  send a file (encrypted, uploaded once for every recipient);
                            --file may be given up to 4 times; --reply-to ID quotes a message
@@ -49,6 +53,10 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   group remove GROUP USERNAME...   remove users (all their devices)
   group leave GROUP        leave with all your devices (another member commits it)
   group list               your groups, their ids and members (from the MLS state)
+  profile set --name N [--avatar PATH]  (primary) your name and a small image, encrypted
+                           under your profile key (contacts get it; the relay never sees it)
+  profile show USERNAME    a contact's profile (or yours)
+  profile rotate           (primary) a new profile key: the old delivery token stops working
   devices                  list this account's devices
   devices remove ID        (primary) remove a device; on another device, its own ID removes
                            this device (the primary then signs it out of the list)
@@ -84,6 +92,8 @@ export function parseArgs(
   let saveDir: string | undefined;
   let replyTo: string | undefined;
   let remove = false;
+  let name: string | undefined;
+  let avatar: string | undefined;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -101,6 +111,8 @@ export function parseArgs(
     else if (arg === '--save-dir') saveDir = value();
     else if (arg === '--reply-to') replyTo = value();
     else if (arg === '--remove') remove = true;
+    else if (arg === '--name') name = value();
+    else if (arg === '--avatar') avatar = value();
     else if (arg === '--wait') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
@@ -110,5 +122,19 @@ export function parseArgs(
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else words.push(arg);
   }
-  return { server, home, json, wait, accept, group, files, saveDir, replyTo, remove, words };
+  return {
+    server,
+    home,
+    json,
+    wait,
+    accept,
+    group,
+    files,
+    saveDir,
+    replyTo,
+    remove,
+    name,
+    avatar,
+    words,
+  };
 }

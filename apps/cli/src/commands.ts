@@ -14,6 +14,7 @@ import { USAGE, UsageError, type Args } from './args.js';
 import type { OpenHome } from './home.js';
 import { describeGroupEvent, runGroupCommand } from './group-commands.js';
 import { openLive } from './live.js';
+import { readSenderNames, runProfileCommand, senderNameOf } from './profile-commands.js';
 import { qrText } from './qr.js';
 import { join } from 'node:path';
 import {
@@ -101,13 +102,19 @@ async function emitEvent(
   saveDir: string,
   emit: (human: string, json: object) => void,
 ): Promise<void> {
+  const senderName = senderNameOf(client, e);
+  const named = (o: object): object => (senderName === undefined ? o : { ...o, senderName });
+  const line =
+    senderName === undefined || e.type !== 'message'
+      ? describe(e)
+      : describe({ ...e, from: `${e.from} (${senderName})` });
   if (pointersOf(e).length === 0) {
-    emit(describe(e), eventJson(e));
+    emit(line, named(eventJson(e)));
     return;
   }
   const saved = await saveEventAttachments(client, e, saveDir);
   const where = saved.saved.map((f) => `\n  saved ${f.path}`).join('');
-  emit(describe(e) + where, eventJson(e, saved));
+  emit(line + where, named(eventJson(e, saved)));
   const messageId = 'message' in e ? e.message.id : '';
   for (const f of saved.failed)
     emit(`could not save ${f.name} from message ${messageId}: ${f.code} (${f.message})`, {
@@ -298,6 +305,7 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       let events = await receiveAndMarkRead(client);
       if (events.length === 0 && Date.now() < deadline)
         events = await waitForEvents(client, home.server, deadline, out);
+      await readSenderNames(client, events);
       for (const e of events) await emitEvent(client, e, saveDir, emit);
       if (events.length === 0 && !args.json) out.line('no new messages');
       return 0;
@@ -314,6 +322,8 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       );
     case 'group':
       return runGroupCommand(client, rest, emit);
+    case 'profile':
+      return runProfileCommand(client, args, rest, emit);
     case 'devices': {
       if (rest[0] === 'remove') {
         const id = Number(need(rest, 1, 'ID'));

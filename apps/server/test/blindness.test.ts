@@ -5,6 +5,7 @@ import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { decodeServerFrame, encodeAck, encodeAuth } from '@parley/api';
 import { MemoryBackend, ParleyClient, RelayHttp } from '@parley/client';
@@ -219,6 +220,100 @@ test(
           assert.equal(bytes.includes(needle), false, `attachment data found in ${where}`);
         }
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'blindness: sealed sends leave no sender account id, username or device id in the stored rows, the logs or the traffic of the sends and their delivery',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-blind-sealed-'));
+    const server = await startServer(['--data-dir', dir, '--log-level', 'info', '--kt', 'off']);
+    // Everything else goes through `setup`; the sealed sends and their delivery through `sealed`.
+    const setup = await capturingProxy(new URL(server.base));
+    const sealed = await capturingProxy(new URL(server.base));
+    const canary = randomBytes(6).toString('hex');
+    const users = randomBytes(4).toString('hex');
+    const [aliceName, bobName] = [`alice${users}`, `bob${users}`];
+    /** The two account ids, and where the sealed phase starts in the `sealed` capture. */
+    const seen = { aliceId: '', bobId: '', from: 0 };
+    const sealedRows = (): { sender_account: string; sender_device: number }[] => {
+      const db = new Database(join(dir, 'parley.sqlite'), { readonly: true });
+      try {
+        return db
+          .prepare<[], { sender_account: string; sender_device: number }>(
+            'SELECT sender_account, sender_device FROM messages WHERE type = 6',
+          )
+          .all();
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const primitives = createNodePrimitives();
+      // Only what goes to bob: alice's sealed sends to him, and his fetches.
+      const toBob = (url: string, init: { headers: Record<string, string>; body?: string }) => {
+        const path = new URL(url).pathname;
+        if (path === '/v1/sealed-sender/messages')
+          return (JSON.parse(init.body ?? '{}') as { accountId?: string }).accountId === seen.bobId;
+        const auth = init.headers['authorization'] ?? '';
+        const caller = Buffer.from(auth.slice('Basic '.length), 'base64').toString('utf8');
+        return path === '/v1/messages' && seen.bobId !== '' && caller.startsWith(`${seen.bobId}.`);
+      };
+      const routed = (url: string, init: { headers: Record<string, string>; body?: string }) =>
+        `${toBob(url, init) ? sealed.base : setup.base}${url.slice(server.base.length)}`;
+      const client = () =>
+        new ParleyClient({
+          backend: new MemoryBackend(),
+          primitives,
+          relay: new RelayHttp(server.base, (url, init) => fetch(routed(url, init), init)),
+        });
+      const alice = client();
+      const bob = client();
+      seen.aliceId = (await alice.register(aliceName)).accountId;
+      seen.bobId = (await bob.register(bobName)).accountId;
+      // First contact (authenticated) carries the profile keys both ways.
+      assert.equal((await alice.send(bobName, 'first')).sealed, false);
+      await bob.receive();
+      await alice.receive();
+      seen.from = sealed.captured().length;
+      const texts = [0, 1, 2].map((i) => `sealed ${i} ${canary}`);
+      for (const t of texts) assert.equal((await alice.send(bobName, t)).sealed, true);
+      const rows = sealedRows();
+      assert.ok(rows.length >= texts.length, 'the sealed sends are stored');
+      assert.ok(rows.every((r) => r.sender_account === '' && r.sender_device === 0));
+      const got = (await bob.receive()).flatMap((e) =>
+        e.type === 'message' ? [`${e.from}: ${e.message.text}`] : [],
+      );
+      assert.deepEqual(
+        got,
+        texts.map((t) => `${aliceName}: ${t}`),
+      );
+    } finally {
+      await setup.close();
+      await sealed.close();
+      assert.equal(await stopServer(server), 0, 'graceful exit');
+    }
+    try {
+      const { aliceId, bobId, from } = seen;
+      assert.ok(aliceId !== '' && from > 0, 'the exchange ran');
+      const traffic = sealed.captured().subarray(from);
+      const logs = Buffer.from(server.output());
+      assert.ok(traffic.includes('POST /v1/sealed-sender/messages'), 'sealed sends were captured');
+      assert.ok(traffic.includes(bobId), 'the recipient is visible, as documented');
+      assert.ok(logs.includes('"route":"/v1/sealed-sender/messages"'), 'requests were logged');
+      const envelopes = traffic.toString('latin1').match(/"senderAccountId":"[^"]*"/g) ?? [];
+      assert.ok(envelopes.length >= 3, 'the deliveries were captured');
+      for (const e of envelopes) assert.equal(e, '"senderAccountId":""', 'a sender in a delivery');
+      assert.equal(/"senderDeviceId":[1-9]/.test(traffic.toString('latin1')), false);
+      for (const [where, bytes] of Object.entries({ 'sealed traffic': traffic, logs })) {
+        for (const needle of [aliceId, aliceName, canary])
+          assert.equal(bytes.includes(needle), false, `"${needle}" found in ${where}`);
+      }
+      assert.equal(readAll(dir).includes(canary), false, 'plaintext in the data directory');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

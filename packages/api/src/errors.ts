@@ -24,7 +24,16 @@ export const ERROR_CODES = {
     status: 403,
     description: 'The link token is unknown, used or expired.',
   },
+  DELIVERY_TOKEN_INVALID: {
+    status: 401,
+    description:
+      "The delivery token of an unauthenticated (sealed sender) send is not the recipient's current one, or the recipient is unknown: the relay does not say which. Nothing was stored; send authenticated instead.",
+  },
   NOT_FOUND: { status: 404, description: 'No such route.' },
+  PROFILE_NOT_FOUND: {
+    status: 404,
+    description: 'The account has not stored an encrypted profile.',
+  },
   ACCOUNT_NOT_FOUND: { status: 404, description: 'No account with that id or username.' },
   DEVICE_NOT_FOUND: { status: 404, description: 'No device with that id on the account.' },
   DEVICE_LIST_NOT_FOUND: {

@@ -82,7 +82,7 @@ export const FRAME_LAYOUTS: Readonly<
   READY: { from: 'relay', layout: 'u8 version (2), u16 maxInFlight.' },
   PUSH: {
     from: 'relay',
-    layout: `u16 count (1..${String(MAX_ENVELOPES_PER_PUSH)}), then per envelope in queue order: u64 seq, id guid, id senderAccountId, u8 senderDeviceId, str clientMessageId, u8 type, u64 serverTimestamp (ms), u32 length, content.`,
+    layout: `u16 count (1..${String(MAX_ENVELOPES_PER_PUSH)}), then per envelope in queue order: u64 seq, id guid, id senderAccountId, u8 senderDeviceId (both empty, length 0 and device 0, for a sealed sender envelope), str clientMessageId, u8 type, u64 serverTimestamp (ms), u32 length, content.`,
   },
   QUEUE_EMPTY: {
     from: 'relay',
@@ -355,6 +355,16 @@ class In {
     if (n === 0 || n > max) throw new FrameError('FIELD_OUT_OF_RANGE', `bad ${what} count`);
     return n;
   }
+  /** An envelope's sender: a relay id and device, or none (length 0, device 0: sealed). */
+  sender(): { senderAccountId: string; senderDeviceId: number } {
+    if (this.bytes[this.at] === 0) {
+      this.at += 1;
+      if (this.u8() !== 0) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad device id');
+      return { senderAccountId: '', senderDeviceId: 0 };
+    }
+    const senderAccountId = this.id();
+    return { senderAccountId, senderDeviceId: this.deviceId() };
+  }
   deviceId(): number {
     const d = this.u8();
     if (d < 1 || d > MAX_DEVICE_ID) throw new FrameError('FIELD_OUT_OF_RANGE', 'bad device id');
@@ -542,7 +552,11 @@ export function encodePush(envelopes: readonly PushedEnvelope[]): Uint8Array {
   for (const e of envelopes) {
     o.u64(e.seq);
     o.str8(e.guid, checkId(e.guid));
-    o.str8(e.senderAccountId, checkId(e.senderAccountId));
+    if (e.senderAccountId === '' && e.senderDeviceId === 0) {
+      o.u8(0);
+    } else {
+      o.str8(e.senderAccountId, checkId(e.senderAccountId));
+    }
     o.u8(e.senderDeviceId);
     o.str8(e.clientMessageId, utf8Length(e.clientMessageId));
     o.u8(e.type);
@@ -623,8 +637,7 @@ export function decodeServerFrame(bytes: Uint8Array): ServerFrame {
       for (let i = 0; i < n; i++) {
         const seq = r.u64();
         const guid = r.id();
-        const senderAccountId = r.id();
-        const senderDeviceId = r.deviceId();
+        const { senderAccountId, senderDeviceId } = r.sender();
         const clientMessageId = r.str8(MAX_CLIENT_MESSAGE_ID_LENGTH);
         const type = r.u8();
         const serverTimestamp = r.u64();

@@ -119,7 +119,13 @@ export {
   type KtOperation,
 } from './keytrans.js';
 export {
+  DeliveryToken,
+  PutDeliveryTokenRequest,
   SEALED_SENDER_ROUTES,
+  SealedDestination,
+  SealedSendRequest,
+  SealedSendResponse,
   SenderCertificateResponse,
   TrustRootResponse,
 } from './sealed-sender.js';
+export { EncryptedProfile, PROFILE_ROUTES } from './profiles.js';

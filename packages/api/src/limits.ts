@@ -150,3 +150,23 @@ export const SEALED_SENDER_TRUST_ROOT_BYTES = 33;
  * embedded ~110-byte server certificate) and a 64-byte signature come to about 300 bytes.
  */
 export const MAX_SENDER_CERTIFICATE_BYTES = 1024;
+
+/**
+ * A delivery token: 32 bytes derived by the recipient from its profile key (HKDF), shared only
+ * with its contacts inside end-to-end encrypted messages. The relay stores only its SHA-256.
+ */
+export const DELIVERY_TOKEN_BYTES = 32;
+
+/**
+ * Largest encrypted profile the relay stores (opaque: a name, an optional avatar and their
+ * framing under the owner's profile key). Avatars are small thumbnails; 96 KiB of ciphertext
+ * keeps a profile fetch cheap and far under MAX_JSON_BODY_BYTES in base64.
+ */
+export const MAX_PROFILE_BYTES = 96 * 1024;
+
+/**
+ * Envelope type of a sealed sender message (Signal's `UNIDENTIFIED_SENDER`). Only the
+ * unauthenticated send route stores it; its envelope carries no sender (`senderAccountId` is
+ * empty and `senderDeviceId` 0): the recipient learns the sender by opening it.
+ */
+export const SEALED_SENDER_ENVELOPE_TYPE = 6;

@@ -11,6 +11,7 @@ import type { ErrorCode } from './errors.js';
 import { ATTACHMENT_UPLOAD_ROUTES } from './attachment-uploads.js';
 import { GROUP_ROUTES } from './groups.js';
 import { KT_ROUTES } from './keytrans.js';
+import { PROFILE_ROUTES } from './profiles.js';
 import { SEALED_SENDER_ROUTES } from './sealed-sender.js';
 import * as S from './schemas.js';
 
@@ -252,6 +253,7 @@ export const ROUTES = {
   ...GROUP_ROUTES,
   ...KT_ROUTES,
   ...SEALED_SENDER_ROUTES,
+  ...PROFILE_ROUTES,
   health: {
     method: 'GET',
     url: '/health',

@@ -250,12 +250,16 @@ export const SendResponse = Type.Object({
 });
 export type SendResponse = Static<typeof SendResponse>;
 
-/** A queued message as delivered to a recipient device (HTTP fetch and WebSocket alike). */
+/**
+ * A queued message as delivered to a recipient device (HTTP fetch and WebSocket alike). A sealed
+ * sender envelope (`SEALED_SENDER_ENVELOPE_TYPE`) has no sender: `senderAccountId` is empty and
+ * `senderDeviceId` 0; the recipient learns the sender only by opening it.
+ */
 export const Envelope = Type.Object({
   /** Relay-assigned id, what the recipient acknowledges. */
   guid: Id,
-  senderAccountId: Id,
-  senderDeviceId: DeviceId,
+  senderAccountId: Type.String({ maxLength: MAX_ID_LENGTH, pattern: '^[A-Za-z0-9_-]*$' }),
+  senderDeviceId: Type.Integer({ minimum: 0, maximum: MAX_DEVICE_ID }),
   clientMessageId: Type.String(),
   type: Type.Integer(),
   content: Type.String(),

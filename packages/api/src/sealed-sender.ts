@@ -3,11 +3,20 @@
  * published to anyone (clients pin it at registration), and short-lived sender certificates for
  * authenticated devices (libsignal's `SenderCertificate` encoding, signed by a server key that
  * the trust root certifies). A relay without sealed sender configured answers both with
- * `NOT_FOUND`. The unauthenticated send route is not part of the contract yet.
+ * `NOT_FOUND`. Second part: the owner registers its delivery token (the relay keeps its hash),
+ * and anyone holding it may send sealed envelopes to the owner's devices without a session
+ * credential (`sendSealed`): the relay stores them with no sender.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_SENDER_CERTIFICATE_BYTES, SEALED_SENDER_TRUST_ROOT_BYTES } from './limits.js';
-import { Base64, Timestamp } from './schemas.js';
+import {
+  DELIVERY_TOKEN_BYTES,
+  MAX_CIPHERTEXT_BYTES,
+  MAX_CLIENT_MESSAGE_ID_LENGTH,
+  MAX_DEVICES_PER_ACCOUNT,
+  MAX_SENDER_CERTIFICATE_BYTES,
+  SEALED_SENDER_TRUST_ROOT_BYTES,
+} from './limits.js';
+import { Base64, DeviceId, Id, RegistrationId, Timestamp } from './schemas.js';
 import type { RouteSpec } from './routes.js';
 
 const strict = { additionalProperties: false } as const;
@@ -32,6 +41,47 @@ export const SenderCertificateResponse = Type.Object(
 );
 export type SenderCertificateResponse = Static<typeof SenderCertificateResponse>;
 
+/** A delivery token (`DELIVERY_TOKEN_BYTES`), base64. */
+export const DeliveryToken = Base64(DELIVERY_TOKEN_BYTES, DELIVERY_TOKEN_BYTES);
+
+export const PutDeliveryTokenRequest = Type.Object({ deliveryToken: DeliveryToken }, strict);
+export type PutDeliveryTokenRequest = Static<typeof PutDeliveryTokenRequest>;
+
+/** One sealed envelope for one device of the recipient (the type is always sealed sender). */
+export const SealedDestination = Type.Object(
+  {
+    deviceId: DeviceId,
+    /** The registration id the sender believes the device has; a mismatch means stale. */
+    registrationId: RegistrationId,
+    /** A sealed sender v1 message (`0x11 ‖ …`), opaque to the relay. */
+    content: Base64(MAX_CIPHERTEXT_BYTES),
+  },
+  strict,
+);
+export type SealedDestination = Static<typeof SealedDestination>;
+
+/**
+ * An unauthenticated send: one sealed envelope per device of one account, admitted by that
+ * account's delivery token. `clientMessageId` is the sender's random id, passed to the recipient
+ * (the relay does not deduplicate sealed sends: it has no sender to key them by).
+ */
+export const SealedSendRequest = Type.Object(
+  {
+    accountId: Id,
+    deliveryToken: DeliveryToken,
+    clientMessageId: Type.String({ minLength: 1, maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
+    destinations: Type.Array(SealedDestination, {
+      minItems: 1,
+      maxItems: MAX_DEVICES_PER_ACCOUNT,
+    }),
+  },
+  strict,
+);
+export type SealedSendRequest = Static<typeof SealedSendRequest>;
+
+export const SealedSendResponse = Type.Object({ serverTimestamp: Timestamp }, strict);
+export type SealedSendResponse = Static<typeof SealedSendResponse>;
+
 export const SEALED_SENDER_ROUTES = {
   getTrustRoot: {
     method: 'GET',
@@ -49,5 +99,33 @@ export const SEALED_SENDER_ROUTES = {
       'A short-lived sender certificate for the calling device (its account, device id and identity key).',
     success: { status: 200, schema: SenderCertificateResponse },
     errors: ['UNAUTHORIZED', 'NOT_FOUND'],
+  },
+  putDeliveryToken: {
+    method: 'PUT',
+    url: '/v1/sealed-sender/delivery-token',
+    auth: 'primary',
+    summary:
+      "Register the account's delivery token (the relay keeps its SHA-256); it replaces the previous one, which stops working.",
+    body: PutDeliveryTokenRequest,
+    success: { status: 204, schema: null },
+    errors: ['UNAUTHORIZED', 'FORBIDDEN'],
+  },
+  deleteDeliveryToken: {
+    method: 'DELETE',
+    url: '/v1/sealed-sender/delivery-token',
+    auth: 'primary',
+    summary: "Revoke the account's delivery token: sealed sends to it are refused until a new one.",
+    success: { status: 204, schema: null },
+    errors: ['UNAUTHORIZED', 'FORBIDDEN'],
+  },
+  sendSealed: {
+    method: 'POST',
+    url: '/v1/sealed-sender/messages',
+    auth: 'none',
+    summary:
+      'Store one sealed envelope per device of the account whose delivery token the request carries; no credential, and no sender is stored or logged. Rate-limited per token and per address.',
+    body: SealedSendRequest,
+    success: { status: 200, schema: SealedSendResponse },
+    errors: ['DELIVERY_TOKEN_INVALID', 'DEVICE_MISMATCH', 'QUEUE_FULL'],
   },
 } as const satisfies Record<string, RouteSpec>;

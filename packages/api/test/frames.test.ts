@@ -55,16 +55,22 @@ const send: fc.Arbitrary<WireSend> = fc.record({
     { minLength: 1, maxLength: limits.MAX_DESTINATIONS_PER_SEND },
   ),
 });
-const envelope: fc.Arbitrary<PushedEnvelope> = fc.record({
-  seq,
-  guid: id,
-  senderAccountId: id,
-  senderDeviceId: deviceId,
-  clientMessageId: cmid,
-  type: fc.integer({ min: 0, max: 255 }),
-  serverTimestamp: seq,
-  content,
-});
+const identified = fc.record({ senderAccountId: id, senderDeviceId: deviceId });
+/** A sealed sender envelope has no sender: an empty id and device 0. */
+const unidentified = fc.constant({ senderAccountId: '', senderDeviceId: 0 });
+const envelope: fc.Arbitrary<PushedEnvelope> = fc
+  .tuple(
+    fc.record({
+      seq,
+      guid: id,
+      clientMessageId: cmid,
+      type: fc.integer({ min: 0, max: 255 }),
+      serverTimestamp: seq,
+      content,
+    }),
+    fc.oneof(identified, unidentified),
+  )
+  .map(([e, sender]) => ({ ...e, ...sender }));
 const result: fc.Arbitrary<SendResult> = fc.oneof(
   fc.record({
     requestId: fc.integer({ min: 0, max: 0xffff_ffff }),
@@ -142,6 +148,28 @@ test('frames: every server frame round-trips', () => {
   assert.deepEqual(decodeServerFrame(QUEUE_EMPTY_FRAME), { kind: 'queue-empty' });
   assert.deepEqual(decodeServerFrame(KEYS_LOW_FRAME), { kind: 'keys-low' });
   assert.deepEqual(decodeServerFrame(PONG_FRAME), { kind: 'pong' });
+});
+
+test('frames: a push names no sender only as an empty id with device 0', () => {
+  const base = {
+    seq: 1,
+    guid: 'g',
+    clientMessageId: 'c',
+    type: 6,
+    serverTimestamp: 2,
+    content: Uint8Array.of(1),
+  };
+  const sealed = encodePush([{ ...base, senderAccountId: '', senderDeviceId: 0 }]);
+  // An empty sender id with a device, or a sender id with device 0, is refused both ways.
+  assert.throws(() => encodePush([{ ...base, senderAccountId: '', senderDeviceId: 1 }]));
+  const i = sealed.indexOf(0, 3 + 8 + 2); // the sender id's length byte, after seq and guid
+  const withDevice = sealed.slice();
+  withDevice[i + 1] = 1;
+  assert.throws(() => decodeServerFrame(withDevice), /bad device id/);
+  const identified = encodePush([{ ...base, senderAccountId: 's', senderDeviceId: 1 }]);
+  const zeroDevice = identified.slice();
+  zeroDevice[3 + 8 + 2 + 2] = 0;
+  assert.throws(() => decodeServerFrame(zeroDevice), /bad device id/);
 });
 
 test('frames: the hot frames have the documented layout', () => {

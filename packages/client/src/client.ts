@@ -19,6 +19,8 @@ import { Inbox, type ClientEvent } from './inbox.js';
 import { MAX_FETCH_PAGES_PER_RECEIVE } from './limits.js';
 import { Outbox, type SendResult } from './outbox.js';
 import { PreKeys } from './prekeys.js';
+import { Profiles, type Profile } from './profiles.js';
+import { SealedSender } from './sealed-sender.js';
 import { records, type AccountRecord, type MessageRecord } from './state.js';
 import { Trust } from './trust.js';
 import {
@@ -33,6 +35,7 @@ export type { ClientOptions } from './context.js';
 export type { PendingLink } from './accounts.js';
 export type { ClientEvent } from './inbox.js';
 export type { SendResult } from './outbox.js';
+export type { Profile } from './profiles.js';
 export type { KtLabelStatus, KtMonitorReport, KtPolicy, KtStatus } from './transparency.js';
 
 /** What a message carries besides its text. */
@@ -51,6 +54,8 @@ export class ParleyClient {
   readonly #accounts: Accounts;
   readonly #inbox: Inbox;
   readonly #kt: Transparency;
+  readonly #profiles: Profiles;
+  readonly #sealed: SealedSender;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: ClientOptions) {
@@ -63,7 +68,9 @@ export class ParleyClient {
     );
     this.#trust = new Trust(c, this.#kt);
     this.#preKeys = new PreKeys(c);
-    this.#outbox = new Outbox(c, this.#trust);
+    this.#profiles = new Profiles(c);
+    this.#sealed = new SealedSender(c);
+    this.#outbox = new Outbox(c, this.#trust, this.#profiles, this.#sealed);
     this.#groups = new GroupEngine({
       primitives: c.p,
       db: c.db,
@@ -80,7 +87,10 @@ export class ParleyClient {
       },
     });
     this.#accounts = new Accounts(c, this.#trust, this.#preKeys, this.#groups, this.#outbox);
-    this.#inbox = new Inbox(c, this.#trust, this.#outbox, this.#groups);
+    this.#inbox = new Inbox(c, this.#trust, this.#outbox, this.#groups, {
+      profiles: this.#profiles,
+      sender: this.#sealed,
+    });
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -103,12 +113,72 @@ export class ParleyClient {
 
   /** Creates the account key, the first device, its prekeys and the signed device list. */
   register(username: string): Promise<AccountRecord> {
-    return this.#serial(() => this.#accounts.register(username));
+    return this.#serial(async () => {
+      const a = await this.#accounts.register(username);
+      await this.#enableSealed(a);
+      return a;
+    });
   }
 
   /** On a new device: opens a provisioning channel and returns the code to show the primary. */
-  startLink(): Promise<PendingLink> {
-    return this.#accounts.startLink();
+  async startLink(): Promise<PendingLink> {
+    const pending = await this.#accounts.startLink();
+    return {
+      code: pending.code,
+      complete: async () => {
+        const a = await pending.complete();
+        await this.#enableSealed(a);
+        return a;
+      },
+    };
+  }
+
+  /**
+   * Pins the relay's sealed sender trust root and, on the primary, registers our delivery
+   * token; done at registration and linking, and retried before sends and receives until done
+   * (accounts made before sealed sender, a relay unreachable meanwhile). Sending falls back to
+   * authenticated while it is not done.
+   */
+  async #enableSealed(a: AccountRecord): Promise<void> {
+    try {
+      await this.#sealed.pinTrustRoot();
+      await this.#profiles.registerToken(a);
+    } catch (e) {
+      if (!(e instanceof ClientError)) throw e;
+    }
+  }
+
+  // --- profiles ---
+
+  /**
+   * Sets our profile (primary only): the name and optional avatar, sealed under our profile
+   * key and stored at the relay, which never sees them; contacts read it with the key we sent.
+   */
+  setProfile(profile: Profile): Promise<void> {
+    return this.#serial(() => this.#profiles.set(this.#c.requireAccount(), profile));
+  }
+
+  /**
+   * The profile of `username` (ours if it is our own), read with the profile key it sent us;
+   * undefined when it sent none yet or set no profile. The name is remembered for `nameOf`.
+   */
+  async profile(username: string): Promise<Profile | undefined> {
+    const a = this.#c.requireAccount();
+    const accountId =
+      username.toLowerCase() === a.username
+        ? a.accountId
+        : (await this.#trust.resolveContact(username)).accountId;
+    return this.#profiles.get(a, accountId);
+  }
+
+  /** The profile name last read for `accountId`, without asking the relay. */
+  nameOf(accountId: string): string | undefined {
+    return this.#profiles.cachedName(accountId);
+  }
+
+  /** A new profile key (primary only): the old delivery token stops working at the relay. */
+  rotateProfileKey(): Promise<void> {
+    return this.#serial(() => this.#profiles.rotate(this.#c.requireAccount()));
   }
 
   /** On the primary: provisions the device behind `code` and signs a list that includes it. */
@@ -203,9 +273,10 @@ export class ParleyClient {
    * `uploadAttachment`) to every device of `username` and a copy to our other devices.
    */
   send(username: string, text: string, options: SendOptions = {}): Promise<SendResult> {
-    return this.#serial(() =>
-      this.#outbox.send(username, text, options.attachments, options.replyTo),
-    );
+    return this.#serial(async () => {
+      await this.#enableSealed(this.#c.requireAccount());
+      return this.#outbox.send(username, text, options.attachments, options.replyTo);
+    });
   }
 
   /**
@@ -290,6 +361,7 @@ export class ParleyClient {
   async #receive(): Promise<ClientEvent[]> {
     const c = this.#c;
     const a = c.requireAccount();
+    await this.#enableSealed(a);
     const events: ClientEvent[] = await this.#inbox.retryParked();
     let usedPreKey = false;
     for (let page = 0; page < MAX_FETCH_PAGES_PER_RECEIVE; page++) {

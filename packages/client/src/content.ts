@@ -98,6 +98,8 @@ export type Content =
   | { readonly kind: 'account-key'; readonly accountKey: string; readonly endorsement: string }
   /** From one of our devices to the others: it removed itself; the primary drops it from the list. */
   | { readonly kind: 'device-leaving' }
+  /** The sender's profile key (32 bytes, base64): its delivery token and profile (`profiles.ts`). */
+  | { readonly kind: 'profile-key'; readonly key: string }
   | { readonly kind: 'unsupported' };
 
 export function encodeContent(content: Content): Uint8Array {
@@ -263,6 +265,11 @@ export function decodeContent(bytes: Uint8Array): Content {
     }
     case 'device-leaving':
       return { kind: 'device-leaving' };
+    case 'profile-key': {
+      const key = o['key'];
+      if (isKeyText(key) && BASE64.test(key)) return { kind: 'profile-key', key };
+      break;
+    }
     default:
       return { kind: 'unsupported' };
   }

@@ -16,7 +16,7 @@
 import { actionOf, applyAction } from './message-actions.js';
 import { GROUP_MESSAGE_TYPES, conforms, schemas, type Envelope } from '@parley/api';
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
-import { ProtocolError, decrypt, type ProtocolAddress } from '@parley/protocol';
+import { ProtocolError, decrypt, type ProtocolAddress, type PublicKey } from '@parley/protocol';
 import { decodeContent, type Content } from './content.js';
 import { takeGossip } from './transparency-gossip.js';
 import { endorsed } from './account-key.js';
@@ -27,6 +27,8 @@ import type { GroupEngine, GroupEvent } from './groups.js';
 import { RelayCallError } from './http.js';
 import { MAX_PARKED_ENVELOPES, PARKED_MAX_AGE_MS } from './limits.js';
 import type { Outbox } from './outbox.js';
+import type { Profiles } from './profiles.js';
+import { isSealed, type SealedSender } from './sealed-sender.js';
 import {
   applyChanges,
   records,
@@ -106,11 +108,22 @@ export class Inbox {
   readonly #outbox: Outbox;
   readonly #groups: GroupEngine;
 
-  constructor(context: ClientContext, trust: Trust, outbox: Outbox, groups: GroupEngine) {
+  readonly #profiles: Profiles;
+  readonly #sealed: SealedSender;
+
+  constructor(
+    context: ClientContext,
+    trust: Trust,
+    outbox: Outbox,
+    groups: GroupEngine,
+    sealed: { readonly profiles: Profiles; readonly sender: SealedSender },
+  ) {
     this.#c = context;
     this.#trust = trust;
     this.#outbox = outbox;
     this.#groups = groups;
+    this.#profiles = sealed.profiles;
+    this.#sealed = sealed.sender;
   }
 
   /**
@@ -158,7 +171,9 @@ export class Inbox {
     try {
       const events = GROUP_ENVELOPE_TYPES.includes(env.type)
         ? await this.#groups.processEnvelope(env, this.#groups.lists())
-        : await this.#directEvents(env);
+        : isSealed(env)
+          ? await this.#sealedEvents(env)
+          : await this.#directEvents(env);
       if (parked !== undefined) this.#c.db.transact((w) => records.deleteParked(w, env.guid));
       return events;
     } catch (e) {
@@ -211,17 +226,44 @@ export class Inbox {
     return { listed: find(devices), contact, keyChanged: changed };
   }
 
-  async #directEvents(env: Envelope): Promise<ClientEvent[]> {
+  async #directEvents(env: Envelope, certifiedKey?: PublicKey): Promise<ClientEvent[]> {
     const notes: ClientEvent[] = [];
-    const event = await this.#direct(env, notes);
+    const event = await this.#direct(env, notes, certifiedKey);
     return event === undefined ? notes : [...notes, event];
+  }
+
+  /**
+   * A sealed envelope: opened and its certificate checked first (`sealed-sender.ts`); only then
+   * is its sender known, and the inner message goes through the same checks as any other.
+   */
+  async #sealedEvents(env: Envelope): Promise<ClientEvent[]> {
+    const c = this.#c;
+    let opened;
+    try {
+      opened = this.#sealed.unseal(c.requireAccount(), env);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      c.db.transact((w) => records.markSeen(w, env.guid, c.now()));
+      const reason =
+        e.code === 'CERTIFICATE_EXPIRED'
+          ? 'a sealed message whose sender certificate had expired'
+          : e.code === 'INVALID_CERTIFICATE'
+            ? 'a sealed message whose sender certificate is not signed by the pinned trust root'
+            : 'a sealed message that could not be opened';
+      return [{ type: 'dropped', reason, senderAccountId: '' }];
+    }
+    return this.#directEvents(opened.envelope, opened.certifiedKey);
   }
 
   /**
    * One 1:1 envelope; its outcome is committed with the seen mark, whatever it is (undefined:
    * control content that shows nothing).
    */
-  async #direct(env: Envelope, notes: ClientEvent[]): Promise<ClientEvent | undefined> {
+  async #direct(
+    env: Envelope,
+    notes: ClientEvent[],
+    certifiedKey: PublicKey | undefined,
+  ): Promise<ClientEvent | undefined> {
     const c = this.#c;
     const a = c.requireAccount();
     const drop = (reason: string): ClientEvent => {
@@ -240,6 +282,11 @@ export class Inbox {
     if (sender.keyChanged && contact !== undefined)
       notes.push({ type: 'key-changed', username: contact.username });
     if (listed === undefined) return drop('the sending device is not in a signed device list');
+    if (
+      certifiedKey !== undefined &&
+      !constantTimeEqual(certifiedKey, keyBody(fromBase64(listed.identityKey)))
+    )
+      return drop('the sender certificate names a key the signed device list does not hold');
     const address: ProtocolAddress = { name: env.senderAccountId, deviceId: env.senderDeviceId };
     let decrypted;
     try {
@@ -289,6 +336,7 @@ export class Inbox {
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           this.#outbox.queueReceipt(w, env.senderAccountId, 'delivered', [content.id]);
+          this.#outbox.queueProfileKey(w, env.senderAccountId);
           return { type: 'message', message, from };
         }
         case 'sent': {
@@ -384,6 +432,14 @@ export class Inbox {
               ...current,
               leavingDevices: [...(current.leavingDevices ?? []), env.senderDeviceId],
             });
+          return undefined;
+        }
+        case 'profile-key': {
+          // A contact's key, kept for sealed sending and its profile; or our account's, from
+          // our primary only.
+          if (own && env.senderDeviceId !== PRIMARY_DEVICE_ID)
+            return dropped('a profile key not from our primary device');
+          this.#profiles.receiveKey(w, env.senderAccountId, fromBase64(content.key), own);
           return undefined;
         }
         case 'unsupported':

@@ -6,6 +6,7 @@ export {
   type KtMonitorReport,
   type KtPolicy,
   type KtStatus,
+  type Profile,
   type SendOptions,
   type SendResult,
 } from './client.js';
@@ -61,3 +62,5 @@ export { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW } from './transparency.js';
 export { relayKtTransport, type BinaryFetch, type KtTransport } from './transparency-transport.js';
 export { KT_NAMESPACE } from './transparency-store.js';
 export { MAX_SEEN_HEADS, type KtFork } from './transparency-gossip.js';
+export { PROFILE_NS } from './profiles.js';
+export { SEALED_NS } from './sealed-sender.js';

@@ -160,3 +160,15 @@ export const REJOIN_REQUEST_MAX_AGE_MS = 7 * DAY_MS;
  * its secret kept this long for Welcomes made from it and still on their way, then deleted.
  */
 export const USED_LAST_RESORT_GRACE_MS = 31 * DAY_MS;
+
+/** Longest profile name (characters), as Signal's. */
+export const MAX_PROFILE_NAME_LENGTH = 64;
+
+/** A sealed profile's plaintext is padded to a multiple of this, so its size hides the name's. */
+export const PROFILE_PAD_BYTES = 256;
+
+/**
+ * A sender certificate is fetched again when it has less than this left: a message sealed just
+ * before expiry may sit in a queue, and receivers check the expiry at the envelope's time.
+ */
+export const SENDER_CERTIFICATE_MARGIN_MS = 60 * 60 * 1000;

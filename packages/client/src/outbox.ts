@@ -39,11 +39,21 @@ import {
   type OutboxRecord,
 } from './state.js';
 import type { StorageWriter } from './storage.js';
+import type { Profiles } from './profiles.js';
+import type { DirectDestination, SealedSender } from './sealed-sender.js';
 import type { Trust } from './trust.js';
 
 export interface SendResult {
   readonly messageId: string;
   readonly serverTimestamp: number;
+  /** Whether the contact's devices got it sealed (the relay did not learn the sender). */
+  readonly sealed: boolean;
+}
+
+/** How one outbox entry went out. */
+interface Delivered {
+  readonly serverTimestamp: number;
+  readonly sealed: boolean;
 }
 
 interface Target {
@@ -56,10 +66,14 @@ interface Target {
 export class Outbox {
   readonly #c: ClientContext;
   readonly #trust: Trust;
+  readonly #profiles: Profiles;
+  readonly #sealed: SealedSender;
 
-  constructor(context: ClientContext, trust: Trust) {
+  constructor(context: ClientContext, trust: Trust, profiles: Profiles, sealed: SealedSender) {
     this.#c = context;
     this.#trust = trust;
+    this.#profiles = profiles;
+    this.#sealed = sealed;
   }
 
   /** Sends text to every device of `username` and a copy to our other devices. */
@@ -106,8 +120,10 @@ export class Outbox {
         ...extra,
       });
     });
-    const serverTimestamp = await this.#deliver(a, entry);
-    return { messageId: id, serverTimestamp };
+    const delivered = await this.#deliver(a, entry);
+    await this.#shareProfileKey(a, contact.accountId);
+    await this.#shareProfileKey(a, a.accountId);
+    return { messageId: id, ...delivered };
   }
 
   /**
@@ -142,8 +158,10 @@ export class Outbox {
       if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
       records.putOutbox(w, entry);
     });
-    const serverTimestamp = await this.#deliver(a, entry);
-    return { messageId: id, serverTimestamp };
+    const delivered = await this.#deliver(a, entry);
+    await this.#shareProfileKey(a, contact.accountId);
+    await this.#shareProfileKey(a, a.accountId);
+    return { messageId: id, ...delivered };
   }
 
   /**
@@ -184,6 +202,33 @@ export class Outbox {
     return unread.length;
   }
 
+  /**
+   * Queues our profile key for `to` in the caller's transaction if it does not have the current
+   * one (first contact, or after a rotation); the next flush sends it.
+   */
+  queueProfileKey(w: StorageWriter, to: string): void {
+    // Only the primary holds the account's key (and gives it to our other devices too).
+    const key = this.#profiles.storedKey(w);
+    if (this.#c.requireAccount().deviceId !== 1 || key === undefined) return;
+    if (!this.#profiles.needsKey(w, to)) return;
+    this.queueContent(w, to, { kind: 'profile-key', key: toBase64(key) });
+    this.#profiles.markShared(w, to);
+  }
+
+  /** Sends our profile key to `to` now if it lacks it (it waits in the outbox otherwise). */
+  async #shareProfileKey(a: AccountRecord, to: string): Promise<void> {
+    if (a.deviceId !== 1 || !this.#profiles.needsKey(this.#c.db, to)) return;
+    const before = new Set(records.outbox(this.#c.db).map((e) => e.clientMessageId));
+    this.#c.db.transact((w) => {
+      this.queueProfileKey(w, to);
+    });
+    for (const e of records.outbox(this.#c.db))
+      if (!before.has(e.clientMessageId))
+        await this.#deliver(a, e).catch((err: unknown) => {
+          if (!(err instanceof ClientError)) throw err;
+        });
+  }
+
   /** Queues a receipt in the caller's transaction; the next flush sends it. */
   queueReceipt(w: StorageWriter, to: string, receipt: 'delivered' | 'read', ids: string[]): void {
     this.queueContent(w, to, { kind: 'receipt', receipt, ids });
@@ -221,7 +266,7 @@ export class Outbox {
    * Encrypts an outbox entry for the verified devices and posts it until the relay has it. An
    * entry addressed to our own account goes to our other devices only.
    */
-  async #deliver(a: AccountRecord, entry: OutboxRecord): Promise<number> {
+  async #deliver(a: AccountRecord, entry: OutboxRecord): Promise<Delivered> {
     const c = this.#c;
     const self = entry.to === a.accountId;
     const contact = self ? undefined : this.#trust.contactByAccount(entry.to);
@@ -258,21 +303,18 @@ export class Outbox {
         c.db.transact((w) => {
           records.deleteOutbox(w, entry.clientMessageId);
         });
-        return c.now();
+        return { serverTimestamp: c.now(), sealed: false };
       }
       const destinations = [];
       for (const t of targets) destinations.push(await this.#encryptFor(a, t));
       try {
-        const result = await c.relay.send(c.auth(a), {
-          clientMessageId: entry.clientMessageId,
-          destinations,
-        });
+        const result = await this.#post(a, entry, destinations);
         c.db.transact((w) => {
           records.deleteOutbox(w, entry.clientMessageId);
           const m = records.message(w, entry.clientMessageId);
           if (m?.status === 'pending') records.putMessage(w, { ...m, status: 'sent' });
         });
-        return result.serverTimestamp;
+        return result;
       } catch (e) {
         if (
           !(e instanceof RelayCallError) ||
@@ -283,6 +325,39 @@ export class Outbox {
         this.#handleMismatch(e.body.details, targets, excluded);
       }
     }
+  }
+
+  /**
+   * Posts the ciphertexts: sealed to the contact's devices when we hold its delivery token
+   * (`sealed-sender.ts`), then our own devices' copies authenticated; everything authenticated
+   * in one post otherwise (no token, or the relay refused the sealed post). A crash between the
+   * two posts re-sends the sealed part on retry: receivers keep one copy per message id.
+   */
+  async #post(
+    a: AccountRecord,
+    entry: OutboxRecord,
+    destinations: readonly DirectDestination[],
+  ): Promise<Delivered> {
+    const c = this.#c;
+    const token = entry.to === a.accountId ? undefined : this.#profiles.tokenOf(a, entry.to);
+    const theirs = destinations.filter((d) => d.accountId === entry.to);
+    if (token !== undefined && theirs.length > 0) {
+      const at = await this.#sealed.send(a, entry.to, token, entry.clientMessageId, theirs);
+      if (at !== undefined) {
+        const ours = destinations.filter((d) => d.accountId !== entry.to);
+        if (ours.length > 0)
+          await c.relay.send(c.auth(a), {
+            clientMessageId: entry.clientMessageId,
+            destinations: ours,
+          });
+        return { serverTimestamp: at, sealed: true };
+      }
+    }
+    const result = await c.relay.send(c.auth(a), {
+      clientMessageId: entry.clientMessageId,
+      destinations: [...destinations],
+    });
+    return { serverTimestamp: result.serverTimestamp, sealed: false };
   }
 
   /**
@@ -311,16 +386,7 @@ export class Outbox {
   }
 
   /** Ensures a session whose identity is the listed key, then encrypts; commits the ratchet step. */
-  async #encryptFor(
-    a: AccountRecord,
-    t: Target,
-  ): Promise<{
-    accountId: string;
-    deviceId: number;
-    registrationId: number;
-    type: number;
-    content: string;
-  }> {
+  async #encryptFor(a: AccountRecord, t: Target): Promise<DirectDestination> {
     const c = this.#c;
     const address: ProtocolAddress = { name: t.accountId, deviceId: t.deviceId };
     const ctx = c.protocol(a);

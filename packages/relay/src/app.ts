@@ -26,6 +26,10 @@ import {
   RATE_LIMIT_ACCOUNT_PER_SECOND,
   RATE_LIMIT_IP_BURST,
   RATE_LIMIT_IP_PER_SECOND,
+  RATE_LIMIT_SEALED_IP_BURST,
+  RATE_LIMIT_SEALED_IP_PER_SECOND,
+  RATE_LIMIT_SEALED_TOKEN_BURST,
+  RATE_LIMIT_SEALED_TOKEN_PER_SECOND,
   SEND_ID_RETENTION_MS,
   SWEEP_BATCH,
   SWEEP_INTERVAL_MS,
@@ -45,6 +49,7 @@ import { keyRoutes } from './routes/keys.js';
 import { keyTransRoutes } from './routes/keytrans.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
+import { profileRoutes } from './routes/profiles.js';
 import { sealedSenderRoutes } from './routes/sealed-sender.js';
 import type { SenderCertificateIssuer } from './sealed-sender.js';
 import type { Storage } from './storage/types.js';
@@ -61,10 +66,26 @@ export interface RelayOptions {
   readonly log?: { readonly level: string; readonly stream?: NodeJS.WritableStream };
   /** Serve HTTPS (and WSS) with this certificate and key (PEM). */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /** Per-IP and per-account limits; `false` turns rate limiting off (load tests). */
-  readonly rateLimits?: { readonly ip: RateLimit; readonly account: RateLimit } | false;
+  /**
+   * Per-IP and per-account limits, and those of unauthenticated (sealed) sends per source
+   * address and per delivery token (defaults from `limits.ts`); `false` turns rate limiting off
+   * (load tests).
+   */
+  readonly rateLimits?:
+    | {
+        readonly ip: RateLimit;
+        readonly account: RateLimit;
+        readonly sealedIp?: RateLimit;
+        readonly sealedToken?: RateLimit;
+      }
+    | false;
   /** Limiters to use instead of in-memory ones (Redis, shared by several nodes). */
-  readonly rateLimiters?: { readonly ip: RateLimiter; readonly account: RateLimiter };
+  readonly rateLimiters?: {
+    readonly ip: RateLimiter;
+    readonly account: RateLimiter;
+    readonly sealedIp: RateLimiter;
+    readonly sealedToken: RateLimiter;
+  };
   /** Clock (ms since the epoch); tests pass a fake one. */
   readonly now?: () => number;
   readonly limits?: Partial<RelayLimits>;
@@ -113,6 +134,11 @@ export type RelayPlugin = (app: FastifyInstance) => void | Promise<void>;
 export const DEFAULT_RATE_LIMITS = {
   ip: { perSecond: RATE_LIMIT_IP_PER_SECOND, burst: RATE_LIMIT_IP_BURST },
   account: { perSecond: RATE_LIMIT_ACCOUNT_PER_SECOND, burst: RATE_LIMIT_ACCOUNT_BURST },
+  sealedIp: { perSecond: RATE_LIMIT_SEALED_IP_PER_SECOND, burst: RATE_LIMIT_SEALED_IP_BURST },
+  sealedToken: {
+    perSecond: RATE_LIMIT_SEALED_TOKEN_PER_SECOND,
+    burst: RATE_LIMIT_SEALED_TOKEN_BURST,
+  },
 } as const;
 
 interface ErrorBody {
@@ -126,15 +152,16 @@ function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBo
 /** Builds the relay. It does not listen; `app.close()` stops delivery and sweeping. */
 export async function createRelay(options: RelayOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
+  const rateLimits =
+    options.rateLimits === false ? undefined : { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const rate =
-    options.rateLimits === false
+    rateLimits === undefined
       ? undefined
       : (options.rateLimiters ?? {
-          ip: createMemoryRateLimiter((options.rateLimits ?? DEFAULT_RATE_LIMITS).ip, now),
-          account: createMemoryRateLimiter(
-            (options.rateLimits ?? DEFAULT_RATE_LIMITS).account,
-            now,
-          ),
+          ip: createMemoryRateLimiter(rateLimits.ip, now),
+          account: createMemoryRateLimiter(rateLimits.account, now),
+          sealedIp: createMemoryRateLimiter(rateLimits.sealedIp, now),
+          sealedToken: createMemoryRateLimiter(rateLimits.sealedToken, now),
         });
   const ctx: RelayContext = {
     storage: options.storage,
@@ -300,7 +327,14 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
   keyTransRoutes(app, options.keyTransparency, authenticate);
-  sealedSenderRoutes(app, ctx, authenticate, options.sealedSender);
+  sealedSenderRoutes(
+    app,
+    ctx,
+    authenticate,
+    options.sealedSender,
+    rate === undefined ? undefined : { ip: rate.sealedIp, token: rate.sealedToken },
+  );
+  profileRoutes(app, ctx, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   const delivery = new Delivery(ctx, app.log);

@@ -131,3 +131,28 @@ export const SHUTDOWN_GRACE_MS = 10 * SECOND;
  * `MAX_PROVISIONING_WAIT_S`); past it a poll answers at once, as before long polls.
  */
 export const MAX_PROVISIONING_WAITERS = 10_000;
+
+/**
+ * Unauthenticated (sealed sender) sends per second from one source address, and the burst above
+ * it. Checked before the delivery token's bucket, and below the token's rate and burst, so one
+ * address flooding is stopped without draining the recipient's bucket: senders at other
+ * addresses still get through. (Many users behind one NAT share this.)
+ */
+export const RATE_LIMIT_SEALED_IP_PER_SECOND = 2;
+export const RATE_LIMIT_SEALED_IP_BURST = 50;
+
+/**
+ * Unauthenticated sends per second admitted by one delivery token (one recipient account), and
+ * the burst: a busy conversation or a group's control traffic fits; a flood from many addresses
+ * is held to this rate (and to `SEALED_QUEUE_SHARE` of each queue), and a refused sender falls
+ * back to authenticated sending.
+ */
+export const RATE_LIMIT_SEALED_TOKEN_PER_SECOND = 10;
+export const RATE_LIMIT_SEALED_TOKEN_BURST = 200;
+
+/**
+ * Share of a device's queue (`MAX_QUEUE_DEPTH`) that sealed envelopes may fill: past it a sealed
+ * send is `QUEUE_FULL`, so a flood admitted by a leaked token leaves room for authenticated
+ * messages (from the account's contacts falling back, and its own devices).
+ */
+export const SEALED_QUEUE_SHARE = 0.5;

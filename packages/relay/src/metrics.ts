@@ -52,6 +52,10 @@ export class RelayMetrics {
   readonly sendDuration = new Histogram();
   readonly deliveryLatency = new Histogram();
   readonly rateLimited = new Counter();
+  /** Sealed envelopes stored (no label: a sealed send has no sender to name). */
+  readonly sealedIn = new Counter();
+  /** Sealed sends refused for their delivery token. */
+  readonly sealedRefused = new Counter();
   connections = 0;
 
   /** The exposition text; `queueDepth` is read from storage at scrape time. */
@@ -118,6 +122,16 @@ export class RelayMetrics {
       'parley_rate_limited_total',
       'Requests refused by a rate limit, by scope.',
       this.rateLimited,
+    );
+    counter(
+      'parley_sealed_messages_in_total',
+      'Sealed sender ciphertexts stored (one per device), also counted in messages_in.',
+      this.sealedIn,
+    );
+    counter(
+      'parley_sealed_sends_refused_total',
+      'Sealed sends refused for a wrong or revoked delivery token.',
+      this.sealedRefused,
     );
     return `${out.join('\n')}\n`;
   }

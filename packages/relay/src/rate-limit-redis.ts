@@ -64,12 +64,26 @@ function limiter(
   };
 }
 
-/** Per-IP and per-account limiters on one Redis connection (EVALSHA of one script). */
+/**
+ * Per-IP and per-account limiters, and those of unauthenticated (sealed) sends per address and
+ * per delivery token, on one Redis connection (EVALSHA of one script).
+ */
 export function createRedisRateLimiters(
   url: string,
-  limits: { readonly ip: RateLimit; readonly account: RateLimit },
+  limits: {
+    readonly ip: RateLimit;
+    readonly account: RateLimit;
+    readonly sealedIp: RateLimit;
+    readonly sealedToken: RateLimit;
+  },
   now: () => number,
-): { readonly ip: RateLimiter; readonly account: RateLimiter; close(): Promise<void> } {
+): {
+  readonly ip: RateLimiter;
+  readonly account: RateLimiter;
+  readonly sealedIp: RateLimiter;
+  readonly sealedToken: RateLimiter;
+  close(): Promise<void>;
+} {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -82,6 +96,8 @@ export function createRedisRateLimiters(
   return {
     ip: limiter(take, 'ip', limits.ip, now),
     account: limiter(take, 'account', limits.account, now),
+    sealedIp: limiter(take, 'sealed-ip', limits.sealedIp, now),
+    sealedToken: limiter(take, 'sealed-token', limits.sealedToken, now),
     close: async () => {
       await redis.quit().catch(() => undefined);
       redis.disconnect();

@@ -122,7 +122,8 @@ test('redis fan-out: parseWireEvent never throws and accepts only well-formed ev
 });
 
 test('redis rate limits: two nodes share one bucket per key', async () => {
-  const limits = { ip: { perSecond: 0.001, burst: 3 }, account: { perSecond: 0.001, burst: 3 } };
+  const bucket = { perSecond: 0.001, burst: 3 };
+  const limits = { ip: bucket, account: bucket, sealedIp: bucket, sealedToken: bucket };
   const a = createRedisRateLimiters(testRedisUrl(), limits, Date.now);
   const b = createRedisRateLimiters(testRedisUrl(), limits, Date.now);
   try {
@@ -141,6 +142,8 @@ test('redis rate limits: two nodes share one bucket per key', async () => {
     assert.ok((results[3]?.retryAfterSeconds ?? 0) >= 1);
     // Scopes are separate buckets.
     assert.equal((await b.account.take(key)).ok, true);
+    assert.equal((await b.sealedIp.take(key)).ok, true);
+    assert.equal((await a.sealedToken.take(key)).ok, true);
   } finally {
     await a.close();
     await b.close();

@@ -147,7 +147,7 @@ export async function storeSend(
  * The devices a send names for one account against the account's current devices (the
  * sender's own device excluded); undefined when they match.
  */
-function compareDevices(
+export function compareDevices(
   accountId: string,
   sent: ReadonlyMap<number, number>,
   routes: readonly DeviceRoute[],

@@ -2,13 +2,16 @@
  * Sealed sender's certificates: the trust root for anyone, a short-lived sender certificate for
  * the authenticated device. Both are `NOT_FOUND` when the deployment gave no issuer. The
  * certificate names the device's registered identity key, never a key from the request.
+ * The delivery token (its owner registers and revokes it) and the unauthenticated send
+ * (`sealed-delivery.ts`) work without an issuer: they need no relay key.
  */
 import type { FastifyInstance } from 'fastify';
 import { ROUTES } from '@parley/api';
-import { toBase64 } from '@parley/bytes';
+import { fromBase64, toBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import { registerRoute, type Authenticate } from '../route.js';
+import { hashDeliveryToken, storeSealedSend, type SealedLimiters } from '../sealed-delivery.js';
 import type { SenderCertificateIssuer } from '../sealed-sender.js';
 
 function required(issuer: SenderCertificateIssuer | undefined): SenderCertificateIssuer {
@@ -21,6 +24,7 @@ export function sealedSenderRoutes(
   ctx: RelayContext,
   authenticate: Authenticate,
   issuer: SenderCertificateIssuer | undefined,
+  limiters: SealedLimiters | undefined,
 ): void {
   registerRoute(app, authenticate, ROUTES.getTrustRoot, async () =>
     Promise.resolve({ trustRoot: toBase64(required(issuer).trustRoot) }),
@@ -36,4 +40,19 @@ export function sealedSenderRoutes(
     );
     return { certificate: toBase64(issued.certificate), expiresAt: issued.expiresAt };
   });
+
+  registerRoute(app, authenticate, ROUTES.putDeliveryToken, async (req, auth) => {
+    const hash = hashDeliveryToken(fromBase64(req.body.deliveryToken));
+    await ctx.storage.transact((w) => w.profiles.setDeliveryTokenHash(auth.accountId, hash));
+    return undefined;
+  });
+
+  registerRoute(app, authenticate, ROUTES.deleteDeliveryToken, async (_req, auth) => {
+    await ctx.storage.transact((w) => w.profiles.setDeliveryTokenHash(auth.accountId, null));
+    return undefined;
+  });
+
+  registerRoute(app, authenticate, ROUTES.sendSealed, async (req) =>
+    storeSealedSend(ctx, limiters, req.ip, req.body),
+  );
 }

@@ -4,7 +4,7 @@
  * a single-node install can move to several nodes. The relay must be stopped meanwhile.
  *
  * Everything is copied: accounts, devices, keys, device lists, queues, send records, tokens,
- * provisioning channels, attachments, KeyPackages and groups. Queued messages keep their guids
+ * provisioning channels, attachments, KeyPackages, groups, delivery token hashes and profiles. Queued messages keep their guids
  * (the PostgreSQL queue epoch becomes the SQLite one) and every device's queue counter starts
  * past the largest `seq` SQLite ever handed out, so no guid a client has seen can come back.
  */
@@ -50,6 +50,7 @@ const TABLES: readonly (readonly [string, readonly string[]])[] = [
   ['attachments', ['attachment_id', 'bytes', 'expires_at', 'owner_account']],
   ['mls_key_packages', ['seq', 'account_id', 'device_id', 'key_package']],
   ['mls_last_resort_key_packages', ['account_id', 'device_id', 'key_package']],
+  ['profiles', ['account_id', 'delivery_token_hash', 'profile']],
   ['groups', ['group_id', 'epoch', 'created_at']],
   ['group_members', ['group_id', 'account_id', 'device_id']],
   [

@@ -145,4 +145,15 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Issues 14 and 18: what an account publishes for its contacts (SQLite migration 5).
+    version: 2,
+    sql: `
+      CREATE TABLE profiles (
+        account_id          TEXT PRIMARY KEY REFERENCES accounts(account_id) ON DELETE CASCADE,
+        delivery_token_hash BYTEA,
+        profile             BYTEA
+      );
+    `,
+  },
 ];

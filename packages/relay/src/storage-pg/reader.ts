@@ -12,6 +12,7 @@ import {
   type HandshakeRow,
   type KeyRow,
 } from '../storage/rows.js';
+import { pgProfileReader } from './profiles.js';
 import type { Query } from './query.js';
 
 interface MessageRow {
@@ -226,5 +227,6 @@ export function pgReader(q: Query, epoch: string): Reader {
         ),
     },
     ...pgGroupReaders(q),
+    profiles: pgProfileReader(q),
   };
 }

@@ -25,6 +25,7 @@ import {
 } from '../storage/types.js';
 import type { Query } from './query.js';
 import { toKey, type KeyRow } from '../storage/rows.js';
+import { pgProfileWriter } from './profiles.js';
 import { pgGroupReaders, pgMessageReader, pgReader } from './reader.js';
 
 /** One batch's transaction. */
@@ -411,6 +412,7 @@ function baseWriter(tx: TxState): Writer {
         ).rowCount,
     },
     ...groupWriters(q),
+    profiles: pgProfileWriter(q),
   };
 }
 

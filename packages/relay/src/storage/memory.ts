@@ -49,6 +49,8 @@ class State {
   /** Attachment id → the account that uploaded it. */
   readonly attachmentOwners = new Map<string, string>();
   readonly mls = new GroupState();
+  /** Account id → its delivery token hash and encrypted profile. */
+  readonly profiles = new Map<string, { tokenHash?: Uint8Array; profile?: Uint8Array }>();
   /** Per-device queue counters (see `QueuedMessage.seq`): never lowered, never reused. */
   readonly counters = new Map<string, number>();
   /** This storage's guid epoch (see `guid.ts`). */
@@ -93,6 +95,10 @@ function makeReader(s: State): Reader {
         ),
     },
     deviceLists: { get: (a) => Promise.resolve(s.deviceLists.get(a)) },
+    profiles: {
+      deliveryTokenHash: (a) => Promise.resolve(s.profiles.get(a)?.tokenHash),
+      profile: (a) => Promise.resolve(s.profiles.get(a)?.profile),
+    },
     keys: {
       signed: (a, d, kind) => Promise.resolve(s.signedKeys.get(slotKey(a, d, kind))),
       count: (a, d, kind) => Promise.resolve(s.oneTimeKeys.get(slotKey(a, d, kind))?.length ?? 0),
@@ -191,6 +197,7 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         del(s.usernames, acct.username);
         del(s.accounts, accountId);
         del(s.deviceLists, accountId);
+        del(s.profiles, accountId);
         deleteWhere(s.sends, (x) => x.senderAccountId === accountId, Infinity);
         deleteWhere(s.linkTokens, (x) => x.accountId === accountId, Infinity);
         for (const [id, owner] of [...s.attachmentOwners]) {
@@ -209,6 +216,21 @@ function makeWriter(s: State, undo: Undo[]): Writer {
       },
       remove: (a, d) => {
         removeDevice(a, d);
+        return Promise.resolve();
+      },
+    },
+    profiles: {
+      ...r.profiles,
+      setDeliveryTokenHash: (a, hash) => {
+        const profile = s.profiles.get(a)?.profile;
+        set(s.profiles, a, {
+          ...(profile === undefined ? {} : { profile }),
+          ...(hash === null ? {} : { tokenHash: hash.slice() }),
+        });
+        return Promise.resolve();
+      },
+      setProfile: (a, profile) => {
+        set(s.profiles, a, { ...s.profiles.get(a), profile: profile.slice() });
         return Promise.resolve();
       },
     },

@@ -196,4 +196,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sends_age ON sends (server_timestamp);
     `,
   },
+  {
+    // Issues 14 and 18: what an account publishes for its contacts, one row per account.
+    version: 5,
+    sql: `
+      CREATE TABLE profiles (
+        account_id          TEXT PRIMARY KEY REFERENCES accounts(account_id) ON DELETE CASCADE,
+        delivery_token_hash BLOB,
+        profile             BLOB
+      ) STRICT;
+    `,
+  },
 ];

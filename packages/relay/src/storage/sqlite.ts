@@ -24,6 +24,7 @@ import {
   type KeyRow,
 } from './rows.js';
 import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
+import { sqliteProfileReader, sqliteProfileWriter } from './sqlite-profiles.js';
 import { queueEpoch, sqliteMessageReader, sqliteMessageWriter } from './sqlite-messages.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import {
@@ -166,6 +167,7 @@ function makeReader(db: Db, epoch: string): Reader {
         ),
     },
     ...sqliteGroupReaders(db),
+    profiles: sqliteProfileReader(db),
   };
 }
 
@@ -321,6 +323,7 @@ function makeWriter(db: Db, epoch: string): Writer {
       deleteExpired: (now, limit) => Promise.resolve(w.expireAttachments.run(now, limit).changes),
     },
     ...sqliteGroupWriters(db),
+    profiles: sqliteProfileWriter(db),
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   MlsKeyPackageReader,
   MlsKeyPackageWriter,
 } from './group-types.js';
+import type { ProfileReader, ProfileWriter } from './profile-types.js';
 
 export interface AccountRecord {
   readonly accountId: string;
@@ -122,7 +123,10 @@ export interface AccountWriter extends AccountReader {
   create(record: AccountRecord): Promise<void>;
   /** Replaces the account key (the caller replaces the device list in the same transaction). */
   setIdentityKey(accountId: string, identityKey: Uint8Array): Promise<void>;
-  /** Deletes the account and everything under it: devices, keys, lists, queues, sends, tokens. */
+  /**
+   * Deletes the account and everything under it: devices, keys, lists, queues, sends, tokens,
+   * its delivery token hash and profile.
+   */
   delete(accountId: string): Promise<void>;
 }
 
@@ -248,6 +252,7 @@ export interface Reader {
   readonly attachments: AttachmentReader;
   readonly mlsKeyPackages: MlsKeyPackageReader;
   readonly groups: GroupReader;
+  readonly profiles: ProfileReader;
 }
 
 /** Reads and writes inside one transaction; reads see the transaction's own writes. */
@@ -262,6 +267,7 @@ export interface Writer {
   readonly attachments: AttachmentWriter;
   readonly mlsKeyPackages: MlsKeyPackageWriter;
   readonly groups: GroupWriter;
+  readonly profiles: ProfileWriter;
 }
 
 export interface TransactOptions {

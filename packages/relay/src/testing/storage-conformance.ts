@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AccountRecord, DeviceRecord, MessageRecord, Storage } from '../storage/types.js';
 import { runGroupStorageConformance } from './group-storage-conformance.js';
+import { runProfileStorageConformance } from './profile-storage-conformance.js';
 
 export interface OpenedStorage {
   readonly storage: Storage;
@@ -516,4 +517,5 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
     });
   });
   runGroupStorageConformance(name, open);
+  runProfileStorageConformance(name, open);
 }

@@ -1,0 +1,119 @@
+/**
+ * Unauthenticated (sealed sender) sends: one sealed envelope per device of one account, admitted
+ * by the account's delivery token instead of a session credential. The relay learns the
+ * recipient, the sizes, the time and the source address, never the sender: nothing about one
+ * is stored (the queued envelope's sender fields are empty), logged, or counted in metrics.
+ *
+ * Checks, in order: the source address's bucket, then the token (its SHA-256 compared in
+ * constant time with the stored one; an unknown account costs the same comparison and gets the
+ * same `DELIVERY_TOKEN_INVALID`), then the token's bucket, then the devices exactly as an
+ * authenticated send (`DEVICE_MISMATCH` with the same details) and the queue depths, where
+ * sealed envelopes may fill only `SEALED_QUEUE_SHARE` of a queue.
+ */
+import { createHash } from 'node:crypto';
+import { limits, type SealedSendRequest, type SealedSendResponse } from '@parley/api';
+import { constantTimeEqual, fromBase64 } from '@parley/bytes';
+import type { RelayContext } from './context.js';
+import { RelayError } from './errors.js';
+import { deviceChannel } from './fanout/types.js';
+import { SEALED_QUEUE_SHARE } from './limits.js';
+import type { RateLimiter } from './rate-limit.js';
+import { compareDevices } from './routes/messages.js';
+import type { QueuedMessage } from './storage/types.js';
+
+/** The limiters of unauthenticated sends (none when rate limiting is off). */
+export interface SealedLimiters {
+  /** Keyed by source address. */
+  readonly ip: RateLimiter;
+  /** Keyed by recipient account (its one current delivery token). */
+  readonly token: RateLimiter;
+}
+
+/** SHA-256 of a delivery token, what the relay stores. */
+export function hashDeliveryToken(token: Uint8Array): Uint8Array {
+  return createHash('sha256').update(token).digest();
+}
+
+const NO_TOKEN_HASH = hashDeliveryToken(new Uint8Array(limits.DELIVERY_TOKEN_BYTES));
+/** No device: a sealed send has no sender to exclude from the recipient's devices. */
+const NOBODY = { accountId: '', deviceId: 0 } as const;
+
+async function take(limiter: RateLimiter, key: string): Promise<void> {
+  const r = await limiter.take(key);
+  if (!r.ok)
+    throw Object.assign(new RelayError('RATE_LIMITED', 'rate limited'), {
+      retryAfter: r.retryAfterSeconds,
+    });
+}
+
+/** Checks the token and limits, stores the envelopes (durably) and wakes the devices. */
+export async function storeSealedSend(
+  ctx: RelayContext,
+  limiters: SealedLimiters | undefined,
+  sourceAddress: string,
+  request: SealedSendRequest,
+): Promise<SealedSendResponse> {
+  const { storage, fanOut, metrics, now } = ctx;
+  if (limiters !== undefined) await take(limiters.ip, sourceAddress);
+  const { accountId, clientMessageId } = request;
+  const presented = hashDeliveryToken(fromBase64(request.deliveryToken));
+  const stored = await storage.reader.profiles.deliveryTokenHash(accountId);
+  const matches = constantTimeEqual(presented, stored ?? NO_TOKEN_HASH);
+  if (!matches || stored === undefined) {
+    metrics.sealedRefused.inc();
+    throw new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
+  }
+  if (limiters !== undefined) await take(limiters.token, accountId);
+
+  const sent = new Map<number, number>();
+  for (const d of request.destinations) {
+    if (sent.has(d.deviceId)) throw new RelayError('INVALID_REQUEST', 'a device appears twice');
+    sent.set(d.deviceId, d.registrationId);
+  }
+  const contents = request.destinations.map((d) => ({
+    deviceId: d.deviceId,
+    content: fromBase64(d.content),
+  }));
+  const sealedDepth = Math.floor(ctx.limits.maxQueueDepth * SEALED_QUEUE_SHARE);
+  const serverTimestamp = now();
+  let queued: QueuedMessage[] = [];
+  await storage.transact(async (w) => {
+    queued = [];
+    // The token was checked outside; checked again here so a token revoked meanwhile (or an
+    // account deleted) stores nothing.
+    const current = await w.profiles.deliveryTokenHash(accountId);
+    if (current === undefined || !constantTimeEqual(presented, current))
+      throw new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
+    const routes = await w.devices.routes(accountId);
+    const mismatch = compareDevices(accountId, sent, routes, NOBODY);
+    if (mismatch !== undefined)
+      throw new RelayError('DEVICE_MISMATCH', 'devices do not match', { accounts: [mismatch] });
+    if (routes.some((r) => r.queueDepth >= sealedDepth))
+      throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
+    for (const d of contents) {
+      queued.push(
+        await w.messages.enqueue({
+          recipientAccountId: accountId,
+          recipientDeviceId: d.deviceId,
+          senderAccountId: '',
+          senderDeviceId: 0,
+          clientMessageId,
+          type: limits.SEALED_SENDER_ENVELOPE_TYPE,
+          content: d.content,
+          serverTimestamp,
+        }),
+      );
+    }
+  });
+  metrics.messagesIn.inc('', queued.length);
+  metrics.sealedIn.inc('', queued.length);
+  await Promise.all(
+    queued.map((m) =>
+      fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
+        kind: 'messages',
+        queued: [m],
+      }),
+    ),
+  );
+  return { serverTimestamp };
+}
