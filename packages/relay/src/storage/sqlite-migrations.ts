@@ -196,4 +196,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sends_age ON sends (server_timestamp);
     `,
   },
+  {
+    // Disappearing messages: the sender's expiry, honoured at delivery and by the sweep.
+    version: 5,
+    sql: `
+      ALTER TABLE messages ADD COLUMN expires_at INTEGER;
+      CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];
