@@ -20,6 +20,10 @@ export interface Args {
   readonly replyTo: string | undefined;
   /** `--remove` for `react`. */
   readonly remove: boolean;
+  /** `--stop` for `typing`. */
+  readonly stop: boolean;
+  /** `--recovery-key KEY` for `backup restore` (else PARLEY_RECOVERY_KEY, else stdin). */
+  readonly recoveryKey: string | undefined;
   readonly words: readonly string[];
 }
 
@@ -39,6 +43,16 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   react USERNAME ID EMOJI  react to a message (--remove takes the reaction back)
   edit USERNAME ID TEXT    replace the text of one of your messages (the history is kept)
   delete USERNAME ID       delete one of your messages for everyone (a tombstone stays)
+  react|edit|delete --group GROUP ID ...  the same in a group
+  typing USERNAME [--stop] tell a contact you are typing (or --group GROUP); needs
+                           settings typing on, which also shows others' typing
+  timer USERNAME [off|30s|5m|1h|1d|1w]  show or set the disappearing-message timer for
+                           everyone in the conversation (or --group GROUP)
+  settings [typing on|off] this device's settings (typing indicators are off by default)
+  backup create FILE       write an encrypted backup (keys, contacts, groups, history);
+                           prints the recovery key once
+  backup restore FILE      (into an empty --home) restore it; asks for the recovery key
+                           (--recovery-key KEY or PARLEY_RECOVERY_KEY)
   receive [--wait SECS]    fetch and print everything pending (waiting up to SECS for one),
                            group messages and membership changes (with who made them) included
   chat USERNAME            interactive: history, live messages, a typed line sends
@@ -84,6 +98,8 @@ export function parseArgs(
   let saveDir: string | undefined;
   let replyTo: string | undefined;
   let remove = false;
+  let stop = false;
+  let recoveryKey: string | undefined;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -101,6 +117,8 @@ export function parseArgs(
     else if (arg === '--save-dir') saveDir = value();
     else if (arg === '--reply-to') replyTo = value();
     else if (arg === '--remove') remove = true;
+    else if (arg === '--stop') stop = true;
+    else if (arg === '--recovery-key') recoveryKey = value();
     else if (arg === '--wait') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
@@ -110,5 +128,19 @@ export function parseArgs(
     else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else words.push(arg);
   }
-  return { server, home, json, wait, accept, group, files, saveDir, replyTo, remove, words };
+  return {
+    server,
+    home,
+    json,
+    wait,
+    accept,
+    group,
+    files,
+    saveDir,
+    replyTo,
+    remove,
+    stop,
+    recoveryKey: recoveryKey ?? env['PARLEY_RECOVERY_KEY'],
+    words,
+  };
 }

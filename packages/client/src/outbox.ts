@@ -37,6 +37,7 @@ import {
   type ContactRecord,
   type OutboxRecord,
 } from './state.js';
+import { settings } from './settings.js';
 import type { StorageWriter } from './storage.js';
 import type { Trust } from './trust.js';
 
@@ -78,10 +79,13 @@ export class Outbox {
       );
     const id = c.id();
     const sentAt = c.now();
-    const extra = {
+    const timer = settings.timer(c.db, { peer: contact.accountId }).seconds;
+    const shown = {
       ...(attachments === undefined ? {} : { attachments }),
       ...(replyTo === undefined ? {} : { replyTo }),
     };
+    const extra = { ...shown, ...(timer > 0 ? { expiresIn: timer } : {}) };
+    const expiresAt = timer > 0 ? sentAt + timer * 1000 : undefined;
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
@@ -90,6 +94,7 @@ export class Outbox {
         encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt, ...extra }),
       ),
       createdAt: sentAt,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     };
     c.db.transact((w) => {
       if (records.outbox(w).length >= MAX_OUTBOX_ENTRIES)
@@ -102,7 +107,8 @@ export class Outbox {
         text,
         sentAt,
         status: 'pending',
-        ...extra,
+        ...shown,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
       });
     });
     const serverTimestamp = await this.#deliver(a, entry);
@@ -113,7 +119,43 @@ export class Outbox {
    * Reacts to, edits or deletes for everyone a message of the conversation with `username`:
    * applied here and queued for the contact's devices and our others in one transaction.
    */
-  async act(username: string, target: string, action: MessageAction): Promise<SendResult> {
+  act(username: string, target: string, action: MessageAction): Promise<SendResult> {
+    const a = this.#c.requireAccount();
+    return this.control(username, (contact, at) => {
+      const m = checkOwnAction(records.message(this.#c.db, target), action);
+      if (m.peer !== contact.accountId)
+        throw new ClientError('INVALID_INPUT', 'that message is not in this conversation');
+      return {
+        content: actionContent(action, target, at),
+        sync: actionContent(action, target, at, contact.accountId),
+        apply: (w) => {
+          const done = applyAction(
+            w,
+            a.accountId,
+            contact.accountId,
+            a.accountId,
+            target,
+            action,
+            at,
+          );
+          if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
+        },
+      };
+    });
+  }
+
+  /**
+   * Sends content that is not a message (an action, typing, the timer) to `username`'s devices
+   * and, with `sync`, to our other devices; `apply` is its local effect, in the transaction that
+   * queues it.
+   */
+  async control(
+    username: string,
+    make: (
+      contact: ContactRecord,
+      at: number,
+    ) => { content: Content; sync?: Content; apply?: (w: StorageWriter) => void },
+  ): Promise<SendResult> {
     const c = this.#c;
     const a = c.requireAccount();
     const contact = await this.#contactForSend(username);
@@ -122,23 +164,20 @@ export class Outbox {
         'KEY_CHANGED',
         `${contact.username}'s key changed; verify it, then accept it`,
       );
-    const m = checkOwnAction(records.message(c.db, target), action);
-    if (m.peer !== contact.accountId)
-      throw new ClientError('INVALID_INPUT', 'that message is not in this conversation');
     const id = c.id();
     const at = c.now();
+    const made = make(contact, at);
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
-      content: toBase64(encodeContent(actionContent(action, target, at))),
-      syncContent: toBase64(encodeContent(actionContent(action, target, at, contact.accountId))),
+      content: toBase64(encodeContent(made.content)),
+      ...(made.sync === undefined ? {} : { syncContent: toBase64(encodeContent(made.sync)) }),
       createdAt: at,
     };
     c.db.transact((w) => {
       if (records.outbox(w).length >= MAX_OUTBOX_ENTRIES)
         throw new ClientError('MISUSE', 'the outbox is full; run receive or check the relay');
-      const done = applyAction(w, a.accountId, contact.accountId, a.accountId, target, action, at);
-      if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
+      made.apply?.(w);
       records.putOutbox(w, entry);
     });
     const serverTimestamp = await this.#deliver(a, entry);
@@ -252,8 +291,9 @@ export class Outbox {
           content: fromBase64(toOurs ?? ''),
         })),
       ].filter((t) => !excluded.has(`${t.accountId}.${t.deviceId}`));
-      if (targets.length === 0) {
-        // Nobody to send to (a note to our other devices when there are none): done.
+      // Nobody to send to (a note to our other devices when there are none), or a disappearing
+      // message whose time ran out while it waited: done.
+      if (targets.length === 0 || (entry.expiresAt !== undefined && entry.expiresAt <= c.now())) {
         c.db.transact((w) => {
           records.deleteOutbox(w, entry.clientMessageId);
         });
@@ -265,6 +305,7 @@ export class Outbox {
         const result = await c.relay.send(c.auth(a), {
           clientMessageId: entry.clientMessageId,
           destinations,
+          ...(entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt }),
         });
         c.db.transact((w) => {
           records.deleteOutbox(w, entry.clientMessageId);
