@@ -20,6 +20,7 @@ import {
   sweep,
 } from './conversation-commands.js';
 import { openLive } from './live.js';
+import { runBackupCommand } from './backup-commands.js';
 import { qrText } from './qr.js';
 import { join } from 'node:path';
 import {
@@ -328,6 +329,8 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       );
     case 'group':
       return runGroupCommand(client, rest, emit);
+    case 'backup':
+      return runBackupCommand(args, home, emit);
     case 'devices': {
       if (rest[0] === 'remove') {
         const id = Number(need(rest, 1, 'ID'));

@@ -184,6 +184,19 @@ export class GroupReceiver {
     return [{ type: 'group-refused', groupId: g.groupId, group: g.name, code, reason }];
   }
 
+  /**
+   * After a restore from a backup: the group waits at the epoch of its stored state (which may
+   * be behind) and asks the other members to add this device again.
+   */
+  holdForRejoin(w: StorageWriter, groupId: string): void {
+    const g = groupRecords.group(w, groupId);
+    const bytes = groupRecords.state(w, groupId);
+    if (!following(g) || bytes === undefined) return;
+    const epoch = epochOf(decodeGroupState(this.crypto, bytes));
+    groupRecords.putGroup(w, { ...g, blocked: { epoch, code: 'RESTORED' } });
+    this.#askToRejoin(w, groupId);
+  }
+
   /** Queues a `group-rejoin` request to every other member account of the group's last state. */
   #askToRejoin(w: StorageWriter, groupId: string): void {
     const bytes = groupRecords.state(w, groupId);

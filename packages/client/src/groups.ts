@@ -84,6 +84,11 @@ export class GroupEngine {
     this.#outbox = new GroupOutbox(host, this.#r);
   }
 
+  /** After a restore: every group we follow waits and asks to have this device added again. */
+  holdForRejoin(w: StorageWriter): void {
+    for (const g of groupRecords.groups(w)) this.#r.holdForRejoin(w, g.groupId);
+  }
+
   /** Device lists for one operation (fetched at most once each). */
   lists(): DeviceLists {
     return this.#r.lists();
