@@ -177,4 +177,12 @@ test('typing indicators are off by default, shown only where on; a group timer m
   clock.now += 6_000;
   strictEqual(bob.sweepExpired().messages, 1);
   strictEqual(bob.message(sent.messageId), undefined);
+
+  // A relay that ignores the expiry (this one's clock is behind the clients'): the envelope
+  // arrives after its time and is neither stored nor shown.
+  const late = await alice.send('tybob', 'too late');
+  clock.now += 6_000;
+  const replayed = await bob.receive();
+  ok(!replayed.some((e) => e.type === 'message'), 'not shown');
+  strictEqual(bob.message(late.messageId), undefined, 'not stored');
 });
