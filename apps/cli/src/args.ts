@@ -23,6 +23,10 @@ export interface Args {
   /** `--name N` and `--avatar PATH` for `profile set`. */
   readonly name: string | undefined;
   readonly avatar: string | undefined;
+  /** `--stop` for `typing`. */
+  readonly stop: boolean;
+  /** `--recovery-key KEY` for `backup restore` (else PARLEY_RECOVERY_KEY, else stdin). */
+  readonly recoveryKey: string | undefined;
   readonly words: readonly string[];
 }
 
@@ -43,6 +47,16 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   react USERNAME ID EMOJI  react to a message (--remove takes the reaction back)
   edit USERNAME ID TEXT    replace the text of one of your messages (the history is kept)
   delete USERNAME ID       delete one of your messages for everyone (a tombstone stays)
+  react|edit|delete --group GROUP ID ...  the same in a group
+  typing USERNAME [--stop] tell a contact you are typing (or --group GROUP); needs
+                           settings typing on, which also shows others' typing
+  timer USERNAME [off|30s|5m|1h|1d|1w]  show or set the disappearing-message timer for
+                           everyone in the conversation (or --group GROUP)
+  settings [typing on|off] this device's settings (typing indicators are off by default)
+  backup create FILE       write an encrypted backup (keys, contacts, groups, history);
+                           prints the recovery key once
+  backup restore FILE      (into an empty --home) restore it; asks for the recovery key
+                           (--recovery-key KEY or PARLEY_RECOVERY_KEY)
   receive [--wait SECS]    fetch and print everything pending (waiting up to SECS for one),
                            group messages and membership changes (with who made them) included
   chat USERNAME            interactive: history, live messages, a typed line sends
@@ -94,6 +108,8 @@ export function parseArgs(
   let remove = false;
   let name: string | undefined;
   let avatar: string | undefined;
+  let stop = false;
+  let recoveryKey: string | undefined;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -113,6 +129,8 @@ export function parseArgs(
     else if (arg === '--remove') remove = true;
     else if (arg === '--name') name = value();
     else if (arg === '--avatar') avatar = value();
+    else if (arg === '--stop') stop = true;
+    else if (arg === '--recovery-key') recoveryKey = value();
     else if (arg === '--wait') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
@@ -135,6 +153,8 @@ export function parseArgs(
     remove,
     name,
     avatar,
+    stop,
+    recoveryKey: recoveryKey ?? env['PARLEY_RECOVERY_KEY'],
     words,
   };
 }

@@ -153,5 +153,11 @@ export async function saveEventAttachments(
       result.failed.push({ name: p.name, code, message: x.message });
     }
   }
+  if ('message' in e && result.saved.length > 0)
+    client.noteSavedFiles(
+      e.message.id,
+      e.type === 'group-message' ? e.groupId : undefined,
+      result.saved.map((f) => f.path),
+    );
   return result;
 }

@@ -13,8 +13,15 @@ import {
 import { USAGE, UsageError, type Args } from './args.js';
 import type { OpenHome } from './home.js';
 import { describeGroupEvent, runGroupCommand } from './group-commands.js';
+import {
+  describeTimer,
+  removeDeletedFiles,
+  runConversationCommand,
+  sweep,
+} from './conversation-commands.js';
 import { openLive } from './live.js';
 import { readSenderNames, runProfileCommand, senderNameOf } from './profile-commands.js';
+import { runBackupCommand } from './backup-commands.js';
 import { qrText } from './qr.js';
 import { join } from 'node:path';
 import {
@@ -31,6 +38,8 @@ export interface Output {
 }
 
 const POLL_MS = 1000;
+/** How often `chat` deletes expired disappearing messages while it runs. */
+const SWEEP_MS = 5000;
 
 function need(words: readonly string[], index: number, what: string): string {
   const w = words[index];
@@ -69,12 +78,20 @@ function describeEvent(e: ClientEvent): string {
       return `${e.username}'s key CHANGED. Compare safety numbers: parley verify ${e.username}`;
     case 'account-key-changed':
       return 'your account key was replaced by your primary device';
+    case 'typing':
+      return `${e.from} ${e.started ? 'is typing' : 'stopped typing'}${e.group === undefined ? '' : ` in ${e.group}`}`;
+    case 'timer-changed':
+      return `${e.by} set disappearing messages to ${describeTimer(e.seconds)}${e.group === undefined ? ` with ${e.peer ?? ''}` : ` in ${e.group}`}`;
     case 'message-updated':
-      return e.action === 'delete'
-        ? `${e.by} deleted message ${e.message.id} for everyone`
-        : e.action === 'edit'
-          ? `${e.by} edited message ${e.message.id}: ${e.message.text}`
-          : `reactions on message ${e.message.id} (${e.message.text}) now: ${Object.values(e.message.reactions ?? {}).join(' ') || 'none'}`;
+    case 'group-message-updated':
+      return (
+        (e.type === 'group-message-updated' ? `[${e.group}] ` : '') +
+        (e.action === 'delete'
+          ? `${e.by} deleted message ${e.message.id} for everyone`
+          : e.action === 'edit'
+            ? `${e.by} edited message ${e.message.id}: ${e.message.text}`
+            : `reactions on message ${e.message.id} (${e.message.text}) now: ${Object.values(e.message.reactions ?? {}).join(' ') || 'none'}`)
+      );
     default:
       return describeGroupEvent(e);
   }
@@ -109,6 +126,7 @@ async function emitEvent(
       ? describe(e)
       : describe({ ...e, from: `${e.from} (${senderName})` });
   if (pointersOf(e).length === 0) {
+    await removeDeletedFiles(e);
     emit(line, named(eventJson(e)));
     return;
   }
@@ -127,12 +145,24 @@ async function emitEvent(
 
 function historyLine(m: MessageRecord, peer: string): string {
   const who = m.direction === 'in' ? peer : 'you';
-  const status = m.direction === 'out' ? ` (${m.status})` : '';
+  return shownLine(m, who, m.direction === 'out' ? ` (${m.status})` : '');
+}
+
+/** A stored message (1:1 or group) as a history line. */
+function shownLine(
+  m: Pick<
+    MessageRecord,
+    'sentAt' | 'text' | 'deleted' | 'edits' | 'reactions' | 'replyTo' | 'expiresAt'
+  >,
+  who: string,
+  status: string,
+): string {
   if (m.deleted === true) return `[${time(m.sentAt)}] ${who}: (deleted)`;
   const edited = m.edits === undefined ? '' : ' (edited)';
   const reactions = Object.values(m.reactions ?? {}).join(' ');
   const reply = m.replyTo === undefined ? '' : `(reply to ${m.replyTo}) `;
-  return `[${time(m.sentAt)}] ${who}: ${reply}${m.text}${edited}${status}${reactions === '' ? '' : ` ${reactions}`}`;
+  const expires = m.expiresAt === undefined ? '' : ` (disappears ${time(m.expiresAt)})`;
+  return `[${time(m.sentAt)}] ${who}: ${reply}${m.text}${edited}${status}${expires}${reactions === '' ? '' : ` ${reactions}`}`;
 }
 
 async function markRead(client: ParleyClient, events: readonly ClientEvent[]): Promise<void> {
@@ -199,6 +229,10 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
     for (const f of args.files) list.push(await uploadFile(client, f));
     return list.length === 0 ? {} : { attachments: list };
   };
+  // Expired disappearing messages go before anything is shown or sent.
+  await sweep(client);
+  const conversation = await runConversationCommand(client, args, command ?? '', rest, emit);
+  if (conversation !== undefined) return conversation;
   switch (command) {
     case 'register': {
       const a = await client.register(need(rest, 0, 'USERNAME'));
@@ -250,7 +284,10 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       if (args.group !== undefined) {
         const text = rest.join(' ');
         if (text === '' && args.files.length === 0) throw new UsageError('missing TEXT');
-        const r = await client.sendToGroup(args.group, text, await upload());
+        const r = await client.sendToGroup(args.group, text, {
+          ...(await upload()),
+          ...(args.replyTo === undefined ? {} : { replyTo: args.replyTo }),
+        });
         for (const e of r.events) emit(describe(e), eventJson(e));
         if (r.status === 'queued') {
           // Kept in the outbox; like a 1:1 send the relay did not take, this exits 1.
@@ -278,28 +315,6 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       emit(r.messageId, r);
       return 0;
     }
-    case 'react': {
-      const r = await client.react(
-        need(rest, 0, 'USERNAME'),
-        need(rest, 1, 'ID'),
-        need(rest, 2, 'EMOJI'),
-        args.remove,
-      );
-      emit(r.messageId, r);
-      return 0;
-    }
-    case 'edit': {
-      const text = rest.slice(2).join(' ');
-      if (text === '') throw new UsageError('missing TEXT');
-      const r = await client.edit(need(rest, 0, 'USERNAME'), need(rest, 1, 'ID'), text);
-      emit(r.messageId, r);
-      return 0;
-    }
-    case 'delete': {
-      const r = await client.deleteForEveryone(need(rest, 0, 'USERNAME'), need(rest, 1, 'ID'));
-      emit(r.messageId, r);
-      return 0;
-    }
     case 'receive': {
       const deadline = Date.now() + (args.wait ?? 0) * 1000;
       let events = await receiveAndMarkRead(client);
@@ -324,6 +339,8 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
       return runGroupCommand(client, rest, emit);
     case 'profile':
       return runProfileCommand(client, args, rest, emit);
+    case 'backup':
+      return runBackupCommand(args, home, emit);
     case 'devices': {
       if (rest[0] === 'remove') {
         const id = Number(need(rest, 1, 'ID'));
@@ -453,7 +470,7 @@ function groupConversation(client: ParleyClient, group: string): Conversation {
                 ?.members.find((x) => x.accountId === m.fromAccount)?.username ?? m.fromAccount);
         const status =
           m.status === 'pending' ? ' (queued)' : m.status === 'failed' ? ' (not sent)' : '';
-        return `[${time(m.sentAt)}] ${who}: ${m.text}${status}`;
+        return shownLine(m, who, status);
       }),
     send: async (text) => {
       const r = await client.sendToGroup(group, text);
@@ -517,6 +534,11 @@ async function chat(
   out.line(
     `chatting with ${conversation.title} (${live === undefined ? 'polling: live connection unavailable' : 'live'}); type a line to send it, Ctrl-D to leave`,
   );
+  const sweeper = setInterval(() => {
+    sweep(client).catch((x: unknown) => {
+      report(x, 'deleting expired messages failed');
+    });
+  }, SWEEP_MS);
   const rl = createInterface({ input: process.stdin, terminal: false });
   const state = { open: true };
   rl.on('close', () => {
@@ -544,6 +566,7 @@ async function chat(
     }
   }
   state.open = false;
+  clearInterval(sweeper);
   await poll;
   await live?.stop();
   await reads;

@@ -319,3 +319,73 @@ test(
     }
   },
 );
+
+test(
+  'blindness: reactions, edits, typing and disappearing timers (1:1 and group) leave no reaction, text or timer in the data directory, the logs or the traffic',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-blind-actions-'));
+    const server = await startServer(['--data-dir', dir, '--log-level', 'info', '--kt', 'off']);
+    const proxy = await capturingProxy(new URL(server.base));
+    const canary = randomBytes(6).toString('hex');
+    const reaction = `r${canary}`;
+    // An unusual timer, so that its digits in plain would be found.
+    const timer = 1_234_567;
+    try {
+      const primitives = createNodePrimitives();
+      const client = () =>
+        new ParleyClient({
+          backend: new MemoryBackend(),
+          primitives,
+          relay: new RelayHttp(proxy.base, (url, init) => fetch(url, init)),
+        });
+      const alice = client();
+      const bob = client();
+      const users = randomBytes(4).toString('hex');
+      await alice.register(`alice${users}`);
+      await bob.register(`bob${users}`);
+      alice.setTypingIndicators(true);
+      bob.setTypingIndicators(true);
+      const { messageId } = await alice.send(`bob${users}`, `text ${canary}`);
+      await bob.receive();
+      await bob.react(`alice${users}`, messageId, reaction);
+      await alice.edit(`bob${users}`, messageId, `edited ${canary}`);
+      await alice.setDisappearingTimer({ username: `bob${users}` }, timer);
+      await alice.sendTyping({ username: `bob${users}` }, true);
+      const { groupId } = await alice.createGroup(`group ${canary}`, [`bob${users}`]);
+      await bob.receive();
+      const g = await alice.sendToGroup(groupId, `group text ${canary}`);
+      await bob.receive();
+      await bob.actInGroup(groupId, g.messageId, {
+        kind: 'reaction',
+        emoji: reaction,
+        remove: false,
+      });
+      await bob.setDisappearingTimer({ group: groupId }, timer);
+      const seen = await alice.receive();
+      assert.ok(
+        seen.some((e) => e.type === 'group-message-updated' && e.message.reactions !== undefined),
+        'the clients see the reaction the relay cannot',
+      );
+      assert.equal(alice.disappearingTimer({ group: groupId }), timer);
+      assert.equal(bob.disappearingTimer({ username: `alice${users}` }), timer);
+    } finally {
+      await proxy.close();
+      assert.equal(await stopServer(server), 0, 'graceful exit');
+    }
+    try {
+      const haystacks = {
+        'data directory': readAll(dir),
+        logs: Buffer.from(server.output()),
+        traffic: proxy.captured(),
+      };
+      for (const [where, bytes] of Object.entries(haystacks)) {
+        for (const needle of [canary, String(timer), '"emoji"', '"seconds"', '"typing"']) {
+          assert.equal(bytes.includes(needle), false, `"${needle}" found in ${where}`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -141,6 +141,8 @@ export const GroupMessageRequest = Type.Object(
      * after a commit in anyone's queue and never reaches a device added after it was made.
      */
     epoch: Epoch,
+    /** A disappearing message's expiry (ms): undelivered and deleted unread after it. */
+    expiresAt: Type.Optional(Timestamp),
     /** An MLS PrivateMessage (application data or a proposal). */
     message: Base64(MAX_CIPHERTEXT_BYTES),
   },

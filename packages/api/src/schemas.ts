@@ -237,6 +237,11 @@ export const SendRequest = Type.Object(
   {
     clientMessageId: Type.String({ minLength: 1, maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
     destinations: Type.Array(Destination, { minItems: 1, maxItems: MAX_DESTINATIONS_PER_SEND }),
+    /**
+     * A disappearing message's expiry (ms since the epoch): after it the relay delivers none of
+     * these ciphertexts and deletes them unread. The timer itself stays inside the encryption.
+     */
+    expiresAt: Type.Optional(Timestamp),
   },
   strict,
 );

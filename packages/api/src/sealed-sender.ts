@@ -74,6 +74,8 @@ export const SealedSendRequest = Type.Object(
       minItems: 1,
       maxItems: MAX_DEVICES_PER_ACCOUNT,
     }),
+    /** A disappearing message's expiry (ms), as on the authenticated send. */
+    expiresAt: Type.Optional(Timestamp),
   },
   strict,
 );

@@ -23,6 +23,17 @@ import { Profiles, type Profile } from './profiles.js';
 import { SealedSender } from './sealed-sender.js';
 import { records, type AccountRecord, type MessageRecord } from './state.js';
 import { Trust } from './trust.js';
+import { noteSavedFiles, sweepExpired, type Swept } from './disappearing.js';
+import {
+  collectBackup,
+  newRecoveryKey,
+  openBackup,
+  parseRecoveryKey,
+  sealBackup,
+} from './backup.js';
+import { MAX_DISAPPEARING_SECONDS } from './limits.js';
+import type { MessageAction } from './message-actions.js';
+import { settings, type DeviceSettings } from './settings.js';
 import {
   Transparency,
   type KtLabelStatus,
@@ -36,14 +47,20 @@ export type { PendingLink } from './accounts.js';
 export type { ClientEvent } from './inbox.js';
 export type { SendResult } from './outbox.js';
 export type { Profile } from './profiles.js';
+export type { MessageAction } from './message-actions.js';
+export type { DeviceSettings } from './settings.js';
+export type { Swept } from './disappearing.js';
 export type { KtLabelStatus, KtMonitorReport, KtPolicy, KtStatus } from './transparency.js';
 
 /** What a message carries besides its text. */
 export interface SendOptions {
   readonly attachments?: readonly AttachmentPointer[];
-  /** The id of the message this one replies to (1:1 only for now). */
+  /** The id of the message this one replies to. */
   readonly replyTo?: string;
 }
+
+/** A conversation: with a user, or a group (name, id or id prefix). */
+export type ConversationTarget = { readonly username: string } | { readonly group: string };
 
 export class ParleyClient {
   readonly #c: ClientContext;
@@ -450,7 +467,139 @@ export class ParleyClient {
    * `queued` when the relay cannot take it now (a later flush sends it, exactly once, in order).
    */
   sendToGroup(group: string, text: string, options: SendOptions = {}): Promise<GroupSendResult> {
-    return this.#serial(() => this.#groups.send(group, text, options.attachments));
+    return this.#serial(() => this.#groups.send(group, text, options));
+  }
+
+  /**
+   * Reacts to, edits or deletes for everyone a message of a group, on every device of every
+   * member (ours included); only its author edits or deletes it.
+   */
+  actInGroup(group: string, messageId: string, action: MessageAction): Promise<GroupSendResult> {
+    return this.#serial(() => this.#groups.act(group, messageId, action));
+  }
+
+  // --- backups ---
+
+  /**
+   * Seals this device's keys, contacts, groups, settings and history under a fresh recovery key
+   * (`backup.ts`); the archive and the key's 64 characters, to show the user once.
+   */
+  createBackup(): { archive: Uint8Array; recoveryKey: string } {
+    this.#c.requireAccount();
+    const key = newRecoveryKey(this.#c.p);
+    const archive = sealBackup(this.#c.p, key.secret, collectBackup(this.#c.db, this.#c.now()));
+    key.secret.fill(0);
+    return { archive, recoveryKey: key.text };
+  }
+
+  /**
+   * Restores an archive into this empty store (`MISUSE` if it has an account). A mistyped key is
+   * `INVALID_INPUT`, a wrong one `BACKUP_WRONG_KEY`, a damaged file `BACKUP_INVALID`: in every
+   * failure nothing is written. Then sessions are renewed with every contact and our other
+   * devices, and groups ask to have this device added again.
+   */
+  restoreBackup(archive: Uint8Array, recoveryKey: string): Promise<AccountRecord> {
+    return this.#serial(async () => {
+      const c = this.#c;
+      if (c.account() !== undefined)
+        throw new ClientError('MISUSE', 'this home already has an account; restore into a new one');
+      const secret = parseRecoveryKey(c.p, recoveryKey);
+      const contents = openBackup(c.p, secret, archive);
+      secret.fill(0);
+      c.db.transact((w) => {
+        for (const [ns, entries] of contents.records) for (const [k, v] of entries) w.put(ns, k, v);
+      });
+      // Then, with the account in place (a failure here leaves a restored store whose groups
+      // and sessions the next receive repairs as after any lost state: nothing is lost).
+      c.db.transact((w) => {
+        this.#groups.holdForRejoin(w);
+        const a = c.requireAccount();
+        for (const contact of records.contacts(w))
+          this.#outbox.queueContent(w, contact.accountId, { kind: 'session-renewed' });
+        this.#outbox.queueContent(w, a.accountId, { kind: 'session-renewed' });
+      });
+      try {
+        await this.#outbox.flush();
+      } catch (e) {
+        // Waiting in the outbox; the next send or receive retries.
+        if (!(e instanceof ClientError)) throw e;
+      }
+      return c.requireAccount();
+    });
+  }
+
+  // --- settings, typing, disappearing messages ---
+
+  /** This device's settings (typing indicators are off by default). */
+  settings(): DeviceSettings {
+    return settings.device(this.#c.db);
+  }
+
+  /** Turns typing indicators on or off: off, none are sent or shown. */
+  setTypingIndicators(on: boolean): void {
+    this.#c.db.transact((w) => {
+      settings.putDevice(w, { ...settings.device(w), typingIndicators: on });
+    });
+  }
+
+  /** Tells the conversation we started or stopped typing; false (nothing sent) while off. */
+  async sendTyping(to: ConversationTarget, started: boolean): Promise<boolean> {
+    if (!this.settings().typingIndicators) return false;
+    const content = { kind: 'typing', started, at: this.#c.now() } as const;
+    if ('group' in to) await this.#serial(() => this.#groups.sendContent(to.group, content));
+    else await this.#serial(() => this.#outbox.control(to.username, () => ({ content })));
+    return true;
+  }
+
+  /**
+   * Sets a conversation's disappearing-message timer (`seconds`, 0: off) for every participant
+   * and every device; messages sent afterwards disappear that long after they were sent.
+   */
+  setDisappearingTimer(to: ConversationTarget, seconds: number): Promise<unknown> {
+    if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_DISAPPEARING_SECONDS)
+      throw new ClientError('INVALID_INPUT', `a timer is 0 to ${MAX_DISAPPEARING_SECONDS} seconds`);
+    const at = this.#c.now();
+    if ('group' in to)
+      return this.#serial(() =>
+        this.#groups.sendContent(to.group, { kind: 'timer', seconds, at }, (w, groupId) => {
+          settings.putTimer(w, { groupId }, { seconds, at });
+        }),
+      );
+    return this.#serial(() =>
+      this.#outbox.control(to.username, (contact) => ({
+        content: { kind: 'timer', seconds, at },
+        sync: { kind: 'timer', seconds, at, to: contact.accountId },
+        apply: (w) => {
+          settings.putTimer(w, { peer: contact.accountId }, { seconds, at });
+        },
+      })),
+    );
+  }
+
+  /** A conversation's disappearing-message timer in seconds (0: off). */
+  disappearingTimer(to: ConversationTarget): number {
+    if ('group' in to)
+      return settings.timer(this.#c.db, { groupId: this.#groups.resolve(to.group, true).groupId })
+        .seconds;
+    const contact = records.contact(this.#c.db, to.username.toLowerCase());
+    return contact === undefined
+      ? 0
+      : settings.timer(this.#c.db, { peer: contact.accountId }).seconds;
+  }
+
+  /**
+   * Deletes every message whose time is up from this device's store; returns the paths of the
+   * files the app saved for them (`noteSavedFiles`), which the app deletes.
+   */
+  sweepExpired(): Swept {
+    return this.#c.db.transact((w) => sweepExpired(w, this.#c.now()));
+  }
+
+  /** Records where the app saved a message's files (deleted with it when it expires). */
+  noteSavedFiles(messageId: string, groupId: string | undefined, paths: readonly string[]): void {
+    this.#c.db.transact((w) => {
+      noteSavedFiles(w, messageId, groupId, paths);
+    });
   }
 
   /**

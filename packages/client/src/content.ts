@@ -11,6 +11,7 @@ import {
   MAX_ATTACHMENTS_PER_MESSAGE,
   MAX_CONTENT_BYTES,
   MAX_CONTENT_TYPE_LENGTH,
+  MAX_DISAPPEARING_SECONDS,
   MAX_REACTION_LENGTH,
   MAX_TEXT_BYTES,
   MAX_THUMBNAIL_BYTES,
@@ -51,6 +52,8 @@ export type Content =
       readonly attachments?: readonly AttachmentPointer[];
       /** The id of the message this one replies to. */
       readonly replyTo?: string;
+      /** The conversation's disappearing timer when sent (seconds): gone `sentAt` + this later. */
+      readonly expiresIn?: number;
     }
   | {
       readonly kind: 'receipt';
@@ -66,6 +69,7 @@ export type Content =
       readonly sentAt: number;
       readonly attachments?: readonly AttachmentPointer[];
       readonly replyTo?: string;
+      readonly expiresIn?: number;
     }
   /**
    * Actions on an earlier message `target` (`message-actions.ts`); `to` (an account id) only in
@@ -86,6 +90,18 @@ export type Content =
       readonly to?: string;
     }
   | { readonly kind: 'delete'; readonly target: string; readonly to?: string }
+  /** Someone started or stopped typing (shown only where typing indicators are on). */
+  | { readonly kind: 'typing'; readonly started: boolean; readonly at: number }
+  /**
+   * The conversation's disappearing-message timer set to `seconds` (0: off) at `at`; `to` only
+   * in the copy to our own devices (`disappearing.ts`).
+   */
+  | { readonly kind: 'timer'; readonly seconds: number; readonly at: number; readonly to?: string }
+  /**
+   * From a device restored from a backup: its sessions were dropped, this message starts new
+   * ones (`backup.ts`). Shows nothing.
+   */
+  | { readonly kind: 'session-renewed' }
   /**
    * A member device of `groupId` that could not follow a commit asks to be added again; its
    * leaf had the HPKE key `leafKey` (base64) when it asked. Sent 1:1 to the other members.
@@ -126,6 +142,17 @@ function isKeyText(v: unknown): v is string {
 
 function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH;
+}
+
+/** A disappearing timer in whole seconds, `min` (0: off, allowed for `timer`) to the maximum. */
+function isTimer(v: unknown, min: number): v is number {
+  return (
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= MAX_DISAPPEARING_SECONDS
+  );
+}
+
+function isTime(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -195,6 +222,7 @@ export function decodeContent(bytes: Uint8Array): Content {
     case 'sent': {
       const to = o['to'];
       const replyTo = o['replyTo'];
+      const expiresIn = o['expiresIn'];
       const att = attachmentsOf(o['attachments']);
       if (
         !isId(id) ||
@@ -202,12 +230,14 @@ export function decodeContent(bytes: Uint8Array): Content {
         typeof sentAt !== 'number' ||
         !att.ok ||
         (replyTo !== undefined && !isId(replyTo)) ||
+        (expiresIn !== undefined && !isTimer(expiresIn, 1)) ||
         (o['kind'] === 'sent' && !isId(to))
       )
         break;
       const extra = {
         ...(att.list === undefined ? {} : { attachments: att.list }),
         ...(replyTo === undefined ? {} : { replyTo }),
+        ...(expiresIn === undefined ? {} : { expiresIn }),
       };
       return o['kind'] === 'sent' && isId(to)
         ? { kind: 'sent', to, id, text, sentAt, ...extra }
@@ -268,6 +298,22 @@ export function decodeContent(bytes: Uint8Array): Content {
     case 'profile-key': {
       const key = o['key'];
       if (isKeyText(key) && BASE64.test(key)) return { kind: 'profile-key', key };
+      break;
+    }
+    case 'session-renewed':
+      return { kind: 'session-renewed' };
+    case 'typing': {
+      const started = o['started'];
+      const at = o['at'];
+      if (typeof started === 'boolean' && isTime(at)) return { kind: 'typing', started, at };
+      break;
+    }
+    case 'timer': {
+      const seconds = o['seconds'];
+      const at = o['at'];
+      const to = o['to'];
+      if (isTimer(seconds, 0) && isTime(at) && (to === undefined || isId(to)))
+        return { kind: 'timer', seconds, at, ...(to === undefined ? {} : { to }) };
       break;
     }
     default:

@@ -56,7 +56,11 @@ export type ClientErrorCode =
    * An attachment's blob is not the one its message names (altered, truncated, swapped or
    * expired at the relay): nothing of it may be kept.
    */
-  | 'ATTACHMENT_INVALID';
+  | 'ATTACHMENT_INVALID'
+  /** A backup file that is not one, or was damaged: nothing was restored. */
+  | 'BACKUP_INVALID'
+  /** A well-formed recovery key that is not this backup's: nothing was restored. */
+  | 'BACKUP_WRONG_KEY';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

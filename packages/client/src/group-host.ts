@@ -37,7 +37,43 @@ export interface GroupHost {
 export type GroupChange = 'created' | 'joined' | 'rejoined' | MembershipChange;
 
 /** Group events, shown to every member; `by` is the commit's sender as MLS authenticates it. */
+/**
+ * Someone is typing (only where typing indicators are on), in a 1:1 conversation or, with
+ * `groupId`, a group.
+ */
+export interface TypingEvent {
+  readonly type: 'typing';
+  readonly from: string;
+  readonly started: boolean;
+  readonly groupId?: string;
+  readonly group?: string;
+}
+
+/**
+ * A conversation's disappearing timer was set (`seconds`, 0: off) by `by` (a username): with
+ * `peer` (a username) or in the group `groupId`.
+ */
+export interface TimerEvent {
+  readonly type: 'timer-changed';
+  readonly by: string;
+  readonly seconds: number;
+  readonly peer?: string;
+  readonly groupId?: string;
+  readonly group?: string;
+}
+
 export type GroupEvent =
+  | TypingEvent
+  | TimerEvent
+  | {
+      /** A group message was reacted to, edited or deleted for everyone (by `by`, a username). */
+      readonly type: 'group-message-updated';
+      readonly groupId: string;
+      readonly group: string;
+      readonly action: 'reaction' | 'edit' | 'delete';
+      readonly by: string;
+      readonly message: GroupMessageRecord;
+    }
   | {
       readonly type: 'group-message';
       readonly groupId: string;

@@ -26,7 +26,10 @@ import {
   encryptApplicationMessage,
 } from '@parley/mls';
 import type { GroupMessageResponse } from '@parley/api';
-import { encodeContent, type AttachmentPointer } from './content.js';
+import { encodeContent, type AttachmentPointer, type Content } from './content.js';
+import { expiryOf } from './disappearing.js';
+import { settings } from './settings.js';
+import type { StorageWriter } from './storage.js';
 import { ClientError, type ClientErrorCode } from './errors.js';
 import { epochOf, following, type GroupEvent, type GroupHost } from './group-host.js';
 import type { GroupReceiver } from './group-receive.js';
@@ -58,25 +61,33 @@ export class GroupOutbox {
     this.#r = receiver;
   }
 
-  /** Queues `text` for the group with a pending message record, in one transaction; its id. */
-  queue(g: GroupRecord, text: string, attachments?: readonly AttachmentPointer[]): string {
+  /**
+   * Queues `text` for the group with a pending message record, in one transaction; its id. A
+   * group with a disappearing timer gives the message its expiry.
+   */
+  queue(
+    g: GroupRecord,
+    text: string,
+    options: { attachments?: readonly AttachmentPointer[]; replyTo?: string } = {},
+  ): string {
     const me = this.#h.account();
     const id = this.#h.id();
     const sentAt = this.#h.now();
-    const extra = attachments === undefined ? {} : { attachments };
-    const content = toBase64(encodeContent({ kind: 'text', id, text, sentAt, ...extra }));
-    this.#h.db.transact((w) => {
-      const all = groupRecords.outbox(w);
-      if (all.length >= MAX_GROUP_OUTBOX_ENTRIES)
-        throw new ClientError('MISUSE', 'the group outbox is full; run receive or check the relay');
-      const seq = all.reduce((max, o) => Math.max(max, o.seq), 0) + 1;
-      groupRecords.putOutbox(w, {
-        clientMessageId: id,
-        groupId: g.groupId,
-        content,
-        createdAt: sentAt,
-        seq,
-      });
+    const timer = settings.timer(this.#h.db, { groupId: g.groupId }).seconds;
+    const extra = {
+      ...(options.attachments === undefined ? {} : { attachments: options.attachments }),
+      ...(options.replyTo === undefined ? {} : { replyTo: options.replyTo }),
+    };
+    const content: Content = {
+      kind: 'text',
+      id,
+      text,
+      sentAt,
+      ...extra,
+      ...(timer > 0 ? { expiresIn: timer } : {}),
+    };
+    const expiresAt = expiryOf(content);
+    this.queueContent(g, content, id, (w) => {
       groupRecords.putMessage(w, {
         id,
         groupId: g.groupId,
@@ -87,7 +98,38 @@ export class GroupOutbox {
         sentAt,
         status: 'pending',
         ...extra,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
       });
+    });
+    return id;
+  }
+
+  /**
+   * Queues any content for the group under `id` (a fresh one by default), with `apply` (the
+   * local effect) in the same transaction; the id.
+   */
+  queueContent(
+    g: GroupRecord,
+    content: Content,
+    id: string = this.#h.id(),
+    apply: (w: StorageWriter) => void = () => undefined,
+  ): string {
+    const encoded = toBase64(encodeContent(content));
+    const expiresAt = expiryOf(content);
+    this.#h.db.transact((w) => {
+      const all = groupRecords.outbox(w);
+      if (all.length >= MAX_GROUP_OUTBOX_ENTRIES)
+        throw new ClientError('MISUSE', 'the group outbox is full; run receive or check the relay');
+      const seq = all.reduce((max, o) => Math.max(max, o.seq), 0) + 1;
+      groupRecords.putOutbox(w, {
+        clientMessageId: id,
+        groupId: g.groupId,
+        content: encoded,
+        createdAt: this.#h.now(),
+        seq,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
+      });
+      apply(w);
     });
     return id;
   }
@@ -185,6 +227,7 @@ export class GroupOutbox {
           clientMessageId: entry.clientMessageId,
           epoch: sealed.epoch,
           message: sealed.message,
+          ...(entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt }),
         });
       } catch (e) {
         const conflict = e instanceof RelayCallError && e.relayCode === 'EPOCH_CONFLICT';

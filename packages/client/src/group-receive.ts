@@ -42,6 +42,8 @@ import {
   type Welcome,
 } from '@parley/mls';
 import { decodeContent } from './content.js';
+import { applyGroupContent } from './group-actions.js';
+import { expiryOf } from './disappearing.js';
 import { ClientError, type ClientErrorCode } from './errors.js';
 import { DeviceLists } from './group-auth.js';
 import { keyPackageFor, signatureKey } from './group-key-packages.js';
@@ -180,6 +182,19 @@ export class GroupReceiver {
       seen(w);
     });
     return [{ type: 'group-refused', groupId: g.groupId, group: g.name, code, reason }];
+  }
+
+  /**
+   * After a restore from a backup: the group waits at the epoch of its stored state (which may
+   * be behind) and asks the other members to add this device again.
+   */
+  holdForRejoin(w: StorageWriter, groupId: string): void {
+    const g = groupRecords.group(w, groupId);
+    const bytes = groupRecords.state(w, groupId);
+    if (!following(g) || bytes === undefined) return;
+    const epoch = epochOf(decodeGroupState(this.crypto, bytes));
+    groupRecords.putGroup(w, { ...g, blocked: { epoch, code: 'RESTORED' } });
+    this.#askToRejoin(w, groupId);
   }
 
   /** Queues a `group-rejoin` request to every other member account of the group's last state. */
@@ -517,7 +532,7 @@ export class GroupReceiver {
     // Decrypted on the state as stored, in the transaction that stores its ratchet step, so two
     // processes of this device never overwrite each other's steps.
     const outcome = this.#h.db.transact(
-      (w): { message: GroupMessageRecord } | { refused: string } | { copy: true } => {
+      (w): { event?: GroupEvent } | { refused: string } | { copy: true } => {
         let got;
         try {
           got = decryptApplicationMessage(this.crypto, this.stateIn(w, g.groupId), msg);
@@ -543,8 +558,20 @@ export class GroupReceiver {
           content = { kind: 'unsupported' } as const;
         }
         if (content.kind !== 'text')
-          return { refused: 'group content of a kind this version does not know' };
+          return applyGroupContent(
+            w,
+            {
+              group: g,
+              from: device.accountId,
+              username: (id) => this.#h.username(id),
+              now: this.#h.now(),
+            },
+            content,
+          );
         if (copyOf(w, content.id, device)) return { copy: true };
+        const expiresAt = expiryOf(content);
+        // Already past its timer (it waited too long somewhere): never stored, never shown.
+        if (expiresAt !== undefined && expiresAt <= this.#h.now()) return {};
         const message: GroupMessageRecord = {
           id: content.id,
           groupId: g.groupId,
@@ -554,23 +581,26 @@ export class GroupReceiver {
           text: content.text,
           sentAt: content.sentAt,
           ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
+          ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
+          ...(expiresAt === undefined ? {} : { expiresAt }),
         };
         if (!groupRecords.hasMessage(w, g.groupId, message.id)) groupRecords.putMessage(w, message);
-        return { message };
+        return {
+          event: {
+            type: 'group-message',
+            groupId: g.groupId,
+            group: g.name,
+            from: this.#h.username(message.fromAccount),
+            fromDevice: message.fromDevice,
+            message,
+          },
+        };
       },
     );
     if ('copy' in outcome) return events;
     if ('refused' in outcome)
       return [...events, ...this.#refuse(g, 'GROUP_REFUSED', outcome.refused, () => undefined)];
-    const { message } = outcome;
-    events.push({
-      type: 'group-message',
-      groupId: g.groupId,
-      group: g.name,
-      from: this.#h.username(message.fromAccount),
-      fromDevice: message.fromDevice,
-      message,
-    });
+    if (outcome.event !== undefined) events.push(outcome.event);
     return events;
   }
 

@@ -60,6 +60,18 @@ export interface GroupMessageRecord {
   readonly attachments?: readonly AttachmentPointer[];
   /** Messages sent from this device: `pending` while in the outbox, then `sent` or `failed`. */
   readonly status?: 'pending' | 'sent' | 'failed';
+  /** The message this one replies to. */
+  readonly replyTo?: string;
+  /** One reaction per account id. */
+  readonly reactions?: Readonly<Record<string, string>>;
+  /** Earlier texts, oldest first, each with when it was replaced. */
+  readonly edits?: readonly { readonly text: string; readonly replacedAt: number }[];
+  /** Deleted for everyone by its author: text, files and history erased. */
+  readonly deleted?: boolean;
+  /** When it disappears from every device (ms), if the group had a timer (`disappearing.ts`). */
+  readonly expiresAt?: number;
+  /** Where this device saved its files (the app's paths), deleted with the message. */
+  readonly savedFiles?: readonly string[];
 }
 
 /**
@@ -77,6 +89,8 @@ export interface GroupOutboxRecord {
   /** Order of sending within the outbox. */
   readonly seq: number;
   readonly sealed?: { readonly epoch: number; readonly message: string };
+  /** A disappearing message's expiry (ms), which the relay honours. */
+  readonly expiresAt?: number;
   readonly failed?: { readonly code: string; readonly reason: string };
 }
 

@@ -27,7 +27,9 @@ import {
   type MlsMessage,
   type Proposal,
 } from '@parley/mls';
-import type { AttachmentPointer } from './content.js';
+import type { AttachmentPointer, Content } from './content.js';
+import { actedOn, actionContent, checkOwnAction, type MessageAction } from './message-actions.js';
+import type { StorageWriter } from './storage.js';
 import { ClientError } from './errors.js';
 import { DeviceLists, credentialDevice, deviceCredential } from './group-auth.js';
 import {
@@ -80,6 +82,11 @@ export class GroupEngine {
     this.#h = host;
     this.#r = new GroupReceiver(host);
     this.#outbox = new GroupOutbox(host, this.#r);
+  }
+
+  /** After a restore: every group we follow waits and asks to have this device added again. */
+  holdForRejoin(w: StorageWriter): void {
+    for (const g of groupRecords.groups(w)) this.#r.holdForRejoin(w, g.groupId);
   }
 
   /** Device lists for one operation (fetched at most once each). */
@@ -371,12 +378,50 @@ export class GroupEngine {
   async send(
     ref: string,
     text: string,
-    attachments?: readonly AttachmentPointer[],
+    options: { attachments?: readonly AttachmentPointer[]; replyTo?: string } = {},
   ): Promise<GroupSendResult> {
+    const g = this.#sendable(ref);
+    return this.#deliver(g, this.#outbox.queue(g, text, options));
+  }
+
+  /**
+   * Reacts to, edits or deletes for everyone a message of the group: applied here and queued
+   * for every member device (ours included), in one transaction. Only the author edits or
+   * deletes; a deleted message takes nothing more.
+   */
+  async act(ref: string, target: string, action: MessageAction): Promise<GroupSendResult> {
+    const g = this.#sendable(ref);
+    const me = this.#h.account();
+    const m = checkOwnAction(groupRecords.message(this.#h.db, g.groupId, target), action);
+    const at = this.#h.now();
+    const id = this.#outbox.queueContent(g, actionContent(action, target, at), undefined, (w) => {
+      const done = actedOn(m, m.fromAccount, me.accountId, action, at);
+      if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
+      groupRecords.putMessage(w, done.message);
+    });
+    return this.#deliver(g, id);
+  }
+
+  /** Sends other content to the group (typing, timer) after `apply` ran with it queued. */
+  async sendContent(
+    ref: string,
+    content: Content,
+    apply?: (w: StorageWriter, groupId: string) => void,
+  ): Promise<GroupSendResult> {
+    const g = this.#sendable(ref);
+    const id = this.#outbox.queueContent(g, content, undefined, (w) => apply?.(w, g.groupId));
+    return this.#deliver(g, id);
+  }
+
+  #sendable(ref: string): GroupRecord {
     const g = this.#active(ref);
     if (g.blocked !== undefined)
       throw new ClientError('MISUSE', `we can no longer send to ${g.name}`);
-    const id = this.#outbox.queue(g, text, attachments);
+    return g;
+  }
+
+  /** Flushes the group's outbox after queueing `id`; its outcome. */
+  async #deliver(g: GroupRecord, id: string): Promise<GroupSendResult> {
     const flushed = await this.#outbox.flush({ groupId: g.groupId, catchUp: true });
     const events = flushed.events;
     const sent = flushed.sent.get(id);

@@ -25,7 +25,9 @@ import { ClientError } from './errors.js';
 import { groupRecords } from './group-records.js';
 import type { GroupEngine, GroupEvent } from './groups.js';
 import { RelayCallError } from './http.js';
-import { MAX_PARKED_ENVELOPES, PARKED_MAX_AGE_MS } from './limits.js';
+import { expiryOf } from './disappearing.js';
+import { MAX_PARKED_ENVELOPES, PARKED_MAX_AGE_MS, TYPING_MAX_AGE_MS } from './limits.js';
+import { settings } from './settings.js';
 import type { Outbox } from './outbox.js';
 import type { Profiles } from './profiles.js';
 import { isSealed, type SealedSender } from './sealed-sender.js';
@@ -323,6 +325,9 @@ export class Inbox {
       switch (content.kind) {
         case 'text': {
           if (own) return dropped('text from our own device');
+          const expiresAt = expiryOf(content);
+          // Past its timer on arrival (it waited too long somewhere): never stored or shown.
+          if (expiresAt !== undefined && expiresAt <= c.now()) return undefined;
           const message: MessageRecord = {
             id: content.id,
             peer: env.senderAccountId,
@@ -333,6 +338,7 @@ export class Inbox {
             fromDevice: env.senderDeviceId,
             ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
             ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
+            ...(expiresAt === undefined ? {} : { expiresAt }),
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           this.#outbox.queueReceipt(w, env.senderAccountId, 'delivered', [content.id]);
@@ -341,6 +347,8 @@ export class Inbox {
         }
         case 'sent': {
           if (!own) return dropped('sync from another account');
+          const expiresAt = expiryOf(content);
+          if (expiresAt !== undefined && expiresAt <= c.now()) return undefined;
           const message: MessageRecord = {
             id: content.id,
             peer: content.to,
@@ -350,6 +358,7 @@ export class Inbox {
             status: 'sent',
             ...(content.attachments === undefined ? {} : { attachments: content.attachments }),
             ...(content.replyTo === undefined ? {} : { replyTo: content.replyTo }),
+            ...(expiresAt === undefined ? {} : { expiresAt }),
           };
           if (records.message(w, content.id) === undefined) records.putMessage(w, message);
           return { type: 'sent-sync', message, to: this.#trust.username(content.to) };
@@ -442,6 +451,26 @@ export class Inbox {
           this.#profiles.receiveKey(w, env.senderAccountId, fromBase64(content.key), own);
           return undefined;
         }
+        case 'typing':
+          if (own || !settings.device(w).typingIndicators) return undefined;
+          if (c.now() - content.at > TYPING_MAX_AGE_MS) return undefined;
+          return { type: 'typing', from, started: content.started };
+        case 'timer': {
+          // From a contact: their conversation. From our own device: the one it names.
+          const peer = own ? content.to : env.senderAccountId;
+          if (peer === undefined)
+            return dropped('a timer from our device without its conversation');
+          if (!settings.putTimer(w, { peer }, { seconds: content.seconds, at: content.at }))
+            return undefined;
+          return {
+            type: 'timer-changed',
+            by: from,
+            seconds: content.seconds,
+            peer: this.#trust.username(peer),
+          };
+        }
+        case 'session-renewed':
+          return undefined;
         case 'unsupported':
           return dropped('content of a kind this version does not know');
       }

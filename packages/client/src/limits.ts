@@ -18,6 +18,15 @@ export const MAX_ATTACHMENT_PLAINTEXT_BYTES = 128 * 1024 * 1024;
 /** Earlier texts kept per edited message (the oldest are dropped past it). */
 export const MAX_EDITS_KEPT = 20;
 
+/** The longest disappearing-message timer: four weeks, as Signal offers (seconds). */
+export const MAX_DISAPPEARING_SECONDS = 28 * 24 * 60 * 60;
+
+/** A typing indicator older than this when it arrives is not shown (it would be stale). */
+export const TYPING_MAX_AGE_MS = 15_000;
+
+/** The largest backup archive read or written, whole in memory (history included). */
+export const MAX_BACKUP_BYTES = 64 * 1024 * 1024;
+
 /** Longest reaction, in UTF-16 code units (an emoji with modifiers and joiners). */
 export const MAX_REACTION_LENGTH = 32;
 

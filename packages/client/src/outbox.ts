@@ -38,6 +38,7 @@ import {
   type ContactRecord,
   type OutboxRecord,
 } from './state.js';
+import { settings } from './settings.js';
 import type { StorageWriter } from './storage.js';
 import type { Profiles } from './profiles.js';
 import type { DirectDestination, SealedSender } from './sealed-sender.js';
@@ -93,10 +94,13 @@ export class Outbox {
       );
     const id = c.id();
     const sentAt = c.now();
-    const extra = {
+    const timer = settings.timer(c.db, { peer: contact.accountId }).seconds;
+    const shown = {
       ...(attachments === undefined ? {} : { attachments }),
       ...(replyTo === undefined ? {} : { replyTo }),
     };
+    const extra = { ...shown, ...(timer > 0 ? { expiresIn: timer } : {}) };
+    const expiresAt = timer > 0 ? sentAt + timer * 1000 : undefined;
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
@@ -105,6 +109,7 @@ export class Outbox {
         encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt, ...extra }),
       ),
       createdAt: sentAt,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     };
     c.db.transact((w) => {
       if (records.outbox(w).length >= MAX_OUTBOX_ENTRIES)
@@ -117,7 +122,8 @@ export class Outbox {
         text,
         sentAt,
         status: 'pending',
-        ...extra,
+        ...shown,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
       });
     });
     const delivered = await this.#deliver(a, entry);
@@ -130,7 +136,43 @@ export class Outbox {
    * Reacts to, edits or deletes for everyone a message of the conversation with `username`:
    * applied here and queued for the contact's devices and our others in one transaction.
    */
-  async act(username: string, target: string, action: MessageAction): Promise<SendResult> {
+  act(username: string, target: string, action: MessageAction): Promise<SendResult> {
+    const a = this.#c.requireAccount();
+    return this.control(username, (contact, at) => {
+      const m = checkOwnAction(records.message(this.#c.db, target), action);
+      if (m.peer !== contact.accountId)
+        throw new ClientError('INVALID_INPUT', 'that message is not in this conversation');
+      return {
+        content: actionContent(action, target, at),
+        sync: actionContent(action, target, at, contact.accountId),
+        apply: (w) => {
+          const done = applyAction(
+            w,
+            a.accountId,
+            contact.accountId,
+            a.accountId,
+            target,
+            action,
+            at,
+          );
+          if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
+        },
+      };
+    });
+  }
+
+  /**
+   * Sends content that is not a message (an action, typing, the timer) to `username`'s devices
+   * and, with `sync`, to our other devices; `apply` is its local effect, in the transaction that
+   * queues it.
+   */
+  async control(
+    username: string,
+    make: (
+      contact: ContactRecord,
+      at: number,
+    ) => { content: Content; sync?: Content; apply?: (w: StorageWriter) => void },
+  ): Promise<SendResult> {
     const c = this.#c;
     const a = c.requireAccount();
     const contact = await this.#contactForSend(username);
@@ -139,23 +181,20 @@ export class Outbox {
         'KEY_CHANGED',
         `${contact.username}'s key changed; verify it, then accept it`,
       );
-    const m = checkOwnAction(records.message(c.db, target), action);
-    if (m.peer !== contact.accountId)
-      throw new ClientError('INVALID_INPUT', 'that message is not in this conversation');
     const id = c.id();
     const at = c.now();
+    const made = make(contact, at);
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
-      content: toBase64(encodeContent(actionContent(action, target, at))),
-      syncContent: toBase64(encodeContent(actionContent(action, target, at, contact.accountId))),
+      content: toBase64(encodeContent(made.content)),
+      ...(made.sync === undefined ? {} : { syncContent: toBase64(encodeContent(made.sync)) }),
       createdAt: at,
     };
     c.db.transact((w) => {
       if (records.outbox(w).length >= MAX_OUTBOX_ENTRIES)
         throw new ClientError('MISUSE', 'the outbox is full; run receive or check the relay');
-      const done = applyAction(w, a.accountId, contact.accountId, a.accountId, target, action, at);
-      if ('refused' in done) throw new ClientError('INVALID_INPUT', done.refused);
+      made.apply?.(w);
       records.putOutbox(w, entry);
     });
     const delivered = await this.#deliver(a, entry);
@@ -298,8 +337,9 @@ export class Outbox {
           content: fromBase64(toOurs ?? ''),
         })),
       ].filter((t) => !excluded.has(`${t.accountId}.${t.deviceId}`));
-      if (targets.length === 0) {
-        // Nobody to send to (a note to our other devices when there are none): done.
+      // Nobody to send to (a note to our other devices when there are none), or a disappearing
+      // message whose time ran out while it waited: done.
+      if (targets.length === 0 || (entry.expiresAt !== undefined && entry.expiresAt <= c.now())) {
         c.db.transact((w) => {
           records.deleteOutbox(w, entry.clientMessageId);
         });
@@ -339,16 +379,18 @@ export class Outbox {
     destinations: readonly DirectDestination[],
   ): Promise<Delivered> {
     const c = this.#c;
+    const expiry = entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt };
     const token = entry.to === a.accountId ? undefined : this.#profiles.tokenOf(a, entry.to);
     const theirs = destinations.filter((d) => d.accountId === entry.to);
     if (token !== undefined && theirs.length > 0) {
-      const at = await this.#sealed.send(a, entry.to, token, entry.clientMessageId, theirs);
+      const at = await this.#sealed.send(a, entry.to, token, entry.clientMessageId, theirs, expiry);
       if (at !== undefined) {
         const ours = destinations.filter((d) => d.accountId !== entry.to);
         if (ours.length > 0)
           await c.relay.send(c.auth(a), {
             clientMessageId: entry.clientMessageId,
             destinations: ours,
+            ...expiry,
           });
         return { serverTimestamp: at, sealed: true };
       }
@@ -356,6 +398,7 @@ export class Outbox {
     const result = await c.relay.send(c.auth(a), {
       clientMessageId: entry.clientMessageId,
       destinations: [...destinations],
+      ...expiry,
     });
     return { serverTimestamp: result.serverTimestamp, sealed: false };
   }

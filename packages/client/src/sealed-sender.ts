@@ -179,6 +179,7 @@ export class SealedSender {
     token: Uint8Array,
     clientMessageId: string,
     destinations: readonly DirectDestination[],
+    expiry: { readonly expiresAt?: number } = {},
   ): Promise<number | undefined> {
     const c = this.#c;
     const cert = await this.certificate(a);
@@ -207,7 +208,13 @@ export class SealedSender {
         SEALED_SENDER_ROUTES.sendSealed,
         SEALED_SENDER_ROUTES.sendSealed.url,
         undefined,
-        { accountId, deliveryToken: toBase64(token), clientMessageId, destinations: sealed },
+        {
+          accountId,
+          deliveryToken: toBase64(token),
+          clientMessageId,
+          destinations: sealed,
+          ...expiry,
+        },
       );
       return answer.serverTimestamp;
     } catch (e) {

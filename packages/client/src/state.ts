@@ -154,6 +154,10 @@ export interface MessageRecord {
   readonly deleted?: boolean;
   /** For incoming: the sending device. */
   readonly fromDevice?: number;
+  /** When it disappears from every device (ms), if the conversation had a timer. */
+  readonly expiresAt?: number;
+  /** Where this device saved its files (the app's paths), deleted with the message. */
+  readonly savedFiles?: readonly string[];
 }
 
 export interface OutboxRecord {
@@ -164,6 +168,8 @@ export interface OutboxRecord {
   /** Encoded content for our other devices (base64), if any. */
   readonly syncContent?: string;
   readonly createdAt: number;
+  /** A disappearing message's expiry (ms): the relay drops its envelopes unread after it. */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -196,6 +202,9 @@ export const records = {
     listJson<MessageRecord>(r, NS.message).sort((a, b) => a.sentAt - b.sentAt),
   putMessage: (w: StorageWriter, m: MessageRecord): void => {
     putJson(w, NS.message, m.id, m);
+  },
+  deleteMessage: (w: StorageWriter, id: string): void => {
+    w.delete(NS.message, id);
   },
   outbox: (r: StorageReader): OutboxRecord[] =>
     listJson<OutboxRecord>(r, NS.outbox).sort((a, b) => a.createdAt - b.createdAt),

@@ -1,10 +1,10 @@
-import { deepStrictEqual, strictEqual, throws } from 'node:assert/strict';
+import { deepStrictEqual, ok, strictEqual, throws } from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { utf8Encode } from '@parley/bytes';
 import { decodeContent, encodeContent, type Content } from '../src/content.js';
 import { ClientError } from '../src/errors.js';
-import { MAX_TEXT_BYTES } from '../src/limits.js';
+import { MAX_DISAPPEARING_SECONDS, MAX_TEXT_BYTES } from '../src/limits.js';
 
 test('content round-trips (property: any text message)', () => {
   fc.assert(
@@ -127,4 +127,34 @@ test('replies, reactions, edits and deletes round-trip; malformed ones are refus
   ];
   for (const b of bad)
     throws(() => decodeContent(utf8Encode(JSON.stringify({ v: 1, ...b }))), ClientError);
+});
+
+test('typing, timers, session renewals and timed text round-trip; out-of-range timers are refused', () => {
+  const kinds: Content[] = [
+    { kind: 'typing', started: true, at: 5 },
+    { kind: 'timer', seconds: 0, at: 7 },
+    { kind: 'timer', seconds: 3600, at: 7, to: 'acct' },
+    { kind: 'session-renewed' },
+    { kind: 'text', id: 'm1', text: 'brief', sentAt: 1, expiresIn: 30 },
+  ];
+  for (const c of kinds) deepStrictEqual(decodeContent(encodeContent(c)), c);
+  const bad = [
+    { v: 1, kind: 'timer', seconds: MAX_DISAPPEARING_SECONDS + 1, at: 1 },
+    { v: 1, kind: 'timer', seconds: -1, at: 1 },
+    { v: 1, kind: 'timer', seconds: 1.5, at: 1 },
+    { v: 1, kind: 'typing', started: 'yes', at: 1 },
+    { v: 1, kind: 'text', id: 'm', text: 't', sentAt: 1, expiresIn: 0 },
+  ];
+  for (const b of bad)
+    throws(() => decodeContent(utf8Encode(JSON.stringify(b))), ClientError, JSON.stringify(b));
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('typing', 'timer'), (v, kind) => {
+      const bytes = utf8Encode(JSON.stringify({ v: 1, kind, seconds: v, at: v, started: v }));
+      try {
+        decodeContent(bytes);
+      } catch (e) {
+        ok(e instanceof ClientError);
+      }
+    }),
+  );
 });

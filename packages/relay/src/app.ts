@@ -384,6 +384,7 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     await s.transact((w) =>
       w.messages.deleteOlderThan(t - ctx.limits.maxMessageAgeMs, SWEEP_BATCH),
     );
+    await s.transact((w) => w.messages.deleteExpired(t, SWEEP_BATCH));
     await s.transact((w) => w.messages.deleteSendsOlderThan(t - SEND_ID_RETENTION_MS, SWEEP_BATCH));
     await s.transact((w) => w.linkTokens.deleteExpired(t, SWEEP_BATCH));
     await s.transact((w) => w.provisioning.deleteExpired(t, SWEEP_BATCH));

@@ -54,7 +54,7 @@ import {
 import { RelayError, classify } from './errors.js';
 import { AckDeleter, InFlight } from './delivery-acks.js';
 import { labels } from './metrics.js';
-import { storeSend } from './routes/messages.js';
+import { deliverable, storeSend } from './routes/messages.js';
 import type { QueuedMessage } from './storage/types.js';
 
 let lastConnectionTime = 0;
@@ -465,9 +465,11 @@ class Connection {
     let frame: PushedEnvelope[] = [];
     let bytes = 0;
     for (const m of batch) {
+      this.#cursor = m.seq;
+      // A disappearing message past its expiry is skipped unread (the sweep deletes it).
+      if (!deliverable(m, t)) continue;
       frame.push(m);
       bytes += envelopeSize(m);
-      this.#cursor = m.seq;
       this.#inFlight.push(m.seq);
       this.ctx.metrics.deliveryLatency.observe(Math.max(0, t - m.serverTimestamp) / 1000);
       if (

@@ -55,7 +55,7 @@ export async function storeSealedSend(
 ): Promise<SealedSendResponse> {
   const { storage, fanOut, metrics, now } = ctx;
   if (limiters !== undefined) await take(limiters.ip, sourceAddress);
-  const { accountId, clientMessageId } = request;
+  const { accountId, clientMessageId, expiresAt } = request;
   const presented = hashDeliveryToken(fromBase64(request.deliveryToken));
   const stored = await storage.reader.profiles.deliveryTokenHash(accountId);
   const matches = constantTimeEqual(presented, stored ?? NO_TOKEN_HASH);
@@ -101,6 +101,7 @@ export async function storeSealedSend(
           type: limits.SEALED_SENDER_ENVELOPE_TYPE,
           content: d.content,
           serverTimestamp,
+          ...(expiresAt === undefined ? {} : { expiresAt }),
         }),
       );
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { relayLimits } from '@parley/relay';
+import { createMemoryStorage, relayLimits } from '@parley/relay';
 import {
   b64,
   destinations,
@@ -166,6 +166,39 @@ describe('messages', () => {
       (await fetchPage(app, bob)).messages.map((m) => m.clientMessageId),
       ['young'],
     );
+    await app.close();
+  });
+
+  test('a disappearing message is delivered before its expiresAt only, then swept unread', async () => {
+    let clock = 1_000_000;
+    const storage = createMemoryStorage();
+    const app = await newRelay({ now: () => clock, storage });
+    const alice = await register(app, 'alice');
+    const bob = await register(app, 'bob');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { authorization: alice.auth },
+      payload: {
+        clientMessageId: 'brief',
+        destinations: destinations([bob]),
+        expiresAt: clock + 500,
+      },
+    });
+    assert.equal(res.statusCode, 200);
+    await send(app, alice, [bob], 'kept');
+    assert.deepEqual(
+      (await fetchPage(app, bob)).messages.map((m) => m.clientMessageId),
+      ['brief', 'kept'],
+    );
+    clock += 500;
+    assert.deepEqual(
+      (await fetchPage(app, bob)).messages.map((m) => m.clientMessageId),
+      ['kept'],
+      'never delivered after it expired',
+    );
+    await app.sweep();
+    assert.equal(await storage.reader.messages.depth(bob.accountId, 1), 1, 'swept');
     await app.close();
   });
 

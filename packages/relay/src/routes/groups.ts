@@ -69,6 +69,8 @@ interface Delivery {
   readonly to: readonly GroupMemberRecord[];
   readonly type: number;
   readonly content: Uint8Array;
+  /** A disappearing message's expiry (ms), if any. */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -100,6 +102,7 @@ async function enqueueAll(
         type: d.type,
         content: d.content,
         serverTimestamp,
+        ...(d.expiresAt === undefined ? {} : { expiresAt: d.expiresAt }),
       });
       queued.push(m);
     }
@@ -269,7 +272,7 @@ export function groupRoutes(
 
   registerRoute(app, authenticate, ROUTES.sendGroupMessage, async (req, auth) => {
     const { groupId } = req.params;
-    const { clientMessageId, epoch } = req.body;
+    const { clientMessageId, epoch, expiresAt } = req.body;
     const content = fromBase64(req.body.message);
     const serverTimestamp = now();
     // Send records are shared with 1:1 sends; the group id keeps the two apart.
@@ -288,7 +291,12 @@ export function groupRoutes(
         (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
       );
       const queued = await enqueueAll(ctx, w, auth, clientMessageId, serverTimestamp, [
-        { to: others, type: GROUP_MESSAGE_TYPES.application, content },
+        {
+          to: others,
+          type: GROUP_MESSAGE_TYPES.application,
+          content,
+          ...(expiresAt === undefined ? {} : { expiresAt }),
+        },
       ]);
       await w.messages.recordSend({
         senderAccountId: auth.accountId,

@@ -32,6 +32,11 @@ export function envelope(m: QueuedMessage): Envelope {
   };
 }
 
+/** Whether a queued message may still be delivered at `now` (its expiry, if any, not reached). */
+export function deliverable(m: QueuedMessage, now: number): boolean {
+  return m.expiresAt === undefined || m.expiresAt > now;
+}
+
 /** One send as the relay stores it: the ciphertexts as bytes (HTTP sends arrive in base64). */
 export interface SendInput {
   readonly clientMessageId: string;
@@ -42,6 +47,8 @@ export interface SendInput {
     readonly type: number;
     readonly content: Uint8Array;
   }[];
+  /** A disappearing message's expiry (ms): delivered before it only. */
+  readonly expiresAt?: number;
 }
 
 /** The HTTP body of a send, with its ciphertexts decoded. */
@@ -49,6 +56,7 @@ export function sendInput(request: SendRequest): SendInput {
   return {
     clientMessageId: request.clientMessageId,
     destinations: request.destinations.map((d) => ({ ...d, content: fromBase64(d.content) })),
+    ...(request.expiresAt === undefined ? {} : { expiresAt: request.expiresAt }),
   };
 }
 
@@ -66,7 +74,7 @@ export async function storeSend(
 ): Promise<SendResponse> {
   const { storage, fanOut, metrics, now } = ctx;
   const started = performance.now();
-  const { clientMessageId, destinations } = request;
+  const { clientMessageId, destinations, expiresAt } = request;
   const byAccount = new Map<string, Map<number, number>>();
   for (const d of destinations) {
     if (d.accountId === sender.accountId && d.deviceId === sender.deviceId) {
@@ -115,6 +123,7 @@ export async function storeSend(
         type: d.type,
         content: d.content,
         serverTimestamp,
+        ...(expiresAt === undefined ? {} : { expiresAt }),
       });
       queued.push(m);
     }
@@ -186,7 +195,12 @@ export function messageRoutes(
       0,
       limits.MAX_MESSAGES_PER_FETCH + 1,
     );
-    const messages = page.slice(0, limits.MAX_MESSAGES_PER_FETCH).map(envelope);
+    // A disappearing message past its expiry is never delivered (the sweep deletes it).
+    const t = ctx.now();
+    const messages = page
+      .slice(0, limits.MAX_MESSAGES_PER_FETCH)
+      .filter((m) => deliverable(m, t))
+      .map(envelope);
     metrics.messagesOut.inc('', messages.length);
     return { messages, more: page.length > limits.MAX_MESSAGES_PER_FETCH };
   });

@@ -42,6 +42,7 @@ const TABLES: readonly (readonly [string, readonly string[]])[] = [
       'content',
       'server_timestamp',
       'legacy_guid',
+      'expires_at',
     ],
   ],
   ['sends', ['sender_account', 'sender_device', 'client_message_id', 'server_timestamp']],

@@ -156,4 +156,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Disappearing messages: the sender's expiry, honoured at delivery and by the sweep.
+    version: 3,
+    sql: `
+      ALTER TABLE messages ADD COLUMN expires_at BIGINT;
+      CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];

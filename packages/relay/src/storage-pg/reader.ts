@@ -24,6 +24,7 @@ interface MessageRow {
   content: Uint8Array;
   server_timestamp: number;
   legacy_guid: string | null;
+  expires_at: number | null;
 }
 
 async function one<R, T>(rows: Promise<{ rows: R[] }>, f: (r: R) => T): Promise<T | undefined> {
@@ -40,7 +41,7 @@ export function pgMessageReader(q: Query, epoch: string): MessageReader {
     list: async (a, d, after, limit) => {
       const { rows } = await q<MessageRow & Record<string, unknown>>(
         `SELECT seq, sender_account, sender_device, client_message_id, type, content,
-           server_timestamp, legacy_guid FROM messages
+           server_timestamp, legacy_guid, expires_at FROM messages
          WHERE recipient_account = $1 AND recipient_device = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
         [a, d, after, limit],
       );
@@ -55,6 +56,7 @@ export function pgMessageReader(q: Query, epoch: string): MessageReader {
         type: r.type,
         content: r.content,
         serverTimestamp: r.server_timestamp,
+        ...(r.expires_at === null ? {} : { expiresAt: r.expires_at }),
       }));
     },
     depth: (a, d) =>

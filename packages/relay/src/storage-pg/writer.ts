@@ -43,9 +43,9 @@ export interface TxState {
 }
 
 const INSERT_MESSAGES = `INSERT INTO messages (recipient_account, recipient_device, seq, sender_account,
-  sender_device, client_message_id, type, content, server_timestamp)
+  sender_device, client_message_id, type, content, server_timestamp, expires_at)
   SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::int[], $6::text[],
-    $7::int[], $8::bytea[], $9::bigint[])`;
+    $7::int[], $8::bytea[], $9::bigint[], $10::bigint[])`;
 
 const INSERT_SENDS = `INSERT INTO sends
   SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[])
@@ -77,6 +77,7 @@ export async function flushQueued(tx: TxState): Promise<void> {
     rows.map((m) => m.type),
     rows.map((m) => Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength)),
     rows.map((m) => m.serverTimestamp),
+    rows.map((m) => m.expiresAt ?? null),
   ]);
 }
 
@@ -144,6 +145,14 @@ function messageWriter(tx: TxState): MessageWriter {
           `DELETE FROM messages WHERE ctid IN (
              SELECT ctid FROM messages WHERE server_timestamp < $1 LIMIT $2)`,
           [before, limit],
+        )
+      ).rowCount,
+    deleteExpired: async (now, limit) =>
+      (
+        await q(
+          `DELETE FROM messages WHERE ctid IN (
+             SELECT ctid FROM messages WHERE expires_at <= $1 LIMIT $2)`,
+          [now, limit],
         )
       ).rowCount,
     deleteSendsOlderThan: async (before, limit) =>

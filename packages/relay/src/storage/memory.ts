@@ -315,6 +315,21 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         }
         return Promise.resolve(n);
       },
+      deleteExpired: (now, limit) => {
+        let n = 0;
+        for (const [k, queue] of [...s.queues]) {
+          if (n >= limit) break;
+          const kept = queue.filter((m) => {
+            if (n < limit && m.expiresAt !== undefined && m.expiresAt <= now) {
+              n++;
+              return false;
+            }
+            return true;
+          });
+          if (kept.length !== queue.length) set(s.queues, k, kept);
+        }
+        return Promise.resolve(n);
+      },
       deleteSendsOlderThan: (before, limit) =>
         Promise.resolve(deleteWhere(s.sends, (x) => x.serverTimestamp < before, limit)),
     },

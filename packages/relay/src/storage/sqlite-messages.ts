@@ -29,6 +29,7 @@ type PageRow = [
   content: Uint8Array,
   serverTimestamp: number,
   legacyGuid: string | null,
+  expiresAt: number | null,
 ];
 
 /** This storage's guid epoch, drawn by migration 4. */
@@ -49,7 +50,7 @@ export function queueEpoch(db: Db): string {
  */
 function queuePage(db: Db): (a: string, d: number, after: number, limit: number) => PageRow[] {
   const sql =
-    'SELECT seq, sender_account, sender_device, client_message_id, type, content, server_timestamp, legacy_guid FROM messages WHERE recipient_account = ? AND recipient_device = ? AND seq > ? ORDER BY seq LIMIT';
+    'SELECT seq, sender_account, sender_device, client_message_id, type, content, server_timestamp, legacy_guid, expires_at FROM messages WHERE recipient_account = ? AND recipient_device = ? AND seq > ? ORDER BY seq LIMIT';
   const bound = db.prepare<[string, number, number, number], PageRow>(`${sql} ?`).raw();
   const literal = new Map<number, Database.Statement<[string, number, number], PageRow>>();
   return (a, d, after, limit) => {
@@ -95,6 +96,7 @@ export function sqliteMessageReader(db: Db, epoch: string): MessageReader {
           type: r[4],
           content: r[5],
           serverTimestamp: r[6],
+          ...(r[8] === null ? {} : { expiresAt: r[8] }),
         };
       }
       return Promise.resolve(out);
@@ -122,7 +124,8 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
   const w = {
     enqueue: db.prepare(
       `INSERT INTO messages (recipient_account, recipient_device, sender_account, sender_device,
-         client_message_id, type, content, server_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+         client_message_id, type, content, server_timestamp, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     recordSend: db.prepare('INSERT OR REPLACE INTO sends VALUES (?, ?, ?, ?)'),
     deleteSeq: db.prepare(
@@ -141,6 +144,9 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
     deleteBefore: db.prepare(
       'DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE seq < ? ORDER BY seq LIMIT ?)',
     ),
+    deleteExpired: db.prepare(
+      'DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE expires_at <= ? LIMIT ?)',
+    ),
     deleteOldSends: db.prepare(
       'DELETE FROM sends WHERE (sender_account, sender_device, client_message_id) IN (SELECT sender_account, sender_device, client_message_id FROM sends WHERE server_timestamp < ? LIMIT ?)',
     ),
@@ -157,6 +163,7 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
         m.type,
         m.content,
         m.serverTimestamp,
+        m.expiresAt ?? null,
       );
       const seq = Number(info.lastInsertRowid);
       return Promise.resolve({ ...m, seq, guid: formatGuid(seq, epoch) });
@@ -181,6 +188,7 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
       const young = w.firstYoung.get(before)?.seq ?? Number.MAX_SAFE_INTEGER;
       return Promise.resolve(w.deleteBefore.run(young, limit).changes);
     },
+    deleteExpired: (now, limit) => Promise.resolve(w.deleteExpired.run(now, limit).changes),
     deleteSendsOlderThan: (before, limit) =>
       Promise.resolve(w.deleteOldSends.run(before, limit).changes),
   };

@@ -207,4 +207,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // Disappearing messages: the sender's expiry, honoured at delivery and by the sweep.
+    version: 6,
+    sql: `
+      ALTER TABLE messages ADD COLUMN expires_at INTEGER;
+      CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];

@@ -61,6 +61,11 @@ export interface MessageRecord {
   readonly type: number;
   readonly content: Uint8Array;
   readonly serverTimestamp: number;
+  /**
+   * When the sender's disappearing timer ends (ms): after it the message is never delivered and
+   * the sweep deletes it. Absent: kept until acknowledged or `maxMessageAgeMs`.
+   */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -211,6 +216,8 @@ export interface MessageWriter extends MessageReader {
    * clock, except across a clock step backwards, which can delay an expiry by that step).
    */
   deleteOlderThan(before: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` messages whose `expiresAt` is at or before `now`; returns how many. */
+  deleteExpired(now: number, limit: number): Promise<number>;
   deleteSendsOlderThan(before: number, limit: number): Promise<number>;
 }
 

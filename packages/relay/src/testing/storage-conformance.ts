@@ -458,6 +458,34 @@ export function runStorageConformance(name: string, open: () => Promise<OpenedSt
       assert.equal(await s.reader.messages.findSend('a', 1, 'old'), undefined);
     });
 
+    withStorage(
+      'messages: a disappearing message keeps its expiry and the sweep deletes it then',
+      async (s) => {
+        await seed(s, 'a');
+        await s.transact(async (w) => {
+          await w.messages.enqueue({ ...message('brief', ['a', 1], 10), expiresAt: 2_000 });
+          await w.messages.enqueue({ ...message('briefer', ['a', 2], 10), expiresAt: 1_500 });
+          await w.messages.enqueue(message('kept', ['a', 1], 10));
+        });
+        const listed = await s.reader.messages.list('a', 1, 0, 10);
+        assert.deepEqual(
+          listed.map((m) => [m.clientMessageId, m.expiresAt]),
+          [
+            ['brief', 2_000],
+            ['kept', undefined],
+          ],
+        );
+        assert.equal(await s.transact((w) => w.messages.deleteExpired(1_000, 10)), 0, 'not yet');
+        assert.equal(await s.transact((w) => w.messages.deleteExpired(2_000, 1)), 1, 'bounded');
+        assert.equal(await s.transact((w) => w.messages.deleteExpired(2_000, 10)), 1);
+        assert.deepEqual(
+          (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
+          ['kept'],
+        );
+        assert.equal(await s.reader.messages.depth('a', 2), 0);
+      },
+    );
+
     withStorage('link tokens: taken once, and not after expiry', async (s) => {
       await seed(s, 'a');
       await s.transact(async (w) => {
