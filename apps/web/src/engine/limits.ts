@@ -28,3 +28,10 @@ export const MAX_NOTICES = 50;
 export const MAX_GROUP_NAME_CHARS = 100;
 /** Most people named in one request (creating a group, adding or removing members). */
 export const MAX_USERS_PER_REQUEST = 100;
+/**
+ * Newest messages a conversation's summary record keeps: the first page the timeline asks for
+ * (`PAGE_SIZE` in `app-state.ts`), so a conversation opens before the history index is built.
+ */
+export const SUMMARY_RECENT = 50;
+/** Stored records decrypted and indexed per slice of the background history index. */
+export const INDEX_SLICE = 500;
