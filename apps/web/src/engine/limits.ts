@@ -34,4 +34,4 @@ export const MAX_USERS_PER_REQUEST = 100;
  */
 export const SUMMARY_RECENT = 50;
 /** Stored records decrypted and indexed per slice of the background history index. */
-export const INDEX_SLICE = 500;
+export const INDEX_SLICE = 250;

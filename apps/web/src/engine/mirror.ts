@@ -81,6 +81,8 @@ export class Mirror {
   #pendingSummaries: readonly Summary[] = [];
   /** Set once the whole stored history is in the index. */
   #indexed = false;
+  /** Conversations whose newest page is in the index (while the history is being indexed). */
+  readonly #pagesIn = new Set<ConversationId>();
   #progress: IndexProgress = { done: 0, total: 0 };
 
   constructor(
@@ -98,15 +100,16 @@ export class Mirror {
   }
 
   /**
-   * Loads what the list and the newest pages need, without touching the history: contacts,
-   * groups, read marks, events, and every conversation's summary (its newest messages go into
-   * the index). Then `indexHistory` adds the rest.
+   * Loads what the list needs, without touching the history: contacts, groups, read marks,
+   * events, and every conversation's summary (its newest message goes into the index, the rest
+   * of its newest page with `ensureNewestPage`). Then `indexHistory` adds the rest.
    */
   start(): void {
     this.#pinnedSelf = { self: this.#self() };
     try {
       this.#index.clear();
       this.#summaryOf.clear();
+      this.#pagesIn.clear();
       this.#indexed = false;
       for (const [, v] of this.#db.list(SDK_NS.contact)) this.#contact(v);
       for (const [, v] of this.#db.list(SDK_NS.group)) {
@@ -120,10 +123,10 @@ export class Mirror {
       const items: TimelineItem[] = webRecords.events(this.#db);
       for (const s of summaries.all(this.#db)) {
         this.#summaryOf.set(s.conv, { unread: s.unread, lastInAt: s.lastInAt });
-        for (const m of s.recent) {
-          const item = this.#storedItem(m);
-          if (item !== undefined) items.push(item);
-        }
+        // The newest message for the list; the rest of the page when it is asked for.
+        const newest = s.recent.at(-1);
+        const item = newest === undefined ? undefined : this.#storedItem(newest);
+        if (item !== undefined) items.push(item);
       }
       for (const conv of new Set(items.map((i) => i.conv))) this.#ensureConversation(conv);
       this.#index.putItems(items);
@@ -136,6 +139,18 @@ export class Mirror {
   /** Our account: the one read for the pass under way, else from the store. */
   #me(): Self | undefined {
     return this.#pinnedSelf !== undefined ? this.#pinnedSelf.self : this.#self();
+  }
+
+  /**
+   * Puts a conversation's newest page (from its summary record, as it is now) into the index,
+   * if the history is not all there yet.
+   */
+  ensureNewestPage(conv: ConversationId): void {
+    if (this.#indexed || this.#pagesIn.has(conv)) return;
+    this.#pagesIn.add(conv);
+    const s = summaries.get(this.#db, conv);
+    if (s === undefined) return;
+    this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
   }
 
   /** Whether the whole stored history is in the index (search, older pages, unread counts). */
@@ -159,6 +174,8 @@ export class Mirror {
     stopped: () => boolean,
   ): Promise<void> {
     const db = this.#db;
+    await pause();
+    if (stopped()) return;
     const total = isPaged(db) ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0) : 0;
     this.#progress = { done: 0, total };
     const withSummary = new Set(this.#summaryOf.keys());

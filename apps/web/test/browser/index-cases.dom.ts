@@ -180,9 +180,12 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         if (bob.lastText !== `note number ${total - 1}`) fail(`last: ${bob.lastText ?? ''}`);
         const incoming = Array.from({ length: total }, (_, n) => n).filter((n) => n % 3 === 0);
         if (bob.unread !== incoming.length) fail(`unread ${bob.unread}, not ${incoming.length}`);
+        if (index.size() !== 1)
+          fail(`${index.size()} items indexed at start, not the newest alone`);
+        mirror.ensureNewestPage('d:bob');
         const page = index.timeline('d:bob', SUMMARY_RECENT);
         if (page.length !== SUMMARY_RECENT || page.at(-1)?.id !== `m${total - 1}`)
-          fail('the newest page is not there at start');
+          fail('the newest page is not there before the history');
         if (index.size() > SUMMARY_RECENT) fail(`${index.size()} items indexed before the history`);
         const indexed = (): boolean => mirror.indexed;
         if (indexed()) fail('indexed before it began');
