@@ -39,6 +39,7 @@ import {
 } from './state.js';
 import type { StorageWriter } from './storage.js';
 import type { Trust } from './trust.js';
+import { unreadFrom } from './unread-index.js';
 
 export interface SendResult {
   readonly messageId: string;
@@ -165,10 +166,7 @@ export class Outbox {
     const c = this.#c;
     const contact = records.contact(c.db, username.toLowerCase());
     if (contact === undefined) return 0;
-    const unread = records
-      .messages(c.db)
-      .filter((m) => m.peer === contact.accountId && m.direction === 'in')
-      .filter((m) => m.status === 'received');
+    const unread = unreadFrom(c.db, contact.accountId, records);
     if (unread.length === 0) return 0;
     c.db.transact((w) => {
       for (const m of unread) records.putMessage(w, { ...m, status: 'read' });
