@@ -600,8 +600,12 @@ export class Engine {
   async #timeline(p: Requests['timeline']['params']): Promise<Requests['timeline']['result']> {
     this.#requireAccount();
     const limit = Math.max(1, Math.min(MAX_TIMELINE_PAGE, Math.floor(p.limit)));
-    if (p.before !== undefined || limit > SUMMARY_RECENT) await this.#fullyIndexed();
-    else this.#mirror.ensureNewestPage(p.conv);
+    if (
+      p.before !== undefined ||
+      limit > SUMMARY_RECENT ||
+      !this.#mirror.ensureNewestPage(p.conv, limit)
+    )
+      await this.#fullyIndexed();
     return this.#index.timeline(p.conv, limit, p.before);
   }
 
@@ -611,7 +615,7 @@ export class Engine {
     const target = parseConvId(conv);
     if (target === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
     if (text.trim() === '') throw new EngineError('INVALID_INPUT', 'the message is empty');
-    this.#mirror.ensureNewestPage(conv);
+    this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
     if (since !== undefined) {
       if (!Number.isFinite(since)) throw new EngineError('INVALID_INPUT', 'bad time');
       // A retry after the previous engine stopped mid-send. That engine's worker is gone (the
@@ -662,7 +666,7 @@ export class Engine {
   async #retry(conv: ConversationId, id: string): Promise<null> {
     this.#requireConnected();
     this.#requireAccount();
-    this.#mirror.ensureNewestPage(conv);
+    this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
     if (this.#index.item(conv, id) === undefined) await this.#fullyIndexed();
     const item = this.#index.item(conv, id);
     if (item?.direction !== 'out' || (item.state !== 'failed' && item.state !== 'queued'))

@@ -15,7 +15,7 @@ import type {
   StorageWriter,
 } from '@parley/client';
 import type { HistoryIndex } from './history-index.js';
-import { INDEX_SLICE, SUMMARY_RECENT } from './limits.js';
+import { INDEX_PAGE, INDEX_SLICE_MS, SUMMARY_RECENT } from './limits.js';
 import type { StoredChange, WriteInTransaction } from './observed-backend.js';
 import {
   directId,
@@ -39,9 +39,11 @@ import {
 import { isPaged } from './sqlite-store.js';
 import {
   applyToSummaries,
+  holdsNewestPage,
   markSummaryRead,
   storedMessage,
   summaries,
+  withinBytes,
   type StoredMessage,
   type Summary,
 } from './summaries.js';
@@ -143,14 +145,18 @@ export class Mirror {
 
   /**
    * Puts a conversation's newest page (from its summary record, as it is now) into the index,
-   * if the history is not all there yet.
+   * if the history is not all there yet; true if the index now holds its newest `limit` items.
    */
-  ensureNewestPage(conv: ConversationId): void {
-    if (this.#indexed || this.#pagesIn.has(conv)) return;
-    this.#pagesIn.add(conv);
+  ensureNewestPage(conv: ConversationId, limit: number): boolean {
+    if (this.#indexed) return true;
     const s = summaries.get(this.#db, conv);
-    if (s === undefined) return;
-    this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
+    // No summary: no stored message in it (the summaries hold every conversation that has one).
+    if (s === undefined) return true;
+    if (!this.#pagesIn.has(conv)) {
+      this.#pagesIn.add(conv);
+      this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
+    }
+    return holdsNewestPage(s, limit);
   }
 
   /** Whether the whole stored history is in the index (search, older pages, unread counts). */
@@ -163,8 +169,8 @@ export class Mirror {
   }
 
   /**
-   * Reads the stored history into the index, `INDEX_SLICE` records at a time, awaiting `pause`
-   * between slices so requests are answered meanwhile; `onProgress` after each slice. Writes
+   * Reads the stored history into the index, `INDEX_PAGE` records at a time, awaiting `pause`
+   * after each `sliceMs` (`INDEX_SLICE_MS`) of work so requests are answered meanwhile; `onProgress` after each slice. Writes
    * committed meanwhile reach the index through `onCommit`, and each slice reads the store as
    * it is then, so nothing older overwrites something newer. Stops early when `stopped` says.
    */
@@ -172,8 +178,10 @@ export class Mirror {
     pause: () => Promise<void>,
     onProgress: (p: IndexProgress) => void,
     stopped: () => boolean,
+    sliceMs = INDEX_SLICE_MS,
   ): Promise<void> {
     const db = this.#db;
+    let sliceStart = performance.now();
     await pause();
     if (stopped()) return;
     const total = isPaged(db) ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0) : 0;
@@ -184,12 +192,14 @@ export class Mirror {
     for (const ns of HISTORY_NS) {
       let after: Uint8Array | undefined = undefined;
       do {
-        if (stopped()) return;
-        await pause();
-        if (stopped()) return;
+        if (performance.now() - sliceStart >= sliceMs) {
+          await pause();
+          if (stopped()) return;
+          sliceStart = performance.now();
+        }
         let rows: readonly (readonly [string, Uint8Array])[];
         if (isPaged(db)) {
-          const page = db.page(ns, after, INDEX_SLICE);
+          const page = db.page(ns, after, INDEX_PAGE);
           rows = page.rows;
           after = page.next;
         } else rows = db.list(ns);
@@ -231,7 +241,8 @@ export class Mirror {
         .slice(-SUMMARY_RECENT);
       written.push({
         conv,
-        recent,
+        recent: withinBytes(recent),
+        messages: list.length,
         unread: this.#index.conversation(conv)?.unread ?? 0,
         lastInAt: this.#index.latestIncoming(conv),
       });

@@ -9,7 +9,7 @@
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
 import type { StorageReader, StorageWriter } from '@parley/client';
-import { SUMMARY_RECENT } from './limits.js';
+import { MAX_SUMMARY_BYTES, SUMMARY_RECENT } from './limits.js';
 import type { WriteInTransaction } from './observed-backend.js';
 import { directId, groupConvId, type ConversationId } from './protocol.js';
 import { SDK_NS, groupMessageObject, messageObject } from './sdk-records.js';
@@ -33,6 +33,13 @@ export interface Summary {
   readonly unread: number;
   /** When the newest incoming message was sent (0: none). */
   readonly lastInAt: number;
+  /** How many messages the conversation has: `recent` is all of them when it is as many. */
+  readonly messages: number;
+}
+
+/** Whether a summary holds the conversation's newest page of `limit` items (or all of it). */
+export function holdsNewestPage(s: Summary, limit: number): boolean {
+  return s.recent.length >= Math.min(limit, s.messages);
 }
 
 const sentAt = (m: StoredMessage): number => Number(m.record['sentAt']);
@@ -46,7 +53,8 @@ function parse(bytes: Uint8Array | undefined): Summary | undefined {
       typeof v['conv'] !== 'string' ||
       !Array.isArray(v['recent']) ||
       typeof v['unread'] !== 'number' ||
-      typeof v['lastInAt'] !== 'number'
+      typeof v['lastInAt'] !== 'number' ||
+      typeof v['messages'] !== 'number'
     )
       return undefined;
     const recent = (v['recent'] as unknown[]).flatMap((m): StoredMessage[] => {
@@ -58,7 +66,13 @@ function parse(bytes: Uint8Array | undefined): Summary | undefined {
         return [{ ns: r.ns, key: r.key, record: r.record }];
       return [];
     });
-    return { conv: v['conv'], recent, unread: v['unread'], lastInAt: v['lastInAt'] };
+    return {
+      conv: v['conv'],
+      recent,
+      unread: v['unread'],
+      lastInAt: v['lastInAt'],
+      messages: v['messages'],
+    };
   } catch {
     return undefined;
   }
@@ -96,7 +110,7 @@ export function applyToSummaries(
     const conv = convOf(m, usernameOf);
     if (conv === undefined) continue;
     const before = touched.get(conv) ??
-      summaries.get(w, conv) ?? { conv, recent: [], unread: 0, lastInAt: 0 };
+      summaries.get(w, conv) ?? { conv, recent: [], unread: 0, lastInAt: 0, messages: 0 };
     const at = sentAt(m);
     const incoming = m.record['direction'] === 'in';
     const readAt = readAts.get(conv) ?? webRecords.conv(w, conv)?.readAt ?? 0;
@@ -106,7 +120,8 @@ export function applyToSummaries(
       .slice(-SUMMARY_RECENT);
     touched.set(conv, {
       conv,
-      recent,
+      recent: withinBytes(recent),
+      messages: before.messages + (existed ? 0 : 1),
       unread: before.unread + (incoming && !existed && at > readAt ? 1 : 0),
       lastInAt: incoming ? Math.max(before.lastInAt, at) : before.lastInAt,
     });
@@ -119,6 +134,20 @@ export function applyToSummaries(
 export function markSummaryRead(w: StorageWriter, conv: ConversationId): void {
   const s = summaries.get(w, conv);
   if (s !== undefined && s.unread !== 0) summaries.put(w, { ...s, unread: 0 });
+}
+
+/** The newest of `recent` that fit in `MAX_SUMMARY_BYTES` (the newest always). */
+export function withinBytes(recent: readonly StoredMessage[]): StoredMessage[] {
+  const kept: StoredMessage[] = [];
+  let bytes = 0;
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const m = recent[i];
+    if (m === undefined) break;
+    bytes += JSON.stringify(m).length;
+    if (bytes > MAX_SUMMARY_BYTES && kept.length > 0) break;
+    kept.unshift(m);
+  }
+  return kept;
 }
 
 export function storedMessage(

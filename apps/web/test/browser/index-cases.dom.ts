@@ -8,7 +8,7 @@ import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { StorageBackend } from '@parley/client';
 import type { Primitives } from '@parley/primitives';
 import { HistoryIndex } from '../../src/engine/history-index.js';
-import { INDEX_SLICE, SUMMARY_RECENT } from '../../src/engine/limits.js';
+import { INDEX_PAGE, MAX_SUMMARY_BYTES, SUMMARY_RECENT } from '../../src/engine/limits.js';
 import { Mirror, type IndexProgress } from '../../src/engine/mirror.js';
 import { ObservedBackend } from '../../src/engine/observed-backend.js';
 import type { TimelineItem } from '../../src/engine/protocol.js';
@@ -19,7 +19,12 @@ import {
   prepareDatabase,
   type PagedReader,
 } from '../../src/engine/sqlite-store.js';
-import { applyToSummaries, markSummaryRead, summaries } from '../../src/engine/summaries.js';
+import {
+  applyToSummaries,
+  holdsNewestPage,
+  markSummaryRead,
+  summaries,
+} from '../../src/engine/summaries.js';
 
 interface Case {
   readonly name: string;
@@ -124,10 +129,28 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         }
         if (summaries.get(store, 'd:bob')?.unread !== s.unread) fail('a rollback counted');
         if (summaries.get(store, 'd:bob')?.lastInAt !== s.lastInAt) fail('a rollback moved it');
+        if (!holdsNewestPage(s, SUMMARY_RECENT) || s.messages !== SUMMARY_RECENT + 10)
+          fail(`the newest page: ${s.recent.length} of ${s.messages}`);
         store.transact((w) => {
           markSummaryRead(w, 'd:bob');
         });
         if (summaries.get(store, 'd:bob')?.unread !== 0) fail('not read');
+        // Long messages: the summary stays within its byte bound, and says it lacks the page.
+        db.transact((w) => {
+          for (let n = 1000; n < 1000 + SUMMARY_RECENT; n++) {
+            const long = JSON.parse(new TextDecoder().decode(message(n, 'out'))) as object;
+            w.put(
+              SDK_NS.message,
+              `m${n}`,
+              utf8(JSON.stringify({ ...long, text: 'x'.repeat(4000) })),
+            );
+          }
+        });
+        const big = summaries.get(store, 'd:bob') ?? fail('no summary');
+        if (JSON.stringify(big.recent).length > MAX_SUMMARY_BYTES) fail('over its byte bound');
+        if (big.recent.at(-1)?.key !== `m${1000 + SUMMARY_RECENT - 1}`) fail('not the newest');
+        if (holdsNewestPage(big, SUMMARY_RECENT)) fail('claims a page it does not hold');
+        if (!holdsNewestPage(big, big.recent.length)) fail('a shorter page');
         // Unknown senders are left out, as the timeline leaves them out.
         names.delete(BOB);
         db.transact((w) => {
@@ -166,7 +189,7 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
             utf8(JSON.stringify({ rv: 1, username: 'bob', accountId: BOB })),
           );
         });
-        const total = INDEX_SLICE * 2 + 200;
+        const total = INDEX_PAGE * 20 + 7;
         for (let b = 0; b < total; b += 300)
           db.transact((w) => {
             for (let n = b; n < Math.min(total, b + 300); n++)
@@ -182,7 +205,7 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         if (bob.unread !== incoming.length) fail(`unread ${bob.unread}, not ${incoming.length}`);
         if (index.size() !== 1)
           fail(`${index.size()} items indexed at start, not the newest alone`);
-        mirror.ensureNewestPage('d:bob');
+        if (!mirror.ensureNewestPage('d:bob', SUMMARY_RECENT)) fail('the summary has no page');
         const page = index.timeline('d:bob', SUMMARY_RECENT);
         if (page.length !== SUMMARY_RECENT || page.at(-1)?.id !== `m${total - 1}`)
           fail('the newest page is not there before the history');
@@ -199,9 +222,10 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
           },
           (p) => seen.push(p),
           () => false,
+          0, // a pause after every page
         );
         if (!indexed()) fail('not indexed');
-        if (pauses < 3) fail(`${pauses} slices for ${total} records`);
+        if (pauses < 21) fail(`${pauses} pauses for ${total} records`);
         const last = seen.at(-1) ?? fail('no progress');
         if (last.done !== last.total || last.total !== total)
           fail(`progress ended at ${last.done}/${last.total}`);
