@@ -152,6 +152,14 @@ export class HistoryIndex {
     }
   }
 
+  /** How many messages (not events) of a conversation are indexed. */
+  messageCount(conv: ConversationId): number {
+    const r = this.#rows("SELECT count(*) AS n FROM items WHERE conv = ? AND kind = 'message'", [
+      conv,
+    ]);
+    return Number(r[0]?.['n'] ?? 0);
+  }
+
   /** How many items are indexed. */
   size(): number {
     return Number(this.#rows('SELECT count(*) AS n FROM items')[0]?.['n'] ?? 0);

@@ -83,6 +83,8 @@ export class Mirror {
   #pendingSummaries: readonly Summary[] = [];
   /** Set once the whole stored history is in the index. */
   #indexed = false;
+  /** Whether every conversation with a stored message had its summary at start. */
+  #summariesComplete = false;
   /** Conversations whose newest page is in the index (while the history is being indexed). */
   readonly #pagesIn = new Set<ConversationId>();
   #progress: IndexProgress = { done: 0, total: 0 };
@@ -113,6 +115,7 @@ export class Mirror {
       this.#summaryOf.clear();
       this.#pagesIn.clear();
       this.#indexed = false;
+      this.#summariesComplete = summaries.complete(this.#db);
       for (const [, v] of this.#db.list(SDK_NS.contact)) this.#contact(v);
       for (const [, v] of this.#db.list(SDK_NS.group)) {
         const g = groupInfo(v);
@@ -150,8 +153,8 @@ export class Mirror {
   ensureNewestPage(conv: ConversationId, limit: number): boolean {
     if (this.#indexed) return true;
     const s = summaries.get(this.#db, conv);
-    // No summary: no stored message in it (the summaries hold every conversation that has one).
-    if (s === undefined) return true;
+    // No summary: no stored message in it, if every conversation with one has its summary.
+    if (s === undefined) return this.#summariesComplete;
     if (!this.#pagesIn.has(conv)) {
       this.#pagesIn.add(conv);
       this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
@@ -233,23 +236,24 @@ export class Mirror {
 
   /** Writes the summaries a store from before them lacks, from the complete index. */
   #writeMissingSummaries(found: ReadonlyMap<ConversationId, StoredMessage[]>): void {
-    if (found.size === 0) return;
-    const written: Summary[] = [];
-    for (const [conv, list] of found) {
-      const recent = list
-        .sort((a, b) => Number(a.record['sentAt']) - Number(b.record['sentAt']))
-        .slice(-SUMMARY_RECENT);
-      written.push({
-        conv,
-        recent: withinBytes(recent),
-        messages: list.length,
-        unread: this.#index.conversation(conv)?.unread ?? 0,
-        lastInAt: this.#index.latestIncoming(conv),
-      });
-    }
+    if (found.size === 0 && this.#summariesComplete) return;
     this.#db.transact((w) => {
-      // Written meanwhile by a message commit: that one is newer.
-      for (const s of written) if (summaries.get(w, s.conv) === undefined) summaries.put(w, s);
+      for (const [conv, list] of found) {
+        // One written meanwhile (a message arrived) holds the newest; the index has the count.
+        const since = summaries.get(w, conv)?.recent ?? [];
+        const byKey = new Map([...list, ...since].map((m) => [`${m.ns}/${m.key}`, m]));
+        const recent = [...byKey.values()]
+          .sort((a, b) => Number(a.record['sentAt']) - Number(b.record['sentAt']))
+          .slice(-SUMMARY_RECENT);
+        summaries.put(w, {
+          conv,
+          recent: withinBytes(recent),
+          messages: this.#index.messageCount(conv),
+          unread: this.#index.conversation(conv)?.unread ?? 0,
+          lastInAt: this.#index.latestIncoming(conv),
+        });
+      }
+      summaries.putComplete(w);
     });
   }
 

@@ -78,7 +78,17 @@ function parse(bytes: Uint8Array | undefined): Summary | undefined {
   }
 }
 
+/**
+ * The key of the mark that every conversation with a stored message has its summary (written
+ * once a complete index has filled in the summaries a store from before them lacked).
+ */
+const COMPLETE_KEY = '~complete';
+
 export const summaries = {
+  complete: (r: StorageReader): boolean => r.get(SUMMARY_NS, COMPLETE_KEY) !== undefined,
+  putComplete: (w: StorageWriter): void => {
+    w.put(SUMMARY_NS, COMPLETE_KEY, utf8Encode(String(RECORD_VERSION)));
+  },
   all: (r: StorageReader): Summary[] =>
     r.list(SUMMARY_NS).flatMap(([, v]) => {
       const s = parse(v);

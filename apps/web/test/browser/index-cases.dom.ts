@@ -206,6 +206,8 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         if (index.size() !== 1)
           fail(`${index.size()} items indexed at start, not the newest alone`);
         if (!mirror.ensureNewestPage('d:bob', SUMMARY_RECENT)) fail('the summary has no page');
+        // A conversation without a summary, before the summaries are known complete: not empty.
+        if (mirror.ensureNewestPage('d:carol', SUMMARY_RECENT)) fail('no summary taken as empty');
         const page = index.timeline('d:bob', SUMMARY_RECENT);
         if (page.length !== SUMMARY_RECENT || page.at(-1)?.id !== `m${total - 1}`)
           fail('the newest page is not there before the history');
@@ -232,6 +234,7 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         if (index.size() !== total) fail(`${index.size()} of ${total} indexed`);
         if (index.search('number 0', 5)[0]?.id !== 'm0') fail('the oldest is not found');
         if (mirror.conversation('d:bob')?.unread !== incoming.length) fail('unread after indexing');
+        if (!summaries.complete(store)) fail('the summaries are not marked complete');
         store.close();
       },
     },
