@@ -192,10 +192,23 @@ export class Mirror {
     const withSummary = new Set(this.#summaryOf.keys());
     /** Conversations without a summary record (a store from before them): rebuilt here. */
     const unsummarised = new Map<ConversationId, StoredMessage[]>();
+    // A slice's items go into the index in one transaction (one FTS5 segment), just before the
+    // pause: nothing can commit in between, since commits happen only while this awaits.
+    let pending: TimelineItem[] = [];
+    let read = 0;
+    const flush = (): void => {
+      for (const conv of new Set(pending.map((i) => i.conv))) this.#ensureConversation(conv);
+      this.#index.putItems(pending);
+      pending = [];
+      this.#progress = { done: this.#progress.done + read, total };
+      read = 0;
+      onProgress(this.#progress);
+    };
     for (const ns of HISTORY_NS) {
       let after: Uint8Array | undefined = undefined;
       do {
         if (performance.now() - sliceStart >= sliceMs) {
+          flush();
           await pause();
           if (stopped()) return;
           sliceStart = performance.now();
@@ -208,27 +221,24 @@ export class Mirror {
         } else rows = db.list(ns);
         this.#pinnedSelf = { self: this.#self() };
         try {
-          const items: TimelineItem[] = [];
           for (const [key, v] of rows) {
             const m = storedMessage(ns, key, v);
             const item = m === undefined ? undefined : this.#storedItem(m);
             if (m === undefined || item === undefined) continue;
-            items.push(item);
+            pending.push(item);
             if (!withSummary.has(item.conv)) {
               const list = unsummarised.get(item.conv) ?? [];
               list.push(m);
               unsummarised.set(item.conv, list);
             }
           }
-          for (const conv of new Set(items.map((i) => i.conv))) this.#ensureConversation(conv);
-          this.#index.putItems(items);
         } finally {
           this.#pinnedSelf = undefined;
         }
-        this.#progress = { done: this.#progress.done + rows.length, total };
-        onProgress(this.#progress);
+        read += rows.length;
       } while (after !== undefined && isPaged(db));
     }
+    flush();
     this.#writeMissingSummaries(unsummarised);
     this.#indexed = true;
     this.#summaryOf.clear();
