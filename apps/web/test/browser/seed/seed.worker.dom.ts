@@ -62,7 +62,8 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 async function seed(request: SeedRequest): Promise<SeedResult> {
   const start = performance.now();
   const sqlite3 = await sqlite3InitModule();
-  const opening = await openStore(await installPool(sqlite3), createNoblePrimitives());
+  const pool = await installPool(sqlite3);
+  const opening = await openStore(pool, createNoblePrimitives());
   if (opening.kind !== 'open') return { ok: false, error: `store ${opening.kind}` };
   const { backend } = opening;
   try {
@@ -132,6 +133,10 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
     return { ok: true, ms: performance.now() - start, conversations: peers.length };
   } finally {
     backend.close();
+    // Releases the pool's OPFS access handles before the lock passes on: after 100,000
+    // messages the engine's next start otherwise found them still held (worker termination
+    // releases them, but not always within the engine's retry window).
+    pool.pauseVfs();
   }
 }
 
