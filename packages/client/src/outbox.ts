@@ -43,6 +43,7 @@ import type { StorageWriter } from './storage.js';
 import type { Profiles } from './profiles.js';
 import type { DirectDestination, SealedSender } from './sealed-sender.js';
 import type { Trust } from './trust.js';
+import { unreadFrom } from './unread-index.js';
 
 export interface SendResult {
   readonly messageId: string;
@@ -223,10 +224,7 @@ export class Outbox {
     const c = this.#c;
     const contact = records.contact(c.db, username.toLowerCase());
     if (contact === undefined) return 0;
-    const unread = records
-      .messages(c.db)
-      .filter((m) => m.peer === contact.accountId && m.direction === 'in')
-      .filter((m) => m.status === 'received');
+    const unread = unreadFrom(c.db, contact.accountId, records);
     if (unread.length === 0) return 0;
     c.db.transact((w) => {
       for (const m of unread) records.putMessage(w, { ...m, status: 'read' });

@@ -33,6 +33,7 @@ import {
   SEEN_PRUNE_TO,
 } from './limits.js';
 import type { StorageReader, StorageWriter } from './storage.js';
+import { trackUnread } from './unread-index.js';
 
 export const NS = {
   account: 'account',
@@ -202,6 +203,7 @@ export const records = {
     listJson<MessageRecord>(r, NS.message).sort((a, b) => a.sentAt - b.sentAt),
   putMessage: (w: StorageWriter, m: MessageRecord): void => {
     putJson(w, NS.message, m.id, m);
+    trackUnread(w, m);
   },
   deleteMessage: (w: StorageWriter, id: string): void => {
     w.delete(NS.message, id);

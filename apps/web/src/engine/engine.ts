@@ -26,6 +26,7 @@ import {
   MAX_TIMELINE_PAGE,
   MAX_USERNAME_CHARS,
   MAX_USERS_PER_REQUEST,
+  SUMMARY_RECENT,
 } from './limits.js';
 import { Mirror } from './mirror.js';
 import { ObservedBackend } from './observed-backend.js';
@@ -74,6 +75,23 @@ export interface EngineOptions {
   readonly emit: (event: EngineEvent) => void;
 }
 
+/** The Prioritized Task Scheduling API where the runtime has it (Chromium's workers do). */
+interface TaskScheduler {
+  postTask(task: () => void, options: { priority: 'background' }): Promise<void>;
+}
+
+/**
+ * Lets the tabs' requests waiting in the worker's queue run before the next slice of background
+ * work: a background-priority task where the scheduler exists (requests, at normal priority, go
+ * first), else a timer (whose nesting clamp, 4 ms, is the price).
+ */
+function yieldToRequests(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: TaskScheduler }).scheduler;
+  if (scheduler !== undefined)
+    return scheduler.postTask(() => undefined, { priority: 'background' });
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** An error with a code the UI can branch on; only the code and a short sentence cross over. */
 export class EngineError extends Error {
   constructor(
@@ -113,15 +131,26 @@ export class Engine {
   #catchUp: Promise<void> | undefined;
   #catchUpAgain = false;
   #closed = false;
+  /** The background history index under way (never rejects), once started. */
+  #indexing: Promise<void> | undefined;
+  /** The index's progress last told to the tabs, in percent. */
+  #indexedPercent = -1;
   /** Requests being answered; closing waits for them before the store goes. */
   readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#index = new HistoryIndex(options.sqlite3);
-    const observed = new ObservedBackend(options.backend, Object.values(SDK_NS), (changes) => {
-      this.#mirror.onCommit(changes);
-    });
+    const observed = new ObservedBackend(
+      options.backend,
+      Object.values(SDK_NS),
+      (changes) => {
+        this.#mirror.onCommit(changes);
+      },
+      (w, writes) => {
+        this.#mirror.summarise(w, writes);
+      },
+    );
     this.#client = new ParleyClient({
       backend: observed,
       primitives: options.primitives,
@@ -138,11 +167,34 @@ export class Engine {
       },
       () => this.#now(),
     );
-    this.#mirror.rebuild();
+    this.#mirror.start();
   }
 
-  /** Starts live delivery if there is an account (and the relay has not removed this device). */
+  /**
+   * Starts indexing the history in the background, and live delivery if there is an account
+   * (and the relay has not removed this device).
+   */
   start(): void {
+    this.#indexing ??= this.#mirror
+      .indexHistory(
+        yieldToRequests,
+        (p) => {
+          const percent = this.#indexPercent(p.done, p.total);
+          if (percent === this.#indexedPercent) return;
+          this.#indexedPercent = percent;
+          this.#emitStatus();
+        },
+        () => this.#closed,
+      )
+      .then(
+        () => {
+          if (!this.#closed) this.#emitStatus();
+        },
+        (error: unknown) => {
+          // Search and older pages stay partial; say so without the error's text.
+          console.error('parley engine: indexing failed', error instanceof Error ? error.name : '');
+        },
+      );
     if (webRecords.removed(this.#o.backend)) this.#setConnection('removed');
     else if (this.#client.account !== undefined) this.#startLive();
   }
@@ -195,6 +247,7 @@ export class Engine {
     await this.#live?.settled();
     await this.#catchUp?.catch(() => undefined);
     await Promise.allSettled([...this.#inflight]);
+    await this.#indexing;
     this.#index.close();
     this.#o.backend.close();
   }
@@ -207,7 +260,22 @@ export class Engine {
         : this.#linking !== undefined
           ? { kind: 'linking', code: this.#linking }
           : { kind: 'new' };
-    return { phase, connection: this.#connection };
+    const { done, total } = this.#mirror.progress;
+    return {
+      phase,
+      connection: this.#connection,
+      ...(!this.#mirror.indexed && { indexing: this.#indexPercent(done, total) }),
+    };
+  }
+
+  /** Percent of the stored history indexed (never 100 until it is all in). */
+  #indexPercent(done: number, total: number): number {
+    return total === 0 ? 0 : Math.min(99, Math.floor((done / total) * 100));
+  }
+
+  /** Waits for the whole history to be in the index (older pages, a message not indexed yet). */
+  async #fullyIndexed(): Promise<void> {
+    if (!this.#mirror.indexed) await this.#indexing;
   }
 
   /** Deletes the account at the relay (the host wipes the store afterwards). */
@@ -415,7 +483,7 @@ export class Engine {
         return { sqlite: this.#o.sqlite3.version.libVersion };
       case 'conversations':
         this.#requireAccount();
-        return this.#index.conversations();
+        return this.#mirror.conversations();
       case 'openDirect':
         return this.#openDirect(request.params.username);
       case 'timeline':
@@ -522,14 +590,24 @@ export class Engine {
       await this.#client.safetyNumber(name);
     }
     this.#mirror.openConversation(conv);
-    const summary = this.#index.conversation(conv);
+    const summary = this.#mirror.conversation(conv);
     if (summary === undefined) throw new EngineError(ENGINE_ERRORS.INTERNAL, 'no conversation');
     return summary;
   }
 
-  #timeline(p: Requests['timeline']['params']): Requests['timeline']['result'] {
+  /**
+   * A page of a conversation. The newest page is in the index from the summaries at start;
+   * an older page, or a page longer than a summary keeps, waits for the whole history.
+   */
+  async #timeline(p: Requests['timeline']['params']): Promise<Requests['timeline']['result']> {
     this.#requireAccount();
     const limit = Math.max(1, Math.min(MAX_TIMELINE_PAGE, Math.floor(p.limit)));
+    if (
+      p.before !== undefined ||
+      limit > SUMMARY_RECENT ||
+      !this.#mirror.ensureNewestPage(p.conv, limit)
+    )
+      await this.#fullyIndexed();
     return this.#index.timeline(p.conv, limit, p.before);
   }
 
@@ -539,6 +617,7 @@ export class Engine {
     const target = parseConvId(conv);
     if (target === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
     if (text.trim() === '') throw new EngineError('INVALID_INPUT', 'the message is empty');
+    this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
     if (since !== undefined) {
       if (!Number.isFinite(since)) throw new EngineError('INVALID_INPUT', 'bad time');
       // A retry after the previous engine stopped mid-send. That engine's worker is gone (the
@@ -589,6 +668,8 @@ export class Engine {
   async #retry(conv: ConversationId, id: string): Promise<null> {
     this.#requireConnected();
     this.#requireAccount();
+    this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
+    if (this.#index.item(conv, id) === undefined) await this.#fullyIndexed();
     const item = this.#index.item(conv, id);
     if (item?.direction !== 'out' || (item.state !== 'failed' && item.state !== 'queued'))
       throw new EngineError('INVALID_INPUT', 'that message is not waiting to be sent');
@@ -674,7 +755,7 @@ export class Engine {
     if (title === '') throw new EngineError('INVALID_INPUT', 'name the group');
     const { groupId, events } = await this.#client.createGroup(title, usernames(members));
     for (const e of events) this.#onClientEvent(e);
-    const summary = this.#index.conversation(groupConvId(groupId));
+    const summary = this.#mirror.conversation(groupConvId(groupId));
     if (summary === undefined) throw new EngineError(ENGINE_ERRORS.INTERNAL, 'no conversation');
     return summary;
   }

@@ -35,6 +35,17 @@ END;
 /** Shortest query the trigram index answers; shorter ones scan. */
 const TRIGRAM = 3;
 
+/**
+ * An item's row number is its time times this, plus a counter: rows sort by time whatever order
+ * they are indexed in (the background index reads the store in no time order), so search can
+ * take the newest hits by walking the rows backwards. Room for this many items with one time.
+ */
+const ROWS_PER_MS = 1024;
+/** Times are clamped into the range whose row numbers stay exact doubles (to the year 2248). */
+const MAX_ROW_TIME = Math.floor(Number.MAX_SAFE_INTEGER / ROWS_PER_MS) - 1;
+/** Row numbers tried for one item before SQLite picks one (each collision moves the counter on). */
+const MAX_ROW_TRIES = 8;
+
 type Row = Record<string, unknown>;
 
 function itemOf(r: Row): TimelineItem {
@@ -57,12 +68,13 @@ const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error'
 export class HistoryIndex {
   readonly #db: Database;
   readonly #upsert: PreparedStatement;
+  #counter = 0;
 
   constructor(sqlite3: Sqlite3Static) {
     this.#db = new sqlite3.oo1.DB(':memory:');
     this.#db.exec(SCHEMA);
     this.#upsert = this.#db.prepare(
-      `INSERT INTO items (${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (n, ${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (conv, id) DO UPDATE SET text = excluded.text, state = excluded.state,
          error = excluded.error, sender = excluded.sender, at = excluded.at`,
     );
@@ -104,27 +116,53 @@ export class HistoryIndex {
     if (items.length === 0) return;
     this.#db.exec('BEGIN');
     try {
-      for (const i of items) {
-        this.#upsert
-          .bind([
-            i.conv,
-            i.id,
-            i.kind,
-            i.direction,
-            i.sender,
-            i.text,
-            i.at,
-            i.state,
-            i.error ?? null,
-          ])
-          .stepReset();
-        this.#upsert.clearBindings();
-      }
+      for (const i of items) this.#put(i);
       this.#db.exec('COMMIT');
     } catch (error) {
       this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * Inserts or updates one item; an existing item keeps its row. When the rows of its time are
+   * all taken (more than `ROWS_PER_MS` items with one time), SQLite picks the row: the item is
+   * kept, and sorts as the newest for search.
+   */
+  #put(i: TimelineItem): void {
+    const time = Math.min(MAX_ROW_TIME, Math.max(0, Math.floor(i.at)));
+    for (let attempt = 1; ; attempt++) {
+      this.#counter = (this.#counter + 1) % ROWS_PER_MS;
+      const n = attempt > MAX_ROW_TRIES ? null : time * ROWS_PER_MS + this.#counter;
+      const values = [i.conv, i.id, i.kind, i.direction, i.sender, i.text, i.at, i.state];
+      try {
+        this.#upsert.bind([n, ...values, i.error ?? null]).stepReset();
+        return;
+      } catch (error) {
+        // Another item holds that row number (same time, counter come round): try the next.
+        try {
+          this.#upsert.reset();
+        } catch {
+          // reset reports the failed step's error again
+        }
+        if (n === null) throw error;
+      } finally {
+        this.#upsert.clearBindings();
+      }
+    }
+  }
+
+  /** How many messages (not events) of a conversation are indexed. */
+  messageCount(conv: ConversationId): number {
+    const r = this.#rows("SELECT count(*) AS n FROM items WHERE conv = ? AND kind = 'message'", [
+      conv,
+    ]);
+    return Number(r[0]?.['n'] ?? 0);
+  }
+
+  /** How many items are indexed. */
+  size(): number {
+    return Number(this.#rows('SELECT count(*) AS n FROM items')[0]?.['n'] ?? 0);
   }
 
   item(conv: ConversationId, id: string): TimelineItem | undefined {
@@ -214,10 +252,9 @@ export class HistoryIndex {
   }
 
   /**
-   * Messages containing `query` (case-insensitive substring): the `limit` most recently indexed
-   * (rows go in oldest first at start, then as they arrive, so this is the newest but for a
-   * late-arriving old message), newest first. Walking the index backwards stops after `limit`
-   * hits instead of sorting every match, which keeps a common word fast over 100,000 messages.
+   * Messages containing `query` (case-insensitive substring): the newest `limit` (rows are
+   * numbered by time), newest first. Walking the index backwards stops after `limit` hits
+   * instead of sorting every match, which keeps a common word fast over 100,000 messages.
    */
   search(query: string, limit: number): TimelineItem[] {
     const q = query.trim();

@@ -28,3 +28,21 @@ export const MAX_NOTICES = 50;
 export const MAX_GROUP_NAME_CHARS = 100;
 /** Most people named in one request (creating a group, adding or removing members). */
 export const MAX_USERS_PER_REQUEST = 100;
+/**
+ * Newest messages a conversation's summary record keeps: the first page the timeline asks for
+ * (`PAGE_SIZE` in `app-state.ts`), so a conversation opens before the history index is built.
+ */
+export const SUMMARY_RECENT = 50;
+/**
+ * Most bytes of messages a summary record keeps (it is sealed again at every message commit of
+ * its conversation): long messages leave fewer than `SUMMARY_RECENT` in it, and opening that
+ * conversation before the history is indexed then waits for the index.
+ */
+export const MAX_SUMMARY_BYTES = 64 * 1024;
+/** Stored records read (and decrypted) per page by the background history index. */
+export const INDEX_PAGE = 50;
+/**
+ * How long the background history index works before it lets waiting requests run (a request
+ * waits at most about this long for it, plus one page).
+ */
+export const INDEX_SLICE_MS = 12;

@@ -1,17 +1,28 @@
 /**
- * Keeps the history index equal to the store: rebuilt from it when the engine starts, then
- * updated from every committed write the `ObservedBackend` reports (SDK messages, contacts,
- * groups) and from the engine's own records (events, failures, read marks), and turns each
- * change into events for the tabs.
+ * Keeps the history index equal to the store, and turns each change into events for the tabs.
+ * At start (`start`) it loads the small records at once: contacts, groups, read marks, events,
+ * and each conversation's summary (its newest page, unread count), so the list and the newest
+ * page of every conversation answer immediately. The rest of the history goes into the index in
+ * the background (`indexHistory`), a slice at a time, while requests are answered between
+ * slices; until it is done the unread counts come from the summaries. Every committed write the
+ * `ObservedBackend` reports (SDK messages, contacts, groups) and the engine's own records
+ * (events, failures, read marks) update the index as they happen.
  */
-import type { GroupMessageRecord, MessageRecord, StorageBackend } from '@parley/client';
+import type {
+  GroupMessageRecord,
+  MessageRecord,
+  StorageBackend,
+  StorageWriter,
+} from '@parley/client';
 import type { HistoryIndex } from './history-index.js';
-import type { StoredChange } from './observed-backend.js';
+import { INDEX_PAGE, INDEX_SLICE_MS, SUMMARY_RECENT } from './limits.js';
+import type { StoredChange, WriteInTransaction } from './observed-backend.js';
 import {
   directId,
   groupConvId,
   parseConvId,
   type ConversationId,
+  type ConversationSummary,
   type EngineEvent,
   type ItemState,
   type TimelineItem,
@@ -20,10 +31,32 @@ import {
   SDK_NS,
   contactRecord,
   groupInfo,
+  groupMessageObject,
   groupMessageRecord,
+  messageObject,
   messageRecord,
 } from './sdk-records.js';
+import { isPaged } from './sqlite-store.js';
+import {
+  applyToSummaries,
+  holdsNewestPage,
+  markSummaryRead,
+  storedMessage,
+  summaries,
+  withinBytes,
+  type StoredMessage,
+  type Summary,
+} from './summaries.js';
 import { webRecords } from './web-records.js';
+
+/** The message namespaces the background index reads, in this order. */
+const HISTORY_NS = [SDK_NS.message, SDK_NS.groupMessage] as const;
+
+/** How far the background index is: records indexed of those stored at start. */
+export interface IndexProgress {
+  readonly done: number;
+  readonly total: number;
+}
 
 export interface Self {
   readonly accountId: string;
@@ -42,8 +75,19 @@ export class Mirror {
   readonly #keyChanged = new Set<string>();
   /** Each contact's accepted account key (base64). */
   readonly #accountKeys = new Map<string, string>();
-  /** Set while `rebuild` runs: our account, read once for the whole pass. */
+  /** Set while the history is being indexed: our account, read once for the whole pass. */
   #pinnedSelf: { readonly self: Self | undefined } | undefined;
+  /** Each conversation's unread count and newest incoming time, from its summary record. */
+  readonly #summaryOf = new Map<ConversationId, Pick<Summary, 'unread' | 'lastInAt'>>();
+  /** Summaries written by the transaction under way, taken in when it commits. */
+  #pendingSummaries: readonly Summary[] = [];
+  /** Set once the whole stored history is in the index. */
+  #indexed = false;
+  /** Whether every conversation with a stored message had its summary at start. */
+  #summariesComplete = false;
+  /** Conversations whose newest page is in the index (while the history is being indexed). */
+  readonly #pagesIn = new Set<ConversationId>();
+  #progress: IndexProgress = { done: 0, total: 0 };
 
   constructor(
     db: StorageBackend,
@@ -60,14 +104,38 @@ export class Mirror {
   }
 
   /**
-   * Fills the index from the store (at start). Our own account is read once for the whole pass
-   * (each read decrypts it), each conversation is added once, and the items go in oldest first,
-   * so the index's row order follows time (search takes the newest rows first).
+   * Loads what the list needs, without touching the history: contacts, groups, read marks,
+   * events, and every conversation's summary (its newest message goes into the index, the rest
+   * of its newest page with `ensureNewestPage`). Then `indexHistory` adds the rest.
    */
-  rebuild(): void {
+  start(): void {
     this.#pinnedSelf = { self: this.#self() };
     try {
-      this.#rebuild();
+      this.#index.clear();
+      this.#summaryOf.clear();
+      this.#pagesIn.clear();
+      this.#indexed = false;
+      this.#summariesComplete = summaries.complete(this.#db);
+      for (const [, v] of this.#db.list(SDK_NS.contact)) this.#contact(v);
+      for (const [, v] of this.#db.list(SDK_NS.group)) {
+        const g = groupInfo(v);
+        if (g !== undefined) this.#index.putConversation(groupConvId(g.groupId), 'group', g.name);
+      }
+      for (const c of webRecords.convs(this.#db)) {
+        this.#ensureConversation(c.id);
+        this.#index.setReadAt(c.id, c.readAt);
+      }
+      const items: TimelineItem[] = webRecords.events(this.#db);
+      for (const s of summaries.all(this.#db)) {
+        this.#summaryOf.set(s.conv, { unread: s.unread, lastInAt: s.lastInAt });
+        // The newest message for the list; the rest of the page when it is asked for.
+        const newest = s.recent.at(-1);
+        const item = newest === undefined ? undefined : this.#storedItem(newest);
+        if (item !== undefined) items.push(item);
+      }
+      for (const conv of new Set(items.map((i) => i.conv))) this.#ensureConversation(conv);
+      this.#index.putItems(items);
+      for (const username of this.#keyChanged) this.#index.setKeyChanged(directId(username), true);
     } finally {
       this.#pinnedSelf = undefined;
     }
@@ -78,35 +146,166 @@ export class Mirror {
     return this.#pinnedSelf !== undefined ? this.#pinnedSelf.self : this.#self();
   }
 
-  #rebuild(): void {
-    this.#index.clear();
-    for (const [, v] of this.#db.list(SDK_NS.contact)) this.#contact(v);
-    for (const [, v] of this.#db.list(SDK_NS.group)) {
-      const g = groupInfo(v);
-      if (g !== undefined) this.#index.putConversation(groupConvId(g.groupId), 'group', g.name);
+  /**
+   * Puts a conversation's newest page (from its summary record, as it is now) into the index,
+   * if the history is not all there yet; true if the index now holds its newest `limit` items.
+   */
+  ensureNewestPage(conv: ConversationId, limit: number): boolean {
+    if (this.#indexed) return true;
+    const s = summaries.get(this.#db, conv);
+    // No summary: no stored message in it, if every conversation with one has its summary.
+    if (s === undefined) return this.#summariesComplete;
+    if (!this.#pagesIn.has(conv)) {
+      this.#pagesIn.add(conv);
+      this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
     }
-    const items: TimelineItem[] = [];
-    for (const [, v] of this.#db.list(SDK_NS.message)) {
-      const item = this.#directItem(messageRecord(v));
-      if (item !== undefined) items.push(item);
+    return holdsNewestPage(s, limit);
+  }
+
+  /** Whether the whole stored history is in the index (search, older pages, unread counts). */
+  get indexed(): boolean {
+    return this.#indexed;
+  }
+
+  get progress(): IndexProgress {
+    return this.#progress;
+  }
+
+  /**
+   * Reads the stored history into the index, `INDEX_PAGE` records at a time, awaiting `pause`
+   * after each `sliceMs` (`INDEX_SLICE_MS`) of work so requests are answered meanwhile; `onProgress` after each slice. Writes
+   * committed meanwhile reach the index through `onCommit`, and each slice reads the store as
+   * it is then, so nothing older overwrites something newer. Stops early when `stopped` says.
+   */
+  async indexHistory(
+    pause: () => Promise<void>,
+    onProgress: (p: IndexProgress) => void,
+    stopped: () => boolean,
+    sliceMs = INDEX_SLICE_MS,
+  ): Promise<void> {
+    const db = this.#db;
+    let sliceStart = performance.now();
+    await pause();
+    if (stopped()) return;
+    const total = isPaged(db) ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0) : 0;
+    this.#progress = { done: 0, total };
+    const withSummary = new Set(this.#summaryOf.keys());
+    /** Conversations without a summary record (a store from before them): rebuilt here. */
+    const unsummarised = new Map<ConversationId, StoredMessage[]>();
+    // A slice's items go into the index in one transaction (one FTS5 segment), just before the
+    // pause: nothing can commit in between, since commits happen only while this awaits.
+    let pending: TimelineItem[] = [];
+    let read = 0;
+    const flush = (): void => {
+      for (const conv of new Set(pending.map((i) => i.conv))) this.#ensureConversation(conv);
+      this.#index.putItems(pending);
+      pending = [];
+      this.#progress = { done: this.#progress.done + read, total };
+      read = 0;
+      onProgress(this.#progress);
+    };
+    for (const ns of HISTORY_NS) {
+      let after: Uint8Array | undefined = undefined;
+      do {
+        if (performance.now() - sliceStart >= sliceMs) {
+          flush();
+          await pause();
+          if (stopped()) return;
+          sliceStart = performance.now();
+        }
+        let rows: readonly (readonly [string, Uint8Array])[];
+        if (isPaged(db)) {
+          const page = db.page(ns, after, INDEX_PAGE);
+          rows = page.rows;
+          after = page.next;
+        } else rows = db.list(ns);
+        this.#pinnedSelf = { self: this.#self() };
+        try {
+          for (const [key, v] of rows) {
+            const m = storedMessage(ns, key, v);
+            const item = m === undefined ? undefined : this.#storedItem(m);
+            if (m === undefined || item === undefined) continue;
+            pending.push(item);
+            if (!withSummary.has(item.conv)) {
+              const list = unsummarised.get(item.conv) ?? [];
+              list.push(m);
+              unsummarised.set(item.conv, list);
+            }
+          }
+        } finally {
+          this.#pinnedSelf = undefined;
+        }
+        read += rows.length;
+      } while (after !== undefined && isPaged(db));
     }
-    for (const [, v] of this.#db.list(SDK_NS.groupMessage)) {
-      const item = this.#groupItem(groupMessageRecord(v));
-      if (item !== undefined) items.push(item);
+    flush();
+    this.#writeMissingSummaries(unsummarised);
+    this.#indexed = true;
+    this.#summaryOf.clear();
+  }
+
+  /** Writes the summaries a store from before them lacks, from the complete index. */
+  #writeMissingSummaries(found: ReadonlyMap<ConversationId, StoredMessage[]>): void {
+    if (found.size === 0 && this.#summariesComplete) return;
+    this.#db.transact((w) => {
+      for (const [conv, list] of found) {
+        // One written meanwhile (a message arrived) holds the newest; the index has the count.
+        const since = summaries.get(w, conv)?.recent ?? [];
+        const byKey = new Map([...list, ...since].map((m) => [`${m.ns}/${m.key}`, m]));
+        const recent = [...byKey.values()]
+          .sort((a, b) => Number(a.record['sentAt']) - Number(b.record['sentAt']))
+          .slice(-SUMMARY_RECENT);
+        summaries.put(w, {
+          conv,
+          recent: withinBytes(recent),
+          messages: this.#index.messageCount(conv),
+          unread: this.#index.conversation(conv)?.unread ?? 0,
+          lastInAt: this.#index.latestIncoming(conv),
+        });
+      }
+      summaries.putComplete(w);
+    });
+  }
+
+  /** The in-transaction hook: folds the SDK's message writes into the summaries. */
+  summarise(w: StorageWriter, writes: readonly WriteInTransaction[]): void {
+    // Contacts written in this same transaction name their messages' peers too.
+    const names = new Map<string, string>();
+    for (const { change } of writes) {
+      const c = change.ns === SDK_NS.contact ? contactRecord(change.value) : undefined;
+      if (c === undefined) continue;
+      names.set(c.accountId, c.username);
+      if (c.pendingAccountId !== undefined) names.set(c.pendingAccountId, c.username);
     }
-    for (const c of webRecords.convs(this.#db)) {
-      this.#ensureConversation(c.id);
-      this.#index.setReadAt(c.id, c.readAt);
-    }
-    items.push(...webRecords.events(this.#db));
-    for (const conv of new Set(items.map((i) => i.conv))) this.#ensureConversation(conv);
-    items.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    this.#index.putItems(items);
-    for (const username of this.#keyChanged) this.#index.setKeyChanged(directId(username), true);
+    this.#pendingSummaries = applyToSummaries(
+      w,
+      writes,
+      (accountId) => names.get(accountId) ?? this.#usernames.get(accountId),
+    );
+  }
+
+  /** Every conversation, the most recent first, with unread counts as far as they are known. */
+  conversations(): ConversationSummary[] {
+    return this.#index.conversations().map((c) => this.#withUnread(c));
+  }
+
+  conversation(conv: ConversationId): ConversationSummary | undefined {
+    const c = this.#index.conversation(conv);
+    return c === undefined ? undefined : this.#withUnread(c);
+  }
+
+  /** Until the index is complete, the unread count is the summary's (the index's is partial). */
+  #withUnread(c: ConversationSummary): ConversationSummary {
+    if (this.#indexed) return c;
+    const s = this.#summaryOf.get(c.id);
+    return s === undefined ? c : { ...c, unread: s.unread };
   }
 
   /** Applies committed SDK writes and tells the tabs what changed. */
   onCommit(changes: readonly StoredChange[]): void {
+    for (const summary of this.#pendingSummaries)
+      this.#summaryOf.set(summary.conv, { unread: summary.unread, lastInAt: summary.lastInAt });
+    this.#pendingSummaries = [];
     const touched = new Set<ConversationId>();
     const items: TimelineItem[] = [];
     const keyEvents: { conv: ConversationId; username: string; changed: boolean }[] = [];
@@ -177,12 +376,18 @@ export class Mirror {
    * mark (something new was read).
    */
   markRead(conv: ConversationId): boolean {
-    const readAt = this.#index.latestIncoming(conv);
+    const readAt = Math.max(
+      this.#index.latestIncoming(conv),
+      this.#summaryOf.get(conv)?.lastInAt ?? 0,
+    );
     const known = webRecords.conv(this.#db, conv);
     if (known !== undefined && known.readAt >= readAt) return false;
     this.#db.transact((w) => {
       webRecords.putConv(w, { id: conv, readAt: Math.max(readAt, known?.readAt ?? 0) });
+      markSummaryRead(w, conv);
     });
+    const s = this.#summaryOf.get(conv);
+    if (s !== undefined) this.#summaryOf.set(conv, { ...s, unread: 0 });
     this.#index.setReadAt(conv, readAt);
     this.#publish([], new Set([conv]));
     return readAt > (known?.readAt ?? 0);
@@ -234,7 +439,7 @@ export class Mirror {
     for (const i of items) byConv.set(i.conv, [...(byConv.get(i.conv) ?? []), i]);
     for (const [conv, list] of byConv) this.#emit({ type: 'items', conv, items: list });
     for (const conv of touched) {
-      const summary = this.#index.conversation(conv);
+      const summary = this.conversation(conv);
       if (summary !== undefined) this.#emit({ type: 'conversation', summary });
     }
   }
@@ -278,6 +483,13 @@ export class Mirror {
       const g = groupInfo(this.#db.get(SDK_NS.group, parsed.groupId));
       this.#index.putConversation(conv, 'group', g?.name ?? 'Group');
     }
+  }
+
+  /** The timeline item of a message as the SDK stored it. */
+  #storedItem(m: StoredMessage): TimelineItem | undefined {
+    return m.ns === SDK_NS.message
+      ? this.#directItem(messageObject(m.record))
+      : this.#groupItem(groupMessageObject(m.record));
   }
 
   #failed(messageId: string): string | undefined {

@@ -36,6 +36,11 @@ export type EnginePhase =
 export interface EngineStatus {
   readonly phase: EnginePhase;
   readonly connection: ConnectionState;
+  /**
+   * While the stored history is still being indexed at start: how far, in percent (search
+   * answers from what is indexed so far). Absent once it is all in.
+   */
+  readonly indexing?: number;
 }
 
 /** `d:<username>` for a conversation with one person, `g:<groupId>` for a group. */

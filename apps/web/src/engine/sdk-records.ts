@@ -40,9 +40,13 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 export function messageRecord(bytes: Uint8Array | undefined): MessageRecord | undefined {
-  const r = parse(bytes);
+  return messageObject(parse(bytes));
+}
+
+/** A parsed message record (as JSON.parse gave it), checked. */
+export function messageObject(r: Record<string, unknown> | undefined): MessageRecord | undefined {
   if (
-    r === undefined ||
+    r?.['rv'] !== RECORD_VERSION ||
     !isString(r['id']) ||
     !isString(r['peer']) ||
     !isString(r['text']) ||
@@ -55,9 +59,15 @@ export function messageRecord(bytes: Uint8Array | undefined): MessageRecord | un
 }
 
 export function groupMessageRecord(bytes: Uint8Array | undefined): GroupMessageRecord | undefined {
-  const r = parse(bytes);
+  return groupMessageObject(parse(bytes));
+}
+
+/** A parsed group message record, checked. */
+export function groupMessageObject(
+  r: Record<string, unknown> | undefined,
+): GroupMessageRecord | undefined {
   if (
-    r === undefined ||
+    r?.['rv'] !== RECORD_VERSION ||
     !isString(r['id']) ||
     !isString(r['groupId']) ||
     !isString(r['fromAccount']) ||

@@ -70,9 +70,31 @@ export function hasStore(db: Database): boolean {
   return readMeta(db, 'check') !== undefined;
 }
 
+/** A namespace read a slice at a time, so a long history is decrypted between other work. */
+export interface PagedReader {
+  /**
+   * Up to `limit` records of `ns` after `after` (in the store's order, by key HMAC: no time
+   * order, which would be metadata in the clear), decrypted, and the cursor for the next page
+   * (`undefined` at the end).
+   */
+  page(
+    ns: string,
+    after: Uint8Array | undefined,
+    limit: number,
+  ): { rows: (readonly [string, Uint8Array])[]; next: Uint8Array | undefined };
+  /** How many records `ns` holds (nothing decrypted). */
+  count(ns: string): number;
+}
+
+/** Whether a backend reads in pages (the SQLite store does; test backends may not). */
+export function isPaged(b: StorageBackend): b is StorageBackend & PagedReader {
+  return typeof (b as Partial<PagedReader>).page === 'function';
+}
+
 interface Statements {
   readonly get: PreparedStatement;
   readonly list: PreparedStatement;
+  readonly page: PreparedStatement;
   readonly put: PreparedStatement;
   readonly del: PreparedStatement;
 }
@@ -85,7 +107,7 @@ export function openSqliteStore(
   db: Database,
   primitives: Primitives,
   masterKey: Uint8Array,
-): StorageBackend {
+): StorageBackend & PagedReader {
   const p = primitives;
   if (masterKey.length !== MASTER_KEY_BYTES)
     throw new ClientError('STORE_LOCKED', 'the store key has the wrong length');
@@ -121,6 +143,7 @@ export function openSqliteStore(
   const s: Statements = {
     get: db.prepare('SELECT value FROM kv WHERE ns = ? AND hkey = ?'),
     list: db.prepare('SELECT hkey, value FROM kv WHERE ns = ?'),
+    page: db.prepare('SELECT hkey, value FROM kv WHERE ns = ? AND hkey > ? ORDER BY hkey LIMIT ?'),
     put: db.prepare('INSERT OR REPLACE INTO kv (ns, hkey, value) VALUES (?, ?, ?)'),
     del: db.prepare('DELETE FROM kv WHERE ns = ? AND hkey = ?'),
   };
@@ -169,6 +192,25 @@ export function openSqliteStore(
   let closed = false;
   return {
     ...reader,
+    count(ns) {
+      return Number(db.selectValue('SELECT count(*) FROM kv WHERE ns = ?', [ns]) ?? 0);
+    },
+    page(ns, after, limit) {
+      const raw: [Uint8Array, Uint8Array][] = [];
+      const stmt = s.page;
+      try {
+        stmt.bind([ns, after ?? new Uint8Array(0), limit]);
+        while (stmt.step())
+          raw.push([stmt.getBlob(0) ?? new Uint8Array(0), stmt.getBlob(1) ?? new Uint8Array(0)]);
+      } finally {
+        stmt.reset(true);
+      }
+      const last = raw.at(-1);
+      return {
+        rows: raw.map(([h, v]) => decode(ns, h, v)),
+        next: raw.length < limit || last === undefined ? undefined : last[0],
+      };
+    },
     transact<T>(fn: (w: StorageWriter) => T): T {
       if (inTransaction) throw new Error('transactions do not nest');
       inTransaction = true;
@@ -189,7 +231,7 @@ export function openSqliteStore(
       closed = true;
       encKey.fill(0);
       macKey.fill(0);
-      for (const stmt of [s.get, s.list, s.put, s.del]) stmt.finalize();
+      for (const stmt of [s.get, s.list, s.page, s.put, s.del]) stmt.finalize();
       db.close();
     },
   };

@@ -27,6 +27,7 @@ import {
   hasStore,
   openSqliteStore,
   prepareDatabase,
+  type PagedReader,
   readMeta,
   writeMeta,
 } from './sqlite-store.js';
@@ -38,7 +39,7 @@ export const STORE_FILE = '/parley.db';
 
 export type StoreOpening =
   /** `db` is the store's connection, for its unencrypted `meta` table only. */
-  | { readonly kind: 'open'; readonly backend: StorageBackend; readonly db: Database }
+  | { readonly kind: 'open'; readonly backend: StorageBackend & PagedReader; readonly db: Database }
   | { readonly kind: 'locked' }
   | { readonly kind: 'unavailable'; readonly reason: string };
 

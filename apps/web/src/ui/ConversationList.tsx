@@ -85,6 +85,9 @@ export function ConversationList(props: { state: AppState }): JSX.Element {
               {found().length === 0
                 ? 'No messages found.'
                 : `${found().length} message${found().length === 1 ? '' : 's'} found.`}
+              <Show when={props.state.status().indexing !== undefined}>
+                {` Still indexing older messages (${String(props.state.status().indexing ?? 0)}% done): more may match.`}
+              </Show>
             </p>
             <ul class="conversations">
               <For each={found()}>

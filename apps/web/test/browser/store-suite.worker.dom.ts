@@ -2,8 +2,9 @@
  * The client store suite in a browser worker: the SDK's conformance cases
  * (`@parley/client/testing`) against the SQLite WASM store on OPFS (`opfs-sahpool`), then the
  * cases only this backend has: the at-rest key wrapped by a non-extractable WebCrypto key (and
- * a passphrase), reopening, refusing other keys, and no plaintext in the OPFS file; and the
- * engine's in-memory history index (FTS5 trigram search, paging, unread counts).
+ * a passphrase), reopening, refusing other keys, and no plaintext in the OPFS file; the
+ * engine's in-memory history index (FTS5 trigram search, paging, unread counts); and its start
+ * from the conversation summaries with the history indexed in the background (`index-cases`).
  */
 import sqlite3InitModule, { type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
 import { ClientError } from '@parley/client';
@@ -18,6 +19,7 @@ import {
   wrapMasterKey,
 } from '../../src/engine/at-rest-key.dom.js';
 import { HistoryIndex } from '../../src/engine/history-index.js';
+import { indexCases } from './index-cases.dom.js';
 import type { TimelineItem } from '../../src/engine/protocol.js';
 import {
   MASTER_KEY_BYTES,
@@ -292,6 +294,8 @@ async function run(): Promise<SuiteResult[]> {
       },
     },
   );
+
+  cases.push(...indexCases(sqlite3, primitives));
 
   const results: SuiteResult[] = [];
   for (const c of cases) {

@@ -3,7 +3,9 @@
  * (namespace `message`, versioned JSON keyed by id), under the engine lock so no engine runs
  * meanwhile. The first `peers` contacts are made up (`bench-peer-N`, never contacted); the
  * account's real contacts get their share too. The history is written as read (status and read
- * mark), as most of a long history is. For the benchmark only.
+ * mark), as most of a long history is. The conversations' summary records are kept in the same
+ * transactions by the engine's own code, as the engine keeps them for the SDK's writes. For the
+ * benchmark only.
  */
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { MessageRecord } from '@parley/client';
@@ -11,6 +13,7 @@ import { createNoblePrimitives } from '@parley/primitives-noble';
 import { ENGINE_LOCK } from '../../../src/engine/protocol.js';
 import { directId } from '../../../src/engine/protocol.js';
 import { SDK_NS, contactRecord } from '../../../src/engine/sdk-records.js';
+import { applyToSummaries, markSummaryRead } from '../../../src/engine/summaries.js';
 import { webRecords } from '../../../src/engine/web-records.js';
 import { installPool, openStore } from '../../../src/engine/store.dom.js';
 
@@ -59,7 +62,8 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 async function seed(request: SeedRequest): Promise<SeedResult> {
   const start = performance.now();
   const sqlite3 = await sqlite3InitModule();
-  const opening = await openStore(await installPool(sqlite3), createNoblePrimitives());
+  const pool = await installPool(sqlite3);
+  const opening = await openStore(pool, createNoblePrimitives());
   if (opening.kind !== 'open') return { ok: false, error: `store ${opening.kind}` };
   const { backend } = opening;
   try {
@@ -96,6 +100,7 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
     const t0 = Date.now() - request.count * 1_000;
     for (let b = 0; b < request.count; b += BATCH) {
       backend.transact((w) => {
+        const writes = [];
         for (let i = b; i < Math.min(request.count, b + BATCH); i++) {
           const n = request.from + i;
           // A fifth of the messages go to the first (real) contact, the rest round the others.
@@ -110,19 +115,28 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
             status: 'read',
           };
           lastAt.set(record.peer, record.sentAt);
-          w.put(SDK_NS.message, record.id, utf8(JSON.stringify({ rv: 1, ...record })));
+          const value = utf8(JSON.stringify({ rv: 1, ...record }));
+          w.put(SDK_NS.message, record.id, value);
+          writes.push({ change: { ns: SDK_NS.message, key: record.id, value }, existed: false });
         }
+        applyToSummaries(w, writes, (accountId) => usernames.get(accountId));
       });
     }
     backend.transact((w) => {
       for (const [peer, at] of lastAt) {
         const username = usernames.get(peer);
-        if (username !== undefined) webRecords.putConv(w, { id: directId(username), readAt: at });
+        if (username === undefined) continue;
+        webRecords.putConv(w, { id: directId(username), readAt: at });
+        markSummaryRead(w, directId(username));
       }
     });
     return { ok: true, ms: performance.now() - start, conversations: peers.length };
   } finally {
     backend.close();
+    // Releases the pool's OPFS access handles before the lock passes on: after 100,000
+    // messages the engine's next start otherwise found them still held (worker termination
+    // releases them, but not always within the engine's retry window).
+    pool.pauseVfs();
   }
 }
 
