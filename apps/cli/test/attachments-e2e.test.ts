@@ -9,37 +9,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
 import {
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { cli, spawnCli, startRelay, type Relay, type Run } from './processes.js';
+import { test } from 'node:test';
+import { cliSuite, ok0, spawnCli } from './processes.js';
 
-let relay: Relay;
-let root: string;
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'parley-attachments-e2e-'));
-  relay = await startRelay(join(root, 'relay-data'));
-});
-after(async () => {
-  await relay.stop();
-});
-
-const home = (name: string): string => join(root, name);
-const as = (name: string, ...args: string[]): Promise<Run> =>
-  cli(['--server', relay.base, '--home', home(name), ...args]);
-
-async function ok0(run: Promise<Run>): Promise<string> {
-  const r = await run;
-  strictEqual(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const suite = cliSuite('attachments-e2e');
+const { home, as } = suite;
 
 function jsonLines(stdout: string): Record<string, unknown>[] {
   return stdout
@@ -77,7 +58,7 @@ const PNG = Buffer.from(
 );
 
 function blobFiles(): string[] {
-  const dir = join(root, 'relay-data', 'blobs');
+  const dir = join(suite.root, 'relay-data', 'blobs');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.blob'))
     .map((f) => join(dir, f));
@@ -90,7 +71,7 @@ test(
     for (const n of ['alice', 'bob', 'carol']) await ok0(as(n, 'register', n));
     const link = spawnCli([
       '--server',
-      relay.base,
+      suite.relay.base,
       '--home',
       home('alice-laptop'),
       '--json',
@@ -100,7 +81,7 @@ test(
     await ok0(as('alice', 'link', 'approve', code));
     strictEqual((await link.done).code, 0);
 
-    const files = join(root, 'outgoing');
+    const files = join(suite.root, 'outgoing');
     mkdirSync(files);
     const big = randomBytes(10 * 1024 * 1024);
     writeFileSync(join(files, 'video.mp4'), big);
@@ -132,7 +113,7 @@ test(
       ],
     );
     ok(atBob.every((f) => f.path.startsWith(join(home('bob'), 'attachments'))));
-    const laptopDir = join(root, 'laptop-files');
+    const laptopDir = join(suite.root, 'laptop-files');
     const atLaptop = await receiveFiles('alice-laptop', '--save-dir', laptopDir);
     deepStrictEqual(
       atLaptop.map((f) => f.sha256),

@@ -7,29 +7,17 @@
  * a fresh home that keeps talking without a key change, and refused with a wrong key or damage.
  */
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { utf8Decode } from '@parley/bytes';
 import { openSqliteBackend } from '@parley/client/node';
 import { createNodePrimitives } from '@parley/primitives-node';
-import { cli, jsonLines, ok0, startRelay, type Relay, type Run } from './processes.js';
+import { cli, cliSuite, jsonLines, ok0 } from './processes.js';
 
-let relay: Relay;
-let root: string;
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'parley-conversation-e2e-'));
-  relay = await startRelay(join(root, 'relay-data'));
-});
-after(async () => {
-  await relay.stop();
-});
-
-const home = (name: string): string => join(root, name);
-const as = (name: string, ...args: string[]): Promise<Run> =>
-  cli(['--server', relay.base, '--home', home(name), ...args]);
+const suite = cliSuite('conversation-e2e');
+const { home, as } = suite;
 const events = async (name: string): Promise<Record<string, unknown>[]> =>
   jsonLines(await ok0(as(name, '--json', 'receive')));
 
@@ -65,7 +53,7 @@ test(
     for (const n of ['alice', 'bob', 'carol']) await ok0(as(n, 'register', n));
     const link = (await import('./processes.js')).spawnCli([
       '--server',
-      relay.base,
+      suite.relay.base,
       '--home',
       home('alice-laptop'),
       '--json',
@@ -134,7 +122,7 @@ test(
       );
     }
     const text = `vanishing-${Date.now()}`;
-    const file = join(root, 'note.txt');
+    const file = join(suite.root, 'note.txt');
     writeFileSync(file, `attached ${text}`);
     const before = Date.now();
     await ok0(as('alice', 'send', '--group', 'club', '--file', file, text));
@@ -178,13 +166,13 @@ test(
     // Runs after the test above: carol is registered and talks to bob.
     await ok0(as('carol', 'send', 'bob', 'before the backup'));
     await ok0(as('bob', 'receive'));
-    const archive = join(root, 'carol.backup');
+    const archive = join(suite.root, 'carol.backup');
     const [made] = jsonLines(await ok0(as('carol', '--json', 'backup', 'create', archive)));
     const key = made?.['recoveryKey'] as string;
     strictEqual(key.replace(/ /g, '').length, 64);
     ok(!readFileSync(archive).includes('before the backup'));
 
-    const damaged = join(root, 'damaged.backup');
+    const damaged = join(suite.root, 'damaged.backup');
     const bytes = readFileSync(archive);
     bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 1;
     writeFileSync(damaged, bytes);
@@ -207,7 +195,7 @@ test(
         cli(
           [
             '--server',
-            relay.base,
+            suite.relay.base,
             '--home',
             home('carol2'),
             '--json',

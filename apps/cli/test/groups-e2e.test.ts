@@ -4,10 +4,9 @@
  * open a device's store in this process (with its key file) to act as a hostile relay or member.
  */
 import { deepStrictEqual, match, ok, strictEqual } from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Envelope } from '@parley/api';
 import { fromBase64, toBase64, utf8Decode, utf8Encode } from '@parley/bytes';
 import type { StorageBackend } from '@parley/client';
@@ -24,34 +23,14 @@ import {
   encodeMlsMessage,
 } from '@parley/mls';
 import { createNodePrimitives } from '@parley/primitives-node';
-import {
-  cli,
-  jsonLines,
-  ok0,
-  outputMatches,
-  spawnCli,
-  startRelay,
-  type Relay,
-  type Run,
-} from './processes.js';
+import { cli, cliSuite, jsonLines, ok0, outputMatches, spawnCli } from './processes.js';
 
 const primitives = createNodePrimitives();
 
 const mls = new MlsCrypto(primitives, 1);
 
-let relay: Relay;
-let root: string;
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'parley-groups-e2e-'));
-  relay = await startRelay(join(root, 'relay-data'));
-});
-after(async () => {
-  await relay.stop();
-});
-
-const home = (name: string): string => join(root, name);
-const as = (name: string, ...args: string[]): Promise<Run> =>
-  cli(['--server', relay.base, '--home', home(name), ...args]);
+const suite = cliSuite('groups-e2e');
+const { home, as } = suite;
 
 interface Summary {
   groupId: string;
@@ -115,7 +94,7 @@ async function relayCall(
   body?: unknown,
 ): Promise<Response> {
   const auth = `Basic ${toBase64(utf8Encode(`${creds.accountId}.${creds.deviceId}:${creds.secret}`))}`;
-  return fetch(`${relay.base}${path}`, {
+  return fetch(`${suite.relay.base}${path}`, {
     method,
     headers: {
       authorization: auth,
@@ -133,7 +112,7 @@ test(
       await ok0(as(n, 'register', n));
     const link = spawnCli([
       '--server',
-      relay.base,
+      suite.relay.base,
       '--home',
       home('alice-laptop'),
       '--json',
@@ -232,7 +211,7 @@ test(
 
     // chat --group: bob's chat shows erin's message as the relay pushes it; a typed line goes out.
     const chat = spawnCli(
-      ['--server', relay.base, '--home', home('bob'), 'chat', '--group', 'Book Club'],
+      ['--server', suite.relay.base, '--home', home('bob'), 'chat', '--group', 'Book Club'],
       {},
       'pipe',
     );
@@ -342,7 +321,7 @@ test(
       deepStrictEqual(roster(g), remaining);
     }
     // Nothing of the group's name or messages is in the relay's data directory.
-    const dataDir = join(root, 'relay-data');
+    const dataDir = join(suite.root, 'relay-data');
     // (Every file, the key transparency log's directory included.)
     const bytes = Buffer.concat(
       readdirSync(dataDir, { withFileTypes: true, recursive: true })

@@ -1,6 +1,10 @@
 /** Real processes for the end-to-end test: the relay (apps/server) and `parley` invocations. */
 import { strictEqual } from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -14,6 +18,42 @@ export interface Relay {
   stop(): Promise<void>;
   /** SIGKILL: no shutdown at all (what a crash or an OOM kill does). */
   kill(): Promise<void>;
+}
+
+/** One relay for a test file and the users' homes beside its data, in one temporary root. */
+export interface CliSuite {
+  /** The relay, started before the file's tests and stopped after them. */
+  readonly relay: Relay;
+  /** The temporary root: `relay-data/` and one home per user name. */
+  readonly root: string;
+  readonly home: (name: string) => string;
+  /** `parley --server RELAY --home HOME(name) ARGS…`. */
+  readonly as: (name: string, ...args: string[]) => Promise<Run>;
+}
+
+/** Registers the file's `before` (start the relay on SQLite) and `after` (stop it) hooks. */
+export function cliSuite(prefix: string): CliSuite {
+  let relay: Relay | undefined;
+  let root = '';
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), `parley-${prefix}-`));
+    relay = await startRelay(join(root, 'relay-data'));
+  });
+  after(async () => {
+    await relay?.stop();
+  });
+  const suite: CliSuite = {
+    get relay(): Relay {
+      if (relay === undefined) throw new Error('the relay starts in the before hook');
+      return relay;
+    },
+    get root(): string {
+      return root;
+    },
+    home: (name) => join(root, name),
+    as: (name, ...args) => cli(['--server', suite.relay.base, '--home', join(root, name), ...args]),
+  };
+  return suite;
 }
 
 /**

@@ -65,6 +65,61 @@ function readAll(dir: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** What an observer of the relay holds: its data directory, its logs and its traffic. */
+type Haystacks = Readonly<Record<'data directory' | 'logs' | 'traffic', Buffer>>;
+
+interface SdkPair {
+  readonly alice: ParleyClient;
+  readonly bob: ParleyClient;
+  /** The two usernames. */
+  readonly a: string;
+  readonly b: string;
+}
+
+/**
+ * A relay on a fresh data directory behind a capturing proxy, two SDK users registered through
+ * the proxy, `exchange` run between them; then the relay stops (a graceful exit is asserted) and
+ * `check` gets what an observer of the relay holds, and the data directory's path.
+ */
+async function sdkExchange(
+  prefix: string,
+  exchange: (pair: SdkPair) => Promise<void>,
+  check: (haystacks: Haystacks, dir: string) => void,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `parley-blind-${prefix}-`));
+  const server = await startServer(['--data-dir', dir, '--log-level', 'info', '--kt', 'off']);
+  const proxy = await capturingProxy(new URL(server.base));
+  try {
+    const primitives = createNodePrimitives();
+    const client = () =>
+      new ParleyClient({
+        backend: new MemoryBackend(),
+        primitives,
+        relay: new RelayHttp(proxy.base, (url, init) => fetch(url, init)),
+      });
+    const users = randomBytes(4).toString('hex');
+    const pair = { alice: client(), bob: client(), a: `alice${users}`, b: `bob${users}` };
+    await pair.alice.register(pair.a);
+    await pair.bob.register(pair.b);
+    await exchange(pair);
+  } finally {
+    await proxy.close();
+    assert.equal(await stopServer(server), 0, 'graceful exit');
+  }
+  try {
+    check(
+      {
+        'data directory': readAll(dir),
+        logs: Buffer.from(server.output()),
+        traffic: proxy.captured(),
+      },
+      dir,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test(
   'blindness: after a scripted exchange, no plaintext is in the data directory, the logs or the traffic',
   { timeout: 60_000 },
@@ -157,9 +212,6 @@ test(
   'blindness: an attachment sent with the SDK leaves no file content, name, type or text in the data directory, the logs or the traffic',
   { timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-blind-att-'));
-    const server = await startServer(['--data-dir', dir, '--log-level', 'info', '--kt', 'off']);
-    const proxy = await capturingProxy(new URL(server.base));
     const canary = randomBytes(6).toString('hex');
     const file = Buffer.concat([
       Buffer.from(`file content ${canary} `.repeat(2000)),
@@ -168,61 +220,42 @@ test(
     const name = `holiday-${canary}.jpg`;
     const contentType = `image/x-${canary}`;
     const text = `caption ${canary}`;
-    try {
-      const primitives = createNodePrimitives();
-      const client = () =>
-        new ParleyClient({
-          backend: new MemoryBackend(),
-          primitives,
-          relay: new RelayHttp(proxy.base, (url, init) => fetch(url, init)),
+    await sdkExchange(
+      'att',
+      async ({ alice, bob, b }) => {
+        const pointer = await alice.uploadAttachment({
+          size: file.length,
+          chunks: (async function* () {
+            for (let i = 0; i < file.length; i += 65_536) {
+              await Promise.resolve();
+              yield file.subarray(i, i + 65_536);
+            }
+          })(),
+          name,
+          contentType,
         });
-      const alice = client();
-      const bob = client();
-      const users = randomBytes(4).toString('hex');
-      await alice.register(`alice${users}`);
-      await bob.register(`bob${users}`);
-      const pointer = await alice.uploadAttachment({
-        size: file.length,
-        chunks: (async function* () {
-          for (let i = 0; i < file.length; i += 65_536) {
-            await Promise.resolve();
-            yield file.subarray(i, i + 65_536);
+        await alice.send(b, text, { attachments: [pointer] });
+        const events = await bob.receive();
+        const got = events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
+        const first = got.at(0);
+        assert.ok(first !== undefined);
+        assert.equal(first.text, text);
+        const parts: Uint8Array[] = [];
+        await bob.downloadAttachment(first.attachments?.at(0) ?? pointer, (bytes) => {
+          parts.push(bytes.slice());
+        });
+        assert.ok(Buffer.concat(parts).equals(file), 'the clients can read what the relay cannot');
+      },
+      (haystacks, dir) => {
+        assert.ok(haystacks.traffic.length > file.length, 'the blob crossed the proxy');
+        assert.ok(readdirSync(join(dir, 'blobs')).length > 0, 'the blob is stored on disk');
+        for (const [where, bytes] of Object.entries(haystacks)) {
+          for (const needle of [canary, 'file content', file.subarray(file.length - 64)]) {
+            assert.equal(bytes.includes(needle), false, `attachment data found in ${where}`);
           }
-        })(),
-        name,
-        contentType,
-      });
-      await alice.send(`bob${users}`, text, { attachments: [pointer] });
-      const events = await bob.receive();
-      const got = events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
-      const first = got.at(0);
-      assert.ok(first !== undefined);
-      assert.equal(first.text, text);
-      const parts: Uint8Array[] = [];
-      await bob.downloadAttachment(first.attachments?.at(0) ?? pointer, (b) => {
-        parts.push(b.slice());
-      });
-      assert.ok(Buffer.concat(parts).equals(file), 'the clients can read what the relay cannot');
-    } finally {
-      await proxy.close();
-      assert.equal(await stopServer(server), 0, 'graceful exit');
-    }
-    try {
-      const haystacks = {
-        'data directory': readAll(dir),
-        logs: Buffer.from(server.output()),
-        traffic: proxy.captured(),
-      };
-      assert.ok(haystacks.traffic.length > file.length, 'the blob crossed the proxy');
-      assert.ok(readdirSync(join(dir, 'blobs')).length > 0, 'the blob is stored on disk');
-      for (const [where, bytes] of Object.entries(haystacks)) {
-        for (const needle of [canary, 'file content', file.subarray(file.length - 64)]) {
-          assert.equal(bytes.includes(needle), false, `attachment data found in ${where}`);
         }
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      },
+    );
   },
 );
 
@@ -324,68 +357,46 @@ test(
   'blindness: reactions, edits, typing and disappearing timers (1:1 and group) leave no reaction, text or timer in the data directory, the logs or the traffic',
   { timeout: 60_000 },
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-blind-actions-'));
-    const server = await startServer(['--data-dir', dir, '--log-level', 'info', '--kt', 'off']);
-    const proxy = await capturingProxy(new URL(server.base));
     const canary = randomBytes(6).toString('hex');
     const reaction = `r${canary}`;
     // An unusual timer, so that its digits in plain would be found.
     const timer = 1_234_567;
-    try {
-      const primitives = createNodePrimitives();
-      const client = () =>
-        new ParleyClient({
-          backend: new MemoryBackend(),
-          primitives,
-          relay: new RelayHttp(proxy.base, (url, init) => fetch(url, init)),
+    await sdkExchange(
+      'actions',
+      async ({ alice, bob, a, b }) => {
+        alice.setTypingIndicators(true);
+        bob.setTypingIndicators(true);
+        const { messageId } = await alice.send(b, `text ${canary}`);
+        await bob.receive();
+        await bob.react(a, messageId, reaction);
+        await alice.edit(b, messageId, `edited ${canary}`);
+        await alice.setDisappearingTimer({ username: b }, timer);
+        await alice.sendTyping({ username: b }, true);
+        const { groupId } = await alice.createGroup(`group ${canary}`, [b]);
+        await bob.receive();
+        const g = await alice.sendToGroup(groupId, `group text ${canary}`);
+        await bob.receive();
+        await bob.actInGroup(groupId, g.messageId, {
+          kind: 'reaction',
+          emoji: reaction,
+          remove: false,
         });
-      const alice = client();
-      const bob = client();
-      const users = randomBytes(4).toString('hex');
-      await alice.register(`alice${users}`);
-      await bob.register(`bob${users}`);
-      alice.setTypingIndicators(true);
-      bob.setTypingIndicators(true);
-      const { messageId } = await alice.send(`bob${users}`, `text ${canary}`);
-      await bob.receive();
-      await bob.react(`alice${users}`, messageId, reaction);
-      await alice.edit(`bob${users}`, messageId, `edited ${canary}`);
-      await alice.setDisappearingTimer({ username: `bob${users}` }, timer);
-      await alice.sendTyping({ username: `bob${users}` }, true);
-      const { groupId } = await alice.createGroup(`group ${canary}`, [`bob${users}`]);
-      await bob.receive();
-      const g = await alice.sendToGroup(groupId, `group text ${canary}`);
-      await bob.receive();
-      await bob.actInGroup(groupId, g.messageId, {
-        kind: 'reaction',
-        emoji: reaction,
-        remove: false,
-      });
-      await bob.setDisappearingTimer({ group: groupId }, timer);
-      const seen = await alice.receive();
-      assert.ok(
-        seen.some((e) => e.type === 'group-message-updated' && e.message.reactions !== undefined),
-        'the clients see the reaction the relay cannot',
-      );
-      assert.equal(alice.disappearingTimer({ group: groupId }), timer);
-      assert.equal(bob.disappearingTimer({ username: `alice${users}` }), timer);
-    } finally {
-      await proxy.close();
-      assert.equal(await stopServer(server), 0, 'graceful exit');
-    }
-    try {
-      const haystacks = {
-        'data directory': readAll(dir),
-        logs: Buffer.from(server.output()),
-        traffic: proxy.captured(),
-      };
-      for (const [where, bytes] of Object.entries(haystacks)) {
-        for (const needle of [canary, String(timer), '"emoji"', '"seconds"', '"typing"']) {
-          assert.equal(bytes.includes(needle), false, `"${needle}" found in ${where}`);
+        await bob.setDisappearingTimer({ group: groupId }, timer);
+        const seen = await alice.receive();
+        assert.ok(
+          seen.some((e) => e.type === 'group-message-updated' && e.message.reactions !== undefined),
+          'the clients see the reaction the relay cannot',
+        );
+        assert.equal(alice.disappearingTimer({ group: groupId }), timer);
+        assert.equal(bob.disappearingTimer({ username: a }), timer);
+      },
+      (haystacks) => {
+        for (const [where, bytes] of Object.entries(haystacks)) {
+          for (const needle of [canary, String(timer), '"emoji"', '"seconds"', '"typing"']) {
+            assert.equal(bytes.includes(needle), false, `"${needle}" found in ${where}`);
+          }
         }
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      },
+    );
   },
 );
