@@ -121,8 +121,10 @@ export {
 export {
   DeliveryToken,
   PutDeliveryTokenRequest,
+  RecipientToken,
   SEALED_SENDER_ROUTES,
   SealedDestination,
+  SealedMultiSendRequest,
   SealedSendRequest,
   SealedSendResponse,
   SenderCertificateResponse,

@@ -170,3 +170,25 @@ export const MAX_PROFILE_BYTES = 96 * 1024;
  * empty and `senderDeviceId` 0): the recipient learns the sender by opening it.
  */
 export const SEALED_SENDER_ENVELOPE_TYPE = 6;
+
+/**
+ * Most recipient accounts in one multi-recipient (sealed sender v2) send: a large group's
+ * members (`MAX_GROUP_DEVICES` over a few devices each). Bounds the delivery-token checks and
+ * rate-limit takes one unauthenticated request costs.
+ */
+export const MAX_SEALED_MULTI_ACCOUNTS = 1024;
+
+/**
+ * Most recipient entries (ServiceId and its devices) in one multi-recipient message: every
+ * device of every account, each under its own identity key (Parley devices do not share one).
+ */
+export const MAX_SEALED_MULTI_ENTRIES = MAX_SEALED_MULTI_ACCOUNTS * MAX_DEVICES_PER_ACCOUNT;
+
+/**
+ * Largest multi-recipient message (the v2 sent form): the shared part (a 32-byte ephemeral key
+ * and one sealed body, itself at most `MAX_CIPHERTEXT_BYTES`) plus 17 + 3 + 48 bytes (ServiceId,
+ * device, key material) per entry, with room for the count. About 470 KiB; in base64 under
+ * `MAX_JSON_BODY_BYTES`.
+ */
+export const MAX_SEALED_MULTI_MESSAGE_BYTES =
+  MAX_CIPHERTEXT_BYTES + 32 + MAX_SEALED_MULTI_ENTRIES * (17 + 3 + 48) + 16;

@@ -5,7 +5,8 @@
  * the trust root certifies). A relay without sealed sender configured answers both with
  * `NOT_FOUND`. Second part: the owner registers its delivery token (the relay keeps its hash),
  * and anyone holding it may send sealed envelopes to the owner's devices without a session
- * credential (`sendSealed`): the relay stores them with no sender.
+ * credential (`sendSealed`): the relay stores them with no sender. Third part: one sealed sender
+ * v2 message for the devices of several accounts (`sendSealedMulti`), fanned out by the relay.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import {
@@ -13,6 +14,8 @@ import {
   MAX_CIPHERTEXT_BYTES,
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_DEVICES_PER_ACCOUNT,
+  MAX_SEALED_MULTI_ACCOUNTS,
+  MAX_SEALED_MULTI_MESSAGE_BYTES,
   MAX_SENDER_CERTIFICATE_BYTES,
   SEALED_SENDER_TRUST_ROOT_BYTES,
 } from './limits.js';
@@ -84,6 +87,30 @@ export type SealedSendRequest = Static<typeof SealedSendRequest>;
 export const SealedSendResponse = Type.Object({ serverTimestamp: Timestamp }, strict);
 export type SealedSendResponse = Static<typeof SealedSendResponse>;
 
+/** One recipient account of a multi-recipient send and its delivery token. */
+export const RecipientToken = Type.Object({ accountId: Id, deliveryToken: DeliveryToken }, strict);
+export type RecipientToken = Static<typeof RecipientToken>;
+
+/**
+ * An unauthenticated multi-recipient send: one sealed sender v2 message in libsignal's sent form
+ * (`0x23`, or `0x22` naming recipients by bare UUID) and the delivery token of every account it
+ * names. The relay checks the framing (not the cryptography), every token, every account's
+ * devices and queues, then stores each device its own received form (`0x22 ‖ C ‖ AT ‖ shared`);
+ * any refusal stores nothing. A recipient entry with no devices (libsignal's excluded
+ * recipient) is skipped and needs no token. Each device takes the key material of its own entry:
+ * Parley devices have their own identity keys, so a sender names an account once per device.
+ */
+export const SealedMultiSendRequest = Type.Object(
+  {
+    message: Base64(MAX_SEALED_MULTI_MESSAGE_BYTES),
+    tokens: Type.Array(RecipientToken, { minItems: 1, maxItems: MAX_SEALED_MULTI_ACCOUNTS }),
+    clientMessageId: Type.String({ minLength: 1, maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
+    expiresAt: Type.Optional(Timestamp),
+  },
+  strict,
+);
+export type SealedMultiSendRequest = Static<typeof SealedMultiSendRequest>;
+
 export const SEALED_SENDER_ROUTES = {
   getTrustRoot: {
     method: 'GET',
@@ -127,6 +154,16 @@ export const SEALED_SENDER_ROUTES = {
     summary:
       'Store one sealed envelope per device of the account whose delivery token the request carries; no credential, and no sender is stored or logged. Rate-limited per token and per address.',
     body: SealedSendRequest,
+    success: { status: 200, schema: SealedSendResponse },
+    errors: ['DELIVERY_TOKEN_INVALID', 'DEVICE_MISMATCH', 'QUEUE_FULL'],
+  },
+  sendSealedMulti: {
+    method: 'POST',
+    url: '/v1/sealed-sender/multi-recipient',
+    auth: 'none',
+    summary:
+      "Fan one sealed sender v2 message out to the devices of several accounts, admitted by every named account's delivery token; all or nothing, no sender stored or logged. Rate-limited per address and per token.",
+    body: SealedMultiSendRequest,
     success: { status: 200, schema: SealedSendResponse },
     errors: ['DELIVERY_TOKEN_INVALID', 'DEVICE_MISMATCH', 'QUEUE_FULL'],
   },

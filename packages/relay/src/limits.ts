@@ -156,3 +156,11 @@ export const RATE_LIMIT_SEALED_TOKEN_BURST = 200;
  * messages (from the account's contacts falling back, and its own devices).
  */
 export const SEALED_QUEUE_SHARE = 0.5;
+
+/**
+ * Most bytes one multi-recipient sealed send may store across its devices' queues (each device
+ * gets its own copy of the shared body): bounds the memory and disk one unauthenticated request
+ * can claim. A 1 KiB message still reaches every device of `MAX_SEALED_MULTI_ACCOUNTS` accounts;
+ * the largest body (64 KiB) reaches about 500 devices.
+ */
+export const MAX_SEALED_MULTI_FANOUT_BYTES = 32 * 1024 * 1024;

@@ -9,9 +9,22 @@
  * same `DELIVERY_TOKEN_INVALID`), then the token's bucket, then the devices exactly as an
  * authenticated send (`DEVICE_MISMATCH` with the same details) and the queue depths, where
  * sealed envelopes may fill only `SEALED_QUEUE_SHARE` of a queue.
+ *
+ * A multi-recipient send (sealed sender v2) goes through the same checks for every account it
+ * names, all before anything is stored: the framing (`sealed-v2-framing.ts`), the address's
+ * bucket once, every account's token (each checked, so a refusal takes as long whichever one
+ * failed, and does not say which), every token's bucket, then in one transaction every
+ * account's devices (one `DEVICE_MISMATCH` listing them all) and queues. Any refusal stores
+ * nothing. Each device's queue gets its own received form of the message.
  */
 import { createHash } from 'node:crypto';
-import { limits, type SealedSendRequest, type SealedSendResponse } from '@parley/api';
+import {
+  limits,
+  type DeviceMismatch,
+  type SealedMultiSendRequest,
+  type SealedSendRequest,
+  type SealedSendResponse,
+} from '@parley/api';
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
 import type { RelayContext } from './context.js';
 import { RelayError } from './errors.js';
@@ -19,7 +32,8 @@ import { deviceChannel } from './fanout/types.js';
 import { SEALED_QUEUE_SHARE } from './limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import { compareDevices } from './routes/messages.js';
-import type { QueuedMessage } from './storage/types.js';
+import { splitMultiRecipient } from './sealed-v2-framing.js';
+import type { QueuedMessage, Reader } from './storage/types.js';
 
 /** The limiters of unauthenticated sends (none when rate limiting is off). */
 export interface SealedLimiters {
@@ -44,6 +58,20 @@ async function take(limiter: RateLimiter, key: string): Promise<void> {
     throw Object.assign(new RelayError('RATE_LIMITED', 'rate limited'), {
       retryAfter: r.retryAfterSeconds,
     });
+}
+
+function tokenRefused(): RelayError {
+  return new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
+}
+
+/** Whether `presented` (a token's hash) is `accountId`'s current token, in constant time. */
+async function tokenMatches(
+  reader: Pick<Reader, 'profiles'>,
+  accountId: string,
+  presented: Uint8Array,
+): Promise<boolean> {
+  const stored = await reader.profiles.deliveryTokenHash(accountId);
+  return constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined;
 }
 
 /** Checks the token and limits, stores the envelopes (durably) and wakes the devices. */
@@ -105,6 +133,86 @@ export async function storeSealedSend(
         }),
       );
     }
+  });
+  metrics.messagesIn.inc('', queued.length);
+  metrics.sealedIn.inc('', queued.length);
+  await Promise.all(
+    queued.map((m) =>
+      fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
+        kind: 'messages',
+        queued: [m],
+      }),
+    ),
+  );
+  return { serverTimestamp };
+}
+
+/**
+ * Checks a multi-recipient send (framing, tokens, limits, devices, queues), stores each device
+ * its part in one transaction, and wakes the devices.
+ */
+export async function storeSealedMultiSend(
+  ctx: RelayContext,
+  limiters: SealedLimiters | undefined,
+  sourceAddress: string,
+  request: SealedMultiSendRequest,
+): Promise<SealedSendResponse> {
+  const { storage, fanOut, metrics, now } = ctx;
+  if (limiters !== undefined) await take(limiters.ip, sourceAddress);
+  const accounts = splitMultiRecipient(fromBase64(request.message));
+  const presented = new Map<string, Uint8Array>();
+  for (const t of request.tokens) {
+    if (presented.has(t.accountId))
+      throw new RelayError('INVALID_REQUEST', 'an account appears twice');
+    presented.set(t.accountId, hashDeliveryToken(fromBase64(t.deliveryToken)));
+  }
+  if (presented.size !== accounts.length || accounts.some((a) => !presented.has(a.accountId)))
+    throw new RelayError('INVALID_REQUEST', "the tokens do not name the message's recipients");
+  let accepted = true;
+  for (const [accountId, hash] of presented)
+    if (!(await tokenMatches(storage.reader, accountId, hash))) accepted = false;
+  if (!accepted) {
+    metrics.sealedRefused.inc();
+    throw tokenRefused();
+  }
+  if (limiters !== undefined) for (const a of accounts) await take(limiters.token, a.accountId);
+
+  const { clientMessageId, expiresAt } = request;
+  const sealedDepth = Math.floor(ctx.limits.maxQueueDepth * SEALED_QUEUE_SHARE);
+  const serverTimestamp = now();
+  let queued: QueuedMessage[] = [];
+  await storage.transact(async (w) => {
+    queued = [];
+    let mismatches: DeviceMismatch[] | undefined;
+    let full = false;
+    for (const a of accounts) {
+      // Checked again inside: a token revoked meanwhile (or an account deleted) stores nothing.
+      if (!(await tokenMatches(w, a.accountId, presented.get(a.accountId) ?? NO_TOKEN_HASH)))
+        throw tokenRefused();
+      const sent = new Map(a.devices.map((d) => [d.deviceId, d.registrationId]));
+      const routes = await w.devices.routes(a.accountId);
+      const mismatch = compareDevices(a.accountId, sent, routes, NOBODY);
+      if (mismatch !== undefined) (mismatches ??= []).push(mismatch);
+      if (routes.some((r) => r.queueDepth >= sealedDepth)) full = true;
+    }
+    if (mismatches !== undefined)
+      throw new RelayError('DEVICE_MISMATCH', 'devices do not match', { accounts: mismatches });
+    if (full) throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
+    for (const a of accounts)
+      for (const d of a.devices)
+        queued.push(
+          await w.messages.enqueue({
+            recipientAccountId: a.accountId,
+            recipientDeviceId: d.deviceId,
+            senderAccountId: '',
+            senderDeviceId: 0,
+            clientMessageId,
+            type: limits.SEALED_SENDER_ENVELOPE_TYPE,
+            content: d.received,
+            serverTimestamp,
+            ...(expiresAt === undefined ? {} : { expiresAt }),
+          }),
+        );
   });
   metrics.messagesIn.inc('', queued.length);
   metrics.sealedIn.inc('', queued.length);

@@ -11,7 +11,12 @@ import { fromBase64, toBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import { registerRoute, type Authenticate } from '../route.js';
-import { hashDeliveryToken, storeSealedSend, type SealedLimiters } from '../sealed-delivery.js';
+import {
+  hashDeliveryToken,
+  storeSealedMultiSend,
+  storeSealedSend,
+  type SealedLimiters,
+} from '../sealed-delivery.js';
 import type { SenderCertificateIssuer } from '../sealed-sender.js';
 
 function required(issuer: SenderCertificateIssuer | undefined): SenderCertificateIssuer {
@@ -54,5 +59,9 @@ export function sealedSenderRoutes(
 
   registerRoute(app, authenticate, ROUTES.sendSealed, async (req) =>
     storeSealedSend(ctx, limiters, req.ip, req.body),
+  );
+
+  registerRoute(app, authenticate, ROUTES.sendSealedMulti, async (req) =>
+    storeSealedMultiSend(ctx, limiters, req.ip, req.body),
   );
 }
