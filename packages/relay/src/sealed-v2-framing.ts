@@ -70,8 +70,9 @@ function uuid(bytes: Uint8Array): string {
  * Splits a sent v2 message into each device's received form, grouped by account. Excluded
  * recipients (no devices) are left out. Throws `INVALID_REQUEST` on anything malformed: an
  * unknown version, a truncated or oversized message, a bad count, a PNI, a device id out of
- * range or named twice for one account, an account both excluded and not, no device at all,
- * more than `MAX_SEALED_MULTI_FANOUT_BYTES` to store in all.
+ * range or named twice for one account, an account both excluded and not, no device at all, a
+ * device's part past `MAX_CIPHERTEXT_BYTES` (what any envelope may hold), more than
+ * `MAX_SEALED_MULTI_FANOUT_BYTES` to store in all.
  */
 export function splitMultiRecipient(bytes: Uint8Array): AccountParts[] {
   if (bytes.length > limits.MAX_SEALED_MULTI_MESSAGE_BYTES) throw malformed('too long');
@@ -127,6 +128,8 @@ export function splitMultiRecipient(bytes: Uint8Array): AccountParts[] {
   if (bytes.length - offset <= EPHEMERAL_KEY_BYTES) throw malformed('truncated');
   if (entries.length === 0) throw malformed('no device');
   const shared = bytes.subarray(offset);
+  if (1 + KEY_MATERIAL_BYTES + shared.length > limits.MAX_CIPHERTEXT_BYTES)
+    throw malformed('body too long');
   const deviceCount = entries.reduce((sum, e) => sum + e.devices.length, 0);
   if (deviceCount * (1 + KEY_MATERIAL_BYTES + shared.length) > MAX_SEALED_MULTI_FANOUT_BYTES)
     throw malformed('too large to fan out');
