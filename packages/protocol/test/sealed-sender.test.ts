@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { concatBytes } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { createNodePrimitives } from '@parley/primitives-node';
@@ -253,6 +254,37 @@ for (const p of [createNodePrimitives(), createNoblePrimitives()]) {
         () => sealedSenderDecryptToContent(p, carolId, bobsCopy),
         (e: unknown) => e instanceof ProtocolError && e.code === 'DECRYPTION_FAILED',
       );
+    },
+  );
+
+  test(
+    name('sealed sender v2: devices of one account with keys of their own get an entry each'),
+    async () => {
+      const d = deployment(p);
+      const alice = new Party(p);
+      const bob1 = new Party(p, '11111111-1111-4111-8111-111111111111', 1);
+      const bob2 = new Party(p, bob1.address.name, 2); // its own identity key, as Parley's
+      for (const r of [bob1, bob2]) await alice.connect(r);
+      const content = createContent({
+        type: SealedContentType.Plaintext,
+        senderCertificate: await certify(p, d, alice),
+        content: enc('both'),
+      });
+      const sent = await sealedSenderMultiRecipientEncrypt(
+        alice.ctx,
+        [bob1.address, bob2.address],
+        content,
+      );
+      // Two entries (ServiceId, one device, C ‖ AT each), each under its device's key.
+      assert.equal(sent[1], 2);
+      const entry = 17 + 3 + 48;
+      const shared = sent.subarray(2 + 2 * entry);
+      for (const [i, party] of [bob1, bob2].entries()) {
+        const keyMaterial = sent.subarray(2 + i * entry + 20, 2 + (i + 1) * entry);
+        const received = concatBytes(Uint8Array.of(0x22), keyMaterial, shared);
+        const us = await party.stores.identity.getIdentityKeyPair();
+        assert.equal(dec(sealedSenderDecryptToContent(p, us, received).content), 'both');
+      }
     },
   );
 

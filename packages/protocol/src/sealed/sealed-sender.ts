@@ -76,8 +76,11 @@ export async function sealedSenderEncrypt(
 }
 
 /**
- * Seals one USMC for many devices (v2, sent form). Devices of one account must be adjacent in
- * `destinations`; each needs a session (for its registration id) and a stored identity key.
+ * Seals one USMC for many devices (v2, sent form). Adjacent devices of one account that share an
+ * identity key (libsignal's accounts) go in one recipient entry; a device with a key of its own
+ * (every Parley device) gets an entry of its own, the account named again: the Parley relay gives
+ * each device its own entry's key material (libsignal's parser would keep the first entry's).
+ * Each device needs a session (for its registration id) and a stored identity key.
  */
 export async function sealedSenderMultiRecipientEncrypt(
   ctx: ProtocolContext,
@@ -98,12 +101,13 @@ export async function sealedSenderMultiRecipientEncrypt(
     const record = await ctx.stores.sessions.loadSession(destination);
     const state = record?.current;
     if (state === undefined) throw new ProtocolError('NO_SESSION', 'no session with a recipient');
-    if (current === undefined || current.serviceId !== destination.name) {
-      current = {
-        serviceId: destination.name,
-        identityKey: await recipientIdentity(ctx, destination),
-        devices: [],
-      };
+    const identityKey = await recipientIdentity(ctx, destination);
+    if (
+      current === undefined ||
+      current.serviceId !== destination.name ||
+      !constantTimeEqual(current.identityKey, identityKey)
+    ) {
+      current = { serviceId: destination.name, identityKey, devices: [] };
       recipients.push(current);
     }
     current.devices.push({
