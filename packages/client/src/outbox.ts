@@ -381,7 +381,7 @@ export class Outbox {
     const token = entry.to === a.accountId ? undefined : this.#profiles.tokenOf(a, entry.to);
     const theirs = destinations.filter((d) => d.accountId === entry.to);
     if (token !== undefined && theirs.length > 0) {
-      const at = await this.#sealed.send(a, entry.to, token, entry.clientMessageId, theirs, expiry);
+      const at = await this.#sealed.send(a, entry.to, token, theirs, expiry);
       if (at !== undefined) {
         const ours = destinations.filter((d) => d.accountId !== entry.to);
         if (ours.length > 0)

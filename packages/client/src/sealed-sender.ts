@@ -171,13 +171,15 @@ export class SealedSender {
    * Seals the ciphertexts for one account's devices and posts them with its delivery token.
    * Returns the relay's timestamp, or undefined when the caller should send authenticated
    * (no certificate, or the relay refused the token, limited us, or the queue's sealed share
-   * is full). A `DEVICE_MISMATCH` is thrown as from the authenticated route.
+   * is full). A `DEVICE_MISMATCH` is thrown as from the authenticated route. The post carries
+   * a fresh random id, never the outbox entry's: the copies for our own devices go authenticated
+   * under that one, and the same id on both posts would tell the relay who sent the sealed one
+   * (receivers deduplicate by the id inside the encrypted content).
    */
   async send(
     a: AccountRecord,
     accountId: string,
     token: Uint8Array,
-    clientMessageId: string,
     destinations: readonly DirectDestination[],
     expiry: { readonly expiresAt?: number } = {},
   ): Promise<number | undefined> {
@@ -211,7 +213,7 @@ export class SealedSender {
         {
           accountId,
           deliveryToken: toBase64(token),
-          clientMessageId,
+          clientMessageId: c.id(),
           destinations: sealed,
           ...expiry,
         },

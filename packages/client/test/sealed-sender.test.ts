@@ -113,6 +113,9 @@ test('the second message goes sealed: stored with no sender, opened with the sen
   strictEqual(sealed.length, 1);
   strictEqual(sealed[0]?.senderAccountId, '');
   strictEqual(sealed[0].senderDeviceId, 0);
+  // The relay's copy carries a fresh id, not the message's (which an authenticated post of the
+  // same message to alice's own devices would carry): nothing joins the two posts but timing.
+  ok(sealed[0].clientMessageId !== sent.messageId);
   deepStrictEqual(texts(await bob.receive()), ['ssalice: sealed hello']);
   // And back: bob holds alice's key since her first message; his receipt went sealed too.
   strictEqual((await bob.send('ssalice', 'sealed reply')).sealed, true);
