@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { createNodePrimitives } from '@parley/primitives-node';
 import {
   SealedContentType,
@@ -26,6 +25,8 @@ import {
   createSenderCertificateIssuer,
   loadOrCreateSealedSenderKeys,
 } from '../src/sealed-sender.js';
+
+type FastifyInstance = Awaited<ReturnType<typeof createRelay>>;
 
 const p = createNodePrimitives();
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
