@@ -85,11 +85,9 @@ export async function storeSealedSend(
   if (limiters !== undefined) await take(limiters.ip, sourceAddress);
   const { accountId, clientMessageId, expiresAt } = request;
   const presented = hashDeliveryToken(fromBase64(request.deliveryToken));
-  const stored = await storage.reader.profiles.deliveryTokenHash(accountId);
-  const matches = constantTimeEqual(presented, stored ?? NO_TOKEN_HASH);
-  if (!matches || stored === undefined) {
+  if (!(await tokenMatches(storage.reader, accountId, presented))) {
     metrics.sealedRefused.inc();
-    throw new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
+    throw tokenRefused();
   }
   if (limiters !== undefined) await take(limiters.token, accountId);
 
@@ -109,9 +107,7 @@ export async function storeSealedSend(
     queued = [];
     // The token was checked outside; checked again here so a token revoked meanwhile (or an
     // account deleted) stores nothing.
-    const current = await w.profiles.deliveryTokenHash(accountId);
-    if (current === undefined || !constantTimeEqual(presented, current))
-      throw new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
+    if (!(await tokenMatches(w, accountId, presented))) throw tokenRefused();
     const routes = await w.devices.routes(accountId);
     const mismatch = compareDevices(accountId, sent, routes, NOBODY);
     if (mismatch !== undefined)
