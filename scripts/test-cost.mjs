@@ -3,7 +3,9 @@
 // child it waited for: relays, CLIs, browsers) and wall seconds, most expensive first. CPU, not
 // wall time, is what the test run spends on a shared 2-core machine.
 //
-//   node scripts/test-cost.mjs [path-substring ...] [--jobs=N] [--out=file.tsv]
+//   node scripts/test-cost.mjs [path-substring ...] [--jobs=N] [--out=file.tsv] [--built]
+//
+// --built: as `scripts/test.mjs --built` (the apps' processes from dist/; run `npm run build` first).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ const option = (name, fallback) =>
 const filters = args.filter((a) => !a.startsWith('--'));
 const jobs = Number(option('jobs', '1'));
 const out = option('out', undefined);
+const env = args.includes('--built') ? { ...process.env, PARLEY_TEST_BUILT: '1' } : process.env;
 const files = roots
   .flatMap((r) => {
     try {
@@ -61,7 +64,7 @@ function measure(file, index) {
         '--test-reporter=dot',
         file,
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     child.stdout.on('data', (d) => (output += d));
