@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { nodeEntry } from '../../server/test/node-entry.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
-const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
 
 export interface Relay {
   readonly base: string;
@@ -65,8 +65,7 @@ export async function startRelay(dataDir?: string, extra: readonly string[] = []
   const child = spawn(
     process.execPath,
     [
-      ...NODE_ARGS,
-      SERVER,
+      ...nodeEntry(SERVER),
       '--host',
       '127.0.0.1',
       '--port',
@@ -128,7 +127,7 @@ export function spawnCli(
   done: Promise<Run>;
   firstLine: Promise<string>;
 } {
-  const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], {
+  const child = spawn(process.execPath, [...nodeEntry(CLI), ...args], {
     cwd: ROOT,
     env: { ...process.env, PARLEY_PASSPHRASE: '', ...env },
     stdio: [stdin, 'pipe', 'pipe'],
@@ -190,7 +189,7 @@ export async function startKeyTransProcess(
   args: readonly string[],
   ready: RegExp,
 ): Promise<{ match: RegExpExecArray; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...NODE_ARGS, KEYTRANS_LOG + entry, ...args], {
+  const child = spawn(process.execPath, [...nodeEntry(KEYTRANS_LOG + entry), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

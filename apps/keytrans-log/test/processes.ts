@@ -1,6 +1,7 @@
 /** Starts the real log and auditor processes (from sources) on 127.0.0.1, and stops them. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nodeEntry } from '../../server/test/node-entry.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -15,15 +16,11 @@ export interface Proc {
 
 export function start(entry: 'log-main.ts' | 'auditor-main.ts', args: readonly string[]): Proc {
   const main = fileURLToPath(new URL(`../src/${entry}`, import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=parley-source', main, ...args],
-    {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeEntry(main), ...args], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const listeners: (() => void)[] = [];
   const onData = (d: Buffer): void => {

@@ -11,6 +11,7 @@ import { decodeServerFrame, encodeAuth } from '@parley/api';
 import { openPgStorage } from '@parley/relay';
 import { createThrowawayDatabase } from '@parley/relay/testing';
 import { call, drain, registerDevice, sendBody } from './client.js';
+import { nodeEntry } from './node-entry.js';
 import { startServer, stopServer } from './server-process.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -71,38 +72,16 @@ test('migrate: a SQLite relay moves to PostgreSQL with its accounts, queues (sam
     // The command.
     const out = await run(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=parley-source',
-        MAIN,
-        'migrate',
-        '--from-sqlite',
-        dir,
-        '--to',
-        db.url,
-      ],
+      [...nodeEntry(MAIN), 'migrate', '--from-sqlite', dir, '--to', db.url],
       { cwd: ROOT },
     );
     assert.match(out.stdout, /accounts: 2 rows/);
     assert.match(out.stdout, /messages: 3 rows/);
     // A second run refuses: the target is no longer empty.
     await assert.rejects(
-      run(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--conditions=parley-source',
-          MAIN,
-          'migrate',
-          '--from-sqlite',
-          dir,
-          '--to',
-          db.url,
-        ],
-        { cwd: ROOT },
-      ),
+      run(process.execPath, [...nodeEntry(MAIN), 'migrate', '--from-sqlite', dir, '--to', db.url], {
+        cwd: ROOT,
+      }),
       (e: { stderr: string }) => /already holds accounts/.test(e.stderr),
     );
 

@@ -1,6 +1,7 @@
 /** The `parley` command as a real process (apps/cli from source), for the mixed tests. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { nodeEntry } from '../../server/test/node-entry.js';
 import { ROOT } from './harness.js';
 
 const CLI = join(ROOT, 'apps/cli/src/main.ts');
@@ -15,17 +16,7 @@ export interface Run {
 export function parley(server: string, home: string, ...args: string[]): Promise<Run> {
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=parley-source',
-      CLI,
-      '--server',
-      server,
-      '--home',
-      home,
-      ...args,
-    ],
+    [...nodeEntry(CLI), '--server', server, '--home', home, ...args],
     {
       cwd: ROOT,
       env: { ...process.env, PARLEY_PASSPHRASE: '' },

@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeEntry } from '../../server/test/node-entry.js';
 import { buildWeb } from '../build/build-web.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
@@ -32,7 +33,6 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WEB = fileURLToPath(new URL('../', import.meta.url));
 export const DIST = join(WEB, 'dist');
 const SERVER = join(ROOT, 'apps/server/src/main.ts');
-const NODE_ARGS = ['--import', 'tsx', '--conditions=parley-source'];
 // Generous: tsx compiles the relay from source, on a machine shared by several test runs.
 const START_TIMEOUT_MS = 90_000;
 const BUILD_LOCK_WAIT_MS = 180_000;
@@ -149,8 +149,7 @@ export async function startServer(options: {
   const child = spawn(
     process.execPath,
     [
-      ...NODE_ARGS,
-      SERVER,
+      ...nodeEntry(SERVER),
       '--host',
       '127.0.0.1',
       '--port',

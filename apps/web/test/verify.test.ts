@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MANIFEST_PATH, parseManifest } from '@parley/web-integrity';
+import { nodeEntry } from '../../server/test/node-entry.js';
 import { writeManifest } from '../build/build-web.js';
 import { ensureWebBuild, ROOT, startServer, type Server } from './harness.js';
 
@@ -20,11 +21,10 @@ const servers: Server[] = [];
 
 /** Runs the real `parley` command; resolves with its exit code and output. */
 function parley(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=parley-source', CLI, ...args],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [...nodeEntry(CLI), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));

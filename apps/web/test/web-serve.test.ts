@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { nodeEntry } from '../../server/test/node-entry.js';
 import { expectMessage, openConversation, register, send, startChat, waitOnline } from './flows.js';
 import {
   ensureWebBuild,
@@ -56,10 +57,7 @@ test(
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        '--conditions=parley-source',
-        join(ROOT, 'apps/cli/src/main.ts'),
+        ...nodeEntry(join(ROOT, 'apps/cli/src/main.ts')),
         'web',
         'serve',
         '--relay',
