@@ -1,11 +1,10 @@
 /**
- * Files on the CLI's side of attachments: reading a file to send (streamed, never whole in
- * memory) and saving what arrives. A received file is written to a hidden temporary file in the
+ * Files on the CLI's side of attachments: reading a file to send (streamed into one reused
+ * buffer, never whole in memory) and saving what arrives. A received file is written to a hidden temporary file in the
  * save directory while it downloads and is checked; only when the SDK has verified every byte is
  * it renamed to its name (made safe, and unique in the directory). Any failure removes the
  * temporary file, so a tampered or truncated blob leaves nothing behind.
  */
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { fromBase64 } from '@parley/bytes';
@@ -16,10 +15,8 @@ import {
   type ClientEvent,
   type ParleyClient,
 } from '@parley/client';
+import { fileChunks } from '@parley/client/node';
 import { MAX_THUMBNAIL_SOURCE_BYTES, makeThumbnail, thumbnailExtension } from './thumbnail.js';
-
-/** Bytes read from a file at a time while it is encrypted and uploaded. */
-const READ_CHUNK_BYTES = 256 * 1024;
 
 /** Most tries at a free file name (`name (1).ext`, `name (2).ext`…) before a random suffix. */
 const MAX_NAME_TRIES = 100;
@@ -52,18 +49,13 @@ export async function uploadFile(client: ParleyClient, path: string): Promise<At
     contentType.startsWith('image/') && info.size <= MAX_THUMBNAIL_SOURCE_BYTES
       ? makeThumbnail(new Uint8Array(await readFile(path)))
       : undefined;
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-  try {
-    return await client.uploadAttachment({
-      size: info.size,
-      chunks: stream as AsyncIterable<Uint8Array>,
-      name: basename(path),
-      contentType,
-      ...(thumbnail !== undefined && { thumbnail }),
-    });
-  } finally {
-    stream.destroy();
-  }
+  return client.uploadAttachment({
+    size: info.size,
+    chunks: fileChunks(path),
+    name: basename(path),
+    contentType,
+    ...(thumbnail !== undefined && { thumbnail }),
+  });
 }
 
 /** A file name from a message, safe to create in the save directory. */
