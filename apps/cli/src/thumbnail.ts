@@ -53,7 +53,8 @@ function pngDimensions(bytes: Uint8Array): { width: number; height: number } | u
 
 function decodePngRgba(bytes: Uint8Array): Rgba | undefined {
   const dims = pngDimensions(bytes);
-  if (dims === undefined || dims.width * dims.height > MAX_THUMBNAIL_SOURCE_PIXELS) return undefined;
+  if (dims === undefined || dims.width * dims.height > MAX_THUMBNAIL_SOURCE_PIXELS)
+    return undefined;
   const png = decodePng(bytes);
   const { width, height } = png;
   let channels = png.channels;

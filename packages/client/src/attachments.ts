@@ -35,7 +35,7 @@ export interface AttachmentSource {
    * The bytes; each chunk is used before the next is asked for, so a source may reuse one
    * buffer (`fileChunks` in `@parley/client/node` does).
    */
-  readonly chunks: AsyncIterable<Uint8Array>;
+  readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   readonly name: string;
   readonly contentType: string;
   /** A small image (JPEG or PNG) made on this device, at most `MAX_THUMBNAIL_BYTES`. */

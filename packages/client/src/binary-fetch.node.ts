@@ -36,9 +36,7 @@ export function nodeBinaryFetch(): BinaryFetchLike {
             resolve({
               status: res.statusCode ?? 0,
               arrayBuffer: () =>
-                Promise.resolve(
-                  all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
-                ),
+                Promise.resolve(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)),
             });
           });
         },

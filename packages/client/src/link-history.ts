@@ -79,9 +79,7 @@ export async function offerHistory(c: ClientContext): Promise<AttachmentPointer 
   if (bytes.length > MAX_BACKUP_BYTES) return undefined;
   return uploadAttachment(c, c.blobs(), {
     size: bytes.length,
-    chunks: (async function* () {
-      yield bytes;
-    })(),
+    chunks: [bytes],
     name: 'history',
     contentType: HISTORY_CONTENT_TYPE,
   });
