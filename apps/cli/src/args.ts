@@ -27,6 +27,8 @@ export interface Args {
   readonly stop: boolean;
   /** `--recovery-key KEY` for `backup restore` (else PARLEY_RECOVERY_KEY, else stdin). */
   readonly recoveryKey: string | undefined;
+  /** `--no-history` for `link` and `link approve`: no conversation history for the new device. */
+  readonly noHistory: boolean;
   readonly words: readonly string[];
 }
 
@@ -36,8 +38,10 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   register USERNAME        create an account; this device becomes its primary
-  link                     (new device) print a code, wait until the primary approves it
-  link approve CODE        (primary) add the device that shows CODE
+  link                     (new device) print a code, wait until the primary approves it,
+                           then import the history it offers (--no-history declines)
+  link approve CODE        (primary) add the device that shows CODE and offer it the
+                           conversations, encrypted (--no-history offers none)
   whoami                   this device's account
   send USERNAME TEXT       send a message; prints its id once the relay has it (sealed: the
                            relay does not learn the sender, once the contact sent its key)
@@ -110,6 +114,7 @@ export function parseArgs(
   let avatar: string | undefined;
   let stop = false;
   let recoveryKey: string | undefined;
+  let noHistory = false;
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -131,6 +136,7 @@ export function parseArgs(
     else if (arg === '--avatar') avatar = value();
     else if (arg === '--stop') stop = true;
     else if (arg === '--recovery-key') recoveryKey = value();
+    else if (arg === '--no-history') noHistory = true;
     else if (arg === '--wait') {
       const n = Number(value());
       if (!Number.isFinite(n) || n < 0 || n > MAX_WAIT_SECONDS)
@@ -155,6 +161,7 @@ export function parseArgs(
     avatar,
     stop,
     recoveryKey: recoveryKey ?? env['PARLEY_RECOVERY_KEY'],
+    noHistory,
     words,
   };
 }

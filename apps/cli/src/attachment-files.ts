@@ -1,13 +1,13 @@
 /**
- * Files on the CLI's side of attachments: reading a file to send (streamed, never whole in
- * memory) and saving what arrives. A received file is written to a hidden temporary file in the
+ * Files on the CLI's side of attachments: reading a file to send (streamed into one reused
+ * buffer, never whole in memory) and saving what arrives. A received file is written to a hidden temporary file in the
  * save directory while it downloads and is checked; only when the SDK has verified every byte is
  * it renamed to its name (made safe, and unique in the directory). Any failure removes the
  * temporary file, so a tampered or truncated blob leaves nothing behind.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { fromBase64 } from '@parley/bytes';
 import { randomBytes } from 'node:crypto';
 import {
   ClientError,
@@ -15,9 +15,8 @@ import {
   type ClientEvent,
   type ParleyClient,
 } from '@parley/client';
-
-/** Bytes read from a file at a time while it is encrypted and uploaded. */
-const READ_CHUNK_BYTES = 256 * 1024;
+import { fileChunks } from '@parley/client/node';
+import { MAX_THUMBNAIL_SOURCE_BYTES, makeThumbnail, thumbnailExtension } from './thumbnail.js';
 
 /** Most tries at a free file name (`name (1).ext`, `name (2).ext`…) before a random suffix. */
 const MAX_NAME_TRIES = 100;
@@ -44,17 +43,19 @@ export function contentTypeOf(path: string): string {
 export async function uploadFile(client: ParleyClient, path: string): Promise<AttachmentPointer> {
   const info = await stat(path);
   if (!info.isFile()) throw new ClientError('INVALID_INPUT', `${path} is not a file`);
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-  try {
-    return await client.uploadAttachment({
-      size: info.size,
-      chunks: stream as AsyncIterable<Uint8Array>,
-      name: basename(path),
-      contentType: contentTypeOf(path),
-    });
-  } finally {
-    stream.destroy();
-  }
+  const contentType = contentTypeOf(path);
+  // Images small enough are read whole once more, for the thumbnail (`thumbnail.ts`).
+  const thumbnail =
+    contentType.startsWith('image/') && info.size <= MAX_THUMBNAIL_SOURCE_BYTES
+      ? makeThumbnail(new Uint8Array(await readFile(path)))
+      : undefined;
+  return client.uploadAttachment({
+    size: info.size,
+    chunks: fileChunks(path),
+    name: basename(path),
+    contentType,
+    ...(thumbnail !== undefined && { thumbnail }),
+  });
 }
 
 /** A file name from a message, safe to create in the save directory. */
@@ -74,6 +75,8 @@ export interface SavedFile {
   readonly sha256: string;
   readonly path: string;
   readonly contentType: string;
+  /** The sender's thumbnail, saved under `DIR/.thumbnails/` (images only, when one came). */
+  readonly thumbnail?: string;
 }
 
 /** Downloads, verifies and saves one attachment under `dir`; removes everything on failure. */
@@ -110,12 +113,14 @@ export async function saveAttachment(
       )
         continue;
       await rename(tmp, path);
+      const thumbnail = await saveThumbnail(pointer, dir, candidate);
       return {
         name: pointer.name,
         size: pointer.size,
         sha256: pointer.sha256,
         path,
         contentType: pointer.contentType,
+        ...(thumbnail !== undefined && { thumbnail }),
       };
     }
   } catch (e) {
@@ -123,6 +128,23 @@ export async function saveAttachment(
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** Writes the pointer's thumbnail (a JPEG or PNG) beside the saved file's name; its path. */
+async function saveThumbnail(
+  pointer: AttachmentPointer,
+  dir: string,
+  savedAs: string,
+): Promise<string | undefined> {
+  if (pointer.thumbnail === undefined) return undefined;
+  const bytes = fromBase64(pointer.thumbnail);
+  const ext = thumbnailExtension(bytes);
+  if (ext === undefined) return undefined;
+  // A hidden folder: no received file name starts with a dot (`safeName`), so none collides.
+  await mkdir(join(dir, '.thumbnails'), { recursive: true, mode: 0o700 });
+  const path = join(dir, '.thumbnails', `${savedAs}${ext}`);
+  await writeFile(path, bytes, { mode: 0o600 });
+  return path;
 }
 
 /** The attachment pointers an event carries (received, synced from our devices, or in a group). */
@@ -157,7 +179,7 @@ export async function saveEventAttachments(
     client.noteSavedFiles(
       e.message.id,
       e.type === 'group-message' ? e.groupId : undefined,
-      result.saved.map((f) => f.path),
+      result.saved.flatMap((f) => (f.thumbnail === undefined ? [f.path] : [f.path, f.thumbnail])),
     );
   return result;
 }

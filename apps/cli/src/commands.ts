@@ -7,6 +7,7 @@ import {
   formatSafetyNumber,
   type ClientEvent,
   type KtMonitorReport,
+  type LinkHistoryOutcome,
   type MessageRecord,
   type ParleyClient,
 } from '@parley/client';
@@ -45,6 +46,19 @@ function need(words: readonly string[], index: number, what: string): string {
   const w = words[index];
   if (w === undefined || w === '') throw new UsageError(`missing ${what}`);
   return w;
+}
+
+function historyText(h: LinkHistoryOutcome): string {
+  switch (h.status) {
+    case 'none':
+      return 'no history offered';
+    case 'declined':
+      return 'history declined';
+    case 'imported':
+      return `${h.messages} earlier messages imported`;
+    case 'failed':
+      return `the offered history was refused (${h.code}); nothing imported`;
+  }
 }
 
 function time(ms: number): string {
@@ -261,7 +275,9 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
     }
     case 'link': {
       if (rest[0] === 'approve') {
-        const deviceId = await client.approveLink(need(rest, 1, 'CODE'));
+        const deviceId = await client.approveLink(need(rest, 1, 'CODE'), {
+          history: !args.noHistory,
+        });
         emit(`linked device ${deviceId}`, { deviceId });
         return 0;
       }
@@ -271,12 +287,14 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
         `On your primary device run:\n  parley link approve ${pending.code}\nor scan:\n${qrText(pending.code)}\nWaiting for approval…`,
         { code: pending.code },
       );
-      const a = await pending.complete();
+      const a = await pending.complete({ history: !args.noHistory });
       home.saveServer();
-      emit(`linked as device ${a.deviceId} of ${a.username}`, {
+      const history = pending.history() ?? { status: 'none' };
+      emit(`linked as device ${a.deviceId} of ${a.username}; ${historyText(history)}`, {
         username: a.username,
         accountId: a.accountId,
         deviceId: a.deviceId,
+        history,
       });
       return 0;
     }

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParleyClient, RelayHttp, type FetchLike } from '@parley/client';
-import { openSqliteBackend, type StoreSecret } from '@parley/client/node';
+import { nodeBinaryFetch, openSqliteBackend, type StoreSecret } from '@parley/client/node';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { DEFAULT_SERVER } from './args.js';
 
@@ -37,6 +37,8 @@ export function openHome(
     backend,
     primitives,
     relay: new RelayHttp(base, nodeFetch),
+    // Attachment chunks go out without the copy the global fetch makes of each body.
+    binaryFetch: nodeBinaryFetch(),
   });
   return {
     client,

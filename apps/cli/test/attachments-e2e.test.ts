@@ -35,6 +35,7 @@ interface Saved {
   sha256: string;
   path: string;
   contentType: string;
+  thumbnail?: string;
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -113,6 +114,12 @@ test(
       ],
     );
     ok(atBob.every((f) => f.path.startsWith(join(home('bob'), 'attachments'))));
+    // The image came with the thumbnail alice's CLI made (a JPEG); the video with none.
+    strictEqual(atBob[0]?.thumbnail, undefined);
+    const thumb = atBob[1]?.thumbnail;
+    ok(thumb !== undefined);
+    ok(thumb.startsWith(join(home('bob'), 'attachments', '.thumbnails')), thumb);
+    deepStrictEqual([...readFileSync(thumb).subarray(0, 3)], [0xff, 0xd8, 0xff]);
     const laptopDir = join(suite.root, 'laptop-files');
     const atLaptop = await receiveFiles('alice-laptop', '--save-dir', laptopDir);
     deepStrictEqual(

@@ -48,6 +48,8 @@ export const FRAME = {
   ACK: 0x02,
   SEND: 0x03,
   PING: 0x04,
+  /** SEND whose sends each carry an expiry (disappearing messages); same result frames. */
+  SEND_EXPIRING: 0x05,
   READY: 0x81,
   PUSH: 0x82,
   QUEUE_EMPTY: 0x83,
@@ -77,6 +79,11 @@ export const FRAME_LAYOUTS: Readonly<
   SEND: {
     from: 'client',
     layout: `u16 count (1..${String(MAX_SENDS_PER_FRAME)}), then per send: u32 requestId, str clientMessageId (≤ ${String(MAX_CLIENT_MESSAGE_ID_LENGTH)} characters), u8 count (1..${String(MAX_DESTINATIONS_PER_SEND)}), then per device: id accountId, u8 deviceId, u16 registrationId, u8 type (1..${String(MAX_DIRECT_MESSAGE_TYPE)}; group types only through the group routes), u32 length (≤ ${String(MAX_CIPHERTEXT_BYTES)}), content.`,
+  },
+  SEND_EXPIRING: {
+    from: 'client',
+    layout:
+      "as SEND, with u64 expiresAt (ms since the epoch; 0: none) after each requestId: the relay delivers none of that send's ciphertexts after it (as `expiresAt` of POST /v1/messages).",
   },
   PING: { from: 'client', layout: 'nothing; answered by PONG.' },
   READY: { from: 'relay', layout: 'u8 version (2), u16 maxInFlight.' },
@@ -142,6 +149,8 @@ export interface WireSend {
   readonly requestId: number;
   readonly clientMessageId: string;
   readonly destinations: readonly WireDestination[];
+  /** A disappearing message's expiry (ms): sent in a `SEND_EXPIRING` frame. */
+  readonly expiresAt?: number;
 }
 export interface SendFrame {
   readonly kind: 'send';
@@ -415,15 +424,19 @@ export function encodePing(): Uint8Array {
   return empty(FRAME.PING);
 }
 
-/** One `send` frame with `sends` (at most `MAX_SENDS_PER_FRAME`). */
+/**
+ * One `send` frame with `sends` (at most `MAX_SENDS_PER_FRAME`); `SEND_EXPIRING` when any of
+ * them has an expiry.
+ */
 export function encodeSends(sends: readonly WireSend[]): Uint8Array {
   if (sends.length === 0 || sends.length > MAX_SENDS_PER_FRAME) throw new RangeError('bad count');
+  const expiring = sends.some((s) => s.expiresAt !== undefined);
   let size = 3;
   const lengths: number[] = [];
   for (const s of sends) {
     const cmid = utf8Length(s.clientMessageId);
     lengths.push(cmid);
-    size += 4 + 1 + cmid + 1;
+    size += 4 + (expiring ? 8 : 0) + 1 + cmid + 1;
     for (const d of s.destinations) {
       const a = checkId(d.accountId);
       lengths.push(a);
@@ -431,11 +444,12 @@ export function encodeSends(sends: readonly WireSend[]): Uint8Array {
     }
   }
   const o = new Out(size);
-  o.u8(FRAME.SEND);
+  o.u8(expiring ? FRAME.SEND_EXPIRING : FRAME.SEND);
   o.u16(sends.length);
   let l = 0;
   for (const s of sends) {
     o.u32(s.requestId);
+    if (expiring) o.u64(s.expiresAt ?? 0);
     o.str8(s.clientMessageId, lengths[l++] ?? 0);
     o.u8(s.destinations.length);
     for (const d of s.destinations) {
@@ -472,11 +486,14 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
     case FRAME.PING:
       frame = { kind: 'ping' };
       break;
-    case FRAME.SEND: {
+    case FRAME.SEND:
+    case FRAME.SEND_EXPIRING: {
+      const expiring = bytes[0] === FRAME.SEND_EXPIRING;
       const n = r.count(2, MAX_SENDS_PER_FRAME, 'send');
       const sends: WireSend[] = [];
       for (let i = 0; i < n; i++) {
         const requestId = r.u32();
+        const expiresAt = expiring ? r.u64() : 0;
         const clientMessageId = r.str8(MAX_CLIENT_MESSAGE_ID_LENGTH);
         const k = r.count(1, MAX_DESTINATIONS_PER_SEND, 'destination');
         const destinations: WireDestination[] = [];
@@ -495,7 +512,12 @@ export function decodeClientFrame(bytes: Uint8Array): ClientFrame {
             throw new FrameError('FIELD_OUT_OF_RANGE', 'content too large');
           destinations.push({ accountId, deviceId, registrationId, type, content: r.raw(length) });
         }
-        sends.push({ requestId, clientMessageId, destinations });
+        sends.push({
+          requestId,
+          clientMessageId,
+          destinations,
+          ...(expiresAt > 0 && { expiresAt }),
+        });
       }
       frame = { kind: 'send', sends };
       break;

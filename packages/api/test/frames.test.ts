@@ -41,20 +41,24 @@ const cmid = fc
   .filter((s) => s.length >= 1 && s.length <= limits.MAX_CLIENT_MESSAGE_ID_LENGTH);
 const content = fc.uint8Array({ maxLength: 300 });
 
-const send: fc.Arbitrary<WireSend> = fc.record({
-  requestId: fc.integer({ min: 0, max: 0xffff_ffff }),
-  clientMessageId: cmid,
-  destinations: fc.array(
-    fc.record({
-      accountId: id,
-      deviceId,
-      registrationId: fc.integer({ min: 0, max: limits.MAX_REGISTRATION_ID }),
-      type: fc.integer({ min: 1, max: limits.MAX_DIRECT_MESSAGE_TYPE }),
-      content,
-    }),
-    { minLength: 1, maxLength: limits.MAX_DESTINATIONS_PER_SEND },
-  ),
-});
+const send: fc.Arbitrary<WireSend> = fc.record(
+  {
+    requestId: fc.integer({ min: 0, max: 0xffff_ffff }),
+    expiresAt: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    clientMessageId: cmid,
+    destinations: fc.array(
+      fc.record({
+        accountId: id,
+        deviceId,
+        registrationId: fc.integer({ min: 0, max: limits.MAX_REGISTRATION_ID }),
+        type: fc.integer({ min: 1, max: limits.MAX_DIRECT_MESSAGE_TYPE }),
+        content,
+      }),
+      { minLength: 1, maxLength: limits.MAX_DESTINATIONS_PER_SEND },
+    ),
+  },
+  { requiredKeys: ['requestId', 'clientMessageId', 'destinations'] },
+);
 const identified = fc.record({ senderAccountId: id, senderDeviceId: deviceId });
 /** A sealed sender envelope has no sender: an empty id and device 0. */
 const unidentified = fc.constant({ senderAccountId: '', senderDeviceId: 0 });
@@ -322,5 +326,21 @@ test('fuzz: valid frames truncated, extended or with a byte changed', () => {
       },
     ),
     { numRuns: RUNS },
+  );
+});
+
+test('frames: a send with an expiry goes in SEND_EXPIRING, one without in SEND as before', () => {
+  const destinations = [
+    { accountId: 'a', deviceId: 1, registrationId: 7, type: 1, content: Uint8Array.of(9) },
+  ];
+  const plainSend = { requestId: 1, clientMessageId: 'c1', destinations };
+  assert.equal(encodeSends([plainSend])[0], FRAME.SEND);
+  const expiring = encodeSends([plainSend, { ...plainSend, requestId: 2, expiresAt: 1234 }]);
+  assert.equal(expiring[0], FRAME.SEND_EXPIRING);
+  const decoded = decodeClientFrame(expiring);
+  assert.ok(decoded.kind === 'send');
+  assert.deepEqual(
+    decoded.sends.map((x) => x.expiresAt),
+    [undefined, 1234],
   );
 });

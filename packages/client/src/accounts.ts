@@ -12,6 +12,7 @@ import {
   serializePublicKey,
 } from '@parley/protocol';
 import { endorseAccountKey } from './account-key.js';
+import type { AttachmentPointer } from './content.js';
 import type { ClientContext } from './context.js';
 import { signDeviceList, type DeviceList } from './device-list.js';
 import { ClientError } from './errors.js';
@@ -19,6 +20,7 @@ import { GROUP_NS } from './group-records.js';
 import { RelayCallError } from './http.js';
 import { LINK_WAIT_MS, MAX_DEVICES_IN_LIST } from './limits.js';
 import { checkLinkedList } from './link-checks.js';
+import { importHistory, offerHistory, type LinkHistoryOutcome } from './link-history.js';
 import type { Outbox } from './outbox.js';
 import type { PreKeys } from './prekeys.js';
 import {
@@ -37,7 +39,24 @@ const DEVICE_SECRET_BYTES = 32;
 /** A link in progress on the new device: show `code`, then await `complete()`. */
 export interface PendingLink {
   readonly code: string;
-  complete(): Promise<AccountRecord>;
+  /**
+   * Waits for the primary, joins the account and, unless `history: false`, imports the history
+   * the primary offered (`link-history.ts`); a failed import does not undo the link.
+   */
+  complete(options?: CompleteLinkOptions): Promise<AccountRecord>;
+  /** What happened to the offered history, once `complete` resolved. */
+  history(): LinkHistoryOutcome | undefined;
+}
+
+export interface CompleteLinkOptions {
+  /** False declines the primary's history (default: import it). */
+  readonly history?: boolean;
+}
+
+/** Options of `approveLink` on the primary. */
+export interface ApproveLinkOptions {
+  /** False offers the new device no history (default: offer the conversations). */
+  readonly history?: boolean;
 }
 
 /** What accounts need from the group side: uploading this device's first KeyPackages. */
@@ -135,7 +154,8 @@ export class Accounts {
       identityKey: serializePublicKey(identity.publicKey),
       mlsSignatureKey: mlsKey.publicKey,
     });
-    const complete = async (): Promise<AccountRecord> => {
+    let history: LinkHistoryOutcome | undefined;
+    const complete = async (options: CompleteLinkOptions = {}): Promise<AccountRecord> => {
       const ciphertext = await this.#awaitChannel(
         channelId,
         'the primary did not approve the link in time',
@@ -183,9 +203,10 @@ export class Accounts {
         );
       await this.#preKeys.upload(true);
       await this.#groups.uploadKeyPackages(true);
+      history = await this.#importOffered(payload.history, options.history !== false);
       return c.requireAccount();
     };
-    return { code, complete };
+    return { code, complete, history: () => history };
   }
 
   /**
@@ -194,7 +215,7 @@ export class Accounts {
    * reports which id the new device got: an id already in our signed list is refused, and the
    * list we sign must keep every device of the one we hold (`link-checks.ts`).
    */
-  async approveLink(codeText: string): Promise<number> {
+  async approveLink(codeText: string, options: ApproveLinkOptions = {}): Promise<number> {
     const c = this.#c;
     const a = c.requireAccount();
     if (a.accountPrivateKey === undefined)
@@ -203,6 +224,7 @@ export class Accounts {
     const { linkToken } = await c.relay.linkToken(c.auth(a));
     const reply = c.p.x25519.generateKeyPair();
     const { channelId: replyChannel } = await c.relay.openProvisioning();
+    const history = options.history === false ? undefined : await offerHistory(c);
     await c.relay.putProvisioning(
       c.auth(a),
       code.channelId,
@@ -212,6 +234,7 @@ export class Accounts {
         accountKey: a.accountKey,
         linkToken,
         reply: { channelId: replyChannel, key: toBase64(reply.publicKey) },
+        ...(history !== undefined && { history }),
       }),
     );
     const answer = await this.#awaitChannel(replyChannel, 'the new device did not join in time');
@@ -235,6 +258,21 @@ export class Accounts {
     };
     await this.#publishDeviceList(checkLinkedList(a, jsonToEntries(own), entry));
     return joined.deviceId;
+  }
+
+  /** Imports the history the primary offered, if any and wanted; a failure imports nothing. */
+  async #importOffered(
+    offered: AttachmentPointer | undefined,
+    wanted: boolean,
+  ): Promise<LinkHistoryOutcome> {
+    if (offered === undefined) return { status: 'none' };
+    if (!wanted) return { status: 'declined' };
+    try {
+      return { status: 'imported', messages: await importHistory(this.#c, offered) };
+    } catch (e) {
+      if (!(e instanceof ClientError)) throw e;
+      return { status: 'failed', code: e.code };
+    }
   }
 
   /** A provisioning channel's message, by long polls until `LINK_WAIT_MS` has passed. */

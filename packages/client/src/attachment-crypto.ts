@@ -114,6 +114,7 @@ export class AttachmentEncryptor {
   readonly #plainHash: IncrementalMac;
   readonly #size: number;
   #fed = 0;
+  #padded = 0;
   #started = false;
   #iv: Uint8Array;
 
@@ -152,12 +153,29 @@ export class AttachmentEncryptor {
     return head.length === 0 ? ct : concatBytes(...head, ct);
   }
 
-  /** The padding's ciphertext and the MAC; the digests for the message. */
+  /**
+   * Up to `max` bytes of the padding's ciphertext, once the whole file was fed (empty when none is
+   * left): a sender calls it until empty so the padding (up to 1/2^5 of the size: 2 MiB at
+   * 100 MB) is never allocated at once; `final` encrypts whatever is left.
+   */
+  padding(max: number): Uint8Array {
+    if (this.#fed !== this.#size)
+      throw new ClientError('INVALID_INPUT', 'the file changed size while it was being sent');
+    const n = Math.min(max, padme(this.#size) - this.#size - this.#padded);
+    if (n <= 0) return new Uint8Array(0);
+    this.#padded += n;
+    const head = this.#start();
+    const ct = this.#emit(this.#ctr.update(new Uint8Array(n)));
+    return head.length === 0 ? ct : concatBytes(...head, ct);
+  }
+
+  /** The padding's ciphertext (what `padding` did not give) and the MAC; the digests. */
   final(): { tail: Uint8Array; digests: AttachmentDigests } {
     if (this.#fed !== this.#size)
       throw new ClientError('INVALID_INPUT', 'the file changed size while it was being sent');
     const parts = this.#start();
-    const padding = padme(this.#size) - this.#size;
+    const padding = padme(this.#size) - this.#size - this.#padded;
+    this.#padded += padding;
     parts.push(this.#emit(this.#ctr.update(new Uint8Array(padding))));
     parts.push(this.#emit(this.#ctr.final()));
     const mac = this.#mac.digest();

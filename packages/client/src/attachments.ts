@@ -31,12 +31,19 @@ import {
 /** A file to send: its size up front, then its bytes in chunks of any size. */
 export interface AttachmentSource {
   readonly size: number;
-  readonly chunks: AsyncIterable<Uint8Array>;
+  /**
+   * The bytes; each chunk is used before the next is asked for, so a source may reuse one
+   * buffer (`fileChunks` in `@parley/client/node` does).
+   */
+  readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   readonly name: string;
   readonly contentType: string;
   /** A small image (JPEG or PNG) made on this device, at most `MAX_THUMBNAIL_BYTES`. */
   readonly thumbnail?: Uint8Array;
 }
+
+/** Padding encrypted at a time (zeros: a fresh buffer each, so kept small). */
+const PADDING_PIECE_BYTES = 64 * 1024;
 
 const PASSING = ['UNREACHABLE'];
 const PASSING_RELAY = ['INTERNAL', 'UNAVAILABLE', 'RATE_LIMITED'];
@@ -111,6 +118,11 @@ export async function uploadAttachment(
     }
   };
   for await (const piece of file.chunks) await add(enc.update(piece));
+  for (;;) {
+    const pad = enc.padding(PADDING_PIECE_BYTES);
+    if (pad.length === 0) break;
+    await add(pad);
+  }
   const { tail, digests } = enc.final();
   await add(tail);
   if (fill > 0) await send();

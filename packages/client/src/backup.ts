@@ -156,16 +156,21 @@ export function collectBackup(db: StorageReader, createdAt: number): BackupConte
   };
 }
 
+/** The records as the archive's plaintext (also the body of a linked device's history). */
+export function encodeRecords(contents: BackupContents): Uint8Array {
+  const records: Record<string, [string, string][]> = {};
+  for (const [ns, entries] of contents.records)
+    records[ns] = entries.map(([k, v]) => [k, toBase64(v)]);
+  return utf8Encode(JSON.stringify({ v: VERSION, createdAt: contents.createdAt, records }));
+}
+
 /** Seals `contents` under the recovery key's `secret`. */
 export function sealBackup(
   p: Primitives,
   secret: Uint8Array,
   contents: BackupContents,
 ): Uint8Array {
-  const records: Record<string, [string, string][]> = {};
-  for (const [ns, entries] of contents.records)
-    records[ns] = entries.map(([k, v]) => [k, toBase64(v)]);
-  const plain = utf8Encode(JSON.stringify({ v: VERSION, createdAt: contents.createdAt, records }));
+  const plain = encodeRecords(contents);
   const salt = p.randomBytes(SALT_BYTES);
   const nonce = p.randomBytes(NONCE_BYTES);
   const k = keys(p, secret, salt);
@@ -212,6 +217,16 @@ export function openBackup(p: Primitives, secret: Uint8Array, file: Uint8Array):
 
 /** The decrypted records (exported for the fuzz test); `BACKUP_INVALID` unless well-formed. */
 export function parseBackupRecords(plain: Uint8Array): BackupContents {
+  const contents = parseRecords(plain, BACKUP_NAMESPACES);
+  if ((contents.records.get(NS.account) ?? []).length !== 1)
+    throw new ClientError('BACKUP_INVALID', 'the backup’s contents are malformed');
+  return contents;
+}
+
+/**
+ * What `encodeRecords` wrote, holding only `namespaces`; `BACKUP_INVALID` unless well-formed.
+ */
+export function parseRecords(plain: Uint8Array, namespaces: readonly string[]): BackupContents {
   const invalid = () => new ClientError('BACKUP_INVALID', 'the backup’s contents are malformed');
   let v: unknown;
   try {
@@ -234,7 +249,7 @@ export function parseBackupRecords(plain: Uint8Array): BackupContents {
   const out = new Map<string, (readonly [string, Uint8Array])[]>();
   let count = 0;
   for (const [ns, entries] of Object.entries(records as Record<string, unknown>)) {
-    if (!BACKUP_NAMESPACES.includes(ns) || !Array.isArray(entries)) throw invalid();
+    if (!namespaces.includes(ns) || !Array.isArray(entries)) throw invalid();
     const list: (readonly [string, Uint8Array])[] = [];
     for (const e of entries as unknown[]) {
       if (++count > MAX_BACKUP_RECORDS) throw invalid();
@@ -256,6 +271,5 @@ export function parseBackupRecords(plain: Uint8Array): BackupContents {
     }
     out.set(ns, list);
   }
-  if ((out.get(NS.account) ?? []).length !== 1) throw invalid();
   return { createdAt: createdAt as number, records: out };
 }

@@ -7,7 +7,7 @@
  */
 import { conforms, schemas } from '@parley/api';
 import { ClientContext, type ClientOptions } from './context.js';
-import { Accounts, type PendingLink } from './accounts.js';
+import { Accounts, type ApproveLinkOptions, type PendingLink } from './accounts.js';
 import { downloadAttachment, uploadAttachment, type AttachmentSource } from './attachments.js';
 import type { AttachmentPointer } from './content.js';
 import { ClientError } from './errors.js';
@@ -43,7 +43,8 @@ import {
 import { relayKtTransport } from './transparency-transport.js';
 
 export type { ClientOptions } from './context.js';
-export type { PendingLink } from './accounts.js';
+export type { ApproveLinkOptions, CompleteLinkOptions, PendingLink } from './accounts.js';
+export type { LinkHistoryOutcome } from './link-history.js';
 export type { ClientEvent } from './inbox.js';
 export type { SendResult } from './outbox.js';
 export type { Profile } from './profiles.js';
@@ -142,8 +143,9 @@ export class ParleyClient {
     const pending = await this.#accounts.startLink();
     return {
       code: pending.code,
-      complete: async () => {
-        const a = await pending.complete();
+      history: () => pending.history(),
+      complete: async (options) => {
+        const a = await pending.complete(options);
         await this.#enableSealed(a);
         return a;
       },
@@ -199,8 +201,8 @@ export class ParleyClient {
   }
 
   /** On the primary: provisions the device behind `code` and signs a list that includes it. */
-  approveLink(code: string): Promise<number> {
-    return this.#serial(() => this.#accounts.approveLink(code));
+  approveLink(code: string, options?: ApproveLinkOptions): Promise<number> {
+    return this.#serial(() => this.#accounts.approveLink(code, options));
   }
 
   /** The relay's view of this account's devices, each marked with whether our list signs it. */

@@ -168,7 +168,8 @@ function isLabel(v: unknown, max: number): v is string {
   return typeof v === 'string' && v.length <= max && !/[\u0000-\u001f\u007f]/.test(v);
 }
 
-function attachmentOf(v: unknown): AttachmentPointer | undefined {
+/** A well-formed attachment pointer, or undefined. */
+export function attachmentOf(v: unknown): AttachmentPointer | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
   const { id, key, digest, sha256, size, contentType, name, thumbnail } = o;

@@ -15,6 +15,12 @@ export {
   type SendResult,
 } from './client.js';
 export type { AttachmentSource } from './attachments.js';
+export type {
+  ApproveLinkOptions,
+  CompleteLinkOptions,
+  LinkHistoryOutcome,
+  PendingLink,
+} from './client.js';
 export {
   AttachmentDecryptor,
   AttachmentEncryptor,

@@ -8,7 +8,8 @@
  * leaves it in the channel. Once joined, the new device answers on the reply channel, sealed
  * the same way, with the device id it got. Both sides wait with long polls, never busy polling.
  * Because the code carries the new device's identity key, the primary signs exactly that key
- * into the device list.
+ * into the device list. The message may also carry a pointer to the primary's history
+ * (`link-history.ts`): its key and digests travel only inside this sealed channel.
  */
 import {
   concatBytes,
@@ -20,6 +21,7 @@ import {
   utf8Encode,
 } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
+import { attachmentOf, type AttachmentPointer } from './content.js';
 import { ClientError } from './errors.js';
 
 const INFO = utf8Encode('parley provisioning v1');
@@ -46,6 +48,8 @@ export interface ProvisioningPayload {
   readonly linkToken: string;
   /** Where the new device answers: the primary's channel and ephemeral X25519 key (base64). */
   readonly reply?: { readonly channelId: string; readonly key: string };
+  /** The primary's conversations, uploaded as an attachment (`link-history.ts`). */
+  readonly history?: AttachmentPointer;
 }
 
 /** The new device's answer on the reply channel. */
@@ -147,6 +151,8 @@ export function openProvisioning(
   try {
     const v = open(p, channelId, ephemeralPrivateKey, ciphertext);
     const { accountId, username, accountKey, linkToken, reply } = v;
+    const history = v['history'] === undefined ? undefined : attachmentOf(v['history']);
+    if (v['history'] !== undefined && history === undefined) throw new Error('shape');
     if (
       typeof accountId !== 'string' ||
       typeof username !== 'string' ||
@@ -163,6 +169,7 @@ export function openProvisioning(
       accountKey,
       linkToken,
       ...(r !== undefined && { reply: { channelId: r.channelId as string, key: r.key as string } }),
+      ...(history !== undefined && { history }),
     };
   } catch {
     throw new ClientError('INVALID_INPUT', 'the provisioning message could not be opened');

@@ -135,3 +135,24 @@ test('the encryptor refuses a file that changes size while it is read', () => {
   f.update(new Uint8Array(9));
   throws(() => f.final(), ClientError);
 });
+
+test('padding given in pieces makes the same blob as padding given by final, on both backends', () => {
+  for (const p of backends)
+    for (const size of [0, 1, 1000, 60_000]) {
+      const key = p.randomBytes(64);
+      const iv = p.randomBytes(16);
+      const plain = p.randomBytes(size);
+      const whole = encrypt(p, plain, 4096, key, iv);
+      const e = new AttachmentEncryptor(p, key, size, iv);
+      const parts = [e.update(plain)];
+      for (let piece = e.padding(17); piece.length > 0; piece = e.padding(17)) {
+        ok(piece.length <= 17 + 16, 'at most the asked size (the iv first, if nothing came yet)');
+        parts.push(piece);
+      }
+      const { tail, digests } = e.final();
+      ok(tail.length < 16 + 32, 'only a partial block and the MAC are left for final');
+      parts.push(tail);
+      deepStrictEqual(concatBytes(...parts), whole.blob);
+      deepStrictEqual(digests, whole.digests);
+    }
+});

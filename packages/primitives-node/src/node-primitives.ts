@@ -263,7 +263,11 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     aesCtr(key, iv, data) {
       requireAesInputs(key, iv);
       const cipher = createCipheriv(aesName('ctr', key), key, iv);
-      return toUint8Array(Buffer.concat([cipher.update(data), cipher.final()]));
+      const out = cipher.update(data);
+      // CTR is a stream cipher: final() has nothing left, so the output is not copied again
+      // (attachments encrypt 100 MB through here; each copy is garbage the GC collects late).
+      const rest = cipher.final();
+      return toUint8Array(rest.length === 0 ? out : Buffer.concat([out, rest]));
     },
     aead: {
       ...noble.aead,

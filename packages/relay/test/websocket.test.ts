@@ -325,3 +325,43 @@ for (const [backend, openStorage] of Object.entries(backends))
       assert.match(wrongPath, /404/);
     });
   });
+
+test('a WebSocket send with expiresAt (SEND_EXPIRING) is delivered before it only, as over HTTP', async () => {
+  let clock = 1_000_000;
+  const app = await newRelay({ now: () => clock, storage: createMemoryStorage() });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const alice = await register(app, 'alice');
+  const bob = await register(app, 'bob');
+  const a = await WsClient.connect(base, alice);
+  const dest = {
+    accountId: bob.accountId,
+    deviceId: 1,
+    registrationId: bob.registrationId,
+    type: 1,
+    content: Uint8Array.of(0, 1, 2),
+  };
+  a.sendMany([
+    { requestId: 1, clientMessageId: 'brief', destinations: [dest], expiresAt: clock + 500 },
+    { requestId: 2, clientMessageId: 'kept', destinations: [dest] },
+  ]);
+  await a.until(() => a.results.length === 2, 'two answers');
+  assert.deepEqual(
+    a.results.map((r) => r.status),
+    ['stored', 'stored'],
+  );
+  const queued = async (): Promise<string[]> => {
+    const page = await app.inject({
+      method: 'GET',
+      url: '/v1/messages',
+      headers: { authorization: bob.auth },
+    });
+    return page
+      .json<{ messages: { clientMessageId: string }[] }>()
+      .messages.map((m) => m.clientMessageId);
+  };
+  assert.deepEqual(await queued(), ['brief', 'kept']);
+  clock += 500;
+  assert.deepEqual(await queued(), ['kept'], 'never delivered after it expired');
+  await a.close();
+  await app.close();
+});
