@@ -22,6 +22,7 @@ import {
   MAX_CONCURRENT_UPLOADS,
   MAX_MESSAGE_AGE_MS,
   MAX_QUEUE_DEPTH,
+  HTTP_KEEP_ALIVE_TIMEOUT_MS,
   RATE_LIMIT_ACCOUNT_BURST,
   RATE_LIMIT_ACCOUNT_PER_SECOND,
   RATE_LIMIT_IP_BURST,
@@ -200,10 +201,14 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    serverFactory: (handler): Server =>
-      tls === undefined
-        ? createHttpServer(handler)
-        : createHttpsServer({ cert: tls.cert, key: tls.key }, handler),
+    serverFactory: (handler): Server => {
+      const server =
+        tls === undefined
+          ? createHttpServer(handler)
+          : createHttpsServer({ cert: tls.cert, key: tls.key }, handler);
+      server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
   });
 
   app.removeContentTypeParser('text/plain');

@@ -46,6 +46,15 @@ export const SWEEP_INTERVAL_MS = MINUTE;
 /** Most expired rows one sweep deletes per kind, so a sweep never holds the writer for long. */
 export const SWEEP_BATCH = 5_000;
 
+/**
+ * How long an idle HTTP keep-alive connection stays open. Node's default (5 s) is shorter than a
+ * client's pause between two requests on a loaded machine (a registration generating its
+ * prekeys): a client that then reuses the connection the relay has just closed fails its request
+ * ("other side closed", `UNREACHABLE`). Clients read this from the `Keep-Alive` header and drop an
+ * idle connection a second before the relay does.
+ */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65 * SECOND;
+
 /** A WebSocket must authenticate within this time or it is closed. */
 export const WS_AUTH_TIMEOUT_MS = 10 * SECOND;
 
