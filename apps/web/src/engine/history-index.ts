@@ -73,6 +73,8 @@ export class HistoryIndex {
   readonly #upsert: PreparedStatement;
   /** `#upsert` for many items: one JSON array of rows (`putItems`). */
   readonly #bulk: PreparedStatement;
+  /** Statements by their text (`#rows`). */
+  readonly #statements = new Map<string, PreparedStatement>();
   #counter = 0;
 
   constructor(sqlite3: Sqlite3Static) {
@@ -92,17 +94,33 @@ export class HistoryIndex {
     );
   }
 
+  /**
+   * Runs one of this file's statements (a fixed set of texts), prepared once: preparing through
+   * SQLite WASM's glue at every call cost more than most of these queries.
+   */
   #rows(sql: string, bind: (string | number)[] = []): Row[] {
-    return this.#db.exec({ sql, bind, rowMode: 'object', returnValue: 'resultRows' });
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    try {
+      if (bind.length > 0) stmt.bind(bind);
+      const rows: Row[] = [];
+      while (stmt.step()) rows.push(stmt.get({}));
+      return rows;
+    } finally {
+      stmt.reset(true);
+    }
   }
 
   /** Adds a conversation, or changes its title; keeps its read mark. */
   putConversation(id: ConversationId, kind: 'direct' | 'group', title: string): void {
-    this.#db.exec({
-      sql: `INSERT INTO convs (id, kind, title) VALUES (?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET title = excluded.title`,
-      bind: [id, kind, title],
-    });
+    this.#rows(
+      `INSERT INTO convs (id, kind, title) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title`,
+      [id, kind, title],
+    );
   }
 
   hasConversation(id: ConversationId): boolean {
@@ -110,17 +128,11 @@ export class HistoryIndex {
   }
 
   setReadAt(id: ConversationId, at: number): void {
-    this.#db.exec({
-      sql: 'UPDATE convs SET read_at = max(read_at, ?) WHERE id = ?',
-      bind: [at, id],
-    });
+    this.#rows('UPDATE convs SET read_at = max(read_at, ?) WHERE id = ?', [at, id]);
   }
 
   setKeyChanged(id: ConversationId, changed: boolean): void {
-    this.#db.exec({
-      sql: 'UPDATE convs SET key_changed = ? WHERE id = ?',
-      bind: [changed ? 1 : 0, id],
-    });
+    this.#rows('UPDATE convs SET key_changed = ? WHERE id = ?', [changed ? 1 : 0, id]);
   }
 
   /**
@@ -340,6 +352,7 @@ export class HistoryIndex {
   }
 
   close(): void {
+    for (const stmt of this.#statements.values()) stmt.finalize();
     this.#upsert.finalize();
     this.#bulk.finalize();
     this.#db.close();
