@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
 import solid from 'vite-plugin-solid';
+import { sqliteTrim } from './build/sqlite-trim.js';
 
 /**
  * SQLite's loader fetches `sqlite3.wasm` next to the script that imports it, whatever the
@@ -22,7 +23,7 @@ const { version } = JSON.parse(readFileSync(new URL('package.json', import.meta.
 };
 
 export default defineConfig({
-  plugins: [solid()],
+  plugins: [solid(), sqliteTrim()],
   define: { __PARLEY_VERSION__: JSON.stringify(version) },
   resolve: { conditions: ['parley-source', 'browser', 'module', 'import', 'default'] },
   // `npm run dev`: the relay's API and WebSocket behind the dev server's origin.
@@ -33,6 +34,8 @@ export default defineConfig({
   },
   worker: {
     format: 'es',
+    // The engine worker is where SQLite runs.
+    plugins: () => [sqliteTrim()],
     rolldownOptions: { output: { assetFileNames }, checks: { bundlerTimings: false } },
   },
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },

@@ -29,8 +29,8 @@ export interface WebBenchRow {
   readonly target?: number;
 }
 
-const SEED_PATH = '/bench-seed/index.html';
-const MADE_UP_PEERS = 49;
+export const SEED_PATH = '/bench-seed/index.html';
+export const MADE_UP_PEERS = 49;
 const SEARCH_QUERIES = 40;
 /** The search box's page size (`app-state.ts`). */
 const SEARCH_LIMIT = 50;
@@ -61,7 +61,7 @@ async function buildSeedPage(): Promise<string> {
  * it), and the manifest is written again to list the seed's files (the relay serves only what
  * it lists).
  */
-async function benchWebDir(): Promise<{ dir: string; dist: string }> {
+export async function benchWebDir(): Promise<{ dir: string; dist: string }> {
   const dist = await ensureWebBuild();
   const seed = await buildSeedPage();
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-web-'));
@@ -166,7 +166,7 @@ async function shellLoad(
   }
 }
 
-async function seed(context: BrowserContext, request: SeedRequest): Promise<void> {
+export async function seed(context: BrowserContext, request: SeedRequest): Promise<void> {
   for (const p of context.pages()) await p.close();
   const page = await context.newPage();
   try {
@@ -200,7 +200,7 @@ new MutationObserver(function (_, observer) {
 `;
 
 /** Loads the app and returns ms from navigation start until the conversation list shows. */
-async function loadList(context: BrowserContext): Promise<{ page: Page; ms: number }> {
+export async function loadList(context: BrowserContext): Promise<{ page: Page; ms: number }> {
   for (const p of context.pages()) await p.close();
   const page = await context.newPage();
   const problems = watch(page);
@@ -221,7 +221,7 @@ async function loadList(context: BrowserContext): Promise<{ page: Page; ms: numb
 }
 
 /** Clicks a conversation and returns ms until its feed shows a message. */
-async function openTimed(page: Page, title: string): Promise<number> {
+export async function openTimed(page: Page, title: string): Promise<number> {
   return page.evaluate(async (t) => {
     const button = [
       ...document.querySelectorAll<HTMLElement>(
@@ -284,7 +284,7 @@ async function searchP95(page: Page, queries: readonly string[]): Promise<number
  * Waits until the engine says the whole history is indexed (its status has no `indexing`);
  * returns that moment in ms from the page's navigation start.
  */
-async function indexedAt(page: Page): Promise<number> {
+export async function indexedAt(page: Page): Promise<number> {
   return page.evaluate(
     async ({ channelName, timeoutMs }) => {
       const engine = document.documentElement.dataset['engine'];

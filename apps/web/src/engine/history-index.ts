@@ -64,10 +64,17 @@ function itemOf(r: Row): TimelineItem {
 }
 
 const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error';
+/** What an item indexed again changes (it keeps its row number). */
+const UPSERT_SET =
+  'text = excluded.text, state = excluded.state, error = excluded.error, sender = excluded.sender, at = excluded.at';
 
 export class HistoryIndex {
   readonly #db: Database;
   readonly #upsert: PreparedStatement;
+  /** `#upsert` for many items: one JSON array of rows (`putItems`). */
+  readonly #bulk: PreparedStatement;
+  /** Statements by their text (`#rows`). */
+  readonly #statements = new Map<string, PreparedStatement>();
   #counter = 0;
 
   constructor(sqlite3: Sqlite3Static) {
@@ -75,22 +82,45 @@ export class HistoryIndex {
     this.#db.exec(SCHEMA);
     this.#upsert = this.#db.prepare(
       `INSERT INTO items (n, ${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (conv, id) DO UPDATE SET text = excluded.text, state = excluded.state,
-         error = excluded.error, sender = excluded.sender, at = excluded.at`,
+       ON CONFLICT (conv, id) DO UPDATE SET ${UPSERT_SET}`,
+    );
+    // `WHERE true` tells SQLite's parser that ON CONFLICT is the upsert, not the join's.
+    this.#bulk = this.#db.prepare(
+      `INSERT INTO items (n, ${ITEM_COLUMNS})
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+         value ->> 6, value ->> 7, value ->> 8, value ->> 9
+       FROM json_each(?) WHERE true
+       ON CONFLICT (conv, id) DO UPDATE SET ${UPSERT_SET}`,
     );
   }
 
+  /**
+   * Runs one of this file's statements (a fixed set of texts), prepared once: preparing through
+   * SQLite WASM's glue at every call cost more than most of these queries.
+   */
   #rows(sql: string, bind: (string | number)[] = []): Row[] {
-    return this.#db.exec({ sql, bind, rowMode: 'object', returnValue: 'resultRows' });
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    try {
+      if (bind.length > 0) stmt.bind(bind);
+      const rows: Row[] = [];
+      while (stmt.step()) rows.push(stmt.get({}));
+      return rows;
+    } finally {
+      stmt.reset(true);
+    }
   }
 
   /** Adds a conversation, or changes its title; keeps its read mark. */
   putConversation(id: ConversationId, kind: 'direct' | 'group', title: string): void {
-    this.#db.exec({
-      sql: `INSERT INTO convs (id, kind, title) VALUES (?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET title = excluded.title`,
-      bind: [id, kind, title],
-    });
+    this.#rows(
+      `INSERT INTO convs (id, kind, title) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title`,
+      [id, kind, title],
+    );
   }
 
   hasConversation(id: ConversationId): boolean {
@@ -98,22 +128,56 @@ export class HistoryIndex {
   }
 
   setReadAt(id: ConversationId, at: number): void {
-    this.#db.exec({
-      sql: 'UPDATE convs SET read_at = max(read_at, ?) WHERE id = ?',
-      bind: [at, id],
-    });
+    this.#rows('UPDATE convs SET read_at = max(read_at, ?) WHERE id = ?', [at, id]);
   }
 
   setKeyChanged(id: ConversationId, changed: boolean): void {
-    this.#db.exec({
-      sql: 'UPDATE convs SET key_changed = ? WHERE id = ?',
-      bind: [changed ? 1 : 0, id],
-    });
+    this.#rows('UPDATE convs SET key_changed = ? WHERE id = ?', [changed ? 1 : 0, id]);
   }
 
-  /** Adds items or updates them (by conversation and id), all in one transaction. */
+  /**
+   * Adds items or updates them (by conversation and id), all in one transaction. They go in as
+   * one statement over a JSON array, in row order: FTS5 writes the rows of a transaction as one
+   * segment only while their row numbers ascend (a smaller one flushes what it holds and starts
+   * another), and binding every column of every item through SQLite WASM's glue costs more than
+   * SQLite's work. If two items meet on one row number, it goes again an item at a time.
+   */
   putItems(items: readonly TimelineItem[]): void {
     if (items.length === 0) return;
+    // The last write of an item wins, as it would one at a time.
+    const latest = new Map(items.map((i) => [`${i.conv}\u0000${i.id}`, i]));
+    const numbered = [...latest.values()].map((i) => {
+      this.#counter = (this.#counter + 1) % ROWS_PER_MS;
+      return { n: this.#rowOf(i.at), i };
+    });
+    numbered.sort((a, b) => a.n - b.n);
+    const rows = numbered.map(({ n, i }) => [
+      n,
+      i.conv,
+      i.id,
+      i.kind,
+      i.direction,
+      i.sender,
+      i.text,
+      i.at,
+      i.state,
+      i.error ?? null,
+    ]);
+    this.#db.exec('BEGIN');
+    try {
+      this.#bulk.bind([JSON.stringify(rows)]).stepReset();
+      this.#db.exec('COMMIT');
+      return;
+    } catch {
+      try {
+        this.#bulk.reset();
+      } catch {
+        // reset reports the failed step's error again
+      }
+      this.#db.exec('ROLLBACK');
+    } finally {
+      this.#bulk.clearBindings();
+    }
     this.#db.exec('BEGIN');
     try {
       for (const i of items) this.#put(i);
@@ -124,16 +188,20 @@ export class HistoryIndex {
     }
   }
 
+  /** A row number for an item of time `at` (the counter moved on by the caller). */
+  #rowOf(at: number): number {
+    return Math.min(MAX_ROW_TIME, Math.max(0, Math.floor(at))) * ROWS_PER_MS + this.#counter;
+  }
+
   /**
    * Inserts or updates one item; an existing item keeps its row. When the rows of its time are
    * all taken (more than `ROWS_PER_MS` items with one time), SQLite picks the row: the item is
    * kept, and sorts as the newest for search.
    */
   #put(i: TimelineItem): void {
-    const time = Math.min(MAX_ROW_TIME, Math.max(0, Math.floor(i.at)));
     for (let attempt = 1; ; attempt++) {
       this.#counter = (this.#counter + 1) % ROWS_PER_MS;
-      const n = attempt > MAX_ROW_TRIES ? null : time * ROWS_PER_MS + this.#counter;
+      const n = attempt > MAX_ROW_TRIES ? null : this.#rowOf(i.at);
       const values = [i.conv, i.id, i.kind, i.direction, i.sender, i.text, i.at, i.state];
       try {
         this.#upsert.bind([n, ...values, i.error ?? null]).stepReset();
@@ -284,7 +352,9 @@ export class HistoryIndex {
   }
 
   close(): void {
+    for (const stmt of this.#statements.values()) stmt.finalize();
     this.#upsert.finalize();
+    this.#bulk.finalize();
     this.#db.close();
   }
 }

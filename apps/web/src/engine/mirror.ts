@@ -88,6 +88,8 @@ export class Mirror {
   /** Conversations whose newest page is in the index (while the history is being indexed). */
   readonly #pagesIn = new Set<ConversationId>();
   #progress: IndexProgress = { done: 0, total: 0 };
+  /** Messages stored at start by the summaries' counts (when every conversation has one). */
+  #summarisedTotal = 0;
 
   constructor(
     db: StorageBackend,
@@ -126,8 +128,10 @@ export class Mirror {
         this.#index.setReadAt(c.id, c.readAt);
       }
       const items: TimelineItem[] = webRecords.events(this.#db);
+      this.#summarisedTotal = 0;
       for (const s of summaries.all(this.#db)) {
         this.#summaryOf.set(s.conv, { unread: s.unread, lastInAt: s.lastInAt });
+        this.#summarisedTotal += s.messages;
         // The newest message for the list; the rest of the page when it is asked for.
         const newest = s.recent.at(-1);
         const item = newest === undefined ? undefined : this.#storedItem(newest);
@@ -187,13 +191,20 @@ export class Mirror {
     let sliceStart = performance.now();
     await pause();
     if (stopped()) return;
-    const total = isPaged(db) ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0) : 0;
+    // The progress's total: the summaries count the messages; only a store from before them
+    // has its records counted (a query that reads the whole history's pages).
+    const total = this.#summariesComplete
+      ? this.#summarisedTotal
+      : isPaged(db)
+        ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0)
+        : 0;
     this.#progress = { done: 0, total };
     const withSummary = new Set(this.#summaryOf.keys());
     /** Conversations without a summary record (a store from before them): rebuilt here. */
     const unsummarised = new Map<ConversationId, StoredMessage[]>();
-    // A slice's items go into the index in one transaction (one FTS5 segment), just before the
-    // pause: nothing can commit in between, since commits happen only while this awaits.
+    // Each page's items go into the index as soon as it is read (one transaction, one FTS5
+    // segment), so the slice's time counts the index's work as well as the decryption's.
+    // Nothing commits meanwhile: commits happen only while this awaits.
     let pending: TimelineItem[] = [];
     let read = 0;
     const flush = (): void => {
@@ -202,13 +213,12 @@ export class Mirror {
       pending = [];
       this.#progress = { done: this.#progress.done + read, total };
       read = 0;
-      onProgress(this.#progress);
     };
     for (const ns of HISTORY_NS) {
       let after: Uint8Array | undefined = undefined;
       do {
         if (performance.now() - sliceStart >= sliceMs) {
-          flush();
+          onProgress(this.#progress);
           await pause();
           if (stopped()) return;
           sliceStart = performance.now();
@@ -236,9 +246,10 @@ export class Mirror {
           this.#pinnedSelf = undefined;
         }
         read += rows.length;
+        flush();
       } while (after !== undefined && isPaged(db));
     }
-    flush();
+    onProgress(this.#progress);
     this.#writeMissingSummaries(unsummarised);
     this.#indexed = true;
     this.#summaryOf.clear();

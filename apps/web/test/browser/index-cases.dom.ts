@@ -89,6 +89,11 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         index.putItems(Array.from({ length: 1_100 }, (_, i) => item(`s${i}`, `same ${i}`, 50)));
         if (index.size() !== 1_140) fail(`indexed ${index.size()} of 1140`);
         if (index.search('lantern', 1)[0]?.at !== 139) fail('the newest after the same-time run');
+        // One item twice in one batch: the last write wins, and the item keeps its one row.
+        index.putItems([item('m5', 'first draft', 105), item('m5', 'second draft', 105)]);
+        if (index.size() !== 1_140) fail(`an item written again added a row: ${index.size()}`);
+        if (index.search('first draft', 5).length !== 0) fail('the earlier write won');
+        if (index.search('second draft', 5)[0]?.id !== 'm5') fail('the later write is not found');
         index.close();
       },
     },

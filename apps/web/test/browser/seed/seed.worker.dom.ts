@@ -57,6 +57,12 @@ const WORDS = [
   'dolphin',
 ];
 const BATCH = 2_000;
+/**
+ * The SDK's mark that its unread index (`unread-index.ts` of `@parley/client`) is built. A store
+ * the SDK wrote has it from its first read receipt, when the history was short; without it the
+ * first receipt on this seeded history would make the SDK read and decrypt all of it at once.
+ */
+const UNREAD_INDEX_BUILT = { ns: 'unread-meta', key: 'built', value: '1' } as const;
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 async function seed(request: SeedRequest): Promise<SeedResult> {
@@ -123,6 +129,8 @@ async function seed(request: SeedRequest): Promise<SeedResult> {
       });
     }
     backend.transact((w) => {
+      // Every seeded message is read, so the built index has no entry.
+      w.put(UNREAD_INDEX_BUILT.ns, UNREAD_INDEX_BUILT.key, utf8(UNREAD_INDEX_BUILT.value));
       for (const [peer, at] of lastAt) {
         const username = usernames.get(peer);
         if (username === undefined) continue;
