@@ -29,8 +29,10 @@ export interface PendingValue {
 export interface PublishJournal {
   /** What was pending when the journal was opened (oldest first). */
   readonly pending: readonly PendingValue[];
-  added(label: Uint8Array, value: Uint8Array): void;
-  done(label: Uint8Array, value: Uint8Array): void;
+  /** Records values waiting to be published (one write and fsync for all). */
+  added(values: readonly PendingValue[]): void;
+  /** Records published values (one write and fsync for all); newer values stay pending. */
+  done(values: readonly PendingValue[]): void;
   close(): void;
 }
 
@@ -79,33 +81,38 @@ export function openPublishJournal(path: string): PublishJournal {
     fd = openSync(path, 'a');
     lines = pending.size;
   };
-  const append = (text: string): void => {
+  const append = (text: string, count: number): void => {
     writeSync(fd, text);
     fdatasyncSync(fd);
-    lines++;
+    lines += count;
   };
   compact();
   return {
     pending: start,
-    added(label, value) {
-      if (fd < 0) return;
-      pending.delete(hex(label));
-      pending.set(hex(label), { label, value });
-      append(line('add', { label, value }));
+    added(values) {
+      if (fd < 0 || values.length === 0) return;
+      for (const p of values) {
+        pending.delete(hex(p.label));
+        pending.set(hex(p.label), p);
+      }
+      append(values.map((p) => line('add', p)).join(''), values.length);
       if (lines > 4 * pending.size + JOURNAL_COMPACT_SLACK) compact();
     },
-    done(label, value) {
+    done(values) {
       if (fd < 0) return;
-      const current = pending.get(hex(label));
-      if (current === undefined || b64(current.value) !== b64(value)) return;
-      pending.delete(hex(label));
+      const finished = values.filter((p) => {
+        const current = pending.get(hex(p.label));
+        return current !== undefined && b64(current.value) === b64(p.value);
+      });
+      if (finished.length === 0) return;
+      for (const p of finished) pending.delete(hex(p.label));
       if (pending.size === 0) {
         ftruncateSync(fd, 0);
         fdatasyncSync(fd);
         lines = 0;
         return;
       }
-      append(line('done', { label, value }));
+      append(finished.map((p) => line('done', p)).join(''), finished.length);
     },
     close() {
       if (fd >= 0) closeSync(fd);
