@@ -1,10 +1,12 @@
 /**
  * The relay bridge's durable queue: an append-only journal of the label values waiting to be
- * published (`add`) and published (`done`), one JSON line each, flushed to disk before
- * `publish` returns. After a stop or a crash the bridge starts with what is still pending, so a
- * change the relay committed reaches the log even if the relay stopped before publishing it
- * (the Update is idempotent: an equal greatest value is not published again). A torn last line
- * is ignored. The journal is rewritten with only the pending values at start and whenever it
+ * published (`add`) and published (`done`), one JSON line each, written before `publish`
+ * returns (a killed relay loses nothing) and fsynced once per event-loop turn for all the
+ * changes of that turn (group commit: an OS crash within that turn may lose them). After a
+ * stop or a crash the bridge starts with what is still pending, so a change the relay
+ * committed reaches the log even if the relay stopped before publishing it (publishing is
+ * idempotent: the log skips a value equal to the label's greatest). A torn last line is
+ * ignored. The journal is rewritten with only the pending values at start and whenever it
  * has grown well past them, and emptied when nothing is pending.
  */
 import {
@@ -81,10 +83,20 @@ export function openPublishJournal(path: string): PublishJournal {
     fd = openSync(path, 'a');
     lines = pending.size;
   };
-  const append = (text: string, count: number): void => {
+  let syncQueued = false;
+  const sync = (): void => {
+    syncQueued = false;
+    if (fd >= 0) fdatasyncSync(fd);
+  };
+  /** Writes now (a killed process loses nothing); `later` shares one fsync per event-loop turn. */
+  const append = (text: string, count: number, later = false): void => {
     writeSync(fd, text);
-    fdatasyncSync(fd);
     lines += count;
+    if (!later) sync();
+    else if (!syncQueued) {
+      syncQueued = true;
+      setImmediate(sync);
+    }
   };
   compact();
   return {
@@ -95,7 +107,7 @@ export function openPublishJournal(path: string): PublishJournal {
         pending.delete(hex(p.label));
         pending.set(hex(p.label), p);
       }
-      append(values.map((p) => line('add', p)).join(''), values.length);
+      append(values.map((p) => line('add', p)).join(''), values.length, true);
       if (lines > 4 * pending.size + JOURNAL_COMPACT_SLACK) compact();
     },
     done(values) {
@@ -115,6 +127,7 @@ export function openPublishJournal(path: string): PublishJournal {
       append(finished.map((p) => line('done', p)).join(''), finished.length);
     },
     close() {
+      if (syncQueued) sync();
       if (fd >= 0) closeSync(fd);
       fd = -1;
     },
