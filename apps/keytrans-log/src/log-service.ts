@@ -8,6 +8,7 @@ import {
   decodeConfiguration,
   decodeContactMonitorRequest,
   decodeDistinguishedRequest,
+  decodeHeadConsistencyRequest,
   decodeOwnerInitRequest,
   decodeOwnerMonitorRequest,
   decodeSearchRequest,
@@ -15,6 +16,7 @@ import {
   encodeAuditorUpdate,
   encodeConfiguration,
   encodeDistinguishedResponse,
+  encodeHeadConsistencyProof,
   encodeMonitorResponse,
   encodeOwnerInitResponse,
   encodeSearchResponse,
@@ -70,6 +72,7 @@ export const KT_ROUTES = {
   update: '/kt/v1/update',
   distinguished: '/kt/v1/distinguished',
   publish: '/kt/v1/publish',
+  headConsistency: '/kt/v1/head-consistency',
   auditUpdate: '/kt/v1/audit/update/:position',
   auditHead: '/kt/v1/audit/head',
 } as const;
@@ -186,6 +189,14 @@ export function createLogService(options: LogServiceOptions): LogService {
     // The request's `last` may predate the new entry; it is still a size the user saw.
     return send(reply, encodeUpdateResponse(mode, log.update(request, true)));
   });
+  app.post(KT_ROUTES.headConsistency, (req, reply) =>
+    send(
+      reply,
+      encodeHeadConsistencyProof(
+        log.headConsistency(decodeHeadConsistencyRequest(bytes(req.body))),
+      ),
+    ),
+  );
   // The relay's bridge: many publications in one request (`publish-batch.ts`), answered once
   // their entry is on disk with the ones refused; no proofs.
   app.post(KT_ROUTES.publish, async (req, reply) => {

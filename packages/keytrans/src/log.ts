@@ -15,6 +15,7 @@ import {
 } from './algorithms.js';
 import { RecordingHandle, type LogData, type RetainedEntry } from './combined-proof.js';
 import { KeyTransError, check } from './errors.js';
+import { headConsistencyProof, type HeadConsistencyRequest } from './head-consistency.js';
 import { directPath, frontier } from './implicit-tree.js';
 import { searchLadderVersions } from './ladder.js';
 import {
@@ -520,6 +521,11 @@ export class TransparencyLog {
       search: (x, keys) => this.prefix.search(this.roots[x] as number, keys).proof,
       subtreeHead: (t) => this.logTree.head(t),
     };
+  }
+
+  /** The proof that the heads of two sizes are one history (`head-consistency.ts`). */
+  headConsistency(request: HeadConsistencyRequest): Uint8Array[] {
+    return headConsistencyProof(this.suite, request, this.size, (t) => this.logTree.head(t));
   }
 
   /** The greatest version of `label` in the prefix tree of entry `position`, or -1. */
