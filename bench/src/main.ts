@@ -6,6 +6,7 @@ import { createNoblePrimitives } from '@parley/primitives-noble';
 import { attachmentsReport } from './attachments.js';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
 import { keyImportBenchmarks } from './key-import.js';
+import { keytransPublishReport } from './keytrans-publish.js';
 import { keytransReport } from './keytrans.js';
 import { mlsBenchmarks } from './mls.js';
 import { peerBenchmarks } from './peers.js';
@@ -79,6 +80,10 @@ if (filters.some((f) => 'keytrans'.includes(f)) || (quick && filters.length === 
   console.log(
     'keytrans: not run by default (a 10^6-entry synthetic log); npm run bench -- keytrans',
   );
+}
+// Update throughput over the relay bridge and HTTP (`keytrans-publish` alone, or with `keytrans`).
+if (filters.some((f) => 'keytrans-publish'.includes(f)) || (quick && filters.length === 0)) {
+  await keytransPublishReport({ quick, json });
 }
 
 // Attachments: MB/s against openssl and the sender's memory while uploading 100 MB, a report

@@ -8,6 +8,7 @@ import {
   decodeConfiguration,
   decodeContactMonitorRequest,
   decodeDistinguishedRequest,
+  decodeHeadConsistencyRequest,
   decodeOwnerInitRequest,
   decodeOwnerMonitorRequest,
   decodeSearchRequest,
@@ -15,6 +16,7 @@ import {
   encodeAuditorUpdate,
   encodeConfiguration,
   encodeDistinguishedResponse,
+  encodeHeadConsistencyProof,
   encodeMonitorResponse,
   encodeOwnerInitResponse,
   encodeSearchResponse,
@@ -25,6 +27,7 @@ import {
   type UpdateRequest,
 } from '@parley/keytrans';
 import type { Primitives } from '@parley/primitives';
+import { decodePublishBatch, type PublishFailure } from './publish-batch.js';
 import type { LogStorage } from './storage.js';
 
 /**
@@ -68,6 +71,8 @@ export const KT_ROUTES = {
   ownerMonitor: '/kt/v1/owner-monitor',
   update: '/kt/v1/update',
   distinguished: '/kt/v1/distinguished',
+  publish: '/kt/v1/publish',
+  headConsistency: '/kt/v1/head-consistency',
   auditUpdate: '/kt/v1/audit/update/:position',
   auditHead: '/kt/v1/audit/head',
 } as const;
@@ -183,6 +188,31 @@ export function createLogService(options: LogServiceOptions): LogService {
     if (!answer) return reply.status(204).send();
     // The request's `last` may predate the new entry; it is still a size the user saw.
     return send(reply, encodeUpdateResponse(mode, log.update(request, true)));
+  });
+  app.post(KT_ROUTES.headConsistency, (req, reply) =>
+    send(
+      reply,
+      encodeHeadConsistencyProof(
+        log.headConsistency(decodeHeadConsistencyRequest(bytes(req.body))),
+      ),
+    ),
+  );
+  // The relay's bridge: many publications in one request (`publish-batch.ts`), answered once
+  // their entry is on disk with the ones refused; no proofs.
+  app.post(KT_ROUTES.publish, async (req, reply) => {
+    const items = decodePublishBatch(bytes(req.body));
+    const failed: PublishFailure[] = [];
+    let queued = false;
+    for (const [index, item] of items.entries()) {
+      try {
+        if (log.publish(item.label, item.value) === 'queued') queued = true;
+      } catch (error) {
+        if (!(error instanceof KeyTransError)) throw error;
+        failed.push({ index, code: error.code });
+      }
+    }
+    if (queued) await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+    return reply.send({ failed });
   });
   app.get<{ Params: { position: string } }>(KT_ROUTES.auditUpdate, (req, reply) => {
     const position = Number(req.params.position);

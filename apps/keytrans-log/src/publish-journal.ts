@@ -1,10 +1,12 @@
 /**
  * The relay bridge's durable queue: an append-only journal of the label values waiting to be
- * published (`add`) and published (`done`), one JSON line each, flushed to disk before
- * `publish` returns. After a stop or a crash the bridge starts with what is still pending, so a
- * change the relay committed reaches the log even if the relay stopped before publishing it
- * (the Update is idempotent: an equal greatest value is not published again). A torn last line
- * is ignored. The journal is rewritten with only the pending values at start and whenever it
+ * published (`add`) and published (`done`), one JSON line each, written before `publish`
+ * returns (a killed relay loses nothing) and fsynced once per event-loop turn for all the
+ * changes of that turn (group commit: an OS crash within that turn may lose them). After a
+ * stop or a crash the bridge starts with what is still pending, so a change the relay
+ * committed reaches the log even if the relay stopped before publishing it (publishing is
+ * idempotent: the log skips a value equal to the label's greatest). A torn last line is
+ * ignored. The journal is rewritten with only the pending values at start and whenever it
  * has grown well past them, and emptied when nothing is pending.
  */
 import {
@@ -29,8 +31,10 @@ export interface PendingValue {
 export interface PublishJournal {
   /** What was pending when the journal was opened (oldest first). */
   readonly pending: readonly PendingValue[];
-  added(label: Uint8Array, value: Uint8Array): void;
-  done(label: Uint8Array, value: Uint8Array): void;
+  /** Records values waiting to be published (one write and fsync for all). */
+  added(values: readonly PendingValue[]): void;
+  /** Records published values (one write and fsync for all); newer values stay pending. */
+  done(values: readonly PendingValue[]): void;
   close(): void;
 }
 
@@ -79,35 +83,51 @@ export function openPublishJournal(path: string): PublishJournal {
     fd = openSync(path, 'a');
     lines = pending.size;
   };
-  const append = (text: string): void => {
+  let syncQueued = false;
+  const sync = (): void => {
+    syncQueued = false;
+    if (fd >= 0) fdatasyncSync(fd);
+  };
+  /** Writes now (a killed process loses nothing); `later` shares one fsync per event-loop turn. */
+  const append = (text: string, count: number, later = false): void => {
     writeSync(fd, text);
-    fdatasyncSync(fd);
-    lines++;
+    lines += count;
+    if (!later) sync();
+    else if (!syncQueued) {
+      syncQueued = true;
+      setImmediate(sync);
+    }
   };
   compact();
   return {
     pending: start,
-    added(label, value) {
-      if (fd < 0) return;
-      pending.delete(hex(label));
-      pending.set(hex(label), { label, value });
-      append(line('add', { label, value }));
+    added(values) {
+      if (fd < 0 || values.length === 0) return;
+      for (const p of values) {
+        pending.delete(hex(p.label));
+        pending.set(hex(p.label), p);
+      }
+      append(values.map((p) => line('add', p)).join(''), values.length, true);
       if (lines > 4 * pending.size + JOURNAL_COMPACT_SLACK) compact();
     },
-    done(label, value) {
+    done(values) {
       if (fd < 0) return;
-      const current = pending.get(hex(label));
-      if (current === undefined || b64(current.value) !== b64(value)) return;
-      pending.delete(hex(label));
+      const finished = values.filter((p) => {
+        const current = pending.get(hex(p.label));
+        return current !== undefined && b64(current.value) === b64(p.value);
+      });
+      if (finished.length === 0) return;
+      for (const p of finished) pending.delete(hex(p.label));
       if (pending.size === 0) {
         ftruncateSync(fd, 0);
         fdatasyncSync(fd);
         lines = 0;
         return;
       }
-      append(line('done', { label, value }));
+      append(finished.map((p) => line('done', p)).join(''), finished.length);
     },
     close() {
+      if (syncQueued) sync();
       if (fd >= 0) closeSync(fd);
       fd = -1;
     },

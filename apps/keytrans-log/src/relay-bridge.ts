@@ -1,26 +1,33 @@
 /**
  * The relay's link to its key transparency log (this package's HTTP API):
- * clients' queries pass through as bytes, and committed account changes become Updates. Each
- * label has at most one Update in flight; a newer value for a label replaces a queued one
- * (the log only needs the latest), and a failed Update is retried after a pause.
+ * clients' queries pass through as bytes, and committed account changes are published in
+ * batches (`POST /kt/v1/publish`, `publish-batch.ts`): one batch in flight at a time, holding
+ * every label queued when it left (a batch waits for its log entry; the next fills meanwhile).
+ * A newer value for a label replaces a queued one (the log only needs the latest); the log
+ * skips a value equal to the label's greatest, so no search precedes a change; refused or
+ * failed publications are retried after a pause.
  */
 import type { KeyTransBridge, KtAccountChange, KtAnswer } from '@parley/api';
-import { constantTimeEqual } from '@parley/bytes';
 import {
-  KeyTransError,
   accountKeyLabel,
   decodeConfiguration,
-  decodeSearchResponse,
   deviceListLabel,
   encodeAccountKeyValue,
   encodeDeviceListValue,
-  encodeSearchRequest,
-  encodeUpdateRequest,
   encodeUsernameValue,
+  limits,
   usernameLabel,
   type Configuration,
 } from '@parley/keytrans';
 import type { Primitives } from '@parley/primitives';
+import {
+  MAX_PUBLISH_BATCH,
+  MAX_PUBLISH_BATCH_BYTES,
+  encodePublishBatch,
+  publicationBytes,
+  type Publication,
+  type PublishFailure,
+} from './publish-batch.js';
 import { openPublishJournal } from './publish-journal.js';
 
 /** Most labels waiting to be published; past it changes are dropped (and logged). */
@@ -29,6 +36,28 @@ export const MAX_PENDING_LABELS = 100_000;
 export const PUBLISH_RETRY_MS = 1_000;
 /** How long a query or an Update may take (an Update waits for the next entry). */
 export const LOG_REQUEST_TIMEOUT_MS = 5 * 60_000;
+/** The log's batch publication route (`KT_ROUTES.publish`). */
+const KT_PUBLISH_PATH = '/kt/v1/publish';
+/** Refusals that a later entry may accept (the label or the entry was full). */
+const RETRIED_CODES: ReadonlySet<string> = new Set(['UPDATE_PENDING', 'INTERNAL', 'UNAVAILABLE']);
+
+/** The failures of a publish answer (`{ failed: [{ index, code }] }`); throws when malformed. */
+function parseFailures(body: Uint8Array, count: number): PublishFailure[] {
+  const parsed = JSON.parse(new TextDecoder().decode(body)) as { failed?: unknown };
+  if (!Array.isArray(parsed.failed)) throw new Error('publish: malformed answer');
+  return parsed.failed.map((f: unknown) => {
+    const { index, code } = (f ?? {}) as { index?: unknown; code?: unknown };
+    if (
+      typeof index !== 'number' ||
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= count ||
+      typeof code !== 'string'
+    )
+      throw new Error('publish: malformed answer');
+    return { index, code };
+  });
+}
 
 export interface LogBridgeOptions {
   /** The log service's base URL, e.g. `http://127.0.0.1:8090`. */
@@ -63,8 +92,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
   let config: { bytes: Uint8Array; decoded: Configuration } | undefined;
   const state = { closed: false };
   const isClosed = (): boolean => state.closed;
-  const queued = new Map<string, { label: Uint8Array; value: Uint8Array }>();
-  const running = new Set<string>();
+  const queued = new Map<string, Publication>();
   let idleWaiters: (() => void)[] = [];
   const journal = options.journal === undefined ? undefined : openPublishJournal(options.journal);
 
@@ -100,105 +128,102 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     return config;
   };
 
-  /** The label's greatest version and value in the log, or undefined when it has none. */
-  const greatest = async (
-    label: Uint8Array,
-  ): Promise<{ version: number; value: Uint8Array } | undefined> => {
-    const { decoded } = await getConfig();
-    const answer = await post('/kt/v1/search', encodeSearchRequest({ label }));
-    if (answer.status === 404) return undefined;
-    if (answer.status !== 200) throw new Error(`search: ${answer.code ?? answer.status}`);
-    const r = decodeSearchResponse(decoded.mode, false, answer.body);
-    if (r.version === undefined) throw new KeyTransError('MALFORMED', 'no version');
-    return { version: r.version, value: r.value.value };
-  };
+  /** Labels waiting for the batch in flight to come back (a newer value waits for it). */
+  let flushing = false;
 
-  /**
-   * The greatest version and value of labels this bridge published (so the next change of a
-   * label needs no search, which costs the log a VRF proof); dropped on any failure.
-   */
-  const known = new Map<string, { version: number; value: Uint8Array }>();
-
-  const publishOne = async (label: Uint8Array, value: Uint8Array): Promise<void> => {
-    const key = hex(label);
-    const current = known.get(key) ?? (await greatest(label));
-    known.delete(key);
-    if (current !== undefined && constantTimeEqual(current.value, value)) {
-      remember(key, current);
-      return;
+  /** Takes the oldest queued values, up to a batch's count and byte bounds. */
+  const takeBatch = (): Publication[] => {
+    const batch: Publication[] = [];
+    let size = 4;
+    for (const [key, p] of queued) {
+      const bytes = publicationBytes(p);
+      if (batch.length >= MAX_PUBLISH_BATCH || size + bytes > MAX_PUBLISH_BATCH_BYTES) break;
+      batch.push(p);
+      size += bytes;
+      queued.delete(key);
     }
-    const answer = await post(
-      '/kt/v1/update?answer=none',
-      encodeUpdateRequest({
-        label,
-        ...(current === undefined ? {} : { greatestVersion: current.version }),
-        values: [value],
-      }),
-    );
-    if (answer.status !== 200) throw new Error(`update: ${answer.code ?? answer.status}`);
-    remember(key, { version: current === undefined ? 0 : current.version + 1, value });
+    return batch;
   };
 
-  /** Publishes, then marks the value done in the journal (equal values count as published). */
-  const publishDurably = async (label: Uint8Array, value: Uint8Array): Promise<void> => {
-    await publishOne(label, value);
-    journal?.done(label, value);
+  /** Puts a value back unless a newer one for its label arrived meanwhile. */
+  const requeue = (p: Publication): void => {
+    const key = hex(p.label);
+    if (!queued.has(key)) queued.set(key, p);
   };
 
-  const remember = (key: string, v: { version: number; value: Uint8Array }): void => {
-    // Bounded like the queue; forgetting only costs a search.
-    if (known.size >= MAX_PENDING_LABELS) known.clear();
-    known.set(key, v);
+  /** Sends one batch; true when something is to be retried after a pause. */
+  const flushOnce = async (batch: Publication[]): Promise<boolean> => {
+    let failed: PublishFailure[];
+    try {
+      const answer = await post(KT_PUBLISH_PATH, encodePublishBatch(batch));
+      if (answer.status !== 200) throw new Error(`publish: ${answer.code ?? answer.status}`);
+      failed = parseFailures(answer.body, batch.length);
+    } catch (error) {
+      if (isClosed()) return false;
+      warn(
+        `parley: key transparency publishing failed (${error instanceof Error ? error.message : 'error'}); retrying`,
+      );
+      for (const p of batch) requeue(p);
+      return true;
+    }
+    const retried = new Set<number>();
+    for (const f of failed) {
+      if (RETRIED_CODES.has(f.code)) {
+        requeue(batch[f.index] as Publication);
+        retried.add(f.index);
+      } else {
+        // Retrying cannot help (the value is over a bound): report it and move on.
+        warn(`parley: key transparency refused a publication (${f.code}); not retried`);
+      }
+    }
+    // Published (or equal to the label's greatest value, or refused for good).
+    journal?.done(batch.filter((_, i) => !retried.has(i)));
+    return retried.size > 0;
+  };
+
+  /** One batch in flight at a time: a batch waits for its entry, the next one fills meanwhile. */
+  const flush = async (): Promise<void> => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (queued.size > 0 && !isClosed()) {
+        const retry = await flushOnce(takeBatch());
+        if (retry && !isClosed()) await new Promise((r) => setTimeout(r, PUBLISH_RETRY_MS));
+      }
+    } finally {
+      flushing = false;
+      settle();
+    }
   };
 
   const settle = (): void => {
-    if (queued.size === 0 && running.size === 0) {
+    if (queued.size === 0 && !flushing) {
       for (const w of idleWaiters) w();
       idleWaiters = [];
     }
   };
 
-  const run = async (key: string): Promise<void> => {
-    running.add(key);
-    try {
-      for (;;) {
-        const next = queued.get(key);
-        if (next === undefined || state.closed) break;
-        queued.delete(key);
-        try {
-          await publishDurably(next.label, next.value);
-        } catch (error) {
-          if (isClosed()) break;
-          warn(
-            `parley: key transparency update failed (${error instanceof Error ? error.message : 'error'}); retrying`,
-          );
-          // Keep a newer value if one arrived meanwhile; otherwise retry this one.
-          if (!queued.has(key)) queued.set(key, next);
-          await new Promise((r) => setTimeout(r, PUBLISH_RETRY_MS));
-        }
-      }
-    } finally {
-      running.delete(key);
-      settle();
-    }
-  };
-
-  const enqueue = (label: Uint8Array, value: Uint8Array): void => {
+  /** Queues the values of one account change (one journal write for all of them). */
+  const enqueue = (values: readonly Publication[]): void => {
     if (state.closed) return;
-    const key = hex(label);
-    if (!queued.has(key) && queued.size >= MAX_PENDING_LABELS) {
+    const accepted = values.filter((p) => {
+      if (p.label.length > limits.MAX_LABEL_BYTES || p.value.length > limits.MAX_VALUE_BYTES) {
+        warn('parley: key transparency label or value over its bound; not published');
+        return false;
+      }
+      if (queued.has(hex(p.label)) || queued.size < MAX_PENDING_LABELS) {
+        queued.set(hex(p.label), p);
+        return true;
+      }
       warn('parley: key transparency queue full; a change was not published');
-      return;
-    }
-    queued.set(key, { label, value });
-    journal?.added(label, value);
-    if (!running.has(key)) void run(key);
+      return false;
+    });
+    journal?.added(accepted);
+    void flush();
   };
   // What an earlier bridge (before a stop or crash) had not published yet.
-  for (const p of journal?.pending ?? []) {
-    queued.set(hex(p.label), p);
-    if (!running.has(hex(p.label))) void run(hex(p.label));
-  }
+  for (const p of journal?.pending ?? []) queued.set(hex(p.label), p);
+  if (queued.size > 0) void flush();
 
   const sha256 = (b: Uint8Array): Uint8Array => options.primitives.hash('sha256', b);
 
@@ -212,39 +237,48 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     publish(change: KtAccountChange) {
       switch (change.kind) {
         case 'registered':
-          enqueue(usernameLabel(change.username), encodeUsernameValue(change.accountId));
-          enqueue(
-            accountKeyLabel(change.accountId),
-            encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
-          );
+          enqueue([
+            {
+              label: usernameLabel(change.username),
+              value: encodeUsernameValue(change.accountId),
+            },
+            {
+              label: accountKeyLabel(change.accountId),
+              value: encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
+            },
+          ]);
           return;
         case 'account-key':
-          enqueue(
-            accountKeyLabel(change.accountId),
-            encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
-          );
-          enqueue(
-            deviceListLabel(change.accountId),
-            encodeDeviceListValue({
-              version: change.deviceList.version,
-              hash: sha256(change.deviceList.blob),
-            }),
-          );
+          enqueue([
+            {
+              label: accountKeyLabel(change.accountId),
+              value: encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
+            },
+            {
+              label: deviceListLabel(change.accountId),
+              value: encodeDeviceListValue({
+                version: change.deviceList.version,
+                hash: sha256(change.deviceList.blob),
+              }),
+            },
+          ]);
           return;
         case 'device-list':
-          enqueue(
-            deviceListLabel(change.accountId),
-            encodeDeviceListValue({ version: change.version, hash: sha256(change.blob) }),
-          );
+          enqueue([
+            {
+              label: deviceListLabel(change.accountId),
+              value: encodeDeviceListValue({ version: change.version, hash: sha256(change.blob) }),
+            },
+          ]);
           return;
         case 'deleted':
           // The name is free again: it maps to no account until someone registers it.
-          enqueue(usernameLabel(change.username), encodeUsernameValue(''));
+          enqueue([{ label: usernameLabel(change.username), value: encodeUsernameValue('') }]);
           return;
       }
     },
     idle() {
-      if (queued.size === 0 && running.size === 0) return Promise.resolve();
+      if (queued.size === 0 && !flushing) return Promise.resolve();
       return new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     close() {

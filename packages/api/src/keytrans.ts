@@ -12,6 +12,7 @@ export const KT_OPERATIONS = [
   'owner-init',
   'owner-monitor',
   'distinguished',
+  'head-consistency',
 ] as const;
 export type KtOperation = (typeof KT_OPERATIONS)[number];
 
@@ -42,7 +43,7 @@ export const KT_ROUTES = {
     url: '/v1/kt/:operation',
     auth: 'device',
     summary:
-      'Forwards a -05 query (search, contact-monitor, owner-init, owner-monitor, distinguished; TLS bytes) to the log and returns its answer unchanged.',
+      'Forwards a -05 query (search, contact-monitor, owner-init, owner-monitor, distinguished) or head-consistency (TLS bytes) to the log and returns its answer unchanged.',
     params: KtParams,
     body: 'octet-stream',
     bodyLimit: MAX_KT_QUERY_BYTES,

@@ -1,3 +1,4 @@
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { concatBytes, constantTimeEqual } from '@parley/bytes';
@@ -245,7 +246,8 @@ export function vrfVerify(
   if (decoded === undefined) return undefined;
   const h = encodeToCurve(sha512, publicKey, alpha);
   const u = Point.BASE.multiplyUnsafe(decoded.s).subtract(y.multiplyUnsafe(decoded.c));
-  const v = h.multiplyUnsafe(decoded.s).subtract(decoded.gamma.multiplyUnsafe(decoded.c));
+  // s·H − c·Gamma in one Strauss–Shamir pass (one doubling chain for both; public inputs).
+  const v = mulAddUnsafe(Point, [h, decoded.gamma.negate()], [decoded.s, decoded.c]);
   const expected = challenge(sha512, [y, h, decoded.gamma, u, v]);
   const cBytes = numberToBytesLE(decoded.c, CHALLENGE_LENGTH);
   if (!constantTimeEqual(cBytes, numberToBytesLE(expected, CHALLENGE_LENGTH))) return undefined;

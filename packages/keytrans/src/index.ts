@@ -73,6 +73,15 @@ export {
   type DistinguishedHead,
 } from './gossip.js';
 export {
+  compareHeadsWithProof,
+  decodeHeadConsistencyProof,
+  decodeHeadConsistencyRequest,
+  encodeHeadConsistencyProof,
+  encodeHeadConsistencyRequest,
+  headConsistencyProof,
+  type HeadConsistencyRequest,
+} from './head-consistency.js';
+export {
   contactMonitorRequest,
   overdueMonitoring,
   ownerMonitorRequest,

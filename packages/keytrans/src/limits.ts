@@ -19,6 +19,12 @@ export const MAX_VALUE_BYTES = 64 * 1024;
  */
 export const MAX_TREE_SIZE = 2 ** 48;
 
+/**
+ * Most subtree heads in a head-consistency proof (`head-consistency.ts`): the full subtrees of
+ * one size (≤ 48 below 2^48) and the copaths down to them inside the other's (≤ 2 × 48).
+ */
+export const MAX_CONSISTENCY_ELEMENTS = 3 * 48;
+
 /** Largest timestamp accepted, in milliseconds since the epoch (year 10,000 is below it). */
 export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
 

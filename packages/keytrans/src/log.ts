@@ -1,4 +1,4 @@
-import { toHex } from '@parley/bytes';
+import { constantTimeEqual, toHex } from '@parley/bytes';
 import {
   contactMonitor,
   fixedVersionSearch,
@@ -15,6 +15,7 @@ import {
 } from './algorithms.js';
 import { RecordingHandle, type LogData, type RetainedEntry } from './combined-proof.js';
 import { KeyTransError, check } from './errors.js';
+import { headConsistencyProof, type HeadConsistencyRequest } from './head-consistency.js';
 import { directPath, frontier } from './implicit-tree.js';
 import { searchLadderVersions } from './ladder.js';
 import {
@@ -94,6 +95,8 @@ export class TransparencyLog {
   protected readonly roots: number[] = [];
   private readonly labels = new Map<string, LabelVersion[]>();
   private readonly pending = new Map<string, { label: Uint8Array; values: Uint8Array[] }>();
+  /** Values in `pending`. */
+  private pendingValues = 0;
   private readonly proofs = new Map<string, Uint8Array>();
   private readonly outputs = new Map<string, Uint8Array>();
   protected signedHead: TreeHead | undefined;
@@ -160,10 +163,35 @@ export class TransparencyLog {
     const current = this.greatest(label);
     check((greatestVersion ?? -1) === current, 'INVALID_REQUEST', 'greatest version is stale');
     check(current + values.length <= MAX_VERSION, 'LIMIT_EXCEEDED', 'version counter exhausted');
-    const queuedCount = [...this.pending.values()].reduce((n, p) => n + p.values.length, 0);
-    check(queuedCount + values.length <= MAX_ENTRY_ADDITIONS, 'UPDATE_PENDING', 'entry is full');
+    check(
+      this.pendingValues + values.length <= MAX_ENTRY_ADDITIONS,
+      'UPDATE_PENDING',
+      'entry is full',
+    );
     this.pending.set(key(label), { label: label.slice(), values: [...values] });
+    this.pendingValues += values.length;
+    // The VRF outputs now, while the entry fills, not all at once when it is sequenced.
+    for (let v = current + 1; v <= current + values.length; v++) this.vrfOutput(label, v);
     return current + 1;
+  }
+
+  /**
+   * Makes `value` the label's greatest version in the next entry, unless it already is (the
+   * relay's bridge, which publishes for owners and checks nothing): `same` when nothing was
+   * queued. Throws like {@link enqueue} (`UPDATE_PENDING` when the label is already queued).
+   */
+  publish(label: Uint8Array, value: Uint8Array): 'queued' | 'same' {
+    const current = this.greatest(label);
+    const greatest = current < 0 ? undefined : this.labelVersion(label, current);
+    if (
+      greatest !== undefined &&
+      !this.pending.has(key(label)) &&
+      constantTimeEqual(greatest.value, value)
+    ) {
+      return 'same';
+    }
+    this.enqueue(label, greatest === undefined ? undefined : current, [value]);
+    return 'queued';
   }
 
   /** Whether `label` has versions waiting for the next entry. */
@@ -189,11 +217,13 @@ export class TransparencyLog {
         const opening = this.suite.primitives.randomBytes(OPENING_LENGTH);
         const commitment = commit(this.suite, this.config.mode, opening, label, version, { value });
         const vrfOutput = this.vrfOutput(label, version);
+        this.outputs.delete(`${key(label)}:${version}`); // stored with the label-version now
         added.push({ label, version, position, vrfOutput, commitment, opening, value });
         version++;
       }
     }
     this.pending.clear();
+    this.pendingValues = 0;
     this.restore(timestamp, added);
     return added;
   }
@@ -491,6 +521,11 @@ export class TransparencyLog {
       search: (x, keys) => this.prefix.search(this.roots[x] as number, keys).proof,
       subtreeHead: (t) => this.logTree.head(t),
     };
+  }
+
+  /** The proof that the heads of two sizes are one history (`head-consistency.ts`). */
+  headConsistency(request: HeadConsistencyRequest): Uint8Array[] {
+    return headConsistencyProof(this.suite, request, this.size, (t) => this.logTree.head(t));
   }
 
   /** The greatest version of `label` in the prefix tree of entry `position`, or -1. */

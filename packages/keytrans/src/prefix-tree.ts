@@ -33,15 +33,31 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
 
 /** Flat typed-array storage of prefix-tree nodes (≈ 41 bytes per parent, 105 per leaf). */
 export class PrefixNodes {
-  private kinds = new Uint8Array(1024);
-  private first = new Int32Array(1024);
-  private second = new Int32Array(1024);
-  private hashes = new Uint8Array(1024 * HASH_LENGTH);
-  private leaves = new Uint8Array(256 * 64);
+  private kinds: Uint8Array;
+  private first: Int32Array;
+  private second: Int32Array;
+  private hashes: Uint8Array;
+  private leaves: Uint8Array;
   private nodeCount = 0;
   private leafCount = 0;
 
-  constructor(private readonly suite: Suite) {}
+  /** `capacity`: nodes to allocate for at first (a proof's store is small; a log's grows). */
+  constructor(
+    private readonly suite: Suite,
+    capacity = 1024,
+  ) {
+    this.kinds = new Uint8Array(capacity);
+    this.first = new Int32Array(capacity);
+    this.second = new Int32Array(capacity);
+    this.hashes = new Uint8Array(capacity * HASH_LENGTH);
+    this.leaves = new Uint8Array(Math.max(1, capacity >> 2) * 64);
+  }
+
+  /** Forgets every node (the arrays are kept for reuse). */
+  reset(): void {
+    this.nodeCount = 0;
+    this.leafCount = 0;
+  }
 
   get count(): number {
     return this.nodeCount;
@@ -242,12 +258,17 @@ type Skeleton =
   | { t: 'leaf'; leaf: PrefixLeaf }
   | { t: 'parent'; children: [Skeleton, Skeleton] };
 
+/** Nodes first allocated to evaluate one proof (it grows if a proof needs more). */
+const PROOF_NODES_CAPACITY = 64;
+const scratch = new WeakMap<Suite, PrefixNodes>();
+
 /**
  * Evaluates a prefix proof for `keys` (-05 §10.2): rebuilds the searched paths, places each
  * result's terminal node, fills the remaining copath slots with `elements` left to right and
  * returns the root value. Every inconsistency is `PROOF_SHAPE`; a key whose result is
  * inclusion must come with its commitment. `into`, if given, receives the partial tree (for the
- * auditor, which inserts into it) and the id of its root.
+ * auditor, which inserts into it) and the id of its root (without `into`, `rootId` means
+ * nothing: the nodes go to a scratch store reused by the next evaluation).
  */
 export function evaluatePrefixProof(
   suite: Suite,
@@ -270,7 +291,13 @@ export function evaluatePrefixProof(
   fill(root.node, elements);
   if (elements.length !== 0)
     throw new KeyTransError('PROOF_SHAPE', 'prefix proof has extra elements');
-  const nodes = into ?? new PrefixNodes(suite);
+  let nodes = into;
+  if (nodes === undefined) {
+    // One scratch store per suite, reset for each proof (evaluation is synchronous).
+    nodes = scratch.get(suite) ?? new PrefixNodes(suite, PROOF_NODES_CAPACITY);
+    scratch.set(suite, nodes);
+    nodes.reset();
+  }
   const rootId = build(nodes, root.node);
   return { root: nodes.hash(rootId).slice(), rootId };
 }

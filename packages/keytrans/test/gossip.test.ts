@@ -11,8 +11,12 @@ import {
   distinguishedHeadOf,
   encodeDistinguishedHead,
   verifyDistinguishedHead,
+  compareHeadsWithProof,
+  decodeHeadConsistencyProof,
+  encodeHeadConsistencyProof,
   verifySearch,
   type DistinguishedHead,
+  type HeadState,
 } from '../src/index.js';
 import { MINUTE, createTestLog, label, must, value, type TestLog } from './fixture.js';
 
@@ -93,4 +97,79 @@ test('a gossiped head of size 0, or beyond the tree size limit, or with trailing
       () => decodeDistinguishedHead(input),
       (e: unknown) => e instanceof KeyTransError && e.code === code,
     );
+});
+
+/** The outcome of a comparison, or the error code it threw. */
+function outcome(f: () => string): string {
+  try {
+    return f();
+  } catch (e) {
+    return e instanceof KeyTransError ? e.code : 'other';
+  }
+}
+
+const flip = (proof: readonly Uint8Array[], at: number): Uint8Array[] =>
+  proof.map((e, i) => (i === at ? Uint8Array.from(e, (x, j) => (j === 0 ? x ^ 1 : x)) : e));
+
+test('heads of different sizes: the log proves one history either way, and a forked history is a fork', () => {
+  const { a, b } = twoViews();
+  const alice = label('alice');
+  const searched = (): HeadState => {
+    const store = new MemoryKeyTransStore();
+    const v = verifySearch(a.ctx, store, alice, undefined, a.log.search({ label: alice }), a.now);
+    store.commit(v.changes);
+    return must(store.head());
+  };
+  const own = searched();
+  const ownSize = own.treeHead.treeSize;
+  const older = headAfterSearch(a, alice);
+  for (let i = 0; i < 5; i++) a.tick();
+  const newer = headAfterSearch(a, alice);
+  const later = searched();
+  assert.ok(newer.treeSize > ownSize && later.treeHead.treeSize === newer.treeSize);
+
+  // A larger gossiped head extends ours; a smaller one is a prefix of our later head.
+  const up = decodeHeadConsistencyProof(
+    encodeHeadConsistencyProof(a.log.headConsistency({ ownSize, otherSize: newer.treeSize })),
+  );
+  assert.equal(compareHeadsWithProof(a.suite, own, newer, up), 'same');
+  const down = a.log.headConsistency({ ownSize: newer.treeSize, otherSize: ownSize });
+  assert.equal(compareHeadsWithProof(a.suite, later, older, down), 'same');
+
+  // The forked view b (same key, other entries), larger than our first head and smaller than
+  // our later one: the honest log's proof puts another root at its size both ways.
+  for (let i = 0; i < 2; i++) b.tick(MINUTE + 1);
+  const forked = headAfterSearch(b, alice);
+  verifyDistinguishedHead(a.ctx, forked);
+  assert.ok(forked.treeSize > ownSize && forked.treeSize < newer.treeSize);
+  const forkUp = a.log.headConsistency({ ownSize, otherSize: forked.treeSize });
+  assert.equal(compareHeadsWithProof(a.suite, own, forked, forkUp), 'fork');
+  const forkDown = a.log.headConsistency({ ownSize: newer.treeSize, otherSize: forked.treeSize });
+  assert.equal(compareHeadsWithProof(a.suite, later, forked, forkDown), 'fork');
+
+  // Malformed or altered proofs are "cannot verify" or a fork, never same.
+  assert.equal(
+    outcome(() => compareHeadsWithProof(a.suite, own, newer, up.slice(1))),
+    'PROOF_SHAPE',
+  );
+  assert.equal(
+    outcome(() => compareHeadsWithProof(a.suite, own, newer, [...up, new Uint8Array(32)])),
+    'PROOF_SHAPE',
+  );
+  for (let i = 0; i < up.length; i++)
+    assert.notEqual(
+      outcome(() => compareHeadsWithProof(a.suite, own, newer, flip(up, i))),
+      'same',
+    );
+  for (let i = 0; i < down.length; i++)
+    assert.notEqual(
+      outcome(() => compareHeadsWithProof(a.suite, later, older, flip(down, i))),
+      'same',
+    );
+  // The log refuses sizes outside it, or one size twice.
+  const request = (otherSize: number) => () =>
+    a.log.headConsistency({ ownSize, otherSize }).length.toString();
+  assert.equal(outcome(request(a.log.size + 1)), 'INVALID_REQUEST');
+  assert.equal(outcome(request(ownSize)), 'INVALID_REQUEST');
+  assert.equal(outcome(request(0)), 'INVALID_REQUEST');
 });
