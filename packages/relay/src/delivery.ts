@@ -50,10 +50,12 @@ import {
   WS_MAX_BUFFERED_BYTES,
   WS_MAX_FRAMES_PER_SECOND,
   WS_MAX_PENDING_SENDS,
+  WS_WRITE_CHUNK_BYTES,
 } from './limits.js';
 import { RelayError, classify } from './errors.js';
 import { AckDeleter, InFlight } from './delivery-acks.js';
 import { labels } from './metrics.js';
+import { binaryFrames } from './ws-frames.js';
 import { deliverable, storeSend } from './routes/messages.js';
 import type { QueuedMessage } from './storage/types.js';
 
@@ -94,12 +96,16 @@ class Connection {
   #closed = false;
   #frames = 0;
   #frameWindowStart = 0;
-  #corked = false;
+  /** Frames to write at the end of this turn, and their payload bytes. */
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
   #turnEndScheduled = false;
   #results: SendResult[] = [];
   #pendingSends = 0;
   #paused = false;
   alive = true;
+  /** A frame arrived since the heartbeat last visited: the connection needs no ping. */
+  active = false;
   /** Which tick of the heartbeat timer pings this connection. */
   readonly heartbeatSlice = nextHeartbeatSlice++ % HEARTBEAT_SLICES;
   /** Whether this connection is in the connections gauge. */
@@ -120,6 +126,7 @@ class Connection {
       this.close(WS_CLOSE.UNAUTHORIZED, 'auth timeout');
     }, ctx.limits.authTimeoutMs);
     ws.on('message', (data, isBinary) => {
+      this.active = true;
       try {
         this.#onFrame(data, isBinary);
       } catch (error) {
@@ -142,14 +149,23 @@ class Connection {
     this.close(WS_CLOSE.BAD_FRAME, 'internal error');
   };
 
+  /** Queues `frame`; the frames of one turn leave together (`endOfTurn`). */
   send(frame: Uint8Array): void {
     if (this.#closed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      this.#needTurnEnd();
-    }
-    this.ws.send(frame, { binary: true });
+    if (this.#out.push(frame) === 1) this.#needTurnEnd();
+    this.#outBytes += frame.length;
+    if (this.#outBytes >= WS_WRITE_CHUNK_BYTES) this.#flush();
+  }
+
+  /** Writes the queued frames in one socket write (nothing once the WebSocket is closing). */
+  #flush(): void {
+    if (this.#out.length === 0) return;
+    const frames = this.#out;
+    const bytes = this.#outBytes;
+    this.#out = [];
+    this.#outBytes = 0;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.socket.write(binaryFrames(frames, bytes));
   }
 
   #needTurnEnd(): void {
@@ -169,15 +185,16 @@ class Connection {
       for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
         this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
     }
-    if (this.#corked) {
-      this.#corked = false;
-      this.socket.uncork();
-    }
+    this.#flush();
     this.#turnEndScheduled = false;
   }
 
   close(code: number, reason: string): void {
-    if (!this.#closed) this.ws.close(code, reason);
+    if (!this.#closed) {
+      // What this turn already sent goes out before the close frame.
+      this.#flush();
+      this.ws.close(code, reason);
+    }
     this.#teardown();
   }
 
@@ -536,6 +553,12 @@ export class Delivery {
       slice = (slice + 1) % HEARTBEAT_SLICES;
       for (const c of this.#connections) {
         if (c.heartbeatSlice !== slice) continue;
+        // A connection that sent frames since the last visit is alive without a ping.
+        if (c.active) {
+          c.active = false;
+          c.alive = true;
+          continue;
+        }
         if (!c.alive) {
           c.close(WS_CLOSE.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           c.ws.terminate();
