@@ -45,6 +45,7 @@ import type { RelayContext } from './context.js';
 import { verifyDeviceSecret, type DeviceIdentity } from './credentials.js';
 import { deviceChannel, type FanOutEvent } from './fanout/types.js';
 import {
+  HEARTBEAT_MIN_TICK_MS,
   HEARTBEAT_SLICES,
   MAX_CONNECTIONS,
   WS_MAX_BUFFERED_BYTES,
@@ -547,12 +548,17 @@ export class Delivery {
   ) {
     this.#acks = new AckDeleter(ctx);
     // Each connection is visited once per interval, a slice at a time, so 10,000 pings are
-    // not one long stall of the event loop.
+    // not one long stall of the event loop; a short interval (tests) has fewer, longer slices.
+    const interval = ctx.limits.heartbeatIntervalMs;
+    const slices = Math.max(
+      1,
+      Math.min(HEARTBEAT_SLICES, Math.floor(interval / HEARTBEAT_MIN_TICK_MS)),
+    );
     let slice = 0;
     this.#heartbeat = setInterval(() => {
-      slice = (slice + 1) % HEARTBEAT_SLICES;
+      slice = (slice + 1) % slices;
       for (const c of this.#connections) {
-        if (c.heartbeatSlice !== slice) continue;
+        if (c.heartbeatSlice % slices !== slice) continue;
         // A connection that sent frames since the last visit is alive without a ping.
         if (c.active) {
           c.active = false;
@@ -567,7 +573,7 @@ export class Delivery {
         c.alive = false;
         c.ws.ping();
       }
-    }, ctx.limits.heartbeatIntervalMs / HEARTBEAT_SLICES);
+    }, interval / slices);
     this.#heartbeat.unref();
   }
 

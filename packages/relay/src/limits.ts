@@ -61,6 +61,12 @@ export const WS_HEARTBEAT_INTERVAL_MS = 30 * SECOND;
 export const HEARTBEAT_SLICES = 100;
 
 /**
+ * The heartbeat's timer fires at most this often (fewer slices for a short interval): a timer
+ * due every few milliseconds slips under load, and every slip stretches the whole cycle.
+ */
+export const HEARTBEAT_MIN_TICK_MS = 50;
+
+/**
  * Bytes queued in a socket's send buffer above which the relay stops pushing to it until it
  * drains (a slow consumer must not make the relay buffer its whole queue in memory).
  */
