@@ -227,29 +227,55 @@ function utf8Length(s: string): number {
   return s.length;
 }
 
+/**
+ * Frames up to `SLAB_MAX_FRAME` bytes are views into a shared `SLAB_BYTES` buffer, used once
+ * from front to back (never overwritten: a new slab replaces a full one, and a frame keeps its
+ * slab alive): a typed array over 64 bytes otherwise costs its own off-heap allocation, and a
+ * relay encodes one per push.
+ */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_FRAME = 4 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabAt = 0;
+
+function allocFrame(size: number): Uint8Array {
+  if (size > SLAB_MAX_FRAME) return new Uint8Array(size);
+  if (slabAt + size > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const bytes = new Uint8Array(slab, slabAt, size);
+  // Aligned to 8 bytes, like Node's Buffer pool.
+  slabAt = (slabAt + size + 7) & ~7;
+  return bytes;
+}
+
 class Out {
   readonly bytes: Uint8Array;
-  readonly view: DataView;
   at = 0;
   constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
+    this.bytes = allocFrame(size);
   }
   u8(v: number): void {
     this.bytes[this.at++] = v;
   }
   u16(v: number): void {
-    this.view.setUint16(this.at, v);
+    const b = this.bytes;
+    b[this.at] = v >>> 8;
+    b[this.at + 1] = v;
     this.at += 2;
   }
   u32(v: number): void {
-    this.view.setUint32(this.at, v);
+    const b = this.bytes;
+    b[this.at] = v >>> 24;
+    b[this.at + 1] = v >>> 16;
+    b[this.at + 2] = v >>> 8;
+    b[this.at + 3] = v;
     this.at += 4;
   }
   u64(v: number): void {
-    this.view.setUint32(this.at, Math.floor(v / HI));
-    this.view.setUint32(this.at + 4, v >>> 0);
-    this.at += 8;
+    this.u32(Math.floor(v / HI));
+    this.u32(v >>> 0);
   }
   raw(b: Uint8Array): void {
     this.bytes.set(b, this.at);
@@ -279,11 +305,8 @@ function ascii(b: Uint8Array): string {
 }
 
 class In {
-  readonly view: DataView;
   at = 1;
-  constructor(readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  constructor(readonly bytes: Uint8Array) {}
   #need(n: number): void {
     if (this.at + n > this.bytes.length) throw new FrameError('MALFORMED_FRAME', 'truncated frame');
   }
@@ -293,23 +316,31 @@ class In {
   }
   u16(): number {
     this.#need(2);
-    const v = this.view.getUint16(this.at);
+    const b = this.bytes;
+    const v = ((b[this.at] ?? 0) << 8) | (b[this.at + 1] ?? 0);
     this.at += 2;
     return v;
   }
   u32(): number {
     this.#need(4);
-    const v = this.view.getUint32(this.at);
+    const v = this.#u32At(this.at);
     this.at += 4;
     return v;
   }
   u64(): number {
     this.#need(8);
-    const hi = this.view.getUint32(this.at);
-    const lo = this.view.getUint32(this.at + 4);
+    const hi = this.#u32At(this.at);
+    const lo = this.#u32At(this.at + 4);
     this.at += 8;
     if (hi >= 0x20_0000) throw new FrameError('FIELD_OUT_OF_RANGE', 'integer too large');
     return hi * HI + lo;
+  }
+  #u32At(i: number): number {
+    const b = this.bytes;
+    return (
+      (b[i] ?? 0) * 0x100_0000 +
+      (((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0))
+    );
   }
   /** A view of the next `n` bytes (no copy). */
   raw(n: number): Uint8Array {

@@ -154,6 +154,26 @@ test('frames: every server frame round-trips', () => {
   assert.deepEqual(decodeServerFrame(PONG_FRAME), { kind: 'pong' });
 });
 
+test('frames: encoded frames stay intact while many more are encoded (shared slabs)', () => {
+  // Small frames share slabs; several slabs' worth, all kept, each still decodes to its input.
+  const kept: [PushedEnvelope, Uint8Array][] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const e: PushedEnvelope = {
+      seq: i + 1,
+      guid: `g${String(i)}`,
+      senderAccountId: 's',
+      senderDeviceId: 1 + (i % limits.MAX_DEVICE_ID),
+      clientMessageId: `c${String(i)}`,
+      type: 1,
+      serverTimestamp: 1_700_000_000_000 + i,
+      content: new Uint8Array(1 + ((i * 37) % 300)).fill(i % 256),
+    };
+    kept.push([e, encodePush([e])]);
+  }
+  for (const [e, bytes] of kept)
+    assert.deepEqual(plain(decodeServerFrame(bytes)), plain({ kind: 'push', envelopes: [e] }));
+});
+
 test('frames: a push names no sender only as an empty id with device 0', () => {
   const base = {
     seq: 1,
@@ -236,7 +256,7 @@ test('frames: the hot frames have the documented layout', () => {
 test('frames: bounds are enforced when decoding', () => {
   const tooMany = new Uint8Array(3);
   tooMany[0] = FRAME.SEND;
-  new DataView(tooMany.buffer).setUint16(1, limits.MAX_SENDS_PER_FRAME + 1);
+  new DataView(tooMany.buffer, tooMany.byteOffset).setUint16(1, limits.MAX_SENDS_PER_FRAME + 1);
   assert.throws(() => decodeClientFrame(tooMany), {
     name: 'FrameError',
     code: 'FIELD_OUT_OF_RANGE',
@@ -251,7 +271,10 @@ test('frames: bounds are enforced when decoding', () => {
     },
   ]);
   // The content length field claims more than MAX_CIPHERTEXT_BYTES.
-  new DataView(big.buffer).setUint32(big.length - 5, limits.MAX_CIPHERTEXT_BYTES + 1);
+  new DataView(big.buffer, big.byteOffset).setUint32(
+    big.length - 5,
+    limits.MAX_CIPHERTEXT_BYTES + 1,
+  );
   assert.throws(() => decodeClientFrame(big), { code: 'FIELD_OUT_OF_RANGE' });
   const unsafe = encodeAck(0);
   unsafe[1] = 0x00;

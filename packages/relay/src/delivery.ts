@@ -45,15 +45,18 @@ import type { RelayContext } from './context.js';
 import { verifyDeviceSecret, type DeviceIdentity } from './credentials.js';
 import { deviceChannel, type FanOutEvent } from './fanout/types.js';
 import {
+  HEARTBEAT_MIN_TICK_MS,
   HEARTBEAT_SLICES,
   MAX_CONNECTIONS,
   WS_MAX_BUFFERED_BYTES,
   WS_MAX_FRAMES_PER_SECOND,
   WS_MAX_PENDING_SENDS,
+  WS_WRITE_CHUNK_BYTES,
 } from './limits.js';
 import { RelayError, classify } from './errors.js';
 import { AckDeleter, InFlight } from './delivery-acks.js';
 import { labels } from './metrics.js';
+import { binaryFrames } from './ws-frames.js';
 import { deliverable, storeSend } from './routes/messages.js';
 import type { QueuedMessage } from './storage/types.js';
 
@@ -94,12 +97,16 @@ class Connection {
   #closed = false;
   #frames = 0;
   #frameWindowStart = 0;
-  #corked = false;
+  /** Frames to write at the end of this turn, and their payload bytes. */
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
   #turnEndScheduled = false;
   #results: SendResult[] = [];
   #pendingSends = 0;
   #paused = false;
   alive = true;
+  /** A frame arrived since the heartbeat last visited: the connection needs no ping. */
+  active = false;
   /** Which tick of the heartbeat timer pings this connection. */
   readonly heartbeatSlice = nextHeartbeatSlice++ % HEARTBEAT_SLICES;
   /** Whether this connection is in the connections gauge. */
@@ -120,6 +127,7 @@ class Connection {
       this.close(WS_CLOSE.UNAUTHORIZED, 'auth timeout');
     }, ctx.limits.authTimeoutMs);
     ws.on('message', (data, isBinary) => {
+      this.active = true;
       try {
         this.#onFrame(data, isBinary);
       } catch (error) {
@@ -142,14 +150,23 @@ class Connection {
     this.close(WS_CLOSE.BAD_FRAME, 'internal error');
   };
 
+  /** Queues `frame`; the frames of one turn leave together (`endOfTurn`). */
   send(frame: Uint8Array): void {
     if (this.#closed) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      this.#needTurnEnd();
-    }
-    this.ws.send(frame, { binary: true });
+    if (this.#out.push(frame) === 1) this.#needTurnEnd();
+    this.#outBytes += frame.length;
+    if (this.#outBytes >= WS_WRITE_CHUNK_BYTES) this.#flush();
+  }
+
+  /** Writes the queued frames in one socket write (nothing once the WebSocket is closing). */
+  #flush(): void {
+    if (this.#out.length === 0) return;
+    const frames = this.#out;
+    const bytes = this.#outBytes;
+    this.#out = [];
+    this.#outBytes = 0;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.socket.write(binaryFrames(frames, bytes));
   }
 
   #needTurnEnd(): void {
@@ -169,15 +186,16 @@ class Connection {
       for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
         this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
     }
-    if (this.#corked) {
-      this.#corked = false;
-      this.socket.uncork();
-    }
+    this.#flush();
     this.#turnEndScheduled = false;
   }
 
   close(code: number, reason: string): void {
-    if (!this.#closed) this.ws.close(code, reason);
+    if (!this.#closed) {
+      // What this turn already sent goes out before the close frame.
+      this.#flush();
+      this.ws.close(code, reason);
+    }
     this.#teardown();
   }
 
@@ -530,12 +548,23 @@ export class Delivery {
   ) {
     this.#acks = new AckDeleter(ctx);
     // Each connection is visited once per interval, a slice at a time, so 10,000 pings are
-    // not one long stall of the event loop.
+    // not one long stall of the event loop; a short interval (tests) has fewer, longer slices.
+    const interval = ctx.limits.heartbeatIntervalMs;
+    const slices = Math.max(
+      1,
+      Math.min(HEARTBEAT_SLICES, Math.floor(interval / HEARTBEAT_MIN_TICK_MS)),
+    );
     let slice = 0;
     this.#heartbeat = setInterval(() => {
-      slice = (slice + 1) % HEARTBEAT_SLICES;
+      slice = (slice + 1) % slices;
       for (const c of this.#connections) {
-        if (c.heartbeatSlice !== slice) continue;
+        if (c.heartbeatSlice % slices !== slice) continue;
+        // A connection that sent frames since the last visit is alive without a ping.
+        if (c.active) {
+          c.active = false;
+          c.alive = true;
+          continue;
+        }
         if (!c.alive) {
           c.close(WS_CLOSE.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
           c.ws.terminate();
@@ -544,7 +573,7 @@ export class Delivery {
         c.alive = false;
         c.ws.ping();
       }
-    }, ctx.limits.heartbeatIntervalMs / HEARTBEAT_SLICES);
+    }, interval / slices);
     this.#heartbeat.unref();
   }
 

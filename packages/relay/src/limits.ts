@@ -62,16 +62,31 @@ export const WS_AUTH_TIMEOUT_MS = 10 * SECOND;
 export const WS_HEARTBEAT_INTERVAL_MS = 30 * SECOND;
 
 /**
- * The heartbeat visits a tenth of the connections every tenth of the interval: pinging 18,000
- * sockets at once would stall the event loop for about a second.
+ * The heartbeat visits a hundredth of the connections every hundredth of the interval: pinging
+ * 18,000 sockets at once would stall the event loop for about a second, and a tenth of 10,000
+ * at once (a thousand socket writes) cost a stall of tens of milliseconds every 3 s. Only
+ * connections that sent nothing since the last visit are pinged.
  */
-export const HEARTBEAT_SLICES = 10;
+export const HEARTBEAT_SLICES = 100;
+
+/**
+ * The heartbeat's timer fires at most this often (fewer slices for a short interval): a timer
+ * due every few milliseconds slips under load, and every slip stretches the whole cycle.
+ */
+export const HEARTBEAT_MIN_TICK_MS = 50;
 
 /**
  * Bytes queued in a socket's send buffer above which the relay stops pushing to it until it
  * drains (a slow consumer must not make the relay buffer its whole queue in memory).
  */
 export const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/**
+ * Frames a connection sends in one turn of the event loop are copied into one buffer and written
+ * once; past this many bytes they are written at once (a full push window of large envelopes is
+ * not copied into one multi-megabyte buffer).
+ */
+export const WS_WRITE_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Sends of one connection being stored at once, past which the relay stops reading its socket

@@ -58,6 +58,37 @@ for (const [backend, openStorage] of Object.entries(backends))
       assert.equal(page.json<{ messages: unknown[] }>().messages.length, 0);
     });
 
+    test('push frames of every WebSocket length encoding arrive intact (7, 16 and 64 bits)', async () => {
+      const text = (n: number, c: string): string => c.repeat(n);
+      const b = await connect(bob);
+      await b.until(() => b.frames.some((f) => f.kind === 'queue-empty'), 'queue-empty');
+      // One small envelope (a frame under 126 bytes), then one of about 1 KB (16-bit length).
+      assert.equal((await send(app, alice, [bob], 'len-7', text(10, 'a'))).statusCode, 200);
+      await b.until(() => b.messages.length === 1, 'small');
+      assert.equal((await send(app, alice, [bob], 'len-16', text(1_000, 'b'))).statusCode, 200);
+      await b.until(() => b.messages.length === 2, '1 KB');
+      b.ackAll();
+      await b.close();
+      // Two 40 KB envelopes queued offline come in one push frame over 64 KiB (64-bit length).
+      for (const id of ['len-64-a', 'len-64-b'])
+        assert.equal((await send(app, alice, [bob], id, text(40_000, 'c'))).statusCode, 200);
+      const again = await connect(bob);
+      await again.until(() => again.messages.length === 2, 'two large');
+      const all = [...b.messages, ...again.messages];
+      assert.deepEqual(
+        all.map((m) => m.clientMessageId),
+        ['len-7', 'len-16', 'len-64-a', 'len-64-b'],
+      );
+      const expected = [text(10, 'a'), text(1_000, 'b'), text(40_000, 'c'), text(40_000, 'c')];
+      all.forEach((m, i) => {
+        assert.equal(
+          Buffer.from(m.content).toString('utf8'),
+          `${expected[i] ?? ''}:${bob.accountId}:${String(bob.deviceId)}`,
+        );
+      });
+      assert.equal(again.frames.filter((f) => f.kind === 'push').length, 1, 'one push frame');
+    });
+
     test('offline then online: the queue arrives in order, then queue-empty', async () => {
       for (let i = 0; i < 30; i++) await send(app, alice, [bob], `off-${i}`);
       const b = await connect(bob);

@@ -139,15 +139,23 @@ export async function storeSend(
     metrics.messagesIn.inc('', destinations.length);
     metrics.sendDuration.observe((performance.now() - started) / 1000);
     // Published without awaiting in between, right after the commit, so each device's
-    // connection sees its messages in commit order (see `FanOut.publish`).
-    await Promise.all(
-      queued.map((m) =>
-        fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
-          kind: 'messages',
-          queued: [m],
-        }),
-      ),
-    );
+    // connection sees its messages in commit order (see `FanOut.publish`). One destination
+    // (the usual send) needs no array of promises.
+    if (queued.length === 1) {
+      const m = queued[0] as QueuedMessage;
+      await fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
+        kind: 'messages',
+        queued,
+      });
+    } else
+      await Promise.all(
+        queued.map((m) =>
+          fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
+            kind: 'messages',
+            queued: [m],
+          }),
+        ),
+      );
   }
   return result;
 }
