@@ -33,7 +33,7 @@ import { SEALED_QUEUE_SHARE } from './limits.js';
 import type { RateLimiter } from './rate-limit.js';
 import { compareDevices } from './routes/messages.js';
 import { splitMultiRecipient } from './sealed-v2-framing.js';
-import type { QueuedMessage, Reader } from './storage/types.js';
+import type { QueuedMessage, Reader, Writer } from './storage/types.js';
 
 /** The limiters of unauthenticated sends (none when rate limiting is off). */
 export interface SealedLimiters {
@@ -74,6 +74,48 @@ async function tokenMatches(
   return constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined;
 }
 
+/** What every device's copy of one sealed send shares. */
+interface SealedEnvelope {
+  readonly clientMessageId: string;
+  readonly serverTimestamp: number;
+  readonly expiresAt: number | undefined;
+}
+
+/** Queues one device's sealed envelope: no sender fields, the sealed envelope type. */
+function enqueueSealed(
+  w: Writer,
+  accountId: string,
+  deviceId: number,
+  content: Uint8Array,
+  { clientMessageId, serverTimestamp, expiresAt }: SealedEnvelope,
+): Promise<QueuedMessage> {
+  return w.messages.enqueue({
+    recipientAccountId: accountId,
+    recipientDeviceId: deviceId,
+    senderAccountId: '',
+    senderDeviceId: 0,
+    clientMessageId,
+    type: limits.SEALED_SENDER_ENVELOPE_TYPE,
+    content,
+    serverTimestamp,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  });
+}
+
+/** Counts the stored envelopes and wakes each device (after the commit). */
+async function wake(ctx: RelayContext, queued: readonly QueuedMessage[]): Promise<void> {
+  ctx.metrics.messagesIn.inc('', queued.length);
+  ctx.metrics.sealedIn.inc('', queued.length);
+  await Promise.all(
+    queued.map((m) =>
+      ctx.fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
+        kind: 'messages',
+        queued: [m],
+      }),
+    ),
+  );
+}
+
 /** Checks the token and limits, stores the envelopes (durably) and wakes the devices. */
 export async function storeSealedSend(
   ctx: RelayContext,
@@ -81,7 +123,7 @@ export async function storeSealedSend(
   sourceAddress: string,
   request: SealedSendRequest,
 ): Promise<SealedSendResponse> {
-  const { storage, fanOut, metrics, now } = ctx;
+  const { storage, metrics, now } = ctx;
   if (limiters !== undefined) await take(limiters.ip, sourceAddress);
   const { accountId, clientMessageId, expiresAt } = request;
   const presented = hashDeliveryToken(fromBase64(request.deliveryToken));
@@ -102,6 +144,7 @@ export async function storeSealedSend(
   }));
   const sealedDepth = Math.floor(ctx.limits.maxQueueDepth * SEALED_QUEUE_SHARE);
   const serverTimestamp = now();
+  const envelope = { clientMessageId, serverTimestamp, expiresAt };
   let queued: QueuedMessage[] = [];
   await storage.transact(async (w) => {
     queued = [];
@@ -115,31 +158,10 @@ export async function storeSealedSend(
     if (routes.some((r) => r.queueDepth >= sealedDepth))
       throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
     for (const d of contents) {
-      queued.push(
-        await w.messages.enqueue({
-          recipientAccountId: accountId,
-          recipientDeviceId: d.deviceId,
-          senderAccountId: '',
-          senderDeviceId: 0,
-          clientMessageId,
-          type: limits.SEALED_SENDER_ENVELOPE_TYPE,
-          content: d.content,
-          serverTimestamp,
-          ...(expiresAt === undefined ? {} : { expiresAt }),
-        }),
-      );
+      queued.push(await enqueueSealed(w, accountId, d.deviceId, d.content, envelope));
     }
   });
-  metrics.messagesIn.inc('', queued.length);
-  metrics.sealedIn.inc('', queued.length);
-  await Promise.all(
-    queued.map((m) =>
-      fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
-        kind: 'messages',
-        queued: [m],
-      }),
-    ),
-  );
+  await wake(ctx, queued);
   return { serverTimestamp };
 }
 
@@ -153,7 +175,7 @@ export async function storeSealedMultiSend(
   sourceAddress: string,
   request: SealedMultiSendRequest,
 ): Promise<SealedSendResponse> {
-  const { storage, fanOut, metrics, now } = ctx;
+  const { storage, metrics, now } = ctx;
   if (limiters !== undefined) await take(limiters.ip, sourceAddress);
   const accounts = splitMultiRecipient(fromBase64(request.message));
   const presented = new Map<string, Uint8Array>();
@@ -176,6 +198,7 @@ export async function storeSealedMultiSend(
   const { clientMessageId, expiresAt } = request;
   const sealedDepth = Math.floor(ctx.limits.maxQueueDepth * SEALED_QUEUE_SHARE);
   const serverTimestamp = now();
+  const envelope = { clientMessageId, serverTimestamp, expiresAt };
   let queued: QueuedMessage[] = [];
   await storage.transact(async (w) => {
     queued = [];
@@ -196,29 +219,8 @@ export async function storeSealedMultiSend(
     if (full) throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
     for (const a of accounts)
       for (const d of a.devices)
-        queued.push(
-          await w.messages.enqueue({
-            recipientAccountId: a.accountId,
-            recipientDeviceId: d.deviceId,
-            senderAccountId: '',
-            senderDeviceId: 0,
-            clientMessageId,
-            type: limits.SEALED_SENDER_ENVELOPE_TYPE,
-            content: d.received,
-            serverTimestamp,
-            ...(expiresAt === undefined ? {} : { expiresAt }),
-          }),
-        );
+        queued.push(await enqueueSealed(w, a.accountId, d.deviceId, d.received, envelope));
   });
-  metrics.messagesIn.inc('', queued.length);
-  metrics.sealedIn.inc('', queued.length);
-  await Promise.all(
-    queued.map((m) =>
-      fanOut.publish(deviceChannel(m.recipientAccountId, m.recipientDeviceId), {
-        kind: 'messages',
-        queued: [m],
-      }),
-    ),
-  );
+  await wake(ctx, queued);
   return { serverTimestamp };
 }
