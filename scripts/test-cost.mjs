@@ -7,22 +7,10 @@
 //
 // --built: as `scripts/test.mjs --built` (the apps' processes from dist/; run `npm run build` first).
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-
-const root = new URL('..', import.meta.url).pathname;
-const roots = ['packages', 'apps', 'interop', 'bench', 'conformance', 'examples'];
-const skip = new Set(['node_modules', 'dist', '.git']);
-
-function* walk(dir) {
-  for (const name of readdirSync(dir)) {
-    if (skip.has(name)) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) yield* walk(path);
-    else if (name.endsWith('.test.ts') && path.includes('/test/')) yield path;
-  }
-}
+import { join } from 'node:path';
+import { root, testFiles } from './test-files.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) =>
@@ -31,17 +19,7 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const jobs = Number(option('jobs', '1'));
 const out = option('out', undefined);
 const env = args.includes('--built') ? { ...process.env, PARLEY_TEST_BUILT: '1' } : process.env;
-const files = roots
-  .flatMap((r) => {
-    try {
-      return [...walk(join(root, r))];
-    } catch {
-      return [];
-    }
-  })
-  .map((f) => relative(root, f))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+const files = testFiles(filters);
 
 const scratch = mkdtempSync(join(tmpdir(), 'parley-test-cost-'));
 const rows = [];

@@ -10,21 +10,8 @@
 // Every other `--` argument goes to `node --test`.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-
-const root = new URL('..', import.meta.url).pathname;
-const roots = ['packages', 'apps', 'interop', 'bench', 'conformance', 'examples'];
-const skip = new Set(['node_modules', 'dist', '.git']);
-
-function* walk(dir) {
-  for (const name of readdirSync(dir)) {
-    if (skip.has(name)) continue;
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) yield* walk(path);
-    else if (name.endsWith('.test.ts') && path.includes('/test/')) yield path;
-  }
-}
+import { join } from 'node:path';
+import { root, testFiles } from './test-files.mjs';
 
 const args = process.argv.slice(2);
 const built = args.includes('--built');
@@ -35,18 +22,7 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const passThrough = args.filter(
   (a) => a.startsWith('--') && a !== '--built' && !a.startsWith('--except='),
 );
-const files = roots
-  .flatMap((r) => {
-    try {
-      return [...walk(join(root, r))];
-    } catch {
-      return [];
-    }
-  })
-  .map((f) => relative(root, f))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .filter((f) => !except.some((x) => f.includes(x)))
-  .sort();
+const files = testFiles(filters, except);
 
 if (files.length === 0) {
   console.error('no test files matched');
