@@ -21,7 +21,10 @@ export interface Exchange {
 
 export interface Answer {
   status: number;
+  /** Parsed JSON, text, or the bytes of a binary answer (an attachment blob) as a Uint8Array. */
   body: unknown;
+  /** The content type of a binary body (JSON answers need none). */
+  contentType?: string;
 }
 
 export interface HostileRelay {
@@ -42,10 +45,22 @@ function callerOf(req: IncomingMessage): string | undefined {
   return user.split('.')[0];
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** A body as hooks see it: JSON parsed, other text as text, bytes (blobs) as they are. */
+function parseBody(bytes: Buffer, contentType: string | null | undefined): unknown {
+  if (bytes.length === 0) return undefined;
+  if (contentType?.includes('octet-stream') === true) return new Uint8Array(bytes);
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Starts the proxy on a free loopback port in front of `target` (a relay's base URL). */
@@ -54,14 +69,9 @@ export async function startHostileRelay(target: string): Promise<HostileRelay> {
   let rewrites: ((x: Exchange, answer: Answer) => Answer | undefined)[] = [];
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const text = await readBody(req);
+      const bytes = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://proxy');
-      let body: unknown;
-      try {
-        body = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        body = text;
-      }
+      const body = parseBody(bytes, req.headers['content-type']);
       const x: Exchange = {
         method: req.method ?? 'GET',
         path: url.pathname,
@@ -80,17 +90,23 @@ export async function startHostileRelay(target: string): Promise<HostileRelay> {
         const upstream = await fetch(`${target}${url.pathname}${url.search}`, {
           method: x.method,
           headers,
-          ...(text === '' ? {} : { body: text }),
+          ...(bytes.length === 0 ? {} : { body: bytes }),
         });
-        const raw = await upstream.text();
-        let parsed: unknown;
-        try {
-          parsed = raw === '' ? undefined : JSON.parse(raw);
-        } catch {
-          parsed = raw;
-        }
-        answer = { status: upstream.status, body: parsed };
+        const contentType = upstream.headers.get('content-type') ?? undefined;
+        const raw = Buffer.from(await upstream.arrayBuffer());
+        answer = {
+          status: upstream.status,
+          body: parseBody(raw, contentType),
+          ...(contentType?.includes('octet-stream') === true && { contentType }),
+        };
         for (const hook of rewrites) answer = hook(x, answer) ?? answer;
+      }
+      if (answer.body instanceof Uint8Array) {
+        res.writeHead(answer.status, {
+          'content-type': answer.contentType ?? 'application/octet-stream',
+        });
+        res.end(answer.body);
+        return;
       }
       const out =
         answer.body === undefined
