@@ -84,9 +84,16 @@ async function main(): Promise<void> {
       const sender = ids[from] as string;
       const recipient = ids[to] as string;
       const clientMessageId = `${String(n)}-${randomBytes(8).toString('hex')}`;
-      if ((await w.messages.findSend(sender, 1, clientMessageId)) !== undefined) return 0;
+      const record = { senderAccountId: sender, senderDeviceId: 1, clientMessageId };
+      // As the relay does: the duplicate check folded into the record where the backend can.
+      const claims = w.messages.claimSend !== undefined;
+      if (!claims && (await w.messages.findSend(sender, 1, clientMessageId)) !== undefined)
+        return 0;
       const routes = await w.devices.routes(recipient);
       if (routes.length !== 1) throw new Error('no route');
+      const serverTimestamp = Date.now();
+      if (claims && (await w.messages.claimSend?.({ ...record, serverTimestamp })) !== undefined)
+        return 0;
       const m = await w.messages.enqueue({
         recipientAccountId: recipient,
         recipientDeviceId: 1,
@@ -95,14 +102,9 @@ async function main(): Promise<void> {
         clientMessageId,
         type: 1,
         content,
-        serverTimestamp: Date.now(),
+        serverTimestamp,
       });
-      await w.messages.recordSend({
-        senderAccountId: sender,
-        senderDeviceId: 1,
-        clientMessageId,
-        serverTimestamp: m.serverTimestamp,
-      });
+      if (!claims) await w.messages.recordSend({ ...record, serverTimestamp });
       return m.seq;
     });
   const bytesBefore = writtenBytes();

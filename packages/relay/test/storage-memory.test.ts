@@ -1,6 +1,8 @@
 import { createMemoryStorage } from '@parley/relay';
-import { runStorageConformance } from '@parley/relay/testing';
+import { runClaimSendConformance, runStorageConformance } from '@parley/relay/testing';
 
-runStorageConformance('memory', () =>
-  Promise.resolve({ storage: createMemoryStorage(), cleanup: () => Promise.resolve() }),
-);
+const open = () =>
+  Promise.resolve({ storage: createMemoryStorage(), cleanup: () => Promise.resolve() });
+
+runStorageConformance('memory', open);
+runClaimSendConformance('memory', open);

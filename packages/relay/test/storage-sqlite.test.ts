@@ -5,11 +5,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SQLITE_FILE_NAME, openSqliteStorage } from '@parley/relay';
-import { account, device, message, runStorageConformance } from '@parley/relay/testing';
+import {
+  account,
+  device,
+  message,
+  runClaimSendConformance,
+  runStorageConformance,
+} from '@parley/relay/testing';
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
 
-runStorageConformance('sqlite', () => {
+const openTemp = () => {
   const dir = tempDir();
   return Promise.resolve({
     storage: openSqliteStorage({ dataDir: dir }),
@@ -18,7 +24,10 @@ runStorageConformance('sqlite', () => {
       return Promise.resolve();
     },
   });
-});
+};
+
+runStorageConformance('sqlite', openTemp);
+runClaimSendConformance('sqlite', openTemp);
 
 test('sqlite: committed data survives reopening; WAL journal; schema at the last migration', async () => {
   const dir = tempDir();

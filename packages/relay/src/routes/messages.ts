@@ -92,29 +92,62 @@ export async function storeSend(
   let queued: QueuedMessage[] = [];
   const result = await storage.transact(async (w): Promise<SendResponse> => {
     queued = [];
-    const again = await w.messages.findSend(sender.accountId, sender.deviceId, clientMessageId);
-    if (again !== undefined) {
-      return { clientMessageId, serverTimestamp: again.serverTimestamp, duplicate: true };
+    const messages = w.messages;
+    const duplicate = (at: number): SendResponse => ({
+      clientMessageId,
+      serverTimestamp: at,
+      duplicate: true,
+    });
+    // With `claimSend` the duplicate check is folded into the send record's insert (after the
+    // checks below, which write nothing); a refused send still answers a duplicate as one.
+    const claims = messages.claimSend !== undefined;
+    const again = async (): Promise<number | undefined> =>
+      (await messages.findSend(sender.accountId, sender.deviceId, clientMessageId))
+        ?.serverTimestamp;
+    if (!claims) {
+      const at = await again();
+      if (at !== undefined) return duplicate(at);
     }
+    let refusal: RelayError | undefined;
     let mismatches: DeviceMismatch[] | undefined;
     let full = false;
     for (const [accountId, sent] of byAccount) {
       const routes = await w.devices.routes(accountId);
       // An account with devices exists: only an empty list needs the account lookup.
       if (routes.length === 0 && (await w.accounts.byId(accountId)) === undefined) {
-        throw new RelayError('ACCOUNT_NOT_FOUND', 'no such account');
+        refusal = new RelayError('ACCOUNT_NOT_FOUND', 'no such account');
+        break;
       }
       const mismatch = compareDevices(accountId, sent, routes, sender);
       if (mismatch !== undefined) (mismatches ??= []).push(mismatch);
       for (const r of routes)
         if (sent.has(r.deviceId) && r.queueDepth >= ctx.limits.maxQueueDepth) full = true;
     }
-    if (mismatches !== undefined) {
-      throw new RelayError('DEVICE_MISMATCH', 'devices do not match', { accounts: mismatches });
+    if (refusal === undefined && mismatches !== undefined) {
+      refusal = new RelayError('DEVICE_MISMATCH', 'devices do not match', {
+        accounts: mismatches,
+      });
     }
-    if (full) throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
+    if (refusal === undefined && full) {
+      refusal = new RelayError('QUEUE_FULL', 'a recipient queue is full');
+    }
+    if (refusal !== undefined) {
+      const at = claims ? await again() : undefined;
+      if (at !== undefined) return duplicate(at);
+      throw refusal;
+    }
+    const record = {
+      senderAccountId: sender.accountId,
+      senderDeviceId: sender.deviceId,
+      clientMessageId,
+      serverTimestamp,
+    };
+    if (claims) {
+      const at = await messages.claimSend?.(record);
+      if (at !== undefined) return duplicate(at);
+    }
     for (const d of destinations) {
-      const m = await w.messages.enqueue({
+      const m = await messages.enqueue({
         recipientAccountId: d.accountId,
         recipientDeviceId: d.deviceId,
         senderAccountId: sender.accountId,
@@ -127,12 +160,7 @@ export async function storeSend(
       });
       queued.push(m);
     }
-    await w.messages.recordSend({
-      senderAccountId: sender.accountId,
-      senderDeviceId: sender.deviceId,
-      clientMessageId,
-      serverTimestamp,
-    });
+    if (!claims) await messages.recordSend(record);
     return { clientMessageId, serverTimestamp, duplicate: false };
   });
   if (!result.duplicate) {

@@ -285,6 +285,13 @@ function makeWriter(s: State, undo: Undo[]): Writer {
         );
         return Promise.resolve();
       },
+      claimSend: (send) => {
+        const k = sendKey(send.senderAccountId, send.senderDeviceId, send.clientMessageId);
+        const prior = s.sends.get(k);
+        if (prior !== undefined) return Promise.resolve(prior.serverTimestamp);
+        set(s.sends, k, send);
+        return Promise.resolve(undefined);
+      },
       delete: (a, d, guids) => {
         const k = deviceKey(a, d);
         const queue = s.queues.get(k) ?? [];

@@ -128,6 +128,12 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     recordSend: db.prepare('INSERT OR REPLACE INTO sends VALUES (?, ?, ?, ?)'),
+    claimSend: db.prepare('INSERT INTO sends VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    sendTimestamp: db
+      .prepare<[string, number, string], number>(
+        'SELECT server_timestamp FROM sends WHERE sender_account = ? AND sender_device = ? AND client_message_id = ?',
+      )
+      .pluck(),
     deleteSeq: db.prepare(
       'DELETE FROM messages WHERE recipient_account = ? AND recipient_device = ? AND seq = ? AND legacy_guid IS NULL',
     ),
@@ -171,6 +177,14 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
     recordSend: (s) => {
       w.recordSend.run(s.senderAccountId, s.senderDeviceId, s.clientMessageId, s.serverTimestamp);
       return Promise.resolve();
+    },
+    claimSend: (s) => {
+      const a = s.senderAccountId;
+      const d = s.senderDeviceId;
+      const id = s.clientMessageId;
+      if (w.claimSend.run(a, d, id, s.serverTimestamp).changes === 1)
+        return Promise.resolve(undefined);
+      return Promise.resolve(w.sendTimestamp.get(a, d, id));
     },
     delete: (a, d, guids) => {
       let n = 0;

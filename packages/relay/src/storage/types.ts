@@ -206,6 +206,13 @@ export interface MessageWriter extends MessageReader {
   /** Appends to the recipient device's queue; returns it with its `seq` and `guid`. */
   enqueue(message: MessageRecord): Promise<QueuedMessage>;
   recordSend(send: SendRecord): Promise<void>;
+  /**
+   * Records `send` unless a send with the same sender and client message id is recorded, and
+   * then returns that one's server timestamp and writes nothing: the duplicate check and the
+   * record in one statement instead of `findSend` then `recordSend`. Optional: without it, the
+   * relay calls those two.
+   */
+  claimSend?(send: SendRecord): Promise<number | undefined>;
   /** Deletes the listed messages (by guid) from the device's queue; returns how many existed. */
   delete(accountId: string, deviceId: number, guids: readonly string[]): Promise<number>;
   /** Deletes every message of the device's queue with `seq <= upTo` (a cumulative ack). */

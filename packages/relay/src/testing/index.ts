@@ -5,6 +5,7 @@ export {
   runStorageConformance,
   type OpenedStorage,
 } from './storage-conformance.js';
+export { runClaimSendConformance } from './claim-send-conformance.js';
 export { runBlobStoreConformance, type OpenedBlobStore } from './blob-store-conformance.js';
 export {
   createThrowawayDatabase,
