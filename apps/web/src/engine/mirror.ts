@@ -199,6 +199,16 @@ export class Mirror {
         ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0)
         : 0;
     this.#progress = { done: 0, total };
+    // First the newest page of every conversation, the most recent first, from its summary:
+    // opening one is then a query of the index, not a decryption of its summary.
+    for (const c of this.#index.conversations()) {
+      if (performance.now() - sliceStart >= sliceMs) {
+        await pause();
+        if (stopped()) return;
+        sliceStart = performance.now();
+      }
+      this.ensureNewestPage(c.id, SUMMARY_RECENT);
+    }
     const withSummary = new Set(this.#summaryOf.keys());
     /** Conversations without a summary record (a store from before them): rebuilt here. */
     const unsummarised = new Map<ConversationId, StoredMessage[]>();
