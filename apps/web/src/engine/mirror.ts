@@ -129,7 +129,7 @@ export class Mirror {
       }
       const items: TimelineItem[] = webRecords.events(this.#db);
       this.#summarisedTotal = 0;
-      for (const s of summaries.heads(this.#db)) {
+      for (const s of summaries.all(this.#db)) {
         this.#summaryOf.set(s.conv, { unread: s.unread, lastInAt: s.lastInAt });
         this.#summarisedTotal += s.messages;
         // The newest message for the list; the rest of the page when it is asked for.
@@ -199,16 +199,6 @@ export class Mirror {
         ? HISTORY_NS.reduce((n, ns) => n + db.count(ns), 0)
         : 0;
     this.#progress = { done: 0, total };
-    // First the newest page of every conversation, the most recent first, from its summary:
-    // opening one is then a query of the index, not a decryption of its summary.
-    for (const c of this.#index.conversations()) {
-      if (performance.now() - sliceStart >= sliceMs) {
-        await pause();
-        if (stopped()) return;
-        sliceStart = performance.now();
-      }
-      this.ensureNewestPage(c.id, SUMMARY_RECENT);
-    }
     const withSummary = new Set(this.#summaryOf.keys());
     /** Conversations without a summary record (a store from before them): rebuilt here. */
     const unsummarised = new Map<ConversationId, StoredMessage[]>();

@@ -8,7 +8,7 @@
  * background (`mirror.ts`).
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
-import type { StorageBackend, StorageReader, StorageWriter } from '@parley/client';
+import type { StorageReader, StorageWriter } from '@parley/client';
 import { MAX_SUMMARY_BYTES, SUMMARY_RECENT } from './limits.js';
 import type { WriteInTransaction } from './observed-backend.js';
 import { directId, groupConvId, type ConversationId } from './protocol.js';
@@ -84,18 +84,6 @@ function parse(bytes: Uint8Array | undefined): Summary | undefined {
  */
 const COMPLETE_KEY = '~complete';
 
-/**
- * Each summary's head (namespace `web-summary-head`): the same record with only the newest
- * message, written with it by `summaries.put`, so the list at start decrypts a few hundred
- * bytes per conversation instead of up to `MAX_SUMMARY_BYTES`.
- */
-export const SUMMARY_HEAD_NS = 'web-summary-head';
-
-/** The head of a summary: its counts and its newest message only. */
-const headOf = (s: Summary): Summary => ({ ...s, recent: s.recent.slice(-1) });
-
-const encode = (s: Summary): Uint8Array => utf8Encode(JSON.stringify({ rv: RECORD_VERSION, ...s }));
-
 export const summaries = {
   complete: (r: StorageReader): boolean => r.get(SUMMARY_NS, COMPLETE_KEY) !== undefined,
   putComplete: (w: StorageWriter): void => {
@@ -109,25 +97,7 @@ export const summaries = {
   get: (r: StorageReader, conv: ConversationId): Summary | undefined =>
     parse(r.get(SUMMARY_NS, conv)),
   put: (w: StorageWriter, s: Summary): void => {
-    w.put(SUMMARY_NS, s.conv, encode(s));
-    w.put(SUMMARY_HEAD_NS, s.conv, encode(headOf(s)));
-  },
-  /**
-   * Every summary's head (`recent` holds the newest message only). A store written before the
-   * heads existed has them written here, once, from its summaries.
-   */
-  heads: (db: Pick<StorageBackend, 'get' | 'list' | 'transact'>): Summary[] => {
-    if (db.get(SUMMARY_HEAD_NS, COMPLETE_KEY) !== undefined)
-      return db.list(SUMMARY_HEAD_NS).flatMap(([key, v]) => {
-        const s = key === COMPLETE_KEY ? undefined : parse(v);
-        return s === undefined ? [] : [s];
-      });
-    const all = summaries.all(db).map(headOf);
-    db.transact((w) => {
-      for (const s of all) w.put(SUMMARY_HEAD_NS, s.conv, encode(s));
-      w.put(SUMMARY_HEAD_NS, COMPLETE_KEY, utf8Encode(String(RECORD_VERSION)));
-    });
-    return all;
+    w.put(SUMMARY_NS, s.conv, utf8Encode(JSON.stringify({ rv: RECORD_VERSION, ...s })));
   },
 };
 

@@ -24,7 +24,6 @@ import {
   holdsNewestPage,
   markSummaryRead,
   summaries,
-  SUMMARY_HEAD_NS,
 } from '../../src/engine/summaries.js';
 
 interface Case {
@@ -163,50 +162,6 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
           w.put(SDK_NS.message, 'm901', message(901, 'in'));
         });
         if (summaries.get(store, 'd:bob')?.unread !== 0) fail('an unknown sender counted');
-        store.close();
-      },
-    },
-    {
-      name: 'summary heads: written with their summaries (newest message and counts only); a store without them gets them once',
-      run: () => {
-        const store = memoryStore();
-        const names = new Map([[BOB, 'bob']]);
-        const db = new ObservedBackend(
-          store,
-          [SDK_NS.message],
-          () => undefined,
-          (w, writes) => applyToSummaries(w, writes, (a) => names.get(a)),
-        );
-        db.transact((w) => {
-          for (let n = 0; n < 20; n++) w.put(SDK_NS.message, `m${n}`, message(n, 'in'));
-        });
-        // A store from before the heads: its summaries are there, the heads and their mark not.
-        store.transact((w) => {
-          for (const [key] of store.list(SUMMARY_HEAD_NS)) w.delete(SUMMARY_HEAD_NS, key);
-        });
-        const heads = summaries.heads(store);
-        const head = heads[0] ?? fail('no head');
-        const full = summaries.get(store, 'd:bob') ?? fail('no summary');
-        if (heads.length !== 1 || head.recent.length !== 1) fail('no single-message head');
-        if (head.recent[0]?.key !== 'm19') fail('the head is not the newest message');
-        if (head.unread !== full.unread || head.messages !== 20) fail('counts differ');
-        if (store.list(SUMMARY_HEAD_NS).length !== 2) fail('the heads were not written');
-        // From now on every summary write carries its head, in the same transaction.
-        db.transact((w) => {
-          w.put(SDK_NS.message, 'm20', message(20, 'in'));
-        });
-        const next = summaries.heads(store)[0] ?? fail('no head');
-        if (next.recent[0]?.key !== 'm20' || next.unread !== 21)
-          fail('the head did not follow its summary');
-        try {
-          db.transact((w) => {
-            w.put(SDK_NS.message, 'm21', message(21, 'in'));
-            throw new Error('rolled back');
-          });
-        } catch {
-          // expected
-        }
-        if (summaries.heads(store)[0]?.recent[0]?.key !== 'm20') fail('a rollback moved it');
         store.close();
       },
     },
