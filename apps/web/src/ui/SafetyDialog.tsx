@@ -3,11 +3,14 @@ import { Button } from '@kobalte/core/button';
 // Namespace imports: Kobalte's `Dialog` and `AlertDialog` objects share one root function, so
 // whichever loads last would overwrite the other's `Content` (and its role).
 import * as Dialog from '@kobalte/core/dialog';
-import { createSignal, Show, type JSX } from 'solid-js';
+import { createSignal, lazy, Show, type JSX } from 'solid-js';
 import type { SafetyView } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
-import { QrCode } from './QrCode.jsx';
+
+// The QR code (its encoder is 7 KB gzipped) loads when a safety number is first shown, not with
+// the signed-in shell (`npm run bench -- web`: "signed-in start").
+const QrCode = lazy(() => import('./QrCode.jsx').then((m) => ({ default: m.QrCode })));
 
 export function SafetyDialog(props: { state: AppState; username: string }): JSX.Element {
   const [open, setOpen] = createSignal(false);

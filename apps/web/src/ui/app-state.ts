@@ -191,8 +191,14 @@ export function createAppState(link: EngineLink): AppState {
     if (conv !== undefined) await loadLatest(conv);
   };
 
-  const loadLatest = async (conv: ConversationId): Promise<void> => {
-    const page = await link.request('timeline', { conv, limit: PAGE_SIZE });
+  const latestPage = (conv: ConversationId): Promise<TimelineItem[]> =>
+    link.request('timeline', { conv, limit: PAGE_SIZE });
+
+  const loadLatest = async (
+    conv: ConversationId,
+    asked: Promise<TimelineItem[]> = latestPage(conv),
+  ): Promise<void> => {
+    const page = await asked;
     if (open() !== conv) return;
     for (const i of page) if (i.direction === 'in') announced.add(i.id);
     batch(() => {
@@ -231,17 +237,25 @@ export function createAppState(link: EngineLink): AppState {
     },
     announce,
     async openConversation(conv) {
-      setScreen('chats');
-      setOpen(conv);
-      setItems([]);
-      setHasOlder(false);
-      if (conv === undefined) return;
-      // Opening a conversation with a person looks their key up again, so a change shows
-      // before anything is sent.
-      const target = parseConvId(conv);
-      if (target?.kind === 'direct')
-        link.request('checkContact', { username: target.username }).catch(() => undefined);
-      await loadLatest(conv);
+      // The page is asked for before the conversation renders, and before anything else the
+      // engine would do first (the key check, the read mark), so it shows as soon as it can.
+      const asked = conv === undefined ? undefined : latestPage(conv);
+      batch(() => {
+        setScreen('chats');
+        setOpen(conv);
+        setItems([]);
+        setHasOlder(false);
+      });
+      if (conv === undefined || asked === undefined) return;
+      try {
+        await loadLatest(conv, asked);
+      } finally {
+        // Opening a conversation with a person looks their key up again, so a change shows
+        // before anything is sent.
+        const target = parseConvId(conv);
+        if (target?.kind === 'direct')
+          link.request('checkContact', { username: target.username }).catch(() => undefined);
+      }
       markRead(conv);
     },
     async loadOlder() {
