@@ -58,6 +58,8 @@ function historyText(h: LinkHistoryOutcome): string {
       return `${h.messages} earlier messages imported`;
     case 'failed':
       return `the offered history was refused (${h.code}); nothing imported`;
+    case 'not sent':
+      return `the primary could not send its history (${h.code}); linked without it`;
   }
 }
 
