@@ -73,14 +73,19 @@ export async function keytransPublishReport(options: {
     for (let round = 0; round < rounds; round++) {
       const cpu = process.cpuUsage();
       const start = performance.now();
+      const acks: Promise<void>[] = [];
       for (let i = 0; i < perRound; i++) {
-        bridge.publish({
-          kind: 'device-list',
-          accountId: `account-${round}-${i}`,
-          version: 1,
-          blob,
-        });
+        // What the relay's reply waits for: the journal's fsync covering the change.
+        acks.push(
+          bridge.publish({
+            kind: 'device-list',
+            accountId: `account-${round}-${i}`,
+            version: 1,
+            blob,
+          }),
+        );
       }
+      await Promise.all(acks);
       await bridge.idle();
       perCpu.push(perRound / cpuSeconds(process.cpuUsage(cpu)));
       perWall.push(perRound / ((performance.now() - start) / 1000));

@@ -58,6 +58,8 @@ function historyText(h: LinkHistoryOutcome): string {
       return `${h.messages} earlier messages imported`;
     case 'failed':
       return `the offered history was refused (${h.code}); nothing imported`;
+    case 'not sent':
+      return `the primary could not send its history (${h.code}); linked without it`;
   }
 }
 
@@ -427,7 +429,7 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
             ...(s.fork === undefined
               ? []
               : [
-                  `LOG FORKED: two signed heads of size ${s.fork.treeSize} with different roots (seen ${new Date(s.fork.at).toISOString()}${s.fork.from === undefined ? '' : ` in a message from account ${s.fork.from}`}); nothing is sent`,
+                  `LOG FORKED: ${s.fork.consistency === undefined ? `two signed heads of size ${s.fork.treeSize} with different roots` : `the log's own consistency proof puts another root at size ${s.fork.treeSize} than its signed head there`} (seen ${new Date(s.fork.at).toISOString()}${s.fork.from === undefined ? '' : ` in a message from account ${s.fork.from}`}); nothing is sent`,
                   `  ours:   ${s.fork.ours}`,
                   `  theirs: ${s.fork.theirs}`,
                 ]),

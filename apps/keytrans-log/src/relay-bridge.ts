@@ -75,6 +75,8 @@ export interface LogBridgeOptions {
 }
 
 export interface LogBridge extends KeyTransBridge {
+  /** Queues a committed change; resolves once the journal's fsync covers it (at once without one). */
+  publish(change: KtAccountChange): Promise<void>;
   /** Resolves once every queued change is in the log (tests, shutdown). */
   idle(): Promise<void>;
   /** Stops publishing; queued changes are dropped. */
@@ -203,9 +205,12 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     }
   };
 
-  /** Queues the values of one account change (one journal write for all of them). */
-  const enqueue = (values: readonly Publication[]): void => {
-    if (state.closed) return;
+  /**
+   * Queues the values of one account change (one journal write for all of them); resolves once
+   * the journal's fsync covers them.
+   */
+  const enqueue = (values: readonly Publication[]): Promise<void> => {
+    if (state.closed) return Promise.resolve();
     const accepted = values.filter((p) => {
       if (p.label.length > limits.MAX_LABEL_BYTES || p.value.length > limits.MAX_VALUE_BYTES) {
         warn('parley: key transparency label or value over its bound; not published');
@@ -218,8 +223,9 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
       warn('parley: key transparency queue full; a change was not published');
       return false;
     });
-    journal?.added(accepted);
+    const durable = journal?.added(accepted) ?? Promise.resolve();
     void flush();
+    return durable;
   };
   // What an earlier bridge (before a stop or crash) had not published yet.
   for (const p of journal?.pending ?? []) queued.set(hex(p.label), p);
@@ -237,7 +243,7 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
     publish(change: KtAccountChange) {
       switch (change.kind) {
         case 'registered':
-          enqueue([
+          return enqueue([
             {
               label: usernameLabel(change.username),
               value: encodeUsernameValue(change.accountId),
@@ -247,9 +253,8 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
               value: encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
             },
           ]);
-          return;
         case 'account-key':
-          enqueue([
+          return enqueue([
             {
               label: accountKeyLabel(change.accountId),
               value: encodeAccountKeyValue({ epoch: now(), publicKey: change.identityKey }),
@@ -262,19 +267,18 @@ export function createLogBridge(options: LogBridgeOptions): LogBridge {
               }),
             },
           ]);
-          return;
         case 'device-list':
-          enqueue([
+          return enqueue([
             {
               label: deviceListLabel(change.accountId),
               value: encodeDeviceListValue({ version: change.version, hash: sha256(change.blob) }),
             },
           ]);
-          return;
         case 'deleted':
           // The name is free again: it maps to no account until someone registers it.
-          enqueue([{ label: usernameLabel(change.username), value: encodeUsernameValue('') }]);
-          return;
+          return enqueue([
+            { label: usernameLabel(change.username), value: encodeUsernameValue('') },
+          ]);
       }
     },
     idle() {

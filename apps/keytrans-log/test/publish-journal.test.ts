@@ -1,6 +1,7 @@
 // The bridge's durable queue: changes the relay committed while the log was down survive the
 // bridge (the relay) stopping, a torn last journal line is ignored, and a new bridge on the same
-// journal publishes them once; publishing them again changes nothing.
+// journal publishes them once; publishing them again changes nothing. Group commit: every change
+// of one event-loop turn shares one fsync, and none is acknowledged before that fsync ran.
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import {
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createLogService } from '../src/log-service.js';
 import { createLogBridge } from '../src/relay-bridge.js';
+import { openPublishJournal } from '../src/publish-journal.js';
 import { MemoryLogStorage } from '../src/storage.js';
 
 const primitives = createNodePrimitives();
@@ -53,7 +55,12 @@ test('changes queued while the log is down survive the bridge stopping and are p
     warn: () => undefined,
     journal,
   });
-  down.publish({ kind: 'registered', accountId: 'acct-1', username: 'durable', identityKey });
+  await down.publish({
+    kind: 'registered',
+    accountId: 'acct-1',
+    username: 'durable',
+    identityKey,
+  });
   await new Promise((r) => setTimeout(r, 100));
   down.close();
   const lines = readFileSync(journal, 'utf8').trim().split('\n');
@@ -89,4 +96,34 @@ test('changes queued while the log is down survive the bridge stopping and are p
   } finally {
     await log.close();
   }
+});
+
+test('group commit: the changes of one turn share one fsync and resolve only after it; a failed fsync rejects them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-kt-journal-'));
+  const events: string[] = [];
+  let fail = false;
+  const journal = openPublishJournal(join(dir, 'queue.jsonl'), {
+    fdatasync() {
+      events.push('fsync');
+      if (fail) throw new Error('EIO');
+    },
+  });
+  const value = (i: number) => ({
+    label: Uint8Array.of(1, i),
+    value: Uint8Array.of(2, i),
+  });
+  const acks = [0, 1, 2, 3, 4].map((i) =>
+    journal.added([value(i)]).then(() => events.push(`ack ${i}`)),
+  );
+  // Written at once (a killed process loses nothing), acknowledged only after the fsync.
+  assert.equal(readFileSync(join(dir, 'queue.jsonl'), 'utf8').trim().split('\n').length, 5);
+  await new Promise((r) => setTimeout(r, 0));
+  await Promise.resolve();
+  assert.deepEqual(events.slice(0, 1), ['fsync']);
+  await Promise.all(acks);
+  assert.deepEqual(events, ['fsync', 'ack 0', 'ack 1', 'ack 2', 'ack 3', 'ack 4']);
+
+  fail = true;
+  await assert.rejects(journal.added([value(9)]), /EIO/);
+  journal.close();
 });

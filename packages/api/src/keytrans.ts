@@ -91,6 +91,10 @@ export interface KeyTransBridge {
   config(): Promise<Uint8Array>;
   /** Forwards a query's bytes; throws when the log cannot be reached. */
   query(operation: KtOperation, body: Uint8Array): Promise<KtAnswer>;
-  /** Publishes a committed change (queued; never throws, never blocks the request). */
-  publish(change: KtAccountChange): void;
+  /**
+   * Publishes a committed change: queued, and durable in the relay's queue when the returned
+   * promise resolves (the relay replies after that); rejects only when the queue cannot be
+   * made durable. A bridge without a durable queue may return nothing.
+   */
+  publish(change: KtAccountChange): void | Promise<void>;
 }

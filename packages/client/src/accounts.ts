@@ -203,7 +203,10 @@ export class Accounts {
         );
       await this.#preKeys.upload(true);
       await this.#groups.uploadKeyPackages(true);
-      history = await this.#importOffered(payload.history, options.history !== false);
+      history =
+        payload.historyNotSent === undefined
+          ? await this.#importOffered(payload.history, options.history !== false)
+          : { status: 'not sent', code: payload.historyNotSent };
       return c.requireAccount();
     };
     return { code, complete, history: () => history };
@@ -224,7 +227,8 @@ export class Accounts {
     const { linkToken } = await c.relay.linkToken(c.auth(a));
     const reply = c.p.x25519.generateKeyPair();
     const { channelId: replyChannel } = await c.relay.openProvisioning();
-    const history = options.history === false ? undefined : await offerHistory(c);
+    // A history that cannot be uploaded does not stop the link: the new device is told why.
+    const offer = options.history === false ? undefined : await offerHistory(c);
     await c.relay.putProvisioning(
       c.auth(a),
       code.channelId,
@@ -234,7 +238,8 @@ export class Accounts {
         accountKey: a.accountKey,
         linkToken,
         reply: { channelId: replyChannel, key: toBase64(reply.publicKey) },
-        ...(history !== undefined && { history }),
+        ...(offer !== undefined &&
+          ('pointer' in offer ? { history: offer.pointer } : { historyNotSent: offer.notSent })),
       }),
     );
     const answer = await this.#awaitChannel(replyChannel, 'the new device did not join in time');

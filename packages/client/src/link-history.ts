@@ -22,6 +22,7 @@ import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { GROUP_NS } from './group-records.js';
 import { MAX_BACKUP_BYTES } from './limits.js';
+import { HISTORY_CODE } from './provisioning.js';
 import { SETTINGS_NS } from './settings.js';
 import { NS, records, type MessageRecord } from './state.js';
 import type { StorageReader } from './storage.js';
@@ -42,7 +43,13 @@ export type LinkHistoryOutcome =
   | { readonly status: 'none' } // the primary offered none
   | { readonly status: 'declined' }
   | { readonly status: 'imported'; readonly messages: number }
-  | { readonly status: 'failed'; readonly code: string };
+  | { readonly status: 'failed'; readonly code: string }
+  // The primary could not upload its history (too large, or the relay refused the upload).
+  | { readonly status: 'not sent'; readonly code: string };
+
+/** What the primary seals for the new device: the archive's pointer, or why there is none. */
+export type HistoryOffer =
+  { readonly pointer: AttachmentPointer } | { readonly notSent: string } | undefined;
 
 const WITH_PATHS: readonly string[] = [NS.message, GROUP_NS.groupMessage];
 
@@ -69,20 +76,30 @@ function withoutSavedFiles(value: Uint8Array): Uint8Array {
 }
 
 /**
- * On the primary: uploads this device's history for a new device; the pointer to seal into the
- * provisioning message, or undefined when there is nothing to offer or it is too large.
+ * On the primary: uploads this device's history for a new device. The pointer to seal into the
+ * provisioning message; undefined when there is nothing to offer; `notSent` (a code) when the
+ * archive is too large (`TOO_LARGE`) or its upload failed (the relay's code, or the SDK's): the
+ * link goes on without history and the new device is told why.
  */
-export async function offerHistory(c: ClientContext): Promise<AttachmentPointer | undefined> {
+export async function offerHistory(c: ClientContext): Promise<HistoryOffer> {
   const contents = collectHistory(c.db, c.now());
   if (contents === undefined) return undefined;
   const bytes = encodeRecords(contents);
-  if (bytes.length > MAX_BACKUP_BYTES) return undefined;
-  return uploadAttachment(c, c.blobs(), {
-    size: bytes.length,
-    chunks: [bytes],
-    name: 'history',
-    contentType: HISTORY_CONTENT_TYPE,
-  });
+  if (bytes.length > MAX_BACKUP_BYTES) return { notSent: 'TOO_LARGE' };
+  try {
+    return {
+      pointer: await uploadAttachment(c, c.blobs(), {
+        size: bytes.length,
+        chunks: [bytes],
+        name: 'history',
+        contentType: HISTORY_CONTENT_TYPE,
+      }),
+    };
+  } catch (e) {
+    if (!(e instanceof ClientError)) throw e;
+    const code = e.relayCode ?? e.code;
+    return { notSent: HISTORY_CODE.test(code) ? code : e.code };
+  }
 }
 
 /** Parses a downloaded archive; `BACKUP_INVALID` unless every record is a JSON object. */

@@ -24,6 +24,9 @@ import type { Primitives } from '@parley/primitives';
 import { attachmentOf, type AttachmentPointer } from './content.js';
 import { ClientError } from './errors.js';
 
+/** Why a primary sent no history: a relay or SDK code (`A_CODE`, at most 40 characters). */
+export const HISTORY_CODE = /^[A-Z_]{1,40}$/;
+
 const INFO = utf8Encode('parley provisioning v1');
 const NONCE_BYTES = 24;
 const X25519_BYTES = 32;
@@ -50,6 +53,8 @@ export interface ProvisioningPayload {
   readonly reply?: { readonly channelId: string; readonly key: string };
   /** The primary's conversations, uploaded as an attachment (`link-history.ts`). */
   readonly history?: AttachmentPointer;
+  /** Why the primary sent no history although it had one (`HISTORY_CODE`; older devices ignore it). */
+  readonly historyNotSent?: string;
 }
 
 /** The new device's answer on the reply channel. */
@@ -153,6 +158,9 @@ export function openProvisioning(
     const { accountId, username, accountKey, linkToken, reply } = v;
     const history = v['history'] === undefined ? undefined : attachmentOf(v['history']);
     if (v['history'] !== undefined && history === undefined) throw new Error('shape');
+    const notSent = v['historyNotSent'];
+    if (notSent !== undefined && (typeof notSent !== 'string' || !HISTORY_CODE.test(notSent)))
+      throw new Error('shape');
     if (
       typeof accountId !== 'string' ||
       typeof username !== 'string' ||
@@ -170,6 +178,7 @@ export function openProvisioning(
       linkToken,
       ...(r !== undefined && { reply: { channelId: r.channelId as string, key: r.key as string } }),
       ...(history !== undefined && { history }),
+      ...(notSent !== undefined && history === undefined && { historyNotSent: notSent }),
     };
   } catch {
     throw new ClientError('INVALID_INPUT', 'the provisioning message could not be opened');

@@ -8,7 +8,11 @@
  * evidence (`KT_FORK`): from then on nothing is sent to keys the log vouches for. A head that
  * does not verify is ignored (a contact cannot fake a fork without the log's key). Heads of
  * other sizes are kept (the newest `MAX_SEEN_HEADS`) and compared when a head of that size turns
- * up; comparing heads of different sizes needs a consistency proof, not built.
+ * up. A contact's head of another size is proven (or disproven) to be in this device's history
+ * by the log's head-consistency proof, fetched at the next monitoring run
+ * ({@link headsToProve}; `Transparency.monitor`): a proof that puts another root at that size is
+ * the same fork (`KT_FORK`, both signed heads and the proof kept as evidence); a proof that does
+ * not verify or is withheld leaves the head unproven ("cannot verify" in the run's report).
  */
 import { fromBase64, toBase64, utf8Decode, utf8Encode } from '@parley/bytes';
 import {
@@ -50,11 +54,26 @@ export interface KtFork {
   readonly theirs: string;
   /** The account whose message carried the conflicting head (absent: this device's own search). */
   readonly from?: string;
+  /**
+   * Heads of different sizes: the log's own consistency proof (base64 hashes) that, walked over
+   * this device's retained full subtrees (base64, of `ours`), gives `treeSize` another root than
+   * the one `theirs` carries.
+   */
+  readonly consistency?: {
+    readonly fullSubtrees: readonly string[];
+    readonly proof: readonly string[];
+  };
 }
 
 interface SeenHead {
   readonly head: string;
   readonly from?: string;
+  /**
+   * The size of this device's head that a consistency proof showed this head consistent with:
+   * settled for good when the head is smaller; a larger head is proven again once this device's
+   * head has moved (its new head may have left the old one's history).
+   */
+  readonly checked?: number;
 }
 
 function ktContext(c: ClientContext, db: StorageReader): KtContext | undefined {
@@ -74,11 +93,14 @@ export function ktFork(db: StorageReader): KtFork | undefined {
 /** Throws `KT_FORK` once a fork is recorded: keys the log vouches for can no longer be trusted. */
 export function refuseAfterFork(db: StorageReader): void {
   const fork = ktFork(db);
-  if (fork !== undefined)
-    throw new ClientError(
-      'KT_FORK',
-      `the transparency log showed two different trees of size ${fork.treeSize} (evidence kept; see kt status); not sending`,
-    );
+  if (fork === undefined) return;
+  const ours = decodeDistinguishedHead(fromBase64(fork.ours)).treeSize;
+  throw new ClientError(
+    'KT_FORK',
+    ours === fork.treeSize
+      ? `the transparency log showed two different trees of size ${fork.treeSize} (evidence kept; see kt status); not sending`
+      : `the transparency log showed trees of sizes ${ours} and ${fork.treeSize} that are not one history (evidence kept; see kt status); not sending`,
+  );
 }
 
 const seenKey = (size: number): string => SEEN + String(size).padStart(SIZE_DIGITS, '0');
@@ -129,6 +151,9 @@ function compareAndRemember(
       }
       return true;
     }
+    // This device's own head at a contact's size: that head is now proven in our history.
+    if (from === undefined && held.from !== undefined && held.checked === undefined)
+      w.put(KT_NAMESPACE, seenKey(head.treeSize), encodeState({ ...held, checked: head.treeSize }));
     return false;
   }
   remember(w, head, from);
@@ -144,6 +169,67 @@ export function noteOwnHead(c: ClientContext, w: StorageWriter, state: HeadState
   const ctx = ktContext(c, w);
   if (ctx === undefined) return false;
   return compareAndRemember(c, w, distinguishedHeadOf(ctx, state));
+}
+
+/** A contact's gossiped head of another size than this device's, not yet proven in its history. */
+export interface UnprovenHead {
+  readonly head: DistinguishedHead;
+  readonly from: string;
+}
+
+function settled(seen: SeenHead, size: number, ownSize: number): boolean {
+  if (seen.from === undefined || size === ownSize) return true; // own heads: one verified chain
+  return seen.checked !== undefined && (size <= seen.checked || seen.checked === ownSize);
+}
+
+/**
+ * The contacts' heads that need a head-consistency proof against this device's head of size
+ * `ownSize` (at most {@link MAX_SEEN_HEADS}: only that many are kept).
+ */
+export function headsToProve(db: StorageReader, ownSize: number): UnprovenHead[] {
+  const out: UnprovenHead[] = [];
+  for (const [key, raw] of db.list(KT_NAMESPACE)) {
+    if (!key.startsWith(SEEN)) continue;
+    const seen = decodeState(raw) as SeenHead;
+    const head = decodeDistinguishedHead(fromBase64(seen.head));
+    if (!settled(seen, head.treeSize, ownSize) && seen.from !== undefined)
+      out.push({ head, from: seen.from });
+  }
+  return out;
+}
+
+/**
+ * Records the outcome of a head-consistency proof between this device's head `own` (its state,
+ * still the adopted one: the caller checks) and a contact's head: `same` marks the contact's head
+ * proven against `own`'s size; `fork` records the fork with both heads and the proof.
+ */
+export function noteConsistency(
+  c: ClientContext,
+  w: StorageWriter,
+  own: HeadState,
+  other: UnprovenHead,
+  outcome: 'same' | 'fork',
+  proof: readonly Uint8Array[],
+): void {
+  const ownSize = own.treeHead.treeSize;
+  if (outcome === 'same') {
+    const held = seenAt(w, other.head.treeSize);
+    if (held !== undefined)
+      w.put(KT_NAMESPACE, seenKey(other.head.treeSize), encodeState({ ...held, checked: ownSize }));
+    return;
+  }
+  if (ktFork(w) !== undefined) return;
+  const ctx = ktContext(c, w);
+  if (ctx === undefined) return;
+  const fork: KtFork = {
+    at: c.now(),
+    treeSize: other.head.treeSize,
+    ours: toBase64(encodeDistinguishedHead(distinguishedHeadOf(ctx, own))),
+    theirs: toBase64(encodeDistinguishedHead(other.head)),
+    from: other.from,
+    consistency: { fullSubtrees: own.fullSubtrees.map(toBase64), proof: proof.map(toBase64) },
+  };
+  w.put(KT_NAMESPACE, FORK, encodeState(fork));
 }
 
 /** The message content with this device's head added (unchanged when there is none or no room). */

@@ -47,7 +47,10 @@ export interface VerifiedValue {
   readonly at: number;
 }
 
-/** The last monitoring run: when, and the labels that could not be verified. */
+/**
+ * The last monitoring run: when, how many labels and gossiped heads it checked, and those that
+ * could not be verified.
+ */
 export interface MonitorRun {
   readonly at: number;
   readonly checked: number;

@@ -16,16 +16,19 @@ import {
   LabelKind,
   accountKeyLabel,
   checkConfiguration,
+  compareHeadsWithProof,
   contactMonitorRequest,
   createSuite,
   decodeAccountKeyValue,
   decodeConfiguration,
   decodeDeviceListValue,
+  decodeHeadConsistencyProof,
   decodeMonitorResponse,
   decodeSearchResponse,
   decodeUsernameValue,
   deviceListLabel,
   encodeContactMonitorRequest,
+  encodeHeadConsistencyRequest,
   encodeSearchRequest,
   overdueMonitoring,
   parseLabel,
@@ -39,7 +42,15 @@ import {
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import type { StorageWriter } from './storage.js';
-import { ktFork, noteOwnHead, refuseAfterFork, type KtFork } from './transparency-gossip.js';
+import {
+  headsToProve,
+  ktFork,
+  noteConsistency,
+  noteOwnHead,
+  refuseAfterFork,
+  type KtFork,
+  type UnprovenHead,
+} from './transparency-gossip.js';
 import type { KtTransport } from './transparency-transport.js';
 import {
   BackendKeyTransStore,
@@ -388,9 +399,36 @@ export class Transparency {
   }
 
   /**
-   * Contact monitoring of every label this device looked up (-05 §8.2), then a search of the
-   * account's own labels against what this device holds. Failures are reported per label, never
-   * as success; a label that cannot be monitored stays due and shows as "cannot verify".
+   * Proves a contact's gossiped head of another size in (or out of) this device's history with
+   * the log's head-consistency proof; records the outcome (a fork: `KT_FORK` from then on).
+   * Throws `KT_UNAVAILABLE` (no answer) or `KeyTransError` (a proof that does not verify: the
+   * head stays unproven, never counted as consistent).
+   */
+  async #prove(ctx: KtContext, other: UnprovenHead): Promise<'same' | 'fork'> {
+    const own = this.#store().head();
+    if (own === undefined) return 'same';
+    const ownSize = own.treeHead.treeSize;
+    const answer = await this.#transport.query(
+      this.#c.auth(),
+      'head-consistency',
+      encodeHeadConsistencyRequest({ ownSize, otherSize: other.head.treeSize }),
+      `log's history between sizes ${ownSize} and ${other.head.treeSize}`,
+    );
+    const proof = decodeHeadConsistencyProof(answer);
+    const outcome = compareHeadsWithProof(ctx.suite, own, other.head, proof);
+    this.#c.db.transact((w) => {
+      // Only this serial chain adopts heads, so `own` is still the adopted one.
+      noteConsistency(this.#c, w, own, other, outcome, proof);
+    });
+    return outcome;
+  }
+
+  /**
+   * Contact monitoring of every label this device looked up (-05 §8.2), then the proof of every
+   * contact's gossiped head of another size (heads of one size are compared when they arrive),
+   * then a search of the account's own labels against what this device holds. Failures are
+   * reported per label or head, never as success; a label that cannot be monitored stays due and
+   * shows as "cannot verify", a head that cannot be proven is tried again at the next run.
    */
   monitor(): Promise<KtMonitorReport> {
     return this.#serial(async () => {
@@ -422,6 +460,21 @@ export class Transparency {
           });
         } catch (e) {
           failed.push({ label: describe(contact.label), code: codeOf(e) });
+        }
+      }
+      const own = this.#store().head();
+      if (own !== undefined && ktFork(this.#c.db) === undefined) {
+        for (const other of headsToProve(this.#c.db, own.treeHead.treeSize)) {
+          checked++;
+          const what = `head of size ${other.head.treeSize} gossiped by account ${other.from}`;
+          try {
+            if ((await this.#prove(ctx, other)) === 'fork') {
+              failed.push({ label: what, code: 'KT_FORK' });
+              break;
+            }
+          } catch (e) {
+            failed.push({ label: what, code: codeOf(e) });
+          }
         }
       }
       const run: MonitorRun = {

@@ -161,9 +161,8 @@ export async function startSplitWorld(): Promise<SplitWorld> {
     keyTransparency: {
       config: () => bridge.config(),
       query: (operation, body) => bridge.query(operation, body),
-      publish: (change) => {
-        bridge.publish(change);
-        otherBridge.publish(change);
+      publish: async (change) => {
+        await Promise.all([bridge.publish(change), otherBridge.publish(change)]);
       },
     },
   });

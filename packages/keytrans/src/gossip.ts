@@ -12,9 +12,8 @@ import { treeHeadTbs } from './tbs.js';
  * communication"; -05 leaves the bytes to the application). A user hands its contacts the
  * log's last signed head it verified; two signed heads of the same size with different roots
  * prove the log showed two views (a fork), and the pair is the evidence anyone can check with the
- * log's public key. Heads of different sizes cannot be compared without a consistency proof
- * (which -05 gives only against one's own retained head), so they are kept and compared when
- * a head of that size turns up.
+ * log's public key. Heads of different sizes are not comparable here: they need the log's
+ * head-consistency proof against one's retained head (`head-consistency.ts`).
  *
  * Wire form (TLS presentation language, Parley's):
  *

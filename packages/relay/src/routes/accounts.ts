@@ -63,7 +63,7 @@ export function accountRoutes(
         throw new RelayError('USERNAME_TAKEN', 'username taken');
       throw error;
     }
-    ctx.keyTransparency?.publish({
+    await ctx.keyTransparency?.publish({
       kind: 'registered',
       accountId,
       username: body.username.toLowerCase(),
@@ -100,7 +100,7 @@ export function accountRoutes(
     });
     await ctx.blobs.deleteAccount(auth.accountId);
     if (account !== undefined)
-      ctx.keyTransparency?.publish({
+      await ctx.keyTransparency?.publish({
         kind: 'deleted',
         accountId: auth.accountId,
         username: account.username,
@@ -181,7 +181,7 @@ export function accountRoutes(
       }
       await w.deviceLists.put({ accountId: auth.accountId, version, blob });
     });
-    ctx.keyTransparency?.publish({
+    await ctx.keyTransparency?.publish({
       kind: 'device-list',
       accountId: auth.accountId,
       version,
@@ -202,7 +202,7 @@ export function accountRoutes(
       await w.accounts.setIdentityKey(auth.accountId, identityKey);
       await w.deviceLists.put({ accountId: auth.accountId, version, blob });
     });
-    ctx.keyTransparency?.publish({
+    await ctx.keyTransparency?.publish({
       kind: 'account-key',
       accountId: auth.accountId,
       identityKey,
