@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { PG_MIGRATIONS, StorageUnavailableError, openPgStorage, type Storage } from '@parley/relay';
+import {
+  PG_MIGRATIONS,
+  StorageUnavailableError,
+  openPgStorage,
+  type Storage,
+  type Writer,
+} from '@parley/relay';
 import {
   account,
   createThrowawayDatabase,
@@ -141,6 +147,57 @@ test('pg: a window of sends is seven statements whatever its size; a duplicate i
     assert.equal(await s.reader.messages.depth('a', 1), 5);
     for (const id of ['m0', 'm1', 'm2', 'm3', 'm4'])
       assert.notEqual(await s.reader.messages.findSend('b', 1, id), undefined, id);
+  } finally {
+    await s.close();
+  }
+});
+
+test("pg: callbacks of one window settle in an order where every device's seq rises", async () => {
+  const s = await openPgStorage({
+    connectionString: url(),
+    schema: freshSchema(),
+    groupCommit: { maxBatch: 100, windowMs: 50 },
+  });
+  try {
+    await seed(s);
+    await s.transact((w) => w.devices.add(device('a', 2)));
+    const settled: string[] = [];
+    const seqs = new Map<string, number[]>();
+    const run = (name: string, fn: Parameters<typeof s.transact<number[]>>[0]) =>
+      s.transact(fn).then((got) => {
+        settled.push(name);
+        for (const [i, seq] of got.entries()) {
+          const k = String(i);
+          seqs.set(k, [...(seqs.get(k) ?? []), seq]);
+        }
+      });
+    // "late" bumps device 1 a round after "early" does: early got seq 1, so it settles first.
+    let before = { ...s.stats };
+    await Promise.all([
+      run('late', async (w) => {
+        await w.devices.routes('a');
+        return [(await w.messages.enqueue(message('l', ['a', 1]))).seq];
+      }),
+      run('early', async (w) => [(await w.messages.enqueue(message('e', ['a', 1]))).seq]),
+    ]);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 0);
+    assert.deepEqual(settled, ['early', 'late']);
+    assert.deepEqual(seqs.get('0'), [1, 2]);
+    // Two devices bumped in opposite orders: no order fits both, so the window runs serially
+    // (and then settles in callback order, seqs rising with it).
+    settled.length = 0;
+    seqs.clear();
+    before = { ...s.stats };
+    const both = (first: number, second: number) => async (w: Writer) => {
+      const x = await w.messages.enqueue(message(`x${String(first)}`, ['a', first]));
+      const y = await w.messages.enqueue(message(`y${String(second)}`, ['a', second]));
+      return first === 1 ? [x.seq, y.seq] : [y.seq, x.seq];
+    };
+    await Promise.all([run('one', both(1, 2)), run('two', both(2, 1))]);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 1);
+    assert.deepEqual(settled, ['one', 'two']);
+    assert.deepEqual(seqs.get('0'), [3, 4], 'device 1 in settle order');
+    assert.deepEqual(seqs.get('1'), [1, 2], 'device 2 in settle order');
   } finally {
     await s.close();
   }
