@@ -145,6 +145,30 @@ test('redis fan-out: messages are handed over (both nodes) only when their seq f
   }
 });
 
+test('redis fan-out: with the queue head read at subscription, the next message is handed over at once', async () => {
+  const heads: string[] = [];
+  const a = createRedisFanOut({
+    url: testRedisUrl(),
+    queueHead: (accountId, deviceId) => {
+      heads.push(`${accountId}/${String(deviceId)}`);
+      return Promise.resolve(41);
+    },
+  });
+  try {
+    await a.ready;
+    const ch = channel();
+    const got: FanOutEvent[] = [];
+    await a.subscribe(ch, (e) => got.push(e));
+    assert.deepEqual(heads, [ch.slice(2).replace(/:(\d+)$/, '/$1')]);
+    const next = [queuedAt(ch, 42)];
+    await a.publish(ch, { kind: 'messages', queued: next });
+    await a.publish(ch, { kind: 'messages', queued: [queuedAt(ch, 44)] });
+    assert.deepEqual(got, [{ kind: 'messages', queued: next }, { kind: 'messages' }]);
+  } finally {
+    await a.close();
+  }
+});
+
 test('redis fan-out: after unsubscribing, a node gets nothing more', async () => {
   const a = createRedisFanOut({ url: testRedisUrl() });
   const b = createRedisFanOut({ url: testRedisUrl() });

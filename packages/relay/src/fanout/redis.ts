@@ -24,7 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { QueuedMessage } from '../storage/types.js';
-import type { FanOut, FanOutEvent, FanOutHandler } from './types.js';
+import { parseDeviceChannel, type FanOut, type FanOutEvent, type FanOutHandler } from './types.js';
 
 /** Prefix of every Redis key and channel the relay uses. */
 export const REDIS_PREFIX = 'parley:';
@@ -46,8 +46,24 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export interface RedisFanOutOptions {
   readonly url: string;
+  /**
+   * The device's queue counter (the highest `seq` ever committed for it, 0 for none), read when a
+   * channel is first subscribed: its next message can then be handed over with its wake-up.
+   * Only for storages whose counter has no gaps (PostgreSQL: `PgStorage.queueHead`).
+   */
+  readonly queueHead?: (accountId: string, deviceId: number) => Promise<number>;
   /** This node's id (default: random); events it published come back and are ignored. */
   readonly nodeId?: string;
+}
+
+/** The `queueHead` option for `storage` when it offers one (PostgreSQL), else none. */
+export function queueHeadOption(storage: object): Pick<RedisFanOutOptions, 'queueHead'> {
+  const f = (storage as { queueHead?: unknown }).queueHead;
+  if (typeof f !== 'function') return {};
+  return {
+    queueHead: (accountId, deviceId) =>
+      (f as (a: string, d: number) => Promise<number>).call(storage, accountId, deviceId),
+  };
 }
 
 /** Counters for metrics and the bench. */
@@ -260,6 +276,22 @@ export function createRedisFanOut(
     return { kind: 'messages', queued };
   };
 
+  const learnHead = async (channel: string): Promise<void> => {
+    const device = parseDeviceChannel(channel);
+    if (options.queueHead === undefined || device === undefined) return;
+    let head: number;
+    try {
+      head = await options.queueHead(device.accountId, device.deviceId);
+    } catch {
+      return; // the first wake-up makes the connection read its queue instead
+    }
+    // Read after the subscription was active: every later commit comes with an event. The
+    // subscription may have ended meanwhile, or an event may already have set a higher value.
+    if (!channels.has(channel)) return;
+    const top = highest.get(channel);
+    if (top === undefined || head > top) highest.set(channel, head);
+  };
+
   const deliver = (channel: string, event: FanOutEvent): void => {
     const handlers = channels.get(channel);
     if (handlers === undefined) return;
@@ -355,8 +387,14 @@ export function createRedisFanOut(
         set = new Set();
         channels.set(channel, set);
         // Waits for Redis to confirm, unless it is away (then ioredis subscribes on reconnect).
-        const confirmed = sub.subscribe(REDIS_PREFIX + channel).catch(() => 0);
-        if (sub.status === 'ready') {
+        // Once confirmed, reads the queue's head, which later events continue (see `local`):
+        // only then, as the subscriber's first queue read must come after it.
+        const ready = sub.status === 'ready';
+        const confirmed = sub.subscribe(REDIS_PREFIX + channel).then(
+          () => (ready ? learnHead(channel) : undefined),
+          () => 0,
+        );
+        if (ready) {
           subscribing.set(channel, confirmed);
           void confirmed.then(() => subscribing.delete(channel));
         }

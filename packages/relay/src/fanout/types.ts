@@ -44,3 +44,14 @@ export interface FanOut {
 export function deviceChannel(accountId: string, deviceId: number): string {
   return `d:${accountId}:${deviceId}`;
 }
+
+/** The device of a channel made by `deviceChannel`; undefined for any other string. */
+export function parseDeviceChannel(
+  channel: string,
+): { readonly accountId: string; readonly deviceId: number } | undefined {
+  const at = channel.lastIndexOf(':');
+  if (!channel.startsWith('d:') || at <= 2) return undefined;
+  const deviceId = Number(channel.slice(at + 1));
+  if (!Number.isSafeInteger(deviceId) || deviceId < 0) return undefined;
+  return { accountId: channel.slice(2, at), deviceId };
+}

@@ -144,9 +144,17 @@ async function migrate(pool: pg.Pool): Promise<void> {
 }
 
 /** Opens (creating the schema and migrating if needed) the PostgreSQL storage. */
-export async function openPgStorage(
-  options: PgStorageOptions,
-): Promise<Storage & { stats: PgStats }> {
+/** The PostgreSQL storage: a `Storage`, its counters, and its queue heads. */
+export interface PgStorage extends Storage {
+  readonly stats: PgStats;
+  /**
+   * The device's queue counter: the highest `seq` committed for it (0 for none). Counters have
+   * no gaps and `seq` n commits after n - 1 (for the Redis fan-out's hand-over).
+   */
+  queueHead(accountId: string, deviceId: number): Promise<number>;
+}
+
+export async function openPgStorage(options: PgStorageOptions): Promise<PgStorage> {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('invalid schema name');
   const pool = new pg.Pool({
@@ -393,6 +401,17 @@ export async function openPgStorage(
     kind: 'pg',
     stats,
     reader,
+    queueHead: async (accountId, deviceId) => {
+      try {
+        const { rows } = await counted<{ seq: number }>(
+          'SELECT seq FROM queue_counters WHERE account_id = $1 AND device_id = $2',
+          [accountId, deviceId],
+        );
+        return rows[0]?.seq ?? 0;
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
     transact: <T>(fn: (writer: Writer) => Promise<T>, opts?: TransactOptions): Promise<T> => {
       if (closed) return Promise.reject(new Error('storage closed'));
       const durable = opts?.durable ?? true;
