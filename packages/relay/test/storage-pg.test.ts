@@ -171,14 +171,18 @@ test("pg: callbacks of one window settle in an order where every device's seq ri
           seqs.set(k, [...(seqs.get(k) ?? []), seq]);
         }
       });
-    // "late" bumps device 1 a round after "early" does: early got seq 1, so it settles first.
+    // "late" bumps device 1 a round after "early" does (its first bump is device 2's): early
+    // got seq 1 of device 1, so it settles first.
     let before = { ...s.stats };
     await Promise.all([
       run('late', async (w) => {
-        await w.devices.routes('a');
+        await w.messages.enqueue(message('l2', ['a', 2]));
         return [(await w.messages.enqueue(message('l', ['a', 1]))).seq];
       }),
-      run('early', async (w) => [(await w.messages.enqueue(message('e', ['a', 1]))).seq]),
+      run('early', async (w) => {
+        await w.devices.routes('a');
+        return [(await w.messages.enqueue(message('e', ['a', 1]))).seq];
+      }),
     ]);
     assert.equal(s.stats.fallbacks - before.fallbacks, 0);
     assert.deepEqual(settled, ['early', 'late']);
@@ -197,7 +201,7 @@ test("pg: callbacks of one window settle in an order where every device's seq ri
     assert.equal(s.stats.fallbacks - before.fallbacks, 1);
     assert.deepEqual(settled, ['one', 'two']);
     assert.deepEqual(seqs.get('0'), [3, 4], 'device 1 in settle order');
-    assert.deepEqual(seqs.get('1'), [1, 2], 'device 2 in settle order');
+    assert.deepEqual(seqs.get('1'), [2, 3], 'device 2 in settle order');
   } finally {
     await s.close();
   }

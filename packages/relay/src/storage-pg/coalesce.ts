@@ -201,8 +201,13 @@ export async function runConcurrently(
 
   const drain = async (): Promise<void> => {
     while (pending.length > 0) {
-      const batch = pending;
-      pending = [];
+      // Counter bumps wait until nothing else is pending, so the window's bumps (one per
+      // single-destination send) go out in one statement, locking in one (account, device)
+      // order: two nodes' windows then wait for each other instead of deadlocking (which
+      // PostgreSQL resolves only after `deadlock_timeout`, a second by default).
+      const others = pending.filter((r) => r.kind !== 'bump');
+      const batch = others.length > 0 ? others : pending;
+      pending = others.length > 0 ? pending.filter((r) => r.kind === 'bump') : [];
       // Kinds in the order they were first asked for; callbacks in index order within a kind.
       const kinds: Kind[] = [];
       for (const r of batch) if (!kinds.includes(r.kind)) kinds.push(r.kind);
