@@ -11,6 +11,7 @@ import {
   DEFAULT_RATE_LIMITS,
   createMemoryStorage,
   createRedisFanOut,
+  queueHeadOption,
   createRedisRateLimiters,
   createRelay,
   openDiskBlobStore,
@@ -61,7 +62,9 @@ async function main(): Promise<number> {
   const storage = await openStorage(config);
   // With Redis, nodes share wake-ups and rate limits; without, everything stays in this process.
   const fanOut =
-    config.redisUrl === undefined ? undefined : createRedisFanOut({ url: config.redisUrl });
+    config.redisUrl === undefined
+      ? undefined
+      : createRedisFanOut({ url: config.redisUrl, ...queueHeadOption(storage) });
   const limiters =
     config.redisUrl === undefined || !config.rateLimits
       ? undefined

@@ -18,6 +18,7 @@ export {
   openPgStorage,
   PG_DEFAULT_POOL_SIZE,
   type PgStats,
+  type PgStorage,
   type PgStorageOptions,
 } from './storage-pg/pg.js';
 export { PG_MIGRATIONS } from './storage-pg/migrations.js';
@@ -31,6 +32,7 @@ export { createInProcessFanOut } from './fanout/in-process.js';
 export {
   createRedisFanOut,
   parseWireEvent,
+  queueHeadOption,
   REDIS_PREFIX,
   type RedisFanOutOptions,
   type RedisFanOutStats,

@@ -8,6 +8,7 @@ import {
   deviceChannel,
   parseWireEvent,
   type FanOutEvent,
+  type QueuedMessage,
 } from '@parley/relay';
 import { privateRedis, testRedisUrl } from '@parley/relay/testing';
 
@@ -76,6 +77,98 @@ test('redis fan-out: an event published on node A reaches the subscriber on node
   }
 });
 
+const queuedAt = (ch: string, seq: number, bytes = 200): QueuedMessage => {
+  const [, account = '', dev = '1'] = ch.split(':');
+  return {
+    recipientAccountId: account,
+    recipientDeviceId: Number(dev),
+    senderAccountId: 'sender',
+    senderDeviceId: 2,
+    clientMessageId: `c${String(seq)}`,
+    type: 1,
+    content: new Uint8Array(bytes).fill(seq),
+    serverTimestamp: 1_000 + seq,
+    seq,
+    guid: `g${String(seq)}`,
+  };
+};
+
+test('redis fan-out: messages are handed over (both nodes) only when their seq follows the highest delivered', async () => {
+  const a = createRedisFanOut({ url: testRedisUrl(), nodeId: 'a' });
+  const b = createRedisFanOut({ url: testRedisUrl(), nodeId: 'b' });
+  try {
+    await Promise.all([a.ready, b.ready]);
+    const ch = channel();
+    const onA = inbox();
+    const onB = inbox();
+    await a.subscribe(ch, (e) => {
+      onA.push(e);
+    });
+    await b.subscribe(ch, (e) => {
+      onB.push(e);
+    });
+    const step = async (
+      from: typeof a,
+      seqs: number[],
+      handed: boolean,
+      bytes?: number,
+      handedRemotely = handed,
+    ): Promise<void> => {
+      const queued = seqs.map((s) => queuedAt(ch, s, bytes));
+      const arrivedA = from === a ? undefined : onA.next();
+      const arrivedB = from === b ? undefined : onB.next();
+      await from.publish(ch, { kind: 'messages', queued });
+      const expected = (h: boolean): FanOutEvent =>
+        h ? { kind: 'messages', queued } : { kind: 'messages' };
+      assert.deepEqual(
+        arrivedA === undefined ? onA.events.at(-1) : await arrivedA,
+        expected(from === a ? handed : handedRemotely),
+      );
+      assert.deepEqual(
+        arrivedB === undefined ? onB.events.at(-1) : await arrivedB,
+        expected(from === b ? handed : handedRemotely),
+      );
+    };
+    await step(a, [1], false); // nothing delivered before on the channel: read the queue
+    await step(a, [2], true);
+    await step(b, [3, 4], true); // from the other node, contiguous
+    await step(b, [6], false); // 5 was not seen: read the queue
+    await step(a, [5], false); // late: below the highest
+    await step(a, [7], true);
+    // Too large to carry: node b hands it to its own subscriber, node a gets its seq only.
+    await step(b, [8], true, 9_000, false);
+    await step(a, [9], true);
+    assert.equal(a.stats.handedOver + b.stats.handedOver, 2 * 5 + 1);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('redis fan-out: with the queue head read at subscription, the next message is handed over at once', async () => {
+  const heads: string[] = [];
+  const a = createRedisFanOut({
+    url: testRedisUrl(),
+    queueHead: (accountId, deviceId) => {
+      heads.push(`${accountId}/${String(deviceId)}`);
+      return Promise.resolve(41);
+    },
+  });
+  try {
+    await a.ready;
+    const ch = channel();
+    const got: FanOutEvent[] = [];
+    await a.subscribe(ch, (e) => got.push(e));
+    assert.deepEqual(heads, [ch.slice(2).replace(/:(\d+)$/, '/$1')]);
+    const next = [queuedAt(ch, 42)];
+    await a.publish(ch, { kind: 'messages', queued: next });
+    await a.publish(ch, { kind: 'messages', queued: [queuedAt(ch, 44)] });
+    assert.deepEqual(got, [{ kind: 'messages', queued: next }, { kind: 'messages' }]);
+  } finally {
+    await a.close();
+  }
+});
+
 test('redis fan-out: after unsubscribing, a node gets nothing more', async () => {
   const a = createRedisFanOut({ url: testRedisUrl() });
   const b = createRedisFanOut({ url: testRedisUrl() });
@@ -116,6 +209,15 @@ test('redis fan-out: parseWireEvent never throws and accepts only well-formed ev
   );
   assert.equal(parseWireEvent('{"n":"x","e":{"kind":"bogus"}}'), undefined);
   assert.deepEqual(parseWireEvent('{"n":"x","e":{"kind":"messages","queued":[1]}}'), {
+    node: 'x',
+    event: { kind: 'messages' },
+  });
+  // A malformed hand-over is dropped (the wake-up and its seqs kept); bad seqs drop both.
+  assert.deepEqual(parseWireEvent('{"n":"x","e":{"kind":"messages","s":[3],"h":[{"ra":1}]}}'), {
+    node: 'x',
+    event: { kind: 'messages', s: [3] },
+  });
+  assert.deepEqual(parseWireEvent('{"n":"x","e":{"kind":"messages","s":[3,3]}}'), {
     node: 'x',
     event: { kind: 'messages' },
   });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { PG_MIGRATIONS, StorageUnavailableError, openPgStorage, type Storage } from '@parley/relay';
+import {
+  PG_MIGRATIONS,
+  StorageUnavailableError,
+  openPgStorage,
+  type Storage,
+  type Writer,
+} from '@parley/relay';
 import {
   account,
   createThrowawayDatabase,
@@ -81,8 +87,8 @@ test('pg: one batch of enqueues is one multi-row insert and one commit', async (
     );
     const queued = await Promise.all(sends);
     assert.equal(s.stats.batches - before.batches, 1);
-    // BEGIN, 20 counter bumps, one INSERT, COMMIT.
-    assert.equal(s.stats.statements - before.statements, 23);
+    // BEGIN, one statement bumping the counter for all 20, one INSERT, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 4);
     assert.deepEqual(
       queued.map((m) => m.seq),
       queued.map((_, i) => i + 1),
@@ -93,7 +99,7 @@ test('pg: one batch of enqueues is one multi-row insert and one commit', async (
   }
 });
 
-test('pg: a window of sends is three statements per send; buffered sends and messages are seen', async () => {
+test('pg: a window of sends is seven statements whatever its size; a duplicate in it runs serially', async () => {
   const s = await openPgStorage({
     connectionString: url(),
     schema: freshSchema(),
@@ -105,36 +111,97 @@ test('pg: a window of sends is three statements per send; buffered sends and mes
       await w.accounts.create(account('b'));
       await w.devices.add(device('b', 1));
     });
-    const before = { ...s.stats };
     // As the relay's send: duplicate check, routes with depths, enqueue, send record.
     const send = (id: string) =>
       s.transact(async (w) => {
         const again = await w.messages.findSend('b', 1, id);
         if (again !== undefined) return -1;
         const [route] = await w.devices.routes('a');
-        await w.messages.enqueue(message(id, ['a', 1]));
+        const m = await w.messages.enqueue(message(id, ['a', 1]));
         await w.messages.recordSend({
           senderAccountId: 'b',
           senderDeviceId: 1,
           clientMessageId: id,
           serverTimestamp: 1,
         });
-        return route?.queueDepth ?? NaN;
+        return { depth: route?.queueDepth ?? NaN, seq: m.seq };
       });
-    const ids = ['m0', 'm1', 'm2', 'm1', 'm3'];
-    const depths = await Promise.all(ids.map(send));
+    let before = { ...s.stats };
+    const first = await Promise.all(['m0', 'm1', 'm2', 'm3'].map(send));
     assert.equal(s.stats.batches - before.batches, 1);
-    // BEGIN, per new send 3 (duplicate check, routes, counter), none for the repeated one (its
-    // record is in the window's buffer), one INSERT of send records, one of messages, COMMIT.
-    assert.equal(s.stats.statements - before.statements, 1 + 4 * 3 + 2 + 1);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 0);
+    // BEGIN, one duplicate check, one routes read and one counter bump for the four sends,
+    // one INSERT of send records, one of messages, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 7);
     assert.deepEqual(
-      depths,
-      [0, 1, 2, -1, 3],
-      'buffered messages count in the depth; m1 again is a duplicate',
+      first,
+      [0, 1, 2, 3].map((i) => ({ depth: 0, seq: i + 1 })),
+      'the window read the depths together; seqs follow the callbacks',
     );
-    assert.equal(await s.reader.messages.depth('a', 1), 4);
-    for (const id of ['m0', 'm1', 'm2', 'm3'])
+    before = { ...s.stats };
+    // The same client message id twice in one window: the window runs again, one send at a time.
+    const second = await Promise.all(['m4', 'm1', 'm4'].map(send));
+    assert.equal(s.stats.batches - before.batches, 1);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 1);
+    assert.deepEqual(second, [{ depth: 4, seq: 5 }, -1, -1], 'm1 and m4 again are duplicates');
+    assert.equal(await s.reader.messages.depth('a', 1), 5);
+    for (const id of ['m0', 'm1', 'm2', 'm3', 'm4'])
       assert.notEqual(await s.reader.messages.findSend('b', 1, id), undefined, id);
+  } finally {
+    await s.close();
+  }
+});
+
+test("pg: callbacks of one window settle in an order where every device's seq rises", async () => {
+  const s = await openPgStorage({
+    connectionString: url(),
+    schema: freshSchema(),
+    groupCommit: { maxBatch: 100, windowMs: 50 },
+  });
+  try {
+    await seed(s);
+    await s.transact((w) => w.devices.add(device('a', 2)));
+    const settled: string[] = [];
+    const seqs = new Map<string, number[]>();
+    const run = (name: string, fn: Parameters<typeof s.transact<number[]>>[0]) =>
+      s.transact(fn).then((got) => {
+        settled.push(name);
+        for (const [i, seq] of got.entries()) {
+          const k = String(i);
+          seqs.set(k, [...(seqs.get(k) ?? []), seq]);
+        }
+      });
+    // "late" bumps device 1 a round after "early" does (its first bump is device 2's): early
+    // got seq 1 of device 1, so it settles first.
+    let before = { ...s.stats };
+    await Promise.all([
+      run('late', async (w) => {
+        await w.messages.enqueue(message('l2', ['a', 2]));
+        return [(await w.messages.enqueue(message('l', ['a', 1]))).seq];
+      }),
+      run('early', async (w) => {
+        await w.devices.routes('a');
+        return [(await w.messages.enqueue(message('e', ['a', 1]))).seq];
+      }),
+    ]);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 0);
+    assert.deepEqual(settled, ['early', 'late']);
+    assert.deepEqual(seqs.get('0'), [1, 2]);
+    // Two devices bumped in opposite orders: no order fits both, so the window runs serially
+    // (and then settles in callback order, seqs rising with it).
+    settled.length = 0;
+    seqs.clear();
+    before = { ...s.stats };
+    const both = (first: number, second: number) => async (w: Writer) => {
+      const x = await w.messages.enqueue(message(`x${String(first)}`, ['a', first]));
+      const y = await w.messages.enqueue(message(`y${String(second)}`, ['a', second]));
+      return first === 1 ? [x.seq, y.seq] : [y.seq, x.seq];
+    };
+    await Promise.all([run('one', both(1, 2)), run('two', both(2, 1))]);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 1);
+    assert.deepEqual(settled, ['one', 'two']);
+    assert.deepEqual(seqs.get('0'), [3, 4], 'device 1 in settle order');
+    assert.deepEqual(seqs.get('1'), [2, 3], 'device 2 in settle order');
   } finally {
     await s.close();
   }

@@ -7,11 +7,13 @@ import type { QueuedMessage } from '../storage/types.js';
  */
 export type FanOutEvent =
   /**
-   * New messages were committed to the device's queue. Within one process the publisher may
-   * attach them (`queued`, in commit order), so a connection that has read its whole queue can
-   * push them without reading it again; a fan-out between processes sends the wake-up alone,
-   * and attaches nothing locally either (another node may have committed an earlier message
-   * for the device whose wake-up has not arrived: the connection must read its queue).
+   * New messages were committed to the device's queue. The publisher may attach them
+   * (`queued`, in commit order), so a connection that has read its whole queue can push them
+   * without reading it again. A fan-out hands them to a subscriber only when no earlier message
+   * can be missing: within one process, events in commit order; between processes (`redis.ts`),
+   * only messages whose `seq` follows, with no gap, the highest delivered on the channel (a
+   * per-device counter has no gaps); otherwise it sends the wake-up alone and the connection
+   * reads its queue.
    */
   | { readonly kind: 'messages'; readonly queued?: readonly QueuedMessage[] }
   /** The device's one-time prekeys are low. */
@@ -41,4 +43,15 @@ export interface FanOut {
 /** The channel of one device. */
 export function deviceChannel(accountId: string, deviceId: number): string {
   return `d:${accountId}:${deviceId}`;
+}
+
+/** The device of a channel made by `deviceChannel`; undefined for any other string. */
+export function parseDeviceChannel(
+  channel: string,
+): { readonly accountId: string; readonly deviceId: number } | undefined {
+  const at = channel.lastIndexOf(':');
+  if (!channel.startsWith('d:') || at <= 2) return undefined;
+  const deviceId = Number(channel.slice(at + 1));
+  if (!Number.isSafeInteger(deviceId) || deviceId < 0) return undefined;
+  return { accountId: channel.slice(2, at), deviceId };
 }

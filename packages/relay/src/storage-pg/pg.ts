@@ -1,13 +1,17 @@
 /**
  * PostgreSQL storage (node-postgres): a pool of connections, numbered migrations, group commit
  * by window like the SQLite backend. Pending transactions wait until `maxBatch` are pending or
- * `windowMs` has passed since the first, then run one after another in one PostgreSQL
- * transaction on one pooled client: each enqueue bumps its device's counter row (same
- * transaction), the batch's messages go in with one multi-row INSERT, and there is one COMMIT.
- * A callback that throws after writing (or a statement that fails) rolls the batch back; it is
- * then run again with a savepoint per callback, so each commits or fails alone. A deadlock or
- * serialisation failure (two nodes' batches locking counter rows in opposite orders) reruns the
- * batch. Reads outside transactions go to the pool and see committed data only.
+ * `windowMs` has passed since the first, then run in one PostgreSQL transaction on one pooled
+ * client, all at once, with the statements they wait on coalesced (`coalesce.ts`: a window of
+ * sends is one duplicate check, one routes read and one counter bump for all, one multi-row
+ * INSERT of messages and one of send records, and one COMMIT). A window that cannot run so
+ * (another kind of write in it, one client message id twice) is rolled back and run again one
+ * callback after another; a callback that throws after writing (or a statement that fails) rolls
+ * the batch back, and it runs again with a savepoint per callback, so each commits or fails
+ * alone. A deadlock or serialisation failure (two nodes' batches locking counter rows in opposite
+ * orders) reruns the batch. Durable and non-durable transactions (deletes of acknowledged
+ * messages) wait in separate lanes, one batch each at a time. Reads outside transactions go to
+ * the pool and see committed data only.
  *
  * Several relay nodes may share one database: every atomic step is a single statement or a row
  * lock (counter rows, `FOR UPDATE SKIP LOCKED` claims, `UPDATE … WHERE epoch = $n`), so
@@ -29,6 +33,7 @@ import { PG_MIGRATIONS } from './migrations.js';
 import { PG_TYPES, queryOn, type Query } from './query.js';
 import { pgReader } from './reader.js';
 import { flushQueued, pgWriter, type TxState } from './writer.js';
+import { runConcurrently } from './coalesce.js';
 
 /** Connections per node when not configured. */
 export const PG_DEFAULT_POOL_SIZE = 10;
@@ -57,10 +62,24 @@ interface Pending {
 }
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Transactions waiting for their window, and the one batch of them running. */
+interface Lane {
+  readonly pending: Pending[];
+  running: boolean;
+  lastBatchEnd: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+function newLane(): Lane {
+  return { pending: [], running: false, lastBatchEnd: -Infinity, timer: undefined };
+}
+
 /** Counters for the bench (statements sent, batches committed). */
 export interface PgStats {
   statements: number;
   batches: number;
+  /** Batches whose callbacks could not run at once and ran again one after another. */
+  fallbacks: number;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -125,9 +144,17 @@ async function migrate(pool: pg.Pool): Promise<void> {
 }
 
 /** Opens (creating the schema and migrating if needed) the PostgreSQL storage. */
-export async function openPgStorage(
-  options: PgStorageOptions,
-): Promise<Storage & { stats: PgStats }> {
+/** The PostgreSQL storage: a `Storage`, its counters, and its queue heads. */
+export interface PgStorage extends Storage {
+  readonly stats: PgStats;
+  /**
+   * The device's queue counter: the highest `seq` committed for it (0 for none). Counters have
+   * no gaps and `seq` n commits after n - 1 (for the Redis fan-out's hand-over).
+   */
+  queueHead(accountId: string, deviceId: number): Promise<number>;
+}
+
+export async function openPgStorage(options: PgStorageOptions): Promise<PgStorage> {
   const schema = options.schema;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error('invalid schema name');
   const pool = new pg.Pool({
@@ -151,7 +178,7 @@ export async function openPgStorage(
   ).rows[0];
   if (epochRow === undefined) throw new Error('no queue epoch: the database is not migrated');
   const epoch = epochRow.value;
-  const stats: PgStats = { statements: 0, batches: 0 };
+  const stats: PgStats = { statements: 0, batches: 0, fallbacks: 0 };
   const poolQuery = queryOn(pool);
   const counted: Query = (text, values) => {
     stats.statements++;
@@ -161,15 +188,24 @@ export async function openPgStorage(
   const maxBatch = options.groupCommit?.maxBatch ?? GROUP_COMMIT_MAX_BATCH;
   const windowMs = options.groupCommit?.windowMs ?? GROUP_COMMIT_WINDOW_MS;
 
-  const pending: Pending[] = [];
-  let running = false;
-  let lastBatchEnd = -Infinity;
-  let timer: NodeJS.Timeout | undefined;
+  // Two lanes, each one batch at a time on its own connection: durable transactions (sends), and
+  // the others (deletes of acknowledged messages), so a window of acks never delays a window of
+  // sends. They touch different rows (a delete only reaches committed, acknowledged messages).
+  const lanes: Record<'durable' | 'relaxed', Lane> = { durable: newLane(), relaxed: newLane() };
   let closed = false;
   let idle: (() => void) | undefined;
+  const allIdle = (): boolean =>
+    Object.values(lanes).every((l) => !l.running && l.pending.length === 0);
 
-  /** Runs the batch's callbacks in one transaction on `client`; outcomes per callback. */
-  const runOnce = async (client: pg.PoolClient, batch: readonly Pending[]): Promise<Outcome[]> => {
+  /**
+   * Runs the batch's callbacks in one transaction on `client`: outcomes per callback, and the
+   * order in which to settle them (each device's `seq` rising).
+   */
+  const runOnce = async (
+    client: pg.PoolClient,
+    batch: readonly Pending[],
+    progress: { begun: boolean },
+  ): Promise<{ outcomes: Outcome[]; order: readonly number[] | undefined }> => {
     const clientQuery = queryOn(client);
     const q: Query = (text, values) => {
       stats.statements++;
@@ -218,13 +254,47 @@ export async function openPgStorage(
       }
       return outcomes;
     };
+    const restart = async (): Promise<void> => {
+      stats.statements++;
+      await client.query('ROLLBACK');
+      tx.queued = [];
+      tx.sends = [];
+      await begin();
+    };
     await begin();
+    progress.begun = true;
     let outcomes: Outcome[] | undefined;
-    try {
-      outcomes = await plain();
-    } catch (error) {
-      if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
-      outcomes = undefined;
+    let order: readonly number[] | undefined;
+    let serial = true;
+    if (batch.length > 1) {
+      let result;
+      try {
+        result = await runConcurrently(
+          tx,
+          batch.map((item) => item.fn),
+        );
+      } catch (error) {
+        if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
+        result = { kind: 'failed' } as const;
+      }
+      if (result.kind === 'done') {
+        await flushQueued(tx);
+        outcomes = result.outcomes;
+        order = result.order;
+        serial = false;
+      } else {
+        stats.fallbacks++;
+        await restart();
+        serial = result.kind === 'serial';
+      }
+    }
+    if (outcomes === undefined && serial) {
+      try {
+        outcomes = await plain();
+      } catch (error) {
+        if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
+        outcomes = undefined;
+      }
     }
     if (outcomes === undefined) {
       stats.statements++;
@@ -237,11 +307,11 @@ export async function openPgStorage(
     stats.statements++;
     await client.query('COMMIT');
     stats.batches++;
-    return outcomes;
+    return { outcomes, order };
   };
 
-  const runBatch = async (): Promise<void> => {
-    const batch = pending.splice(0, maxBatch);
+  const runBatch = async (lane: Lane): Promise<void> => {
+    const batch = lane.pending.splice(0, maxBatch);
     let lastError: unknown;
     for (let attempt = 0; attempt <= PG_MAX_BATCH_RETRIES; attempt++) {
       let client: pg.PoolClient;
@@ -259,14 +329,16 @@ export async function openPgStorage(
         broken ??= error;
       };
       client.on('error', onError);
+      const progress = { begun: false };
       try {
-        const outcomes = await runOnce(client, batch);
-        batch.forEach((item, i) => {
+        const { outcomes, order } = await runOnce(client, batch, progress);
+        for (const i of order ?? batch.keys()) {
+          const item = batch[i] as Pending;
           const outcome = outcomes[i];
           if (outcome === undefined) item.reject(new Error('transaction lost'));
           else if (outcome.ok) item.resolve(outcome.value);
           else item.reject(outcome.error);
-        });
+        }
         return;
       } catch (error) {
         lastError = error;
@@ -279,7 +351,10 @@ export async function openPgStorage(
         // A client whose connection failed is discarded, not returned to the pool.
         client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
       }
-      if (!RETRYABLE.has(sqlState(lastError) ?? '')) break;
+      // A pooled connection that died while idle fails at BEGIN: nothing was sent, so the batch
+      // may run on another one.
+      const deadAtBegin = !progress.begun && isConnectionError(lastError);
+      if (!deadAtBegin && !RETRYABLE.has(sqlState(lastError) ?? '')) break;
     }
     // A COMMIT whose answer was lost may have committed: the callers are told it failed and
     // retry; the client message id makes the retry a no-op for sends (idempotency).
@@ -287,38 +362,38 @@ export async function openPgStorage(
     for (const item of batch) item.reject(failure);
   };
 
-  const schedule = (): void => {
-    const oldest = pending[0];
-    if (running || oldest === undefined) return;
+  const schedule = (lane: Lane): void => {
+    const oldest = lane.pending[0];
+    if (lane.running || oldest === undefined) return;
     const delay = flushDelay(
       {
-        pending: pending.length,
+        pending: lane.pending.length,
         oldestAt: oldest.at,
-        lastBatchEnd,
+        lastBatchEnd: lane.lastBatchEnd,
         now: performance.now(),
         closed,
       },
       { maxBatch, windowMs },
     );
     if (delay === 0) {
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        timer = undefined;
+      if (lane.timer !== undefined) {
+        clearTimeout(lane.timer);
+        lane.timer = undefined;
       }
-      running = true;
+      lane.running = true;
       setImmediate(() => {
-        void runBatch().then(() => {
-          running = false;
-          lastBatchEnd = performance.now();
-          if (pending.length > 0) schedule();
-          else idle?.();
+        void runBatch(lane).then(() => {
+          lane.running = false;
+          lane.lastBatchEnd = performance.now();
+          if (lane.pending.length > 0) schedule(lane);
+          else if (allIdle()) idle?.();
         });
       });
       return;
     }
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      schedule();
+    lane.timer ??= setTimeout(() => {
+      lane.timer = undefined;
+      schedule(lane);
     }, delay);
   };
 
@@ -326,26 +401,40 @@ export async function openPgStorage(
     kind: 'pg',
     stats,
     reader,
+    queueHead: async (accountId, deviceId) => {
+      try {
+        const { rows } = await counted<{ seq: number }>(
+          'SELECT seq FROM queue_counters WHERE account_id = $1 AND device_id = $2',
+          [accountId, deviceId],
+        );
+        return rows[0]?.seq ?? 0;
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
     transact: <T>(fn: (writer: Writer) => Promise<T>, opts?: TransactOptions): Promise<T> => {
       if (closed) return Promise.reject(new Error('storage closed'));
+      const durable = opts?.durable ?? true;
+      const lane = durable ? lanes.durable : lanes.relaxed;
       return new Promise<T>((resolve, reject) => {
-        pending.push({
+        const n = lane.pending.push({
           at: performance.now(),
           fn,
-          durable: opts?.durable ?? true,
+          durable,
           resolve: resolve as (value: unknown) => void,
           reject,
         });
-        if (pending.length === 1 || pending.length >= maxBatch) schedule();
+        if (n === 1 || n >= maxBatch) schedule(lane);
       });
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      if (running || pending.length > 0) {
+      if (!allIdle()) {
         await new Promise<void>((resolve) => {
           idle = resolve;
-          schedule();
+          schedule(lanes.durable);
+          schedule(lanes.relaxed);
         });
       }
       await pool.end();

@@ -438,7 +438,7 @@ const SEES_NO_BUFFER = new Set([
 ]);
 
 /** Queue depths with the transaction's buffered messages for the account's devices counted. */
-function withBuffered(tx: TxState, accountId: string, routes: DeviceRoute[]): DeviceRoute[] {
+export function withBuffered(tx: TxState, accountId: string, routes: DeviceRoute[]): DeviceRoute[] {
   if (tx.queued.length === 0) return routes;
   return routes.map((r) => {
     let n = 0;

@@ -1,0 +1,374 @@
+/**
+ * A window's callbacks run at once on the batch's client, and the statements they wait on are
+ * coalesced: every duplicate check, routes read, account lookup, counter bump and range delete
+ * pending at one moment goes out as one statement (`= ANY($1)` or `unnest` of arrays), so a window
+ * of n sends costs a handful of round trips instead of 3n in turn.
+ *
+ * Only the methods a send or an acknowledgement uses are coalesced. Any other method (or a send
+ * record or duplicate check whose client message id another callback of the window also uses,
+ * which a serial run must order) makes the run give up (`'serial'`): the committer rolls back and
+ * runs the window one callback after another. A callback that throws after writing gives up the
+ * same way (`'failed'`; its counter bumps cannot be undone alone), and the committer runs the
+ * window with a savepoint per callback.
+ *
+ * Counter bumps of one statement are taken in callback order and in (account, device) order
+ * (one lock order for every batch on every node). The callbacks' promises must then settle in an
+ * order where each device's `seq` rises (a connection handed its messages in publish order must
+ * see them in commit order): `order` is that order, or the run gives up when none exists.
+ *
+ * What a concurrent run sees differently from a serial one: a routes read counts the window's
+ * messages enqueued before it, not those of callbacks that enqueue later, so a queue may exceed
+ * its bound by up to one window (as it already may by the windows of other nodes).
+ */
+import { formatGuid } from '../storage/guid.js';
+import type {
+  AccountRecord,
+  DeviceRoute,
+  MessageRecord,
+  QueuedMessage,
+  SendRecord,
+  Writer,
+} from '../storage/types.js';
+import { toAccount, type AccountRow } from '../storage/rows.js';
+import { pgWriter, withBuffered, type TxState } from './writer.js';
+
+/** Thrown into a callback when the window must run serially instead. */
+class GiveUp extends Error {
+  override readonly name = 'GiveUp';
+  constructor() {
+    super('window runs serially');
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export type ConcurrentResult =
+  | { readonly kind: 'done'; readonly outcomes: Outcome[]; readonly order: number[] }
+  | { readonly kind: 'serial' }
+  | { readonly kind: 'failed' };
+
+type Kind = 'findSend' | 'routes' | 'account' | 'bump' | 'deleteUpTo';
+
+interface Request {
+  readonly kind: Kind;
+  readonly index: number;
+  readonly a: string;
+  readonly d: number;
+  /** Client message id (findSend) or `upTo` (deleteUpTo). */
+  readonly arg: string | number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const SELECT_SENDS = `SELECT sender_account AS a, sender_device AS d, client_message_id AS id,
+  server_timestamp FROM sends WHERE (sender_account, sender_device, client_message_id) IN (
+  SELECT * FROM unnest($1::text[], $2::int[], $3::text[]))`;
+
+const SELECT_ROUTES = `SELECT d.account_id AS a, d.device_id, d.registration_id,
+  (SELECT count(*) FROM messages m
+    WHERE m.recipient_account = d.account_id AND m.recipient_device = d.device_id) AS n
+  FROM devices d WHERE d.account_id = ANY($1::text[]) ORDER BY d.account_id, d.device_id`;
+
+const SELECT_ACCOUNTS = 'SELECT * FROM accounts WHERE account_id = ANY($1::text[])';
+
+const BUMP_COUNTERS = `INSERT INTO queue_counters AS c
+  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, n) ORDER BY a, d
+  ON CONFLICT (account_id, device_id) DO UPDATE SET seq = c.seq + excluded.seq
+  RETURNING account_id AS a, device_id AS d, seq`;
+
+const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
+    USING unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, s)
+    WHERE m.recipient_account = u.a AND m.recipient_device = u.d AND m.seq <= u.s
+    RETURNING m.recipient_account AS a, m.recipient_device AS d)
+  SELECT a, d, count(*) AS n FROM gone GROUP BY a, d`;
+
+const key = (a: string, d: number): string => `${a}\u0000${String(d)}`;
+const sendKey = (a: string, d: number, id: string): string => `${key(a, d)}\u0000${id}`;
+
+/** Runs `fns` at once in the transaction `tx`, coalescing their statements (see above). */
+export async function runConcurrently(
+  tx: TxState,
+  fns: readonly ((writer: Writer) => Promise<unknown>)[],
+): Promise<ConcurrentResult> {
+  const { q, epoch } = tx;
+  let pending: Request[] = [];
+  let draining = false;
+  let gaveUp = false;
+  /** A SQL error aborted the transaction: nothing of this run can commit. */
+  let broken: unknown;
+  /** Which callback owns a send key (checked or recorded it). */
+  const sendOwners = new Map<string, number>();
+  const wrote: boolean[] = fns.map(() => false);
+  /** Per device, the (seq, callback) pairs enqueued in this run. */
+  const enqueued = new Map<string, [number, number][]>();
+
+  const run = async (kind: Kind, reqs: Request[]): Promise<void> => {
+    switch (kind) {
+      case 'findSend': {
+        const { rows } = await q<{ a: string; d: number; id: string; server_timestamp: number }>(
+          SELECT_SENDS,
+          [reqs.map((r) => r.a), reqs.map((r) => r.d), reqs.map((r) => String(r.arg))],
+        );
+        const found = new Map(rows.map((r) => [sendKey(r.a, r.d, r.id), r.server_timestamp]));
+        for (const r of reqs) {
+          const t = found.get(sendKey(r.a, r.d, String(r.arg)));
+          r.resolve(
+            t === undefined
+              ? undefined
+              : {
+                  senderAccountId: r.a,
+                  senderDeviceId: r.d,
+                  clientMessageId: String(r.arg),
+                  serverTimestamp: t,
+                },
+          );
+        }
+        return;
+      }
+      case 'routes': {
+        const accounts = [...new Set(reqs.map((r) => r.a))];
+        const { rows } = await q<{
+          a: string;
+          device_id: number;
+          registration_id: number;
+          n: number;
+        }>(SELECT_ROUTES, [accounts]);
+        const by = new Map<string, DeviceRoute[]>();
+        for (const r of rows) {
+          let list = by.get(r.a);
+          if (list === undefined) by.set(r.a, (list = []));
+          list.push({ deviceId: r.device_id, registrationId: r.registration_id, queueDepth: r.n });
+        }
+        for (const r of reqs) r.resolve(withBuffered(tx, r.a, by.get(r.a) ?? []));
+        return;
+      }
+      case 'account': {
+        const ids = [...new Set(reqs.map((r) => r.a))];
+        const { rows } = await q<AccountRow & Record<string, unknown>>(SELECT_ACCOUNTS, [ids]);
+        const by = new Map(rows.map((r) => [r.account_id, toAccount(r)]));
+        for (const r of reqs) r.resolve(by.get(r.a));
+        return;
+      }
+      case 'bump': {
+        const counts = new Map<string, { a: string; d: number; n: number }>();
+        for (const r of reqs) {
+          const k = key(r.a, r.d);
+          const c = counts.get(k);
+          if (c === undefined) counts.set(k, { a: r.a, d: r.d, n: 1 });
+          else c.n++;
+        }
+        const list = [...counts.values()];
+        const { rows } = await q<{ a: string; d: number; seq: number }>(BUMP_COUNTERS, [
+          list.map((c) => c.a),
+          list.map((c) => c.d),
+          list.map((c) => c.n),
+        ]);
+        // The first seq of each device's share, handed out in callback order.
+        const next = new Map<string, number>();
+        for (const row of rows) {
+          const c = counts.get(key(row.a, row.d));
+          if (c !== undefined) next.set(key(row.a, row.d), row.seq - c.n + 1);
+        }
+        for (const r of reqs) {
+          const k = key(r.a, r.d);
+          const seq = next.get(k);
+          if (seq === undefined) {
+            r.reject(new Error('queue counter not returned'));
+            continue;
+          }
+          next.set(k, seq + 1);
+          r.resolve(seq);
+        }
+        return;
+      }
+      case 'deleteUpTo': {
+        const { rows } = await q<{ a: string; d: number; n: number }>(DELETE_UP_TO, [
+          reqs.map((r) => r.a),
+          reqs.map((r) => r.d),
+          reqs.map((r) => Number(r.arg)),
+        ]);
+        const by = new Map(rows.map((r) => [key(r.a, r.d), r.n]));
+        // Two deletes of one device in one statement: the first is credited with the rows.
+        for (const r of reqs) {
+          const k = key(r.a, r.d);
+          r.resolve(by.get(k) ?? 0);
+          by.delete(k);
+        }
+        return;
+      }
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    while (pending.length > 0) {
+      // Counter bumps wait until nothing else is pending, so the window's bumps (one per
+      // single-destination send) go out in one statement, locking in one (account, device)
+      // order: two nodes' windows then wait for each other instead of deadlocking (which
+      // PostgreSQL resolves only after `deadlock_timeout`, a second by default).
+      const others = pending.filter((r) => r.kind !== 'bump');
+      const batch = others.length > 0 ? others : pending;
+      pending = others.length > 0 ? pending.filter((r) => r.kind === 'bump') : [];
+      // Kinds in the order they were first asked for; callbacks in index order within a kind.
+      const kinds: Kind[] = [];
+      for (const r of batch) if (!kinds.includes(r.kind)) kinds.push(r.kind);
+      for (const kind of kinds) {
+        const reqs = batch.filter((r) => r.kind === kind).sort((x, y) => x.index - y.index);
+        if (broken !== undefined || gaveUp) {
+          for (const r of reqs) r.reject(broken ?? new GiveUp());
+          continue;
+        }
+        try {
+          await run(kind, reqs);
+        } catch (error) {
+          broken ??= error;
+          for (const r of reqs) r.reject(error);
+        }
+      }
+      // The callbacks continue in microtasks; what they ask next goes out together.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    draining = false;
+  };
+
+  const ask = <T>(kind: Kind, index: number, a: string, d: number, arg: string | number) =>
+    new Promise<T>((resolve, reject) => {
+      if (gaveUp) {
+        reject(new GiveUp());
+        return;
+      }
+      pending.push({ kind, index, a, d, arg, resolve: resolve as (v: unknown) => void, reject });
+      if (!draining) {
+        draining = true;
+        setImmediate(() => void drain());
+      }
+    });
+
+  /** Whether callback `index` may use the send key (no other callback of the window has). */
+  const ownSend = (index: number, k: string): boolean => {
+    const owner = sendOwners.get(k);
+    if (owner !== undefined && owner !== index) return false;
+    sendOwners.set(k, index);
+    return true;
+  };
+
+  const template = pgWriter(tx) as unknown as Record<string, Record<string, unknown>>;
+  const writerFor = (index: number): Writer => {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const [kind, methods] of Object.entries(template)) {
+      const w: Record<string, unknown> = {};
+      for (const name of Object.keys(methods)) w[name] = () => Promise.reject(giveUpNow());
+      out[kind] = w;
+    }
+    const messages = out['messages'] as Record<string, unknown>;
+    messages['findSend'] = (a: string, d: number, id: string) => {
+      if (gaveUp || !ownSend(index, sendKey(a, d, id))) return Promise.reject(giveUpNow());
+      const buffered = tx.sends.find(
+        (r) => r.clientMessageId === id && r.senderDeviceId === d && r.senderAccountId === a,
+      );
+      return buffered === undefined ? ask('findSend', index, a, d, id) : Promise.resolve(buffered);
+    };
+    messages['recordSend'] = (r: SendRecord) => {
+      if (
+        gaveUp ||
+        !ownSend(index, sendKey(r.senderAccountId, r.senderDeviceId, r.clientMessageId))
+      )
+        return Promise.reject(giveUpNow());
+      wrote[index] = true;
+      tx.wrote = true;
+      const at = tx.sends.findIndex(
+        (b) =>
+          b.clientMessageId === r.clientMessageId &&
+          b.senderDeviceId === r.senderDeviceId &&
+          b.senderAccountId === r.senderAccountId,
+      );
+      if (at >= 0) tx.sends[at] = r;
+      else tx.sends.push(r);
+      return Promise.resolve();
+    };
+    messages['enqueue'] = async (m: MessageRecord): Promise<QueuedMessage> => {
+      wrote[index] = true;
+      tx.wrote = true;
+      const seq = await ask<number>('bump', index, m.recipientAccountId, m.recipientDeviceId, 0);
+      const queued: QueuedMessage = { ...m, seq, guid: formatGuid(seq, epoch) };
+      tx.queued.push(queued);
+      const k = key(m.recipientAccountId, m.recipientDeviceId);
+      let list = enqueued.get(k);
+      if (list === undefined) enqueued.set(k, (list = []));
+      list.push([seq, index]);
+      return queued;
+    };
+    messages['deleteUpTo'] = (a: string, d: number, upTo: number) => {
+      // A message this window enqueued is never acknowledged in it; a caller that does so
+      // anyway runs serially (the serial writer inserts the window's rows first).
+      if (tx.queued.some((m) => m.recipientAccountId === a && m.recipientDeviceId === d))
+        return Promise.reject(giveUpNow());
+      wrote[index] = true;
+      tx.wrote = true;
+      return ask<number>('deleteUpTo', index, a, d, upTo);
+    };
+    (out['devices'] as Record<string, unknown>)['routes'] = (a: string) =>
+      ask<DeviceRoute[]>('routes', index, a, 0, 0);
+    (out['accounts'] as Record<string, unknown>)['byId'] = (a: string) =>
+      ask<AccountRecord | undefined>('account', index, a, 0, 0);
+    return out as unknown as Writer;
+  };
+  const giveUpNow = (): GiveUp => {
+    gaveUp = true;
+    return new GiveUp();
+  };
+
+  const settled = await Promise.allSettled(fns.map((fn, i) => fn(writerFor(i))));
+  // (Read through a function: the callbacks above changed them while this one awaited.)
+  const [failure, serial] = ((): [unknown, boolean] => [broken, gaveUp])();
+  if (failure !== undefined)
+    throw failure instanceof Error ? failure : new Error('statement failed');
+  if (serial) return { kind: 'serial' };
+  const outcomes: Outcome[] = [];
+  for (const [i, s] of settled.entries()) {
+    if (s.status === 'fulfilled') outcomes.push({ ok: true, value: s.value });
+    else if (wrote[i]) return { kind: 'failed' };
+    else outcomes.push({ ok: false, error: s.reason });
+  }
+  const order = settleOrder(fns.length, enqueued);
+  return order === undefined ? { kind: 'serial' } : { kind: 'done', outcomes, order };
+}
+
+/**
+ * An order of the callbacks in which every device's `seq` rises (lowest index first among those
+ * free to go), or undefined if there is none (two callbacks enqueued to two devices each in
+ * opposite orders).
+ */
+function settleOrder(
+  n: number,
+  enqueued: ReadonlyMap<string, [number, number][]>,
+): number[] | undefined {
+  const after: number[][] = Array.from({ length: n }, () => []);
+  const before = new Array<number>(n).fill(0);
+  let edges = 0;
+  for (const list of enqueued.values()) {
+    if (list.length < 2) continue;
+    const sorted = [...list].sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < sorted.length; i++) {
+      const from = (sorted[i - 1] as [number, number])[1];
+      const to = (sorted[i] as [number, number])[1];
+      if (from === to) continue;
+      (after[from] as number[]).push(to);
+      before[to] = (before[to] ?? 0) + 1;
+      if (from > to) edges++;
+    }
+  }
+  const identity = Array.from({ length: n }, (_, i) => i);
+  if (edges === 0) return identity;
+  const order: number[] = [];
+  const ready = identity.filter((i) => before[i] === 0);
+  while (ready.length > 0) {
+    ready.sort((x, y) => x - y);
+    const i = ready.shift() as number;
+    order.push(i);
+    for (const j of after[i] as number[]) {
+      before[j] = (before[j] ?? 0) - 1;
+      if (before[j] === 0) ready.push(j);
+    }
+  }
+  return order.length === n ? order : undefined;
+}
