@@ -60,8 +60,12 @@ const BASE_POINT = publicKeyObject(
  * only: both routes compute the same HKDF, pinned by the conformance suite on each runtime.
  */
 const SLOW_KDF_FETCH = /^3\.0\./.test(process.versions.openssl);
-/** Outputs up to this many hash blocks go through HMAC where {@link SLOW_KDF_FETCH}. */
-const HMAC_HKDF_MAX_BLOCKS = 2;
+/**
+ * Outputs up to this many hash blocks go through HMAC where {@link SLOW_KDF_FETCH}: at one block
+ * (two HMACs) the saving is clear; at two (three HMACs, ~13 µs) it was lost in the noise of a
+ * loaded machine, so longer outputs stay on `hkdfSync`.
+ */
+const HMAC_HKDF_MAX_BLOCKS = 1;
 
 /**
  * HKDF-Expand (RFC 5869 §2.3) over node:crypto's HMAC: T(i) = HMAC(prk, T(i−1) ‖ info ‖ i).
