@@ -30,6 +30,11 @@ export interface HarnessOptions {
   readonly rounds: number;
   readonly roundMs: number;
   readonly warmupMs: number;
+  /**
+   * Rates per second of this process's CPU time (user + system, all threads) instead of wall
+   * time: steadier than wall time on a shared, loaded machine (`--cpu`).
+   */
+  readonly cpu?: boolean;
 }
 
 function median(values: number[]): number {
@@ -42,12 +47,18 @@ function median(values: number[]): number {
 /** Operations between two clock reads when one operation is short. */
 const CLOCK_BATCH = 8;
 
-async function timeFor(run: () => unknown, ms: number): Promise<number> {
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function timeFor(run: () => unknown, ms: number, cpu = false): Promise<number> {
   const firstStart = performance.now();
   const first = run();
   const isAsync = first instanceof Promise;
   if (isAsync) await first;
   let ops = 1;
+  const cpuStart = cpu ? cpuMs() : 0;
   const start = performance.now();
   const deadline = start + ms;
   // Check the clock every few operations so timing overhead stays small for fast ones; an
@@ -63,10 +74,15 @@ async function timeFor(run: () => unknown, ms: number): Promise<number> {
     ops += batch;
     now = performance.now();
   }
-  return (ops - 1) / ((now - start) / 1000);
+  const elapsedMs = cpu ? cpuMs() - cpuStart : now - start;
+  return (ops - 1) / (elapsedMs / 1000);
 }
 
-/** Runs the benchmarks in order: all rounds of one before the next, to keep caches honest. */
+/**
+ * Runs the benchmarks in order: all rounds of one before the next, to keep caches honest. With
+ * `cpu`, the subjects of one group take turns round by round instead (one warm-up each first),
+ * so that a change of machine load between subjects does not bias their ratio.
+ */
 export async function runBenchmarks(
   benchmarks: readonly Benchmark[],
   options: HarnessOptions,
@@ -74,10 +90,7 @@ export async function runBenchmarks(
 ): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const baselines = new Map<string, BenchResult>();
-  for (const b of benchmarks) {
-    await timeFor(b.run, options.warmupMs);
-    const rates: number[] = [];
-    for (let i = 0; i < options.rounds; i++) rates.push(await timeFor(b.run, options.roundMs));
+  const report = (b: Benchmark, rates: number[]): void => {
     const m = median(rates);
     const base = baselines.get(b.group);
     const result: BenchResult = {
@@ -94,6 +107,22 @@ export async function runBenchmarks(
     if (!base) baselines.set(b.group, result);
     results.push(result);
     onResult(result);
+  };
+  const groups: Benchmark[][] = [];
+  for (const b of benchmarks) {
+    const last = groups.at(-1);
+    if (options.cpu === true && last?.[0]?.group === b.group) last.push(b);
+    else groups.push([b]);
+  }
+  for (const group of groups) {
+    for (const b of group) await timeFor(b.run, options.warmupMs);
+    const rates = group.map((): number[] => []);
+    for (let i = 0; i < options.rounds; i++) {
+      for (const [j, b] of group.entries()) {
+        rates[j]?.push(await timeFor(b.run, options.roundMs, options.cpu));
+      }
+    }
+    for (const [j, b] of group.entries()) report(b, rates[j] ?? []);
   }
   return results;
 }

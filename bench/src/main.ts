@@ -1,6 +1,6 @@
-// `npm run bench [-- FILTER... --json --quick --rounds N --ms N]`: runs the named benchmarks and
-// prints a table (or, with --json, only a JSON array of results). FILTERs select benchmarks
-// whose group contains one of them.
+// `npm run bench [-- FILTER... --json --quick --cpu --subject S --rounds N --ms N]`: runs the named benchmarks
+// and prints a table (or, with --json, only a JSON array of results). FILTERs select benchmarks
+// whose group contains one of them; --cpu gives rates per second of process CPU time.
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { attachmentsReport } from './attachments.js';
@@ -22,7 +22,7 @@ function numberArg(name: string, fallback: number): number {
   const v = i >= 0 ? Number(args[i + 1]) : NaN;
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
-const valued = new Set(['--rounds', '--ms']);
+const valued = new Set(['--rounds', '--ms', '--subject']);
 const filters = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 
 // The web client's benchmark drives chromium (apps/web/test/bench-web.ts) and prints a table of
@@ -46,17 +46,30 @@ const all: Benchmark[] = [
   ...sealedSenderBenchmarks(createNodePrimitives(), createNoblePrimitives()),
   ...mlsBenchmarks(createNodePrimitives()),
 ];
+// `--subject S[,S...]` keeps those subjects (e.g. libsignal,ours-node) in each group; one alone is
+// for profiling one side with `node --cpu-prof` (its ratios then have no libsignal baseline).
+const subjectIndex = args.indexOf('--subject');
+const subjects = subjectIndex >= 0 ? args[subjectIndex + 1]?.split(',') : undefined;
 const selected = all.filter(
-  (b) => filters.length === 0 || filters.some((f) => b.group.includes(f)),
+  (b) =>
+    (filters.length === 0 || filters.some((f) => b.group.includes(f))) &&
+    (subjects === undefined || subjects.includes(b.subject)),
 );
 
 const options = quick
   ? { rounds: 1, roundMs: 20, warmupMs: 5 }
-  : { rounds: numberArg('--rounds', 7), roundMs: numberArg('--ms', 150), warmupMs: 50 };
+  : {
+      rounds: numberArg('--rounds', 7),
+      roundMs: numberArg('--ms', 150),
+      // CPU time counts every thread, so with --cpu the warm-up lasts a round: the JIT's and the
+      // loader's background threads have settled before anything is counted.
+      warmupMs: args.includes('--cpu') ? numberArg('--ms', 150) : 50,
+      cpu: args.includes('--cpu'),
+    };
 
 if (!json) {
   console.log(
-    `${selected.length} benchmarks, ${options.rounds} rounds × ${options.roundMs} ms, Node ${process.version}; rates in ops/s`,
+    `${selected.length} benchmarks, ${options.rounds} rounds × ${options.roundMs} ms, Node ${process.version}; rates in ops/s${'cpu' in options && options.cpu ? ' of CPU time' : ''}`,
   );
   console.log(TABLE_HEADER);
 }

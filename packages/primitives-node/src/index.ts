@@ -4,8 +4,11 @@ export {
   keyImporter,
   keyImporterFor,
   keyImportRouteWorks,
+  publicExportRoute,
+  publicExportRouteWorks,
   type KeyImporter,
   type KeyImportRoute,
+  type PublicExportRoute,
 } from './key-objects.js';
 export { hasNativeMlKem1024 } from './native-ml-kem.js';
 export { hasNativeMlKem768 } from './native-ml-kem-768.js';

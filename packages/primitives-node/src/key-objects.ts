@@ -14,8 +14,8 @@ import { constantTimeEqual } from '@parley/bytes';
  * - `der`: PKCS #8 / SPKI with the fixed RFC 8410 prefix. Correct everywhere, but OpenSSL 3.0's
  *   decoder makes it ~9× slower than `jwk` on Node 20 (ARCHITECTURE.md, `npm run bench -- key`).
  *
- * Public keys are never exported through JWK: `export({ format: 'jwk' })` on a fresh X25519 key
- * deadlocked Node 20.20.2 (NOTES.md). {@link rawPublicKey} uses `raw-public` or DER.
+ * Public keys are read back by {@link rawPublicKey} (`raw-public`, a public JWK, or DER): never
+ * through a private key's JWK export (NOTES.md).
  */
 
 export type Curve = 'X25519' | 'Ed25519';
@@ -141,16 +141,54 @@ function detectImporter(): KeyImporter {
 /** The route this process uses, detected once. */
 export const keyImporter: KeyImporter = detectImporter();
 
-/** Whether KeyObjects export `raw-public` (Node 24), detected on the known Ed25519 key. */
-export const RAW_EXPORT = ((): boolean => {
+/**
+ * How the public half of a private KeyObject is read out, by the fastest route the running Node
+ * offers (feature-detected and proven at load on the RFC 7748 / RFC 8032 known answers, like the
+ * import routes):
+ *
+ * - `raw`: `raw-public` export (Node 24).
+ * - `jwk`: the `x` member of the JWK export of the public KeyObject derived from the private one
+ *   (Node 20: ~4 µs, where DER costs ~60 µs and X25519(k, 9) ~45 µs of CPU). Only public keys
+ *   are exported this way: the JWK export of an X25519 *private* key made by
+ *   `generateKeyPairSync` hangs Node 20.20.2 (NOTES.md; reproduced 3 of 3), while 500,000
+ *   public exports of imported keys never did.
+ * - `der`: SPKI minus its fixed prefix. Correct everywhere.
+ */
+export type PublicExportRoute = 'raw' | 'jwk' | 'der';
+
+const PUBLIC_EXPORTERS: Record<PublicExportRoute, (publicKey: KeyObject) => Uint8Array> = {
+  raw: (publicKey) =>
+    toUint8Array(
+      publicKey.export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' }),
+    ),
+  jwk: (publicKey) => {
+    const { x } = publicKey.export({ format: 'jwk' });
+    if (typeof x !== 'string') throw new Error('JWK export without x');
+    return toUint8Array(Buffer.from(x, 'base64url'));
+  },
+  der: (publicKey) => spkiPublicKey(publicKey),
+};
+
+/** Whether `route` reads the known private keys' public keys correctly on this runtime. */
+export function publicExportRouteWorks(route: PublicExportRoute): boolean {
   try {
-    const key = IMPORTERS.der.publicKey('Ed25519', Buffer.from(KNOWN.Ed25519.publicKey, 'hex'));
-    const raw = key.export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' });
-    return constantTimeEqual(toUint8Array(raw), Buffer.from(KNOWN.Ed25519.publicKey, 'hex'));
+    for (const curve of ['X25519', 'Ed25519'] as const) {
+      const privateKey = IMPORTERS.der.privateKey(
+        curve,
+        Buffer.from(KNOWN[curve].privateKey, 'hex'),
+      );
+      const exported = PUBLIC_EXPORTERS[route](createPublicKey(privateKey));
+      if (!constantTimeEqual(exported, Buffer.from(KNOWN[curve].publicKey, 'hex'))) return false;
+    }
+    return true;
   } catch {
     return false;
   }
-})();
+}
+
+/** The public-key export route this process uses, detected once. */
+export const publicExportRoute: PublicExportRoute =
+  (['raw', 'jwk'] as const).find(publicExportRouteWorks) ?? 'der';
 
 export function privateKeyObject(curve: Curve, privateKey: Uint8Array): KeyObject {
   return keyImporter.privateKey(curve, privateKey);
@@ -160,13 +198,9 @@ export function publicKeyObject(curve: Curve, publicKey: Uint8Array): KeyObject 
   return keyImporter.publicKey(curve, publicKey);
 }
 
-/** The raw 32-byte public key of a private KeyObject, through `raw-public` or DER. */
+/** The raw 32-byte public key of a private KeyObject, by {@link publicExportRoute}. */
 export function rawPublicKey(privateKey: KeyObject): Uint8Array {
-  if (!RAW_EXPORT) return spkiPublicKey(privateKey);
-  const publicKey = createPublicKey(privateKey);
-  return toUint8Array(
-    publicKey.export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' }),
-  );
+  return PUBLIC_EXPORTERS[publicExportRoute](createPublicKey(privateKey));
 }
 
 /**

@@ -20,7 +20,7 @@ import type {
   SignatureScheme,
   X25519,
 } from '@parley/primitives';
-import { PrimitivesError } from '@parley/primitives';
+import { HASH_LENGTH, PrimitivesError, type HashAlgorithm } from '@parley/primitives';
 import {
   checkAeadInputs,
   createKyber1024,
@@ -36,7 +36,7 @@ import {
   LongLivedKeyCache,
   privateKeyObject,
   publicKeyObject,
-  RAW_EXPORT,
+  publicExportRoute,
   rawPublicKey,
   toUint8Array,
 } from './key-objects.js';
@@ -52,6 +52,43 @@ const BASE_POINT = publicKeyObject(
   'X25519',
   Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 9 : 0)),
 );
+
+/**
+ * Whether this runtime's OpenSSL is 3.0 (Node 20), whose `hkdfSync` pays a KDF fetch on every
+ * call: ~16 µs of CPU for a 32-byte output under load, where the two HMAC calls of RFC 5869
+ * cost ~9 µs (OpenSSL 3.5, Node 24: hkdfSync ~6 µs, cheaper than two HMACs). A speed choice
+ * only: both routes compute the same HKDF, pinned by the conformance suite on each runtime.
+ */
+const SLOW_KDF_FETCH = /^3\.0\./.test(process.versions.openssl);
+/**
+ * Outputs up to this many hash blocks go through HMAC where {@link SLOW_KDF_FETCH}: at one block
+ * (two HMACs) the saving is clear; at two (three HMACs, ~13 µs) it was lost in the noise of a
+ * loaded machine, so longer outputs stay on `hkdfSync`.
+ */
+const HMAC_HKDF_MAX_BLOCKS = 1;
+
+/**
+ * HKDF-Expand (RFC 5869 §2.3) over node:crypto's HMAC: T(i) = HMAC(prk, T(i−1) ‖ info ‖ i).
+ * The length is checked by the caller.
+ */
+function expandByHmac(
+  algorithm: HashAlgorithm,
+  prk: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Uint8Array {
+  const out = new Uint8Array(length);
+  let block: Buffer | undefined;
+  for (let i = 1, offset = 0; offset < length; i++) {
+    const h = createHmac(algorithm, prk);
+    if (block !== undefined) h.update(block);
+    block = h.update(info).update(Uint8Array.of(i)).digest();
+    out.set(block.subarray(0, length - offset), offset);
+    offset += block.length;
+  }
+  block?.fill(0);
+  return out;
+}
 
 function aesName(mode: 'cbc' | 'ctr' | 'gcm', key: Uint8Array): string {
   return `aes-${key.length * 8}-${mode}`;
@@ -86,8 +123,9 @@ function agreesWith(candidate: Aead, reference: Aead): boolean {
  * XEdDSA signing and the Edwards conversion, FIPS 203 ML-KEM, Kyber's key generation and, where
  * the runtime has no ML-KEM (Node 20), Kyber's lattice part (its round-3 SHA-3 steps are
  * OpenSSL's everywhere) and SPQR's ML-KEM-768, AES-GCM-SIV where OpenSSL has none (3.0, Node
- * 20), XChaCha20-Poly1305 and HKDF-Expand on its own (Node only offers extract-and-expand). HKDF stays on `hkdfSync`, not a composition of our own over HMAC:
- * that saved ≈2 µs per call on an idle machine and nothing under load.
+ * 20) and XChaCha20-Poly1305. HKDF-Expand alone (Node only offers extract-and-expand) is RFC 5869's
+ * HMAC chain over node:crypto's HMAC, and so is a short HKDF on OpenSSL 3.0 (see
+ * {@link SLOW_KDF_FETCH}); otherwise HKDF is `hkdfSync`.
  */
 export function createNodePrimitives(options: PrimitivesOptions = {}): Primitives {
   const randomBytes = options.randomBytes ?? ((n: number) => toUint8Array(nodeRandomBytes(n)));
@@ -115,12 +153,15 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
 
   /**
    * The public key of an X25519 private key. Importing the private key already made OpenSSL
-   * compute it: where `raw-public` export exists (Node 24) it is read out (~2 µs); elsewhere
-   * X25519(k, 9) is cheaper than a DER export (a second scalar multiplication, ~40 µs, against
-   * ~90 µs on Node 20). The import stays cached with the array, for the DH that follows.
+   * compute it, and it is read out (`raw-public` on Node 24, a public JWK on Node 20: a few µs);
+   * only where neither route works is X25519(k, 9) cheaper than a DER export (a second scalar
+   * multiplication, ~40 µs, against ~90 µs). The import stays cached with the array, for the DH
+   * that follows.
    */
   function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
-    return RAW_EXPORT ? rawPublicKey(privateKeys.get(privateKey)) : dh(privateKey, BASE_POINT);
+    return publicExportRoute !== 'der'
+      ? rawPublicKey(privateKeys.get(privateKey))
+      : dh(privateKey, BASE_POINT);
   }
 
   const x25519: X25519 = {
@@ -239,10 +280,23 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     },
     hkdfExtract: (algorithm, salt, ikm) =>
       toUint8Array(createHmac(algorithm, salt).update(ikm).digest()),
-    hkdfExpand: (algorithm, prk, info, length) => noble.hkdfExpand(algorithm, prk, info, length),
+    hkdfExpand(algorithm, prk, info, length) {
+      requireHkdfLength(algorithm, length);
+      if (prk.length < HASH_LENGTH[algorithm])
+        throw new PrimitivesError('INVALID_KEY', 'HKDF PRK is shorter than the hash');
+      return expandByHmac(algorithm, prk, info, length);
+    },
     hkdf(algorithm, ikm, salt, info, length) {
       requireHkdfLength(algorithm, length);
       if (length === 0) return new Uint8Array(0);
+      if (SLOW_KDF_FETCH && length <= HMAC_HKDF_MAX_BLOCKS * HASH_LENGTH[algorithm]) {
+        // An empty salt is HashLen zero bytes (RFC 5869 §2.2); HMAC pads any key shorter than
+        // its block with zeros, so the empty key is the same key.
+        const prk = createHmac(algorithm, salt).update(ikm).digest();
+        const okm = expandByHmac(algorithm, prk, info, length);
+        prk.fill(0);
+        return okm;
+      }
       return toUint8Array(hkdfSync(algorithm, ikm, salt, info, length));
     },
     aesCbcEncrypt(key, iv, plaintext) {

@@ -4,13 +4,16 @@
  * fastest supported one, and a runtime with the raw formats uses them.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, diffieHellman, randomBytes, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, sign } from 'node:crypto';
 import { test } from 'node:test';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import {
   keyImporter,
   keyImporterFor,
   keyImportRouteWorks,
+  publicExportRoute,
+  publicExportRouteWorks,
+  createNodePrimitives,
   type KeyImportRoute,
 } from '@parley/primitives-node';
 
@@ -71,3 +74,29 @@ for (const route of supported) {
     }
   });
 }
+
+test('public keys are read out by raw-public where it exists, else a public JWK, never DER here', () => {
+  assert.ok(publicExportRouteWorks('der'));
+  assert.equal(publicExportRoute, runtimeHasRawFormats() ? 'raw' : 'jwk');
+});
+
+test('the node backend derives the public keys noble derives, X25519 and Ed25519', () => {
+  const node = createNodePrimitives();
+  for (let i = 0; i < 16; i++) {
+    const seed = Uint8Array.from(randomBytes(32));
+    assert.deepEqual(node.ed25519.publicKey(seed), noble.ed25519.publicKey(seed));
+    const pair = node.x25519.generateKeyPair();
+    assert.deepEqual(pair.publicKey, noble.x25519.publicKey(pair.privateKey));
+    const scalar = Uint8Array.from(randomBytes(32));
+    assert.deepEqual(node.x25519.publicKey(scalar), noble.x25519.publicKey(scalar));
+  }
+  // The DER route, independently of which one the backend took.
+  const key = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), randomBytes(32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12);
+  const jwk = createPublicKey(key).export({ format: 'jwk' }).x;
+  assert.equal(jwk, spki.toString('base64url'));
+});

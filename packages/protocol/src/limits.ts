@@ -73,3 +73,12 @@ export const MAX_SEALED_SENDER_V2_SENT_BYTES = MAX_MESSAGE_BYTES + 1024 * 1024;
  * is 64 hex characters).
  */
 export const MAX_VERIFIED_SIGNATURES_CACHED = 1024;
+
+/**
+ * Sealed sender: X25519 agreements between our identity key and another device's identity key
+ * remembered per primitives backend (`sealed/static-agreements.ts`). Every v1 seal and open and
+ * every v2 recipient and open needs one, and a device talks to the same contacts again and
+ * again; a v2 send to the largest Signal group (1,000 members) fits. The least recently used
+ * entry is dropped (and zeroed) beyond this count (an entry is ~150 bytes).
+ */
+export const MAX_STATIC_AGREEMENTS_CACHED = 1024;

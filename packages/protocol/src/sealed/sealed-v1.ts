@@ -30,6 +30,7 @@ import {
 } from '../keys.js';
 import { MAX_MESSAGE_BYTES } from '../limits.js';
 import { parsing } from '../messages.js';
+import { identityAgreement } from './static-agreements.js';
 
 export const SEALED_SENDER_V1_VERSION_BYTE = 0x11;
 
@@ -105,7 +106,7 @@ export function sealV1(
   const encryptedStatic = seal(p, eph, serializePublicKey(sender.publicKey));
   const st = staticKeys(
     p,
-    agree(p, sender.privateKey, recipient, 'long-lived'),
+    identityAgreement(p, sender.privateKey, recipient),
     eph.chain,
     encryptedStatic,
   );
@@ -172,7 +173,7 @@ export function openV1(
   let dh: Uint8Array;
   try {
     senderKey = deserializePublicKey(senderBytes);
-    dh = agree(p, us.privateKey, senderKey, 'long-lived');
+    dh = identityAgreement(p, us.privateKey, senderKey);
   } catch {
     throw decryptionFailed();
   }

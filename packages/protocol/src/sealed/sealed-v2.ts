@@ -37,6 +37,7 @@ import {
   MAX_SEALED_SENDER_V2_SENT_BYTES,
   MIN_DEVICE_ID,
 } from '../limits.js';
+import { identityAgreement } from './static-agreements.js';
 
 /** Version byte of a received v2 message (unchanged since the UUID-only sent form). */
 export const SEALED_SENDER_V2_RECEIVED_VERSION_BYTE = 0x22;
@@ -188,7 +189,7 @@ export function sealV2(
     );
     const at = authenticationTag(
       p,
-      agree(p, sender.privateKey, recipient.identityKey, 'long-lived'),
+      identityAgreement(p, sender.privateKey, recipient.identityKey),
       e.publicKey,
       c,
       sender.publicKey,
@@ -360,7 +361,7 @@ export function openV2(
     senderMatches(senderKey) {
       let dh: Uint8Array;
       try {
-        dh = agree(p, us.privateKey, senderKey, 'long-lived');
+        dh = identityAgreement(p, us.privateKey, senderKey);
       } catch {
         return false;
       }
