@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cliSuite, ok0, spawnCli } from './processes.js';
+import { cliSuite, ok0 } from './processes.js';
 
 const suite = cliSuite('attachments-e2e');
 const { home, as } = suite;
@@ -70,17 +70,7 @@ test(
   { timeout: 600_000 },
   async () => {
     for (const n of ['alice', 'bob', 'carol']) await ok0(as(n, 'register', n));
-    const link = spawnCli([
-      '--server',
-      suite.relay.base,
-      '--home',
-      home('alice-laptop'),
-      '--json',
-      'link',
-    ]);
-    const { code } = JSON.parse(await link.firstLine) as { code: string };
-    await ok0(as('alice', 'link', 'approve', code));
-    strictEqual((await link.done).code, 0);
+    strictEqual((await suite.link('alice', 'alice-laptop')).code, 0);
 
     const files = join(suite.root, 'outgoing');
     mkdirSync(files);

@@ -51,17 +51,7 @@ test(
   { timeout: 600_000 },
   async () => {
     for (const n of ['alice', 'bob', 'carol']) await ok0(as(n, 'register', n));
-    const link = (await import('./processes.js')).spawnCli([
-      '--server',
-      suite.relay.base,
-      '--home',
-      home('alice-laptop'),
-      '--json',
-      'link',
-    ]);
-    const { code } = JSON.parse(await link.firstLine) as { code: string };
-    await ok0(as('alice', 'link', 'approve', code));
-    strictEqual((await link.done).code, 0);
+    strictEqual((await suite.link('alice', 'alice-laptop')).code, 0);
     await ok0(as('bob', 'group', 'create', 'Club', 'alice', 'carol'));
     for (const n of ['alice', 'alice-laptop', 'carol']) await ok0(as(n, 'receive'));
 

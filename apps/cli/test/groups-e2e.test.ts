@@ -110,17 +110,7 @@ test(
   async () => {
     for (const n of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'])
       await ok0(as(n, 'register', n));
-    const link = spawnCli([
-      '--server',
-      suite.relay.base,
-      '--home',
-      home('alice-laptop'),
-      '--json',
-      'link',
-    ]);
-    const { code } = JSON.parse(await link.firstLine) as { code: string };
-    await ok0(as('alice', 'link', 'approve', code));
-    strictEqual((await link.done).code, 0);
+    strictEqual((await suite.link('alice', 'alice-laptop')).code, 0);
 
     // Create: alice's laptop joins too, since all of a user's devices are members.
     const created = jsonLines(

@@ -9,10 +9,10 @@ import { ok, strictEqual } from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cliSuite, jsonLines, ok0, spawnCli } from './processes.js';
+import { cliSuite, jsonLines, ok0 } from './processes.js';
 
 const suite = cliSuite('link-history-refused-e2e');
-const { home, as } = suite;
+const { as } = suite;
 
 test(
   'a history upload the relay refuses does not stop the link; the new device says it was not sent',
@@ -27,17 +27,7 @@ test(
     renameSync(blobs, `${blobs}.off`);
     writeFileSync(blobs, 'not a directory');
     try {
-      const link = spawnCli([
-        '--server',
-        suite.relay.base,
-        '--home',
-        home('alice-laptop'),
-        '--json',
-        'link',
-      ]);
-      const { code } = JSON.parse(await link.firstLine) as { code: string };
-      await ok0(as('alice', 'link', 'approve', code));
-      const linked = await link.done;
+      const linked = await suite.link('alice', 'alice-laptop');
       strictEqual(linked.code, 0, linked.stderr);
       const last = jsonLines(linked.stdout).at(-1);
       const history = last?.['history'] as { status?: unknown; code?: unknown } | undefined;

@@ -29,6 +29,11 @@ export interface CliSuite {
   readonly home: (name: string) => string;
   /** `parley --server RELAY --home HOME(name) ARGS…`. */
   readonly as: (name: string, ...args: string[]) => Promise<Run>;
+  /**
+   * Links a new device: `parley --json link` in HOME(device), approved by `owner`'s
+   * `link approve CODE`; resolves to the new device's finished `link` run (exit code unchecked).
+   */
+  readonly link: (owner: string, device: string, ...linkArgs: string[]) => Promise<Run>;
 }
 
 /** Registers the file's `before` (start the relay on SQLite) and `after` (stop it) hooks. */
@@ -52,6 +57,20 @@ export function cliSuite(prefix: string): CliSuite {
     },
     home: (name) => join(root, name),
     as: (name, ...args) => cli(['--server', suite.relay.base, '--home', join(root, name), ...args]),
+    link: async (owner, device, ...linkArgs) => {
+      const run = spawnCli([
+        '--server',
+        suite.relay.base,
+        '--home',
+        join(root, device),
+        '--json',
+        'link',
+        ...linkArgs,
+      ]);
+      const { code } = JSON.parse(await run.firstLine) as { code: string };
+      await ok0(suite.as(owner, 'link', 'approve', code));
+      return run.done;
+    },
   };
   return suite;
 }
