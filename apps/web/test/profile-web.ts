@@ -109,23 +109,30 @@ async function workerSession(ctx: BrowserContext, page: Page) {
     targetId: target.targetId,
     flatten: false,
   });
+  return targetCaller(cdp, () => sessionId);
+}
+
+/** Sends CDP commands to an attached target (the worker) and resolves with their results. */
+function targetCaller(
+  cdp: CDPSession,
+  sessionId: () => string,
+): (method: string, params?: object) => Promise<Record<string, unknown>> {
   let next = 1;
-  const ask = (method: string, params: object = {}): Promise<Record<string, unknown>> =>
+  return (method, params = {}) =>
     new Promise((resolve) => {
       const id = next++;
       const on = (e: { sessionId?: string; message: string }): void => {
         const m = JSON.parse(e.message) as { id?: number; result?: Record<string, unknown> };
-        if (e.sessionId !== sessionId || m.id !== id) return;
+        if (e.sessionId !== sessionId() || m.id !== id) return;
         cdp.off('Target.receivedMessageFromTarget', on);
         resolve(m.result ?? {});
       };
       cdp.on('Target.receivedMessageFromTarget', on);
       void cdp.send('Target.sendMessageToTarget', {
-        sessionId,
+        sessionId: sessionId(),
         message: JSON.stringify({ id, method, params }),
       });
     });
-  return ask;
 }
 
 const PROBE = (channelName: string): void => {
@@ -259,22 +266,7 @@ async function startProfile(ctx: BrowserContext, profileDir: string): Promise<vo
   const page = await ctx.newPage();
   const cdp = await ctx.newCDPSession(page);
   let sessionId: string | undefined;
-  let next = 1;
-  const send = (method: string, params: object = {}): Promise<Record<string, unknown>> =>
-    new Promise((resolve) => {
-      const id = next++;
-      const on = (e: { sessionId?: string; message: string }): void => {
-        const m = JSON.parse(e.message) as { id?: number; result?: Record<string, unknown> };
-        if (e.sessionId !== sessionId || m.id !== id) return;
-        cdp.off('Target.receivedMessageFromTarget', on);
-        resolve(m.result ?? {});
-      };
-      cdp.on('Target.receivedMessageFromTarget', on);
-      void cdp.send('Target.sendMessageToTarget', {
-        sessionId: sessionId ?? '',
-        message: JSON.stringify({ id, method, params }),
-      });
-    });
+  const send = targetCaller(cdp, () => sessionId ?? '');
   const started = new Promise<void>((resolve) => {
     cdp.on('Target.attachedToTarget', (e) => {
       if (!e.targetInfo.url.includes('worker.dom')) return;
