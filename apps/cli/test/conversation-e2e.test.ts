@@ -133,7 +133,18 @@ test(
       );
       strictEqual(storeFiles(n).includes(text), false, 'never in plain in the store files');
     }
-    await sleep(Math.max(0, before + 61_000 - Date.now()));
+    // The timer runs from the message's own send time, which a loaded machine puts seconds
+    // after `before` (the CLI process's start): wait for the latest expiry any store records.
+    const expiries = devices.flatMap((n) =>
+      storedTexts(n)
+        .filter((t) => t.includes(text))
+        .map((t) => (JSON.parse(t) as { expiresAt?: number }).expiresAt),
+    );
+    ok(
+      expiries.length === devices.length && expiries.every((e) => typeof e === 'number'),
+      'every device recorded an expiry',
+    );
+    await sleep(Math.max(0, Math.max(...expiries) + 1_000 - Date.now()));
     for (const n of devices) await ok0(as(n, 'receive'));
     for (const n of devices) {
       deepStrictEqual(
