@@ -142,7 +142,8 @@ export async function uploadAttachment(
 }
 
 /**
- * Downloads, checks and decrypts an attachment, handing plaintext to `sink` as it comes; throws
+ * Downloads, checks and decrypts an attachment, handing plaintext to `sink` as it comes (a view
+ * of the decryptor's buffer, reused once `sink` has returned or resolved); throws
  * `ATTACHMENT_INVALID` when the blob is not the one the pointer names (the sink's bytes must
  * then be discarded), or the relay's error when it cannot be fetched (`ATTACHMENT_NOT_FOUND`
  * once expired).
