@@ -17,19 +17,21 @@
  * in chunks and is never whole in memory.
  *
  * The encryptor and decryptor are synchronous state machines (feed bytes, take bytes); the
- * async streaming around them lives in `attachments.ts`. The decryptor releases plaintext before
+ * async streaming around them lives in `attachments.ts`. Each writes its output into one buffer
+ * it reuses (the cipher is a `Primitives.createAesCtr` stream writing into it), so a file passes
+ * through without a fresh buffer per chunk: the bytes an `update` returns are valid until the
+ * next call. The decryptor releases plaintext before
  * the MAC is checked: its caller must keep that plaintext provisional (a temporary file) until
  * `final()` returns, and discard it when anything throws.
  */
 import { concatBytes, constantTimeEqual, utf8Encode } from '@parley/bytes';
-import type { IncrementalMac, Primitives } from '@parley/primitives';
+import type { IncrementalMac, Primitives, StreamCipher } from '@parley/primitives';
 import { ClientError } from './errors.js';
 import { MAX_ATTACHMENT_PLAINTEXT_BYTES } from './limits.js';
 
 export const ATTACHMENT_KEY_LENGTH = 64;
 export const ATTACHMENT_IV_LENGTH = 16;
 export const ATTACHMENT_MAC_LENGTH = 32;
-const AES_BLOCK = 16;
 const KEY_INFO = utf8Encode('Parley attachment v1: AES-256-CTR key, HMAC-SHA-256 key');
 
 /**
@@ -58,44 +60,12 @@ function deriveKeys(p: Primitives, key: Uint8Array): { aesKey: Uint8Array; macKe
   return { aesKey: okm.slice(0, 32), macKey: okm.slice(32) };
 }
 
-/** The counter block `blocks` blocks after `iv` (big-endian 128-bit addition, wrapping). */
-export function counterAt(iv: Uint8Array, blocks: number): Uint8Array {
-  const out = iv.slice();
-  let carry = blocks;
-  for (let i = out.length - 1; i >= 0 && carry > 0; i--) {
-    const sum = (out[i] ?? 0) + (carry % 256);
-    out[i] = sum & 0xff;
-    carry = Math.floor(carry / 256) + (sum >> 8);
-  }
-  return out;
-}
-
-/** AES-CTR over a byte stream of any chunking: whole blocks go out, a remainder waits. */
-class CtrStream {
-  #blocks = 0;
-  #pending: Uint8Array = new Uint8Array(0);
-  constructor(
-    private readonly p: Primitives,
-    private readonly key: Uint8Array,
-    private readonly iv: Uint8Array,
-  ) {}
-
-  update(data: Uint8Array): Uint8Array {
-    const input = this.#pending.length === 0 ? data : concatBytes(this.#pending, data);
-    const whole = input.length - (input.length % AES_BLOCK);
-    this.#pending = input.slice(whole);
-    if (whole === 0) return new Uint8Array(0);
-    const out = this.p.aesCtr(this.key, counterAt(this.iv, this.#blocks), input.subarray(0, whole));
-    this.#blocks += whole / AES_BLOCK;
-    return out;
-  }
-
-  final(): Uint8Array {
-    if (this.#pending.length === 0) return new Uint8Array(0);
-    const out = this.p.aesCtr(this.key, counterAt(this.iv, this.#blocks), this.#pending);
-    this.#pending = new Uint8Array(0);
-    return out;
-  }
+/**
+ * A buffer of at least `length` bytes: `current` when it is large enough, else a new one (grown
+ * to the largest piece a caller feeds, which it already holds itself).
+ */
+function atLeast(current: Uint8Array, length: number): Uint8Array {
+  return current.length >= length ? current : new Uint8Array(length);
 }
 
 /** What the receiver needs besides the key to check a blob. */
@@ -106,9 +76,12 @@ export interface AttachmentDigests {
   readonly sha256: Uint8Array;
 }
 
-/** Encrypts `size` bytes of plaintext fed in any chunks; emits the blob in order. */
+/**
+ * Encrypts `size` bytes of plaintext fed in any chunks; emits the blob in order. What `update` and
+ * `padding` return is a view of a buffer the next call reuses: use or copy it before then.
+ */
 export class AttachmentEncryptor {
-  readonly #ctr: CtrStream;
+  readonly #ctr: StreamCipher;
   readonly #mac: IncrementalMac;
   readonly #blobHash: IncrementalMac;
   readonly #plainHash: IncrementalMac;
@@ -117,6 +90,7 @@ export class AttachmentEncryptor {
   #padded = 0;
   #started = false;
   #iv: Uint8Array;
+  #out: Uint8Array = new Uint8Array(0);
 
   constructor(p: Primitives, key: Uint8Array, size: number, iv = p.randomBytes(16)) {
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_PLAINTEXT_BYTES)
@@ -124,8 +98,10 @@ export class AttachmentEncryptor {
     const { aesKey, macKey } = deriveKeys(p, key);
     this.#iv = iv;
     this.#size = size;
-    this.#ctr = new CtrStream(p, aesKey, iv);
+    this.#ctr = p.createAesCtr(aesKey, iv);
+    aesKey.fill(0);
     this.#mac = p.createHmac('sha256', macKey);
+    macKey.fill(0);
     this.#blobHash = p.createHash('sha256');
     this.#plainHash = p.createHash('sha256');
   }
@@ -136,10 +112,14 @@ export class AttachmentEncryptor {
     return bytes;
   }
 
-  #start(): Uint8Array[] {
-    if (this.#started) return [];
+  /**
+   * `out` with the iv first if not yet sent, and where the next `length` bytes of ciphertext go.
+   */
+  #begin(out: Uint8Array): number {
+    if (this.#started) return 0;
     this.#started = true;
-    return [this.#emit(this.#iv)];
+    out.set(this.#iv);
+    return ATTACHMENT_IV_LENGTH;
   }
 
   /** Blob bytes for the next plaintext chunk (the iv first). */
@@ -148,9 +128,10 @@ export class AttachmentEncryptor {
     if (this.#fed > this.#size)
       throw new ClientError('INVALID_INPUT', 'the file grew while it was being sent');
     this.#plainHash.update(plain);
-    const head = this.#start();
-    const ct = this.#emit(this.#ctr.update(plain));
-    return head.length === 0 ? ct : concatBytes(...head, ct);
+    this.#out = atLeast(this.#out, plain.length + (this.#started ? 0 : ATTACHMENT_IV_LENGTH));
+    const head = this.#begin(this.#out);
+    this.#ctr.update(plain, this.#out.subarray(head));
+    return this.#emit(this.#out.subarray(0, head + plain.length));
   }
 
   /**
@@ -164,25 +145,31 @@ export class AttachmentEncryptor {
     const n = Math.min(max, padme(this.#size) - this.#size - this.#padded);
     if (n <= 0) return new Uint8Array(0);
     this.#padded += n;
-    const head = this.#start();
-    const ct = this.#emit(this.#ctr.update(new Uint8Array(n)));
-    return head.length === 0 ? ct : concatBytes(...head, ct);
+    this.#out = atLeast(this.#out, n + (this.#started ? 0 : ATTACHMENT_IV_LENGTH));
+    const head = this.#begin(this.#out);
+    const zeros = this.#out.subarray(head, head + n).fill(0);
+    this.#ctr.update(zeros, zeros);
+    return this.#emit(this.#out.subarray(0, head + n));
   }
 
   /** The padding's ciphertext (what `padding` did not give) and the MAC; the digests. */
   final(): { tail: Uint8Array; digests: AttachmentDigests } {
     if (this.#fed !== this.#size)
       throw new ClientError('INVALID_INPUT', 'the file changed size while it was being sent');
-    const parts = this.#start();
     const padding = padme(this.#size) - this.#size - this.#padded;
     this.#padded += padding;
-    parts.push(this.#emit(this.#ctr.update(new Uint8Array(padding))));
-    parts.push(this.#emit(this.#ctr.final()));
+    const tail = new Uint8Array(
+      (this.#started ? 0 : ATTACHMENT_IV_LENGTH) + padding + ATTACHMENT_MAC_LENGTH,
+    );
+    const head = this.#begin(tail);
+    const zeros = tail.subarray(head, head + padding);
+    this.#ctr.update(zeros, zeros);
+    this.#emit(tail.subarray(0, head + padding));
     const mac = this.#mac.digest();
     this.#blobHash.update(mac);
-    parts.push(mac);
+    tail.set(mac, head + padding);
     return {
-      tail: concatBytes(...parts),
+      tail,
       digests: { digest: this.#blobHash.digest(), sha256: this.#plainHash.digest() },
     };
   }
@@ -195,7 +182,8 @@ function invalid(): ClientError {
 
 /**
  * Decrypts a blob fed in any chunks, emitting at most `size` plaintext bytes; `final()` checks
- * the length, the MAC, the blob digest and the plaintext digest.
+ * the length, the MAC, the blob digest and the plaintext digest. What `update` returns is a view
+ * of a buffer the next call reuses: use or copy it before then.
  */
 export class AttachmentDecryptor {
   readonly #p: Primitives;
@@ -207,10 +195,11 @@ export class AttachmentDecryptor {
   readonly #size: number;
   readonly #padded: number;
   #ivBytes: Uint8Array = new Uint8Array(0);
-  #ctr: CtrStream | undefined;
+  #ctr: StreamCipher | undefined;
   #ctFed = 0;
   #plainOut = 0;
   #macBytes: Uint8Array = new Uint8Array(0);
+  #out: Uint8Array = new Uint8Array(0);
 
   constructor(p: Primitives, key: Uint8Array, size: number, expected: AttachmentDigests) {
     if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_PLAINTEXT_BYTES)
@@ -222,6 +211,7 @@ export class AttachmentDecryptor {
     this.#padded = padme(size);
     this.#expected = expected;
     this.#mac = p.createHmac('sha256', macKey);
+    macKey.fill(0);
     this.#blobHash = p.createHash('sha256');
     this.#plainHash = p.createHash('sha256');
   }
@@ -236,29 +226,31 @@ export class AttachmentDecryptor {
       rest = rest.subarray(take);
       if (this.#ivBytes.length === ATTACHMENT_IV_LENGTH) {
         this.#mac.update(this.#ivBytes);
-        this.#ctr = new CtrStream(this.#p, this.#aesKey, this.#ivBytes);
+        this.#ctr = this.#p.createAesCtr(this.#aesKey, this.#ivBytes);
+        this.#aesKey.fill(0);
       }
     }
-    const outs: Uint8Array[] = [];
+    let plain: Uint8Array = new Uint8Array(0);
     if (this.#ctr !== undefined && this.#ctFed < this.#padded && rest.length > 0) {
       const take = Math.min(this.#padded - this.#ctFed, rest.length);
       const ct = rest.subarray(0, take);
       rest = rest.subarray(take);
       this.#ctFed += take;
       this.#mac.update(ct);
-      outs.push(this.#ctr.update(ct));
-      if (this.#ctFed === this.#padded) outs.push(this.#ctr.final());
+      // Only the file's bytes are decrypted: the padding after them is checked by the MAC alone.
+      const keep = Math.min(take, this.#size - this.#plainOut);
+      if (keep > 0) {
+        this.#out = atLeast(this.#out, keep);
+        plain = this.#ctr.update(ct.subarray(0, keep), this.#out);
+        this.#plainOut += keep;
+        this.#plainHash.update(plain);
+      }
     }
     if (rest.length > 0) {
       if (this.#macBytes.length + rest.length > ATTACHMENT_MAC_LENGTH) throw invalid();
       this.#macBytes = concatBytes(this.#macBytes, rest);
     }
-    const plain = outs.length === 1 ? (outs[0] ?? new Uint8Array(0)) : concatBytes(...outs);
-    const keep = Math.min(plain.length, this.#size - this.#plainOut);
-    const out = plain.subarray(0, keep);
-    this.#plainOut += keep;
-    this.#plainHash.update(out);
-    return out;
+    return plain;
   }
 
   /** Throws `ATTACHMENT_INVALID` unless the blob was whole and exactly the one the message named. */

@@ -42,7 +42,7 @@ export interface AttachmentSource {
   readonly thumbnail?: Uint8Array;
 }
 
-/** Padding encrypted at a time (zeros: a fresh buffer each, so kept small). */
+/** Padding encrypted at a time (in the encryptor's reused buffer, so no larger than a read). */
 const PADDING_PIECE_BYTES = 64 * 1024;
 
 const PASSING = ['UNREACHABLE'];
@@ -97,8 +97,8 @@ export async function uploadAttachment(
   const enc = new AttachmentEncryptor(c.p, key, file.size);
   const total = blobLength(file.size);
   const { attachmentId } = await http.createUpload(c.auth(), total);
-  // One chunk buffer for the whole upload, filled by copying and reused once a chunk is sent,
-  // so the upload allocates nothing per chunk besides the cipher's output.
+  // One chunk buffer for the whole upload, filled by copying the encryptor's output (itself one
+  // reused buffer) and reused once a chunk is sent: the upload allocates nothing per chunk.
   const chunk = new Uint8Array(Math.min(ATTACHMENT_CHUNK_BYTES, total));
   let fill = 0;
   let offset = 0;
@@ -142,7 +142,8 @@ export async function uploadAttachment(
 }
 
 /**
- * Downloads, checks and decrypts an attachment, handing plaintext to `sink` as it comes; throws
+ * Downloads, checks and decrypts an attachment, handing plaintext to `sink` as it comes (a view
+ * of the decryptor's buffer, reused once `sink` has returned or resolved); throws
  * `ATTACHMENT_INVALID` when the blob is not the one the pointer names (the sink's bytes must
  * then be discarded), or the relay's error when it cannot be fetched (`ATTACHMENT_NOT_FOUND`
  * once expired).
@@ -174,6 +175,7 @@ export async function downloadAttachment(
       }
     }
     if (bytes.length === 0) break;
+    // A view of the decryptor's reused buffer: the sink is done with it before the next range.
     const plain = dec.update(bytes);
     if (plain.length > 0) await sink(plain);
     offset += bytes.length;

@@ -33,10 +33,15 @@ export function nodeBinaryFetch(): BinaryFetchLike {
           res.on('error', reject);
           res.on('end', () => {
             const all = Buffer.concat(parts);
+            // A large body has an ArrayBuffer of its own; a small one is a view of Node's shared
+            // pool and is copied out of it.
+            const whole = all.byteOffset === 0 && all.byteLength === all.buffer.byteLength;
+            const body = whole
+              ? all.buffer
+              : all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
             resolve({
               status: res.statusCode ?? 0,
-              arrayBuffer: () =>
-                Promise.resolve(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)),
+              arrayBuffer: () => Promise.resolve(body),
             });
           });
         },

@@ -329,7 +329,8 @@ export class ParleyClient {
   }
 
   /**
-   * Downloads, checks and decrypts an attachment, handing its bytes to `sink` as they come.
+   * Downloads, checks and decrypts an attachment, handing its bytes to `sink` as they come (in
+   * a buffer reused once `sink` returns: copy what must outlive the call).
    * The bytes are provisional until this resolves; on `ATTACHMENT_INVALID` (altered, truncated
    * or swapped at the relay) or any other failure, discard everything `sink` received.
    */

@@ -14,6 +14,7 @@ import type {
 } from '@parley/primitives';
 import { HASH_LENGTH, PrimitivesError } from '@parley/primitives';
 import { nobleAeads } from './aead.js';
+import { nobleAesCtrStream } from './aes-ctr-stream.js';
 import { createKyber1024 } from './kyber1024.js';
 import { createMlKem1024, createMlKem768 } from './ml-kem.js';
 import { createIncrementalMlKem768 } from './ml-kem-incremental.js';
@@ -156,6 +157,10 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
       'ml-kem-1024': createMlKem1024(randomBytes),
     },
     incrementalMlKem768: createIncrementalMlKem768(randomBytes),
+    createAesCtr(key, iv) {
+      requireAesInputs(key, iv);
+      return nobleAesCtrStream(key, iv);
+    },
   };
 }
 

@@ -132,3 +132,25 @@ test('an X25519 that returns wrong bytes fails Wycheproof valid and acceptable t
   // Only the all-zero outputs (rejected before the wrong bytes) still pass.
   assert.ok(result.failed > 0 && result.passed < result.numberOfTests / 2);
 });
+
+test('an AES-CTR stream that restarts its keystream at every update fails the stream cases', () => {
+  const broken: Primitives = {
+    ...good,
+    createAesCtr: (key, iv) => ({
+      update(input, output) {
+        const bytes = good.aesCtr(key, iv, input);
+        if (output === undefined) return bytes;
+        output.set(bytes);
+        return output.subarray(0, input.length);
+      },
+    }),
+  };
+  const { failed, ran } = failingCases(broken, 'createAesCtr');
+  assert.equal(ran, 4);
+  assert.deepEqual(failed, [
+    'createAesCtr: NIST SP 800-38A F.5.5 in pieces of any size, across block boundaries',
+    'createAesCtr: equals aesCtr across the 128-bit counter wrap, at any split',
+    'createAesCtr: output given, in place, unaligned or not given; the input is left alone',
+    'createAesCtr: bad key or IV refused; a short output gives INVALID_LENGTH and changes nothing',
+  ]);
+});

@@ -31,6 +31,7 @@ import {
   requireLength,
   type PrimitivesOptions,
 } from '@parley/primitives-noble';
+import { nodeAesCtrStream } from './aes-ctr-stream.js';
 import {
   KeyObjectCache,
   LongLivedKeyCache,
@@ -347,5 +348,9 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     // FIPS 203 ML-KEM stays noble's; the incremental ML-KEM-768 generates and decapsulates on
     // OpenSSL where the runtime has ML-KEM (Node 24).
     incrementalMlKem768: incrementalMlKem768(noble.incrementalMlKem768, randomBytes),
+    createAesCtr(key, iv) {
+      requireAesInputs(key, iv);
+      return nodeAesCtrStream(key, iv);
+    },
   };
 }

@@ -13,6 +13,7 @@ export type {
   KeyPair,
   Primitives,
   SignatureScheme,
+  StreamCipher,
   X25519,
 } from './primitives.js';
 export { HASH_LENGTH } from './primitives.js';

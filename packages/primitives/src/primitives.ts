@@ -65,6 +65,24 @@ export interface Primitives {
 
   /** FIPS 203 ML-KEM-768 with its public key and encapsulation split in two (SPQR's braid). */
   readonly incrementalMlKem768: IncrementalKem;
+
+  /**
+   * AES-CTR as a stream (same key, IV and counter rule as `aesCtr`): each `update` continues the
+   * keystream where the last one stopped, at any byte boundary, so a large input (an attachment)
+   * goes through in pieces with its output written into a buffer the caller reuses.
+   */
+  createAesCtr(key: Uint8Array, iv: Uint8Array): StreamCipher;
+}
+
+/** A keystream cipher fed in pieces (AES-CTR: encryption and decryption are the same). */
+export interface StreamCipher {
+  /**
+   * `input` XOR the next `input.length` keystream bytes. Written into `output` when given (at
+   * least `input.length` bytes; it may be `input` itself, not a view overlapping it at another
+   * offset) and returned as the view of `output` that holds them; otherwise a new array.
+   * Throws `INVALID_LENGTH` for an `output` shorter than `input`.
+   */
+  update(input: Uint8Array, output?: Uint8Array): Uint8Array;
 }
 
 export type HashAlgorithm = 'sha256' | 'sha512';

@@ -8,8 +8,10 @@ const AES_BLOCK = 16;
 const AEAD_TAG_LENGTH = 16;
 
 /** NIST SP 800-38A Appendix F: the AES-256 key and the four plaintext blocks all modes share. */
-const SP800_38A_KEY_256 = hex('603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4');
-const SP800_38A_PLAINTEXT = hex(
+export const SP800_38A_KEY_256 = hex(
+  '603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4',
+);
+export const SP800_38A_PLAINTEXT = hex(
   '6bc1bee22e409f96e93d7e117393172a' +
     'ae2d8a571e03ac9c9eb76fac45af8e51' +
     '30c81c46a35ce411e5fbc1191a0a52ef' +
@@ -24,8 +26,8 @@ const F25_CIPHERTEXT = hex(
     'b2eb05e2c39be9fcda6c19078c6a9d1b',
 );
 /** F.5.5 CTR-AES256.Encrypt. */
-const F55_COUNTER = counting(0xf0, AES_BLOCK);
-const F55_CIPHERTEXT = hex(
+export const F55_COUNTER = counting(0xf0, AES_BLOCK);
+export const F55_CIPHERTEXT = hex(
   '601ec313775789a5b7a7f504bbf3d228' +
     'f443e3ca4d62b59aca84e990cacaf5c5' +
     '2b0930daa23de94ce87017ba2d84988d' +

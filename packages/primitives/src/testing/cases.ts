@@ -5,6 +5,7 @@ import { hashCases } from './cases-hash.js';
 import { inputCases } from './cases-inputs.js';
 import { incrementalKemCases } from './cases-incremental-kem.js';
 import { kemCases } from './cases-kem.js';
+import { aesCtrStreamCases } from './cases-stream-cipher.js';
 import { xeddsaCases } from './cases-xeddsa.js';
 import type { ConformanceCase, ConformanceOptions } from './conformance-case.js';
 
@@ -26,5 +27,6 @@ export function primitivesConformance(
     ...kemCases(p),
     ...incrementalKemCases(p),
     ...inputCases(p),
+    ...aesCtrStreamCases(p),
   ];
 }
