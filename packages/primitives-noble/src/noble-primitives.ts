@@ -2,7 +2,7 @@ import { cbc, ctr } from '@noble/ciphers/aes.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { isAllZero } from '@parley/bytes';
 import type {
@@ -24,7 +24,7 @@ export interface PrimitivesOptions {
   readonly randomBytes?: (length: number) => Uint8Array;
 }
 
-const HASHES = { sha256, sha512 } as const;
+const HASHES = { sha256, sha384, sha512 } as const;
 const KEY_LENGTH = 32;
 const AES_KEY_LENGTHS = [16, 24, 32];
 const AES_BLOCK = 16;

@@ -40,6 +40,7 @@ import {
   rawPublicKey,
   toUint8Array,
 } from './key-objects.js';
+import { createNodeMlsCurves } from './mls-curves.js';
 import { nativeMlKem1024 } from './native-ml-kem.js';
 import { incrementalMlKem768 } from './native-ml-kem-768.js';
 import { nodeKyberHashes } from './sha3.js';
@@ -347,5 +348,6 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
     // FIPS 203 ML-KEM stays noble's; the incremental ML-KEM-768 generates and decapsulates on
     // OpenSSL where the runtime has ML-KEM (Node 24).
     incrementalMlKem768: incrementalMlKem768(noble.incrementalMlKem768, randomBytes),
+    mlsCurves: createNodeMlsCurves(randomBytes),
   };
 }
