@@ -17,6 +17,7 @@ import {
   VectorMismatchError,
   type JsonObject,
 } from './vector-json.js';
+import { getPrivateKey } from './vector-keys.js';
 
 /**
  * The vectors come with no application policy (basic credentials, no device lists) and were
@@ -42,20 +43,16 @@ function passiveClient(e: JsonObject, suite: number, p: Primitives): void {
   if (welcomeMessage.wireFormat !== WireFormat.welcome)
     throw new VectorMismatchError('not a Welcome');
   const keyPackage = kpMessage.keyPackage;
-  const signaturePriv = getHex(e, 'signature_priv');
-  const encryptionPriv = getHex(e, 'encryption_priv');
-  const initPriv = getHex(e, 'init_priv');
+  const signaturePriv = getPrivateKey(c, e, 'signature_priv');
+  const encryptionPriv = getPrivateKey(c, e, 'encryption_priv');
+  const initPriv = getPrivateKey(c, e, 'init_priv');
   expectBytes(
     c.signaturePublicKey(signaturePriv),
     keyPackage.leafNode.signatureKey,
     'signature key',
   );
-  expectBytes(
-    p.x25519.publicKey(encryptionPriv),
-    keyPackage.leafNode.encryptionKey,
-    'encryption key',
-  );
-  expectBytes(p.x25519.publicKey(initPriv), keyPackage.initKey, 'init key');
+  expectBytes(c.kemPublicKey(encryptionPriv), keyPackage.leafNode.encryptionKey, 'encryption key');
+  expectBytes(c.kemPublicKey(initPriv), keyPackage.initKey, 'init key');
 
   const external = getArray(e, 'external_psks').map((value, i) => {
     const o = asObject(value, `external_psks[${i}]`);
