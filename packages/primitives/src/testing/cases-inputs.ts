@@ -114,7 +114,11 @@ export function inputCases(p: Primitives): ConformanceCase[] {
     {
       name: 'HKDF (RFC 5869 §2.3): L up to 255 × HashLen; beyond, negative or fractional gives INVALID_LENGTH',
       run: () => {
-        for (const algorithm of ['sha256', 'sha512'] as const satisfies readonly HashAlgorithm[]) {
+        for (const algorithm of [
+          'sha256',
+          'sha384',
+          'sha512',
+        ] as const satisfies readonly HashAlgorithm[]) {
           const max = HKDF_MAX_BLOCKS * HASH_LENGTH[algorithm];
           const ikm = bytes(KEY_LENGTH);
           const prk = p.hkdfExtract(algorithm, new Uint8Array(0), ikm);
