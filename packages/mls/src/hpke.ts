@@ -1,6 +1,6 @@
 import { concatBytes, uint16BE, utf8Encode } from '@parley/bytes';
 import type { KeyPair, Primitives } from '@parley/primitives';
-import type { CipherSuite, Kem } from './cipher-suite.js';
+import { unsupported, type CipherSuite, type Kem } from './cipher-suite.js';
 import { MlsError } from './errors.js';
 
 /**
@@ -19,26 +19,9 @@ export interface KemDh {
   sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
 }
 
-/** RFC 9180 §7.1.3: DeriveKeyPair gives up after this many rejected candidates (counter > 255). */
-const MAX_DERIVE_CANDIDATES = 256;
-
 /** The DH of `kem` on `p`, or `UNSUPPORTED_CIPHER_SUITE` when the backend lacks the group. */
 export function kemDh(p: Primitives, kem: Kem): KemDh {
-  if (kem.group === 'x25519') return p.x25519;
-  const dh = p.mlsCurves?.dh[kem.group];
-  if (dh === undefined) {
-    throw new MlsError(
-      'UNSUPPORTED_CIPHER_SUITE',
-      `backend ${p.backend} has no ${kem.group} (Primitives.mlsCurves)`,
-    );
-  }
-  return dh;
-}
-
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
+  return kem.group === 'x25519' ? p.x25519 : (p.mlsCurves?.dh[kem.group] ?? unsupported(kem.group));
 }
 
 const VERSION = utf8Encode('HPKE-v1');
@@ -99,41 +82,15 @@ export class Hpke {
 
   /**
    * DeriveKeyPair(ikm) (RFC 9180 §7.1.3): for X25519 and X448 the Nsk bytes expanded under
-   * "sk"; for the NIST curves the first "candidate" that, masked with the curve's bitmask, is a
-   * scalar in 1..n−1. Throws `INVALID_ENCODING` if 256 candidates in a row fail (probability
-   * below 2^-256 per call; the RFC's DeriveKeyPairError).
+   * "sk"; for a NIST curve its rejection loop over "candidate"s (`Kem.derivePrivateKey`).
    */
   deriveKeyPair(ikm: Uint8Array): KeyPair {
-    const kem = this.kem;
-    const prk = this.labeledExtract(this.kemSuiteId, EMPTY, 'dkp_prk', ikm, kem.hash);
-    if (kem.order === undefined || kem.bitmask === undefined) {
-      const privateKey = this.labeledExpand(
-        this.kemSuiteId,
-        prk,
-        'sk',
-        EMPTY,
-        kem.privateKeyLength,
-        kem.hash,
-      );
-      return { privateKey, publicKey: this.dh.publicKey(privateKey) };
-    }
-    for (let counter = 0; counter < MAX_DERIVE_CANDIDATES; counter++) {
-      const candidate = this.labeledExpand(
-        this.kemSuiteId,
-        prk,
-        'candidate',
-        Uint8Array.of(counter),
-        kem.privateKeyLength,
-        kem.hash,
-      );
-      candidate[0] = (candidate[0] ?? 0) & kem.bitmask;
-      const scalar = bytesToBigInt(candidate);
-      if (scalar !== 0n && scalar < kem.order) {
-        return { privateKey: candidate, publicKey: this.dh.publicKey(candidate) };
-      }
-      candidate.fill(0);
-    }
-    throw new MlsError('INVALID_ENCODING', 'DeriveKeyPair found no valid scalar');
+    const { hash, privateKeyLength, derivePrivateKey } = this.kem;
+    const prk = this.labeledExtract(this.kemSuiteId, EMPTY, 'dkp_prk', ikm, hash);
+    const expand = (text: string, info: Uint8Array): Uint8Array =>
+      this.labeledExpand(this.kemSuiteId, prk, text, info, privateKeyLength, hash);
+    const privateKey = derivePrivateKey?.(expand) ?? expand('sk', EMPTY);
+    return { privateKey, publicKey: this.dh.publicKey(privateKey) };
   }
 
   /**

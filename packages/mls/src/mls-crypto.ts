@@ -1,6 +1,6 @@
 import { concatBytes, constantTimeEqual, TlsWriter, uint32BE, utf8Encode } from '@parley/bytes';
 import type { KeyPair, Primitives, SignatureScheme } from '@parley/primitives';
-import { cipherSuite, type CipherSuite } from './cipher-suite.js';
+import { cipherSuite, unsupported, type CipherSuite } from './cipher-suite.js';
 import { MlsError } from './errors.js';
 import { Hpke } from './hpke.js';
 import { MAX_EXPAND_LENGTH } from './limits.js';
@@ -202,9 +202,9 @@ export class MlsCrypto {
    * an UpdatePath's ciphertexts): the same as calling {@link encryptWithLabel} for each, with the
    * context hashed into the HPKE key schedule once instead of once per recipient, and the
    * ephemeral private keys drawn from the random source `recipients` at a time (one call instead
-   * of one per recipient; each is zeroed once its encryption is done). That pool is for the
-   * groups where any Nsk bytes are a private key (X25519, X448); a NIST-curve suite generates
-   * each ephemeral key pair, since random bytes need not be a scalar below the group order.
+   * of one per recipient; each is zeroed once its encryption is done). That pool is for X25519,
+   * the built-in suites' group; the curve suites generate each ephemeral key pair (random bytes
+   * need not be a scalar below a NIST group's order).
    */
   encryptorWithLabel(
     label: Label,
@@ -213,13 +213,12 @@ export class MlsCrypto {
   ): (publicKey: Uint8Array, plaintext: Uint8Array) => HpkeCiphertext {
     const info = this.hpke.prepareInfo(encryptContext(label, context));
     const { group, privateKeyLength: keyLength } = this.suite.kem;
-    if (group !== 'x25519' && group !== 'x448') {
+    if (group !== 'x25519') {
       return (publicKey, plaintext) => {
         const sealed = this.hpke.seal(publicKey, info, EMPTY, plaintext);
         return { kemOutput: sealed.enc, ciphertext: sealed.ciphertext };
       };
     }
-    const dh = this.hpke.dh;
     const batch = Math.max(1, Math.min(recipients, EPHEMERAL_BATCH));
     let pool: Uint8Array = EMPTY;
     let used = 0;
@@ -231,7 +230,7 @@ export class MlsCrypto {
       const privateKey = pool.subarray(used, used + keyLength);
       used += keyLength;
       try {
-        const ephemeral = { privateKey, publicKey: dh.publicKey(privateKey) };
+        const ephemeral = { privateKey, publicKey: this.primitives.x25519.publicKey(privateKey) };
         const sealed = this.hpke.seal(publicKey, info, EMPTY, plaintext, ephemeral);
         return { kemOutput: sealed.enc, ciphertext: sealed.ciphertext };
       } finally {
@@ -263,15 +262,10 @@ export class MlsCrypto {
 }
 
 function signatureScheme(p: Primitives, suite: CipherSuite): SignatureScheme {
-  if (suite.signature === 'ed25519') return p.ed25519;
-  const scheme = p.mlsCurves?.signature[suite.signature];
-  if (scheme === undefined) {
-    throw new MlsError(
-      'UNSUPPORTED_CIPHER_SUITE',
-      `backend ${p.backend} has no ${suite.signature} (Primitives.mlsCurves)`,
-    );
-  }
-  return scheme;
+  const { signature } = suite;
+  return signature === 'ed25519'
+    ? p.ed25519
+    : (p.mlsCurves?.signature[signature] ?? unsupported(signature));
 }
 
 function signContent(label: Label, content: Uint8Array): Uint8Array {

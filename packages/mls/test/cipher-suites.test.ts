@@ -1,6 +1,6 @@
-// The seven RFC 9420 §17.1 cipher suites: what each needs from the backend (suites 2 and 4–7
-// need `Primitives.mlsCurves`, refused with UNSUPPORTED_CIPHER_SUITE without them), the DHKEM
-// group orders against noble's curves, HPKE and signatures across the two backends, and a group
+// The seven RFC 9420 §17.1 cipher suites: the built-in ones (1, 3) and those of the curve-suites
+// entry point (2, 4–7), which need `Primitives.mlsCurves` (refused with UNSUPPORTED_CIPHER_SUITE
+// without them), the DHKEM group orders against both backends, HPKE and signatures across the two backends, and a group
 // of three run in every suite.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -21,6 +21,7 @@ import {
   ProposalType,
   type ValidationPolicy,
 } from '@parley/mls';
+import { ALL_CIPHER_SUITES, anyCipherSuite, isKnownCipherSuite } from '@parley/mls/curve-suites';
 import { PrimitivesError, type DiffieHellman } from '@parley/primitives';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
@@ -32,13 +33,30 @@ const CURVE_SUITES = [2, 4, 5, 6, 7];
 const lifetime = { notBefore: 0n, notAfter: 1n << 40n };
 const policy: ValidationPolicy = { authenticate: (c) => c.credentialType === CredentialType.basic };
 
-test('all seven suites are implemented', () => {
-  assert.deepEqual(SUPPORTED_CIPHER_SUITES, [1, 2, 3, 4, 5, 6, 7]);
-  for (const id of SUPPORTED_CIPHER_SUITES) assert.equal(cipherSuite(id).id, id);
-  assert.throws(
-    () => cipherSuite(8),
-    (e: unknown) => e instanceof MlsError && e.code === 'UNSUPPORTED_CIPHER_SUITE',
-  );
+test('suites 1 and 3 are built in; the curve-suites entry point has all seven', () => {
+  assert.deepEqual(SUPPORTED_CIPHER_SUITES, [1, 3]);
+  assert.deepEqual(ALL_CIPHER_SUITES, [1, 2, 3, 4, 5, 6, 7]);
+  for (const id of ALL_CIPHER_SUITES) {
+    assert.equal(anyCipherSuite(id).id, id);
+    assert.equal(isKnownCipherSuite(id), true);
+  }
+  for (const id of CURVE_SUITES) {
+    assert.throws(
+      () => cipherSuite(id),
+      (e: unknown) => e instanceof MlsError && e.code === 'UNSUPPORTED_CIPHER_SUITE',
+    );
+    assert.throws(
+      () => new MlsCrypto(node, id),
+      (e: unknown) => e instanceof MlsError && e.code === 'UNSUPPORTED_CIPHER_SUITE',
+    );
+  }
+  for (const id of [0, 8, 0xffff]) {
+    assert.equal(isKnownCipherSuite(id), false);
+    assert.throws(
+      () => anyCipherSuite(id),
+      (e: unknown) => e instanceof MlsError && e.code === 'UNSUPPORTED_CIPHER_SUITE',
+    );
+  }
 });
 
 test('a backend without mlsCurves runs suites 1 and 3 and refuses the others with UNSUPPORTED_CIPHER_SUITE', () => {
@@ -46,7 +64,7 @@ test('a backend without mlsCurves runs suites 1 and 3 and refuses the others wit
   for (const id of [1, 3]) assert.equal(new MlsCrypto(plain, id).suite.id, id);
   for (const id of CURVE_SUITES) {
     assert.throws(
-      () => new MlsCrypto(plain, id),
+      () => new MlsCrypto(plain, anyCipherSuite(id)),
       (e: unknown) => e instanceof MlsError && e.code === 'UNSUPPORTED_CIPHER_SUITE',
       `suite ${id}`,
     );
@@ -60,8 +78,8 @@ function scalarBytes(n: bigint, length: number): Uint8Array {
 }
 
 test("the DHKEM group orders are the curves' (n − 1 is a private key on both backends, n is not)", () => {
-  for (const id of SUPPORTED_CIPHER_SUITES) {
-    const { kem } = cipherSuite(id);
+  for (const id of ALL_CIPHER_SUITES) {
+    const { kem } = anyCipherSuite(id);
     if (kem.group === 'x25519' || kem.group === 'x448') {
       assert.equal(kem.order, undefined);
       continue;
@@ -82,11 +100,12 @@ test("the DHKEM group orders are the curves' (n − 1 is a private key on both b
   }
 });
 
-for (const id of SUPPORTED_CIPHER_SUITES) {
+for (const id of ALL_CIPHER_SUITES) {
+  const suite = anyCipherSuite(id);
   test(`suite ${id}: node and noble open each other's EncryptWithLabel and verify each other's SignWithLabel`, () => {
     const pairs = [
-      [new MlsCrypto(node, id), new MlsCrypto(noble, id)],
-      [new MlsCrypto(noble, id), new MlsCrypto(node, id)],
+      [new MlsCrypto(node, suite), new MlsCrypto(noble, suite)],
+      [new MlsCrypto(noble, suite), new MlsCrypto(node, suite)],
     ] as const;
     for (const [from, to] of pairs) {
       const recipient = to.generateKemKeyPair();
@@ -121,7 +140,7 @@ for (const id of SUPPORTED_CIPHER_SUITES) {
   });
 
   test(`suite ${id}: an HPKE public key off the curve or of the wrong length is refused, not thrown raw`, () => {
-    const c = new MlsCrypto(node, id);
+    const c = new MlsCrypto(node, suite);
     const good = c.generateKemKeyPair();
     const short = good.publicKey.subarray(1);
     assert.throws(
@@ -136,7 +155,7 @@ for (const id of SUPPORTED_CIPHER_SUITES) {
   });
 
   test(`suite ${id}: a group of three: create, add two, join from the Welcome, exchange a message`, () => {
-    const c = new MlsCrypto(id % 2 === 0 ? node : noble, id);
+    const c = new MlsCrypto(id % 2 === 0 ? node : noble, suite);
     const signing = (): Uint8Array =>
       c.suite.signature === 'ed25519'
         ? c.primitives.ed25519.generateKeyPair().privateKey

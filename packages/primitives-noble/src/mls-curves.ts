@@ -1,5 +1,6 @@
 import { ed448, x448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { isAllZero } from '@parley/bytes';
 import type {
@@ -10,12 +11,12 @@ import type {
   SignatureScheme,
 } from '@parley/primitives';
 import { PrimitivesError } from '@parley/primitives';
-import { requireLength } from './noble-primitives.js';
+import { nobleHashing, requireLength } from './noble-primitives.js';
 
 /**
- * The curves of MLS cipher suites 2 and 4–7 (P-256, P-384, P-521, X448, Ed448) on noble, in an
- * entry point of their own (`@parley/primitives-noble/mls-curves`) so that a bundle importing
- * only the main entry (the web client's) does not carry them.
+ * The curves of MLS cipher suites 2 and 4–7 (P-256, P-384, P-521, X448, Ed448) and SHA-384 on
+ * noble, in an entry point of their own (`@parley/primitives-noble/mls-curves`) so that a bundle
+ * importing only the main entry (the web client's) does not carry them.
  */
 
 /** The SEC1 tag of an uncompressed point, the only encoding HPKE and MLS use. */
@@ -172,7 +173,14 @@ export function createNobleMlsCurves(
   };
 }
 
-/** `primitives` with the noble MLS curves added, drawing from the same random source. */
+/**
+ * The noble backend `primitives` with what MLS suites 2 and 4–7 need besides: the curves
+ * (drawing from the same random source) and SHA-384 in its hash, HMAC and HKDF methods.
+ */
 export function withNobleMlsCurves(primitives: Primitives): Primitives {
-  return { ...primitives, mlsCurves: createNobleMlsCurves((n) => primitives.randomBytes(n)) };
+  return {
+    ...primitives,
+    ...nobleHashing({ sha256, sha384, sha512 }),
+    mlsCurves: createNobleMlsCurves((n) => primitives.randomBytes(n)),
+  };
 }

@@ -70,7 +70,7 @@ export function messageProtectionCases(data: unknown, p: Primitives): MlsVectorC
     const c = new MlsCrypto(p, suite);
     const context: GroupContext = {
       version: PROTOCOL_VERSION_MLS10,
-      cipherSuite: suite,
+      cipherSuite: suite.id,
       groupId: getHex(e, 'group_id'),
       epoch: BigInt(getInteger(e, 'epoch')),
       treeHash: getHex(e, 'tree_hash'),

@@ -106,7 +106,7 @@ export function welcomeCases(data: unknown, p: Primitives): MlsVectorCase[] {
     const c = new MlsCrypto(p, suite);
     const keyPackage = messageOf(getHex(e, 'key_package'), WireFormat.keyPackage).keyPackage;
     const welcome = messageOf(getHex(e, 'welcome'), WireFormat.welcome).welcome;
-    expectEqual(welcome.cipherSuite, suite, 'Welcome cipher suite');
+    expectEqual(welcome.cipherSuite, suite.id, 'Welcome cipher suite');
     const ref = c.makeKeyPackageRef(encodeKeyPackage(keyPackage));
     const secrets = decryptGroupSecrets(c, welcome, ref, getPrivateKey(c, e, 'init_priv'));
     const pskSecret = computePskSecret(c, []);

@@ -1,5 +1,6 @@
 import { constantTimeEqual } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
+import type { CipherSuite } from '../cipher-suite.js';
 import { decodeWith } from '../codec.js';
 import { readMlsMessage, WireFormat } from '../framing.js';
 import { groupStateFromJoin, processCommit, processProposal } from '../group.js';
@@ -34,7 +35,7 @@ function messageOf(bytes: Uint8Array, what: string) {
  * (tree inline or given, with external PSKs) with the stated epoch_authenticator, then
  * processes each epoch's proposals and commit and matches each epoch_authenticator.
  */
-function passiveClient(e: JsonObject, suite: number, p: Primitives): void {
+function passiveClient(e: JsonObject, suite: CipherSuite, p: Primitives): void {
   const c = new MlsCrypto(p, suite);
   const kpMessage = messageOf(getHex(e, 'key_package'), 'key_package');
   const welcomeMessage = messageOf(getHex(e, 'welcome'), 'welcome');

@@ -45,7 +45,7 @@ export function treekemCases(data: unknown, p: Primitives): MlsVectorCase[] {
     const contextFor = (treeHash: Uint8Array): Uint8Array =>
       encodeGroupContext({
         version: PROTOCOL_VERSION_MLS10,
-        cipherSuite: suite,
+        cipherSuite: suite.id,
         groupId,
         epoch: BigInt(getInteger(e, 'epoch')),
         treeHash,
