@@ -13,6 +13,7 @@ import {
 } from '@parley/primitives/testing';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
+import { withNobleMlsCurves } from '@parley/primitives-noble/mls-curves';
 import { MLS_VECTOR_FILES, type MlsVectorFile } from '@parley/mls/testing';
 import { loadJsonVector } from './vectors.js';
 
@@ -154,9 +155,13 @@ export function runMlsVectorFile(
   return result;
 }
 
-/** `mls:<stem>` for every MLS vector file with a runner, on both backends. */
+/**
+ * `mls:<stem>` for every MLS vector file with a runner, on both backends; the noble one with its
+ * `mls-curves` entry point added (the node backend always has the curves), so that every cipher
+ * suite runs on both.
+ */
 export function mlsSuites(env: NodeJS.ProcessEnv = process.env): SuiteResult[] {
-  const backends = createBackends();
+  const backends = [createNodePrimitives(), withNobleMlsCurves(createNoblePrimitives())];
   return MLS_VECTOR_FILES.flatMap((vectors) =>
     backends.map((p) => runMlsVectorFile(vectors, p, env)),
   );

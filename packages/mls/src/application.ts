@@ -202,7 +202,7 @@ export function createUpdateProposal(
 ): { readonly message: MlsMessage; readonly state: GroupState } {
   const current = state.tree.leaf(state.ownLeaf);
   if (current === undefined) throw new MlsError('MISUSE', 'our leaf is not in the tree');
-  const pair = crypto.primitives.x25519.generateKeyPair();
+  const pair = crypto.generateKemKeyPair();
   const unsigned: LeafNode = {
     encryptionKey: pair.publicKey,
     signatureKey: current.signatureKey,

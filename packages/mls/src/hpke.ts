@@ -1,13 +1,28 @@
 import { concatBytes, uint16BE, utf8Encode } from '@parley/bytes';
 import type { KeyPair, Primitives } from '@parley/primitives';
-import type { CipherSuite } from './cipher-suite.js';
+import { unsupported, type CipherSuite, type Kem } from './cipher-suite.js';
 import { MlsError } from './errors.js';
 
 /**
- * HPKE (RFC 9180) in base mode with DHKEM(X25519, HKDF-SHA256), as MLS uses it: single-shot
- * seal and open of one message, DeriveKeyPair, and the exporter of a sender context (external
- * commits). Everything is composed from the synchronous `Primitives`.
+ * HPKE (RFC 9180) in base mode with the suite's DHKEM (X25519, X448, P-256, P-384 or P-521), as
+ * MLS uses it: single-shot seal and open of one message, DeriveKeyPair, and the exporter of a
+ * sender context (external commits). Everything is composed from the synchronous `Primitives`.
  */
+
+/**
+ * The DH operations a DHKEM needs: `Primitives.x25519` itself for X25519 (the hot path of suites
+ * 1 and 3 is unchanged), or one group of `Primitives.mlsCurves.dh`.
+ */
+export interface KemDh {
+  generateKeyPair(): KeyPair;
+  publicKey(privateKey: Uint8Array): Uint8Array;
+  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+/** The DH of `kem` on `p`, or `UNSUPPORTED_CIPHER_SUITE` when the backend lacks the group. */
+export function kemDh(p: Primitives, kem: Kem): KemDh {
+  return kem.group === 'x25519' ? p.x25519 : (p.mlsCurves?.dh[kem.group] ?? unsupported(kem.group));
+}
 
 const VERSION = utf8Encode('HPKE-v1');
 const EMPTY = new Uint8Array(0);
@@ -41,6 +56,9 @@ const label = (text: string): Uint8Array => utf8Encode(text);
 
 /** HPKE for one cipher suite over one backend. */
 export class Hpke {
+  /** The KEM's Diffie-Hellman group. */
+  readonly dh: KemDh;
+  private readonly kem: Kem;
   private readonly kemSuiteId: Uint8Array;
   private readonly hpkeSuiteId: Uint8Array;
   /** psk_id_hash of base mode (no PSK id), the same for every message; made on first use. */
@@ -50,6 +68,8 @@ export class Hpke {
     private readonly p: Primitives,
     private readonly suite: CipherSuite,
   ) {
+    this.kem = suite.kem;
+    this.dh = kemDh(p, suite.kem);
     const { kemId, kdfId, aeadId } = suite.hpke;
     this.kemSuiteId = concatBytes(label('KEM'), uint16BE(kemId));
     this.hpkeSuiteId = concatBytes(
@@ -60,17 +80,17 @@ export class Hpke {
     );
   }
 
-  /** DeriveKeyPair(ikm) (RFC 9180 §7.1.3): the X25519 key pair derived from `ikm`. */
+  /**
+   * DeriveKeyPair(ikm) (RFC 9180 §7.1.3): for X25519 and X448 the Nsk bytes expanded under
+   * "sk"; for a NIST curve its rejection loop over "candidate"s (`Kem.derivePrivateKey`).
+   */
   deriveKeyPair(ikm: Uint8Array): KeyPair {
-    const prk = this.labeledExtract(this.kemSuiteId, new Uint8Array(0), 'dkp_prk', ikm);
-    const privateKey = this.labeledExpand(
-      this.kemSuiteId,
-      prk,
-      'sk',
-      new Uint8Array(0),
-      this.suite.kemKeyLength,
-    );
-    return { privateKey, publicKey: this.p.x25519.publicKey(privateKey) };
+    const { hash, privateKeyLength, derivePrivateKey } = this.kem;
+    const prk = this.labeledExtract(this.kemSuiteId, EMPTY, 'dkp_prk', ikm, hash);
+    const expand = (text: string, info: Uint8Array): Uint8Array =>
+      this.labeledExpand(this.kemSuiteId, prk, text, info, privateKeyLength, hash);
+    const privateKey = derivePrivateKey?.(expand) ?? expand('sk', EMPTY);
+    return { privateKey, publicKey: this.dh.publicKey(privateKey) };
   }
 
   /**
@@ -109,7 +129,7 @@ export class Hpke {
 
   /**
    * OpenBase(enc, skR, info, aad, ct); throws `DECRYPT_FAILED` on any failure. Passing the
-   * recipient's public key, when the caller knows it, saves deriving it (one X25519 operation);
+   * recipient's public key, when the caller knows it, saves deriving it (one scalar multiplication);
    * a wrong one makes decryption fail.
    */
   open(
@@ -156,9 +176,9 @@ export class Hpke {
     info: Uint8Array | HpkeInfo,
     ephemeral?: KeyPair,
   ): { enc: Uint8Array; context: HpkeContext } {
-    this.checkKey(publicKey, 'HPKE public key');
-    const e = ephemeral ?? this.p.x25519.generateKeyPair();
-    const dh = this.p.x25519.sharedSecret(e.privateKey, publicKey);
+    this.checkKey(publicKey, this.kem.publicKeyLength, 'HPKE public key');
+    const e = ephemeral ?? this.dh.generateKeyPair();
+    const dh = this.dh.sharedSecret(e.privateKey, publicKey);
     const enc = e.publicKey;
     const sharedSecret = this.extractAndExpand(dh, concatBytes(enc, publicKey));
     return { enc, context: this.keySchedule(sharedSecret, info) };
@@ -170,27 +190,29 @@ export class Hpke {
     info: Uint8Array | HpkeInfo,
     publicKey?: Uint8Array,
   ): HpkeContext {
-    this.checkKey(enc, 'HPKE encapsulated key');
-    this.checkKey(privateKey, 'HPKE private key');
-    const dh = this.p.x25519.sharedSecret(privateKey, enc);
-    const kemContext = concatBytes(enc, publicKey ?? this.p.x25519.publicKey(privateKey));
+    this.checkKey(enc, this.kem.publicKeyLength, 'HPKE encapsulated key');
+    this.checkKey(privateKey, this.kem.privateKeyLength, 'HPKE private key');
+    const dh = this.dh.sharedSecret(privateKey, enc);
+    const kemContext = concatBytes(enc, publicKey ?? this.dh.publicKey(privateKey));
     return this.keySchedule(this.extractAndExpand(dh, kemContext), info);
   }
 
-  private checkKey(key: Uint8Array, what: string): void {
-    if (key.length !== this.suite.kemKeyLength) {
-      throw new MlsError('INVALID_ENCODING', `${what} must be ${this.suite.kemKeyLength} bytes`);
+  private checkKey(key: Uint8Array, length: number, what: string): void {
+    if (key.length !== length) {
+      throw new MlsError('INVALID_ENCODING', `${what} must be ${length} bytes`);
     }
   }
 
   private extractAndExpand(dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
-    const prk = this.labeledExtract(this.kemSuiteId, EMPTY, 'eae_prk', dh);
+    const { hash, secretLength } = this.kem;
+    const prk = this.labeledExtract(this.kemSuiteId, EMPTY, 'eae_prk', dh, hash);
     return this.labeledExpand(
       this.kemSuiteId,
       prk,
       'shared_secret',
       kemContext,
-      this.suite.kemKeyLength,
+      secretLength,
+      hash,
     );
   }
 
@@ -229,12 +251,9 @@ export class Hpke {
     salt: Uint8Array,
     text: string,
     ikm: Uint8Array,
+    hash = this.suite.hash,
   ): Uint8Array {
-    return this.p.hkdfExtract(
-      this.suite.hash,
-      salt,
-      concatBytes(VERSION, suiteId, label(text), ikm),
-    );
+    return this.p.hkdfExtract(hash, salt, concatBytes(VERSION, suiteId, label(text), ikm));
   }
 
   private labeledExpand(
@@ -243,8 +262,9 @@ export class Hpke {
     text: string,
     info: Uint8Array,
     length: number,
+    hash = this.suite.hash,
   ): Uint8Array {
     const labeledInfo = concatBytes(uint16BE(length), VERSION, suiteId, label(text), info);
-    return this.p.hkdfExpand(this.suite.hash, prk, labeledInfo, length);
+    return this.p.hkdfExpand(hash, prk, labeledInfo, length);
   }
 }

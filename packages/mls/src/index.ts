@@ -23,8 +23,11 @@ export {
   SUPPORTED_CIPHER_SUITES,
   type CipherSuite,
   type HpkeAlgorithms,
+  type Kem,
+  type KemGroup,
+  type SignatureAlgorithm,
 } from './cipher-suite.js';
-export { Hpke, type HpkeInfo, type HpkeSealed } from './hpke.js';
+export { Hpke, type HpkeInfo, type HpkeSealed, type KemDh } from './hpke.js';
 export { MlsCrypto, type HpkeCiphertext, type Label } from './mls-crypto.js';
 export {
   copath,

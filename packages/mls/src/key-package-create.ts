@@ -48,8 +48,8 @@ export function createKeyPackage(crypto: MlsCrypto, options: KeyPackageOptions):
   if (options.lifetime.notAfter < options.lifetime.notBefore) {
     throw new MlsError('MISUSE', 'lifetime ends before it starts');
   }
-  const init = crypto.primitives.x25519.generateKeyPair();
-  const encryption = crypto.primitives.x25519.generateKeyPair();
+  const init = crypto.generateKemKeyPair();
+  const encryption = crypto.generateKemKeyPair();
   const unsigned: LeafNode = {
     encryptionKey: encryption.publicKey,
     signatureKey: crypto.signaturePublicKey(options.signaturePrivateKey),

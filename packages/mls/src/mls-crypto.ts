@@ -1,6 +1,6 @@
 import { concatBytes, constantTimeEqual, TlsWriter, uint32BE, utf8Encode } from '@parley/bytes';
-import type { KeyPair, Primitives } from '@parley/primitives';
-import { cipherSuite, type CipherSuite } from './cipher-suite.js';
+import type { KeyPair, Primitives, SignatureScheme } from '@parley/primitives';
+import { cipherSuite, unsupported, type CipherSuite } from './cipher-suite.js';
 import { MlsError } from './errors.js';
 import { Hpke } from './hpke.js';
 import { MAX_EXPAND_LENGTH } from './limits.js';
@@ -35,13 +35,20 @@ function mlsLabel(label: Label): Uint8Array {
 export class MlsCrypto {
   readonly suite: CipherSuite;
   readonly hpke: Hpke;
+  /** The suite's signature scheme on this backend. */
+  private readonly signer: SignatureScheme;
 
+  /**
+   * Throws `UNSUPPORTED_CIPHER_SUITE` for an unknown suite id, or a suite whose curves the
+   * backend lacks (suites 2 and 4–7 need `Primitives.mlsCurves`).
+   */
   constructor(
     readonly primitives: Primitives,
     suite: CipherSuite | number,
   ) {
     this.suite = typeof suite === 'number' ? cipherSuite(suite) : suite;
     this.hpke = new Hpke(primitives, this.suite);
+    this.signer = signatureScheme(primitives, this.suite);
   }
 
   /** Nh. */
@@ -139,7 +146,7 @@ export class MlsCrypto {
 
   /** SignWithLabel(SignatureKey, Label, Content) (§5.1.2). */
   signWithLabel(privateKey: Uint8Array, label: Label, content: Uint8Array): Uint8Array {
-    return this.primitives[this.suite.signature].sign(privateKey, signContent(label, content));
+    return this.signer.sign(privateKey, signContent(label, content));
   }
 
   /** VerifyWithLabel(VerificationKey, Label, Content, Signature); false for any bad input. */
@@ -149,16 +156,22 @@ export class MlsCrypto {
     content: Uint8Array,
     signature: Uint8Array,
   ): boolean {
-    return this.primitives[this.suite.signature].verify(
-      publicKey,
-      signContent(label, content),
-      signature,
-    );
+    return this.signer.verify(publicKey, signContent(label, content), signature);
   }
 
   /** The signature public key for a private key. */
   signaturePublicKey(privateKey: Uint8Array): Uint8Array {
-    return this.primitives[this.suite.signature].publicKey(privateKey);
+    return this.signer.publicKey(privateKey);
+  }
+
+  /** A fresh HPKE key pair of the suite's KEM (init keys, leaf encryption keys). */
+  generateKemKeyPair(): KeyPair {
+    return this.hpke.dh.generateKeyPair();
+  }
+
+  /** The HPKE public key of a KEM private key. */
+  kemPublicKey(privateKey: Uint8Array): Uint8Array {
+    return this.hpke.dh.publicKey(privateKey);
   }
 
   /** KEM.DeriveKeyPair(secret), e.g. the external key pair or a TreeKEM node key pair. */
@@ -189,7 +202,9 @@ export class MlsCrypto {
    * an UpdatePath's ciphertexts): the same as calling {@link encryptWithLabel} for each, with the
    * context hashed into the HPKE key schedule once instead of once per recipient, and the
    * ephemeral private keys drawn from the random source `recipients` at a time (one call instead
-   * of one per recipient; each is zeroed once its encryption is done).
+   * of one per recipient; each is zeroed once its encryption is done). That pool is for X25519,
+   * the built-in suites' group; the curve suites generate each ephemeral key pair (random bytes
+   * need not be a scalar below a NIST group's order).
    */
   encryptorWithLabel(
     label: Label,
@@ -197,7 +212,13 @@ export class MlsCrypto {
     recipients = 1,
   ): (publicKey: Uint8Array, plaintext: Uint8Array) => HpkeCiphertext {
     const info = this.hpke.prepareInfo(encryptContext(label, context));
-    const keyLength = this.suite.kemKeyLength;
+    const { group, privateKeyLength: keyLength } = this.suite.kem;
+    if (group !== 'x25519') {
+      return (publicKey, plaintext) => {
+        const sealed = this.hpke.seal(publicKey, info, EMPTY, plaintext);
+        return { kemOutput: sealed.enc, ciphertext: sealed.ciphertext };
+      };
+    }
     const batch = Math.max(1, Math.min(recipients, EPHEMERAL_BATCH));
     let pool: Uint8Array = EMPTY;
     let used = 0;
@@ -238,6 +259,13 @@ export class MlsCrypto {
       publicKey,
     );
   }
+}
+
+function signatureScheme(p: Primitives, suite: CipherSuite): SignatureScheme {
+  const { signature } = suite;
+  return signature === 'ed25519'
+    ? p.ed25519
+    : (p.mlsCurves?.signature[signature] ?? unsupported(signature));
 }
 
 function signContent(label: Label, content: Uint8Array): Uint8Array {

@@ -72,7 +72,7 @@ export interface LeafContext {
  * Validates one leaf node (RFC 9420 §7.3) apart from uniqueness and credential-type
  * compatibility, which need the whole tree: the credential is accepted by the application, the
  * signature verifies (with group id and leaf index unless from a KeyPackage), the capabilities
- * cover the required ones, its own credential type, the group's version and suite, and its
+ * cover the required ones, its own credential type, the group's version, and its
  * non-default extensions; the source is the expected one; the lifetime holds when a clock is
  * given.
  */
@@ -91,8 +91,9 @@ export function validateLeafNode(
     invalid(`${at}: bad leaf signature`);
   const caps = leaf.capabilities;
   if (!caps.versions.includes(PROTOCOL_VERSION_MLS10)) invalid(`${at}: does not support MLS 1.0`);
-  if (!caps.cipherSuites.includes(crypto.suite.id))
-    invalid(`${at}: does not support the cipher suite`);
+  // The group's cipher suite need not be in `caps.cipherSuites`: RFC 9420 §7.3 does not ask
+  // for it (a KeyPackage's own cipher_suite field is what must match the group's, §10.1), and
+  // the official suite-7 interop vectors hold leaves that list only suites 1–6.
   if (!caps.credentials.includes(leaf.credential.credentialType)) {
     invalid(`${at}: its own credential type is not in its capabilities`);
   }

@@ -3,7 +3,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
+import { randomBytes as nobleRandomBytes, type CHash } from '@noble/hashes/utils.js';
 import { isAllZero } from '@parley/bytes';
 import type {
   HashAlgorithm,
@@ -25,7 +25,57 @@ export interface PrimitivesOptions {
   readonly randomBytes?: (length: number) => Uint8Array;
 }
 
-const HASHES = { sha256, sha512 } as const;
+/**
+ * The hashes of the main entry point. SHA-384 (MLS suite 7 only) comes with the `mls-curves`
+ * entry point, which adds it through {@link nobleHashing}; here it is `UNSUPPORTED`.
+ */
+const HASHES: NobleHashes = { sha256, sha512 };
+
+/** noble hash functions by `HashAlgorithm` name; a missing one is `UNSUPPORTED`. */
+export type NobleHashes = Partial<Record<HashAlgorithm, CHash>>;
+
+type HashingMethods =
+  'hash' | 'hmac' | 'createHash' | 'createHmac' | 'hkdfExtract' | 'hkdfExpand' | 'hkdf';
+
+/** The hash, HMAC and HKDF methods of `Primitives` over the noble hashes in `table`. */
+export function nobleHashing(table: NobleHashes): Pick<Primitives, HashingMethods> {
+  const H = (algorithm: HashAlgorithm): CHash =>
+    table[algorithm] ??
+    (() => {
+      throw new PrimitivesError('UNSUPPORTED', `${algorithm} is not in this backend`);
+    })();
+  return {
+    hash: (algorithm, data) => H(algorithm)(data),
+    hmac: (algorithm, key, data) => hmac(H(algorithm), key, data),
+    createHash(algorithm) {
+      const h = H(algorithm).create();
+      return {
+        update: (data) => void h.update(data),
+        digest: () => h.digest(),
+      };
+    },
+    createHmac(algorithm, key) {
+      const h = hmac.create(H(algorithm), key);
+      return {
+        update: (data) => void h.update(data),
+        digest: () => h.digest(),
+      };
+    },
+    hkdfExtract: (algorithm, salt, ikm) => extract(H(algorithm), ikm, salt),
+    hkdfExpand(algorithm, prk, info, length) {
+      const hash = H(algorithm);
+      requireHkdfLength(algorithm, length);
+      if (prk.length < HASH_LENGTH[algorithm])
+        throw new PrimitivesError('INVALID_KEY', 'HKDF PRK is shorter than the hash');
+      return expand(hash, prk, info, length);
+    },
+    hkdf(algorithm, ikm, salt, info, length) {
+      const hash = H(algorithm);
+      requireHkdfLength(algorithm, length);
+      return expand(hash, extract(hash, ikm, salt), info, length);
+    },
+  };
+}
 const KEY_LENGTH = 32;
 const AES_KEY_LENGTHS = [16, 24, 32];
 const AES_BLOCK = 16;
@@ -101,33 +151,7 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
   return {
     backend: 'noble',
     randomBytes,
-    hash: (algorithm, data) => HASHES[algorithm](data),
-    hmac: (algorithm, key, data) => hmac(HASHES[algorithm], key, data),
-    createHash(algorithm) {
-      const h = HASHES[algorithm].create();
-      return {
-        update: (data) => void h.update(data),
-        digest: () => h.digest(),
-      };
-    },
-    createHmac(algorithm, key) {
-      const h = hmac.create(HASHES[algorithm], key);
-      return {
-        update: (data) => void h.update(data),
-        digest: () => h.digest(),
-      };
-    },
-    hkdfExtract: (algorithm, salt, ikm) => extract(HASHES[algorithm], ikm, salt),
-    hkdfExpand(algorithm, prk, info, length) {
-      requireHkdfLength(algorithm, length);
-      if (prk.length < HASH_LENGTH[algorithm])
-        throw new PrimitivesError('INVALID_KEY', 'HKDF PRK is shorter than the hash');
-      return expand(HASHES[algorithm], prk, info, length);
-    },
-    hkdf(algorithm, ikm, salt, info, length) {
-      requireHkdfLength(algorithm, length);
-      return expand(HASHES[algorithm], extract(HASHES[algorithm], ikm, salt), info, length);
-    },
+    ...nobleHashing(HASHES),
     aesCbcEncrypt(key, iv, plaintext) {
       requireAesInputs(key, iv);
       return cbc(key, iv).encrypt(plaintext);

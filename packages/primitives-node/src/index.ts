@@ -1,4 +1,5 @@
 export { createNodePrimitives } from './node-primitives.js';
+export { createNodeMlsCurves } from './mls-curves.js';
 export type { PrimitivesOptions } from '@parley/primitives-noble';
 export {
   keyImporter,

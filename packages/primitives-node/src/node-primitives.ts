@@ -41,6 +41,7 @@ import {
   rawPublicKey,
   toUint8Array,
 } from './key-objects.js';
+import { createNodeMlsCurves } from './mls-curves.js';
 import { nativeMlKem1024 } from './native-ml-kem.js';
 import { incrementalMlKem768 } from './native-ml-kem-768.js';
 import { nodeKyberHashes } from './sha3.js';
@@ -352,5 +353,6 @@ export function createNodePrimitives(options: PrimitivesOptions = {}): Primitive
       requireAesInputs(key, iv);
       return nodeAesCtrStream(key, iv);
     },
+    mlsCurves: createNodeMlsCurves(randomBytes),
   };
 }

@@ -1,6 +1,9 @@
 export type {
   Aead,
   AeadAlgorithm,
+  DhGroup,
+  DiffieHellman,
+  ExtraSignatureAlgorithm,
   HashAlgorithm,
   IncrementalEncapsulation,
   IncrementalKem,
@@ -11,6 +14,7 @@ export type {
   KemKeyPair,
   KeyLifetime,
   KeyPair,
+  MlsCurves,
   Primitives,
   SignatureScheme,
   StreamCipher,

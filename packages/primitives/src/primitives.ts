@@ -72,6 +72,13 @@ export interface Primitives {
    * goes through in pieces with its output written into a buffer the caller reuses.
    */
   createAesCtr(key: Uint8Array, iv: Uint8Array): StreamCipher;
+
+  /**
+   * The curves that MLS cipher suites 2 and 4–7 need (RFC 9420 §17.1), optional so that a bundle
+   * that never uses them (the web client's) does not carry their code: the node backend always
+   * has them; the noble backend gets them from its separate `mls-curves` entry point.
+   */
+  readonly mlsCurves?: MlsCurves;
 }
 
 /** A keystream cipher fed in pieces (AES-CTR: encryption and decryption are the same). */
@@ -85,7 +92,7 @@ export interface StreamCipher {
   update(input: Uint8Array, output?: Uint8Array): Uint8Array;
 }
 
-export type HashAlgorithm = 'sha256' | 'sha512';
+export type HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
 /** A hash or MAC fed in pieces. `digest` ends it: neither method may be called afterwards. */
 export interface IncrementalMac {
@@ -94,7 +101,11 @@ export interface IncrementalMac {
 }
 
 /** Output length in bytes of each hash. */
-export const HASH_LENGTH: Readonly<Record<HashAlgorithm, number>> = { sha256: 32, sha512: 64 };
+export const HASH_LENGTH: Readonly<Record<HashAlgorithm, number>> = {
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+};
 
 export type AeadAlgorithm = 'aes-gcm' | 'aes-gcm-siv' | 'chacha20-poly1305' | 'xchacha20-poly1305';
 
@@ -139,6 +150,43 @@ export interface SignatureScheme {
   sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
   /** False for any invalid signature, key or encoding; never throws on bad input. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** Diffie-Hellman groups beside X25519: the NIST curves and X448 (RFC 9180 §7.1's DHKEMs). */
+export type DhGroup = 'p256' | 'p384' | 'p521' | 'x448';
+
+/**
+ * Signature schemes beside Ed25519. ECDSA hashes the message with the named hash (FIPS 186-5),
+ * takes the private key as the big-endian scalar of the curve's order length, the public key as
+ * the uncompressed SEC1 point (0x04 ‖ x ‖ y), and the signature DER-encoded (as MLS does,
+ * RFC 9420 §5.1.2; any S, high or low, verifies). Ed448 is RFC 8032's pure Ed448, empty context.
+ */
+export type ExtraSignatureAlgorithm =
+  'ed448' | 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384' | 'ecdsa-p521-sha512';
+
+/**
+ * Diffie-Hellman over one {@link DhGroup}. NIST-curve keys are the big-endian scalar (1 ≤ k < n,
+ * `privateKeyLength` bytes) and the uncompressed SEC1 point; the shared secret is the
+ * x-coordinate, `sharedSecretLength` bytes (RFC 9180 §7.1.1). X448 keys are RFC 7748's 56 bytes.
+ */
+export interface DiffieHellman {
+  readonly privateKeyLength: number;
+  readonly publicKeyLength: number;
+  readonly sharedSecretLength: number;
+  generateKeyPair(): KeyPair;
+  /** Throws `INVALID_KEY` for a wrong length or a scalar outside 1..n−1. */
+  publicKey(privateKey: Uint8Array): Uint8Array;
+  /**
+   * Throws `INVALID_KEY` for a wrong length, a compressed or identity encoding, or a point not
+   * on the curve, and `ZERO_SHARED_SECRET` for X448's all-zero output.
+   */
+  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+/** The optional curves of {@link Primitives.mlsCurves}. */
+export interface MlsCurves {
+  readonly dh: Readonly<Record<DhGroup, DiffieHellman>>;
+  readonly signature: Readonly<Record<ExtraSignatureAlgorithm, SignatureScheme>>;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   VectorMismatchError,
   type JsonObject,
 } from './vector-json.js';
+import { getPrivateKey } from './vector-keys.js';
 
 function optionalIndex(value: unknown, what: string): number | undefined {
   return value === null ? undefined : asInteger(value, what);
@@ -116,13 +117,13 @@ export function cryptoBasicsCases(data: unknown, p: Primitives): MlsVectorCase[]
     const label = getString(swl, 'label');
     const content = getHex(swl, 'content');
     const pub = getHex(swl, 'pub');
-    expectBytes(c.signaturePublicKey(getHex(swl, 'priv')), pub, 'signature public key');
+    expectBytes(c.signaturePublicKey(getPrivateKey(c, swl, 'priv')), pub, 'signature public key');
     expectEqual(
       c.verifyWithLabel(pub, label, content, getHex(swl, 'signature')),
       true,
       'VerifyWithLabel(vector)',
     );
-    const ours = c.signWithLabel(getHex(swl, 'priv'), label, content);
+    const ours = c.signWithLabel(getPrivateKey(c, swl, 'priv'), label, content);
     expectEqual(
       c.verifyWithLabel(pub, label, content, ours),
       true,
@@ -135,11 +136,11 @@ export function cryptoBasicsCases(data: unknown, p: Primitives): MlsVectorCase[]
     );
 
     const ewl2 = getObject(e, 'encrypt_with_label');
-    const priv = getHex(ewl2, 'priv');
+    const priv = getPrivateKey(c, ewl2, 'priv');
     const encLabel = getString(ewl2, 'label');
     const context = getHex(ewl2, 'context');
     const plaintext = getHex(ewl2, 'plaintext');
-    expectBytes(p.x25519.publicKey(priv), getHex(ewl2, 'pub'), 'HPKE public key');
+    expectBytes(c.kemPublicKey(priv), getHex(ewl2, 'pub'), 'HPKE public key');
     const given = { kemOutput: getHex(ewl2, 'kem_output'), ciphertext: getHex(ewl2, 'ciphertext') };
     expectBytes(
       c.decryptWithLabel(priv, encLabel, context, given),

@@ -31,6 +31,7 @@ import {
   VectorMismatchError,
   type JsonObject,
 } from './vector-json.js';
+import { getPrivateKey } from './vector-keys.js';
 
 /** The sender of every message in message-protection.json. */
 const SENDER_LEAF = 1;
@@ -69,7 +70,7 @@ export function messageProtectionCases(data: unknown, p: Primitives): MlsVectorC
     const c = new MlsCrypto(p, suite);
     const context: GroupContext = {
       version: PROTOCOL_VERSION_MLS10,
-      cipherSuite: suite,
+      cipherSuite: suite.id,
       groupId: getHex(e, 'group_id'),
       epoch: BigInt(getInteger(e, 'epoch')),
       treeHash: getHex(e, 'tree_hash'),
@@ -77,7 +78,7 @@ export function messageProtectionCases(data: unknown, p: Primitives): MlsVectorC
       extensions: [],
     };
     const signaturePub = getHex(e, 'signature_pub');
-    const signaturePrivateKey = getHex(e, 'signature_priv');
+    const signaturePrivateKey = getPrivateKey(c, e, 'signature_priv');
     const membershipKey = getHex(e, 'membership_key');
     const senderDataSecret = getHex(e, 'sender_data_secret');
     const signatureKey = ({ sender: s }: FramedContent): Uint8Array | undefined =>

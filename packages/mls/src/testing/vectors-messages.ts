@@ -25,6 +25,7 @@ import { computePskSecret } from '../psk.js';
 import { verifyConfirmationTag } from '../transcript-hash.js';
 import { perEntryCases, perSuiteCases, type MlsVectorCase } from './vector-case.js';
 import { expectBytes, expectEqual, getHex, VectorMismatchError } from './vector-json.js';
+import { getPrivateKey } from './vector-keys.js';
 
 type Check = (bytes: Uint8Array) => Uint8Array;
 
@@ -105,9 +106,9 @@ export function welcomeCases(data: unknown, p: Primitives): MlsVectorCase[] {
     const c = new MlsCrypto(p, suite);
     const keyPackage = messageOf(getHex(e, 'key_package'), WireFormat.keyPackage).keyPackage;
     const welcome = messageOf(getHex(e, 'welcome'), WireFormat.welcome).welcome;
-    expectEqual(welcome.cipherSuite, suite, 'Welcome cipher suite');
+    expectEqual(welcome.cipherSuite, suite.id, 'Welcome cipher suite');
     const ref = c.makeKeyPackageRef(encodeKeyPackage(keyPackage));
-    const secrets = decryptGroupSecrets(c, welcome, ref, getHex(e, 'init_priv'));
+    const secrets = decryptGroupSecrets(c, welcome, ref, getPrivateKey(c, e, 'init_priv'));
     const pskSecret = computePskSecret(c, []);
     expectEqual(secrets.psks.length, 0, 'PSKs in the Welcome');
     const welcomeSecret = c.deriveSecret(c.extract(secrets.joinerSecret, pskSecret), 'welcome');

@@ -1,5 +1,6 @@
 import { constantTimeEqual } from '@parley/bytes';
 import type { Primitives } from '@parley/primitives';
+import type { CipherSuite } from '../cipher-suite.js';
 import { decodeWith } from '../codec.js';
 import { readMlsMessage, WireFormat } from '../framing.js';
 import { groupStateFromJoin, processCommit, processProposal } from '../group.js';
@@ -17,6 +18,7 @@ import {
   VectorMismatchError,
   type JsonObject,
 } from './vector-json.js';
+import { getPrivateKey } from './vector-keys.js';
 
 /**
  * The vectors come with no application policy (basic credentials, no device lists) and were
@@ -33,7 +35,7 @@ function messageOf(bytes: Uint8Array, what: string) {
  * (tree inline or given, with external PSKs) with the stated epoch_authenticator, then
  * processes each epoch's proposals and commit and matches each epoch_authenticator.
  */
-function passiveClient(e: JsonObject, suite: number, p: Primitives): void {
+function passiveClient(e: JsonObject, suite: CipherSuite, p: Primitives): void {
   const c = new MlsCrypto(p, suite);
   const kpMessage = messageOf(getHex(e, 'key_package'), 'key_package');
   const welcomeMessage = messageOf(getHex(e, 'welcome'), 'welcome');
@@ -42,20 +44,16 @@ function passiveClient(e: JsonObject, suite: number, p: Primitives): void {
   if (welcomeMessage.wireFormat !== WireFormat.welcome)
     throw new VectorMismatchError('not a Welcome');
   const keyPackage = kpMessage.keyPackage;
-  const signaturePriv = getHex(e, 'signature_priv');
-  const encryptionPriv = getHex(e, 'encryption_priv');
-  const initPriv = getHex(e, 'init_priv');
+  const signaturePriv = getPrivateKey(c, e, 'signature_priv');
+  const encryptionPriv = getPrivateKey(c, e, 'encryption_priv');
+  const initPriv = getPrivateKey(c, e, 'init_priv');
   expectBytes(
     c.signaturePublicKey(signaturePriv),
     keyPackage.leafNode.signatureKey,
     'signature key',
   );
-  expectBytes(
-    p.x25519.publicKey(encryptionPriv),
-    keyPackage.leafNode.encryptionKey,
-    'encryption key',
-  );
-  expectBytes(p.x25519.publicKey(initPriv), keyPackage.initKey, 'init key');
+  expectBytes(c.kemPublicKey(encryptionPriv), keyPackage.leafNode.encryptionKey, 'encryption key');
+  expectBytes(c.kemPublicKey(initPriv), keyPackage.initKey, 'init key');
 
   const external = getArray(e, 'external_psks').map((value, i) => {
     const o = asObject(value, `external_psks[${i}]`);

@@ -69,7 +69,7 @@ export function keyScheduleCases(data: unknown, p: Primitives): MlsVectorCase[] 
       const epoch = asObject(value, `epochs[${index}]`);
       const context: GroupContext = {
         version: PROTOCOL_VERSION_MLS10,
-        cipherSuite: suite,
+        cipherSuite: suite.id,
         groupId,
         epoch: BigInt(index),
         treeHash: getHex(epoch, 'tree_hash'),

@@ -24,6 +24,7 @@ import {
   getInteger,
   VectorMismatchError,
 } from './vector-json.js';
+import { getPrivateKey } from './vector-keys.js';
 
 interface LeafPrivate {
   readonly signaturePrivateKey: Uint8Array;
@@ -44,7 +45,7 @@ export function treekemCases(data: unknown, p: Primitives): MlsVectorCase[] {
     const contextFor = (treeHash: Uint8Array): Uint8Array =>
       encodeGroupContext({
         version: PROTOCOL_VERSION_MLS10,
-        cipherSuite: suite,
+        cipherSuite: suite.id,
         groupId,
         epoch: BigInt(getInteger(e, 'epoch')),
         treeHash,
@@ -57,7 +58,7 @@ export function treekemCases(data: unknown, p: Primitives): MlsVectorCase[] {
       const lp = asObject(value, 'leaves_private entry');
       const index = getInteger(lp, 'index');
       const keys = new Map<NodeIndex, Uint8Array>([
-        [leafToNode(leafIndex(index)), getHex(lp, 'encryption_priv')],
+        [leafToNode(leafIndex(index)), getPrivateKey(c, lp, 'encryption_priv')],
       ]);
       for (const ps of getArray(lp, 'path_secrets')) {
         const entry = asObject(ps, 'path_secrets entry');
@@ -72,13 +73,13 @@ export function treekemCases(data: unknown, p: Primitives): MlsVectorCase[] {
           throw new VectorMismatchError(`leaf ${index} holds a key for blank node ${node}`);
         const publicKey =
           n.nodeType === NodeType.leaf ? n.leaf.encryptionKey : n.parent.encryptionKey;
-        if (!constantTimeEqual(p.x25519.publicKey(privateKey), publicKey)) {
+        if (!constantTimeEqual(c.kemPublicKey(privateKey), publicKey)) {
           throw new VectorMismatchError(
             `leaf ${index}'s key for node ${node} does not match the tree`,
           );
         }
       }
-      members.set(index, { signaturePrivateKey: getHex(lp, 'signature_priv'), keys });
+      members.set(index, { signaturePrivateKey: getPrivateKey(c, lp, 'signature_priv'), keys });
     }
     const others = (sender: number): LeafIndex[] => {
       const out: LeafIndex[] = [];
