@@ -6,7 +6,15 @@
  * plaintext the store encrypts. Nothing here is ever sent anywhere.
  */
 import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import type { ConversationId, ConversationSummary, ItemState, TimelineItem } from './protocol.js';
+import { extraOf, withExtra } from './item-extra.js';
+import { MAX_QUOTE_EXCERPT_CHARS } from './limits.js';
+import type {
+  ConversationId,
+  ConversationSummary,
+  ItemState,
+  QuoteView,
+  TimelineItem,
+} from './protocol.js';
 
 const SCHEMA = `
 CREATE TABLE convs (
@@ -15,7 +23,7 @@ CREATE TABLE convs (
 CREATE TABLE items (
   n INTEGER PRIMARY KEY, conv TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
   direction TEXT NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL,
-  state TEXT NOT NULL, error TEXT, UNIQUE (conv, id));
+  state TEXT NOT NULL, error TEXT, extra TEXT, UNIQUE (conv, id));
 CREATE INDEX items_by_time ON items (conv, at, id);
 CREATE INDEX items_unread ON items (conv, direction, kind, at);
 CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items', content_rowid = 'n',
@@ -50,7 +58,8 @@ type Row = Record<string, unknown>;
 
 function itemOf(r: Row): TimelineItem {
   const error = r['error'];
-  return {
+  const extra = r['extra'];
+  return withExtra(typeof extra === 'string' ? extra : undefined, {
     id: String(r['id']),
     conv: String(r['conv']),
     kind: r['kind'] === 'event' ? 'event' : 'message',
@@ -60,13 +69,13 @@ function itemOf(r: Row): TimelineItem {
     at: Number(r['at']),
     state: String(r['state']) as ItemState,
     ...(typeof error === 'string' && { error }),
-  };
+  });
 }
 
-const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error';
+const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error, extra';
 /** What an item indexed again changes (it keeps its row number). */
 const UPSERT_SET =
-  'text = excluded.text, state = excluded.state, error = excluded.error, sender = excluded.sender, at = excluded.at';
+  'text = excluded.text, state = excluded.state, error = excluded.error, sender = excluded.sender, at = excluded.at, extra = excluded.extra';
 
 export class HistoryIndex {
   readonly #db: Database;
@@ -81,14 +90,14 @@ export class HistoryIndex {
     this.#db = new sqlite3.oo1.DB(':memory:');
     this.#db.exec(SCHEMA);
     this.#upsert = this.#db.prepare(
-      `INSERT INTO items (n, ${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (n, ${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (conv, id) DO UPDATE SET ${UPSERT_SET}`,
     );
     // `WHERE true` tells SQLite's parser that ON CONFLICT is the upsert, not the join's.
     this.#bulk = this.#db.prepare(
       `INSERT INTO items (n, ${ITEM_COLUMNS})
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-         value ->> 6, value ->> 7, value ->> 8, value ->> 9
+         value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
        FROM json_each(?) WHERE true
        ON CONFLICT (conv, id) DO UPDATE SET ${UPSERT_SET}`,
     );
@@ -162,6 +171,7 @@ export class HistoryIndex {
       i.at,
       i.state,
       i.error ?? null,
+      extraOf(i) ?? null,
     ]);
     this.#db.exec('BEGIN');
     try {
@@ -204,7 +214,7 @@ export class HistoryIndex {
       const n = attempt > MAX_ROW_TRIES ? null : this.#rowOf(i.at);
       const values = [i.conv, i.id, i.kind, i.direction, i.sender, i.text, i.at, i.state];
       try {
-        this.#upsert.bind([n, ...values, i.error ?? null]).stepReset();
+        this.#upsert.bind([n, ...values, i.error ?? null, extraOf(i) ?? null]).stepReset();
         return;
       } catch (error) {
         // Another item holds that row number (same time, counter come round): try the next.
@@ -236,6 +246,23 @@ export class HistoryIndex {
   item(conv: ConversationId, id: string): TimelineItem | undefined {
     const r = this.#rows(`SELECT ${ITEM_COLUMNS} FROM items WHERE conv = ? AND id = ?`, [conv, id]);
     return r[0] === undefined ? undefined : itemOf(r[0]);
+  }
+
+  /**
+   * What a reply to message `id` of `conv` shows of it: its sender and the start of its text
+   * (or its first file's name), when it is indexed.
+   */
+  quote(conv: ConversationId, id: string): QuoteView {
+    const m = this.item(conv, id);
+    if (m?.kind !== 'message') return { id };
+    if (m.deleted === true) return { id, sender: m.sender, deleted: true };
+    const text = m.text === '' ? (m.attachments?.[0]?.name ?? '') : m.text;
+    const chars = Array.from(text);
+    const excerpt =
+      chars.length > MAX_QUOTE_EXCERPT_CHARS
+        ? `${chars.slice(0, MAX_QUOTE_EXCERPT_CHARS).join('')}…`
+        : text;
+    return { id, sender: m.sender, excerpt };
   }
 
   /** Newest message time of a conversation's incoming messages (for marking it read). */
