@@ -77,6 +77,24 @@ const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error,
 const UPSERT_SET =
   'text = excluded.text, state = excluded.state, error = excluded.error, sender = excluded.sender, at = excluded.at, extra = excluded.extra';
 
+/** What the conversation list shows of a message: its text, else its tombstone or first file. */
+function listText(text: string, extra: unknown): string {
+  if (text !== '' || typeof extra !== 'string') return text;
+  const shown = withExtra(extra, {
+    id: '',
+    conv: '',
+    kind: 'message',
+    direction: 'in',
+    sender: '',
+    text,
+    at: 0,
+    state: 'received',
+  });
+  if (shown.deleted === true) return 'This message was deleted';
+  const file = shown.attachments?.[0];
+  return file === undefined ? text : `📎 ${file.name}`;
+}
+
 export class HistoryIndex {
   readonly #db: Database;
   readonly #upsert: PreparedStatement;
@@ -302,7 +320,7 @@ export class HistoryIndex {
   #summaries(where: string, bind: string[]): ConversationSummary[] {
     const rows = this.#rows(
       `SELECT c.id, c.kind, c.title, c.key_changed,
-         l.text AS last_text, l.at AS last_at, l.direction AS last_dir,
+         l.text AS last_text, l.extra AS last_extra, l.at AS last_at, l.direction AS last_dir,
          (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.direction = 'in'
             AND u.kind = 'message' AND u.at > c.read_at) AS unread
        FROM convs c
@@ -318,7 +336,7 @@ export class HistoryIndex {
       title: String(r['title']),
       unread: Number(r['unread']),
       ...(typeof r['last_text'] === 'string' && {
-        lastText: r['last_text'],
+        lastText: listText(r['last_text'], r['last_extra']),
         lastAt: Number(r['last_at']),
         lastFromMe: r['last_dir'] === 'out',
       }),

@@ -326,6 +326,7 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         // A file: name, size and type for the page; never the key.
         put('f1', {
           text: '',
+          sentAt: 2_000_002,
           attachments: [
             {
               id: 'blob',
@@ -339,6 +340,8 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
           ],
         });
         const file = index.item('d:bob', 'f1') ?? fail('no file item');
+        const listed = mirror.conversation('d:bob')?.lastText;
+        if (listed !== '📎 a.txt') fail(`the list shows ${listed ?? 'nothing'} for a file`);
         if (file.attachments?.[0]?.name !== 'a.txt' || JSON.stringify(file).includes('SECRETKEY'))
           fail(JSON.stringify(file));
         store.close();
