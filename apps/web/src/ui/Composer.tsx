@@ -43,7 +43,8 @@ export function Composer(props: { state: AppState; title: string; blocked: boole
       await props.state.send(t, f);
     } catch (e) {
       setError(errorText(e));
-      if (text() === '') setText(t);
+      // The failed draft came back (an edit brings its old text): what was typed wins.
+      if (text() === '' || text() === draft()?.item.text) setText(t);
       if (files().length === 0) setFiles(f);
     }
   };

@@ -10,26 +10,31 @@ import { errorText } from './errors.js';
 import { formatTime } from './format.js';
 
 export function Quote(props: { quote: QuoteView; onOpen: (id: string) => void }): JSX.Element {
-  const label = () => {
-    const q = props.quote;
-    if (q.sender === undefined) return 'Reply to a message not loaded here';
-    if (q.deleted === true) return `Reply to ${q.sender}: a deleted message`;
-    return `Reply to ${q.sender}: ${q.excerpt ?? ''}`;
-  };
+  // The visible text is the accessible name ("Reply to bob: the start of it"), the prefix
+  // hidden from sight only.
   return (
     <button
       type="button"
       class="quote"
-      aria-label={label()}
       title="Show the message replied to"
       onClick={() => props.onOpen(props.quote.id)}
     >
-      <span class="quote-sender">{props.quote.sender ?? 'Earlier message'}</span>
-      <span class="quote-text">
-        {props.quote.deleted === true
-          ? 'This message was deleted'
-          : (props.quote.excerpt ?? 'Not loaded here')}
-      </span>
+      <span class="visually-hidden">Reply to </span>
+      <Show
+        when={props.quote.sender}
+        fallback={<span class="quote-text">an earlier message, not loaded here</span>}
+      >
+        {(sender) => (
+          <>
+            <span class="quote-sender">{sender()}</span>:{' '}
+            <span class="quote-text">
+              {props.quote.deleted === true
+                ? 'This message was deleted'
+                : (props.quote.excerpt ?? '')}
+            </span>
+          </>
+        )}
+      </Show>
     </button>
   );
 }

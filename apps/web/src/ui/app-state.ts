@@ -236,6 +236,29 @@ export function createAppState(link: EngineLink): AppState {
     if (conv !== undefined && visible()) markRead(conv);
   });
 
+  const sendMessage = async (
+    conv: ConversationId,
+    text: string,
+    extra: { replyTo?: string; files?: readonly File[] },
+  ): Promise<void> => {
+    const since = Date.now();
+    // If the engine stops mid-send (its tab closed), the next one sends it unless the one
+    // before stored it first: never twice, never lost, however many hand-overs in a row.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await link.request('send', { conv, text, ...extra, ...(attempt > 1 && { since }) });
+        return;
+      } catch (error) {
+        if (
+          !(error instanceof RequestError) ||
+          error.code !== ENGINE_ERRORS.ENGINE_CHANGED ||
+          attempt >= MAX_SEND_ATTEMPTS
+        )
+          throw error;
+      }
+    }
+  };
+
   const state: AppState = {
     link,
     status,
@@ -299,32 +322,22 @@ export function createAppState(link: EngineLink): AppState {
     async send(text, files = []) {
       const conv = open();
       if (conv === undefined) return;
+      // The composer leaves the reply or edit at once (the next message is a new one); a
+      // failure brings it back with the text.
       const d = draft();
-      if (d?.kind === 'edit') {
-        await link.request('edit', { conv, id: d.item.id, text });
-        setDraft(undefined);
-        return;
-      }
-      const extra = {
-        ...(d?.kind === 'reply' && { replyTo: d.item.id }),
-        ...(files.length > 0 && { files }),
-      };
-      const since = Date.now();
-      // If the engine stops mid-send (its tab closed), the next one sends it unless the one
-      // before stored it first: never twice, never lost, however many hand-overs in a row.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await link.request('send', { conv, text, ...extra, ...(attempt > 1 && { since }) });
-          if (draft() === d) setDraft(undefined);
+      setDraft(undefined);
+      try {
+        if (d?.kind === 'edit') {
+          await link.request('edit', { conv, id: d.item.id, text });
           return;
-        } catch (error) {
-          if (
-            !(error instanceof RequestError) ||
-            error.code !== ENGINE_ERRORS.ENGINE_CHANGED ||
-            attempt >= MAX_SEND_ATTEMPTS
-          )
-            throw error;
         }
+        await sendMessage(conv, text, {
+          ...(d?.kind === 'reply' && { replyTo: d.item.id }),
+          ...(files.length > 0 && { files }),
+        });
+      } catch (error) {
+        if (draft() === undefined && open() === conv) setDraft(d);
+        throw error;
       }
     },
     search(query) {
