@@ -14,7 +14,7 @@ import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { directId, ENGINE_CHANNEL } from '../src/engine/protocol.js';
-import { parleyOk } from './cli-process.js';
+import { parleyOk, receiveUntil } from './cli-process.js';
 import { expect } from './expect.js';
 import {
   expectMessage,
@@ -228,7 +228,10 @@ test(
     await expectMessage(page, 'this secret gets deleted');
     assert.deepEqual(await searchTexts(page, 'secret gets'), ['this secret gets deleted']);
     await parleyOk(server.base, bobHome, 'delete', 'fweb', secretId);
-    await page.getByText('This message was deleted').waitFor({ timeout: UI_TIMEOUT_MS });
+    await page
+      .getByRole('feed')
+      .getByText('This message was deleted')
+      .waitFor({ timeout: UI_TIMEOUT_MS });
     await expect(
       async () => !(await page.content()).includes('secret gets'),
       'the deleted text to leave the page',
@@ -344,7 +347,10 @@ test(
     await message(page, 'web regrets this').getByRole('button', { name: 'Delete' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete this message for everyone?' });
     await confirm.getByRole('button', { name: 'Delete for everyone' }).click();
-    await page.getByText('This message was deleted').waitFor({ timeout: UI_TIMEOUT_MS });
+    await page
+      .getByRole('feed')
+      .getByText('This message was deleted')
+      .waitFor({ timeout: UI_TIMEOUT_MS });
     await cliReceive(
       carolHome,
       (e) => e.action === 'delete' && e.message?.['id'] === regret.message?.['id'],
@@ -369,6 +375,80 @@ test(
     assert.equal(saved.sha256, sha256(report));
     assert.equal(sha256(readFileSync(saved.path)), sha256(report));
     await message(page, 'the report').getByText('report.txt').waitFor({ timeout: UI_TIMEOUT_MS });
+
+    assert.deepEqual(web.problems.list, []);
+  },
+);
+
+test(
+  'in a group: the CLI replies, reacts, edits and deletes, and the web user reacts and deletes',
+  { timeout: 600_000 },
+  async () => {
+    const daveHome = join(homes, 'dave');
+    await parleyOk(server.base, daveHome, 'register', 'gdave');
+    const web = await openUser(browser, server.base);
+    const page = web.page;
+    await register(page, 'gweb');
+    await waitOnline(page);
+    await page.getByRole('button', { name: 'New group' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New group' });
+    await dialog.getByRole('textbox', { name: 'Group name' }).fill('Hikers');
+    await dialog.getByRole('textbox', { name: 'Members' }).fill('gdave');
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await page
+      .getByRole('heading', { level: 2, name: 'Hikers' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await receiveUntil(server.base, daveHome, /\[Hikers\] gdave joined, added by gweb/);
+
+    await send(page, 'group hello');
+    const hello = await cliReceive(daveHome, (e) => e.message?.['text'] === 'group hello');
+    const helloId = String(hello.message?.['id']);
+
+    await cliSend(daveHome, '--group', 'Hikers', '--reply-to', helloId, 'dave replies');
+    await message(page, 'dave replies')
+      .getByRole('button', { name: 'Reply to gweb: group hello' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await parleyOk(server.base, daveHome, 'react', '--group', 'Hikers', helloId, '🎉');
+    await message(page, 'group hello')
+      .first()
+      .getByRole('button', { name: '🎉 1: gdave' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    const draftId = await cliSend(daveHome, '--group', 'Hikers', 'dave first draft');
+    await expectMessage(page, 'dave first draft');
+    await parleyOk(server.base, daveHome, 'edit', '--group', 'Hikers', draftId, 'dave final');
+    await message(page, 'dave final')
+      .getByText('Edited', { exact: true })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.deepEqual(await searchTexts(page, 'first draft'), []);
+    const oopsId = await cliSend(daveHome, '--group', 'Hikers', 'dave oops wrong group');
+    await expectMessage(page, 'dave oops wrong group');
+    await parleyOk(server.base, daveHome, 'delete', '--group', 'Hikers', oopsId);
+    await page
+      .getByRole('feed')
+      .getByText('This message was deleted')
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.deepEqual(await searchTexts(page, 'oops wrong'), []);
+
+    // The web user reacts to dave's reply and deletes its own first message.
+    const daves = message(page, 'dave replies');
+    await daves.getByRole('button', { name: 'React', exact: true }).click();
+    await daves.getByRole('button', { name: 'React with 😂' }).click();
+    await cliReceive(
+      daveHome,
+      (e) =>
+        e.action === 'reaction' && Object.values(e.message?.['reactions'] ?? {}).includes('😂'),
+    );
+    await message(page, 'group hello').first().getByRole('button', { name: 'Delete' }).click();
+    await page
+      .getByRole('alertdialog', { name: 'Delete this message for everyone?' })
+      .getByRole('button', { name: 'Delete for everyone' })
+      .click();
+    await cliReceive(daveHome, (e) => e.action === 'delete' && e.message?.['id'] === helloId);
+    await expect(
+      async () =>
+        (await page.getByRole('feed').getByText('This message was deleted').count()) === 2,
+      'both deleted messages to be tombstones',
+    );
 
     assert.deepEqual(web.problems.list, []);
   },
