@@ -444,11 +444,11 @@ test(
       .getByRole('button', { name: 'Delete for everyone' })
       .click();
     await cliReceive(daveHome, (e) => e.action === 'delete' && e.message?.['id'] === helloId);
-    await expect(
-      async () =>
-        (await page.getByRole('feed').getByText('This message was deleted').count()) === 2,
-      'both deleted messages to be tombstones',
-    );
+    // The reply to it now quotes a deleted message; two tombstones and that quote.
+    await message(page, 'dave replies')
+      .getByRole('button', { name: 'Reply to gweb: This message was deleted' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await page.getByRole('feed').getByText('This message was deleted').count(), 3);
 
     assert.deepEqual(web.problems.list, []);
   },

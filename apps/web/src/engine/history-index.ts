@@ -283,6 +283,15 @@ export class HistoryIndex {
     return { id, sender: m.sender, excerpt };
   }
 
+  /** The items of `conv` that reply to message `id` (their quotes show it). */
+  replies(conv: ConversationId, id: string): TimelineItem[] {
+    return this.#rows(
+      `SELECT ${ITEM_COLUMNS} FROM items
+       WHERE conv = ? AND extra IS NOT NULL AND extra ->> '$.replyTo.id' = ?`,
+      [conv, id],
+    ).map(itemOf);
+  }
+
   /** Newest message time of a conversation's incoming messages (for marking it read). */
   latestIncoming(conv: ConversationId): number {
     const r = this.#rows(

@@ -447,8 +447,15 @@ export class Mirror {
 
   #publish(items: readonly TimelineItem[], touched: ReadonlySet<ConversationId>): void {
     this.#index.putItems(items);
+    // A message edited or deleted changes the quotes of the replies to it: they go out again.
+    const ids = new Set(items.map((i) => `${i.conv}\u0000${i.id}`));
+    const replies = items
+      .filter((i) => i.kind === 'message' && (i.deleted === true || i.edits !== undefined))
+      .flatMap((i) => this.#index.replies(i.conv, i.id))
+      .filter((r) => !ids.has(`${r.conv}\u0000${r.id}`));
     const byConv = new Map<ConversationId, TimelineItem[]>();
-    for (const i of this.withQuotes(items)) byConv.set(i.conv, [...(byConv.get(i.conv) ?? []), i]);
+    for (const i of this.withQuotes([...items, ...replies]))
+      byConv.set(i.conv, [...(byConv.get(i.conv) ?? []), i]);
     for (const [conv, list] of byConv) this.#emit({ type: 'items', conv, items: list });
     for (const conv of touched) {
       const summary = this.conversation(conv);

@@ -301,6 +301,13 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         const reply = events.at(-1)?.[0] ?? fail('no event for the reply');
         if (reply.replyTo?.sender !== 'bob' || reply.replyTo.excerpt !== 'the quoted one')
           fail(`quote: ${JSON.stringify(reply.replyTo)}`);
+        // The quoted message deleted: the reply goes out again, its quote saying so.
+        put('q2', { text: 'quoted then deleted', sentAt: 1_999_999 });
+        put('r2', { text: 'another reply', replyTo: 'q2', sentAt: 2_000_001 });
+        put('q2', { text: '', deleted: true, sentAt: 1_999_999 });
+        const again = events.at(-1)?.find((i) => i.id === 'r2') ?? fail('the reply not re-sent');
+        if (again.replyTo?.deleted !== true || again.replyTo.excerpt !== undefined)
+          fail(`quote after the delete: ${JSON.stringify(again.replyTo)}`);
         // Reactions by account: ours is "you", one entry per emoji.
         put('q1', {
           text: 'the quoted one',
