@@ -8,6 +8,7 @@ import type { GroupMessageRecord, MessageRecord } from '@parley/client';
 import type { AttachmentView, ReactionView, TimelineItem } from './protocol.js';
 
 type Extras = Pick<TimelineItem, 'replyTo' | 'reactions' | 'edits' | 'deleted' | 'attachments'>;
+const NONE: Extras = Object.freeze({});
 
 /** The extras of `m`; `nameOf` gives an account's username, `me` is our account id. */
 export function messageExtras(
@@ -17,6 +18,14 @@ export function messageExtras(
 ): Extras {
   // A deleted message's record holds nothing else (the SDK erased it).
   if (m.deleted === true) return { deleted: true };
+  // Most messages have none of these: no allocation for them (the history index reads them all).
+  if (
+    m.replyTo === undefined &&
+    m.edits === undefined &&
+    m.reactions === undefined &&
+    m.attachments === undefined
+  )
+    return NONE;
   const out: { -readonly [K in keyof Extras]: Extras[K] } = {};
   if (m.replyTo !== undefined) out.replyTo = { id: m.replyTo };
   if (m.edits !== undefined && m.edits.length > 0)
