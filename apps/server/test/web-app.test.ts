@@ -68,9 +68,12 @@ test('the policy: nothing by default, own scripts plus WASM, own connections, no
     "script-src 'self' 'wasm-unsafe-eval'",
     "connect-src 'self'",
     "style-src 'self'",
+    // Decrypted attachments are shown from blob: URLs the page made; no data:, no network.
+    "img-src 'self' blob:",
     "frame-ancestors 'none'",
   ])
     assert.ok(WEB_CSP.split('; ').includes(part), part);
+  assert.ok(!WEB_CSP.includes('data:'));
   assert.ok(!WEB_CSP.includes('unsafe-inline'));
   assert.ok(!WEB_CSP.includes('*'));
 });

@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { axeViolations, screenshot, type Violation } from './a11y.js';
 import {
   expectMessage,
+  message,
   openConversation,
   register,
   send,
@@ -116,6 +117,49 @@ test(
     await expectMessage(alice.page, 'Yes — meet at the station at nine.');
     await expectMessage(alice.page, 'Hello! Are we still on for the walk on Saturday?', 'Read');
     await check(alice.page, 'conversation');
+
+    // A reply, a reaction, an edit, a delete and a file in one conversation.
+    const station = message(alice.page, 'Yes — meet at the station at nine.').first();
+    await station.getByRole('button', { name: 'Reply', exact: true }).click();
+    await send(alice.page, 'Perfect, see you there.');
+    await message(alice.page, 'Perfect, see you there.')
+      .getByRole('button', { name: 'Reply to axbob: Yes — meet at the station at nine.' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await station.getByRole('button', { name: 'React', exact: true }).click();
+    await station.getByRole('button', { name: 'React with 👍' }).click();
+    await station.getByRole('button', { name: '👍 1: you' }).waitFor({ timeout: UI_TIMEOUT_MS });
+    const hello = message(alice.page, 'Hello! Are we still on for the walk on Saturday?').first();
+    await hello.getByRole('button', { name: 'Edit' }).click();
+    const box = alice.page.getByRole('textbox', { name: /^Message to / });
+    await box.fill('Hello! Are we still on for the walk on Sunday?');
+    await box.press('Enter');
+    await message(alice.page, 'walk on Sunday?')
+      .getByText('Edited', { exact: true })
+      .click({ timeout: UI_TIMEOUT_MS });
+    await send(alice.page, 'Sent by mistake');
+    await message(alice.page, 'Sent by mistake')
+      .getByRole('button', { name: 'Delete' })
+      .click({ timeout: UI_TIMEOUT_MS });
+    await alice.page
+      .getByRole('alertdialog', { name: 'Delete this message for everyone?' })
+      .getByRole('button', { name: 'Delete for everyone' })
+      .click();
+    await alice.page
+      .getByRole('feed')
+      .getByText('This message was deleted')
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await alice.page.getByLabel('Attach files').setInputFiles({
+      name: 'route.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('north gate, then the ridge\n'),
+    });
+    await send(alice.page, 'The route');
+    await message(alice.page, 'The route')
+      .getByRole('button', { name: /^Download route\.txt/ })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await station.getByRole('button', { name: 'Reply', exact: true }).click();
+    await check(alice.page, 'conversation-features');
+    await alice.page.getByRole('button', { name: 'Cancel the reply' }).click();
 
     await alice.page.getByRole('searchbox', { name: 'Search messages' }).fill('station');
     await alice.page

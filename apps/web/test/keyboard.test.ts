@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { expect } from './expect.js';
 import {
   expectMessage,
+  message,
   openConversation,
   register,
   send,
@@ -80,6 +81,49 @@ test('every flow completes with the keyboard alone', { timeout: 600_000 }, async
       (await page.evaluate(() => document.activeElement?.getAttribute('aria-posinset'))) === first,
     'Page Down to move to the next message',
   );
+
+  // From that message (kim's last): react, edit it, reply to bob, delete the reply.
+  const third = message(page, 'third by keyboard').first();
+  await tabTo(page, /^React$/);
+  await keys.press('Enter');
+  await tabTo(page, /^React with 👍$/);
+  await keys.press('Enter');
+  await third.getByRole('button', { name: '👍 1: you' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Edit$/);
+  await keys.press('Enter');
+  await expect(
+    async () => (await focusedName(page)) === 'Message to keybob',
+    'the composer to take the text to edit',
+  );
+  await keys.press('Control+A');
+  await keys.type('third, edited by keyboard');
+  await keys.press('Enter');
+  await message(page, 'third, edited by keyboard')
+    .getByText('Edited', { exact: true })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Reply$/, true);
+  await keys.press('Enter');
+  await page.getByRole('group', { name: 'Replying' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  await expect(
+    async () => (await focusedName(page)) === 'Message to keybob',
+    'the composer to have focus for the reply',
+  );
+  await keys.type('reply by keyboard');
+  await keys.press('Enter');
+  await message(page, 'reply by keyboard')
+    .getByRole('button', { name: 'Reply to keybob: answer for kim' })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Delete$/, true);
+  await keys.press('Enter');
+  await page
+    .getByRole('alertdialog', { name: 'Delete this message for everyone?' })
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+  await tabTo(page, /^Delete for everyone$/);
+  await keys.press('Enter');
+  await page
+    .getByRole('feed')
+    .getByText('This message was deleted')
+    .waitFor({ timeout: UI_TIMEOUT_MS });
 
   // The safety number dialog opens and closes; focus comes back.
   await tabTo(page, /^Safety number$/, true);

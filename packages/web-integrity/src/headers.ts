@@ -14,7 +14,8 @@ export interface CspOptions {
 /**
  * The one Content-Security-Policy: nothing from other origins, scripts only from this origin
  * (plus the page's import map by hash, and WebAssembly compilation for SQLite), connections
- * only to this origin and the configured relay, no inline style, no framing.
+ * only to this origin and the configured relay, images from this origin and from `blob:` URLs
+ * the page made itself (decrypted attachments), no inline style, no framing.
  */
 export function webCsp(options: CspOptions = {}): string {
   const hashes = options.scriptHashes ?? [];
@@ -23,7 +24,9 @@ export function webCsp(options: CspOptions = {}): string {
     "default-src 'none'",
     ["script-src 'self' 'wasm-unsafe-eval'", ...hashes].join(' '),
     "style-src 'self'",
-    "img-src 'self'",
+    // blob: for images the engine decrypted (attachments, their thumbnails): never a network
+    // source, only bytes this page already holds.
+    "img-src 'self' blob:",
     ["connect-src 'self'", ...connect].join(' '),
     "worker-src 'self'",
     "manifest-src 'self'",

@@ -8,20 +8,25 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import {
   ClientError,
+  clientLimits,
   LiveConnection,
   ParleyClient,
   RelayHttp,
+  type BinaryFetchLike,
   type ClientEvent,
   type FetchLike,
+  type MessageAction,
   type SocketFactory,
   type StorageBackend,
 } from '@parley/client';
 import type { Primitives } from '@parley/primitives';
+import { attachmentSource, downloadToBlob } from './attachment-files.js';
 import { describeChange, describeRefusal } from './group-text.js';
 import { HistoryIndex } from './history-index.js';
 import {
   MAX_GROUP_NAME_CHARS,
   MAX_QUERY_CHARS,
+  MAX_REACTION_CHARS,
   MAX_SEARCH_HITS,
   MAX_TIMELINE_PAGE,
   MAX_USERNAME_CHARS,
@@ -69,6 +74,8 @@ export interface EngineOptions {
   /** The relay's base URL (the page's origin in the browser). */
   readonly baseUrl: string;
   readonly fetch: FetchLike;
+  /** A fetch that carries bytes, for attachments (default: the runtime's, bound). */
+  readonly binaryFetch?: BinaryFetchLike;
   readonly socket: SocketFactory;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now?: () => number;
@@ -155,6 +162,8 @@ export class Engine {
       backend: observed,
       primitives: options.primitives,
       relay: new RelayHttp(options.baseUrl, options.fetch),
+      // The global fetch, called as a method of something else, throws in browsers: bound here.
+      binaryFetch: options.binaryFetch ?? ((url, init) => fetch(url, init as RequestInit)),
       ...(options.now && { now: options.now }),
     });
     this.#mirror = new Mirror(
@@ -489,7 +498,30 @@ export class Engine {
       case 'timeline':
         return this.#timeline(request.params);
       case 'send':
-        return this.#send(request.params.conv, request.params.text, request.params.since);
+        return this.#send(request.params);
+      case 'react': {
+        const emoji = bounded(request.params.emoji, MAX_REACTION_CHARS, 'the reaction');
+        if (emoji === '') throw new EngineError('INVALID_INPUT', 'choose a reaction');
+        await this.#act(request.params.conv, request.params.id, {
+          kind: 'reaction',
+          emoji,
+          remove: request.params.remove,
+        });
+        return null;
+      }
+      case 'edit':
+        if (request.params.text.trim() === '')
+          throw new EngineError('INVALID_INPUT', 'the message is empty');
+        await this.#act(request.params.conv, request.params.id, {
+          kind: 'edit',
+          text: request.params.text,
+        });
+        return null;
+      case 'deleteMessage':
+        await this.#act(request.params.conv, request.params.id, { kind: 'delete' });
+        return null;
+      case 'attachment':
+        return this.#attachment(request.params.conv, request.params.id, request.params.index);
       case 'markRead':
         return this.#markRead(request.params.conv);
       case 'retry':
@@ -608,15 +640,31 @@ export class Engine {
       !this.#mirror.ensureNewestPage(p.conv, limit)
     )
       await this.#fullyIndexed();
-    return this.#index.timeline(p.conv, limit, p.before);
+    return this.#mirror.withQuotes(this.#index.timeline(p.conv, limit, p.before));
   }
 
-  async #send(conv: ConversationId, text: string, since?: number): Promise<{ id: string }> {
+  async #send(p: Requests['send']['params']): Promise<{ id: string }> {
+    const { conv, text, since } = p;
     this.#requireAccount();
     this.#requireConnected();
     const target = parseConvId(conv);
     if (target === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
-    if (text.trim() === '') throw new EngineError('INVALID_INPUT', 'the message is empty');
+    const files = p.files ?? [];
+    if (text.trim() === '' && files.length === 0)
+      throw new EngineError('INVALID_INPUT', 'the message is empty');
+    if (files.length > clientLimits.MAX_ATTACHMENTS_PER_MESSAGE)
+      throw new EngineError(
+        'INVALID_INPUT',
+        `at most ${clientLimits.MAX_ATTACHMENTS_PER_MESSAGE} files in one message`,
+      );
+    for (const f of files)
+      if (!(f instanceof Blob) || f.size > clientLimits.MAX_ATTACHMENT_PLAINTEXT_BYTES)
+        throw new EngineError(
+          'INVALID_INPUT',
+          `a file may be at most ${clientLimits.MAX_ATTACHMENT_PLAINTEXT_BYTES / 1024 / 1024} MB`,
+        );
+    if (p.replyTo !== undefined && this.#mirror.record(conv, p.replyTo) === undefined)
+      throw new EngineError('INVALID_INPUT', 'the message replied to is not in this conversation');
     this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
     if (since !== undefined) {
       if (!Number.isFinite(since)) throw new EngineError('INVALID_INPUT', 'bad time');
@@ -626,13 +674,22 @@ export class Engine {
       const stored = this.#index.sentSince(conv, text, since);
       if (stored !== undefined) return { id: stored };
     }
+    // Files are encrypted and uploaded first (one upload serves every recipient); a failed
+    // upload fails the send before anything is stored.
+    const attachments = [];
+    for (const f of files)
+      attachments.push(await this.#client.uploadAttachment(await attachmentSource(f)));
+    const options = {
+      ...(attachments.length > 0 && { attachments }),
+      ...(p.replyTo !== undefined && { replyTo: p.replyTo }),
+    };
     if (target.kind === 'group') {
-      const sent = await this.#client.sendToGroup(target.groupId, text);
+      const sent = await this.#client.sendToGroup(target.groupId, text, options);
       return { id: sent.messageId };
     }
     const before = new Set(this.#pendingOut(conv));
     try {
-      const sent = await this.#client.send(target.username, text);
+      const sent = await this.#client.send(target.username, text, options);
       return { id: sent.messageId };
     } catch (error) {
       // The message may be stored and queued; find it (it is ours, new, and still pending).
@@ -646,6 +703,34 @@ export class Engine {
         );
       return { id: queued };
     }
+  }
+
+  /**
+   * Reacts to, edits or deletes message `id` of `conv`; the SDK checks who may (only the author
+   * edits or deletes) and stores the change, which reaches the tabs as the record's write.
+   */
+  async #act(conv: ConversationId, id: string, action: MessageAction): Promise<void> {
+    this.#requireAccount();
+    this.#requireConnected();
+    const target = parseConvId(conv);
+    if (target === undefined || this.#mirror.record(conv, id) === undefined)
+      throw new EngineError('INVALID_INPUT', 'no such message in this conversation');
+    if (target.kind === 'group') {
+      await this.#client.actInGroup(target.groupId, id, action);
+      return;
+    }
+    const u = target.username;
+    if (action.kind === 'reaction') await this.#client.react(u, id, action.emoji, action.remove);
+    else if (action.kind === 'edit') await this.#client.edit(u, id, action.text);
+    else await this.#client.deleteForEveryone(u, id);
+  }
+
+  /** File `index` of message `id` in `conv`, downloaded, checked and decrypted. */
+  async #attachment(conv: ConversationId, id: string, index: number): Promise<Blob> {
+    this.#requireAccount();
+    const pointer = this.#mirror.record(conv, id)?.attachments?.[index];
+    if (pointer === undefined) throw new EngineError('INVALID_INPUT', 'no such file');
+    return downloadToBlob(this.#client, pointer);
   }
 
   /** Ids of our messages in a conversation that the relay does not have yet. */

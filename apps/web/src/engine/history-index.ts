@@ -6,7 +6,15 @@
  * plaintext the store encrypts. Nothing here is ever sent anywhere.
  */
 import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import type { ConversationId, ConversationSummary, ItemState, TimelineItem } from './protocol.js';
+import { extraOf, withExtra } from './item-extra.js';
+import { MAX_QUOTE_EXCERPT_CHARS } from './limits.js';
+import type {
+  ConversationId,
+  ConversationSummary,
+  ItemState,
+  QuoteView,
+  TimelineItem,
+} from './protocol.js';
 
 const SCHEMA = `
 CREATE TABLE convs (
@@ -15,7 +23,7 @@ CREATE TABLE convs (
 CREATE TABLE items (
   n INTEGER PRIMARY KEY, conv TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL,
   direction TEXT NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL,
-  state TEXT NOT NULL, error TEXT, UNIQUE (conv, id));
+  state TEXT NOT NULL, error TEXT, extra TEXT, UNIQUE (conv, id));
 CREATE INDEX items_by_time ON items (conv, at, id);
 CREATE INDEX items_unread ON items (conv, direction, kind, at);
 CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items', content_rowid = 'n',
@@ -50,7 +58,8 @@ type Row = Record<string, unknown>;
 
 function itemOf(r: Row): TimelineItem {
   const error = r['error'];
-  return {
+  const extra = r['extra'];
+  return withExtra(typeof extra === 'string' ? extra : undefined, {
     id: String(r['id']),
     conv: String(r['conv']),
     kind: r['kind'] === 'event' ? 'event' : 'message',
@@ -60,13 +69,31 @@ function itemOf(r: Row): TimelineItem {
     at: Number(r['at']),
     state: String(r['state']) as ItemState,
     ...(typeof error === 'string' && { error }),
-  };
+  });
 }
 
-const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error';
+const ITEM_COLUMNS = 'conv, id, kind, direction, sender, text, at, state, error, extra';
 /** What an item indexed again changes (it keeps its row number). */
 const UPSERT_SET =
-  'text = excluded.text, state = excluded.state, error = excluded.error, sender = excluded.sender, at = excluded.at';
+  'text = excluded.text, state = excluded.state, error = excluded.error, sender = excluded.sender, at = excluded.at, extra = excluded.extra';
+
+/** What the conversation list shows of a message: its text, else its tombstone or first file. */
+function listText(text: string, extra: unknown): string {
+  if (text !== '' || typeof extra !== 'string') return text;
+  const shown = withExtra(extra, {
+    id: '',
+    conv: '',
+    kind: 'message',
+    direction: 'in',
+    sender: '',
+    text,
+    at: 0,
+    state: 'received',
+  });
+  if (shown.deleted === true) return 'This message was deleted';
+  const file = shown.attachments?.[0];
+  return file === undefined ? text : `📎 ${file.name}`;
+}
 
 export class HistoryIndex {
   readonly #db: Database;
@@ -81,14 +108,14 @@ export class HistoryIndex {
     this.#db = new sqlite3.oo1.DB(':memory:');
     this.#db.exec(SCHEMA);
     this.#upsert = this.#db.prepare(
-      `INSERT INTO items (n, ${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (n, ${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (conv, id) DO UPDATE SET ${UPSERT_SET}`,
     );
     // `WHERE true` tells SQLite's parser that ON CONFLICT is the upsert, not the join's.
     this.#bulk = this.#db.prepare(
       `INSERT INTO items (n, ${ITEM_COLUMNS})
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-         value ->> 6, value ->> 7, value ->> 8, value ->> 9
+         value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
        FROM json_each(?) WHERE true
        ON CONFLICT (conv, id) DO UPDATE SET ${UPSERT_SET}`,
     );
@@ -162,6 +189,7 @@ export class HistoryIndex {
       i.at,
       i.state,
       i.error ?? null,
+      extraOf(i) ?? null,
     ]);
     this.#db.exec('BEGIN');
     try {
@@ -204,7 +232,7 @@ export class HistoryIndex {
       const n = attempt > MAX_ROW_TRIES ? null : this.#rowOf(i.at);
       const values = [i.conv, i.id, i.kind, i.direction, i.sender, i.text, i.at, i.state];
       try {
-        this.#upsert.bind([n, ...values, i.error ?? null]).stepReset();
+        this.#upsert.bind([n, ...values, i.error ?? null, extraOf(i) ?? null]).stepReset();
         return;
       } catch (error) {
         // Another item holds that row number (same time, counter come round): try the next.
@@ -236,6 +264,32 @@ export class HistoryIndex {
   item(conv: ConversationId, id: string): TimelineItem | undefined {
     const r = this.#rows(`SELECT ${ITEM_COLUMNS} FROM items WHERE conv = ? AND id = ?`, [conv, id]);
     return r[0] === undefined ? undefined : itemOf(r[0]);
+  }
+
+  /**
+   * What a reply to message `id` of `conv` shows of it: its sender and the start of its text
+   * (or its first file's name), when it is indexed.
+   */
+  quote(conv: ConversationId, id: string): QuoteView {
+    const m = this.item(conv, id);
+    if (m?.kind !== 'message') return { id };
+    if (m.deleted === true) return { id, sender: m.sender, deleted: true };
+    const text = m.text === '' ? (m.attachments?.[0]?.name ?? '') : m.text;
+    const chars = Array.from(text);
+    const excerpt =
+      chars.length > MAX_QUOTE_EXCERPT_CHARS
+        ? `${chars.slice(0, MAX_QUOTE_EXCERPT_CHARS).join('')}…`
+        : text;
+    return { id, sender: m.sender, excerpt };
+  }
+
+  /** The items of `conv` that reply to message `id` (their quotes show it). */
+  replies(conv: ConversationId, id: string): TimelineItem[] {
+    return this.#rows(
+      `SELECT ${ITEM_COLUMNS} FROM items
+       WHERE conv = ? AND extra IS NOT NULL AND extra ->> '$.replyTo.id' = ?`,
+      [conv, id],
+    ).map(itemOf);
   }
 
   /** Newest message time of a conversation's incoming messages (for marking it read). */
@@ -275,7 +329,7 @@ export class HistoryIndex {
   #summaries(where: string, bind: string[]): ConversationSummary[] {
     const rows = this.#rows(
       `SELECT c.id, c.kind, c.title, c.key_changed,
-         l.text AS last_text, l.at AS last_at, l.direction AS last_dir,
+         l.text AS last_text, l.extra AS last_extra, l.at AS last_at, l.direction AS last_dir,
          (SELECT count(*) FROM items u WHERE u.conv = c.id AND u.direction = 'in'
             AND u.kind = 'message' AND u.at > c.read_at) AS unread
        FROM convs c
@@ -291,7 +345,7 @@ export class HistoryIndex {
       title: String(r['title']),
       unread: Number(r['unread']),
       ...(typeof r['last_text'] === 'string' && {
-        lastText: r['last_text'],
+        lastText: listText(r['last_text'], r['last_extra']),
         lastAt: Number(r['last_at']),
         lastFromMe: r['last_dir'] === 'out',
       }),

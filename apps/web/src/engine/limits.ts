@@ -46,3 +46,19 @@ export const INDEX_PAGE = 50;
  * waits at most about this long for it, plus one page).
  */
 export const INDEX_SLICE_MS = 12;
+/** Characters of a quoted message a reply shows (the rest is a click away). */
+export const MAX_QUOTE_EXCERPT_CHARS = 120;
+/** Longest reaction the UI sends, in characters (the SDK bounds it too). */
+export const MAX_REACTION_CHARS = 32;
+/** Thumbnails made for images sent from the browser: longest side (px) and JPEG qualities tried. */
+export const THUMBNAIL_ATTEMPTS: readonly (readonly [side: number, quality: number])[] = [
+  [96, 0.7],
+  [96, 0.5],
+  [64, 0.6],
+  [48, 0.5],
+  [32, 0.4],
+];
+/** Largest image file a thumbnail is made from (bigger ones are sent without one). */
+export const MAX_THUMBNAIL_SOURCE_BYTES = 16 * 1024 * 1024;
+/** Bytes of a file read at a time while it is encrypted and uploaded. */
+export const FILE_READ_CHUNK_BYTES = 1024 * 1024;

@@ -15,6 +15,7 @@ import type {
   StorageWriter,
 } from '@parley/client';
 import type { HistoryIndex } from './history-index.js';
+import { messageExtras } from './message-extras.js';
 import { INDEX_PAGE, INDEX_SLICE_MS, SUMMARY_RECENT } from './limits.js';
 import type { StoredChange, WriteInTransaction } from './observed-backend.js';
 import {
@@ -446,13 +447,42 @@ export class Mirror {
 
   #publish(items: readonly TimelineItem[], touched: ReadonlySet<ConversationId>): void {
     this.#index.putItems(items);
+    // A message edited or deleted changes the quotes of the replies to it: they go out again.
+    const ids = new Set(items.map((i) => `${i.conv}\u0000${i.id}`));
+    const replies = items
+      .filter((i) => i.kind === 'message' && (i.deleted === true || i.edits !== undefined))
+      .flatMap((i) => this.#index.replies(i.conv, i.id))
+      .filter((r) => !ids.has(`${r.conv}\u0000${r.id}`));
     const byConv = new Map<ConversationId, TimelineItem[]>();
-    for (const i of items) byConv.set(i.conv, [...(byConv.get(i.conv) ?? []), i]);
+    for (const i of this.withQuotes([...items, ...replies]))
+      byConv.set(i.conv, [...(byConv.get(i.conv) ?? []), i]);
     for (const [conv, list] of byConv) this.#emit({ type: 'items', conv, items: list });
     for (const conv of touched) {
       const summary = this.conversation(conv);
       if (summary !== undefined) this.#emit({ type: 'conversation', summary });
     }
+  }
+
+  /** `items` with each reply's quote filled in from the index (its sender and an excerpt). */
+  withQuotes(items: readonly TimelineItem[]): TimelineItem[] {
+    return items.map((i) =>
+      i.replyTo === undefined ? i : { ...i, replyTo: this.#index.quote(i.conv, i.replyTo.id) },
+    );
+  }
+
+  /**
+   * The stored record of message `id` in `conv` (a 1:1 or a group message), if it is there: what
+   * the engine acts on and fetches files for.
+   */
+  record(conv: ConversationId, id: string): MessageRecord | GroupMessageRecord | undefined {
+    const parsed = parseConvId(conv);
+    if (parsed?.kind === 'direct') {
+      const m = messageRecord(this.#db.get(SDK_NS.message, id));
+      return m !== undefined && this.#usernames.get(m.peer) === parsed.username ? m : undefined;
+    }
+    if (parsed?.kind === 'group')
+      return groupMessageRecord(this.#db.get(SDK_NS.groupMessage, `${parsed.groupId}/${id}`));
+    return undefined;
   }
 
   /** Whether the user verified `username`'s current, accepted key. */
@@ -532,6 +562,7 @@ export class Mirror {
       at: m.sentAt,
       state,
       ...(failed !== undefined && { error: failed }),
+      ...messageExtras(m, (a) => this.username(a), this.#me()?.accountId),
     };
   }
 
@@ -563,6 +594,7 @@ export class Mirror {
       at: m.sentAt,
       state,
       ...(failed !== undefined && { error: failed }),
+      ...messageExtras(m, (a) => this.username(a), this.#me()?.accountId),
     };
   }
 }

@@ -61,6 +61,36 @@ export interface ConversationSummary {
 /** What the UI shows for one message: queued, sent, delivered, read, failed, or received. */
 export type ItemState = 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
 
+/** A file sent with a message, as the page shows it (the key stays in the engine). */
+export interface AttachmentView {
+  /** Its place in the message (what `attachment` asks for). */
+  readonly index: number;
+  readonly name: string;
+  /** The file's exact size in bytes. */
+  readonly size: number;
+  readonly contentType: string;
+  /** The sender's small JPEG or PNG (base64), for images. */
+  readonly thumbnail?: string;
+}
+
+/** One emoji's reactions on a message. */
+export interface ReactionView {
+  readonly emoji: string;
+  /** Who reacted with it (usernames; ours is `you`). */
+  readonly by: readonly string[];
+  /** We reacted with it. */
+  readonly mine: boolean;
+}
+
+/** The message a reply quotes; `sender` and `excerpt` only when that message is known here. */
+export interface QuoteView {
+  readonly id: string;
+  readonly sender?: string;
+  readonly excerpt?: string;
+  /** The quoted message was deleted for everyone. */
+  readonly deleted?: boolean;
+}
+
 export interface TimelineItem {
   readonly id: string;
   readonly conv: ConversationId;
@@ -75,6 +105,14 @@ export interface TimelineItem {
   readonly state: ItemState;
   /** Why a failed message failed (an error code). */
   readonly error?: string;
+  /** The message this one replies to. */
+  readonly replyTo?: QuoteView;
+  readonly reactions?: readonly ReactionView[];
+  /** Earlier texts, oldest first, each with when it was replaced (the message was edited). */
+  readonly edits?: readonly { readonly text: string; readonly replacedAt: number }[];
+  /** Deleted for everyone: `text` is empty, a tombstone shows. */
+  readonly deleted?: boolean;
+  readonly attachments?: readonly AttachmentView[];
 }
 
 export interface SearchHit {
@@ -176,9 +214,28 @@ export interface Requests {
    * sends only if no message of ours with this text was stored in the conversation since then.
    */
   send: {
-    params: { conv: ConversationId; text: string; since?: number };
+    params: {
+      conv: ConversationId;
+      text: string;
+      since?: number;
+      /** The id of the message this one replies to. */
+      replyTo?: string;
+      /** Files to send with it (encrypted and uploaded by the engine). */
+      files?: readonly File[];
+    };
     result: { id: string };
   };
+  /** Adds our reaction to a message (replacing our earlier one), or takes it back. */
+  react: {
+    params: { conv: ConversationId; id: string; emoji: string; remove: boolean };
+    result: null;
+  };
+  /** Replaces the text of one of our messages (every device keeps the earlier text). */
+  edit: { params: { conv: ConversationId; id: string; text: string }; result: null };
+  /** Deletes one of our messages for everyone (a tombstone stays). */
+  deleteMessage: { params: { conv: ConversationId; id: string }; result: null };
+  /** Downloads, checks and decrypts a message's file; its bytes, typed. */
+  attachment: { params: { conv: ConversationId; id: string; index: number }; result: Blob };
   markRead: { params: { conv: ConversationId }; result: null };
   /** Sends a failed or queued message of ours again. */
   retry: { params: { conv: ConversationId; id: string }; result: null };

@@ -11,6 +11,8 @@ export function ConfirmButton(props: {
   description: string;
   confirm: string;
   danger?: boolean;
+  /** The trigger is a small button (inside a message). */
+  small?: boolean;
   onConfirm: () => Promise<unknown>;
 }): JSX.Element {
   const [open, setOpen] = createSignal(false);
@@ -30,7 +32,9 @@ export function ConfirmButton(props: {
   };
   return (
     <AlertDialog.Root open={open()} onOpenChange={setOpen}>
-      <AlertDialog.Trigger class={props.danger === false ? 'button' : 'button danger'}>
+      <AlertDialog.Trigger
+        class={`button${props.small === true ? ' small' : ''}${props.danger === false ? '' : ' danger'}`}
+      >
         {props.label}
       </AlertDialog.Trigger>
       <AlertDialog.Portal>

@@ -4,7 +4,7 @@
  * feed is busy while older messages load. Older messages load when scrolled to the top and are
  * prepended without moving what is on screen; new ones keep the view at the bottom.
  */
-import { createEffect, createSignal, on, Show, type JSX } from 'solid-js';
+import { createEffect, createSignal, lazy, on, Show, type JSX } from 'solid-js';
 import { VList, type VListHandle } from 'virtua/solid';
 import type { ItemState, TimelineItem } from '../engine/protocol.js';
 import { Button } from '@kobalte/core/button';
@@ -12,6 +12,13 @@ import type { AppState } from './app-state.js';
 import { RequestError } from './engine-link.dom.js';
 import { errorText } from './errors.js';
 import { formatTime } from './format.js';
+import { MessageActions } from './MessageActions.jsx';
+import { Edited, MessageText, Quote, Reactions } from './MessageExtras.jsx';
+
+// Only messages with files need it.
+const Attachments = lazy(() =>
+  import('./Attachments.jsx').then((m) => ({ default: m.Attachments })),
+);
 
 const STATE_LABEL: Record<ItemState, string> = {
   queued: 'Queued',
@@ -21,6 +28,9 @@ const STATE_LABEL: Record<ItemState, string> = {
   failed: 'Not sent',
   received: '',
 };
+
+/** Messages that can be replied to, reacted to, edited or deleted: the ones the relay has. */
+const ACTIONABLE: ReadonlySet<ItemState> = new Set(['sent', 'delivered', 'read', 'received']);
 
 /** How close to the top (px) scrolling must come before older messages load. */
 const LOAD_OLDER_AT_PX = 200;
@@ -78,6 +88,13 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
     });
   };
 
+  /** Moves to the message a reply quotes, if it is loaded; says so if it is not. */
+  const openQuoted = (id: string): void => {
+    const index = props.state.items.findIndex((i) => i.id === id);
+    if (index < 0) props.state.announce('That message is not loaded; scroll up to find it.');
+    else focusArticle(index);
+  };
+
   const onKeyDown = (event: KeyboardEvent): void => {
     if (event.key !== 'PageDown' && event.key !== 'PageUp') return;
     const current = (event.target as HTMLElement).closest('article');
@@ -117,6 +134,7 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
               state={props.state}
               item={item}
               pos={index() + 1}
+              onQuote={openQuoted}
               size={props.state.hasOlder() ? -1 : props.state.items.length}
             />
           )}
@@ -131,7 +149,10 @@ function Message(props: {
   item: TimelineItem;
   pos: number;
   size: number;
+  onQuote: (id: string) => void;
 }): JSX.Element {
+  const isMessage = () => props.item.kind === 'message';
+  const deleted = () => props.item.deleted === true;
   const metaId = () => `meta-${props.item.id}`;
   const textId = () => `text-${props.item.id}`;
   return (
@@ -155,9 +176,20 @@ function Message(props: {
         </Show>{' '}
         <time datetime={new Date(props.item.at).toISOString()}>{formatTime(props.item.at)}</time>
       </p>
-      <p class="text" id={textId()}>
-        {props.item.text}
-      </p>
+      <Show when={!deleted() && props.item.replyTo}>
+        {(q) => <Quote quote={q()} onOpen={props.onQuote} />}
+      </Show>
+      <MessageText item={props.item} id={textId()} />
+      <Show when={!deleted() && (props.item.attachments?.length ?? 0) > 0}>
+        {/* No Suspense boundary: none above it either, so nothing else waits while it loads. */}
+        <Attachments state={props.state} item={props.item} />
+      </Show>
+      <Show when={!deleted() && (props.item.edits?.length ?? 0) > 0}>
+        <Edited edits={props.item.edits} />
+      </Show>
+      <Show when={!deleted() && (props.item.reactions?.length ?? 0) > 0}>
+        <Reactions state={props.state} item={props.item} />
+      </Show>
       <Show when={props.item.direction === 'out' && props.item.kind === 'message'}>
         <p class="state">
           {STATE_LABEL[props.item.state]}
@@ -181,6 +213,9 @@ function Message(props: {
             {errorText(new RequestError({ code: props.item.error ?? '', message: '' }))}
           </p>
         </Show>
+      </Show>
+      <Show when={isMessage() && !deleted() && ACTIONABLE.has(props.item.state)}>
+        <MessageActions state={props.state} item={props.item} />
       </Show>
     </article>
   );

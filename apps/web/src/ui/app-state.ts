@@ -25,6 +25,12 @@ export type Theme = 'system' | 'light' | 'dark' | 'contrast';
 const THEME_KEY = 'parley-theme';
 const THEMES: readonly Theme[] = ['system', 'light', 'dark', 'contrast'];
 
+/** What the composer is doing besides writing a new message: replying to or editing `item`. */
+export interface Draft {
+  readonly kind: 'reply' | 'edit';
+  readonly item: TimelineItem;
+}
+
 /** Which main screen shows (view state only). */
 export type Screen = 'chats' | 'settings';
 
@@ -47,12 +53,16 @@ export interface AppState {
   readonly announcement: Accessor<string>;
   readonly screen: Accessor<Screen>;
   readonly theme: Accessor<Theme>;
+  /** The reply or edit the composer is preparing, if any. */
+  readonly draft: Accessor<Draft | undefined>;
+  setDraft(draft: Draft | undefined): void;
   setScreen(screen: Screen): void;
   setTheme(theme: Theme): void;
   announce(text: string): void;
   openConversation(conv: ConversationId | undefined): Promise<void>;
   loadOlder(): Promise<number>;
-  send(text: string): Promise<void>;
+  /** Sends a message (with the draft's reply and any files), or saves the draft's edit. */
+  send(text: string, files?: readonly File[]): Promise<void>;
   search(query: string): Promise<SearchHit[]>;
   dismissNotice(id: string): void;
 }
@@ -83,6 +93,7 @@ export function createAppState(link: EngineLink): AppState {
   const [notices, setNotices] = createStore<Notice[]>([]);
   const [announcement, setAnnouncement] = createSignal('');
   const [screen, setScreen] = createSignal<Screen>('chats');
+  const [draft, setDraft] = createSignal<Draft | undefined>();
   const stored = localStorage.getItem(THEME_KEY);
   const [theme, setThemeSignal] = createSignal<Theme>(THEMES.find((t) => t === stored) ?? 'system');
   const applyTheme = (t: Theme): void => {
@@ -91,6 +102,8 @@ export function createAppState(link: EngineLink): AppState {
   };
   applyTheme(theme());
   const announced = new Set<string>();
+  /** The message the live region last announced (its text leaves the page if it is deleted). */
+  let announcedId: string | undefined;
 
   /** The phase and when the current engine became ready, on the page (for tests and debugging). */
   const markPhase = (s: EngineStatus): void => {
@@ -151,6 +164,11 @@ export function createAppState(link: EngineLink): AppState {
         for (const i of fresh) announced.add(i.id);
         if (announced.size > MAX_ANNOUNCED) announced.clear();
         const last = fresh.at(-1);
+        if (e.items.some((i) => i.deleted === true && i.id === announcedId)) {
+          announcedId = undefined;
+          setAnnouncement('');
+        }
+        if (last !== undefined) announcedId = last.id;
         if (last !== undefined)
           announce(
             fresh.length === 1
@@ -218,6 +236,29 @@ export function createAppState(link: EngineLink): AppState {
     if (conv !== undefined && visible()) markRead(conv);
   });
 
+  const sendMessage = async (
+    conv: ConversationId,
+    text: string,
+    extra: { replyTo?: string; files?: readonly File[] },
+  ): Promise<void> => {
+    const since = Date.now();
+    // If the engine stops mid-send (its tab closed), the next one sends it unless the one
+    // before stored it first: never twice, never lost, however many hand-overs in a row.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await link.request('send', { conv, text, ...extra, ...(attempt > 1 && { since }) });
+        return;
+      } catch (error) {
+        if (
+          !(error instanceof RequestError) ||
+          error.code !== ENGINE_ERRORS.ENGINE_CHANGED ||
+          attempt >= MAX_SEND_ATTEMPTS
+        )
+          throw error;
+      }
+    }
+  };
+
   const state: AppState = {
     link,
     status,
@@ -229,6 +270,8 @@ export function createAppState(link: EngineLink): AppState {
     announcement,
     screen,
     theme,
+    draft,
+    setDraft,
     setScreen,
     setTheme(t) {
       localStorage.setItem(THEME_KEY, t);
@@ -243,6 +286,7 @@ export function createAppState(link: EngineLink): AppState {
       batch(() => {
         setScreen('chats');
         setOpen(conv);
+        setDraft(undefined);
         setItems([]);
         setHasOlder(false);
       });
@@ -275,24 +319,25 @@ export function createAppState(link: EngineLink): AppState {
       });
       return page.length;
     },
-    async send(text) {
+    async send(text, files = []) {
       const conv = open();
       if (conv === undefined) return;
-      const since = Date.now();
-      // If the engine stops mid-send (its tab closed), the next one sends it unless the one
-      // before stored it first: never twice, never lost, however many hand-overs in a row.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await link.request('send', { conv, text, ...(attempt > 1 && { since }) });
+      // The composer leaves the reply or edit at once (the next message is a new one); a
+      // failure brings it back with the text.
+      const d = draft();
+      setDraft(undefined);
+      try {
+        if (d?.kind === 'edit') {
+          await link.request('edit', { conv, id: d.item.id, text });
           return;
-        } catch (error) {
-          if (
-            !(error instanceof RequestError) ||
-            error.code !== ENGINE_ERRORS.ENGINE_CHANGED ||
-            attempt >= MAX_SEND_ATTEMPTS
-          )
-            throw error;
         }
+        await sendMessage(conv, text, {
+          ...(d?.kind === 'reply' && { replyTo: d.item.id }),
+          ...(files.length > 0 && { files }),
+        });
+      } catch (error) {
+        if (draft() === undefined && open() === conv) setDraft(d);
+        throw error;
       }
     },
     search(query) {

@@ -243,5 +243,116 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         store.close();
       },
     },
+    {
+      name: 'replies, reactions, edits and deletes as the SDK stores them reach the items; old texts are not found',
+      run: () => {
+        const store = memoryStore();
+        const index = new HistoryIndex(sqlite3);
+        const events: TimelineItem[][] = [];
+        const mirror = new Mirror(
+          store,
+          index,
+          (e) => {
+            if (e.type === 'items') events.push(e.items);
+          },
+          () => ({ accountId: 'alice-account', username: 'alice' }),
+          Date.now,
+        );
+        const db = new ObservedBackend(
+          store,
+          Object.values(SDK_NS),
+          (c) => {
+            mirror.onCommit(c);
+          },
+          (w, writes) => {
+            mirror.summarise(w, writes);
+          },
+        );
+        mirror.start();
+        const put = (id: string, extra: Record<string, unknown>): void => {
+          db.transact((w) => {
+            w.put(
+              SDK_NS.message,
+              id,
+              utf8(
+                JSON.stringify({
+                  rv: 1,
+                  id,
+                  peer: BOB,
+                  direction: 'in',
+                  text: 'plain words',
+                  sentAt: 2_000_000,
+                  status: 'received',
+                  ...extra,
+                }),
+              ),
+            );
+          });
+        };
+        db.transact((w) => {
+          w.put(
+            SDK_NS.contact,
+            'bob',
+            utf8(JSON.stringify({ rv: 1, username: 'bob', accountId: BOB })),
+          );
+        });
+        put('q1', { text: 'the quoted one' });
+        put('r1', { text: 'a reply', replyTo: 'q1', sentAt: 2_000_001 });
+        const reply = events.at(-1)?.[0] ?? fail('no event for the reply');
+        if (reply.replyTo?.sender !== 'bob' || reply.replyTo.excerpt !== 'the quoted one')
+          fail(`quote: ${JSON.stringify(reply.replyTo)}`);
+        // The quoted message deleted: the reply goes out again, its quote saying so.
+        put('q2', { text: 'quoted then deleted', sentAt: 1_999_999 });
+        put('r2', { text: 'another reply', replyTo: 'q2', sentAt: 2_000_001 });
+        put('q2', { text: '', deleted: true, sentAt: 1_999_999 });
+        const again = events.at(-1)?.find((i) => i.id === 'r2') ?? fail('the reply not re-sent');
+        if (again.replyTo?.deleted !== true || again.replyTo.excerpt !== undefined)
+          fail(`quote after the delete: ${JSON.stringify(again.replyTo)}`);
+        // Reactions by account: ours is "you", one entry per emoji.
+        put('q1', {
+          text: 'the quoted one',
+          reactions: { [BOB]: '👍', 'alice-account': '👍', carol: '❤️' },
+        });
+        const reacted = index.item('d:bob', 'q1') ?? fail('no item');
+        const thumbs = reacted.reactions?.find((r) => r.emoji === '👍');
+        if (thumbs?.by.join() !== 'bob,you' || !thumbs.mine) fail(JSON.stringify(reacted));
+        if (reacted.reactions?.length !== 2) fail('not one entry per emoji');
+        // An edit: the new text is found, the old one is not (but kept in the history).
+        put('e1', { text: 'fresh wording', edits: [{ text: 'stale wording', replacedAt: 5 }] });
+        if (index.search('stale wording', 5).length !== 0) fail('an edited text is found');
+        if (index.search('fresh wording', 5)[0]?.id !== 'e1') fail('the new text is not found');
+        if (index.item('d:bob', 'e1')?.edits?.[0]?.text !== 'stale wording') fail('no history');
+        // A delete: the SDK's tombstone has no text; nothing finds it, the item says deleted.
+        put('d1', { text: 'doomed secret' });
+        if (index.search('doomed secret', 5).length !== 1) fail('not found before the delete');
+        put('d1', { text: '', deleted: true });
+        if (index.search('doomed secret', 5).length !== 0) fail('a deleted text is found');
+        if (index.item('d:bob', 'd1')?.deleted !== true) fail('not marked deleted');
+        if (JSON.stringify(summaries.get(store, 'd:bob')).includes('doomed'))
+          fail('the summary record keeps the deleted text');
+        // A file: name, size and type for the page; never the key.
+        put('f1', {
+          text: '',
+          sentAt: 2_000_002,
+          attachments: [
+            {
+              id: 'blob',
+              key: 'SECRETKEY',
+              digest: 'd',
+              sha256: 'h',
+              size: 10,
+              contentType: 'text/plain',
+              name: 'a.txt',
+            },
+          ],
+        });
+        const file = index.item('d:bob', 'f1') ?? fail('no file item');
+        const listed = mirror.conversation('d:bob')?.lastText;
+        if (listed !== '📎 a.txt') fail(`the list shows ${listed ?? 'nothing'} for a file`);
+        if (file.attachments?.[0]?.name !== 'a.txt' || JSON.stringify(file).includes('SECRETKEY'))
+          fail(JSON.stringify(file));
+        store.close();
+      },
+    },
   ];
 }
