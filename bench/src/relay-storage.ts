@@ -1,5 +1,7 @@
 // Storage cost per message, without sockets: `npm run bench:relay-storage -- [--storage sqlite|pg]
-// [--devices N] [--messages M] [--batch B] [--sync FULL|NORMAL]`. N devices (one per account)
+// [--devices N] [--messages M] [--batch B] [--sync FULL|NORMAL] [--records R]`. `--records R`
+// stores R send records first (ages spread over the last 30 days, not measured), as a relay
+// holds a month of them: their table's size is what a send record's insert pays for. N devices (one per account)
 // exchange M 200-byte messages between random pairs, B sends per group commit (the shape of one
 // window of the relay: per send the duplicate check, the recipient's routes with queue depths,
 // the insert and the send record), then one cumulative ack per recipient of that window (the
@@ -18,6 +20,10 @@ import { createThrowawayDatabase, type ThrowawayDatabase } from '@parley/relay/t
 const MAX_DEVICES = 100_000;
 const MAX_MESSAGES = 1_000_000;
 const MAX_BATCH = 4_096;
+const MAX_RECORDS = 20_000_000;
+/** Send records stored per transaction by `--records`. */
+const RECORDS_PER_TRANSACTION = 5_000;
+const RECORD_SPREAD_MS = 30 * 24 * 3_600_000;
 const MESSAGE_BYTES = 200;
 
 function arg(name: string, fallback: string): string {
@@ -42,6 +48,7 @@ async function main(): Promise<void> {
   const messages = int('--messages', 20_000, MAX_MESSAGES);
   const batch = int('--batch', 32, MAX_BATCH);
   const sync = arg('--sync', 'FULL') === 'NORMAL' ? 'NORMAL' : 'FULL';
+  const records = process.argv.includes('--records') ? int('--records', 1, MAX_RECORDS) : 0;
   const dir = mkdtempSync(join(tmpdir(), 'parley-storage-bench-'));
   let database: ThrowawayDatabase | undefined;
   let storage: Storage;
@@ -77,6 +84,19 @@ async function main(): Promise<void> {
       });
     }
   });
+  const now = Date.now();
+  for (let done = 0; done < records; done += RECORDS_PER_TRANSACTION) {
+    await storage.transact(async (w) => {
+      for (let i = done; i < Math.min(records, done + RECORDS_PER_TRANSACTION); i++) {
+        await w.messages.recordSend({
+          senderAccountId: ids[i % devices] as string,
+          senderDeviceId: 1,
+          clientMessageId: `old-${randomBytes(8).toString('hex')}`,
+          serverTimestamp: now - Math.floor(Math.random() * RECORD_SPREAD_MS),
+        });
+      }
+    });
+  }
   const content = randomBytes(MESSAGE_BYTES);
   const pick = (): number => Math.floor(Math.random() * devices);
   const send = (from: number, to: number, n: number) =>
@@ -142,7 +162,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const [load1] = (readFileSync('/proc/loadavg', 'utf8').split(' ') as [string]).map(Number);
   console.log(
-    `${kind}: ${String(devices)} devices, ${String(messages)} messages, batch ${String(batch)}: ` +
+    `${kind}: ${String(devices)} devices, ${String(records)} records, ${String(messages)} messages, batch ${String(batch)}: ` +
       `${((cpu.user + cpu.system) / messages).toFixed(1)} µs CPU/msg (user ${(cpu.user / messages).toFixed(1)}, ` +
       `system ${(cpu.system / messages).toFixed(1)})` +
       (kind === 'pg' ? ', ' : `, ${String(Math.round(bytes / messages))} B written/msg, `) +
