@@ -1,7 +1,8 @@
 // Storage cost per message, without sockets: `npm run bench:relay-storage -- [--storage sqlite|pg]
 // [--devices N] [--messages M] [--batch B] [--sync FULL|NORMAL] [--records R]`. `--records R`
-// stores R send records first (ages spread over the last 30 days, not measured), as a relay
-// holds a month of them: their table's size is what a send record's insert pays for. N devices (one per account)
+// stores R send records first (ages spread over the last 30 days, not measured; SQLite is then
+// reopened, so their WAL is checkpointed before the run), as a relay holds a month of them:
+// their table's size is what a send record's insert pays for. N devices (one per account)
 // exchange M 200-byte messages between random pairs, B sends per group commit (the shape of one
 // window of the relay: per send the duplicate check, the recipient's routes with queue depths,
 // the insert and the send record), then one cumulative ack per recipient of that window (the
@@ -52,6 +53,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-storage-bench-'));
   let database: ThrowawayDatabase | undefined;
   let storage: Storage;
+  const openSqlite = (): Storage =>
+    openSqliteStorage({
+      dataDir: dir,
+      synchronous: sync,
+      groupCommit: { maxBatch: MAX_BATCH, windowMs: 0 },
+    });
   if (kind === 'pg') {
     database = await createThrowawayDatabase();
     storage = await openPgStorage({
@@ -59,11 +66,7 @@ async function main(): Promise<void> {
       groupCommit: { maxBatch: MAX_BATCH, windowMs: 0 },
     });
   } else {
-    storage = openSqliteStorage({
-      dataDir: dir,
-      synchronous: sync,
-      groupCommit: { maxBatch: MAX_BATCH, windowMs: 0 },
-    });
+    storage = openSqlite();
   }
   const ids = Array.from({ length: devices }, (_, i) => `acct-${String(i).padStart(8, '0')}`);
   await storage.transact(async (w) => {
@@ -96,6 +99,11 @@ async function main(): Promise<void> {
         });
       }
     });
+  }
+  if (records > 0 && kind !== 'pg') {
+    // Closing checkpoints the preload's WAL, which would otherwise be copied during the run.
+    await storage.close();
+    storage = openSqlite();
   }
   const content = randomBytes(MESSAGE_BYTES);
   const pick = (): number => Math.floor(Math.random() * devices);
