@@ -1,3 +1,8 @@
+/**
+ * The package's exports without the group code loaded up front (`group-code.ts`): what a
+ * browser build resolves `@parley/client` to, so the MLS group code is a chunk of its own,
+ * loaded by the first group operation that needs it. Same exports as `index.ts`.
+ */
 export {
   ParleyClient,
   type ClientEvent,
@@ -68,9 +73,9 @@ export {
   type SocketHandlers,
   type SocketLike,
 } from './live.js';
-export { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW } from './transparency.js';
+export { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW, MAX_SEEN_HEADS } from './limits.js';
 export { relayKtTransport, type BinaryFetch, type KtTransport } from './transparency-transport.js';
 export { KT_NAMESPACE } from './transparency-store.js';
-export { MAX_SEEN_HEADS, type KtFork } from './transparency-gossip.js';
+export type { KtFork } from './transparency-gossip.js';
 export { PROFILE_NS } from './profiles.js';
 export { SEALED_NS } from './sealed-sender.js';
