@@ -120,7 +120,7 @@ export class Inbox {
     trust: Trust,
     outbox: Outbox,
     groups: LazyGroups,
-    sealed: {
+    parts: {
       readonly profiles: Profiles;
       readonly sender: SealedSender;
       readonly kt: LazyTransparency;
@@ -130,9 +130,9 @@ export class Inbox {
     this.#trust = trust;
     this.#outbox = outbox;
     this.#groups = groups;
-    this.#profiles = sealed.profiles;
-    this.#sealed = sealed.sender;
-    this.#kt = sealed.kt;
+    this.#profiles = parts.profiles;
+    this.#sealed = parts.sender;
+    this.#kt = parts.kt;
   }
 
   /**
