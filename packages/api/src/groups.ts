@@ -10,7 +10,9 @@
  * and the client fetches the commits since (`GET /v1/groups/:groupId/commits`), processes them
  * and retries on the new epoch.
  */
-import { Type, type Static } from '@sinclair/typebox';
+// The builder's functions one by one (not the `Type` object), so a bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import {
   GROUP_ID_MAX_LENGTH,
   GROUP_ID_MIN_LENGTH,

@@ -3,7 +3,9 @@
  * service as opaque bytes (it parses nothing), and answers the log's configuration. Updates are
  * not forwarded: the relay itself publishes registrations, account-key and device-list changes.
  */
-import { Type, type Static } from '@sinclair/typebox';
+// The builder's functions one by one (not the `Type` object), so a bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 
 /** The queries a client may send through the relay (the log's paths under `/kt/v1/`). */
 export const KT_OPERATIONS = [

@@ -3,7 +3,9 @@
  * profile key, which it shares only with contacts inside end-to-end encrypted messages; the
  * relay keeps the ciphertext as an opaque blob and hands it to any authenticated device.
  */
-import { Type, type Static } from '@sinclair/typebox';
+// The builder's functions one by one (not the `Type` object), so a bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { MAX_PROFILE_BYTES } from './limits.js';
 import { AccountIdParams, Base64 } from './schemas.js';
 import type { RouteSpec } from './routes.js';

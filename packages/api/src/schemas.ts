@@ -3,7 +3,9 @@
  * response body. Byte strings travel as standard base64; every string, array and number has a
  * bound from `limits.ts`, so the relay's validator refuses oversized input before any work.
  */
-import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
+// The builder's functions one by one (not the `Type` object), so a bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import type { Static, TSchema, TString } from '@sinclair/typebox';
 import {
   DEVICE_SECRET_BYTES,
   MAX_ACKS_PER_REQUEST,

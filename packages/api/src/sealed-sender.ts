@@ -8,7 +8,9 @@
  * credential (`sendSealed`): the relay stores them with no sender. Third part: one sealed sender
  * v2 message for the devices of several accounts (`sendSealedMulti`), fanned out by the relay.
  */
-import { Type, type Static } from '@sinclair/typebox';
+// The builder's functions one by one (not the `Type` object), so a bundle keeps only those used.
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import {
   DELIVERY_TOKEN_BYTES,
   MAX_CIPHERTEXT_BYTES,

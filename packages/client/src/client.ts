@@ -12,7 +12,8 @@ import { downloadAttachment, uploadAttachment, type AttachmentSource } from './a
 import type { AttachmentPointer } from './content.js';
 import { ClientError } from './errors.js';
 import type { SafetyNumber } from './fingerprint.js';
-import { GroupEngine, type GroupEvent, type GroupSendResult, type GroupSummary } from './groups.js';
+import type { GroupEvent, GroupSendResult, GroupSummary } from './groups.js';
+import { LazyGroups } from './lazy-groups.js';
 import type { GroupMessageRecord } from './group-records.js';
 import type { DeviceCredentials } from './http.js';
 import { Inbox, type ClientEvent } from './inbox.js';
@@ -34,12 +35,8 @@ import {
 import { MAX_DISAPPEARING_SECONDS } from './limits.js';
 import type { MessageAction } from './message-actions.js';
 import { settings, type DeviceSettings } from './settings.js';
-import {
-  Transparency,
-  type KtLabelStatus,
-  type KtMonitorReport,
-  type KtStatus,
-} from './transparency.js';
+import type { KtLabelStatus, KtMonitorReport, KtStatus } from './transparency.js';
+import { LazyTransparency } from './lazy-transparency.js';
 import { relayKtTransport } from './transparency-transport.js';
 
 export type { ClientOptions } from './context.js';
@@ -68,10 +65,10 @@ export class ParleyClient {
   readonly #trust: Trust;
   readonly #preKeys: PreKeys;
   readonly #outbox: Outbox;
-  readonly #groups: GroupEngine;
+  readonly #groups: LazyGroups;
   readonly #accounts: Accounts;
   readonly #inbox: Inbox;
-  readonly #kt: Transparency;
+  readonly #kt: LazyTransparency;
   readonly #profiles: Profiles;
   readonly #sealed: SealedSender;
   #queue: Promise<unknown> = Promise.resolve();
@@ -79,7 +76,7 @@ export class ParleyClient {
   constructor(options: ClientOptions) {
     const c = new ClientContext(options);
     this.#c = c;
-    this.#kt = new Transparency(
+    this.#kt = new LazyTransparency(
       c,
       options.keyTransparency?.transport ?? relayKtTransport(c.relay.baseUrl),
       options.keyTransparency?.policy ?? 'if-available',
@@ -88,8 +85,8 @@ export class ParleyClient {
     this.#preKeys = new PreKeys(c);
     this.#profiles = new Profiles(c);
     this.#sealed = new SealedSender(c);
-    this.#outbox = new Outbox(c, this.#trust, this.#profiles, this.#sealed);
-    this.#groups = new GroupEngine({
+    this.#outbox = new Outbox(c, this.#trust, this.#profiles, this.#sealed, this.#kt);
+    this.#groups = new LazyGroups({
       primitives: c.p,
       db: c.db,
       relay: c.relay,
@@ -108,6 +105,7 @@ export class ParleyClient {
     this.#inbox = new Inbox(c, this.#trust, this.#outbox, this.#groups, {
       profiles: this.#profiles,
       sender: this.#sealed,
+      kt: this.#kt,
     });
   }
 
@@ -257,12 +255,27 @@ export class ParleyClient {
 
   // --- key transparency ---
 
-  /** The log this device verifies keys against, its head and the last monitoring run. */
+  /**
+   * Loads the key transparency code if this client was made from the lazy entry (`lazy.ts`);
+   * after it resolves, `keyTransparencyStatus` and `contactTransparency` answer. The main entry
+   * has the code from the start and resolves at once.
+   */
+  async prepareKeyTransparency(): Promise<void> {
+    await this.#kt.verifier();
+  }
+
+  /**
+   * The log this device verifies keys against, its head and the last monitoring run. From the
+   * lazy entry, with a log pinned, `MISUSE` until the code is loaded (`prepareKeyTransparency`).
+   */
   keyTransparencyStatus(): KtStatus {
     return this.#kt.status();
   }
 
-  /** A contact's transparency status (after `safetyNumber` or a send looked it up). */
+  /**
+   * A contact's transparency status (after `safetyNumber` or a send looked it up); from the lazy
+   * entry, like `keyTransparencyStatus`.
+   */
   contactTransparency(username: string): KtLabelStatus {
     const c = records.contact(this.#c.db, username.toLowerCase());
     if (c === undefined) return 'not verified';
@@ -455,7 +468,19 @@ export class ParleyClient {
     return this.#serial(() => this.#groups.leave(group));
   }
 
-  /** Our groups and their rosters, as the MLS state says. */
+  /**
+   * Loads the group code if this client was made from the lazy entry (`@parley/client` in a
+   * browser build, `group-code.ts`); after it resolves, `groups()` answers. The main entry has
+   * the code from the start and resolves at once.
+   */
+  async prepareGroups(): Promise<void> {
+    await this.#groups.engine();
+  }
+
+  /**
+   * Our groups and their rosters, as the MLS state says. From the lazy entry, with groups in the
+   * store, `MISUSE` until the group code is loaded (`prepareGroups`, or any group operation).
+   */
   groups(): GroupSummary[] {
     return this.#groups.list();
   }
@@ -514,8 +539,9 @@ export class ParleyClient {
       });
       // Then, with the account in place (a failure here leaves a restored store whose groups
       // and sessions the next receive repairs as after any lost state: nothing is lost).
+      const groups = await this.#groups.engine();
       c.db.transact((w) => {
-        this.#groups.holdForRejoin(w);
+        groups.holdForRejoin(w);
         const a = c.requireAccount();
         for (const contact of records.contacts(w))
           this.#outbox.queueContent(w, contact.accountId, { kind: 'session-renewed' });

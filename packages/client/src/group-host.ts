@@ -13,6 +13,8 @@ import type { DeviceCredentials, RelayHttp } from './http.js';
 import type { AccountRecord, ContactRecord, DeviceJson } from './state.js';
 import type { StorageBackend, StorageWriter } from './storage.js';
 
+export { following } from './group-records.js';
+
 /** We use no pre-shared keys. */
 export const noPsks = (): undefined => undefined;
 
@@ -143,11 +145,6 @@ export type GroupSendResult = {
     }
   | { readonly status: 'queued'; readonly code: ClientErrorCode }
 );
-
-/** Still a member (or leaving): the group's traffic is processed. */
-export function following(g: GroupRecord | undefined): g is GroupRecord {
-  return g !== undefined && (g.status === 'active' || g.status === 'leaving');
-}
 
 /** The record without the pending-commit and pending-proposal marks. */
 export function withoutPending(g: GroupRecord): GroupRecord {

@@ -128,6 +128,11 @@ function getJson<T>(r: StorageReader, ns: string, key: string): T | undefined {
   return bytes === undefined ? undefined : (JSON.parse(utf8Decode(bytes)) as T);
 }
 
+/** Still a member (or leaving): the group's traffic is processed. */
+export function following(g: GroupRecord | undefined): g is GroupRecord {
+  return g !== undefined && (g.status === 'active' || g.status === 'leaving');
+}
+
 export const groupRecords = {
   group: (r: StorageReader, groupId: string): GroupRecord | undefined =>
     getJson<GroupRecord>(r, GROUP_NS.group, groupId),

@@ -61,6 +61,7 @@ import {
 } from './group-host.js';
 import { GroupOutbox } from './group-outbox.js';
 import { GroupReceiver } from './group-receive.js';
+import { resolveGroup } from './group-resolve.js';
 
 export type {
   GroupChange,
@@ -71,7 +72,6 @@ export type {
 } from './group-host.js';
 
 const GROUP_ID_BYTES = 16;
-const MIN_ID_PREFIX = 4;
 
 export class GroupEngine {
   readonly #h: GroupHost;
@@ -119,24 +119,7 @@ export class GroupEngine {
    * groups we follow, or with `past` also those we left or were removed from.
    */
   resolve(ref: string, past = false): GroupRecord {
-    const all = groupRecords.groups(this.#h.db).filter((g) => past || following(g));
-    const exact = all.find((g) => g.groupId === ref);
-    if (exact !== undefined) return exact;
-    const lower = ref.toLowerCase();
-    const byName = all.filter((g) => g.name.toLowerCase() === lower);
-    const matches =
-      byName.length > 0
-        ? byName
-        : ref.length >= MIN_ID_PREFIX
-          ? all.filter((g) => g.groupId.startsWith(ref))
-          : [];
-    if (matches.length === 1 && matches[0] !== undefined) return matches[0];
-    throw new ClientError(
-      'UNKNOWN_GROUP',
-      matches.length === 0
-        ? `no group of ours is called ${ref}`
-        : `several groups match ${ref}; use the group id`,
-    );
+    return resolveGroup(this.#h.db, ref, past);
   }
 
   /** Our groups with their rosters, computed from the MLS tree. */

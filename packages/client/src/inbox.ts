@@ -18,12 +18,13 @@ import { GROUP_MESSAGE_TYPES, conforms, schemas, type Envelope } from '@parley/a
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
 import { ProtocolError, decrypt, type ProtocolAddress, type PublicKey } from '@parley/protocol';
 import { decodeContent, type Content } from './content.js';
-import { takeGossip } from './transparency-gossip.js';
 import { endorsed } from './account-key.js';
 import { keyBody, type ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { groupRecords } from './group-records.js';
-import type { GroupEngine, GroupEvent } from './groups.js';
+import type { GroupEvent } from './groups.js';
+import type { LazyGroups } from './lazy-groups.js';
+import type { LazyTransparency } from './lazy-transparency.js';
 import { RelayCallError } from './http.js';
 import { expiryOf } from './disappearing.js';
 import { MAX_PARKED_ENVELOPES, PARKED_MAX_AGE_MS, TYPING_MAX_AGE_MS } from './limits.js';
@@ -108,24 +109,30 @@ export class Inbox {
   readonly #c: ClientContext;
   readonly #trust: Trust;
   readonly #outbox: Outbox;
-  readonly #groups: GroupEngine;
+  readonly #groups: LazyGroups;
 
   readonly #profiles: Profiles;
   readonly #sealed: SealedSender;
+  readonly #kt: LazyTransparency;
 
   constructor(
     context: ClientContext,
     trust: Trust,
     outbox: Outbox,
-    groups: GroupEngine,
-    sealed: { readonly profiles: Profiles; readonly sender: SealedSender },
+    groups: LazyGroups,
+    parts: {
+      readonly profiles: Profiles;
+      readonly sender: SealedSender;
+      readonly kt: LazyTransparency;
+    },
   ) {
     this.#c = context;
     this.#trust = trust;
     this.#outbox = outbox;
     this.#groups = groups;
-    this.#profiles = sealed.profiles;
-    this.#sealed = sealed.sender;
+    this.#profiles = parts.profiles;
+    this.#sealed = parts.sender;
+    this.#kt = parts.kt;
   }
 
   /**
@@ -172,7 +179,7 @@ export class Inbox {
   ): Promise<ClientEvent[]> {
     try {
       const events = GROUP_ENVELOPE_TYPES.includes(env.type)
-        ? await this.#groups.processEnvelope(env, this.#groups.lists())
+        ? await this.#groups.processEnvelope(env)
         : isSealed(env)
           ? await this.#sealedEvents(env)
           : await this.#directEvents(env);
@@ -312,10 +319,13 @@ export class Inbox {
         if (!(e instanceof RelayCallError)) throw e;
       }
     }
+    // The log head a text carries is compared in the transaction that stores it (the code loads
+    // first, only when a log is pinned here).
+    const gossip = content.kind === 'text' ? await this.#kt.gossip() : undefined;
     return c.db.transact((w): ClientEvent | undefined => {
       applyChanges(w, decrypted.changes);
       records.markSeen(w, env.guid, c.now());
-      if (content.kind === 'text') takeGossip(c, w, decrypted.output, env.senderAccountId);
+      if (content.kind === 'text') gossip?.takeGossip(c, w, decrypted.output, env.senderAccountId);
       const from = contact?.username ?? a.username;
       const dropped = (reason: string): ClientEvent => ({
         type: 'dropped',

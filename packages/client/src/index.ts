@@ -1,76 +1,14 @@
-export {
-  ParleyClient,
-  type ClientEvent,
-  type ClientOptions,
-  type ConversationTarget,
-  type DeviceSettings,
-  type MessageAction,
-  type Swept,
-  type KtLabelStatus,
-  type KtMonitorReport,
-  type KtPolicy,
-  type KtStatus,
-  type Profile,
-  type SendOptions,
-  type SendResult,
-} from './client.js';
-export type { AttachmentSource } from './attachments.js';
-export type {
-  ApproveLinkOptions,
-  CompleteLinkOptions,
-  LinkHistoryOutcome,
-  PendingLink,
-} from './client.js';
-export {
-  AttachmentDecryptor,
-  AttachmentEncryptor,
-  blobLength,
-  padme,
-  type AttachmentDigests,
-} from './attachment-crypto.js';
-export { BlobHttp, type BinaryFetchLike, type BinaryFetchResponse } from './blob-http.js';
-export { ClientError, type ClientErrorCode } from './errors.js';
-export { RelayHttp, type DeviceCredentials, type FetchLike, type FetchResponse } from './http.js';
-export {
-  MemoryBackend,
-  type StorageBackend,
-  type StorageReader,
-  type StorageWriter,
-} from './storage.js';
-export {
-  CONTENT_VERSION,
-  decodeContent,
-  encodeContent,
-  type AttachmentPointer,
-  type Content,
-} from './content.js';
-export {
-  signDeviceList,
-  verifyDeviceList,
-  type DeviceEntry,
-  type DeviceList,
-} from './device-list.js';
-export {
-  FINGERPRINT_VERSION,
-  formatSafetyNumber,
-  safetyNumber,
-  scannedMatches,
-  type SafetyNumber,
-} from './fingerprint.js';
-export type { AccountRecord, ContactRecord, MessageRecord, MessageStatus } from './state.js';
-export type { GroupChange, GroupEvent, GroupSendResult, GroupSummary } from './groups.js';
-export type { GroupMessageRecord, GroupStatus } from './group-records.js';
-export * as clientLimits from './limits.js';
-export {
-  LiveConnection,
-  type LiveOptions,
-  type SocketFactory,
-  type SocketHandlers,
-  type SocketLike,
-} from './live.js';
-export { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW } from './transparency.js';
-export { relayKtTransport, type BinaryFetch, type KtTransport } from './transparency-transport.js';
-export { KT_NAMESPACE } from './transparency-store.js';
-export { MAX_SEEN_HEADS, type KtFork } from './transparency-gossip.js';
-export { PROFILE_NS } from './profiles.js';
-export { SEALED_NS } from './sealed-sender.js';
+/**
+ * The package's main entry: every export of `lazy.ts`, with the parts that the lazy entry loads
+ * late provided at once (`code-slot.ts`), so every method, `groups()` included, works from the
+ * first line.
+ */
+import { groupCode } from './group-code.js';
+import * as groups from './groups.js';
+import { transparencyCode } from './transparency-code.js';
+import * as transparency from './transparency-module.js';
+
+groupCode.provide(groups);
+transparencyCode.provide(transparency);
+
+export * from './lazy.js';

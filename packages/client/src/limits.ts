@@ -181,3 +181,13 @@ export const PROFILE_PAD_BYTES = 256;
  * before expiry may sit in a queue, and receivers check the expiry at the envelope's time.
  */
 export const SENDER_CERTIFICATE_MARGIN_MS = 60 * 60 * 1000;
+
+/**
+ * A label verified this recently with the value the relay serves now is not searched again (the
+ * label is monitored meanwhile); a different value is always searched.
+ */
+export const KT_REVERIFY_MS = 10 * 60 * 1000;
+/** Monitoring older than this many RMWs makes a label "cannot verify". */
+export const KT_MONITOR_ALLOWANCE_RMW = 2;
+/** Heads kept for comparison (own and contacts'), newest sizes first; older ones are dropped. */
+export const MAX_SEEN_HEADS = 64;

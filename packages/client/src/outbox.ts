@@ -19,8 +19,8 @@ import {
   type ProtocolAddress,
 } from '@parley/protocol';
 import { encodeContent, type AttachmentPointer, type Content } from './content.js';
-import { withGossip } from './transparency-gossip.js';
 import { keyBody, type ClientContext } from './context.js';
+import type { LazyTransparency } from './lazy-transparency.js';
 import { ClientError } from './errors.js';
 import { RelayCallError } from './http.js';
 import {
@@ -70,12 +70,20 @@ export class Outbox {
   readonly #trust: Trust;
   readonly #profiles: Profiles;
   readonly #sealed: SealedSender;
+  readonly #kt: LazyTransparency;
 
-  constructor(context: ClientContext, trust: Trust, profiles: Profiles, sealed: SealedSender) {
+  constructor(
+    context: ClientContext,
+    trust: Trust,
+    profiles: Profiles,
+    sealed: SealedSender,
+    kt: LazyTransparency,
+  ) {
     this.#c = context;
     this.#trust = trust;
     this.#profiles = profiles;
     this.#sealed = sealed;
+    this.#kt = kt;
   }
 
   /** Sends text to every device of `username` and a copy to our other devices. */
@@ -102,10 +110,13 @@ export class Outbox {
     };
     const extra = { ...shown, ...(timer > 0 ? { expiresIn: timer } : {}) };
     const expiresAt = timer > 0 ? sentAt + timer * 1000 : undefined;
+    // Our log head goes into the message when a log is pinned (its code loads on first need).
+    const gossip = await this.#kt.gossip();
+    const plain = encodeContent({ kind: 'text', id, text, sentAt, ...extra });
     const entry: OutboxRecord = {
       clientMessageId: id,
       to: contact.accountId,
-      content: toBase64(withGossip(c, encodeContent({ kind: 'text', id, text, sentAt, ...extra }))),
+      content: toBase64(gossip === undefined ? plain : gossip.withGossip(c, plain)),
       syncContent: toBase64(
         encodeContent({ kind: 'sent', to: contact.accountId, id, text, sentAt, ...extra }),
       ),

@@ -30,12 +30,11 @@ import {
 } from '@parley/keytrans';
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
-import { MAX_CONTENT_BYTES } from './limits.js';
+import { MAX_CONTENT_BYTES, MAX_SEEN_HEADS } from './limits.js';
 import type { StorageReader, StorageWriter } from './storage.js';
 import { KT_NAMESPACE, decodeState, encodeState } from './transparency-store.js';
 
-/** Heads kept for comparison (own and contacts'), newest sizes first; older ones are dropped. */
-export const MAX_SEEN_HEADS = 64;
+export { MAX_SEEN_HEADS } from './limits.js';
 /** Longest `kt` field accepted in a message (a 104-byte head is 140 base64 characters). */
 export const MAX_GOSSIP_FIELD = 512;
 const SEEN = 'seen:';

@@ -41,6 +41,7 @@ import {
 } from '@parley/keytrans';
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
+import { KT_MONITOR_ALLOWANCE_RMW, KT_REVERIFY_MS } from './limits.js';
 import type { StorageWriter } from './storage.js';
 import {
   headsToProve,
@@ -65,13 +66,7 @@ import {
 /** `if-available`: verify when the relay has a log (and from then on, always); `required`; `off`. */
 export type KtPolicy = 'required' | 'if-available' | 'off';
 
-/**
- * A label verified this recently with the value the relay serves now is not searched again (the
- * label is monitored meanwhile); a different value is always searched.
- */
-export const KT_REVERIFY_MS = 10 * 60 * 1000;
-/** Monitoring older than this many RMWs makes a label "cannot verify". */
-export const KT_MONITOR_ALLOWANCE_RMW = 2;
+export { KT_MONITOR_ALLOWANCE_RMW, KT_REVERIFY_MS } from './limits.js';
 /**
  * Most versions of one of its own labels the owner checks in one run: more, since its last check,
  * than a device makes is itself an alarm (`KT_MISMATCH`).

@@ -11,6 +11,9 @@ import { ClientError } from './errors.js';
 import { safetyNumber, type SafetyNumber } from './fingerprint.js';
 import { RelayCallError } from './http.js';
 import type { Transparency } from './transparency.js';
+
+/** The key transparency checks trust asks for (`Transparency`, or its lazy facade). */
+type KeyChecks = Pick<Transparency, 'verifyAccount' | 'verifyDeviceList'>;
 import {
   entriesToJson,
   records,
@@ -21,9 +24,9 @@ import {
 
 export class Trust {
   readonly #c: ClientContext;
-  readonly #kt: Transparency | undefined;
+  readonly #kt: KeyChecks | undefined;
 
-  constructor(context: ClientContext, kt?: Transparency) {
+  constructor(context: ClientContext, kt?: KeyChecks) {
     this.#c = context;
     this.#kt = kt;
   }

@@ -547,6 +547,8 @@ export class Engine {
       case 'createGroup':
         return this.#createGroup(request.params.name, request.params.members);
       case 'groupInfo':
+        // The rosters come from MLS state: the SDK's group code loads on first use.
+        await this.#client.prepareGroups();
         return this.#groupInfo(request.params.conv);
       case 'addMembers':
         await this.#groupChange(this.#groupId(request.params.conv), (g) =>
