@@ -163,3 +163,69 @@ test(
     assert.deepEqual(web.problems.list, []);
   },
 );
+
+test(
+  'in a group: a timer the CLI set expires its message in the web page and store; the web sets one',
+  { timeout: 600_000 },
+  async () => {
+    const daveHome = join(homes, 'dave');
+    await parleyOk(server.base, daveHome, 'register', 'vdave');
+    const web = await openUser(browser, server.base);
+    const page = web.page;
+    await register(page, 'vweb');
+    await waitOnline(page);
+    await page.getByRole('button', { name: 'New group' }).click();
+    const create = page.getByRole('dialog', { name: 'New group' });
+    await create.getByRole('textbox', { name: 'Group name' }).fill('Vanish');
+    await create.getByRole('textbox', { name: 'Members' }).fill('vdave');
+    await create.getByRole('button', { name: 'Create group' }).click();
+    await page
+      .getByRole('heading', { level: 2, name: 'Vanish' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await receiveUntil(server.base, daveHome, /\[Vanish\] vdave joined, added by vweb/);
+    const conv = (await engineRequest(page, 'conversations', {})).find(
+      (c) => c.title === 'Vanish',
+    )?.id;
+    assert.ok(conv !== undefined);
+
+    await parleyOk(server.base, daveHome, 'timer', '--group', 'Vanish', `${TIMER_SECONDS}s`);
+    const out = await parleyOk(
+      server.base,
+      daveHome,
+      'send',
+      '--group',
+      'Vanish',
+      'group line vanishes',
+    );
+    const id = out.trim().split('\n').at(-1)?.trim() ?? '';
+    assert.match(id, /^[\w-]{8,}$/, out);
+    await expectMessage(page, 'group line vanishes');
+    await page
+      .getByRole('feed')
+      .getByText(`vdave set disappearing messages to ${TIMER_SECONDS} seconds.`)
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.deepEqual(await searchTexts(page, 'line vanishes'), ['group line vanishes']);
+
+    await message(page, 'group line vanishes').waitFor({
+      state: 'detached',
+      timeout: TIMER_SECONDS * 1000 + UI_TIMEOUT_MS,
+    });
+    assert.deepEqual(await searchTexts(page, 'line vanishes'), []);
+    assert.equal(await storeHas(page, conv, id), false);
+    assert.ok(!(await wholeTimeline(page, conv)).some((i) => i.id === id));
+
+    await page
+      .getByRole('button', { name: `Disappearing messages: ${TIMER_SECONDS} seconds` })
+      .click({ timeout: UI_TIMEOUT_MS });
+    const dialog = page.getByRole('dialog', { name: 'Disappearing messages' });
+    await dialog.getByText('5 minutes', { exact: true }).click();
+    await dialog.getByRole('button', { name: 'Set timer' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    await page
+      .getByRole('button', { name: 'Disappearing messages: 5 minutes' })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await receiveUntil(server.base, daveHome, /vweb set disappearing messages to 5m/);
+
+    assert.deepEqual(web.problems.list, []);
+  },
+);
