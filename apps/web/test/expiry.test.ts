@@ -106,6 +106,10 @@ test(
       .waitFor({ timeout: UI_TIMEOUT_MS });
     assert.deepEqual(await searchTexts(page, 'line disappears'), ['this line disappears']);
     assert.equal(await storeHas(page, conv, id), true);
+    const searchBox = page.getByRole('searchbox', { name: 'Search messages' });
+    await searchBox.fill('line disappears');
+    const results = page.getByRole('region', { name: 'Search results' });
+    await results.getByText('this line disappears').waitFor({ timeout: UI_TIMEOUT_MS });
     assert.ok(
       Date.now() - sentAt < TIMER_SECONDS * 1000,
       'the check ran before the message expired',
@@ -117,6 +121,11 @@ test(
       timeout: TIMER_SECONDS * 1000 + UI_TIMEOUT_MS,
     });
     assert.ok(Date.now() - sentAt >= (TIMER_SECONDS - 2) * 1000, 'not gone before its time');
+    // The search results on screen drop it too.
+    await results
+      .getByText('this line disappears')
+      .waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    await searchBox.fill('');
     await expect(
       async () => !(await page.content()).includes('line disappears'),
       'the expired text to leave the page',

@@ -47,6 +47,8 @@ export interface AppState {
   readonly conversations: readonly ConversationSummary[];
   readonly open: Accessor<ConversationId | undefined>;
   readonly items: readonly TimelineItem[];
+  /** The items the engine last removed (expired), as `conv` NUL `id`: views drop them. */
+  readonly removed: Accessor<ReadonlySet<string>>;
   /** The open conversation's disappearing-message timer (seconds; 0: off), once known. */
   readonly timer: Accessor<number | undefined>;
   /** True while older items may exist before the first loaded one. */
@@ -93,6 +95,7 @@ export function createAppState(link: EngineLink): AppState {
   const [items, setItems] = createStore<TimelineItem[]>([]);
   const [hasOlder, setHasOlder] = createSignal(false);
   const [timer, setTimer] = createSignal<number | undefined>();
+  const [removed, setRemoved] = createSignal<ReadonlySet<string>>(new Set());
   const [notices, setNotices] = createStore<Notice[]>([]);
   const [announcement, setAnnouncement] = createSignal('');
   const [screen, setScreen] = createSignal<Screen>('chats');
@@ -202,6 +205,7 @@ export function createAppState(link: EngineLink): AppState {
           setAnnouncement('');
         }
         if (e.conv === open()) setItems((list) => list.filter((i) => !gone.has(i.id)));
+        setRemoved(new Set(e.ids.map((id) => `${e.conv}\u0000${id}`)));
         break;
       }
       case 'notice':
@@ -281,6 +285,7 @@ export function createAppState(link: EngineLink): AppState {
     conversations,
     open,
     items,
+    removed,
     timer,
     hasOlder,
     notices,
