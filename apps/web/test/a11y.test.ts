@@ -177,6 +177,14 @@ test(
     await check(alice.page, 'safety-number');
     await alice.page.keyboard.press('Escape');
 
+    await alice.page.getByRole('button', { name: 'Disappearing messages: off' }).click();
+    await alice.page
+      .getByRole('dialog', { name: 'Disappearing messages' })
+      .getByText('1 day', { exact: true })
+      .click();
+    await check(alice.page, 'disappearing-messages');
+    await alice.page.keyboard.press('Escape');
+
     await alice.page.getByRole('button', { name: 'New group' }).click();
     const dialog = alice.page.getByRole('dialog', { name: 'New group' });
     await dialog.getByRole('textbox', { name: 'Group name' }).fill('Walkers');

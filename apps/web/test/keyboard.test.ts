@@ -140,6 +140,29 @@ test('every flow completes with the keyboard alone', { timeout: 600_000 }, async
     'focus back on its button',
   );
 
+  // The disappearing-message timer: set by keyboard (arrows choose), then off again.
+  for (const [from, key, to] of [
+    ['off', 'ArrowDown', '5 minutes'],
+    ['5 minutes', 'ArrowUp', 'off'],
+  ] as const) {
+    await tabTo(page, new RegExp(`^Disappearing messages: ${from}$`), true);
+    await keys.press('Enter');
+    const timer = page.getByRole('dialog', { name: 'Disappearing messages' });
+    await timer.waitFor({ timeout: UI_TIMEOUT_MS });
+    await tabTo(page, /^Off$|^5 minutes$/);
+    await keys.press(key);
+    await tabTo(page, /^Set timer$/);
+    await keys.press('Enter');
+    await timer.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    await page
+      .getByRole('button', { name: `Disappearing messages: ${to}` })
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+  }
+  await page
+    .getByRole('feed')
+    .getByText('You set disappearing messages to 5 minutes.')
+    .waitFor({ timeout: UI_TIMEOUT_MS });
+
   // A group, by keyboard.
   await tabTo(page, /^New group$/, true);
   await keys.press('Enter');

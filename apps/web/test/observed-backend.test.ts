@@ -51,3 +51,40 @@ test('writes only to unwatched namespaces report nothing; reported values are co
   v[0] = 6;
   assert.deepEqual(seen[0]?.[0]?.value, Uint8Array.of(5));
 });
+
+test('a delete carries the record it deleted; deleting nothing carries none', () => {
+  const { db, seen } = observed();
+  db.transact((w) => w.put('message', 'm', Uint8Array.of(7)));
+  db.transact((w) => {
+    w.delete('message', 'm');
+    w.delete('message', 'never');
+  });
+  const deletes = seen[1] ?? [];
+  assert.equal(deletes.length, 2);
+  assert.equal(deletes[0]?.value, undefined);
+  assert.deepEqual(deletes[0]?.previous, Uint8Array.of(7));
+  assert.equal(deletes[1]?.previous, undefined);
+  assert.equal(db.get('message', 'm'), undefined);
+});
+
+test('the in-transaction hook sees a delete of an existing record as existing', () => {
+  const writes: { key: string; existed: boolean }[] = [];
+  const db = new ObservedBackend(
+    new MemoryBackend(),
+    ['message'],
+    () => undefined,
+    (_w, ws) => {
+      for (const x of ws) writes.push({ key: x.change.key, existed: x.existed });
+    },
+  );
+  db.transact((w) => w.put('message', 'm', Uint8Array.of(1)));
+  db.transact((w) => {
+    w.delete('message', 'm');
+    w.delete('message', 'gone');
+  });
+  assert.deepEqual(writes, [
+    { key: 'm', existed: false },
+    { key: 'm', existed: true },
+    { key: 'gone', existed: false },
+  ]);
+});

@@ -15,22 +15,23 @@ import {
   type BinaryFetchLike,
   type ClientEvent,
   type FetchLike,
-  type MessageAction,
   type SocketFactory,
   type StorageBackend,
 } from '@parley/client';
 import type { Primitives } from '@parley/primitives';
-import { attachmentSource, downloadToBlob } from './attachment-files.js';
+import { bounded, EngineError, usernames } from './engine-error.js';
+import { GroupRequests } from './group-requests.js';
+import { ExpiryTimer } from './expiry.js';
+import { MessageActions } from './message-actions.js';
+import { describeTimerChange } from './timer-text.js';
 import { describeChange, describeRefusal } from './group-text.js';
 import { HistoryIndex } from './history-index.js';
 import {
-  MAX_GROUP_NAME_CHARS,
   MAX_QUERY_CHARS,
   MAX_REACTION_CHARS,
   MAX_SEARCH_HITS,
   MAX_TIMELINE_PAGE,
   MAX_USERNAME_CHARS,
-  MAX_USERS_PER_REQUEST,
   SUMMARY_RECENT,
 } from './limits.js';
 import { Mirror } from './mirror.js';
@@ -51,6 +52,9 @@ import {
 } from './protocol.js';
 import { SDK_NS } from './sdk-records.js';
 import { webRecords } from './web-records.js';
+
+/** Re-exported: the engine's hosts import it from here. */
+export { EngineError };
 
 /**
  * The relay's WebSocket close codes this engine acts on (`WS_CLOSE` in `@parley/api`, which the
@@ -99,33 +103,6 @@ function yieldToRequests(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** An error with a code the UI can branch on; only the code and a short sentence cross over. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function bounded(text: string, max: number, what: string): string {
-  if (text.length > max) throw new EngineError('INVALID_INPUT', `${what} is too long`);
-  return text;
-}
-
-function usernames(list: readonly string[]): string[] {
-  if (list.length > MAX_USERS_PER_REQUEST)
-    throw new EngineError('INVALID_INPUT', `at most ${MAX_USERS_PER_REQUEST} people at once`);
-  return [
-    ...new Set(
-      list
-        .map((u) => bounded(u.trim().toLowerCase(), MAX_USERNAME_CHARS, 'a username'))
-        .filter((u) => u !== ''),
-    ),
-  ];
-}
-
 export class Engine {
   readonly #o: EngineOptions;
   readonly #client: ParleyClient;
@@ -142,6 +119,10 @@ export class Engine {
   #indexing: Promise<void> | undefined;
   /** The index's progress last told to the tabs, in percent. */
   #indexedPercent = -1;
+  /** Runs the SDK's sweep when the next disappearing message expires. */
+  readonly #expiry: ExpiryTimer;
+  readonly #actions: MessageActions;
+  readonly #groups: GroupRequests;
   /** Requests being answered; closing waits for them before the store goes. */
   readonly #inflight = new Set<Promise<unknown>>();
 
@@ -153,6 +134,7 @@ export class Engine {
       Object.values(SDK_NS),
       (changes) => {
         this.#mirror.onCommit(changes);
+        this.#expiry.arm();
       },
       (w, writes) => {
         this.#mirror.summarise(w, writes);
@@ -176,6 +158,35 @@ export class Engine {
       },
       () => this.#now(),
     );
+    this.#actions = new MessageActions({
+      client: this.#client,
+      mirror: this.#mirror,
+      index: this.#index,
+      requireAccount: () => {
+        this.#requireAccount();
+      },
+      requireConnected: () => {
+        this.#requireConnected();
+      },
+      online: () => this.#connection === 'online',
+      flush: () => this.#flush(),
+      fullyIndexed: () => this.#fullyIndexed(),
+    });
+    this.#groups = new GroupRequests({
+      client: this.#client,
+      mirror: this.#mirror,
+      requireAccount: () => this.#requireAccount(),
+      onEvent: (e) => {
+        this.#onClientEvent(e);
+      },
+    });
+    this.#expiry = new ExpiryTimer({
+      nextExpiry: () => this.#mirror.nextExpiry(),
+      sweep: () => {
+        this.#client.sweepExpired();
+      },
+      now: () => this.#now(),
+    });
     this.#mirror.start();
   }
 
@@ -197,7 +208,10 @@ export class Engine {
       )
       .then(
         () => {
-          if (!this.#closed) this.#emitStatus();
+          if (this.#closed) return;
+          this.#emitStatus();
+          // Every stored timer is known now: anything that ran out while closed goes.
+          this.#expiry.arm();
         },
         (error: unknown) => {
           // Search and older pages stay partial; say so without the error's text.
@@ -206,6 +220,7 @@ export class Engine {
       );
     if (webRecords.removed(this.#o.backend)) this.#setConnection('removed');
     else if (this.#client.account !== undefined) this.#startLive();
+    this.#expiry.arm();
   }
 
   /**
@@ -252,6 +267,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#expiry.stop();
     this.#live?.stop();
     await this.#live?.settled();
     await this.#catchUp?.catch(() => undefined);
@@ -440,6 +456,16 @@ export class Engine {
         this.#notice(`${e.group}: ${text}`, conv);
         break;
       }
+      case 'timer-changed': {
+        const conv =
+          e.groupId !== undefined
+            ? groupConvId(e.groupId)
+            : e.peer !== undefined
+              ? directId(e.peer)
+              : undefined;
+        if (conv !== undefined) this.#timerChanged(conv, e.by === self ? 'You' : e.by, e.seconds);
+        break;
+      }
       case 'group-send-failed':
         this.#notice(
           `${e.group}: a message could not be sent (${e.code}).`,
@@ -498,11 +524,11 @@ export class Engine {
       case 'timeline':
         return this.#timeline(request.params);
       case 'send':
-        return this.#send(request.params);
+        return this.#actions.send(request.params);
       case 'react': {
         const emoji = bounded(request.params.emoji, MAX_REACTION_CHARS, 'the reaction');
         if (emoji === '') throw new EngineError('INVALID_INPUT', 'choose a reaction');
-        await this.#act(request.params.conv, request.params.id, {
+        await this.#actions.act(request.params.conv, request.params.id, {
           kind: 'reaction',
           emoji,
           remove: request.params.remove,
@@ -512,20 +538,24 @@ export class Engine {
       case 'edit':
         if (request.params.text.trim() === '')
           throw new EngineError('INVALID_INPUT', 'the message is empty');
-        await this.#act(request.params.conv, request.params.id, {
+        await this.#actions.act(request.params.conv, request.params.id, {
           kind: 'edit',
           text: request.params.text,
         });
         return null;
       case 'deleteMessage':
-        await this.#act(request.params.conv, request.params.id, { kind: 'delete' });
+        await this.#actions.act(request.params.conv, request.params.id, { kind: 'delete' });
         return null;
       case 'attachment':
-        return this.#attachment(request.params.conv, request.params.id, request.params.index);
+        return this.#actions.attachment(
+          request.params.conv,
+          request.params.id,
+          request.params.index,
+        );
       case 'markRead':
         return this.#markRead(request.params.conv);
       case 'retry':
-        return this.#retry(request.params.conv, request.params.id);
+        return this.#actions.retry(request.params.conv, request.params.id);
       case 'search':
         return this.#search(request.params.query, request.params.limit);
       case 'checkContact':
@@ -545,26 +575,31 @@ export class Engine {
         await this.#flush();
         return null;
       case 'createGroup':
-        return this.#createGroup(request.params.name, request.params.members);
+        return this.#groups.create(request.params.name, request.params.members);
       case 'groupInfo':
         // The rosters come from MLS state: the SDK's group code loads on first use.
         await this.#client.prepareGroups();
-        return this.#groupInfo(request.params.conv);
+        return this.#groups.info(request.params.conv);
       case 'addMembers':
-        await this.#groupChange(this.#groupId(request.params.conv), (g) =>
+        await this.#groups.change(this.#groups.groupId(request.params.conv), (g) =>
           this.#client.addToGroup(g, usernames(request.params.usernames)),
         );
         return null;
       case 'removeMembers':
-        await this.#groupChange(this.#groupId(request.params.conv), (g) =>
+        await this.#groups.change(this.#groups.groupId(request.params.conv), (g) =>
           this.#client.removeFromGroup(g, usernames(request.params.usernames)),
         );
         return null;
       case 'leaveGroup':
-        await this.#groupChange(this.#groupId(request.params.conv), (g) =>
+        await this.#groups.change(this.#groups.groupId(request.params.conv), (g) =>
           this.#client.leaveGroup(g),
         );
         return null;
+      case 'disappearingTimer':
+        this.#requireAccount();
+        return { seconds: this.#client.disappearingTimer(this.#target(request.params.conv)) };
+      case 'setDisappearingTimer':
+        return this.#setTimer(request.params.conv, request.params.seconds);
       default:
         return request satisfies never;
     }
@@ -645,104 +680,6 @@ export class Engine {
     return this.#mirror.withQuotes(this.#index.timeline(p.conv, limit, p.before));
   }
 
-  async #send(p: Requests['send']['params']): Promise<{ id: string }> {
-    const { conv, text, since } = p;
-    this.#requireAccount();
-    this.#requireConnected();
-    const target = parseConvId(conv);
-    if (target === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
-    const files = p.files ?? [];
-    if (text.trim() === '' && files.length === 0)
-      throw new EngineError('INVALID_INPUT', 'the message is empty');
-    if (files.length > clientLimits.MAX_ATTACHMENTS_PER_MESSAGE)
-      throw new EngineError(
-        'INVALID_INPUT',
-        `at most ${clientLimits.MAX_ATTACHMENTS_PER_MESSAGE} files in one message`,
-      );
-    for (const f of files)
-      if (!(f instanceof Blob) || f.size > clientLimits.MAX_ATTACHMENT_PLAINTEXT_BYTES)
-        throw new EngineError(
-          'INVALID_INPUT',
-          `a file may be at most ${clientLimits.MAX_ATTACHMENT_PLAINTEXT_BYTES / 1024 / 1024} MB`,
-        );
-    if (p.replyTo !== undefined && this.#mirror.record(conv, p.replyTo) === undefined)
-      throw new EngineError('INVALID_INPUT', 'the message replied to is not in this conversation');
-    this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
-    if (since !== undefined) {
-      if (!Number.isFinite(since)) throw new EngineError('INVALID_INPUT', 'bad time');
-      // A retry after the previous engine stopped mid-send. That engine's worker is gone (the
-      // lock passed only when it ended), so the message is in the store by now or never will
-      // be: if it is, it goes out from the outbox and is not sent again.
-      const stored = this.#index.sentSince(conv, text, since);
-      if (stored !== undefined) return { id: stored };
-    }
-    // Files are encrypted and uploaded first (one upload serves every recipient); a failed
-    // upload fails the send before anything is stored.
-    const attachments = [];
-    for (const f of files)
-      attachments.push(await this.#client.uploadAttachment(await attachmentSource(f)));
-    const options = {
-      ...(attachments.length > 0 && { attachments }),
-      ...(p.replyTo !== undefined && { replyTo: p.replyTo }),
-    };
-    if (target.kind === 'group') {
-      const sent = await this.#client.sendToGroup(target.groupId, text, options);
-      return { id: sent.messageId };
-    }
-    const before = new Set(this.#pendingOut(conv));
-    try {
-      const sent = await this.#client.send(target.username, text, options);
-      return { id: sent.messageId };
-    } catch (error) {
-      // The message may be stored and queued; find it (it is ours, new, and still pending).
-      const queued = this.#pendingOut(conv).find((id) => !before.has(id));
-      if (queued === undefined) throw error;
-      if (!(error instanceof ClientError) || error.code !== 'UNREACHABLE')
-        this.#mirror.setFailed(
-          conv,
-          queued,
-          error instanceof ClientError ? error.code : 'INTERNAL',
-        );
-      return { id: queued };
-    }
-  }
-
-  /**
-   * Reacts to, edits or deletes message `id` of `conv`; the SDK checks who may (only the author
-   * edits or deletes) and stores the change, which reaches the tabs as the record's write.
-   */
-  async #act(conv: ConversationId, id: string, action: MessageAction): Promise<void> {
-    this.#requireAccount();
-    this.#requireConnected();
-    const target = parseConvId(conv);
-    if (target === undefined || this.#mirror.record(conv, id) === undefined)
-      throw new EngineError('INVALID_INPUT', 'no such message in this conversation');
-    if (target.kind === 'group') {
-      await this.#client.actInGroup(target.groupId, id, action);
-      return;
-    }
-    const u = target.username;
-    if (action.kind === 'reaction') await this.#client.react(u, id, action.emoji, action.remove);
-    else if (action.kind === 'edit') await this.#client.edit(u, id, action.text);
-    else await this.#client.deleteForEveryone(u, id);
-  }
-
-  /** File `index` of message `id` in `conv`, downloaded, checked and decrypted. */
-  async #attachment(conv: ConversationId, id: string, index: number): Promise<Blob> {
-    this.#requireAccount();
-    const pointer = this.#mirror.record(conv, id)?.attachments?.[index];
-    if (pointer === undefined) throw new EngineError('INVALID_INPUT', 'no such file');
-    return downloadToBlob(this.#client, pointer);
-  }
-
-  /** Ids of our messages in a conversation that the relay does not have yet. */
-  #pendingOut(conv: ConversationId): string[] {
-    return this.#index
-      .timeline(conv, MAX_TIMELINE_PAGE)
-      .filter((i) => i.direction === 'out' && (i.state === 'queued' || i.state === 'failed'))
-      .map((i) => i.id);
-  }
-
   /** Flushes both outboxes; failures leave entries queued for the next attempt. */
   async #flush(): Promise<void> {
     try {
@@ -750,24 +687,6 @@ export class Engine {
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
     }
-  }
-
-  async #retry(conv: ConversationId, id: string): Promise<null> {
-    this.#requireConnected();
-    this.#requireAccount();
-    this.#mirror.ensureNewestPage(conv, SUMMARY_RECENT);
-    if (this.#index.item(conv, id) === undefined) await this.#fullyIndexed();
-    const item = this.#index.item(conv, id);
-    if (item?.direction !== 'out' || (item.state !== 'failed' && item.state !== 'queued'))
-      throw new EngineError('INVALID_INPUT', 'that message is not waiting to be sent');
-    if (item.error === 'NOT_A_MEMBER')
-      throw new EngineError('NOT_A_MEMBER', 'you are no longer in this group');
-    this.#mirror.setFailed(conv, id, undefined);
-    await this.#flush();
-    const after = this.#index.item(conv, id);
-    if (after?.state === 'queued' && this.#connection === 'online' && item.error !== undefined)
-      this.#mirror.setFailed(conv, id, item.error);
-    return null;
   }
 
   async #markRead(conv: ConversationId): Promise<null> {
@@ -819,51 +738,36 @@ export class Engine {
     };
   }
 
-  #groupId(conv: ConversationId): string {
-    const target = parseConvId(conv);
-    if (target?.kind !== 'group') throw new EngineError('INVALID_INPUT', 'not a group');
-    return target.groupId;
+  /** The SDK's name for a conversation. */
+  #target(conv: ConversationId): { username: string } | { group: string } {
+    const t = parseConvId(conv);
+    if (t === undefined) throw new EngineError('INVALID_INPUT', 'no such conversation');
+    return t.kind === 'group' ? { group: t.groupId } : { username: t.username };
   }
 
-  async #groupChange(
-    groupId: string,
-    change: (groupId: string) => Promise<readonly ClientEvent[]>,
-  ): Promise<void> {
+  async #setTimer(conv: ConversationId, seconds: number): Promise<null> {
     this.#requireAccount();
-    for (const e of await change(groupId)) this.#onClientEvent(e);
+    this.#requireConnected();
+    if (
+      !Number.isSafeInteger(seconds) ||
+      seconds < 0 ||
+      seconds > clientLimits.MAX_DISAPPEARING_SECONDS
+    )
+      throw new EngineError('INVALID_INPUT', 'not a timer this app can set');
+    await this.#client.setDisappearingTimer(this.#target(conv), seconds);
+    this.#timerChanged(conv, 'You', seconds);
+    return null;
   }
 
-  async #createGroup(
-    name: string,
-    members: readonly string[],
-  ): Promise<Requests['createGroup']['result']> {
-    this.#requireAccount();
-    const title = bounded(name.trim(), MAX_GROUP_NAME_CHARS, 'the group name');
-    if (title === '') throw new EngineError('INVALID_INPUT', 'name the group');
-    const { groupId, events } = await this.#client.createGroup(title, usernames(members));
-    for (const e of events) this.#onClientEvent(e);
-    const summary = this.#mirror.conversation(groupConvId(groupId));
-    if (summary === undefined) throw new EngineError(ENGINE_ERRORS.INTERNAL, 'no conversation');
-    return summary;
-  }
-
-  #groupInfo(conv: ConversationId): Requests['groupInfo']['result'] {
-    const me = this.#requireAccount();
-    const groupId = this.#groupId(conv);
-    const g = this.#client.groups().find((x) => x.groupId === groupId);
-    if (g === undefined) throw new EngineError('UNKNOWN_GROUP', 'no such group');
-    return {
+  /** A timer change: a line in the timeline, and the new setting to the tabs' headers. */
+  #timerChanged(conv: ConversationId, by: string, seconds: number): void {
+    const at = this.#now();
+    this.#mirror.addEvent(
       conv,
-      name: g.name,
-      status: g.status,
-      members: g.members
-        .map((m) => ({
-          username: m.username,
-          devices: m.devices.length,
-          you: m.username === me.username,
-        }))
-        .sort((a, b) => a.username.localeCompare(b.username)),
-      ...(g.blocked !== undefined && { blocked: g.blocked.code }),
-    };
+      `timer-${String(at)}-${String(seconds)}`,
+      describeTimerChange(by, seconds),
+      at,
+    );
+    this.#o.emit({ type: 'timer', conv, seconds });
   }
 }

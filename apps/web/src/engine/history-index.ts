@@ -248,6 +248,23 @@ export class HistoryIndex {
     }
   }
 
+  /**
+   * Removes items (messages that expired) and their search rows (the delete trigger), in one
+   * transaction; the conversations that held one.
+   */
+  removeItems(keys: readonly { readonly conv: ConversationId; readonly id: string }[]): void {
+    if (keys.length === 0) return;
+    this.#db.exec('BEGIN');
+    try {
+      for (const k of keys)
+        this.#rows('DELETE FROM items WHERE conv = ? AND id = ?', [k.conv, k.id]);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
   /** How many messages (not events) of a conversation are indexed. */
   messageCount(conv: ConversationId): number {
     const r = this.#rows("SELECT count(*) AS n FROM items WHERE conv = ? AND kind = 'message'", [

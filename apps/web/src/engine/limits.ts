@@ -62,3 +62,14 @@ export const THUMBNAIL_ATTEMPTS: readonly (readonly [side: number, quality: numb
 export const MAX_THUMBNAIL_SOURCE_BYTES = 16 * 1024 * 1024;
 /** Bytes of a file read at a time while it is encrypted and uploaded. */
 export const FILE_READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The longest the engine's expiry timer waits before it looks again (ms): a timer set to the
+ * earliest `expiresAt` it knows, capped here so a far expiry is re-checked hourly.
+ */
+export const MAX_EXPIRY_WAIT_MS = 60 * 60 * 1000;
+/**
+ * The shortest wait between two expiry sweeps (ms): each is one pass of the SDK over the stored
+ * messages, so messages expiring within this of each other go in one sweep.
+ */
+export const MIN_EXPIRY_WAIT_MS = 1000;

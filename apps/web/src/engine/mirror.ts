@@ -91,6 +91,12 @@ export class Mirror {
   #progress: IndexProgress = { done: 0, total: 0 };
   /** Messages stored at start by the summaries' counts (when every conversation has one). */
   #summarisedTotal = 0;
+  /**
+   * When each message with a disappearing timer that the mirror has seen expires (ms), by
+   * conversation and id: what the engine's expiry timer waits for. Complete once the history is
+   * indexed; until then it holds the messages read so far (newest pages, new arrivals).
+   */
+  readonly #expiries = new Map<string, number>();
 
   constructor(
     db: StorageBackend,
@@ -117,6 +123,7 @@ export class Mirror {
       this.#index.clear();
       this.#summaryOf.clear();
       this.#pagesIn.clear();
+      this.#expiries.clear();
       this.#indexed = false;
       this.#summariesComplete = summaries.complete(this.#db);
       for (const [, v] of this.#db.list(SDK_NS.contact)) this.#contact(v);
@@ -165,6 +172,13 @@ export class Mirror {
       this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
     }
     return holdsNewestPage(s, limit);
+  }
+
+  /** The earliest expiry of a message with a timer (ms), of those seen; undefined: none. */
+  nextExpiry(): number | undefined {
+    let next: number | undefined;
+    for (const at of this.#expiries.values()) if (next === undefined || at < next) next = at;
+    return next;
   }
 
   /** Whether the whole stored history is in the index (search, older pages, unread counts). */
@@ -321,8 +335,17 @@ export class Mirror {
     const touched = new Set<ConversationId>();
     const items: TimelineItem[] = [];
     const keyEvents: { conv: ConversationId; username: string; changed: boolean }[] = [];
+    const removed: { conv: ConversationId; id: string }[] = [];
     for (const c of changes) {
-      if (c.value === undefined) continue;
+      if (c.value === undefined) {
+        const gone =
+          c.previous === undefined ? undefined : this.#messageKey(c.ns, c.key, c.previous);
+        if (gone !== undefined) {
+          removed.push(gone);
+          touched.add(gone.conv);
+        }
+        continue;
+      }
       if (c.ns === SDK_NS.contact) {
         const before = contactRecord(c.value);
         const wasChanged = before !== undefined && this.#keyChanged.has(before.username);
@@ -352,6 +375,7 @@ export class Mirror {
         touched.add(item.conv);
       }
     }
+    this.#remove(removed);
     this.#publish(items, touched);
     for (const k of keyEvents) {
       const at = this.#now();
@@ -364,6 +388,56 @@ export class Mirror {
         at,
       );
     }
+  }
+
+  /** Where a deleted message record was: its conversation and id. */
+  #messageKey(
+    ns: string,
+    key: string,
+    previous: Uint8Array,
+  ): { conv: ConversationId; id: string } | undefined {
+    const m = storedMessage(ns, key, previous);
+    if (m === undefined) return undefined;
+    if (m.ns === SDK_NS.groupMessage) {
+      const g = groupMessageObject(m.record);
+      return g && { conv: groupConvId(g.groupId), id: g.id };
+    }
+    const d = messageObject(m.record);
+    const peer = d && this.#usernames.get(d.peer);
+    return d && peer !== undefined ? { conv: directId(peer), id: d.id } : undefined;
+  }
+
+  /**
+   * Takes deleted messages out of the index (their search rows with them) and the tabs' open
+   * timelines; the replies quoting them go out again without the quote's text.
+   */
+  #remove(removed: readonly { conv: ConversationId; id: string }[]): void {
+    if (removed.length === 0) return;
+    const replies = removed.flatMap((r) => this.#index.replies(r.conv, r.id));
+    this.#index.removeItems(removed);
+    const byConv = new Map<ConversationId, string[]>();
+    for (const r of removed) {
+      this.#expiries.delete(`${r.conv}\u0000${r.id}`);
+      byConv.set(r.conv, [...(byConv.get(r.conv) ?? []), r.id]);
+    }
+    for (const [conv, ids] of byConv) this.#emit({ type: 'removed', conv, ids });
+    const gone = new Set(removed.map((r) => `${r.conv}\u0000${r.id}`));
+    const left = replies.filter((r) => !gone.has(`${r.conv}\u0000${r.id}`));
+    if (left.length > 0) this.#publish(left, new Set());
+  }
+
+  /**
+   * Notes a message's disappearing timer; true if it has run out (the message is not shown, and
+   * the next sweep deletes it).
+   */
+  #expired(conv: ConversationId, id: string, expiresAt: number | undefined): boolean {
+    const key = `${conv}\u0000${id}`;
+    if (expiresAt === undefined) {
+      this.#expiries.delete(key);
+      return false;
+    }
+    this.#expiries.set(key, expiresAt);
+    return expiresAt <= this.#now();
   }
 
   /** The username of an account we know, if any. */
@@ -541,6 +615,7 @@ export class Mirror {
     if (m === undefined) return undefined;
     const peer = this.#usernames.get(m.peer);
     if (peer === undefined) return undefined;
+    if (this.#expired(directId(peer), m.id, m.expiresAt)) return undefined;
     const failed = m.direction === 'out' && m.status === 'pending' ? this.#failed(m.id) : undefined;
     const state: ItemState =
       m.direction === 'in'
@@ -568,6 +643,7 @@ export class Mirror {
 
   #groupItem(m: GroupMessageRecord | undefined): TimelineItem | undefined {
     if (m === undefined) return undefined;
+    if (this.#expired(groupConvId(m.groupId), m.id, m.expiresAt)) return undefined;
     const failed =
       m.status === 'failed'
         ? 'NOT_A_MEMBER'

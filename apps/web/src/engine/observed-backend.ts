@@ -10,11 +10,15 @@
  */
 import type { StorageBackend, StorageReader, StorageWriter } from '@parley/client';
 
-/** One committed write: a value, or `undefined` for a delete. */
+/**
+ * One committed write: a value, or `undefined` for a delete, which carries the record it deleted
+ * (`previous`, if there was one) so that what was derived from it can go too.
+ */
 export interface StoredChange {
   readonly ns: string;
   readonly key: string;
   readonly value: Uint8Array | undefined;
+  readonly previous?: Uint8Array;
 }
 
 /** A write seen inside its transaction: the change, and whether the record existed before. */
@@ -60,7 +64,13 @@ export class ObservedBackend implements StorageBackend {
       // Whether it existed: only the hook asks, and a record written twice here existed the
       // second time.
       if (hook !== undefined)
-        writes.push({ change, existed: w.get(change.ns, change.key) !== undefined });
+        writes.push({
+          change,
+          existed:
+            change.value === undefined
+              ? change.previous !== undefined
+              : w.get(change.ns, change.key) !== undefined,
+        });
     };
     const result = this.#inner.transact((w) => {
       const r = fn({
@@ -71,7 +81,10 @@ export class ObservedBackend implements StorageBackend {
           w.put(ns, key, value);
         },
         delete: (ns, key) => {
-          if (this.#watched.has(ns)) seen(w, { ns, key, value: undefined });
+          if (this.#watched.has(ns)) {
+            const previous = w.get(ns, key);
+            seen(w, { ns, key, value: undefined, ...(previous !== undefined && { previous }) });
+          }
           w.delete(ns, key);
         },
       });

@@ -251,6 +251,10 @@ export interface Requests {
   addMembers: { params: { conv: ConversationId; usernames: string[] }; result: null };
   removeMembers: { params: { conv: ConversationId; usernames: string[] }; result: null };
   leaveGroup: { params: { conv: ConversationId }; result: null };
+  /** A conversation's disappearing-message timer (seconds; 0: off). */
+  disappearingTimer: { params: { conv: ConversationId }; result: { seconds: number } };
+  /** Sets it for everyone in the conversation (1:1 or group) and all their devices. */
+  setDisappearingTimer: { params: { conv: ConversationId; seconds: number }; result: null };
 }
 
 /** Requests the engine host answers itself (the store's life); the engine answers the rest. */
@@ -275,6 +279,10 @@ export type EngineEvent =
   | { readonly type: 'conversation'; readonly summary: ConversationSummary }
   /** Items added to or changed in a conversation. */
   | { readonly type: 'items'; readonly conv: ConversationId; readonly items: TimelineItem[] }
+  /** A conversation's disappearing-message timer changed (seconds; 0: off). */
+  | { readonly type: 'timer'; readonly conv: ConversationId; readonly seconds: number }
+  /** Items gone from a conversation (their disappearing-message timer ran out). */
+  | { readonly type: 'removed'; readonly conv: ConversationId; readonly ids: readonly string[] }
   | { readonly type: 'notice'; readonly notice: Notice };
 
 /** A failed request's error: a stable code and a sentence for people. */

@@ -114,8 +114,10 @@ export function applyToSummaries(
   const touched = new Map<ConversationId, Summary>();
   const readAts = new Map<ConversationId, number>();
   for (const { change, existed } of writes) {
-    if (change.value === undefined) continue;
-    const m = storedMessage(change.ns, change.key, change.value);
+    const deleted = change.value === undefined;
+    const bytes = change.value ?? change.previous;
+    if (bytes === undefined) continue;
+    const m = storedMessage(change.ns, change.key, bytes);
     if (m === undefined) continue;
     const conv = convOf(m, usernameOf);
     if (conv === undefined) continue;
@@ -125,6 +127,17 @@ export function applyToSummaries(
     const incoming = m.record['direction'] === 'in';
     const readAt = readAts.get(conv) ?? webRecords.conv(w, conv)?.readAt ?? 0;
     readAts.set(conv, readAt);
+    if (deleted) {
+      // Gone (expired): out of the newest page and the counts. `lastInAt` stays an upper bound,
+      // which only the read mark uses.
+      touched.set(conv, {
+        ...before,
+        recent: before.recent.filter((r) => r.key !== m.key || r.ns !== m.ns),
+        messages: Math.max(0, before.messages - 1),
+        unread: Math.max(0, before.unread - (incoming && at > readAt ? 1 : 0)),
+      });
+      continue;
+    }
     const recent = [...before.recent.filter((r) => r.key !== m.key || r.ns !== m.ns), m]
       .sort((a, b) => sentAt(a) - sentAt(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .slice(-SUMMARY_RECENT);

@@ -1,7 +1,7 @@
 /** The conversation list: search, a new chat, and every conversation with its unread count. */
 import { Button } from '@kobalte/core/button';
 import { TextField } from '@kobalte/core/text-field';
-import { createSignal, For, Show, type JSX } from 'solid-js';
+import { createEffect, createSignal, For, Show, type JSX } from 'solid-js';
 import type { SearchHit } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { NewChatDialog } from './NewChatDialog.jsx';
@@ -12,6 +12,11 @@ export function ConversationList(props: { state: AppState }): JSX.Element {
   const [query, setQuery] = createSignal('');
   const [hits, setHits] = createSignal<SearchHit[]>();
   let searchToken = 0;
+  // An expired message leaves the results on screen too.
+  createEffect(() => {
+    const gone = props.state.removed();
+    if (gone.size > 0) setHits((h) => h?.filter((x) => !gone.has(`${x.conv}\u0000${x.item.id}`)));
+  });
 
   const search = async (q: string): Promise<void> => {
     setQuery(q);

@@ -1,12 +1,13 @@
 /**
- * One conversation: its header (safety number for a person, members for a group), the blocking
- * key-change warning, the timeline and the composer.
+ * One conversation: its header (the disappearing-message timer, safety number for a person,
+ * members for a group), the blocking key-change warning, the timeline and the composer.
  */
 import { Button } from '@kobalte/core/button';
 import { Show, type JSX } from 'solid-js';
 import { parseConvId, type ConversationId } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { Composer } from './Composer.jsx';
+import { DisappearingDialog } from './DisappearingDialog.jsx';
 import { GroupDialog } from './GroupDialog.jsx';
 import { KeyChangeWarning } from './KeyChangeWarning.jsx';
 import { SafetyDialog } from './SafetyDialog.jsx';
@@ -34,6 +35,7 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
         </Button>
         <h2 id="conversation-title">{title()}</h2>
         <div class="header-actions">
+          <DisappearingDialog state={props.state} conv={props.conv} />
           <Show when={username()}>
             {(u) => <SafetyDialog state={props.state} username={u()} />}
           </Show>

@@ -47,6 +47,10 @@ export interface AppState {
   readonly conversations: readonly ConversationSummary[];
   readonly open: Accessor<ConversationId | undefined>;
   readonly items: readonly TimelineItem[];
+  /** The items the engine last removed (expired), as `conv` NUL `id`: views drop them. */
+  readonly removed: Accessor<ReadonlySet<string>>;
+  /** The open conversation's disappearing-message timer (seconds; 0: off), once known. */
+  readonly timer: Accessor<number | undefined>;
   /** True while older items may exist before the first loaded one. */
   readonly hasOlder: Accessor<boolean>;
   readonly notices: readonly Notice[];
@@ -90,6 +94,8 @@ export function createAppState(link: EngineLink): AppState {
   const [open, setOpen] = createSignal<ConversationId | undefined>();
   const [items, setItems] = createStore<TimelineItem[]>([]);
   const [hasOlder, setHasOlder] = createSignal(false);
+  const [timer, setTimer] = createSignal<number | undefined>();
+  const [removed, setRemoved] = createSignal<ReadonlySet<string>>(new Set());
   const [notices, setNotices] = createStore<Notice[]>([]);
   const [announcement, setAnnouncement] = createSignal('');
   const [screen, setScreen] = createSignal<Screen>('chats');
@@ -188,6 +194,20 @@ export function createAppState(link: EngineLink): AppState {
         }
         break;
       }
+      case 'timer':
+        if (e.conv === open()) setTimer(e.seconds);
+        break;
+      case 'removed': {
+        // Expired: gone from the page, and from the live region if it was announced there.
+        const gone = new Set(e.ids);
+        if (announcedId !== undefined && gone.has(announcedId)) {
+          announcedId = undefined;
+          setAnnouncement('');
+        }
+        if (e.conv === open()) setItems((list) => list.filter((i) => !gone.has(i.id)));
+        setRemoved(new Set(e.ids.map((id) => `${e.conv}\u0000${id}`)));
+        break;
+      }
       case 'notice':
         setNotices((n) => [...n, e.notice]);
         announce(e.notice.text);
@@ -265,6 +285,8 @@ export function createAppState(link: EngineLink): AppState {
     conversations,
     open,
     items,
+    removed,
+    timer,
     hasOlder,
     notices,
     announcement,
@@ -289,8 +311,15 @@ export function createAppState(link: EngineLink): AppState {
         setDraft(undefined);
         setItems([]);
         setHasOlder(false);
+        setTimer(undefined);
       });
       if (conv === undefined || asked === undefined) return;
+      link.request('disappearingTimer', { conv }).then(
+        (t) => {
+          if (open() === conv) setTimer(t.seconds);
+        },
+        () => undefined,
+      );
       try {
         await loadLatest(conv, asked);
       } finally {

@@ -30,6 +30,7 @@ const REPEATABLE: ReadonlySet<RequestName> = new Set<RequestName>([
   'search',
   'safetyNumber',
   'groupInfo',
+  'disappearingTimer',
 ]);
 
 export class RequestError extends Error {
