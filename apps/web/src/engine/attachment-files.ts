@@ -7,6 +7,7 @@
  */
 import { clientLimits, type AttachmentSource, type ParleyClient } from '@parley/client';
 import type { AttachmentPointer } from '@parley/client';
+import { blobTypeOf } from './file-types.js';
 import { FILE_READ_CHUNK_BYTES, MAX_THUMBNAIL_SOURCE_BYTES, THUMBNAIL_ATTEMPTS } from './limits.js';
 
 /** What a thumbnail is made with; absent where the runtime lacks it (then none is made). */
@@ -86,7 +87,7 @@ export async function attachmentSource(file: File): Promise<AttachmentSource> {
 }
 
 /**
- * Downloads, checks and decrypts an attachment into a Blob of its content type. The SDK's
+ * Downloads, checks and decrypts an attachment into a Blob (typed by `blobTypeOf`). The SDK's
  * bytes are provisional until the download resolves; on any failure they are dropped.
  */
 export async function downloadToBlob(
@@ -98,5 +99,5 @@ export async function downloadToBlob(
     // The SDK may reuse its buffer: keep a copy.
     parts.push(new Uint8Array(plain));
   });
-  return new Blob(parts, { type: pointer.contentType });
+  return new Blob(parts, { type: blobTypeOf(pointer.contentType) });
 }

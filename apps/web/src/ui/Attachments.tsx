@@ -7,6 +7,7 @@
  */
 import { createSignal, For, onCleanup, Show, type JSX } from 'solid-js';
 import type { AttachmentView, TimelineItem } from '../engine/protocol.js';
+import { isInlineImage } from '../engine/file-types.js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
 import { formatSize, fromBase64 } from './format.js';
@@ -19,7 +20,7 @@ function ownedUrl(blob: Blob): string {
 }
 
 function isImage(a: AttachmentView): boolean {
-  return a.contentType.startsWith('image/') && a.contentType !== 'image/svg+xml';
+  return isInlineImage(a.contentType);
 }
 
 export function Attachments(props: { state: AppState; item: TimelineItem }): JSX.Element {
