@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parleyOk, receiveUntil } from './cli-process.js';
 import {
+  createGroup,
   expectMessage,
   openConversation,
   register,
@@ -68,14 +69,7 @@ test(
     await waitOnline(erin.page);
 
     // alice creates the group with frank (CLI).
-    await alice.page.getByRole('button', { name: 'New group' }).click();
-    const dialog = alice.page.getByRole('dialog', { name: 'New group' });
-    await dialog.getByRole('textbox', { name: 'Group name' }).fill('Book club');
-    await dialog.getByRole('textbox', { name: 'Members' }).fill('frank');
-    await dialog.getByRole('button', { name: 'Create group' }).click();
-    await alice.page
-      .getByRole('heading', { level: 2, name: 'Book club' })
-      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await createGroup(alice.page, 'Book club', 'frank');
     await alice.page
       .getByText('You created the group “Book club”.')
       .waitFor({ timeout: UI_TIMEOUT_MS });

@@ -14,6 +14,7 @@ import { directId } from '../src/engine/protocol.js';
 import { parleyOk, receiveUntil } from './cli-process.js';
 import { expect } from './expect.js';
 import {
+  createGroup,
   expectMessage,
   openConversation,
   message,
@@ -183,14 +184,7 @@ test(
     const page = web.page;
     await register(page, 'vweb');
     await waitOnline(page);
-    await page.getByRole('button', { name: 'New group' }).click();
-    const create = page.getByRole('dialog', { name: 'New group' });
-    await create.getByRole('textbox', { name: 'Group name' }).fill('Vanish');
-    await create.getByRole('textbox', { name: 'Members' }).fill('vdave');
-    await create.getByRole('button', { name: 'Create group' }).click();
-    await page
-      .getByRole('heading', { level: 2, name: 'Vanish' })
-      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await createGroup(page, 'Vanish', 'vdave');
     await receiveUntil(server.base, daveHome, /\[Vanish\] vdave joined, added by vweb/);
     const conv = (await engineRequest(page, 'conversations', {})).find(
       (c) => c.title === 'Vanish',

@@ -17,6 +17,7 @@ import { directId, ENGINE_CHANNEL } from '../src/engine/protocol.js';
 import { parleyOk, receiveUntil } from './cli-process.js';
 import { expect } from './expect.js';
 import {
+  createGroup,
   expectMessage,
   message,
   register,
@@ -390,14 +391,7 @@ test(
     const page = web.page;
     await register(page, 'gweb');
     await waitOnline(page);
-    await page.getByRole('button', { name: 'New group' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New group' });
-    await dialog.getByRole('textbox', { name: 'Group name' }).fill('Hikers');
-    await dialog.getByRole('textbox', { name: 'Members' }).fill('gdave');
-    await dialog.getByRole('button', { name: 'Create group' }).click();
-    await page
-      .getByRole('heading', { level: 2, name: 'Hikers' })
-      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await createGroup(page, 'Hikers', 'gdave');
     await receiveUntil(server.base, daveHome, /\[Hikers\] gdave joined, added by gweb/);
 
     await send(page, 'group hello');

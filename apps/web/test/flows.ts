@@ -23,6 +23,16 @@ export async function startChat(page: Page, username: string): Promise<void> {
   await page.getByRole('heading', { level: 2, name: username }).waitFor({ timeout: UI_TIMEOUT_MS });
 }
 
+/** Creates a group from the "New group" dialog and waits for its conversation to open. */
+export async function createGroup(page: Page, name: string, members: string): Promise<void> {
+  await page.getByRole('button', { name: 'New group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByRole('textbox', { name: 'Group name' }).fill(name);
+  await dialog.getByRole('textbox', { name: 'Members' }).fill(members);
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('heading', { level: 2, name }).waitFor({ timeout: UI_TIMEOUT_MS });
+}
+
 export async function openConversation(page: Page, title: string): Promise<void> {
   await page
     .getByRole('navigation', { name: 'Conversations' })
