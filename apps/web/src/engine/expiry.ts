@@ -5,7 +5,7 @@
  * sees the deletes and takes them out of the index, the summaries and the tabs. The timer is
  * re-armed after every commit (a message with a timer arrived) and every sweep.
  */
-import { MAX_EXPIRY_WAIT_MS, MIN_EXPIRY_WAIT_MS } from './limits.js';
+import { EXPIRY_SWEEP_COST_FACTOR, MAX_EXPIRY_WAIT_MS, MIN_EXPIRY_WAIT_MS } from './limits.js';
 
 export interface ExpiryHost {
   /** The earliest expiry of a stored message with a timer (ms), as far as known. */
@@ -22,6 +22,8 @@ export class ExpiryTimer {
   #due = Infinity;
   /** When the last sweep ran (ms). */
   #lastSweep = -Infinity;
+  /** How long the last sweep took (ms). */
+  #lastCost = 0;
   #stopped = false;
 
   constructor(host: ExpiryHost) {
@@ -30,8 +32,9 @@ export class ExpiryTimer {
 
   /**
    * Sets the timer to the earliest expiry known (at most `MAX_EXPIRY_WAIT_MS` away, at least
-   * `MIN_EXPIRY_WAIT_MS` after the last sweep), unless one set fires sooner. It fires on a timer
-   * task, so a sweep never delays what runs now (the list at start).
+   * `MIN_EXPIRY_WAIT_MS` or `EXPIRY_SWEEP_COST_FACTOR` times its duration after the last sweep),
+   * unless one set fires sooner. It fires on a timer task, so a sweep never delays what runs now
+   * (the list at start).
    */
   arm(): void {
     if (this.#stopped) return;
@@ -41,10 +44,7 @@ export class ExpiryTimer {
       return;
     }
     const now = this.#h.now();
-    const due = Math.min(
-      now + MAX_EXPIRY_WAIT_MS,
-      Math.max(next, this.#lastSweep + MIN_EXPIRY_WAIT_MS),
-    );
+    const due = Math.min(now + MAX_EXPIRY_WAIT_MS, Math.max(next, this.#lastSweep + this.#gap()));
     if (this.#timer !== undefined && due >= this.#due) return;
     this.#clear();
     this.#due = due;
@@ -70,8 +70,14 @@ export class ExpiryTimer {
         // Tried again at the next arm; without the error's text.
         console.error('parley engine: expiry failed', error instanceof Error ? error.name : '');
       }
+      this.#lastCost = Math.max(0, this.#h.now() - this.#lastSweep);
     }
     this.arm();
+  }
+
+  /** The least time between two sweeps: the floor, or a multiple of the last one's cost. */
+  #gap(): number {
+    return Math.max(MIN_EXPIRY_WAIT_MS, this.#lastCost * EXPIRY_SWEEP_COST_FACTOR);
   }
 
   #clear(): void {

@@ -73,3 +73,10 @@ export const MAX_EXPIRY_WAIT_MS = 60 * 60 * 1000;
  * messages, so messages expiring within this of each other go in one sweep.
  */
 export const MIN_EXPIRY_WAIT_MS = 1000;
+/**
+ * After a sweep, at least this many times its own duration passes before the next one: a sweep
+ * reads the whole history, so a contact who sends a message with a new expiry every second
+ * could otherwise keep a large store's engine sweeping without pause (here: at most a tenth of
+ * its time).
+ */
+export const EXPIRY_SWEEP_COST_FACTOR = 10;
