@@ -1,11 +1,18 @@
-// Groups with members on both implementations (ours and ts-mls 1.6.4), suite 1: a group
+// Groups with members on both implementations (ours and ts-mls 1.6.4), suites 1 and 2: a group
 // created by one side and joined by the other from its Welcome; application messages both
 // ways; adds, self-updates and removes committed by each side and processed by the other, as
 // PublicMessages and as PrivateMessages (RFC 9420 §12).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { utf8Encode } from '@parley/bytes';
-import { assertInSync, party, type Party } from './parties.js';
+import { MlsError } from '@parley/mls';
+import {
+  assertInSync,
+  party as partyIn,
+  stockTsMlsKeyPackage,
+  type InteropSuite,
+  type Party,
+} from './parties.js';
 
 type Implementation = Party['implementation'];
 
@@ -29,7 +36,14 @@ async function joinAll(welcome: Uint8Array | undefined, joiners: readonly Party[
  * `creator` is `mine`, the other members alternate between the two implementations. Every
  * membership change is committed once by each side.
  */
-async function runGroup(mine: Implementation, theirs: Implementation, privateMessage: boolean) {
+async function runGroup(
+  mine: Implementation,
+  theirs: Implementation,
+  privateMessage: boolean,
+  suite: InteropSuite = 1,
+) {
+  const party = (implementation: Implementation, name: string) =>
+    partyIn(implementation, name, suite);
   const a1 = party(mine, 'a1');
   const a2 = party(mine, 'a2');
   const a3 = party(mine, 'a3');
@@ -38,7 +52,7 @@ async function runGroup(mine: Implementation, theirs: Implementation, privateMes
   const b3 = party(theirs, 'b3');
 
   // a1 creates the group and adds b1 and a2; both join from a1's Welcome.
-  await a1.create(utf8Encode(`interop-${mine}-${theirs}-${String(privateMessage)}`));
+  await a1.create(utf8Encode(`interop-${mine}-${theirs}-${String(privateMessage)}-${suite}`));
   const first = await a1.commit({
     add: [await b1.keyPackage(), await a2.keyPackage()],
     privateMessage,
@@ -105,9 +119,29 @@ for (const privateMessage of [false, true]) {
     runGroup('ts-mls', 'parley', privateMessage));
 }
 
+// Suite 2 (P-256 for DHKEM and ECDSA): our curve-suites entry against ts-mls's noble curves.
+test('suite 2: a group created by ours, joined and changed by ts-mls members (PrivateMessage)', () =>
+  runGroup('parley', 'ts-mls', true, 2));
+test('suite 2: a group created by ts-mls, joined and changed by our members (PrivateMessage)', () =>
+  runGroup('ts-mls', 'parley', true, 2));
+
+test('suite 2: a stock ts-mls KeyPackage (compressed P-256 signature key) is refused, the group unchanged', async () => {
+  const a = partyIn('parley', 'a', 2);
+  await a.create(utf8Encode('stock-ts-mls-suite-2'));
+  const good = await a.commit({ add: [await partyIn('ts-mls', 'b', 2).keyPackage()] });
+  assert.ok(good.welcome !== undefined);
+  const before = a.epoch();
+  await assert.rejects(
+    a.commit({ add: [await stockTsMlsKeyPackage('c', 2)] }),
+    (e: unknown) => e instanceof MlsError && e.code === 'INVALID_MESSAGE',
+  );
+  assert.equal(a.epoch(), before, 'the refused add changed nothing');
+  assert.deepEqual(a.roster(), ['a', 'b']);
+});
+
 async function tamperedCommitRefused(creator: Implementation, receiver: Implementation) {
-  const a = party(creator, 'a');
-  const b = party(receiver, 'b');
+  const a = partyIn(creator, 'a');
+  const b = partyIn(receiver, 'b');
   await a.create(utf8Encode(`tamper-${creator}-${receiver}`));
   const added = await a.commit({ add: [await b.keyPackage()] });
   await joinAll(added.welcome, [b]);

@@ -1,7 +1,9 @@
 // Two MLS implementations behind one interface that speaks only bytes (encoded MLSMessages), so
 // every interop test can put either implementation on either side: ours (`@parley/mls` over
-// node:crypto) and ts-mls 1.6.4. Suite 1 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519).
+// node:crypto) and ts-mls 1.6.4. Suite 1 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519) unless a
+// party is made for suite 2 (MLS_128_DHKEMP256_AES128GCM_SHA256_P256, our curve-suites entry).
 import assert from 'node:assert/strict';
+import { ECDH } from 'node:crypto';
 import { toHex, utf8Decode, utf8Encode } from '@parley/bytes';
 import {
   CredentialType,
@@ -25,6 +27,7 @@ import {
   type Proposal as OursProposal,
   type ValidationPolicy,
 } from '@parley/mls';
+import { anyCipherSuite } from '@parley/mls/curve-suites';
 import { createNodePrimitives } from '@parley/primitives-node';
 import {
   createApplicationMessage,
@@ -49,9 +52,14 @@ import {
   type Proposal as TsProposal,
 } from 'ts-mls';
 
-/** The cipher suite every interop test runs (RFC 9420 §17.1). */
+/** The cipher suite the interop tests run unless they name another (RFC 9420 §17.1). */
 export const SUITE_ID = 1;
-const SUITE_NAME = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
+/** The suites a party can be made for, with ts-mls's name of each. */
+const SUITE_NAMES = {
+  1: 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519',
+  2: 'MLS_128_DHKEMP256_AES128GCM_SHA256_P256',
+} as const;
+export type InteropSuite = keyof typeof SUITE_NAMES;
 /** KeyPackage validity for our side: from 0 to far in the future (seconds). */
 const OUR_LIFETIME = { notBefore: 0n, notAfter: 1n << 40n };
 const MS_PER_SECOND = 1000n;
@@ -91,7 +99,24 @@ export interface Party {
   leafOf(name: string): number;
 }
 
-const ourCrypto = new MlsCrypto(createNodePrimitives(), SUITE_ID);
+const nodePrimitives = createNodePrimitives();
+const ourCryptos = new Map<InteropSuite, MlsCrypto>();
+function ourCryptoFor(suite: InteropSuite): MlsCrypto {
+  let crypto = ourCryptos.get(suite);
+  if (crypto === undefined) {
+    crypto = new MlsCrypto(nodePrimitives, anyCipherSuite(suite));
+    ourCryptos.set(suite, crypto);
+  }
+  return crypto;
+}
+
+/** A signature private key of the suite's algorithm. */
+function ourSignatureKey(crypto: MlsCrypto): Uint8Array {
+  const algorithm = crypto.suite.signature;
+  if (algorithm === 'ed25519') return crypto.primitives.ed25519.generateKeyPair().privateKey;
+  const curves = crypto.primitives.mlsCurves ?? assert.fail('node:crypto provides the MLS curves');
+  return curves.signature[algorithm].generateKeyPair().privateKey;
+}
 const ourPolicy: ValidationPolicy = {
   authenticate: (c) => c.credentialType === CredentialType.basic,
   now: BigInt(Date.now()) / MS_PER_SECOND,
@@ -109,11 +134,18 @@ function settle<T>(work: () => T): Promise<T> {
 
 class OurParty implements Party {
   readonly implementation = 'parley' as const;
-  private readonly signaturePrivateKey = ourCrypto.primitives.ed25519.generateKeyPair().privateKey;
+  private readonly ourCrypto: MlsCrypto;
+  private readonly signaturePrivateKey: Uint8Array;
   private pending: CreatedKeyPackage | undefined;
   private state: GroupState | undefined;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    suite: InteropSuite,
+  ) {
+    this.ourCrypto = ourCryptoFor(suite);
+    this.signaturePrivateKey = ourSignatureKey(this.ourCrypto);
+  }
 
   private get credential() {
     return { credentialType: CredentialType.basic, identity: utf8Encode(this.name) } as const;
@@ -126,7 +158,7 @@ class OurParty implements Party {
 
   keyPackage(): Promise<Uint8Array> {
     return settle(() => {
-      this.pending = createKeyPackage(ourCrypto, {
+      this.pending = createKeyPackage(this.ourCrypto, {
         credential: this.credential,
         signaturePrivateKey: this.signaturePrivateKey,
         lifetime: OUR_LIFETIME,
@@ -137,7 +169,7 @@ class OurParty implements Party {
 
   create(groupId: Uint8Array): Promise<void> {
     return settle(() => {
-      this.state = oursCreateGroup(ourCrypto, {
+      this.state = oursCreateGroup(this.ourCrypto, {
         groupId,
         credential: this.credential,
         signaturePrivateKey: this.signaturePrivateKey,
@@ -161,7 +193,7 @@ class OurParty implements Party {
           removed: leafIndex(this.leafOf(name)),
         });
       }
-      const created = oursCreateCommit(ourCrypto, state, {
+      const created = oursCreateCommit(this.ourCrypto, state, {
         signaturePrivateKey: this.signaturePrivateKey,
         proposals,
         privateMessage: change.privateMessage ?? false,
@@ -185,7 +217,7 @@ class OurParty implements Party {
       const m = oursDecode(welcome);
       assert.ok(m.wireFormat === WireFormat.welcome, 'expected a Welcome');
       assert.ok(this.pending !== undefined, `${this.name} has no KeyPackage`);
-      const joined = joinFromWelcome(ourCrypto, {
+      const joined = joinFromWelcome(this.ourCrypto, {
         welcome: m.welcome,
         keyPackage: this.pending.keyPackage,
         initPrivateKey: this.pending.initPrivateKey,
@@ -193,14 +225,14 @@ class OurParty implements Party {
         psks: noPsks,
         policy: ourPolicy,
       });
-      this.state = groupStateFromJoin(ourCrypto, joined);
+      this.state = groupStateFromJoin(this.ourCrypto, joined);
       this.pending = undefined;
     });
   }
 
   process(commit: Uint8Array): Promise<void> {
     return settle(() => {
-      this.state = processCommit(ourCrypto, this.current(), oursDecode(commit), {
+      this.state = processCommit(this.ourCrypto, this.current(), oursDecode(commit), {
         psks: noPsks,
         policy: ourPolicy,
       });
@@ -210,7 +242,7 @@ class OurParty implements Party {
   encrypt(text: string): Promise<Uint8Array> {
     return settle(() => {
       const sent = encryptApplicationMessage(
-        ourCrypto,
+        this.ourCrypto,
         this.current(),
         utf8Encode(text),
         this.signaturePrivateKey,
@@ -223,7 +255,7 @@ class OurParty implements Party {
   decrypt(message: Uint8Array): Promise<string> {
     return settle(() => {
       const decoded: MlsMessage = oursDecode(message);
-      const got = decryptApplicationMessage(ourCrypto, this.current(), decoded);
+      const got = decryptApplicationMessage(this.ourCrypto, this.current(), decoded);
       this.state = got.state;
       return utf8Decode(got.data);
     });
@@ -258,10 +290,59 @@ class OurParty implements Party {
   }
 }
 
-let tsImpl: CiphersuiteImpl | undefined;
-async function tsSuite(): Promise<CiphersuiteImpl> {
-  tsImpl ??= await getCiphersuiteImpl(getCiphersuiteFromName(SUITE_NAME));
-  return tsImpl;
+/**
+ * ts-mls 1.6.4 makes P-256 signature public keys in SEC1 compressed form (33 bytes); RFC 9420's
+ * test vectors and our side use the uncompressed form (65 bytes), and we refuse a leaf with a
+ * compressed key. For suite 2 the interop runs ts-mls with its own keys written uncompressed
+ * (its signing and verification are unchanged: noble reads both forms); `stockTsMlsSuite` is
+ * ts-mls as shipped, for the test that shows the refusal.
+ */
+function uncompressedSignatureKeys(impl: CiphersuiteImpl): CiphersuiteImpl {
+  const signature = impl.signature;
+  return {
+    ...impl,
+    signature: {
+      sign: (key, message) => signature.sign(key, message),
+      verify: (key, message, sig) => signature.verify(key, message, sig),
+      keygen: async () => {
+        const { signKey, publicKey } = await signature.keygen();
+        const point = ECDH.convertKey(
+          publicKey,
+          'prime256v1',
+          undefined,
+          undefined,
+          'uncompressed',
+        );
+        return { signKey, publicKey: new Uint8Array(point as Buffer) };
+      },
+    },
+  };
+}
+
+export function stockTsMlsSuite(suite: InteropSuite): Promise<CiphersuiteImpl> {
+  return getCiphersuiteImpl(getCiphersuiteFromName(SUITE_NAMES[suite]));
+}
+
+/** A KeyPackage MLSMessage from ts-mls as shipped (for suite 2: a compressed signature key). */
+export async function stockTsMlsKeyPackage(name: string, suite: InteropSuite): Promise<Uint8Array> {
+  const { publicPackage } = await generateKeyPackage(
+    { credentialType: 'basic', identity: utf8Encode(name) },
+    tsDefaultCapabilities(),
+    defaultLifetime,
+    [],
+    await stockTsMlsSuite(suite),
+  );
+  return tsEncode({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: publicPackage });
+}
+
+const tsImpls = new Map<InteropSuite, Promise<CiphersuiteImpl>>();
+function tsSuiteFor(suite: InteropSuite): Promise<CiphersuiteImpl> {
+  let impl = tsImpls.get(suite);
+  if (impl === undefined) {
+    impl = stockTsMlsSuite(suite).then((i) => (suite === 2 ? uncompressedSignatureKeys(i) : i));
+    tsImpls.set(suite, impl);
+  }
+  return impl;
 }
 
 function tsDecodeMessage(bytes: Uint8Array): MLSMessage {
@@ -275,7 +356,14 @@ class TsParty implements Party {
   private pending: { publicPackage: TsKeyPackage; privatePackage: PrivateKeyPackage } | undefined;
   private state: ClientState | undefined;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly suite: InteropSuite,
+  ) {}
+
+  private tsSuite(): Promise<CiphersuiteImpl> {
+    return tsSuiteFor(this.suite);
+  }
 
   private current(): ClientState {
     assert.ok(this.state !== undefined, `${this.name} is not in a group`);
@@ -288,7 +376,7 @@ class TsParty implements Party {
       tsDefaultCapabilities(),
       defaultLifetime,
       [],
-      await tsSuite(),
+      await this.tsSuite(),
     );
   }
 
@@ -308,7 +396,7 @@ class TsParty implements Party {
       kp.publicPackage,
       kp.privatePackage,
       [],
-      await tsSuite(),
+      await this.tsSuite(),
     );
   }
 
@@ -323,7 +411,7 @@ class TsParty implements Party {
       proposals.push({ proposalType: 'remove', remove: { removed: this.leafOf(name) } });
     }
     const created = await tsCreateCommit(
-      { state: this.current(), cipherSuite: await tsSuite() },
+      { state: this.current(), cipherSuite: await this.tsSuite() },
       {
         extraProposals: proposals,
         wireAsPublicMessage: !(change.privateMessage ?? false),
@@ -347,7 +435,7 @@ class TsParty implements Party {
       this.pending.publicPackage,
       this.pending.privatePackage,
       emptyPskIndex,
-      await tsSuite(),
+      await this.tsSuite(),
     );
     this.pending = undefined;
   }
@@ -363,14 +451,18 @@ class TsParty implements Party {
       this.current(),
       emptyPskIndex,
       acceptAll,
-      await tsSuite(),
+      await this.tsSuite(),
     );
     assert.equal(result.kind, 'newState');
     this.state = result.newState;
   }
 
   async encrypt(text: string): Promise<Uint8Array> {
-    const sent = await createApplicationMessage(this.current(), utf8Encode(text), await tsSuite());
+    const sent = await createApplicationMessage(
+      this.current(),
+      utf8Encode(text),
+      await this.tsSuite(),
+    );
     this.state = sent.newState;
     return tsEncode({
       version: 'mls10',
@@ -387,7 +479,7 @@ class TsParty implements Party {
       this.current(),
       emptyPskIndex,
       acceptAll,
-      await tsSuite(),
+      await this.tsSuite(),
     );
     assert.ok(result.kind === 'applicationMessage', 'expected an application message');
     this.state = result.newState;
@@ -426,8 +518,12 @@ function findLeaf(leaves: ReadonlyMap<number, string>, name: string): number {
   return assert.fail(`${name} is not in the group`);
 }
 
-export function party(implementation: 'parley' | 'ts-mls', name: string): Party {
-  return implementation === 'parley' ? new OurParty(name) : new TsParty(name);
+export function party(
+  implementation: 'parley' | 'ts-mls',
+  name: string,
+  suite: InteropSuite = SUITE_ID,
+): Party {
+  return implementation === 'parley' ? new OurParty(name, suite) : new TsParty(name, suite);
 }
 
 /** Every member is in the same epoch with the same authenticator and the same roster. */
