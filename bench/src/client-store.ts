@@ -2,7 +2,8 @@
 // encrypted SQLite store of 10,000 messages of which 10 have expired, the sweep before the expiry
 // index (every record read and decrypted, kept here as the baseline) against the SDK's; and the
 // cost of `secure_delete` on a write-heavy loop (insert one record, delete an older one, one
-// transaction each), ON against OFF. Arms alternate within each round; medians of the rounds.
+// transaction each), ON against OFF; and what the index adds to storing a message. Arms
+// alternate within each round (which goes first alternates too); medians of the rounds.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +95,70 @@ function sweepRows(dir: string, rounds: number, stored: number, perRound: number
   ];
 }
 
+/**
+ * The index's cost on the write path: storing a message (one transaction each) with an expiry
+ * (the message, its index entry, the `next` mark read) against without one (the message alone,
+ * as every write was before the index).
+ */
+function writeRows(dir: string, rounds: number, opsPerRound: number): string[] {
+  const db = openSqliteBackend({
+    path: join(dir, 'write.db'),
+    primitives: createNodePrimitives(),
+    secret: { keyFile: join(dir, 'key') },
+  });
+  const T = 1_700_000_000_000;
+  let seq = 0;
+  /** A new message each time, or (`rewrite`) one of 100 already stored, as a status change. */
+  const measure = (expiring: boolean, rewrite = false): { rate: number; cpuUs: number } => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    for (let i = 0; i < opsPerRound; i++) {
+      const n = rewrite ? i % 100 : seq++;
+      const id = `${rewrite ? (expiring ? 'rx' : 'rp') : 'w'}${String(n)}`;
+      db.transact((w) => {
+        records.putMessage(w, message(id, T + n, expiring ? T + 1e9 + n : undefined));
+      });
+    }
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    return { rate: (opsPerRound * 1000) / ms, cpuUs: (used.user + used.system) / opsPerRound };
+  };
+  for (let n = 0; n < 100; n++) {
+    db.transact((w) => {
+      records.putMessage(w, message(`rp${String(n)}`, T + n));
+      records.putMessage(w, message(`rx${String(n)}`, T + n, T + 1e9 + n));
+    });
+  }
+  type Run = { rate: number; cpuUs: number };
+  const arms: [string, string, () => Run, Run[]][] = [
+    ['store a new message', 'no expiry (as before)', () => measure(false), []],
+    ['store a new message', 'with expiry (+ index)', () => measure(true), []],
+    ['rewrite a stored message', 'no expiry (as before)', () => measure(false, true), []],
+    ['rewrite a stored message', 'with expiry (+ index)', () => measure(true, true), []],
+  ];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? arms : [...arms].reverse();
+    for (const [, , run, runs] of order) runs.push(run());
+  }
+  db.close();
+  return arms.map(([group, label, , runs], i) =>
+    armRow(group, label, runs, arms[i - (i % 2)]?.[3] ?? runs),
+  );
+}
+
+function armRow(
+  group: string,
+  label: string,
+  runs: readonly { rate: number; cpuUs: number }[],
+  base: readonly { rate: number; cpuUs: number }[],
+): string {
+  const rate = median(runs.map((x) => x.rate));
+  const cpu = median(runs.map((x) => x.cpuUs));
+  const ratio = rate / median(base.map((x) => x.rate));
+  const cpuRatio = cpu / median(base.map((x) => x.cpuUs));
+  return `${group} | ${label} | ${rate.toFixed(0)} ops/s, ${cpu.toFixed(0)} µs CPU/op | ${ratio.toFixed(2)} (CPU ×${cpuRatio.toFixed(2)})`;
+}
+
 /** insert + delete per transaction, as the client store does (`kv` table, WAL, FULL sync). */
 function secureDeleteRows(dir: string, rounds: number, opsPerRound: number): string[] {
   const open = (name: string, secure: boolean): Database.Database => {
@@ -152,14 +217,11 @@ function secureDeleteRows(dir: string, rounds: number, opsPerRound: number): str
   }
   off.close();
   on.close();
-  const row = (label: string, runs: typeof offRuns, base: typeof offRuns): string => {
-    const rate = median(runs.map((x) => x.rate));
-    const cpu = median(runs.map((x) => x.cpuUs));
-    const ratio = rate / median(base.map((x) => x.rate));
-    const cpuRatio = cpu / median(base.map((x) => x.cpuUs));
-    return `insert+delete per transaction | ${label} | ${rate.toFixed(0)} ops/s, ${cpu.toFixed(0)} µs CPU/op | ${ratio.toFixed(2)} (CPU ×${cpuRatio.toFixed(2)})`;
-  };
-  return [row('secure_delete OFF', offRuns, offRuns), row('secure_delete ON', onRuns, offRuns)];
+  const group = 'insert+delete per transaction';
+  return [
+    armRow(group, 'secure_delete OFF', offRuns, offRuns),
+    armRow(group, 'secure_delete ON', onRuns, offRuns),
+  ];
 }
 
 /** Prints the rows (or, with `json`, a JSON array of them). */
@@ -169,6 +231,7 @@ export function clientStoreReport(options: { quick: boolean; json: boolean }): v
     const rounds = options.quick ? 1 : 7;
     const rows = [
       ...sweepRows(dir, rounds, options.quick ? 1_000 : 10_000, options.quick ? 1 : 3),
+      ...writeRows(dir, rounds, options.quick ? 20 : 300),
       ...secureDeleteRows(dir, rounds, options.quick ? 20 : 300),
     ];
     if (options.json) console.log(JSON.stringify(rows));

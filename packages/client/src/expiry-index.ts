@@ -74,7 +74,10 @@ export function trackExpiry(
 ): void {
   if (expiresAt === undefined || !Number.isFinite(expiresAt)) return;
   const at = clampTime(expiresAt);
-  w.put(NS_EXPIRY, indexKey(ns, key, at), utf8Encode(String(RECORD_VERSION)));
+  const k = indexKey(ns, key, at);
+  // A rewrite (a status change, an edit, a tombstone) finds its entry, and `next` is no later.
+  if (w.get(NS_EXPIRY, k) !== undefined) return;
+  w.put(NS_EXPIRY, k, utf8Encode(String(RECORD_VERSION)));
   const next = nextExpiry(w);
   if (next === undefined || at < next) setNext(w, at);
 }
