@@ -50,8 +50,8 @@ export function rebuildExpiryIndex(w: StorageWriter): void {
 
 /**
  * Deletes every message whose time is up, in the caller's transaction: through the expiry
- * index (`expiry-index.ts`), so it reads the expired messages only (and one record when none
- * is due); the first sweep of an older store builds the index.
+ * index (`expiry-index.ts`), so it reads the expired messages only (two small records when
+ * none is due); the first sweep of an older store builds the index.
  */
 export function sweepExpired(w: StorageWriter, now: number): Swept {
   if (!expiryIndexBuilt(w)) rebuildExpiryIndex(w);

@@ -5,8 +5,8 @@
  * hex, so the index lists in expiry order. `records.putMessage` and `groupRecords.putMessage`
  * write it in the message's transaction (edits and tombstones keep the message's key and time,
  * so they rewrite the same entry); the sweep removes an entry with its message, and drops one
- * whose message is gone or no longer due. Namespace `expiry-meta` holds `next`, a time no later
- * than the earliest entry, so a sweep with nothing due reads one record, and `built`.
+ * whose message is gone or no longer due. Namespace `expiry-meta` holds `built` and `next`, a
+ * time no later than the earliest entry, so a sweep with nothing due reads these two only.
  *
  * A store written before the index existed has no `built` mark: the first sweep indexes its
  * history in one pass (`disappearing.ts`), as do imports that write records raw (a backup
@@ -93,7 +93,7 @@ export function markExpiryIndexBuilt(w: StorageWriter): void {
 
 /**
  * Takes the entries due at `now` out of the index, oldest first, and moves `next` to the
- * earliest entry left. Reads one record when nothing is due.
+ * earliest entry left. Reads only `next` when nothing is due.
  */
 export function takeDue(w: StorageWriter, now: number): ExpiryEntry[] {
   const next = nextExpiry(w);
