@@ -4,6 +4,7 @@
 import { createNodePrimitives } from '@parley/primitives-node';
 import { createNoblePrimitives } from '@parley/primitives-noble';
 import { attachmentsReport } from './attachments.js';
+import { clientStoreReport } from './client-store.js';
 import { formatRow, runBenchmarks, TABLE_HEADER, type Benchmark } from './harness.js';
 import { keyImportBenchmarks } from './key-import.js';
 import { keytransPublishReport } from './keytrans-publish.js';
@@ -107,4 +108,10 @@ if (filters.some((f) => 'attachments'.includes(f)) || (quick && filters.length =
   console.log(
     'attachments: not run by default (64 MB per backend, a 100 MB upload); npm run bench -- attachments',
   );
+}
+
+// The client store: a disappearing-message sweep with and without the expiry index, and the
+// cost of SQLite's secure_delete (`npm run bench -- client-store`; small in `--quick` runs).
+if (filters.some((f) => 'client-store'.includes(f)) || (quick && filters.length === 0)) {
+  clientStoreReport({ quick, json });
 }

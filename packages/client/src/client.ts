@@ -24,7 +24,7 @@ import { Profiles, type Profile } from './profiles.js';
 import { SealedSender } from './sealed-sender.js';
 import { records, type AccountRecord, type MessageRecord } from './state.js';
 import { Trust } from './trust.js';
-import { noteSavedFiles, sweepExpired, type Swept } from './disappearing.js';
+import { noteSavedFiles, rebuildExpiryIndex, sweepExpired, type Swept } from './disappearing.js';
 import {
   collectBackup,
   newRecoveryKey,
@@ -536,6 +536,8 @@ export class ParleyClient {
       secret.fill(0);
       c.db.transact((w) => {
         for (const [ns, entries] of contents.records) for (const [k, v] of entries) w.put(ns, k, v);
+        // Written raw: the expiry index is built from them in one pass.
+        rebuildExpiryIndex(w);
       });
       // Then, with the account in place (a failure here leaves a restored store whose groups
       // and sessions the next receive repairs as after any lost state: nothing is lost).

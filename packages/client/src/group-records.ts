@@ -6,6 +6,7 @@
  */
 import { utf8Decode, utf8Encode } from '@parley/bytes';
 import type { AttachmentPointer } from './content.js';
+import { trackExpiry } from './expiry-index.js';
 import type { StorageReader, StorageWriter } from './storage.js';
 
 export const GROUP_NS = {
@@ -168,6 +169,7 @@ export const groupRecords = {
     r.get(GROUP_NS.groupMessage, `${groupId}/${id}`) !== undefined,
   putMessage: (w: StorageWriter, m: GroupMessageRecord): void => {
     putJson(w, GROUP_NS.groupMessage, `${m.groupId}/${m.id}`, m);
+    trackExpiry(w, GROUP_NS.groupMessage, `${m.groupId}/${m.id}`, m.expiresAt);
   },
   message: (r: StorageReader, groupId: string, id: string): GroupMessageRecord | undefined =>
     getJson<GroupMessageRecord>(r, GROUP_NS.groupMessage, `${groupId}/${id}`),

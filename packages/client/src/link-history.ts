@@ -18,6 +18,7 @@ import { utf8Decode, utf8Encode } from '@parley/bytes';
 import { downloadAttachment, uploadAttachment } from './attachments.js';
 import { encodeRecords, parseRecords, type BackupContents } from './backup.js';
 import type { AttachmentPointer } from './content.js';
+import { rebuildExpiryIndex } from './disappearing.js';
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
 import { GROUP_NS } from './group-records.js';
@@ -147,6 +148,8 @@ export async function importHistory(c: ClientContext, pointer: AttachmentPointer
         } else w.put(ns, k, v);
         if (WITH_PATHS.includes(ns)) messages++;
       }
+    // Group messages were written raw: index every message with an expiry, in one pass.
+    rebuildExpiryIndex(w);
   });
   return messages;
 }

@@ -64,6 +64,8 @@ export function openSqliteBackend(options: SqliteBackendOptions): StorageBackend
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // Deleted records (expired, deleted for everyone) are overwritten, not left in free pages.
+    db.pragma('secure_delete = ON');
     const version = Number(db.pragma('user_version', { simple: true }));
     for (let i = version; i < SQLITE_CLIENT_MIGRATIONS.length; i++) {
       db.transaction(() => {

@@ -33,6 +33,7 @@ import {
   SEEN_PRUNE_TO,
 } from './limits.js';
 import type { StorageReader, StorageWriter } from './storage.js';
+import { trackExpiry } from './expiry-index.js';
 import { trackUnread } from './unread-index.js';
 
 export const NS = {
@@ -204,6 +205,7 @@ export const records = {
   putMessage: (w: StorageWriter, m: MessageRecord): void => {
     putJson(w, NS.message, m.id, m);
     trackUnread(w, m);
+    trackExpiry(w, NS.message, m.id, m.expiresAt);
   },
   deleteMessage: (w: StorageWriter, id: string): void => {
     w.delete(NS.message, id);

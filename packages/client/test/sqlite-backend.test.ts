@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { MlsCrypto, decodeGroupState } from '@parley/mls';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { ClientError } from '../src/errors.js';
@@ -99,4 +100,29 @@ test('sqlite backend: MLS group state (which holds secrets in the clear) is encr
   } finally {
     await relay.close();
   }
+});
+
+test('sqlite backend: a deleted record leaves none of its bytes in the file (secure_delete)', () => {
+  const dir = fresh();
+  const path = join(dir, 'store.db');
+  const db = openSqliteBackend({ path, primitives, secret: { keyFile: join(dir, 'key') } });
+  db.transact((w) => {
+    w.put('kept', 'a', primitives.randomBytes(300));
+    w.put('erased', 'b', primitives.randomBytes(300));
+    w.put('kept', 'c', primitives.randomBytes(300));
+  });
+  // The sealed bytes as stored, read beside the backend.
+  const raw = new Database(path, { readonly: true });
+  const sealed = (ns: string): Buffer =>
+    (raw.prepare('SELECT value FROM kv WHERE ns = ?').get(ns) as { value: Buffer }).value;
+  const erased = sealed('erased');
+  const kept = sealed('kept');
+  raw.close();
+  db.transact((w) => {
+    w.delete('erased', 'b');
+  });
+  db.close(); // the last connection: the WAL is checkpointed into the file and removed
+  const file = readFileSync(path);
+  ok(file.includes(kept.subarray(100, 164)), 'a record still stored is found in the file');
+  strictEqual(file.includes(erased.subarray(100, 164)), false, 'the erased record lingers');
 });

@@ -69,14 +69,14 @@ export const FILE_READ_CHUNK_BYTES = 1024 * 1024;
  */
 export const MAX_EXPIRY_WAIT_MS = 60 * 60 * 1000;
 /**
- * The shortest wait between two expiry sweeps (ms): each is one pass of the SDK over the stored
- * messages, so messages expiring within this of each other go in one sweep.
+ * The shortest wait between two expiry sweeps (ms), so messages expiring within this of each
+ * other go in one sweep (each one transaction of the SDK over its expiry index).
  */
 export const MIN_EXPIRY_WAIT_MS = 1000;
 /**
- * After a sweep, at least this many times its own duration passes before the next one: a sweep
- * reads the whole history, so a contact who sends a message with a new expiry every second
- * could otherwise keep a large store's engine sweeping without pause (here: at most a tenth of
- * its time).
+ * After a sweep, at least this many times its own duration passes before the next one, so a
+ * contact who sends a message with a new expiry every second cannot keep the engine sweeping
+ * without pause (here: at most a tenth of its time). Sweeps read the SDK's expiry index and the
+ * expired messages, not the whole history, so this rarely binds now.
  */
 export const EXPIRY_SWEEP_COST_FACTOR = 10;

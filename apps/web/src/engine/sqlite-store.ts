@@ -35,6 +35,7 @@ const AEAD = 'xchacha20-poly1305';
 /** Brings a database to the current schema and sets its durability pragmas. */
 export function prepareDatabase(db: Database): void {
   db.exec('PRAGMA synchronous = FULL');
+  db.exec('PRAGMA secure_delete = ON');
   db.exec('PRAGMA journal_mode = TRUNCATE');
   const version = Number(db.selectValue('PRAGMA user_version') ?? 0);
   for (let i = version; i < STORE_MIGRATIONS.length; i++) {
