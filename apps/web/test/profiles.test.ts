@@ -18,6 +18,7 @@ import {
   MAX_PROFILE_NAME_CHARS,
   PROFILE_REFRESH_MS,
 } from '../src/engine/limits.js';
+import { axeViolations } from './a11y.js';
 import { parleyOk, receiveUntil } from './cli-process.js';
 import { expect } from './expect.js';
 import {
@@ -159,6 +160,7 @@ test(
       .getByRole('heading', { level: 2, name: 'Bob Builder (pbob)' })
       .waitFor({ timeout: UI_TIMEOUT_MS });
     assert.match(await avatarSrc(header(page)), /^blob:/);
+    assert.deepEqual(await axeViolations(page), [], 'axe, with a name and an avatar');
     assert.equal(
       (await message(page, 'hello from bob').first().locator('.sender').textContent())?.trim(),
       'Bob Builder (pbob)',
@@ -349,6 +351,7 @@ test(
       'the typing indicator',
     );
     const shownAt = Date.now();
+    assert.deepEqual(await axeViolations(page), [], 'axe, with the typing indicator');
     await expect(async () => (await region.textContent()) === '', 'the indicator to go');
     const shownFor = Date.now() - shownAt;
     assert.ok(shownFor > 5_000 && shownFor < 25_000, `shown for ${String(shownFor)} ms`);
