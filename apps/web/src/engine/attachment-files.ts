@@ -36,13 +36,28 @@ async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
  * A JPEG of at most `MAX_THUMBNAIL_BYTES` showing an image file, or undefined (not an image,
  * too large to decode, or no way to draw here): a thumbnail is never worth failing a send for.
  */
-export async function thumbnailOf(file: Blob): Promise<Uint8Array | undefined> {
+export function thumbnailOf(file: Blob): Promise<Uint8Array | undefined> {
+  return smallJpegOf(file, {
+    maxSourceBytes: MAX_THUMBNAIL_SOURCE_BYTES,
+    attempts: THUMBNAIL_ATTEMPTS,
+    maxBytes: clientLimits.MAX_THUMBNAIL_BYTES,
+  });
+}
+
+/** How `smallJpegOf` shrinks an image: the sizes and qualities tried, and the bounds. */
+export interface JpegBounds {
+  readonly maxSourceBytes: number;
+  readonly attempts: readonly (readonly [side: number, quality: number])[];
+  readonly maxBytes: number;
+}
+
+/**
+ * A JPEG of at most `bounds.maxBytes` showing an image file, trying each side and quality in
+ * turn; undefined when it is not an image, too large to decode, or cannot be drawn here.
+ */
+export async function smallJpegOf(file: Blob, bounds: JpegBounds): Promise<Uint8Array | undefined> {
   const tools = imageTools();
-  if (
-    tools === undefined ||
-    !file.type.startsWith('image/') ||
-    file.size > MAX_THUMBNAIL_SOURCE_BYTES
-  )
+  if (tools === undefined || !file.type.startsWith('image/') || file.size > bounds.maxSourceBytes)
     return undefined;
   let bitmap: ImageBitmap;
   try {
@@ -51,7 +66,7 @@ export async function thumbnailOf(file: Blob): Promise<Uint8Array | undefined> {
     return undefined;
   }
   try {
-    for (const [side, quality] of THUMBNAIL_ATTEMPTS) {
+    for (const [side, quality] of bounds.attempts) {
       const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height, 1));
       const width = Math.max(1, Math.round(bitmap.width * scale));
       const height = Math.max(1, Math.round(bitmap.height * scale));
@@ -63,8 +78,7 @@ export async function thumbnailOf(file: Blob): Promise<Uint8Array | undefined> {
       ctx.fillRect(0, 0, width, height);
       ctx.drawImage(bitmap, 0, 0, width, height);
       const jpeg = await canvas.convertToBlob({ type: 'image/jpeg', quality });
-      if (jpeg.size <= clientLimits.MAX_THUMBNAIL_BYTES)
-        return new Uint8Array(await jpeg.arrayBuffer());
+      if (jpeg.size <= bounds.maxBytes) return new Uint8Array(await jpeg.arrayBuffer());
     }
     return undefined;
   } catch {

@@ -35,6 +35,7 @@ import {
   SUMMARY_RECENT,
 } from './limits.js';
 import { Mirror } from './mirror.js';
+import { EngineProfiles } from './profiles.js';
 import { ObservedBackend } from './observed-backend.js';
 import {
   ENGINE_ERRORS,
@@ -50,7 +51,7 @@ import {
   type EngineStatus,
   type Requests,
 } from './protocol.js';
-import { SDK_NS } from './sdk-records.js';
+import { notProfile, profileKeysWritten, SDK_NS, SDK_PROFILE_NS } from './sdk-records.js';
 import { webRecords } from './web-records.js';
 
 /** Re-exported: the engine's hosts import it from here. */
@@ -123,6 +124,7 @@ export class Engine {
   readonly #expiry: ExpiryTimer;
   readonly #actions: MessageActions;
   readonly #groups: GroupRequests;
+  readonly #profiles: EngineProfiles;
   /** Requests being answered; closing waits for them before the store goes. */
   readonly #inflight = new Set<Promise<unknown>>();
 
@@ -131,13 +133,17 @@ export class Engine {
     this.#index = new HistoryIndex(options.sqlite3);
     const observed = new ObservedBackend(
       options.backend,
-      Object.values(SDK_NS),
-      (changes) => {
-        this.#mirror.onCommit(changes);
+      [...Object.values(SDK_NS), SDK_PROFILE_NS],
+      (all) => {
+        this.#mirror.onCommit(all.filter(notProfile));
         this.#expiry.arm();
+        this.#profiles.keysArrived(profileKeysWritten(all));
       },
       (w, writes) => {
-        this.#mirror.summarise(w, writes);
+        this.#mirror.summarise(
+          w,
+          writes.filter((x) => notProfile(x.change)),
+        );
       },
     );
     this.#client = new ParleyClient({
@@ -186,6 +192,14 @@ export class Engine {
         this.#client.sweepExpired();
       },
       now: () => this.#now(),
+    });
+    this.#profiles = new EngineProfiles({
+      client: this.#client,
+      emit: options.emit,
+      now: () => this.#now(),
+      target: (conv) => this.#target(conv),
+      username: (accountId) => this.#mirror.username(accountId),
+      removed: () => this.#connection === 'removed',
     });
     this.#mirror.start();
   }
@@ -268,6 +282,7 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     this.#expiry.stop();
+    this.#profiles.close();
     this.#live?.stop();
     await this.#live?.settled();
     await this.#catchUp?.catch(() => undefined);
@@ -368,6 +383,7 @@ export class Engine {
       },
       onState: (state) => {
         if (state === 'ready') {
+          if (!this.#wasOnline) void this.#profiles.readAll(this.#mirror.conversations());
           this.#wasOnline = true;
           this.#setConnection('online');
           this.#scheduleCatchUp();
@@ -420,6 +436,7 @@ export class Engine {
 
   #onClientEvent(e: ClientEvent): void {
     const self = this.#client.account?.username ?? '';
+    this.#profiles.onClientEvent(e);
     switch (e.type) {
       case 'dropped': {
         const who = this.#mirror.username(e.senderAccountId) ?? 'an unknown account';
@@ -507,6 +524,7 @@ export class Engine {
       case 'settings':
         return {
           readReceipts: webRecords.settings(this.#o.backend).readReceipts,
+          typingIndicators: this.#client.settings().typingIndicators,
           passphrase: false,
         };
       case 'setReadReceipts':
@@ -514,6 +532,12 @@ export class Engine {
           webRecords.putSettings(w, { readReceipts: request.params.on });
         });
         return null;
+      case 'profiles':
+      case 'ownProfile':
+      case 'setProfile':
+      case 'typing':
+      case 'setTypingIndicators':
+        return this.#profiles.answer(request);
       case 'about':
         return { sqlite: this.#o.sqlite3.version.libVersion };
       case 'conversations':
@@ -561,6 +585,7 @@ export class Engine {
       case 'checkContact':
         this.#requireAccount();
         await this.#client.safetyNumber(request.params.username);
+        void this.#profiles.seen(request.params.username);
         return null;
       case 'safetyNumber':
         return this.#safetyNumber(request.params.username);

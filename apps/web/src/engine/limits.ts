@@ -80,3 +80,29 @@ export const MIN_EXPIRY_WAIT_MS = 1000;
  * expired messages, not the whole history, so this rarely binds now.
  */
 export const EXPIRY_SWEEP_COST_FACTOR = 10;
+
+/** Longest display name shown or set, in characters (the SDK's `MAX_PROFILE_NAME_LENGTH`). */
+export const MAX_PROFILE_NAME_CHARS = 64;
+/** Avatars made from a picked image: longest side (px) and JPEG qualities tried, in order. */
+export const AVATAR_ATTEMPTS: readonly (readonly [side: number, quality: number])[] = [
+  [256, 0.8],
+  [192, 0.7],
+  [128, 0.7],
+  [96, 0.6],
+];
+/**
+ * Largest avatar JPEG: it rides base64 inside the sealed profile, which the relay takes up to
+ * 96 KiB (`MAX_PROFILE_BYTES`); the CLI's limit on an avatar file is 64 KiB.
+ */
+export const MAX_AVATAR_BYTES = 48 * 1024;
+/** Largest image file an avatar is made from (bigger ones are refused before decoding). */
+export const MAX_AVATAR_SOURCE_BYTES = 16 * 1024 * 1024;
+/**
+ * The shortest time between two reads of one contact's profile at the relay (ms): it is read
+ * again when a message from them arrives or their conversation opens, at most this often.
+ */
+export const PROFILE_REFRESH_MS = 10_000;
+/** Contacts whose profiles are read when the engine starts (the most recent conversations). */
+export const MAX_PROFILES_AT_START = 100;
+/** Profiles the engine keeps in memory (name and avatar); the oldest read goes first. */
+export const MAX_PROFILES_KEPT = 1_000;

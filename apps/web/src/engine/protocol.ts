@@ -170,8 +170,28 @@ export interface SafetyView {
 
 export interface SettingsView {
   readonly readReceipts: boolean;
+  /** Send and show typing indicators (off by default, as in the SDK). */
+  readonly typingIndicators: boolean;
   /** Local data is locked with a passphrase. */
   readonly passphrase: boolean;
+}
+
+/**
+ * A contact's profile as read with the key they sent us: their own words, so shown as text only
+ * and always beside the username somewhere (a name can copy another contact's).
+ */
+export interface ProfileView {
+  readonly username: string;
+  /** Without control characters, at most `MAX_PROFILE_NAME_CHARS` characters. */
+  readonly name: string;
+  /** A small raster image (JPEG, PNG or WebP). */
+  readonly avatar?: Blob;
+}
+
+/** Our own profile, as the relay holds it (nothing set yet: empty). */
+export interface OwnProfileView {
+  readonly name?: string;
+  readonly avatar?: Blob;
 }
 
 /** Every request the UI may make, with its parameters and result. */
@@ -196,6 +216,17 @@ export interface Requests {
   removeDevice: { params: { deviceId: number }; result: null };
   settings: { params: Record<string, never>; result: SettingsView };
   setReadReceipts: { params: { on: boolean }; result: null };
+  setTypingIndicators: { params: { on: boolean }; result: null };
+  /** Tells the conversation we started or stopped typing (nothing is sent while they are off). */
+  typing: { params: { conv: ConversationId; started: boolean }; result: { sent: boolean } };
+  /** The contacts' profiles read so far (more arrive as `profile` events). */
+  profiles: { params: Record<string, never>; result: ProfileView[] };
+  ownProfile: { params: Record<string, never>; result: OwnProfileView };
+  /**
+   * Sets our name and avatar (primary device only). `avatar`: a picked image (made a small JPEG
+   * by the engine), `null` to remove it, absent to keep the current one.
+   */
+  setProfile: { params: { name: string; avatar?: Blob | null }; result: null };
   about: { params: Record<string, never>; result: { sqlite: string } };
   conversations: { params: Record<string, never>; result: ConversationSummary[] };
   /** Starts (or opens) a conversation with a user, checking that the user exists. */
@@ -283,7 +314,20 @@ export type EngineEvent =
   | { readonly type: 'timer'; readonly conv: ConversationId; readonly seconds: number }
   /** Items gone from a conversation (their disappearing-message timer ran out). */
   | { readonly type: 'removed'; readonly conv: ConversationId; readonly ids: readonly string[] }
-  | { readonly type: 'notice'; readonly notice: Notice };
+  | { readonly type: 'notice'; readonly notice: Notice }
+  /** A contact's profile was read and is new or changed. */
+  | { readonly type: 'profile'; readonly profile: ProfileView }
+  /**
+   * Someone started or stopped typing in a conversation; a start shows until `until` (ms since
+   * the epoch, the SDK's staleness) unless a stop or a message from them comes first.
+   */
+  | {
+      readonly type: 'typing';
+      readonly conv: ConversationId;
+      readonly username: string;
+      readonly started: boolean;
+      readonly until: number;
+    };
 
 /** A failed request's error: a stable code and a sentence for people. */
 export interface EngineErrorBody {

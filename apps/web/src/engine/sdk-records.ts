@@ -15,6 +15,27 @@ export const SDK_NS = {
   groupMessage: 'group-message',
 } as const;
 
+/**
+ * The SDK's profile namespace (`PROFILE_NS` in its `profiles.ts`): a contact's profile key is
+ * written under `peer:<accountId>` when it arrives, which is when their profile can be read.
+ */
+export const SDK_PROFILE_NS = 'profile';
+const PEER_KEY_PREFIX = 'peer:';
+
+/** Whether a change is outside the profile namespace (which only `profileKeysWritten` reads). */
+export const notProfile = (c: { readonly ns: string }): boolean => c.ns !== SDK_PROFILE_NS;
+
+/** The account ids whose profile keys `changes` wrote. */
+export function profileKeysWritten(
+  changes: readonly { ns: string; key: string; value: Uint8Array | undefined }[],
+): string[] {
+  return changes.flatMap((c) =>
+    c.ns === SDK_PROFILE_NS && c.key.startsWith(PEER_KEY_PREFIX) && c.value !== undefined
+      ? [c.key.slice(PEER_KEY_PREFIX.length)]
+      : [],
+  );
+}
+
 const RECORD_VERSION = 1;
 
 /** What the engine needs of a stored group record (its name and whether we are in it). */

@@ -5,11 +5,12 @@
  */
 import { Button } from '@kobalte/core/button';
 import { TextField } from '@kobalte/core/text-field';
-import { createEffect, createSignal, For, on, Show, type JSX } from 'solid-js';
+import { createEffect, createSignal, For, on, onCleanup, Show, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
 import { formatSize } from './format.js';
 import { COMPOSER_INPUT_ID } from './MessageActions.jsx';
+import { typingSender } from './typing-sender.js';
 
 /** Files one message carries (the SDK's `MAX_ATTACHMENTS_PER_MESSAGE`; the engine checks). */
 const MAX_FILES = 4;
@@ -28,6 +29,15 @@ export function Composer(props: { state: AppState; title: string; blocked: boole
     }),
   );
 
+  const typing = typingSender((started) => {
+    const conv = props.state.open();
+    if (conv !== undefined && props.state.typingOn())
+      props.state.link.request('typing', { conv, started }).catch(() => undefined);
+  });
+  // A new conversation starts with no typing said; leaving the page stops the idle timer.
+  createEffect(on(() => props.state.open(), typing.reset));
+  onCleanup(typing.reset);
+
   const cancel = (): void => {
     props.state.setDraft(undefined);
   };
@@ -39,6 +49,7 @@ export function Composer(props: { state: AppState; title: string; blocked: boole
     setText('');
     setFiles([]);
     setError(undefined);
+    typing.reset();
     try {
       await props.state.send(t, f);
     } catch (e) {
@@ -133,7 +144,15 @@ export function Composer(props: { state: AppState; title: string; blocked: boole
             <span class="visually-hidden">Attach files</span>
           </label>
         </Show>
-        <TextField class="field grow" value={text()} onChange={setText} disabled={props.blocked}>
+        <TextField
+          class="field grow"
+          value={text()}
+          onChange={(t: string) => {
+            setText(t);
+            if (draft()?.kind !== 'edit') typing.input(t);
+          }}
+          disabled={props.blocked}
+        >
           <TextField.Label class="visually-hidden">Message to {props.title}</TextField.Label>
           <TextField.TextArea
             id={COMPOSER_INPUT_ID}

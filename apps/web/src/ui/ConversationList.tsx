@@ -7,6 +7,7 @@ import type { AppState } from './app-state.js';
 import { NewChatDialog } from './NewChatDialog.jsx';
 import { NewGroupDialog } from './NewGroupDialog.jsx';
 import { formatTime } from './format.js';
+import { Avatar, directUser, shownTitle } from './Names.jsx';
 
 export function ConversationList(props: { state: AppState }): JSX.Element {
   const [query, setQuery] = createSignal('');
@@ -57,7 +58,10 @@ export function ConversationList(props: { state: AppState }): JSX.Element {
                       aria-current={props.state.open() === c.id ? 'true' : undefined}
                       onClick={() => void props.state.openConversation(c.id)}
                     >
-                      <span class="title">{c.title}</span>
+                      <span class="title">
+                        <Avatar state={props.state} username={directUser(c)} />
+                        {shownTitle(props.state, c)}
+                      </span>
                       <Show when={c.unread > 0}>
                         <span class="unread">
                           {c.unread}

@@ -10,6 +10,7 @@ import { Composer } from './Composer.jsx';
 import { DisappearingDialog } from './DisappearingDialog.jsx';
 import { GroupDialog } from './GroupDialog.jsx';
 import { KeyChangeWarning } from './KeyChangeWarning.jsx';
+import { Avatar, PersonName, typingText } from './Names.jsx';
 import { SafetyDialog } from './SafetyDialog.jsx';
 import { Timeline } from './Timeline.jsx';
 
@@ -33,7 +34,12 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
         >
           ←
         </Button>
-        <h2 id="conversation-title">{title()}</h2>
+        <Avatar state={props.state} username={username()} />
+        <h2 id="conversation-title">
+          <Show when={username()} fallback={title()}>
+            {(u) => <PersonName state={props.state} username={u()} />}
+          </Show>
+        </h2>
         <div class="header-actions">
           <DisappearingDialog state={props.state} conv={props.conv} />
           <Show when={username()}>
@@ -48,6 +54,9 @@ export function ConversationView(props: { state: AppState; conv: ConversationId 
         {(u) => <KeyChangeWarning state={props.state} username={u()} />}
       </Show>
       <Timeline state={props.state} title={title()} />
+      <p class="typing hint" aria-live="polite">
+        {typingText(props.state)}
+      </p>
       <Composer state={props.state} title={title()} blocked={blocked()} />
     </section>
   );

@@ -2,7 +2,7 @@
 import { Button } from '@kobalte/core/button';
 import { RadioGroup } from '@kobalte/core/radio-group';
 import { Switch } from '@kobalte/core/switch';
-import { createResource, createSignal, For, Show, type JSX } from 'solid-js';
+import { createResource, createSignal, For, lazy, Show, type JSX } from 'solid-js';
 import type { AppState, Theme } from './app-state.js';
 import { ConfirmButton } from './ConfirmButton.jsx';
 import { Devices } from './Devices.jsx';
@@ -16,6 +16,10 @@ import {
   type NotificationChoice,
 } from './notifications.dom.js';
 import { persistence, requestPersistence, type Persistence } from './persistence.dom.js';
+
+const ProfileEditor = lazy(() =>
+  import('./ProfileEditor.jsx').then((m) => ({ default: m.ProfileEditor })),
+);
 
 const THEMES: readonly { value: Theme; label: string }[] = [
   { value: 'system', label: 'Same as the system' },
@@ -61,6 +65,19 @@ export function Settings(props: { state: AppState }): JSX.Element {
     }
   };
 
+  const setTyping = async (on: boolean): Promise<void> => {
+    setError(undefined);
+    try {
+      await props.state.setTypingOn(on);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const primary = (): boolean => {
+    const p = props.state.status().phase;
+    return p.kind === 'ready' && p.account.primary;
+  };
+
   return (
     <section class="conversation settings" aria-labelledby="settings-title">
       <header class="conversation-header">
@@ -79,6 +96,11 @@ export function Settings(props: { state: AppState }): JSX.Element {
             {error()}
           </p>
         </Show>
+        <section aria-labelledby="profile-heading" class="card">
+          <h3 id="profile-heading">Profile</h3>
+          <ProfileEditor state={props.state} primary={primary()} />
+        </section>
+
         <section aria-labelledby="appearance-heading" class="card">
           <h3 id="appearance-heading">Appearance</h3>
           <RadioGroup
@@ -119,6 +141,21 @@ export function Settings(props: { state: AppState }): JSX.Element {
           <p class="hint">
             Off: contacts no longer see when you read their messages. They still see that a message
             reached this device.
+          </p>
+          <Switch
+            class="switch"
+            checked={props.state.typingOn()}
+            onChange={(on: boolean) => void setTyping(on)}
+          >
+            <Switch.Input class="switch-input" />
+            <Switch.Control class="switch-control">
+              <Switch.Thumb class="switch-thumb" />
+            </Switch.Control>
+            <Switch.Label class="switch-label">Typing indicators</Switch.Label>
+          </Switch>
+          <p class="hint">
+            On: contacts see when you are typing to them, and you see when they are. Off (the
+            default): neither.
           </p>
         </section>
 

@@ -4,13 +4,15 @@
  * shows at a time.
  */
 import { Button } from '@kobalte/core/button';
-import { Match, Show, Switch, type JSX } from 'solid-js';
+import { lazy, Match, Show, Switch, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
 import { ConnectionBadge } from './ConnectionBadge.jsx';
 import { ConversationList } from './ConversationList.jsx';
 import { ConversationView } from './ConversationView.jsx';
 import { Notices } from './Notices.jsx';
-import { Settings } from './Settings.jsx';
+
+/** Loaded when Settings first opens: not part of the signed-in start. */
+const Settings = lazy(() => import('./Settings.jsx').then((m) => ({ default: m.Settings })));
 
 export function Shell(props: { state: AppState }): JSX.Element {
   const account = () => {

@@ -11,6 +11,7 @@ import { Button } from '@kobalte/core/button';
 import type { AppState } from './app-state.js';
 import { RequestError } from './engine-link.dom.js';
 import { errorText } from './errors.js';
+import { PersonName } from './Names.jsx';
 import { formatTime } from './format.js';
 import { MessageActions } from './MessageActions.jsx';
 import { Edited, MessageText, Quote, Reactions } from './MessageExtras.jsx';
@@ -172,7 +173,13 @@ function Message(props: {
           when={props.item.kind === 'message'}
           fallback={<span class="visually-hidden">Event</span>}
         >
-          <span class="sender">{props.item.direction === 'out' ? 'You' : props.item.sender}</span>
+          <span class="sender">
+            {props.item.direction === 'out' ? (
+              'You'
+            ) : (
+              <PersonName state={props.state} username={props.item.sender} />
+            )}
+          </span>
         </Show>{' '}
         <time datetime={new Date(props.item.at).toISOString()}>{formatTime(props.item.at)}</time>
       </p>

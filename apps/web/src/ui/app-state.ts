@@ -14,6 +14,7 @@ import {
   type EngineEvent,
   type EngineStatus,
   type Notice,
+  type ProfileView,
   type SearchHit,
   type TimelineItem,
 } from '../engine/protocol.js';
@@ -54,6 +55,15 @@ export interface AppState {
   /** True while older items may exist before the first loaded one. */
   readonly hasOlder: Accessor<boolean>;
   readonly notices: readonly Notice[];
+  /** A contact's display name (their own words: text only), else undefined. */
+  nameOf(username: string): string | undefined;
+  /** A `blob:` URL of a contact's avatar, if they set one. */
+  avatarOf(username: string): string | undefined;
+  /** Who is typing in the open conversation (usernames). */
+  readonly typing: Accessor<readonly string[]>;
+  /** Typing indicators are on (sent and shown); off by default. */
+  readonly typingOn: Accessor<boolean>;
+  setTypingOn(on: boolean): Promise<void>;
   readonly announcement: Accessor<string>;
   readonly screen: Accessor<Screen>;
   readonly theme: Accessor<Theme>;
@@ -69,6 +79,13 @@ export interface AppState {
   send(text: string, files?: readonly File[]): Promise<void>;
   search(query: string): Promise<SearchHit[]>;
   dismissNotice(id: string): void;
+}
+
+/** Someone shown typing in a conversation until `until` (ms since the epoch). */
+interface Typer {
+  readonly conv: ConversationId;
+  readonly username: string;
+  readonly until: number;
 }
 
 function compareItems(a: TimelineItem, b: TimelineItem): number {
@@ -100,6 +117,11 @@ export function createAppState(link: EngineLink): AppState {
   const [announcement, setAnnouncement] = createSignal('');
   const [screen, setScreen] = createSignal<Screen>('chats');
   const [draft, setDraft] = createSignal<Draft | undefined>();
+  const [profiles, setProfiles] = createStore<Record<string, { name: string; avatar?: string }>>(
+    {},
+  );
+  const [typers, setTypers] = createSignal<readonly Typer[]>([]);
+  const [typingOn, setTypingOnSignal] = createSignal(false);
   const stored = localStorage.getItem(THEME_KEY);
   const [theme, setThemeSignal] = createSignal<Theme>(THEMES.find((t) => t === stored) ?? 'system');
   const applyTheme = (t: Theme): void => {
@@ -137,6 +159,20 @@ export function createAppState(link: EngineLink): AppState {
     );
   };
 
+  const putProfile = (p: ProfileView): void => {
+    const before = profiles[p.username]?.avatar;
+    if (before !== undefined) URL.revokeObjectURL(before);
+    const avatar = p.avatar && URL.createObjectURL(p.avatar);
+    setProfiles(p.username, { name: p.name, ...(avatar !== undefined && { avatar }) });
+  };
+
+  /** Stops showing `username` typing in `conv` (all of a conversation's without `username`). */
+  const dropTyper = (conv: ConversationId, username?: string): void => {
+    setTypers((list) =>
+      list.filter((t) => t.conv !== conv || (username !== undefined && t.username !== username)),
+    );
+  };
+
   const visible = (): boolean => document.visibilityState === 'visible';
 
   const markRead = (conv: ConversationId): void => {
@@ -167,7 +203,10 @@ export function createAppState(link: EngineLink): AppState {
         const fresh = e.items.filter(
           (i) => i.kind === 'message' && i.direction === 'in' && !announced.has(i.id),
         );
-        for (const i of fresh) announced.add(i.id);
+        for (const i of fresh) {
+          announced.add(i.id);
+          dropTyper(e.conv, i.sender);
+        }
         if (announced.size > MAX_ANNOUNCED) announced.clear();
         const last = fresh.at(-1);
         if (e.items.some((i) => i.deleted === true && i.id === announcedId)) {
@@ -212,6 +251,21 @@ export function createAppState(link: EngineLink): AppState {
         setNotices((n) => [...n, e.notice]);
         announce(e.notice.text);
         break;
+      case 'profile':
+        putProfile(e.profile);
+        break;
+      case 'typing': {
+        dropTyper(e.conv, e.username);
+        if (!e.started) break;
+        const typer: Typer = { conv: e.conv, username: e.username, until: e.until };
+        setTypers((list) => [...list, typer]);
+        // Gone after the SDK's staleness unless a newer start replaced it.
+        setTimeout(
+          () => setTypers((list) => list.filter((t) => t !== typer)),
+          Math.max(0, e.until - Date.now()),
+        );
+        break;
+      }
     }
   };
 
@@ -225,6 +279,18 @@ export function createAppState(link: EngineLink): AppState {
     batch(() => {
       setConversations(reconcile(list, { key: 'id' }));
     });
+    link.request('profiles', {}).then(
+      (all) => {
+        batch(() => {
+          for (const p of all) putProfile(p);
+        });
+      },
+      () => undefined,
+    );
+    link.request('settings', {}).then(
+      (v) => setTypingOnSignal(v.typingIndicators),
+      () => undefined,
+    );
     const conv = open();
     if (conv !== undefined) await loadLatest(conv);
   };
@@ -289,6 +355,14 @@ export function createAppState(link: EngineLink): AppState {
     timer,
     hasOlder,
     notices,
+    nameOf: (username) => profiles[username]?.name,
+    avatarOf: (username) => profiles[username]?.avatar,
+    typing: () => typers().flatMap((t) => (t.conv === open() ? [t.username] : [])),
+    typingOn,
+    async setTypingOn(on) {
+      await link.request('setTypingIndicators', { on });
+      setTypingOnSignal(on);
+    },
     announcement,
     screen,
     theme,
