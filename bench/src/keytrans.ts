@@ -3,7 +3,7 @@
  * entry per minute over a year, built directly (random VRF outputs and commitments, no VRF
  * proving) except for the probe labels, whose versions are real so their proofs verify. Reports
  * search response sizes at version 0 and ≤ 3 (fresh client and returning client), Node
- * verification time, update throughput into one-minute entries (VRF proving, commitments, tree
+ * verification time, the web client's verification in headless chromium (`keytrans-browser.ts`), update throughput into one-minute entries (VRF proving, commitments, tree
  * insertion, the SQLite write), monitoring bytes per label per day, and server bytes per
  * label-version; sizes at 10^8 are projected from their growth between checkpoints
  * (a + b·log2 N). `--quick` builds 2·10^4 label-versions over a week (a smoke run).
@@ -18,6 +18,7 @@ import {
   commit,
   createSuite,
   decodeSearchResponse,
+  encodeConfiguration,
   encodeMonitorResponse,
   encodeSearchResponse,
   verifyContactMonitor,
@@ -28,6 +29,7 @@ import {
 } from '@parley/keytrans';
 import { openSqliteLogStorage } from '@parley/keytrans-log';
 import { createNodePrimitives } from '@parley/primitives-node';
+import { verifyInChromium } from './keytrans-browser.js';
 
 const MINUTE = 60_000;
 const DAY = 1440 * MINUTE;
@@ -58,12 +60,14 @@ function cpuMs(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1000;
 }
 
+const ms = (v: number): string => `${v.toFixed(2)} ms`;
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
-export function keytransReport(options: { quick: boolean; json: boolean }): Row[] {
+export async function keytransReport(options: { quick: boolean; json: boolean }): Promise<Row[]> {
   const total = options.quick ? 20_000 : 1_000_000;
   const entries = options.quick ? 7 * 1440 : 365 * 1440;
   const primitives = createNodePrimitives();
@@ -165,6 +169,11 @@ export function keytransReport(options: { quick: boolean; json: boolean }): Row[
     times.push(performance.now() - t);
   }
   const verifyCpuMs = cpuMs(process.cpuUsage(verifyCpu)) / verifyRuns;
+  // The same response verified in headless chromium by the web client's code (noble).
+  const inBrowser = await verifyInChromium(
+    { config: encodeConfiguration(config), response: fresh0, label: probeV0, now },
+    options.quick ? 50 : 201,
+  );
 
   // Storage per label-version.
   const treeBytes = log.treeBytes;
@@ -282,9 +291,15 @@ export function keytransReport(options: { quick: boolean; json: boolean }): Row[
     },
     {
       metric: 'verify search v0 in Chromium (p50)',
-      measured: 'not yet measured (web client)',
+      measured: `p50 ${ms(inBrowser.chromium.p50)}, p95 ${ms(inBrowser.chromium.p95)}, min ${ms(inBrowser.chromium.min)} (decode ${ms(inBrowser.chromium.decode)}, verify ${ms(inBrowser.chromium.verify)}); first (cold) ${ms(inBrowser.chromium.first)}; ${inBrowser.browser}`,
       projected: '',
       anchor: '≤ 3 ms',
+    },
+    {
+      metric: 'the same code (noble) in Node',
+      measured: `p50 ${ms(inBrowser.node.p50)}, p95 ${ms(inBrowser.node.p95)}, min ${ms(inBrowser.node.min)} (decode ${ms(inBrowser.node.decode)}, verify ${ms(inBrowser.node.verify)})`,
+      projected: '',
+      anchor: '',
     },
     {
       metric: 'update throughput into one-minute entries',

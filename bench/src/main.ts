@@ -89,7 +89,7 @@ if (json) console.log(JSON.stringify(results, null, 2));
 // runs when asked for (`npm run bench -- keytrans`, minutes and about 2 GB) and, small, in
 // `--quick` smoke runs.
 if (filters.some((f) => 'keytrans'.includes(f)) || (quick && filters.length === 0)) {
-  keytransReport({ quick, json });
+  await keytransReport({ quick, json });
 } else if (!json && filters.length === 0) {
   console.log(
     'keytrans: not run by default (a 10^6-entry synthetic log); npm run bench -- keytrans',

@@ -105,7 +105,7 @@ export const ERROR_CODES = {
   KT_UNAVAILABLE: {
     status: 503,
     description:
-      'The relay has no key transparency log, or its log did not answer; clients that verify keys stop (never fall back).',
+      'The relay has no key transparency log, or its log did not answer; clients that verify keys stop (never fall back). When the log failed, `details.code` says why: its own error code (`INTERNAL`, `UNAVAILABLE`…), `TIMEOUT` or `UNREACHABLE`.',
   },
   KT_REFUSED: {
     status: 422,

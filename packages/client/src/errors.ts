@@ -62,14 +62,34 @@ export type ClientErrorCode =
   /** A well-formed recovery key that is not this backup's: nothing was restored. */
   | 'BACKUP_WRONG_KEY';
 
+/**
+ * What the relay answered when a request failed: its HTTP status, its registry code and the
+ * code in its `details` (for KT routes, the log's own code). Stable codes only, never a body.
+ */
+export interface RelayAnswer {
+  readonly status: number;
+  readonly code?: string;
+  readonly detail?: string;
+}
+
+/** `RelayAnswer` as one line for reports: `HTTP 503 KT_UNAVAILABLE (INTERNAL)`. */
+export function describeAnswer(a: RelayAnswer): string {
+  const code = a.code === undefined ? '' : ` ${a.code}`;
+  const detail = a.detail === undefined ? '' : ` (${a.detail})`;
+  return `HTTP ${String(a.status)}${code}${detail}`;
+}
+
 export class ClientError extends Error {
   override readonly name = 'ClientError';
+  /** The relay's failed answer, when there was one. */
+  readonly answer?: RelayAnswer;
   constructor(
     readonly code: ClientErrorCode,
     message: string,
     readonly relayCode?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; answer?: RelayAnswer },
   ) {
     super(message, options);
+    if (options?.answer !== undefined) this.answer = options.answer;
   }
 }

@@ -6,7 +6,7 @@
 import { KT_ROUTES, type KtOperation } from '@parley/api';
 import { toBase64, utf8Decode, utf8Encode } from '@parley/bytes';
 import { limits as ktLimits } from '@parley/keytrans';
-import { ClientError } from './errors.js';
+import { ClientError, describeAnswer, type RelayAnswer } from './errors.js';
 import type { DeviceCredentials } from './http.js';
 
 export interface KtTransport {
@@ -32,6 +32,9 @@ export type BinaryFetch = (
   init: { method: string; headers: Record<string, string>; body?: Uint8Array },
 ) => Promise<BinaryResponse>;
 
+/** A code as the relay's registry spells them; anything else is not repeated. */
+const STABLE_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
+
 function errorCode(bytes: Uint8Array): { code?: string; detail?: string } {
   try {
     const parsed = JSON.parse(utf8Decode(bytes)) as {
@@ -40,8 +43,8 @@ function errorCode(bytes: Uint8Array): { code?: string; detail?: string } {
     const code = parsed.error?.code;
     const detail = parsed.error?.details?.code;
     return {
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(typeof detail === 'string' ? { detail } : {}),
+      ...(typeof code === 'string' && STABLE_CODE.test(code) ? { code } : {}),
+      ...(typeof detail === 'string' && STABLE_CODE.test(detail) ? { detail } : {}),
     };
   } catch {
     return {};
@@ -91,16 +94,23 @@ export function relayKtTransport(baseUrl: string, fetchFn?: BinaryFetch): KtTran
       const r = await call(auth, 'POST', `/v1/kt/${operation}`, body);
       if (r.status === 200) return r.bytes;
       const { code, detail } = errorCode(r.bytes);
+      const answer: RelayAnswer = {
+        status: r.status,
+        ...(code === undefined ? {} : { code }),
+        ...(detail === undefined ? {} : { detail }),
+      };
       if (code === 'KT_REFUSED' && detail === 'NOT_FOUND')
         throw new ClientError(
           'KT_NOT_IN_LOG',
           `the ${what} is not in the transparency log yet (the log adds changes once a minute); not sending`,
           code,
+          { answer },
         );
       throw new ClientError(
         'KT_UNAVAILABLE',
-        `the transparency log did not answer for the ${what}; cannot verify, not sending`,
+        `the transparency log did not answer for the ${what} (${describeAnswer(answer)}); cannot verify, not sending`,
         code,
+        { answer },
       );
     },
   };

@@ -40,7 +40,7 @@ import {
   type HeadState,
 } from '@parley/keytrans';
 import type { ClientContext } from './context.js';
-import { ClientError } from './errors.js';
+import { ClientError, describeAnswer } from './errors.js';
 import { KT_MONITOR_ALLOWANCE_RMW, KT_REVERIFY_MS } from './limits.js';
 import type { StorageWriter } from './storage.js';
 import {
@@ -102,7 +102,17 @@ export interface KtStatus {
 
 export interface KtMonitorReport {
   readonly checked: number;
-  readonly failed: readonly { readonly label: string; readonly code: string }[];
+  /**
+   * What could not be checked, and why: the client's code, and when the log or relay refused,
+   * what it answered (`HTTP 503 KT_UNAVAILABLE (INTERNAL)`), so a "cannot verify" can be traced.
+   */
+  readonly failed: readonly KtMonitorFailure[];
+}
+
+export interface KtMonitorFailure {
+  readonly label: string;
+  readonly code: string;
+  readonly answer?: string;
 }
 
 function describe(label: Uint8Array): string {
@@ -429,7 +439,7 @@ export class Transparency {
     return this.#serial(async () => {
       const ctx = await this.#context();
       if (ctx === undefined) return { checked: 0, failed: [] };
-      const failed: { label: string; code: string }[] = [];
+      const failed: KtMonitorFailure[] = [];
       let checked = 0;
       for (const contact of this.#store().contacts()) {
         const store = this.#store();
@@ -454,7 +464,7 @@ export class Transparency {
             commitKeyTrans(w, verified.changes);
           });
         } catch (e) {
-          failed.push({ label: describe(contact.label), code: codeOf(e) });
+          failed.push(failure(describe(contact.label), e));
         }
       }
       const own = this.#store().head();
@@ -468,14 +478,16 @@ export class Transparency {
               break;
             }
           } catch (e) {
-            failed.push({ label: what, code: codeOf(e) });
+            failed.push(failure(what, e));
           }
         }
       }
       const run: MonitorRun = {
         at: this.#c.now(),
         checked,
-        failed: failed.map((f) => `${f.label}: ${f.code}`),
+        failed: failed.map(
+          (f) => `${f.label}: ${f.code}${f.answer === undefined ? '' : ` [${f.answer}]`}`,
+        ),
       };
       this.#c.db.transact((w) => {
         putMonitorRun(w, run);
@@ -532,6 +544,15 @@ function safely(matches: (value: Uint8Array) => boolean, value: Uint8Array): boo
   } catch {
     return false;
   }
+}
+
+function failure(label: string, e: unknown): KtMonitorFailure {
+  const answer = e instanceof ClientError && e.answer !== undefined ? e.answer : undefined;
+  return {
+    label,
+    code: codeOf(e),
+    ...(answer === undefined ? {} : { answer: describeAnswer(answer) }),
+  };
 }
 
 function codeOf(e: unknown): string {

@@ -8,6 +8,7 @@ import { ClientError } from '../src/errors.js';
 import type { FetchLike } from '../src/http.js';
 import { KT_REVERIFY_MS, KT_MONITOR_ALLOWANCE_RMW } from '../src/transparency.js';
 import { KT_NAMESPACE } from '../src/transparency-store.js';
+import { relayKtTransport, type BinaryFetch } from '../src/transparency-transport.js';
 import type { MemoryBackend } from '../src/storage.js';
 import { nodeFetch } from './harness.js';
 import { RMW_MS, ktClient, startKtWorld, type KtWorld } from './transparency-harness.js';
@@ -191,4 +192,61 @@ test('hostile relay: withheld log answers stop sending (KT_UNAVAILABLE) and moni
   const status = alice.client.keyTransparencyStatus();
   assert.ok(status.overdue.length > 0);
   assert.ok((status.lastRun?.failed.length ?? 0) > 0, 'the failures are recorded, not success');
+});
+
+test('a log that fails monitoring: the report and the error carry what it answered (its code, the HTTP status)', async () => {
+  let clock = Date.now();
+  let failing = false;
+  // The relay's answer when its log failed with EXPIRED (what `routes/keytrans.ts` sends).
+  const logFailure = JSON.stringify({
+    error: {
+      code: 'KT_UNAVAILABLE',
+      message: 'the key transparency log did not answer',
+      details: { code: 'EXPIRED' },
+    },
+  });
+  const fetchFn: BinaryFetch = async (url, init) => {
+    if (failing && url.endsWith('/v1/kt/contact-monitor'))
+      return { status: 503, arrayBuffer: () => new Response(logFailure).arrayBuffer() };
+    return fetch(url, init);
+  };
+  const alice = ktClient(world.base, {
+    now: () => clock,
+    transport: () => relayKtTransport(world.base, fetchFn),
+  });
+  const bob = ktClient(world.base);
+  while ((world.log.log.size & (world.log.log.size - 1)) !== 0) world.log.sequence();
+  await alice.client.register('why_alice');
+  await bob.client.register('why_bob');
+  await world.settle();
+  await alice.client.send('why_bob', 'monitored from now on');
+  assert.ok(alice.client.keyTransparencyStatus().monitored > 0);
+
+  failing = true;
+  clock += KT_MONITOR_ALLOWANCE_RMW * RMW_MS + 1;
+  const report = await alice.client.monitorKeyTransparency();
+  assert.ok(report.failed.length > 0, 'the failures are reported');
+  for (const f of report.failed) {
+    assert.equal(f.code, 'KT_UNAVAILABLE');
+    assert.equal(f.answer, 'HTTP 503 KT_UNAVAILABLE (EXPIRED)');
+  }
+  const lastRun = alice.client.keyTransparencyStatus().lastRun;
+  assert.ok(
+    lastRun?.failed.every((f) => f.endsWith('KT_UNAVAILABLE [HTTP 503 KT_UNAVAILABLE (EXPIRED)]')),
+  );
+  assert.equal(alice.client.contactTransparency('why_bob'), 'cannot verify');
+
+  // The same answer to a query that a send needs: the error says it too.
+  const direct = relayKtTransport(world.base, fetchFn);
+  const e = await direct
+    .query(
+      { accountId: 'a', deviceId: 1, secret: 's' },
+      'contact-monitor',
+      new Uint8Array(),
+      'account key of someone',
+    )
+    .catch((x: unknown) => x);
+  assert.ok(e instanceof ClientError && e.code === 'KT_UNAVAILABLE');
+  assert.deepEqual(e.answer, { status: 503, code: 'KT_UNAVAILABLE', detail: 'EXPIRED' });
+  assert.match(e.message, /HTTP 503 KT_UNAVAILABLE \(EXPIRED\)/);
 });

@@ -13,6 +13,7 @@ import {
 } from './algorithms.js';
 import type { SearchedKey } from './prefix-tree.js';
 import { KeyTransError, check } from './errors.js';
+import { level } from './implicit-tree.js';
 import { searchLadderVersions } from './ladder.js';
 import type {
   ContactState,
@@ -95,6 +96,23 @@ function keysOf(versions: readonly KnownVersion[]): Map<number, SearchedKey> {
   );
 }
 
+/**
+ * Whether entry `x` is a proper ancestor of entry `z` in the implicit binary search tree. The
+ * test holds for every log size: a log's tree is the infinite tree cut at its size, and cutting
+ * only skips entries, so ancestors in the cut tree are ancestors here.
+ */
+function isAncestor(x: number, z: number): boolean {
+  const k = level(x);
+  return k > level(z) && Math.abs(z - x) < 2 ** k;
+}
+
+/**
+ * A monitoring map with `b`'s entries added to `a`'s: one version per position (the greater),
+ * and one position per version where one of two positions is the other's ancestor (the lower
+ * one: monitoring from it walks through the other). A second search of a version that
+ * monitoring has not moved past its new terminal would otherwise list the version twice, which
+ * the log refuses (`duplicate monitored version`), leaving the label unmonitorable.
+ */
 function mergeEntries(
   a: readonly MonitorMapEntry[],
   b: readonly MonitorMapEntry[],
@@ -104,7 +122,10 @@ function mergeEntries(
     const seen = byPosition.get(e.position);
     if (seen === undefined || seen.version < e.version) byPosition.set(e.position, e);
   }
-  return [...byPosition.values()].sort((x, y) => x.position - y.position);
+  const entries = [...byPosition.values()];
+  const covered = (e: MonitorMapEntry): boolean =>
+    entries.some((o) => o.version === e.version && isAncestor(e.position, o.position));
+  return entries.filter((e) => !covered(e)).sort((x, y) => x.position - y.position);
 }
 
 /** The outcome of a verified search. */

@@ -63,6 +63,44 @@ test('a contact monitors a looked-up label until a distinguished entry covers it
   assert.ok(rounds >= 1);
 });
 
+test('a contact that searches a monitored label again keeps one entry per version, and the log accepts its monitoring', () => {
+  // Search at size 22 (terminal 21), monitor at 23 (21 has no ancestor right of it yet, so the
+  // entry stays), search again at 24: the terminal is 23, 21's parent. Merged by position only,
+  // the map listed version 0 at 21 and at 23 and the log refused every later ContactMonitor
+  // (`duplicate monitored version`); kept at 21, monitoring walks through 23.
+  const t = createTestLog({ rmw: 24 * 60 * MINUTE });
+  const frank = label('frank');
+  const store = new MemoryKeyTransStore();
+  const search = () =>
+    verifySearch(
+      t.ctx,
+      store,
+      frank,
+      undefined,
+      t.log.search({ label: frank, last: must(store.head()).treeHead.treeSize }),
+      t.now,
+    );
+  for (let i = 0; i < 20; i++) t.tick();
+  t.log.enqueue(frank, undefined, [value('f0')]);
+  t.tick();
+  t.tick();
+  const first = verifySearch(t.ctx, store, frank, undefined, t.log.search({ label: frank }), t.now);
+  assert.equal(first.output.terminal, 21);
+  store.commit(first.changes);
+  t.tick();
+  const monitored = t.log.contactMonitor(must(contactMonitorRequest(store, frank)));
+  store.commit(verifyContactMonitor(t.ctx, store, frank, monitored, t.now).changes);
+  assert.deepEqual(must(store.contact(frank)).entries, [{ position: 21, version: 0 }]);
+  t.tick();
+  const again = search();
+  assert.equal(again.output.terminal, 23);
+  store.commit(again.changes);
+  assert.deepEqual(must(store.contact(frank)).entries, [{ position: 21, version: 0 }]);
+  const response = t.log.contactMonitor(must(contactMonitorRequest(store, frank)));
+  store.commit(verifyContactMonitor(t.ctx, store, frank, response, t.now).changes);
+  assert.deepEqual(must(store.contact(frank)).entries, [{ position: 23, version: 0 }]);
+});
+
 test('walking distinguished heads returns the recent distinguished entries', () => {
   const t = createTestLog({ rmw: 10 * MINUTE, recentWindow: 60 * MINUTE });
   for (let i = 0; i < 100; i++) t.tick();

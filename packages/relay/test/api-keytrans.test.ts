@@ -63,13 +63,15 @@ test('KT queries are forwarded byte for byte and answered byte for byte', async 
 });
 
 test('the log refusing or failing maps to KT_REFUSED / KT_UNAVAILABLE; no log is KT_UNAVAILABLE', async () => {
-  let mode: 'refuse' | 'down' | 'error' = 'refuse';
+  let mode: 'refuse' | 'down' | 'timeout' | 'error' = 'refuse';
   const rec = recordingBridge(() =>
     mode === 'refuse'
       ? { status: 404, body: new Uint8Array(), code: 'NOT_FOUND' }
       : mode === 'down'
         ? new Error('ECONNREFUSED')
-        : { status: 500, body: new Uint8Array(), code: 'INTERNAL' },
+        : mode === 'timeout'
+          ? new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+          : { status: 500, body: new Uint8Array(), code: 'INTERNAL' },
   );
   const app = await newRelay({ keyTransparency: rec.bridge });
   const alice = await register(app, 'ktalice');
@@ -89,13 +91,26 @@ test('the log refusing or failing maps to KT_REFUSED / KT_UNAVAILABLE; no log is
       details: { code: 'NOT_FOUND' },
     },
   });
+  // A log that failed: the relay says why in `details.code` (so a client can report it).
   mode = 'down';
   r = await ask();
   assert.equal(r.statusCode, 503);
-  assert.equal(r.json<{ error: { code: string } }>().error.code, 'KT_UNAVAILABLE');
+  assert.deepEqual(r.json<{ error: unknown }>().error, {
+    code: 'KT_UNAVAILABLE',
+    message: 'the key transparency log did not answer',
+    details: { code: 'UNREACHABLE' },
+  });
+  mode = 'timeout';
+  r = await ask();
+  assert.deepEqual(r.json<{ error: { details: unknown } }>().error.details, { code: 'TIMEOUT' });
   mode = 'error';
   r = await ask();
-  assert.equal(r.json<{ error: { code: string } }>().error.code, 'KT_UNAVAILABLE');
+  assert.equal(r.statusCode, 503);
+  assert.deepEqual(r.json<{ error: { code: string; details: unknown } }>().error, {
+    code: 'KT_UNAVAILABLE',
+    message: 'the key transparency log did not answer',
+    details: { code: 'INTERNAL' },
+  });
   await app.close();
 
   const none = await newRelay();
