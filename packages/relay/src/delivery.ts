@@ -183,8 +183,10 @@ class Connection {
     if (this.#results.length > 0) {
       const results = this.#results;
       this.#results = [];
-      for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
-        this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
+      if (results.length <= limits.MAX_RESULTS_PER_FRAME) this.send(encodeResults(results));
+      else
+        for (let i = 0; i < results.length; i += limits.MAX_RESULTS_PER_FRAME)
+          this.send(encodeResults(results.slice(i, i + limits.MAX_RESULTS_PER_FRAME)));
     }
     this.#flush();
     this.#turnEndScheduled = false;
@@ -327,13 +329,8 @@ class Connection {
   #onSends(identity: DeviceIdentity, frame: SendFrame): void {
     for (const s of frame.sends) {
       this.#pendingSends++;
-      void this.#store(identity, s.requestId, s).finally(() => {
-        this.#pendingSends--;
-        if (this.#paused && this.#pendingSends <= WS_MAX_PENDING_SENDS / 2) {
-          this.#paused = false;
-          this.ws.resume();
-        }
-      });
+      // `#store` never rejects and counts itself out (no `finally` closure per send).
+      void this.#store(identity, s.requestId, s);
     }
     if (!this.#paused && this.#pendingSends >= WS_MAX_PENDING_SENDS) {
       this.#paused = true;
@@ -369,6 +366,11 @@ class Connection {
       };
     }
     if (this.#results.push(result) === 1) this.#needTurnEnd();
+    this.#pendingSends--;
+    if (this.#paused && this.#pendingSends <= WS_MAX_PENDING_SENDS / 2) {
+      this.#paused = false;
+      this.ws.resume();
+    }
   }
 
   #onEvent(event: FanOutEvent): void {
@@ -403,8 +405,10 @@ class Connection {
     if (this.#pumping || this.#pumpScheduled || this.#closed) return false;
     if (this.#inFlight.size + queued.length > this.ctx.limits.maxInFlight) return false;
     if (this.socket.writableLength >= WS_MAX_BUFFERED_BYTES) return false;
-    const fresh = queued.filter((m) => m.seq > this.#cursor);
-    this.#push(fresh);
+    // Usually all of them are new (no array to copy); a wake-up racing a read may repeat some.
+    let allFresh = true;
+    for (const m of queued) if (m.seq <= this.#cursor) allFresh = false;
+    this.#push(allFresh ? queued : queued.filter((m) => m.seq > this.#cursor));
     return true;
   }
 

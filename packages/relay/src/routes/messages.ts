@@ -17,7 +17,7 @@ import type { DeviceIdentity } from '../credentials.js';
 import { RelayError } from '../errors.js';
 import { deviceChannel } from '../fanout/types.js';
 import { registerRoute, type Authenticate } from '../route.js';
-import type { DeviceRoute, QueuedMessage } from '../storage/types.js';
+import type { DeviceRoute, MessageReader, QueuedMessage } from '../storage/types.js';
 
 /** The wire form of a queued message. */
 export function envelope(m: QueuedMessage): Envelope {
@@ -93,20 +93,12 @@ export async function storeSend(
   const result = await storage.transact(async (w): Promise<SendResponse> => {
     queued = [];
     const messages = w.messages;
-    const duplicate = (at: number): SendResponse => ({
-      clientMessageId,
-      serverTimestamp: at,
-      duplicate: true,
-    });
     // With `claimSend` the duplicate check is folded into the send record's insert (after the
     // checks below, which write nothing); a refused send still answers a duplicate as one.
     const claims = messages.claimSend !== undefined;
-    const again = async (): Promise<number | undefined> =>
-      (await messages.findSend(sender.accountId, sender.deviceId, clientMessageId))
-        ?.serverTimestamp;
     if (!claims) {
-      const at = await again();
-      if (at !== undefined) return duplicate(at);
+      const at = await sentAt(messages, sender, clientMessageId);
+      if (at !== undefined) return duplicate(clientMessageId, at);
     }
     let refusal: RelayError | undefined;
     let mismatches: DeviceMismatch[] | undefined;
@@ -132,8 +124,8 @@ export async function storeSend(
       refusal = new RelayError('QUEUE_FULL', 'a recipient queue is full');
     }
     if (refusal !== undefined) {
-      const at = claims ? await again() : undefined;
-      if (at !== undefined) return duplicate(at);
+      const at = claims ? await sentAt(messages, sender, clientMessageId) : undefined;
+      if (at !== undefined) return duplicate(clientMessageId, at);
       throw refusal;
     }
     const record = {
@@ -144,20 +136,34 @@ export async function storeSend(
     };
     if (claims) {
       const at = await messages.claimSend?.(record);
-      if (at !== undefined) return duplicate(at);
+      if (at !== undefined) return duplicate(clientMessageId, at);
     }
     for (const d of destinations) {
-      const m = await messages.enqueue({
-        recipientAccountId: d.accountId,
-        recipientDeviceId: d.deviceId,
-        senderAccountId: sender.accountId,
-        senderDeviceId: sender.deviceId,
-        clientMessageId,
-        type: d.type,
-        content: d.content,
-        serverTimestamp,
-        ...(expiresAt === undefined ? {} : { expiresAt }),
-      });
+      // Two literals rather than a conditional spread (a generic property copy per message).
+      const m = await messages.enqueue(
+        expiresAt === undefined
+          ? {
+              recipientAccountId: d.accountId,
+              recipientDeviceId: d.deviceId,
+              senderAccountId: sender.accountId,
+              senderDeviceId: sender.deviceId,
+              clientMessageId,
+              type: d.type,
+              content: d.content,
+              serverTimestamp,
+            }
+          : {
+              recipientAccountId: d.accountId,
+              recipientDeviceId: d.deviceId,
+              senderAccountId: sender.accountId,
+              senderDeviceId: sender.deviceId,
+              clientMessageId,
+              type: d.type,
+              content: d.content,
+              serverTimestamp,
+              expiresAt,
+            },
+      );
       queued.push(m);
     }
     if (!claims) await messages.recordSend(record);
@@ -186,6 +192,20 @@ export async function storeSend(
       );
   }
   return result;
+}
+
+function duplicate(clientMessageId: string, at: number): SendResponse {
+  return { clientMessageId, serverTimestamp: at, duplicate: true };
+}
+
+/** When `sender` sent `clientMessageId` before (its send record), if it did. */
+async function sentAt(
+  messages: MessageReader,
+  sender: DeviceIdentity,
+  clientMessageId: string,
+): Promise<number | undefined> {
+  return (await messages.findSend(sender.accountId, sender.deviceId, clientMessageId))
+    ?.serverTimestamp;
 }
 
 /**

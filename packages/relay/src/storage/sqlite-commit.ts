@@ -67,6 +67,8 @@ export interface CommitterParts {
   readonly options: GroupCommitOptions;
   /** Called after every COMMIT (starts a checkpoint now and then). */
   readonly committed: () => void;
+  /** Called after every rollback, whole or to a savepoint (state kept beside the data is stale). */
+  readonly rolledBack: () => void;
 }
 
 export function createCommitter(p: CommitterParts): Committer {
@@ -162,6 +164,7 @@ export function createCommitter(p: CommitterParts): Committer {
       } catch (error) {
         control.rollbackTo.run();
         control.release.run();
+        p.rolledBack();
         outcomes.push({ ok: false, error });
       }
     }
@@ -179,6 +182,7 @@ export function createCommitter(p: CommitterParts): Committer {
       batchOpen = true;
       if (!(await runPlain(batch, outcomes))) {
         writeDb.exec('ROLLBACK');
+        p.rolledBack();
         outcomes.length = 0;
         control.begin.run();
         await runSafe(batch, outcomes);
@@ -190,6 +194,7 @@ export function createCommitter(p: CommitterParts): Committer {
     } catch (error) {
       batchOpen = false;
       if (writeDb.inTransaction) writeDb.exec('ROLLBACK');
+      p.rolledBack();
       settle(batch, outcomes, error);
       return;
     }

@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { formatGuid, parseGuid } from './guid.js';
+import type { QueueDepths } from './sqlite-queue-depths.js';
 import type {
   MessageReader,
   MessageRecord,
@@ -31,6 +32,40 @@ type PageRow = [
   legacyGuid: string | null,
   expiresAt: number | null,
 ];
+
+/**
+ * `m` as queued, built field by field (a spread of `m`, or of a conditional `expiresAt`, is a
+ * generic property copy per message on the send path).
+ */
+function queuedMessage(m: MessageRecord, seq: number, guid: string): QueuedMessage {
+  const e = m.expiresAt;
+  return e === undefined
+    ? {
+        recipientAccountId: m.recipientAccountId,
+        recipientDeviceId: m.recipientDeviceId,
+        senderAccountId: m.senderAccountId,
+        senderDeviceId: m.senderDeviceId,
+        clientMessageId: m.clientMessageId,
+        type: m.type,
+        content: m.content,
+        serverTimestamp: m.serverTimestamp,
+        seq,
+        guid,
+      }
+    : {
+        recipientAccountId: m.recipientAccountId,
+        recipientDeviceId: m.recipientDeviceId,
+        senderAccountId: m.senderAccountId,
+        senderDeviceId: m.senderDeviceId,
+        clientMessageId: m.clientMessageId,
+        type: m.type,
+        content: m.content,
+        serverTimestamp: m.serverTimestamp,
+        expiresAt: e,
+        seq,
+        guid,
+      };
+}
 
 /** This storage's guid epoch, drawn by migration 4. */
 export function queueEpoch(db: Db): string {
@@ -119,7 +154,8 @@ export function sqliteMessageReader(db: Db, epoch: string): MessageReader {
   };
 }
 
-export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
+/** The writer's queues; `depths` follows every enqueue and acknowledgement delete. */
+export function sqliteMessageWriter(db: Db, epoch: string, depths: QueueDepths): MessageWriter {
   const r = sqliteMessageReader(db, epoch);
   const w = {
     enqueue: db.prepare(
@@ -159,6 +195,7 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
   };
   return {
     ...r,
+    depth: (a, d) => Promise.resolve(depths.get(a, d)),
     enqueue: (m: MessageRecord) => {
       const info = w.enqueue.run(
         m.recipientAccountId,
@@ -172,7 +209,9 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
         m.expiresAt ?? null,
       );
       const seq = Number(info.lastInsertRowid);
-      return Promise.resolve({ ...m, seq, guid: formatGuid(seq, epoch) });
+      depths.add(m.recipientAccountId, m.recipientDeviceId, 1);
+      const queued = queuedMessage(m, seq, formatGuid(seq, epoch));
+      return Promise.resolve(queued);
     },
     recordSend: (s) => {
       w.recordSend.run(s.senderAccountId, s.senderDeviceId, s.clientMessageId, s.serverTimestamp);
@@ -195,9 +234,14 @@ export function sqliteMessageWriter(db: Db, epoch: string): MessageWriter {
             ? w.deleteLegacy.run(a, d, g).changes
             : w.deleteSeq.run(a, d, seq).changes;
       }
+      depths.add(a, d, -n);
       return Promise.resolve(n);
     },
-    deleteUpTo: (a, d, upTo) => Promise.resolve(w.deleteUpTo.run(a, d, upTo).changes),
+    deleteUpTo: (a, d, upTo) => {
+      const n = w.deleteUpTo.run(a, d, upTo).changes;
+      depths.add(a, d, -n);
+      return Promise.resolve(n);
+    },
     deleteOlderThan: (before, limit) => {
       const young = w.firstYoung.get(before)?.seq ?? Number.MAX_SAFE_INTEGER;
       return Promise.resolve(w.deleteBefore.run(young, limit).changes);

@@ -27,10 +27,12 @@ import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
 import { sqliteProfileReader, sqliteProfileWriter } from './sqlite-profiles.js';
 import { queueEpoch, sqliteMessageReader, sqliteMessageWriter } from './sqlite-messages.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
+import { QueueDepths } from './sqlite-queue-depths.js';
 import {
   UsernameTakenError,
   type AttachmentRecord,
   type DeviceListRecord,
+  type DeviceRoute,
   type ProvisioningRecord,
   type Reader,
   type Storage,
@@ -182,9 +184,15 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-function makeWriter(db: Db, epoch: string): Writer {
+/** The writer; `depths` holds the queue depths its `routes` and `messages.depth` answer. */
+function makeWriter(db: Db, epoch: string, depths: QueueDepths): Writer {
   const r = makeReader(db, epoch);
   const w = {
+    devices: db
+      .prepare<[string], [number, number]>(
+        'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
+      )
+      .raw(),
     insertAccount: db.prepare('INSERT INTO accounts VALUES (?, ?, ?, ?)'),
     setAccountKey: db.prepare<[Uint8Array, string]>(
       'UPDATE accounts SET identity_key = ? WHERE account_id = ?',
@@ -249,6 +257,16 @@ function makeWriter(db: Db, epoch: string): Writer {
     },
     devices: {
       ...r.devices,
+      // Depths from memory (`QueueDepths`): no count of each device's queue per send.
+      routes: (a) => {
+        const rows = w.devices.all(a);
+        const out = new Array<DeviceRoute>(rows.length);
+        for (let i = 0; i < rows.length; i++) {
+          const [deviceId, registrationId] = rows[i] as [number, number];
+          out[i] = { deviceId, registrationId, queueDepth: depths.get(a, deviceId) };
+        }
+        return Promise.resolve(out);
+      },
       add: (d) => {
         w.insertDevice.run(
           d.accountId,
@@ -284,7 +302,7 @@ function makeWriter(db: Db, epoch: string): Writer {
       },
       takeOneTime: (a, d, kind) => Promise.resolve(map(w.takeOneTime.get(a, d, kind), toKey)),
     },
-    messages: sqliteMessageWriter(db, epoch),
+    messages: sqliteMessageWriter(db, epoch, depths),
     linkTokens: {
       put: (t) => {
         w.putToken.run(t.tokenHash, t.accountId, t.expiresAt);
@@ -367,10 +385,25 @@ function routedReader(
 }
 
 /**
- * `writer` with every method that is not a read (not in `reader`) setting `flag.wrote`, so the
- * committer knows whether a transaction that threw left anything to undo.
+ * Writes that keep `QueueDepths` right by themselves (they update it) or leave `messages` alone;
+ * every other write forgets the depths (account and device removals cascade to queues, the
+ * sweeps delete from them).
  */
-function trackWrites(writer: Writer, reader: Reader, flag: WriteFlag): Writer {
+const DEPTH_KEEPING_WRITES: ReadonlySet<string> = new Set([
+  'messages.enqueue',
+  'messages.delete',
+  'messages.deleteUpTo',
+  'messages.claimSend',
+  'messages.recordSend',
+  'messages.deleteSendsOlderThan',
+]);
+
+/**
+ * `writer` with every method that is not a read (not in `reader`) setting `flag.wrote`, so the
+ * committer knows whether a transaction that threw left anything to undo, and forgetting the
+ * queue depths unless it keeps them (`DEPTH_KEEPING_WRITES`).
+ */
+function trackWrites(writer: Writer, reader: Reader, flag: WriteFlag, depths: QueueDepths): Writer {
   const tracked: Record<string, Record<string, unknown>> = {};
   for (const [kind, methods] of Object.entries(writer)) {
     const reads = new Set(Object.keys((reader as unknown as Record<string, object>)[kind] ?? {}));
@@ -379,10 +412,16 @@ function trackWrites(writer: Writer, reader: Reader, flag: WriteFlag): Writer {
       const f = method as (...a: unknown[]) => unknown;
       wrapped[name] = reads.has(name)
         ? f
-        : (...args: unknown[]) => {
-            flag.wrote = true;
-            return f(...args);
-          };
+        : DEPTH_KEEPING_WRITES.has(`${kind}.${name}`)
+          ? (...args: unknown[]) => {
+              flag.wrote = true;
+              return f(...args);
+            }
+          : (...args: unknown[]) => {
+              flag.wrote = true;
+              depths.forget();
+              return f(...args);
+            };
     }
     tracked[kind] = wrapped;
   }
@@ -408,11 +447,20 @@ export function openSqliteStorage(options: SqliteStorageOptions): Storage {
   const readDb = open(path, 'NORMAL');
   const warmReader = makeReader(writeDb, epoch);
   const writeFlag: WriteFlag = { wrote: false };
+  const depthCount = writeDb
+    .prepare<[string, number], number>(
+      'SELECT count(*) FROM messages WHERE recipient_account = ? AND recipient_device = ?',
+    )
+    .pluck();
+  const depths = new QueueDepths((a, d) => depthCount.get(a, d) ?? 0);
   const committer = createCommitter({
     writeDb,
     writeFlag,
     walPath: `${path}-wal`,
-    writer: trackWrites(makeWriter(writeDb, epoch), warmReader, writeFlag),
+    writer: trackWrites(makeWriter(writeDb, epoch, depths), warmReader, writeFlag, depths),
+    rolledBack: () => {
+      depths.forget();
+    },
     warmReader,
     committedReader: makeReader(readDb, epoch),
     syncWal: (options.synchronous ?? 'FULL') === 'FULL',
