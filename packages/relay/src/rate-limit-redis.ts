@@ -82,6 +82,8 @@ export function createRedisRateLimiters(
   readonly account: RateLimiter;
   readonly sealedIp: RateLimiter;
   readonly sealedToken: RateLimiter;
+  /** Resolves once the connection is up (until then every take fails open); for tests. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 } {
   const redis = new Redis(url, {
@@ -98,6 +100,10 @@ export function createRedisRateLimiters(
     account: limiter(take, 'account', limits.account, now),
     sealedIp: limiter(take, 'sealed-ip', limits.sealedIp, now),
     sealedToken: limiter(take, 'sealed-token', limits.sealedToken, now),
+    ready: () =>
+      redis.status === 'ready'
+        ? Promise.resolve()
+        : new Promise((resolve) => redis.once('ready', () => resolve())),
     close: async () => {
       await redis.quit().catch(() => undefined);
       redis.disconnect();

@@ -229,7 +229,9 @@ test('redis rate limits: two nodes share one bucket per key', async () => {
   const a = createRedisRateLimiters(testRedisUrl(), limits, Date.now);
   const b = createRedisRateLimiters(testRedisUrl(), limits, Date.now);
   try {
-    await new Promise((r) => setTimeout(r, 100));
+    // Until its connection is up a limiter fails open: wait for both (a fixed 100 ms was not
+    // always enough on a loaded machine).
+    await Promise.all([a.ready(), b.ready()]);
     const key = randomBytes(8).toString('hex');
     const results = [
       await a.ip.take(key),
