@@ -231,10 +231,12 @@ if (mode === 'seed') {
     await ask('Profiler.setSamplingInterval', { interval: 500 });
     await ask('Profiler.start');
     await page.evaluate(PROBE, ENGINE_CHANNEL);
-    const opens: number[] = [];
+    const opens: { shown: number; newest: number }[] = [];
     for (let i = 1; i <= 5; i++) opens.push(await openTimed(page, `bench-peer-${i}`));
     opens.push(await openTimed(page, 'benchbob'));
-    console.log(`opens ${opens.map((o) => o.toFixed(0)).join(' ')}`);
+    console.log(
+      `opens ${opens.map((o) => `${o.shown.toFixed(0)}/${o.newest.toFixed(0)}`).join(' ')} ms (shown/newest)`,
+    );
     await page.waitForTimeout(seconds * 1000);
     const probe = await page.evaluate(() => {
       const w = window as unknown as { probe: { t: number; rtt: number }[]; probing: boolean };

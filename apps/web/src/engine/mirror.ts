@@ -169,7 +169,13 @@ export class Mirror {
     if (s === undefined) return this.#summariesComplete;
     if (!this.#pagesIn.has(conv)) {
       this.#pagesIn.add(conv);
-      this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
+      // Our account read once for the page, not twice per message (each read decrypts it).
+      this.#pinnedSelf = { self: this.#self() };
+      try {
+        this.#index.putItems(s.recent.flatMap((m) => this.#storedItem(m) ?? []));
+      } finally {
+        this.#pinnedSelf = undefined;
+      }
     }
     return holdsNewestPage(s, limit);
   }

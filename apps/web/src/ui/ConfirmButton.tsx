@@ -5,7 +5,7 @@ import { Button } from '@kobalte/core/button';
 import { createSignal, Show, type JSX } from 'solid-js';
 import { errorText } from './errors.js';
 
-export function ConfirmButton(props: {
+interface ConfirmProps {
   label: string;
   title: string;
   description: string;
@@ -14,8 +14,40 @@ export function ConfirmButton(props: {
   /** The trigger is a small button (inside a message). */
   small?: boolean;
   onConfirm: () => Promise<unknown>;
-}): JSX.Element {
-  const [open, setOpen] = createSignal(false);
+}
+
+const triggerClass = (props: ConfirmProps): string =>
+  `button${props.small === true ? ' small' : ''}${props.danger === false ? '' : ' danger'}`;
+
+/**
+ * A plain button until first pressed, then the dialog (opened) with its own trigger: a
+ * timeline has one per own message on screen, and the dialog's parts cost the opening of a
+ * conversation.
+ */
+export function ConfirmButton(props: ConfirmProps): JSX.Element {
+  const [used, setUsed] = createSignal(false);
+  return (
+    <Show
+      when={used()}
+      fallback={
+        <button
+          type="button"
+          class={triggerClass(props)}
+          aria-haspopup="dialog"
+          aria-expanded="false"
+          onClick={() => setUsed(true)}
+        >
+          {props.label}
+        </button>
+      }
+    >
+      <ConfirmDialog {...props} />
+    </Show>
+  );
+}
+
+function ConfirmDialog(props: ConfirmProps): JSX.Element {
+  const [open, setOpen] = createSignal(true);
   const [error, setError] = createSignal<string>();
   const [busy, setBusy] = createSignal(false);
   const go = async (): Promise<void> => {
@@ -32,11 +64,7 @@ export function ConfirmButton(props: {
   };
   return (
     <AlertDialog.Root open={open()} onOpenChange={setOpen}>
-      <AlertDialog.Trigger
-        class={`button${props.small === true ? ' small' : ''}${props.danger === false ? '' : ' danger'}`}
-      >
-        {props.label}
-      </AlertDialog.Trigger>
+      <AlertDialog.Trigger class={triggerClass(props)}>{props.label}</AlertDialog.Trigger>
       <AlertDialog.Portal>
         <AlertDialog.Overlay class="overlay" />
         <div class="dialog-position">

@@ -48,14 +48,19 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
     if (n > 0) list?.scrollToIndex(n - 1, { align: 'end' });
   };
 
-  // New items at the end: follow them if we were at the bottom or the newest is ours.
+  // New items at the end: follow them if we were at the bottom or the newest is ours. A page
+  // arriving in an empty list (a conversation opened) starts at the newest.
   createEffect(
     on(
       () => [props.state.items.length, props.state.items.at(-1)?.id] as const,
       (now, before) => {
+        if (now[0] === 0) {
+          atBottom = true;
+          return;
+        }
         if (shift()) return;
         const last = props.state.items.at(-1);
-        const appended = before === undefined || now[1] !== before[1];
+        const appended = before === undefined || before[0] === 0 || now[1] !== before[1];
         if (appended && (atBottom || last?.direction === 'out')) queueMicrotask(scrollToEnd);
       },
     ),
@@ -112,35 +117,34 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
         viewport = el;
       }}
     >
-      <Show
-        when={props.state.items.length > 0}
-        fallback={<p class="hint timeline-empty">No messages yet. Say hello.</p>}
-      >
-        <VList
-          ref={(h) => {
-            list = h;
-            queueMicrotask(scrollToEnd);
-          }}
-          class="timeline"
-          role="feed"
-          aria-label={`Messages with ${props.title}`}
-          aria-busy={busy()}
-          data={props.state.items}
-          shift={shift()}
-          onScroll={onScroll}
-          onKeyDown={onKeyDown}
-        >
-          {(item, index) => (
-            <Message
-              state={props.state}
-              item={item}
-              pos={index() + 1}
-              onQuote={openQuoted}
-              size={props.state.hasOlder() ? -1 : props.state.items.length}
-            />
-          )}
-        </VList>
+      <Show when={props.state.items.length === 0}>
+        <p class="hint timeline-empty">No messages yet. Say hello.</p>
       </Show>
+      {/* Mounted while the conversation view is, empty or not: it knows its viewport's size
+          when a page arrives, so the page's newest messages render at once, not a frame later. */}
+      <VList
+        ref={(h) => {
+          list = h;
+        }}
+        class="timeline"
+        role={props.state.items.length > 0 ? 'feed' : undefined}
+        aria-label={props.state.items.length > 0 ? `Messages with ${props.title}` : undefined}
+        aria-busy={busy()}
+        data={props.state.items}
+        shift={shift()}
+        onScroll={onScroll}
+        onKeyDown={onKeyDown}
+      >
+        {(item, index) => (
+          <Message
+            state={props.state}
+            item={item}
+            pos={index() + 1}
+            onQuote={openQuoted}
+            size={props.state.hasOlder() ? -1 : props.state.items.length}
+          />
+        )}
+      </VList>
     </div>
   );
 }

@@ -169,7 +169,11 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
       name: 'engine start: the list and the newest page from the summaries, then the history in slices with progress',
       run: async () => {
         const store = memoryStore();
-        const self = () => ({ accountId: 'alice-account', username: 'alice' });
+        let selfReads = 0;
+        const self = () => {
+          selfReads++;
+          return { accountId: 'alice-account', username: 'alice' };
+        };
         const writer = new Mirror(
           store,
           new HistoryIndex(sqlite3),
@@ -210,7 +214,10 @@ export function indexCases(sqlite3: Sqlite3Static, primitives: Primitives): Case
         if (bob.unread !== incoming.length) fail(`unread ${bob.unread}, not ${incoming.length}`);
         if (index.size() !== 1)
           fail(`${index.size()} items indexed at start, not the newest alone`);
+        selfReads = 0;
         if (!mirror.ensureNewestPage('d:bob', SUMMARY_RECENT)) fail('the summary has no page');
+        // Reading our account decrypts a record: once for the page, not per message.
+        if (selfReads > 1) fail(`our account read ${selfReads} times for one page`);
         // A conversation without a summary, before the summaries are known complete: not empty.
         if (mirror.ensureNewestPage('d:carol', SUMMARY_RECENT)) fail('no summary taken as empty');
         const page = index.timeline('d:bob', SUMMARY_RECENT);
