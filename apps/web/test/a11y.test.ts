@@ -4,7 +4,7 @@
  * artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations, screenshot, type Violation } from './a11y.js';
 import {
@@ -17,27 +17,13 @@ import {
   waitOnline,
   UI_TIMEOUT_MS,
 } from './flows.js';
-import {
-  DESKTOP,
-  PHONE,
-  ensureWebBuild,
-  launchBrowser,
-  openUser,
-  startServer,
-  type Server,
-} from './harness.js';
+import { DESKTOP, PHONE, openUser, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const THEMES = ['light', 'dark', 'contrast'] as const;

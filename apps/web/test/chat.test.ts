@@ -3,23 +3,17 @@
  * page and chat both ways, live: messages, delivery and read states, the conversation list.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { expect } from './expect.js';
 import { expectMessage, openConversation, register, send, startChat, waitOnline } from './flows.js';
-import { ensureWebBuild, launchBrowser, openUser, startServer, type Server } from './harness.js';
+import { openUser, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 test('two browser users register and chat both ways', { timeout: 300_000 }, async () => {

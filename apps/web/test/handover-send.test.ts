@@ -6,34 +6,26 @@
  * lost, and no error reaches the person.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from './expect.js';
 import { openConversation, register, send, startChat, waitOnline, UI_TIMEOUT_MS } from './flows.js';
 import {
-  ensureWebBuild,
-  launchBrowser,
   openTab,
   openUser,
-  startServer,
   wholeTimeline,
   type PageProblems,
   type Server,
+  withServerAndBrowser,
 } from './harness.js';
 
 const ROUNDS = 4;
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const leads = async (page: Page): Promise<boolean> =>

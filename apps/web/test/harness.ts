@@ -18,6 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nodeEntry } from '../../server/test/node-entry.js';
 import { buildWeb } from '../build/build-web.js';
@@ -211,6 +212,24 @@ export async function launchBrowser(): Promise<Browser> {
       `chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium (or set PARLEY_CHROMIUM)`,
     );
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * The usual set-up of a test file: a relay serving the web build and one browser, started before
+ * the file's tests (handed to `use`) and stopped after them.
+ */
+export function withServerAndBrowser(use: (server: Server, browser: Browser) => void): void {
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    server = await startServer({ webDir: await ensureWebBuild() });
+    browser = await launchBrowser();
+    use(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
 }
 
 /** Problems a page reported: page errors, console errors, CSP violations. */

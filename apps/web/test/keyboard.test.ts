@@ -4,7 +4,7 @@
  * group, change the theme in Settings. No clicks on the keyboard user's page.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { expect } from './expect.js';
 import {
@@ -16,20 +16,14 @@ import {
   waitOnline,
   UI_TIMEOUT_MS,
 } from './flows.js';
-import { ensureWebBuild, launchBrowser, openUser, startServer, type Server } from './harness.js';
+import { openUser, type Server, withServerAndBrowser } from './harness.js';
 import { focusedName, tabTo } from './keyboard.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 test('every flow completes with the keyboard alone', { timeout: 600_000 }, async () => {

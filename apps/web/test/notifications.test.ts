@@ -9,23 +9,17 @@
  * real constructor still runs, so chromium's own checks (permission, options) apply.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from './expect.js';
 import { register, send, startChat, waitOnline, UI_TIMEOUT_MS } from './flows.js';
-import { ensureWebBuild, launchBrowser, startServer, watch, type Server } from './harness.js';
+import { watch, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** Plain JavaScript (the test loader's helpers do not exist in the page). */

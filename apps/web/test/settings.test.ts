@@ -4,7 +4,7 @@
  * wiping local data (back to the start; the device key is gone with it).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from './expect.js';
 import {
@@ -16,19 +16,13 @@ import {
   waitOnline,
   UI_TIMEOUT_MS,
 } from './flows.js';
-import { ensureWebBuild, launchBrowser, openUser, startServer, type Server } from './harness.js';
+import { openUser, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 async function openSettings(page: Page): Promise<void> {

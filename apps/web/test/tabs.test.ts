@@ -5,7 +5,7 @@
  * closed another tab's worker takes over within 1 s.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from './expect.js';
 import {
@@ -19,14 +19,12 @@ import {
 } from './flows.js';
 import {
   engineRequest,
-  ensureWebBuild,
-  launchBrowser,
   openTab,
   openUser,
-  startServer,
   wholeTimeline,
   type PageProblems,
   type Server,
+  withServerAndBrowser,
 } from './harness.js';
 
 const TABS = 5;
@@ -44,15 +42,9 @@ const CLOSE_TO_READY_LIMIT_MS = 10_000;
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const dataset = (page: Page, key: string): Promise<string | undefined> =>

@@ -5,7 +5,7 @@
  * (and has no feed).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { PAGE_SIZE } from '../src/ui/app-state.js';
 import { expect } from './expect.js';
@@ -17,26 +17,13 @@ import {
   UI_TIMEOUT_MS,
   waitOnline,
 } from './flows.js';
-import {
-  engineRequest,
-  ensureWebBuild,
-  launchBrowser,
-  openUser,
-  startServer,
-  type Server,
-} from './harness.js';
+import { engineRequest, openUser, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 /** More than a page, so the newest page is not the whole history. */

@@ -6,7 +6,7 @@
  * the relay's real HTTP API.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { toBase64 } from '@parley/bytes';
 import { MemoryBackend, ParleyClient, RelayHttp, type DeviceCredentials } from '@parley/client';
 import { createNodePrimitives } from '@parley/primitives-node';
@@ -21,19 +21,13 @@ import {
   waitOnline,
   UI_TIMEOUT_MS,
 } from './flows.js';
-import { ensureWebBuild, launchBrowser, openUser, startServer, type Server } from './harness.js';
+import { openUser, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
-
-before(async () => {
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 test(
