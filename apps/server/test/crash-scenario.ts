@@ -239,6 +239,8 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashStats> {
     };
   } finally {
     await stopServer(server, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    // The server's key transparency log (a child process) exits when it sees the server gone,
+    // and may still be writing its files in `dir` meanwhile: retry while the folder fills.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
