@@ -48,9 +48,13 @@ export class TransparencyLoader {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    void this.#module?.then((kt) => {
-      kt.close();
-    });
+    // A module that failed to load has nothing to close (its failure was reported).
+    this.#module?.then(
+      (kt) => {
+        kt.close();
+      },
+      () => undefined,
+    );
   }
 }
 
