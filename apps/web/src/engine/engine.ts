@@ -53,6 +53,8 @@ import {
 } from './protocol.js';
 import { notProfile, profileKeysWritten, SDK_NS, SDK_PROFILE_NS } from './sdk-records.js';
 import { webRecords } from './web-records.js';
+import { yieldToRequests } from './yield-to-requests.js';
+import { TransparencyLoader } from './transparency-loader.js';
 
 /** Re-exported: the engine's hosts import it from here. */
 export { EngineError };
@@ -87,23 +89,6 @@ export interface EngineOptions {
   readonly emit: (event: EngineEvent) => void;
 }
 
-/** The Prioritized Task Scheduling API where the runtime has it (Chromium's workers do). */
-interface TaskScheduler {
-  postTask(task: () => void, options: { priority: 'background' }): Promise<void>;
-}
-
-/**
- * Lets the tabs' requests waiting in the worker's queue run before the next slice of background
- * work: a background-priority task where the scheduler exists (requests, at normal priority, go
- * first), else a timer (whose nesting clamp, 4 ms, is the price).
- */
-function yieldToRequests(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: TaskScheduler }).scheduler;
-  if (scheduler !== undefined)
-    return scheduler.postTask(() => undefined, { priority: 'background' });
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 export class Engine {
   readonly #o: EngineOptions;
   readonly #client: ParleyClient;
@@ -125,6 +110,8 @@ export class Engine {
   readonly #actions: MessageActions;
   readonly #groups: GroupRequests;
   readonly #profiles: EngineProfiles;
+  /** Key transparency: monitoring on a timer, status requests (its code loads after the list). */
+  readonly #kt: TransparencyLoader;
   /** Requests being answered; closing waits for them before the store goes. */
   readonly #inflight = new Set<Promise<unknown>>();
 
@@ -201,6 +188,7 @@ export class Engine {
       username: (accountId) => this.#mirror.username(accountId),
       removed: () => this.#connection === 'removed',
     });
+    this.#kt = new TransparencyLoader({ client: this.#client, notice: (t) => this.#notice(t) });
     this.#mirror.start();
   }
 
@@ -283,6 +271,7 @@ export class Engine {
     this.#closed = true;
     this.#expiry.stop();
     this.#profiles.close();
+    this.#kt.close();
     this.#live?.stop();
     await this.#live?.settled();
     await this.#catchUp?.catch(() => undefined);
@@ -542,6 +531,7 @@ export class Engine {
         return { sqlite: this.#o.sqlite3.version.libVersion };
       case 'conversations':
         this.#requireAccount();
+        this.#kt.start(); // after the tabs' first list, so never before it paints
         return this.#mirror.conversations();
       case 'openDirect':
         return this.#openDirect(request.params.username);
@@ -589,6 +579,10 @@ export class Engine {
         return null;
       case 'safetyNumber':
         return this.#safetyNumber(request.params.username);
+      case 'ktStatus':
+      case 'ktMonitor':
+      case 'contactTransparency':
+        return this.#kt.answer(request);
       case 'markVerified':
         this.#requireAccount();
         this.#mirror.setVerified(request.params.username.toLowerCase(), request.params.verified);

@@ -168,6 +168,50 @@ export interface SafetyView {
   readonly verified: boolean;
 }
 
+/**
+ * A contact's key transparency status (the SDK's, as `parley verify` prints it): `verified` (the
+ * key is the one the log shows everyone, and monitored), `not verified` (no log, or not looked up
+ * in it yet), `cannot verify` (monitoring overdue or withheld), `log forked` (the log showed two
+ * histories: nothing is sent).
+ */
+export type KtLabelView = 'verified' | 'not verified' | 'cannot verify' | 'log forked';
+
+export interface KtContactView {
+  readonly username: string;
+  readonly status: KtLabelView;
+  /** A log is pinned (else keys are trusted on first use). */
+  readonly enabled: boolean;
+  /** What could not be checked for this contact (the last monitoring run's failures, overdue). */
+  readonly problems: readonly string[];
+}
+
+/** The result of a monitoring run this engine made. */
+export interface KtRunView {
+  readonly at: number;
+  readonly checked: number;
+  /** Labels that could not be checked (described), and the error that stopped the run. */
+  readonly failed: readonly string[];
+  readonly error?: string;
+}
+
+/** This device's key transparency state (`parley kt status`). */
+export interface KtStatusView {
+  readonly enabled: boolean;
+  readonly mode?: string;
+  /** The log's Reasonable Monitoring Window (ms). */
+  readonly rmw?: number;
+  /** Size of the last verified head. */
+  readonly treeSize?: number;
+  /** Labels monitored. */
+  readonly monitored: number;
+  /** Labels whose monitoring is overdue, described. */
+  readonly overdue: readonly string[];
+  /** The last monitoring run (this engine's if it made one, else the stored one). */
+  readonly lastRun?: KtRunView;
+  /** Gossip proved that the log showed two histories. */
+  readonly forked: boolean;
+}
+
 export interface SettingsView {
   readonly readReceipts: boolean;
   /** Send and show typing indicators (off by default, as in the SDK). */
@@ -274,6 +318,12 @@ export interface Requests {
   /** Looks the contact up again (notices a changed key before anything is sent). */
   checkContact: { params: { username: string }; result: null };
   safetyNumber: { params: { username: string }; result: SafetyView };
+  /** The contact's key transparency status (after `safetyNumber` looked them up). */
+  contactTransparency: { params: { username: string }; result: KtContactView };
+  /** The pinned log, its head and the last monitoring run. */
+  ktStatus: { params: Record<string, never>; result: KtStatusView };
+  /** Runs contact monitoring now (as the timer does every window); the status after it. */
+  ktMonitor: { params: Record<string, never>; result: KtStatusView };
   markVerified: { params: { username: string; verified: boolean }; result: null };
   /** Accepts a contact's new key after a change; sending resumes. */
   acceptKey: { params: { username: string }; result: null };

@@ -11,6 +11,10 @@ import { errorText } from './errors.js';
 // The QR code (its encoder is 7 KB gzipped) loads when a safety number is first shown, not with
 // the signed-in shell (`npm run bench -- web`: "signed-in start").
 const QrCode = lazy(() => import('./QrCode.jsx').then((m) => ({ default: m.QrCode })));
+// Likewise the key transparency status.
+const KtContactStatus = lazy(() =>
+  import('./KtContactStatus.jsx').then((m) => ({ default: m.KtContactStatus })),
+);
 
 export function SafetyDialog(props: { state: AppState; username: string }): JSX.Element {
   const [open, setOpen] = createSignal(false);
@@ -76,6 +80,7 @@ export function SafetyDialog(props: { state: AppState; username: string }): JSX.
                     data={s().scannable}
                     label={`Safety number with ${props.username} as a QR code`}
                   />
+                  <KtContactStatus state={props.state} username={s().username} />
                   <p role="status">
                     {s().verified
                       ? `You marked ${props.username} as verified.`

@@ -6,6 +6,7 @@ import { createResource, createSignal, For, lazy, Show, type JSX } from 'solid-j
 import type { AppState, Theme } from './app-state.js';
 import { ConfirmButton } from './ConfirmButton.jsx';
 import { Devices } from './Devices.jsx';
+import { KtSettings } from './KtSettings.jsx';
 import { errorText } from './errors.js';
 import { Passphrase } from './Passphrase.jsx';
 import { pinStatus } from '../integrity/pin.dom.js';
@@ -215,6 +216,8 @@ export function Settings(props: { state: AppState }): JSX.Element {
             />
           </div>
         </section>
+
+        <KtSettings state={props.state} />
 
         <section aria-labelledby="about-heading" class="card">
           <h3 id="about-heading">About</h3>
