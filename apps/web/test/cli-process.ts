@@ -53,3 +53,31 @@ export async function receiveUntil(
   }
   throw new Error(`never received ${String(pattern)}; got:\n${seen}`);
 }
+
+/** One `parley --json receive` event (the fields the tests read). */
+export type CliEvent = Record<string, unknown> & {
+  type?: string;
+  action?: string;
+  message?: Record<string, unknown>;
+  attachments?: { name: string; size: number; sha256: string; path: string }[];
+};
+
+/**
+ * Every event `parley --json receive` prints until one satisfies `wanted` (that one included),
+ * over at most `attempts` receives of 20 s.
+ */
+export async function receiveEvents(
+  server: string,
+  home: string,
+  wanted: (e: CliEvent) => boolean,
+  attempts = 6,
+): Promise<CliEvent[]> {
+  const seen: CliEvent[] = [];
+  for (let i = 0; i < attempts; i++) {
+    const out = await parleyOk(server, home, '--json', 'receive', '--wait', '20');
+    for (const line of out.split('\n'))
+      if (line.trim().startsWith('{')) seen.push(JSON.parse(line) as CliEvent);
+    if (seen.some(wanted)) return seen;
+  }
+  throw new Error(`never received the event; got:\n${JSON.stringify(seen, null, 1)}`);
+}

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { directId, ENGINE_CHANNEL } from '../src/engine/protocol.js';
-import { parleyOk, receiveUntil } from './cli-process.js';
+import { parleyOk, receiveEvents, receiveUntil, type CliEvent } from './cli-process.js';
+import { png } from './png.js';
 import { expect } from './expect.js';
 import {
   createGroup,
@@ -51,28 +51,14 @@ after(async () => {
   await (server as Server | undefined)?.stop();
 });
 
-type CliEvent = Record<string, unknown> & {
-  type?: string;
-  action?: string;
-  message?: Record<string, unknown>;
-  attachments?: { name: string; size: number; sha256: string; path: string }[];
-};
-
-/** Runs `parley --json receive` until an event satisfies `wanted`; every event seen. */
+/** The first `parley --json receive` event that satisfies `wanted`. */
 async function cliReceive(
   home: string,
   wanted: (e: CliEvent) => boolean,
   attempts = 6,
 ): Promise<CliEvent> {
-  const seen: CliEvent[] = [];
-  for (let i = 0; i < attempts; i++) {
-    const out = await parleyOk(server.base, home, '--json', 'receive', '--wait', '20');
-    for (const line of out.split('\n'))
-      if (line.trim().startsWith('{')) seen.push(JSON.parse(line) as CliEvent);
-    const hit = seen.find(wanted);
-    if (hit !== undefined) return hit;
-  }
-  throw new Error(`never received the event; got:\n${JSON.stringify(seen, null, 1)}`);
+  const seen = await receiveEvents(server.base, home, wanted, attempts);
+  return seen.find(wanted) ?? assert.fail('receiveEvents returns once one is wanted');
 }
 
 /** `parley send …` and the new message's id (what it prints). */
@@ -121,48 +107,6 @@ function webFileDigest(page: Page, conv: string, id: string, index: number): Pro
     },
     { conv, id, index, channelName: ENGINE_CHANNEL },
   );
-}
-
-/** CRC-32 (PNG's chunk checksum), bit by bit: a few hundred bytes here. */
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(body.length + 8);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), body.length + 4);
-  return out;
-}
-
-/** A small opaque RGB PNG (a gradient), `width` × `height`. */
-function png(width: number, height: number): Uint8Array {
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const o = y * (width * 3 + 1) + 1 + x * 3;
-      rows[o] = (x * 2) % 256;
-      rows[o + 1] = (y * 3) % 256;
-      rows[o + 2] = 128;
-    }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(rows)),
-    pngChunk('IEND', new Uint8Array(0)),
-  ]);
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');

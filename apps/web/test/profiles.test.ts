@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -19,7 +18,8 @@ import {
   PROFILE_REFRESH_MS,
 } from '../src/engine/limits.js';
 import { axeViolations } from './a11y.js';
-import { parleyOk, receiveUntil } from './cli-process.js';
+import { parleyOk, receiveEvents, receiveUntil, type CliEvent } from './cli-process.js';
+import { png } from './png.js';
 import { expect } from './expect.js';
 import {
   createGroup,
@@ -48,62 +48,13 @@ after(async () => {
   await (server as Server | undefined)?.stop();
 });
 
-type CliEvent = Record<string, unknown> & { type?: string; message?: Record<string, unknown> };
+/** Every `parley --json receive` event until one satisfies `wanted` (that one included). */
+const cliReceive = (home: string, wanted: (e: CliEvent) => boolean): Promise<CliEvent[]> =>
+  receiveEvents(server.base, home, wanted);
 
-/** Every event `parley --json receive` prints until one satisfies `wanted` (that one included). */
-async function cliReceive(home: string, wanted: (e: CliEvent) => boolean): Promise<CliEvent[]> {
-  const seen: CliEvent[] = [];
-  for (let i = 0; i < 6; i++) {
-    const out = await parleyOk(server.base, home, '--json', 'receive', '--wait', '20');
-    for (const line of out.split('\n'))
-      if (line.trim().startsWith('{')) seen.push(JSON.parse(line) as CliEvent);
-    if (seen.some(wanted)) return seen;
-  }
-  throw new Error(`never received the event; got:\n${JSON.stringify(seen, null, 1)}`);
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(body.length + 8);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), body.length + 4);
-  return out;
-}
-
-/** An opaque RGB PNG (a gradient), `width` × `height`, written to `path`. */
+/** An opaque RGB PNG `width` × `height`, written to `path`. */
 function writePng(path: string, width: number, height: number): string {
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const o = y * (width * 3 + 1) + 1 + x * 3;
-      rows[o] = (x * 7) % 256;
-      rows[o + 1] = (y * 5) % 256;
-      rows[o + 2] = (x * y) % 256;
-    }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  writeFileSync(
-    path,
-    Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      pngChunk('IHDR', header),
-      pngChunk('IDAT', deflateSync(rows)),
-      pngChunk('IEND', new Uint8Array(0)),
-    ]),
-  );
+  writeFileSync(path, png(width, height));
   return path;
 }
 
