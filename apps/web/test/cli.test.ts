@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parleyOk, receiveUntil } from './cli-process.js';
 import {
@@ -20,21 +20,16 @@ import {
   waitOnline,
   UI_TIMEOUT_MS,
 } from './flows.js';
-import { ensureWebBuild, launchBrowser, openUser, startServer, type Server } from './harness.js';
+import { openUser, type Server, withServerAndBrowser } from './harness.js';
 
 let server: Server;
 let browser: Browser;
 let homes: string;
 
-before(async () => {
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
   homes = mkdtempSync(join(tmpdir(), 'parley-web-cli-'));
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
 });
 
 test('a browser and the CLI chat both ways', { timeout: 300_000 }, async () => {

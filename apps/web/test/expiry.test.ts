@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { directId } from '../src/engine/protocol.js';
 import { parleyOk, receiveUntil } from './cli-process.js';
@@ -26,12 +26,10 @@ import {
 } from './flows.js';
 import {
   engineRequest,
-  ensureWebBuild,
-  launchBrowser,
   openUser,
-  startServer,
   wholeTimeline,
   type Server,
+  withServerAndBrowser,
 } from './harness.js';
 
 /**
@@ -45,15 +43,10 @@ let server: Server;
 let browser: Browser;
 let homes: string;
 
-before(async () => {
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
   homes = mkdtempSync(join(tmpdir(), 'parley-web-expiry-'));
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
 });
 
 async function searchTexts(page: Page, query: string): Promise<string[]> {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { directId, ENGINE_CHANNEL } from '../src/engine/protocol.js';
 import { parleyOk, receiveEvents, receiveUntil, type CliEvent } from './cli-process.js';
@@ -28,27 +28,20 @@ import {
 } from './flows.js';
 import {
   engineRequest,
-  ensureWebBuild,
-  launchBrowser,
   openUser,
-  startServer,
   wholeTimeline,
   type Server,
+  withServerAndBrowser,
 } from './harness.js';
 
 let server: Server;
 let browser: Browser;
 let homes: string;
 
-before(async () => {
+withServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
   homes = mkdtempSync(join(tmpdir(), 'parley-web-features-'));
-  server = await startServer({ webDir: await ensureWebBuild() });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await (browser as Browser | undefined)?.close();
-  await (server as Server | undefined)?.stop();
 });
 
 /** The first `parley --json receive` event that satisfies `wanted`. */
