@@ -96,11 +96,7 @@ export class Outbox {
     const c = this.#c;
     const a = c.requireAccount();
     const contact = await this.#contactForSend(username);
-    if (contact.pendingKey !== undefined)
-      throw new ClientError(
-        'KEY_CHANGED',
-        `${contact.username}'s key changed; verify it, then accept it`,
-      );
+    refuseChangedKey(contact);
     const id = c.id();
     const sentAt = c.now();
     const timer = settings.timer(c.db, { peer: contact.accountId }).seconds;
@@ -188,11 +184,7 @@ export class Outbox {
     const c = this.#c;
     const a = c.requireAccount();
     const contact = await this.#contactForSend(username);
-    if (contact.pendingKey !== undefined)
-      throw new ClientError(
-        'KEY_CHANGED',
-        `${contact.username}'s key changed; verify it, then accept it`,
-      );
+    refuseChangedKey(contact);
     const id = c.id();
     const at = c.now();
     const made = make(contact, at);
@@ -319,11 +311,7 @@ export class Outbox {
     const self = entry.to === a.accountId;
     const contact = self ? undefined : this.#trust.contactByAccount(entry.to);
     if (!self && contact === undefined) throw new ClientError('MISUSE', 'unknown recipient');
-    if (contact?.pendingKey !== undefined)
-      throw new ClientError(
-        'KEY_CHANGED',
-        `${contact.username}'s key changed; verify it, then accept it`,
-      );
+    if (contact !== undefined) refuseChangedKey(contact);
     const toOurs = self ? entry.content : entry.syncContent;
     const excluded = new Set<string>();
     for (let attempt = 0; ; attempt++) {
@@ -533,4 +521,13 @@ function bundleOf(
       signature: fromBase64(kyberPreKey.signature),
     },
   };
+}
+
+/** Nothing goes to a contact whose key changed until the user has verified and accepted it. */
+function refuseChangedKey(contact: ContactRecord): void {
+  if (contact.pendingKey !== undefined)
+    throw new ClientError(
+      'KEY_CHANGED',
+      `${contact.username}'s key changed; verify it, then accept it`,
+    );
 }
