@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { SQLITE_FILE_NAME, openSqliteStorage, type Storage } from '@parley/relay';
 import { account, device, message } from '@parley/relay/testing';
 import type { FastifyInstance } from 'fastify';
+import { QueueDepths } from '../src/storage/sqlite-queue-depths.js';
 import { newRelay, register, send, errorCode, type TestDevice } from './support.js';
 
 const ack = (app: FastifyInstance, d: TestDevice, guids: string[]) =>
@@ -156,6 +157,88 @@ test('sqlite queue cap: sends up to exactly the cap are stored, the next is QUEU
     assert.equal(stored(dir, bob.accountId), cap);
     await app.close();
     await storage.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite device lists in memory: read once per account, forgotten with the depths', () => {
+  const reads: string[] = [];
+  const depths = new QueueDepths(
+    () => 0,
+    (a) => {
+      reads.push(a);
+      return [[1, 101]];
+    },
+  );
+  assert.deepEqual(depths.devices('a'), [[1, 101]]);
+  assert.deepEqual(depths.devices('a'), [[1, 101]]);
+  depths.devices('b');
+  assert.deepEqual(reads, ['a', 'b'], 'one read per account');
+  assert.equal(depths.deviceLists, 2);
+  depths.forget();
+  assert.equal(depths.deviceLists, 0);
+  depths.devices('a');
+  assert.deepEqual(reads, ['a', 'b', 'a'], 'read again after forget');
+});
+
+test('sqlite routes follow device additions, removals, rollbacks, account deletion and a restart', async () => {
+  const dir = tempDir();
+  const routes = (s: Storage, a = 'a'): Promise<[number, number][]> =>
+    s.transact(async (w) =>
+      (await w.devices.routes(a)).map((r): [number, number] => [r.deviceId, r.registrationId]),
+    );
+  try {
+    let s = openSqliteStorage({ dataDir: dir });
+    await s.transact(async (w) => {
+      await w.accounts.create(account('a'));
+      await w.devices.add(device('a', 1));
+    });
+    assert.deepEqual(await routes(s), [[1, 101]]);
+    // Added in the same transaction as a routes read that came before it.
+    await s.transact(async (w) => {
+      assert.deepEqual((await w.devices.routes('a')).length, 1);
+      await w.devices.add(device('a', 2, 202));
+      assert.deepEqual(
+        (await w.devices.routes('a')).map((r) => r.deviceId),
+        [1, 2],
+        'its own addition',
+      );
+    });
+    assert.deepEqual(await routes(s), [
+      [1, 101],
+      [2, 202],
+    ]);
+    // An addition rolled back is not seen afterwards.
+    await assert.rejects(
+      s.transact(async (w) => {
+        await w.devices.add(device('a', 3));
+        assert.equal((await w.devices.routes('a')).length, 3);
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.deepEqual(await routes(s), [
+      [1, 101],
+      [2, 202],
+    ]);
+    // Removed, then added again under the same id with another registration id.
+    await s.transact((w) => w.devices.remove('a', 1));
+    assert.deepEqual(await routes(s), [[2, 202]]);
+    await s.transact((w) => w.devices.add(device('a', 1, 999)));
+    assert.deepEqual(await routes(s), [
+      [1, 999],
+      [2, 202],
+    ]);
+    await s.close();
+    s = openSqliteStorage({ dataDir: dir });
+    assert.deepEqual(await routes(s), [
+      [1, 999],
+      [2, 202],
+    ]);
+    await s.transact((w) => w.accounts.delete('a'));
+    assert.deepEqual(await routes(s), [], 'the account and its devices are gone');
+    await s.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
