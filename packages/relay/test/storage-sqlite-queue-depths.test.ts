@@ -13,7 +13,7 @@ import { SQLITE_FILE_NAME, openSqliteStorage, type Storage } from '@parley/relay
 import { account, device, message } from '@parley/relay/testing';
 import type { FastifyInstance } from 'fastify';
 import { QueueDepths } from '../src/storage/sqlite-queue-depths.js';
-import { newRelay, register, send, errorCode, type TestDevice } from './support.js';
+import { errorCode, link, newRelay, register, send, type TestDevice } from './support.js';
 
 const ack = (app: FastifyInstance, d: TestDevice, guids: string[]) =>
   app.inject({
@@ -239,6 +239,37 @@ test('sqlite routes follow device additions, removals, rollbacks, account deleti
     await s.transact((w) => w.accounts.delete('a'));
     assert.deepEqual(await routes(s), [], 'the account and its devices are gone');
     await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite relay: a send after linking or removing a device is checked against the new devices', async () => {
+  const dir = tempDir();
+  try {
+    const storage = openSqliteStorage({ dataDir: dir });
+    const app = await newRelay({ storage });
+    const alice = await register(app, 'alice');
+    const bob = await register(app, 'bob');
+    assert.equal((await send(app, alice, [bob], 'd-1')).statusCode, 200, 'routes read and kept');
+    const bob2 = await link(app, bob);
+    const missing = await send(app, alice, [bob], 'd-2');
+    assert.equal(errorCode(missing), 'DEVICE_MISMATCH', 'the linked device is seen');
+    assert.equal((await send(app, alice, [bob, bob2], 'd-3')).statusCode, 200);
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: `/v1/devices/${String(bob2.deviceId)}`,
+      headers: { authorization: bob.auth },
+    });
+    assert.equal(removed.statusCode, 204);
+    assert.equal(
+      errorCode(await send(app, alice, [bob, bob2], 'd-4')),
+      'DEVICE_MISMATCH',
+      'the removed device is gone',
+    );
+    assert.equal((await send(app, alice, [bob], 'd-5')).statusCode, 200);
+    await app.close();
+    await storage.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
