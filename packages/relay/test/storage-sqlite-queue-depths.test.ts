@@ -12,7 +12,8 @@ import Database from 'better-sqlite3';
 import { SQLITE_FILE_NAME, openSqliteStorage, type Storage } from '@parley/relay';
 import { account, device, message } from '@parley/relay/testing';
 import type { FastifyInstance } from 'fastify';
-import { newRelay, register, send, errorCode, type TestDevice } from './support.js';
+import { QueueDepths } from '../src/storage/sqlite-queue-depths.js';
+import { errorCode, link, newRelay, register, send, type TestDevice } from './support.js';
 
 const ack = (app: FastifyInstance, d: TestDevice, guids: string[]) =>
   app.inject({
@@ -154,6 +155,119 @@ test('sqlite queue cap: sends up to exactly the cap are stored, the next is QUEU
     assert.equal((await send(app, alice, [bob], `q-${cap}`)).statusCode, 200, 'an ack makes room');
     assert.equal(errorCode(await send(app, alice, [bob], `q-${cap + 1}`)), 'QUEUE_FULL');
     assert.equal(stored(dir, bob.accountId), cap);
+    await app.close();
+    await storage.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite device lists in memory: read once per account, forgotten with the depths', () => {
+  const reads: string[] = [];
+  const depths = new QueueDepths(
+    () => 0,
+    (a) => {
+      reads.push(a);
+      return [[1, 101]];
+    },
+  );
+  assert.deepEqual(depths.devices('a'), [[1, 101]]);
+  assert.deepEqual(depths.devices('a'), [[1, 101]]);
+  depths.devices('b');
+  assert.deepEqual(reads, ['a', 'b'], 'one read per account');
+  assert.equal(depths.deviceLists, 2);
+  depths.forget();
+  assert.equal(depths.deviceLists, 0);
+  depths.devices('a');
+  assert.deepEqual(reads, ['a', 'b', 'a'], 'read again after forget');
+});
+
+test('sqlite routes follow device additions, removals, rollbacks, account deletion and a restart', async () => {
+  const dir = tempDir();
+  const routes = (s: Storage, a = 'a'): Promise<[number, number][]> =>
+    s.transact(async (w) =>
+      (await w.devices.routes(a)).map((r): [number, number] => [r.deviceId, r.registrationId]),
+    );
+  try {
+    let s = openSqliteStorage({ dataDir: dir });
+    await s.transact(async (w) => {
+      await w.accounts.create(account('a'));
+      await w.devices.add(device('a', 1));
+    });
+    assert.deepEqual(await routes(s), [[1, 101]]);
+    // Added in the same transaction as a routes read that came before it.
+    await s.transact(async (w) => {
+      assert.deepEqual((await w.devices.routes('a')).length, 1);
+      await w.devices.add(device('a', 2, 202));
+      assert.deepEqual(
+        (await w.devices.routes('a')).map((r) => r.deviceId),
+        [1, 2],
+        'its own addition',
+      );
+    });
+    assert.deepEqual(await routes(s), [
+      [1, 101],
+      [2, 202],
+    ]);
+    // An addition rolled back is not seen afterwards.
+    await assert.rejects(
+      s.transact(async (w) => {
+        await w.devices.add(device('a', 3));
+        assert.equal((await w.devices.routes('a')).length, 3);
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.deepEqual(await routes(s), [
+      [1, 101],
+      [2, 202],
+    ]);
+    // Removed, then added again under the same id with another registration id.
+    await s.transact((w) => w.devices.remove('a', 1));
+    assert.deepEqual(await routes(s), [[2, 202]]);
+    await s.transact((w) => w.devices.add(device('a', 1, 999)));
+    assert.deepEqual(await routes(s), [
+      [1, 999],
+      [2, 202],
+    ]);
+    await s.close();
+    s = openSqliteStorage({ dataDir: dir });
+    assert.deepEqual(await routes(s), [
+      [1, 999],
+      [2, 202],
+    ]);
+    await s.transact((w) => w.accounts.delete('a'));
+    assert.deepEqual(await routes(s), [], 'the account and its devices are gone');
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite relay: a send after linking or removing a device is checked against the new devices', async () => {
+  const dir = tempDir();
+  try {
+    const storage = openSqliteStorage({ dataDir: dir });
+    const app = await newRelay({ storage });
+    const alice = await register(app, 'alice');
+    const bob = await register(app, 'bob');
+    assert.equal((await send(app, alice, [bob], 'd-1')).statusCode, 200, 'routes read and kept');
+    const bob2 = await link(app, bob);
+    const missing = await send(app, alice, [bob], 'd-2');
+    assert.equal(errorCode(missing), 'DEVICE_MISMATCH', 'the linked device is seen');
+    assert.equal((await send(app, alice, [bob, bob2], 'd-3')).statusCode, 200);
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: `/v1/devices/${String(bob2.deviceId)}`,
+      headers: { authorization: bob.auth },
+    });
+    assert.equal(removed.statusCode, 204);
+    assert.equal(
+      errorCode(await send(app, alice, [bob, bob2], 'd-4')),
+      'DEVICE_MISMATCH',
+      'the removed device is gone',
+    );
+    assert.equal((await send(app, alice, [bob], 'd-5')).statusCode, 200);
     await app.close();
     await storage.close();
   } finally {

@@ -27,7 +27,7 @@ import { sqliteGroupReaders, sqliteGroupWriters } from './sqlite-groups.js';
 import { sqliteProfileReader, sqliteProfileWriter } from './sqlite-profiles.js';
 import { queueEpoch, sqliteMessageReader, sqliteMessageWriter } from './sqlite-messages.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
-import { QueueDepths } from './sqlite-queue-depths.js';
+import { QueueDepths, type DeviceEntry } from './sqlite-queue-depths.js';
 import {
   UsernameTakenError,
   type AttachmentRecord,
@@ -188,11 +188,6 @@ function isUniqueViolation(error: unknown): boolean {
 function makeWriter(db: Db, epoch: string, depths: QueueDepths): Writer {
   const r = makeReader(db, epoch);
   const w = {
-    devices: db
-      .prepare<[string], [number, number]>(
-        'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
-      )
-      .raw(),
     insertAccount: db.prepare('INSERT INTO accounts VALUES (?, ?, ?, ?)'),
     setAccountKey: db.prepare<[Uint8Array, string]>(
       'UPDATE accounts SET identity_key = ? WHERE account_id = ?',
@@ -257,12 +252,12 @@ function makeWriter(db: Db, epoch: string, depths: QueueDepths): Writer {
     },
     devices: {
       ...r.devices,
-      // Depths from memory (`QueueDepths`): no count of each device's queue per send.
+      // Devices and depths from memory (`QueueDepths`): no statement per send.
       routes: (a) => {
-        const rows = w.devices.all(a);
+        const rows = depths.devices(a);
         const out = new Array<DeviceRoute>(rows.length);
         for (let i = 0; i < rows.length; i++) {
-          const [deviceId, registrationId] = rows[i] as [number, number];
+          const [deviceId, registrationId] = rows[i] as DeviceEntry;
           out[i] = { deviceId, registrationId, queueDepth: depths.get(a, deviceId) };
         }
         return Promise.resolve(out);
@@ -452,7 +447,15 @@ export function openSqliteStorage(options: SqliteStorageOptions): Storage {
       'SELECT count(*) FROM messages WHERE recipient_account = ? AND recipient_device = ?',
     )
     .pluck();
-  const depths = new QueueDepths((a, d) => depthCount.get(a, d) ?? 0);
+  const deviceList = writeDb
+    .prepare<[string], [number, number]>(
+      'SELECT device_id, registration_id FROM devices WHERE account_id = ? ORDER BY device_id',
+    )
+    .raw();
+  const depths = new QueueDepths(
+    (a, d) => depthCount.get(a, d) ?? 0,
+    (a) => deviceList.all(a),
+  );
   const committer = createCommitter({
     writeDb,
     writeFlag,
