@@ -130,6 +130,8 @@ export function createNoblePrimitives(options: PrimitivesOptions = {}): Primitiv
         throw new PrimitivesError('ZERO_SHARED_SECRET', 'X25519 produced the all-zero output');
       return shared;
     },
+    // noble keeps nothing prepared between calls.
+    forget() {},
   };
 
   const ed: SignatureScheme = {

@@ -245,17 +245,39 @@ export class KeyObjectCache {
 export const LONG_LIVED_KEYS = 8;
 
 /**
- * KeyObjects of long-lived private keys, found by the key's bytes (whatever array holds them:
- * storage hands out a new copy on every load), so that such a key is imported once. Entries are
- * indexed by SHA-256 of the key, hold a copy of its bytes compared in constant time on every hit,
- * and are dropped (the copy zeroed) least recently used first beyond {@link LONG_LIVED_KEYS}.
- * Only keys the caller declares long-lived enter: a ratchet or one-time key never outlives the
- * caller's array here (that is {@link KeyObjectCache}).
+ * How many `session` X25519 keys (our current ratchet key of each session, see `KeyLifetime`)
+ * one backend keeps imported: the sessions a device is actively talking in. A session's key
+ * leaves when the ratchet step replaces it (`forget`); keys of sessions gone quiet leave least
+ * recently used first beyond this.
+ */
+export const SESSION_KEYS = 32;
+
+/**
+ * KeyObjects of long-lived (or `session`) private keys, found by the key's bytes (whatever array
+ * holds them: storage hands out a new copy on every load), so that such a key is imported once.
+ * Entries are indexed by SHA-256 of the key, hold a copy of its bytes compared in constant time
+ * on every hit, and are dropped (the copy zeroed) on {@link LongLivedKeyCache.forget} or least
+ * recently used first beyond `limit` ({@link LONG_LIVED_KEYS} by default). Only keys the caller
+ * declares long-lived or session keys enter: a one-time key never outlives the caller's array
+ * here (that is {@link KeyObjectCache}).
  */
 export class LongLivedKeyCache {
   readonly #entries = new Map<string, { readonly bytes: Uint8Array; readonly key: KeyObject }>();
 
-  constructor(private readonly create: (raw: Uint8Array) => KeyObject) {}
+  constructor(
+    private readonly create: (raw: Uint8Array) => KeyObject,
+    private readonly limit: number = LONG_LIVED_KEYS,
+  ) {}
+
+  /** Drops the entry for `raw`'s bytes, if there is one (its copy zeroed). */
+  forget(raw: Uint8Array): void {
+    if (this.#entries.size === 0) return;
+    const id = createHash('sha256').update(raw).digest('base64');
+    const hit = this.#entries.get(id);
+    if (hit === undefined || !constantTimeEqual(hit.bytes, raw)) return;
+    hit.bytes.fill(0);
+    this.#entries.delete(id);
+  }
 
   /** The KeyObject of `raw` if it is cached, without importing or reordering anything. */
   peek(raw: Uint8Array): KeyObject | undefined {
@@ -276,7 +298,7 @@ export class LongLivedKeyCache {
     const key = this.create(raw);
     this.#entries.set(id, { bytes: Uint8Array.from(raw), key });
     for (const [oldest, entry] of this.#entries) {
-      if (this.#entries.size <= LONG_LIVED_KEYS) break;
+      if (this.#entries.size <= this.limit) break;
       entry.bytes.fill(0);
       this.#entries.delete(oldest);
     }

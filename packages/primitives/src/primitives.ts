@@ -131,10 +131,14 @@ export interface KeyPair {
  * How long the caller keeps a private key. A `long-lived` one (a device's identity key, its
  * signed prekey, a last-resort Kyber prekey) is loaded from storage again and again: a backend
  * may keep it prepared (node: the imported OpenSSL key) in a bounded cache found by the key's
- * bytes, so that a new copy of the same key costs no new import. Anything else (`ephemeral`,
- * the default: ratchet keys, one-time prekeys, SPQR keys) is never kept past the caller's array.
+ * bytes, so that a new copy of the same key costs no new import. A `session` key (X25519 only:
+ * our current ratchet key, which a session record holds until the next ratchet step) may be
+ * kept the same way in a bounded cache of its own, until the caller calls
+ * {@link X25519.forget} on it when the ratchet step replaces it (or the bound pushes it out).
+ * Anything else (`ephemeral`, the default: one-time prekeys, SPQR keys, sealed sender's
+ * ephemeral keys) is never kept past the caller's array.
  */
-export type KeyLifetime = 'ephemeral' | 'long-lived';
+export type KeyLifetime = 'ephemeral' | 'session' | 'long-lived';
 
 export interface X25519 {
   /** A new key pair; the private key is 32 random bytes, clamped. */
@@ -142,6 +146,11 @@ export interface X25519 {
   publicKey(privateKey: Uint8Array): Uint8Array;
   /** X25519(k, u). Throws `ZERO_SHARED_SECRET` when the result is all zeros (RFC 7748 §6.1). */
   sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array, lifetime?: KeyLifetime): Uint8Array;
+  /**
+   * Drops whatever the backend kept prepared for a `session` key with these bytes (a no-op where
+   * it keeps nothing): the caller no longer holds the key. Never throws.
+   */
+  forget(privateKey: Uint8Array): void;
 }
 
 export interface SignatureScheme {

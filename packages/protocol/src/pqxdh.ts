@@ -19,6 +19,8 @@ import { spqrInit } from './spqr/spqr.js';
 
 /** Identity keys and signed prekeys are loaded again for every session: see `KeyLifetime`. */
 const LONG_LIVED = 'long-lived';
+/** Our ratchet key, kept by the session record until the next ratchet step: see `KeyLifetime`. */
+const SESSION = 'session';
 
 /** The 32 × 0xFF prefix of the PQXDH input (spec §3). */
 const PREFIX = new Uint8Array(32).fill(0xff);
@@ -57,7 +59,7 @@ export function pqxdhInitiate(p: Primitives, input: InitiateInput): SessionState
   const sending = rootStep(
     p,
     secrets.rootKey,
-    agree(p, sendingRatchet.privateKey, bundle.signedPreKey.publicKey),
+    agree(p, sendingRatchet.privateKey, bundle.signedPreKey.publicKey, SESSION),
   );
   return {
     localIdentity: identity.publicKey,

@@ -14,6 +14,9 @@ import {
 import type { ReceiverChain, SessionState, SkippedKey } from './session-state.js';
 import { spqrRecv, spqrSend } from './spqr/spqr.js';
 
+/** Our ratchet key's lifetime for the backend (see `KeyLifetime`). */
+const SESSION = 'session';
+
 /** HMAC-SHA256(macKey, 0x05 ‖ sender ‖ 0x05 ‖ receiver ‖ macInput), cut to 8 bytes. */
 function mac(
   p: Primitives,
@@ -96,13 +99,15 @@ function receiverFor(
   const at = state.receivers.findIndex((c) => constantTimeEqual(c.ratchetKey, ratchetKey));
   const existing = state.receivers[at];
   if (existing !== undefined) return { state, chain: existing, at };
+  // Our ratchet keys are `session` keys: the backend may keep one prepared from the step that
+  // made it to the step that replaces it (ratchetDecrypt forgets it then).
   const receiving = rootStep(
     p,
     state.rootKey,
-    agree(p, state.senderRatchet.privateKey, ratchetKey),
+    agree(p, state.senderRatchet.privateKey, ratchetKey, SESSION),
   );
   const ratchet = generateKeyPair(p);
-  const sending = rootStep(p, receiving.rootKey, agree(p, ratchet.privateKey, ratchetKey));
+  const sending = rootStep(p, receiving.rootKey, agree(p, ratchet.privateKey, ratchetKey, SESSION));
   const chain: ReceiverChain = {
     ratchetKey,
     chainKey: { key: receiving.chainKey, index: 0 },
@@ -191,6 +196,10 @@ export function ratchetDecrypt(
     throw decryptionFailed();
   }
   const receivers = stepped.state.receivers.map((c, i) => (i === stepped.at ? chain : c));
+  // A ratchet step replaced our ratchet key: the backend need not keep the old one prepared.
+  // (Only now, after the MAC: a forged message must not cost the current key its preparation.)
+  if (stepped.state.senderRatchet !== state.senderRatchet)
+    p.x25519.forget(state.senderRatchet.privateKey);
   return {
     state: { ...stepped.state, receivers, spqr: spqr.state, pendingPreKey: undefined },
     plaintext,
