@@ -19,9 +19,7 @@ import {
   createSuite,
   decodeSearchResponse,
   encodeConfiguration,
-  encodeMonitorResponse,
   encodeSearchResponse,
-  verifyContactMonitor,
   verifySearch,
   type ClientContext,
   type Configuration,
@@ -30,11 +28,14 @@ import {
 import { openSqliteLogStorage } from '@parley/keytrans-log';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { verifyInChromium } from './keytrans-browser.js';
+import { meanOf, measureMonitoring } from './keytrans-monitor.js';
 
 const MINUTE = 60_000;
 const DAY = 1440 * MINUTE;
 /** Contact monitoring cadence in minutes: once per RMW (one day). */
 const MONITOR_EVERY = 1440;
+/** Minutes between the labels whose monitoring is measured (prime: their positions' bits vary). */
+const MONITOR_SPACING = 37;
 const T0 = 1_767_225_600_000;
 
 interface Row {
@@ -218,33 +219,16 @@ export async function keytransReport(options: { quick: boolean; json: boolean })
   storage2.close();
   rmSync(dir2, { recursive: true, force: true });
 
-  // Monitoring bytes per label per day: a contact that looked a label up monitors it through
-  // the next day at -05's cadence ("roughly as frequently as the RMW": once a day here).
-  const store = new MemoryKeyTransStore();
-  const fresh = new TextEncoder().encode('probe-contact');
-  log.enqueue(fresh, undefined, [new TextEncoder().encode('k')]);
-  t += MINUTE;
-  log.sequence(t);
-  const search = log.search({ label: fresh });
-  store.commit(verifySearch(ctx, store, fresh, undefined, search, t).changes);
-  let monitorBytes = 0;
-  let monitorRequests = 0;
-  for (let minute = 1; minute <= 1440; minute++) {
-    t += MINUTE;
-    log.sequence(t);
-    if (minute % MONITOR_EVERY === 0 && store.contact(fresh) !== undefined) {
-      const state = store.contact(fresh);
-      const last = store.head()?.treeHead.treeSize;
-      const response = log.contactMonitor({
-        label: fresh,
-        entries: state?.entries ?? [],
-        ...(last === undefined ? {} : { last }),
-      });
-      monitorBytes += encodeMonitorResponse(1, response).length;
-      monitorRequests++;
-      store.commit(verifyContactMonitor(ctx, store, fresh, response, t).changes);
-    }
-  }
+  // Monitoring bytes per label per day (`keytrans-monitor.ts`): the mean over labels created
+  // at different positions, each monitored once a day after a contact looked it up.
+  const monitoring = measureMonitoring(ctx, log, t, {
+    labels: options.quick ? 12 : 32,
+    spacing: MONITOR_SPACING,
+    window: MONITOR_EVERY,
+  });
+  const monitorMean = (field: Parameters<typeof meanOf>[1]): number =>
+    meanOf(monitoring.alone, field);
+  const monitorTotals = monitoring.alone.map((p) => p.total);
 
   // At 10^8 label-versions (same entries per year), every prefix-tree lookup's path is
   // log2(100) ≈ 6.6 levels deeper: one more 32-byte copath element per level per lookup. The
@@ -309,9 +293,21 @@ export async function keytransReport(options: { quick: boolean; json: boolean })
     },
     {
       metric: 'contact monitoring per label per day',
-      measured: `${monitorBytes.toLocaleString('en')} B in ${monitorRequests} request(s), once per RMW`,
-      projected: '',
+      measured: `mean ${Math.round(monitorMean('total')).toLocaleString('en')} B (${Math.min(...monitorTotals).toLocaleString('en')}–${Math.max(...monitorTotals).toLocaleString('en')}) over ${monitoring.alone.length} labels, one request a day after the lookup${monitoring.unfinished > 0 ? `; ${monitoring.unfinished} not finished` : ''}`,
+      projected: `${Math.round(monitorMean('total') + monitorMean('prefixProofs') * Math.log2(1e8 / made) * 32).toLocaleString('en')} B`,
       anchor: '≤ 4 KB',
+    },
+    {
+      metric: '  its parts (means)',
+      measured: `head ${Math.round(monitorMean('head'))} B; ${monitorMean('timestamps').toFixed(1)} timestamps ${Math.round(monitorMean('timestampBytes'))} B; ${monitorMean('prefixProofs').toFixed(1)} prefix proofs of ${(monitorMean('prefixElements') / Math.max(1, monitorMean('prefixProofs'))).toFixed(1)} hashes ${Math.round(monitorMean('prefixBytes')).toLocaleString('en')} B; ${monitorMean('prefixRoots').toFixed(1)} prefix roots ${Math.round(monitorMean('prefixRootBytes'))} B; log-tree proof ${monitorMean('inclusion').toFixed(1)} hashes ${Math.round(monitorMean('inclusionBytes')).toLocaleString('en')} B`,
+      projected: '',
+      anchor: '',
+    },
+    {
+      metric: '  a further label of a monitoring run',
+      measured: `mean ${Math.round(meanOf(monitoring.inRun, 'total')).toLocaleString('en')} B (head just refreshed: ${Math.round(meanOf(monitoring.inRun, 'head'))} B head, ${meanOf(monitoring.inRun, 'inclusion').toFixed(1)} log-tree hashes)`,
+      projected: '',
+      anchor: '',
     },
     {
       metric: 'server storage per label-version',

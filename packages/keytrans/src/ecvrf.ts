@@ -1,4 +1,4 @@
-import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
+import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { concatBytes, constantTimeEqual } from '@parley/bytes';
@@ -104,17 +104,19 @@ export function encodeToCurve(sha512: Sha512, publicKey: Uint8Array, alpha: Uint
   throw new KeyTransError('VRF_INVALID', 'encode_to_curve found no point');
 }
 
-function challenge(sha512: Sha512, points: readonly EdPoint[]): bigint {
-  const parts: Uint8Array[] = [Uint8Array.of(SUITE, 0x02)];
-  for (const p of points) parts.push(p.toBytes());
-  parts.push(Uint8Array.of(0x00));
-  return bytesToNumberLE(sha512(concatBytes(...parts)).subarray(0, CHALLENGE_LENGTH));
+/** challenge_generation (RFC 9381 §5.4.3) over the points' encodings (point_to_string). */
+function challenge(sha512: Sha512, encoded: readonly Uint8Array[]): bigint {
+  const input = concatBytes(Uint8Array.of(SUITE, 0x02), ...encoded, Uint8Array.of(0x00));
+  return bytesToNumberLE(sha512(input).subarray(0, CHALLENGE_LENGTH));
+}
+
+/** proof_to_hash's hash (RFC 9381 §5.2) of the encoding of cofactor × Gamma. */
+function hashEncoded(sha512: Sha512, cofactorGamma: Uint8Array): Uint8Array {
+  return sha512(concatBytes(Uint8Array.of(SUITE, 0x03), cofactorGamma, Uint8Array.of(0x00)));
 }
 
 function hashPoint(sha512: Sha512, gamma: EdPoint): Uint8Array {
-  return sha512(
-    concatBytes(Uint8Array.of(SUITE, 0x03), gamma.clearCofactor().toBytes(), Uint8Array.of(0x00)),
-  );
+  return hashEncoded(sha512, gamma.clearCofactor().toBytes());
 }
 
 /** ECVRF_prove (RFC 9381 §5.1): the 80-byte proof pi for `alpha`. Deterministic. */
@@ -133,10 +135,17 @@ export function vrfProveWithHash(
   const hString = h.toBytes();
   const gamma = h.multiply(key.scalar);
   const k = bytesToNumberLE(sha512(concatBytes(key.nonceKey, hString))) % ORDER;
-  const c = challenge(sha512, [key.point, h, gamma, Point.BASE.multiply(k), h.multiply(k)]);
+  const gammaString = gamma.toBytes();
+  const c = challenge(sha512, [
+    key.publicKey,
+    hString,
+    gammaString,
+    Point.BASE.multiply(k).toBytes(),
+    h.multiply(k).toBytes(),
+  ]);
   const s = (k + c * key.scalar) % ORDER;
   const proof = concatBytes(
-    gamma.toBytes(),
+    gammaString,
     numberToBytesLE(c, CHALLENGE_LENGTH),
     numberToBytesLE(s, 32),
   );
@@ -248,8 +257,17 @@ export function vrfVerify(
   const u = Point.BASE.multiplyUnsafe(decoded.s).subtract(y.multiplyUnsafe(decoded.c));
   // s·H − c·Gamma in one Strauss–Shamir pass (one doubling chain for both; public inputs).
   const v = mulAddUnsafe(Point, [h, decoded.gamma.negate()], [decoded.s, decoded.c]);
-  const expected = challenge(sha512, [y, h, decoded.gamma, u, v]);
+  // The four points to encode share one field inversion (noble's batch normalisation); Y and
+  // Gamma are encoded as received (strict decoding accepted only canonical encodings).
+  const [hA, uA, vA, gammaA] = normalizeZ(Point, [h, u, v, decoded.gamma.clearCofactor()]);
+  const expected = challenge(sha512, [
+    publicKey,
+    (hA as EdPoint).toBytes(),
+    proof.subarray(0, POINT_LENGTH),
+    (uA as EdPoint).toBytes(),
+    (vA as EdPoint).toBytes(),
+  ]);
   const cBytes = numberToBytesLE(decoded.c, CHALLENGE_LENGTH);
   if (!constantTimeEqual(cBytes, numberToBytesLE(expected, CHALLENGE_LENGTH))) return undefined;
-  return hashPoint(sha512, decoded.gamma);
+  return hashEncoded(sha512, (gammaA as EdPoint).toBytes());
 }

@@ -65,7 +65,7 @@ for (const [backend, primitives] of [
   }
 }
 
-test('ECVRF verify refuses a wrong input, a wrong key, a tampered proof, s ≥ L and small-order keys', () => {
+test('ECVRF verify refuses a wrong input, a wrong key, a tampered proof, s ≥ L, small-order keys and non-canonical points', () => {
   const primitives = createNodePrimitives();
   const sha512 = (d: Uint8Array): Uint8Array => primitives.hash('sha512', d);
   const [a, b] = file.vectors as [Vector, Vector];
@@ -85,4 +85,13 @@ test('ECVRF verify refuses a wrong input, a wrong key, a tampered proof, s ≥ L
   identity[0] = 1;
   assert.equal(vrfVerify(sha512, identity, fromHex(a.alpha), pi), undefined);
   assert.equal(vrfVerify(sha512, fromHex(a.pk), fromHex(a.alpha), pi.slice(0, 79)), undefined);
+  // The challenge hashes the key and Gamma as received, so only canonical encodings may pass
+  // decoding (RFC 8032 strict): y = p + 1 encodes the identity non-canonically.
+  const nonCanonical = new Uint8Array(32).fill(0xff);
+  nonCanonical[0] = 0xee;
+  nonCanonical[31] = 0x7f;
+  assert.equal(vrfVerify(sha512, nonCanonical, fromHex(a.alpha), pi), undefined);
+  const badGamma = Uint8Array.from(pi);
+  badGamma.set(nonCanonical, 0);
+  assert.equal(vrfVerify(sha512, fromHex(a.pk), fromHex(a.alpha), badGamma), undefined);
 });
