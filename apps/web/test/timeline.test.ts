@@ -2,7 +2,8 @@
  * The timeline across opens: a conversation longer than a page opens at its newest message
  * (scrolled to the end), scrolling to the top loads the older pages, switching to another
  * conversation and back starts at the newest again, and a conversation without messages says so
- * (and has no feed).
+ * (and has no feed). A conversation opened before draws from the page's memory at once, with what
+ * changed while it was closed (an edit, a deletion, a new message), before the engine answers.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -17,7 +18,13 @@ import {
   UI_TIMEOUT_MS,
   waitOnline,
 } from './flows.js';
-import { engineRequest, openUser, type Server, withServerAndBrowser } from './harness.js';
+import {
+  engineRequest,
+  openUser,
+  type Server,
+  wholeTimeline,
+  withServerAndBrowser,
+} from './harness.js';
 
 let server: Server;
 let browser: Browser;
@@ -90,5 +97,77 @@ test(
     await expect(() => atNewest(alice.page, newest), 'bob’s conversation at its newest again');
 
     assert.deepEqual(alice.problems.list, []);
+  },
+);
+
+/** Keeps the page's timeline requests from reaching the engine (counted in `heldTimelines`). */
+async function holdTimelineRequests(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { heldTimelines: number };
+    w.heldTimelines = 0;
+    const proto = BroadcastChannel.prototype;
+    const post = Object.getOwnPropertyDescriptor(proto, 'postMessage')?.value as (
+      this: BroadcastChannel,
+      m: unknown,
+    ) => void;
+    proto.postMessage = function (this: BroadcastChannel, m: unknown) {
+      const r = m as { kind?: string; request?: { type?: string } };
+      if (r.kind === 'request' && r.request?.type === 'timeline') w.heldTimelines++;
+      else post.call(this, m);
+    };
+  });
+}
+
+test(
+  'a conversation opened again shows what changed while it was closed, before the engine answers',
+  { timeout: 300_000 },
+  async () => {
+    const dave = await openUser(browser, server.base);
+    const erin = await openUser(browser, server.base);
+    const fay = await openUser(browser, server.base);
+    await register(dave.page, 'dave');
+    await register(erin.page, 'erin');
+    await register(fay.page, 'fay');
+    await waitOnline(dave.page);
+    await startChat(dave.page, 'erin');
+    for (const text of ['keep me', 'edit me', 'delete me'])
+      await engineRequest(dave.page, 'send', { conv: 'd:erin', text });
+    await message(dave.page, 'delete me').waitFor({ timeout: UI_TIMEOUT_MS });
+    const ids = new Map((await wholeTimeline(dave.page, 'd:erin')).map((i) => [i.text, i.id]));
+
+    // Closed (another one open); then changed (the engine tells every tab, as for another
+    // tab's change).
+    await startChat(dave.page, 'fay');
+    await dave.page.getByText('No messages yet. Say hello.').waitFor({ timeout: UI_TIMEOUT_MS });
+    await engineRequest(dave.page, 'edit', {
+      conv: 'd:erin',
+      id: ids.get('edit me') ?? '',
+      text: 'edited while closed',
+    });
+    await engineRequest(dave.page, 'deleteMessage', {
+      conv: 'd:erin',
+      id: ids.get('delete me') ?? '',
+    });
+    await engineRequest(dave.page, 'send', { conv: 'd:erin', text: 'new while closed' });
+    // The list's last message comes after the items it follows, so all of them are in.
+    await dave.page
+      .getByRole('navigation', { name: 'Conversations' })
+      .getByText('new while closed')
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+
+    await holdTimelineRequests(dave.page);
+    await openConversation(dave.page, 'erin');
+    await message(dave.page, 'new while closed').waitFor({ timeout: UI_TIMEOUT_MS });
+    await message(dave.page, 'edited while closed').waitFor({ timeout: UI_TIMEOUT_MS });
+    await message(dave.page, 'keep me').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await message(dave.page, 'delete me').count(), 0);
+    assert.equal(await dave.page.getByRole('feed').getByRole('article').count(), 4);
+    assert.ok(
+      await dave.page.evaluate(
+        () => (window as unknown as { heldTimelines: number }).heldTimelines > 0,
+      ),
+      'the engine was not asked: the page came from memory',
+    );
+    assert.deepEqual(dave.problems.list, []);
   },
 );

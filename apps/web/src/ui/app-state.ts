@@ -20,6 +20,7 @@ import {
 } from '../engine/protocol.js';
 import { RequestError, type EngineLink } from './engine-link.dom.js';
 import { notifyIncoming } from './notifications.dom.js';
+import { compareItems, createPageCache } from './page-cache.js';
 
 /** The appearance chosen in Settings (`system` follows the operating system). */
 export type Theme = 'system' | 'light' | 'dark' | 'contrast';
@@ -88,10 +89,6 @@ interface Typer {
   readonly until: number;
 }
 
-function compareItems(a: TimelineItem, b: TimelineItem): number {
-  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
 function mergeItems(
   set: SetStoreFunction<TimelineItem[]>,
   current: readonly TimelineItem[],
@@ -130,6 +127,7 @@ export function createAppState(link: EngineLink): AppState {
   };
   applyTheme(theme());
   const announced = new Set<string>();
+  const cache = createPageCache(PAGE_SIZE);
   /** The message the live region last announced (its text leaves the page if it is deleted). */
   let announcedId: string | undefined;
 
@@ -188,6 +186,7 @@ export function createAppState(link: EngineLink): AppState {
         if (before.phase.kind !== 'ready' && e.status.phase.kind === 'ready') void reload();
         if (e.status.phase.kind !== 'ready')
           batch(() => {
+            cache.clear();
             setOpen(undefined);
             setItems([]);
             setConversations([]);
@@ -227,6 +226,7 @@ export function createAppState(link: EngineLink): AppState {
             screen() === 'chats' && e.conv === open(),
             () => void state.openConversation(e.conv),
           );
+        cache.merge(e.conv, e.items);
         if (e.conv === open()) {
           mergeItems(setItems, items, e.items);
           if (fresh.length > 0 && visible()) markRead(e.conv);
@@ -243,6 +243,7 @@ export function createAppState(link: EngineLink): AppState {
           announcedId = undefined;
           setAnnouncement('');
         }
+        cache.remove(e.conv, e.ids);
         if (e.conv === open()) setItems((list) => list.filter((i) => !gone.has(i.id)));
         setRemoved(new Set(e.ids.map((id) => `${e.conv}\u0000${id}`)));
         break;
@@ -296,7 +297,12 @@ export function createAppState(link: EngineLink): AppState {
   };
 
   const latestPage = (conv: ConversationId): Promise<TimelineItem[]> =>
-    link.request('timeline', { conv, limit: PAGE_SIZE });
+    link.request('timeline', { conv, limit: PAGE_SIZE }).then((page) => {
+      // Answers and events come in order on one channel: later events merge into this page.
+      cache.put(conv, page);
+      for (const i of page) if (i.direction === 'in') announced.add(i.id);
+      return page;
+    });
 
   const loadLatest = async (
     conv: ConversationId,
@@ -304,7 +310,6 @@ export function createAppState(link: EngineLink): AppState {
   ): Promise<void> => {
     const page = await asked;
     if (open() !== conv) return;
-    for (const i of page) if (i.direction === 'in') announced.add(i.id);
     batch(() => {
       setItems(reconcile(page, { key: 'id' }));
       setHasOlder(page.length === PAGE_SIZE);
@@ -314,6 +319,7 @@ export function createAppState(link: EngineLink): AppState {
   link.onEvent(onEvent);
   link.onLeader(() => {
     // A new engine: what the old one said is stale until it answers.
+    cache.clear();
     document.documentElement.dataset['phase'] = 'starting';
     void reload().catch(() => undefined);
   });
@@ -379,12 +385,14 @@ export function createAppState(link: EngineLink): AppState {
       // The page is asked for before the conversation renders, and before anything else the
       // engine would do first (the key check, the read mark), so it shows as soon as it can.
       const asked = conv === undefined ? undefined : latestPage(conv);
+      // A kept page draws at once; the engine's answer then replaces it.
+      const kept = (conv !== undefined && cache.get(conv)) || [];
       batch(() => {
         setScreen('chats');
         setOpen(conv);
         setDraft(undefined);
-        setItems([]);
-        setHasOlder(false);
+        setItems(kept);
+        setHasOlder(kept.length === PAGE_SIZE);
         setTimer(undefined);
       });
       if (conv === undefined || asked === undefined) return;
