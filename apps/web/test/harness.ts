@@ -160,8 +160,8 @@ export async function startServer(options: {
       '--log-level',
       'warn',
       '--no-rate-limit',
-      // The web client does not verify keys against a log yet (issue 13 phase 2 covers the SDK
-      // and the CLI); without a log it keeps trust on first use.
+      // No key transparency log by default (no log child per test server, and the bench measures
+      // the client without one); transparency.test.ts starts a server with its log.
       '--kt',
       'off',
       ...storage,
