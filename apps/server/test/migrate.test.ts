@@ -85,6 +85,11 @@ test('migrate: a SQLite relay moves to PostgreSQL with its accounts, queues (sam
       (e: { stderr: string }) => /already holds accounts/.test(e.stderr),
     );
 
+    // Queue depths (counter minus removals) count the three copied messages, not the counter.
+    const migrated = await openPgStorage({ connectionString: db.url });
+    assert.equal(await migrated.reader.messages.depth(bob.accountId, bob.deviceId), 3);
+    await migrated.close();
+
     // The relay on PostgreSQL serves the same accounts, queue and guids.
     server = await startServer(['--no-rate-limit', '--web-dir', 'off'], { DATABASE_URL: db.url });
     try {

@@ -152,6 +152,45 @@ test('pg: a window of sends is seven statements whatever its size; a duplicate i
   }
 });
 
+test('pg: one ack transaction deleting for several devices is one range delete', async () => {
+  const s = await openPgStorage({ connectionString: url(), schema: freshSchema() });
+  try {
+    await s.transact(async (w) => {
+      await w.accounts.create(account('a'));
+      for (const d of [1, 2, 3, 4]) await w.devices.add(device('a', d));
+    });
+    for (const d of [1, 2, 3, 4])
+      await Promise.all(
+        [0, 1, 2].map((i) =>
+          s.transact((w) => w.messages.enqueue(message(`m${String(d)}-${String(i)}`, ['a', d]))),
+        ),
+      );
+    const before = { ...s.stats };
+    // As `AckDeleter`: one transaction asks every device's delete at once.
+    const deleted = await s.transact(
+      (w) => Promise.all([1, 2, 3, 4].map((d) => w.messages.deleteUpTo('a', d, d === 4 ? 0 : d))),
+      { durable: false },
+    );
+    assert.deepEqual(deleted, [1, 2, 3, 0]);
+    // BEGIN (with SET LOCAL), one DELETE for the four devices, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 3);
+    assert.equal(s.stats.fallbacks - before.fallbacks, 0);
+    assert.deepEqual(
+      await Promise.all([1, 2, 3, 4].map((d) => s.reader.messages.depth('a', d))),
+      [2, 1, 0, 3],
+    );
+    // A lone non-durable transaction the window cannot coalesce still runs (serially).
+    const [first] = await s.reader.messages.list('a', 4, 0, 1);
+    assert.equal(
+      await s.transact((w) => w.messages.delete('a', 4, [first?.guid ?? '']), { durable: false }),
+      1,
+    );
+    assert.equal(await s.reader.messages.depth('a', 4), 2);
+  } finally {
+    await s.close();
+  }
+});
+
 test("pg: callbacks of one window settle in an order where every device's seq rises", async () => {
   const s = await openPgStorage({
     connectionString: url(),

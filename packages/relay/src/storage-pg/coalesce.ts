@@ -30,7 +30,8 @@ import type {
   Writer,
 } from '../storage/types.js';
 import { toAccount, type AccountRow } from '../storage/rows.js';
-import { pgWriter, withBuffered, type TxState } from './writer.js';
+import { QUEUE_DEPTH, QUEUE_DEPTH_JOINS } from './reader.js';
+import { pgWriter, type TxState } from './writer.js';
 
 /** Thrown into a callback when the window must run serially instead. */
 class GiveUp extends Error {
@@ -64,10 +65,9 @@ const SELECT_SENDS = `SELECT sender_account AS a, sender_device AS d, client_mes
   server_timestamp FROM sends WHERE (sender_account, sender_device, client_message_id) IN (
   SELECT * FROM unnest($1::text[], $2::int[], $3::text[]))`;
 
-const SELECT_ROUTES = `SELECT d.account_id AS a, d.device_id, d.registration_id,
-  (SELECT count(*) FROM messages m
-    WHERE m.recipient_account = d.account_id AND m.recipient_device = d.device_id) AS n
-  FROM devices d WHERE d.account_id = ANY($1::text[]) ORDER BY d.account_id, d.device_id`;
+const SELECT_ROUTES = `SELECT d.account_id AS a, d.device_id, d.registration_id, ${QUEUE_DEPTH} AS n
+  FROM devices d ${QUEUE_DEPTH_JOINS}
+  WHERE d.account_id = ANY($1::text[]) ORDER BY d.account_id, d.device_id`;
 
 const SELECT_ACCOUNTS = 'SELECT * FROM accounts WHERE account_id = ANY($1::text[])';
 
@@ -139,7 +139,7 @@ export async function runConcurrently(
           if (list === undefined) by.set(r.a, (list = []));
           list.push({ deviceId: r.device_id, registrationId: r.registration_id, queueDepth: r.n });
         }
-        for (const r of reqs) r.resolve(withBuffered(tx, r.a, by.get(r.a) ?? []));
+        for (const r of reqs) r.resolve(by.get(r.a) ?? []);
         return;
       }
       case 'account': {

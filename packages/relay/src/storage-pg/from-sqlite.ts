@@ -119,6 +119,13 @@ export async function migrateSqliteToPg(o: MigrateOptions): Promise<MigrateRepor
         'INSERT INTO queue_counters SELECT account_id, device_id, $1 FROM devices',
         [highest],
       );
+      // Depth = counter - removals (migration 4): the counters start at the highest seq.
+      await client.query(
+        `INSERT INTO queue_removals SELECT c.account_id, c.device_id,
+           c.seq - (SELECT count(*) FROM messages m
+             WHERE m.recipient_account = c.account_id AND m.recipient_device = c.device_id)
+         FROM queue_counters c`,
+      );
       await client.query(
         "SELECT setval(pg_get_serial_sequence('mls_key_packages', 'seq'), greatest((SELECT max(seq) FROM mls_key_packages), 1))",
       );

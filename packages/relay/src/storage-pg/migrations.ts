@@ -6,7 +6,8 @@
  * Differences from the SQLite schema: a message's `seq` comes from its device's row in
  * `queue_counters` (updated in the enqueueing transaction, so per-device commit order holds with
  * concurrent writers; the row is never deleted, so no `seq` is reused), and expiry uses an age
- * index (there is no global commit order to walk).
+ * index (there is no global commit order to walk), and a queue's depth is its counter minus its
+ * `queue_removals` row (migration 4), not a count of its rows.
  */
 import type { Migration } from '../storage/sqlite-migrations.js';
 
@@ -162,6 +163,38 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE messages ADD COLUMN expires_at BIGINT;
       CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+  {
+    // Queue depths without counting rows: a device's depth is its counter (messages ever
+    // enqueued) minus its row here (messages ever removed). A statement-level trigger adds every
+    // delete of queued messages (acks, expiry, device or account removal by cascade) in the
+    // deleting transaction, locking rows in (account, device) order. Sends never touch these
+    // rows, nor deletes the counters, so acks and sends do not wait for each other. The table is
+    // locked while it is filled so no delete falls between the count and the trigger.
+    version: 4,
+    sql: `
+      LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE;
+      CREATE TABLE queue_removals (
+        account_id TEXT NOT NULL,
+        device_id  INTEGER NOT NULL,
+        removed    BIGINT NOT NULL,
+        PRIMARY KEY (account_id, device_id)
+      );
+      INSERT INTO queue_removals
+        SELECT c.account_id, c.device_id, c.seq - (SELECT count(*) FROM messages m
+          WHERE m.recipient_account = c.account_id AND m.recipient_device = c.device_id)
+        FROM queue_counters c;
+      CREATE FUNCTION count_queue_removals() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO queue_removals AS r
+          SELECT recipient_account, recipient_device, count(*) FROM gone
+          GROUP BY recipient_account, recipient_device ORDER BY recipient_account, recipient_device
+          ON CONFLICT (account_id, device_id) DO UPDATE SET removed = r.removed + excluded.removed;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER messages_removed AFTER DELETE ON messages
+        REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION count_queue_removals();
     `,
   },
 ];

@@ -4,7 +4,8 @@
  * `windowMs` has passed since the first, then run in one PostgreSQL transaction on one pooled
  * client, all at once, with the statements they wait on coalesced (`coalesce.ts`: a window of
  * sends is one duplicate check, one routes read and one counter bump for all, one multi-row
- * INSERT of messages and one of send records, and one COMMIT). A window that cannot run so
+ * INSERT of messages and one of send records, and one COMMIT; a window of acks, even of one
+ * transaction, is one range delete for all its devices). A window that cannot run so
  * (another kind of write in it, one client message id twice) is rolled back and run again one
  * callback after another; a callback that throws after writing (or a statement that fails) rolls
  * the batch back, and it runs again with a savepoint per callback, so each commits or fails
@@ -266,7 +267,9 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
     let outcomes: Outcome[] | undefined;
     let order: readonly number[] | undefined;
     let serial = true;
-    if (batch.length > 1) {
+    // A lone ack transaction asks every device's delete at once (`AckDeleter`): run
+    // concurrently, they are one statement instead of one round trip per device.
+    if (batch.length > 1 || !durable) {
       let result;
       try {
         result = await runConcurrently(

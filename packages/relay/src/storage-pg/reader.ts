@@ -15,6 +15,16 @@ import {
 import { pgProfileReader } from './profiles.js';
 import type { Query } from './query.js';
 
+/**
+ * A device's queue depth in O(1), for a query over `devices d` with `QUEUE_DEPTH_JOINS`: messages
+ * ever enqueued (its counter) minus messages ever removed (migration 4). Committed rows only,
+ * like the count it replaces.
+ */
+export const QUEUE_DEPTH = 'coalesce(c.seq, 0) - coalesce(r.removed, 0)';
+export const QUEUE_DEPTH_JOINS = `LEFT JOIN queue_counters c
+    ON c.account_id = d.account_id AND c.device_id = d.device_id
+  LEFT JOIN queue_removals r ON r.account_id = d.account_id AND r.device_id = d.device_id`;
+
 interface MessageRow {
   seq: number;
   sender_account: string;
@@ -62,7 +72,10 @@ export function pgMessageReader(q: Query, epoch: string): MessageReader {
     depth: (a, d) =>
       count(
         q(
-          'SELECT count(*) AS n FROM messages WHERE recipient_account = $1 AND recipient_device = $2',
+          `SELECT (SELECT coalesce(max(seq), 0) FROM queue_counters
+               WHERE account_id = $1 AND device_id = $2)
+             - (SELECT coalesce(max(removed), 0) FROM queue_removals
+               WHERE account_id = $1 AND device_id = $2) AS n`,
           [a, d],
         ),
       ),
@@ -168,10 +181,8 @@ export function pgReader(q: Query, epoch: string): Reader {
       routes: async (a) =>
         (
           await q<{ device_id: number; registration_id: number; n: number }>(
-            `SELECT d.device_id, d.registration_id,
-               (SELECT count(*) FROM messages m
-                 WHERE m.recipient_account = d.account_id AND m.recipient_device = d.device_id) AS n
-             FROM devices d WHERE d.account_id = $1 ORDER BY d.device_id`,
+            `SELECT d.device_id, d.registration_id, ${QUEUE_DEPTH} AS n
+             FROM devices d ${QUEUE_DEPTH_JOINS} WHERE d.account_id = $1 ORDER BY d.device_id`,
             [a],
           )
         ).rows.map((r) => ({

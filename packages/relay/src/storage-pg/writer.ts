@@ -17,7 +17,6 @@ import {
 } from '../storage/group-types.js';
 import {
   UsernameTakenError,
-  type DeviceRoute,
   type MessageWriter,
   type QueuedMessage,
   type SendRecord,
@@ -427,26 +426,17 @@ function baseWriter(tx: TxState): Writer {
 
 /**
  * Methods that need no flush of the buffers first: they only append to them, read what they
- * also find in them (`findSend`, `routes`: see below), or touch neither messages nor sends.
+ * also find in them (`findSend`), read queue depths (counters: an enqueue bumps its device's
+ * counter at once, buffered or not), or touch neither messages nor sends.
  */
 const SEES_NO_BUFFER = new Set([
   'messages.enqueue',
   'messages.recordSend',
   'messages.findSend',
   'devices.routes',
+  'messages.depth',
   'accounts.byId',
 ]);
-
-/** Queue depths with the transaction's buffered messages for the account's devices counted. */
-export function withBuffered(tx: TxState, accountId: string, routes: DeviceRoute[]): DeviceRoute[] {
-  if (tx.queued.length === 0) return routes;
-  return routes.map((r) => {
-    let n = 0;
-    for (const m of tx.queued)
-      if (m.recipientDeviceId === r.deviceId && m.recipientAccountId === accountId) n++;
-    return n === 0 ? r : { ...r, queueDepth: r.queueDepth + n };
-  });
-}
 
 /**
  * The transaction's writer: every method but a read marks `tx.wrote`; every method that could
@@ -471,8 +461,5 @@ export function pgWriter(tx: TxState): Writer {
     }
     wrapped[kind] = out;
   }
-  const devices = wrapped['devices'] as Record<string, unknown>;
-  const routes = devices['routes'] as (a: string) => Promise<DeviceRoute[]>;
-  devices['routes'] = async (a: string) => withBuffered(tx, a, await routes(a));
   return wrapped as unknown as Writer;
 }
