@@ -5,32 +5,15 @@
  * migration fills it for existing rows, and the queue cap must refuse at exactly the cap.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openPgStorage, type PgStorage, type Storage } from '@parley/relay';
-import {
-  account,
-  createThrowawayDatabase,
-  device,
-  message,
-  type ThrowawayDatabase,
-} from '@parley/relay/testing';
+import { account, device, message, useThrowawayDatabase } from '@parley/relay/testing';
 import type { FastifyInstance } from 'fastify';
 import { newRelay, register, send, errorCode, type TestDevice } from './support.js';
 
-let db: ThrowawayDatabase | undefined;
-let schemas = 0;
-before(async () => {
-  db = await createThrowawayDatabase();
-});
-after(async () => {
-  await db?.drop();
-});
-const url = (): string => {
-  if (db === undefined) throw new Error('no test database');
-  return db.url;
-};
-const freshSchema = (): string => `d${String(++schemas)}`;
+// One throwaway database per run; every test gets a fresh schema in it.
+const { url, freshSchema } = useThrowawayDatabase('d');
 
 /** Runs `sql` in `schema` on its own connection. */
 async function raw<R extends pg.QueryResultRow>(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import {
   PG_MIGRATIONS,
@@ -11,27 +11,14 @@ import {
 } from '@parley/relay';
 import {
   account,
-  createThrowawayDatabase,
   device,
   message,
   runStorageConformance,
-  type ThrowawayDatabase,
+  useThrowawayDatabase,
 } from '@parley/relay/testing';
 
 // One throwaway database per run; every test gets a fresh schema in it.
-let db: ThrowawayDatabase | undefined;
-let schemas = 0;
-before(async () => {
-  db = await createThrowawayDatabase();
-});
-after(async () => {
-  await db?.drop();
-});
-const url = (): string => {
-  if (db === undefined) throw new Error('no test database');
-  return db.url;
-};
-const freshSchema = (): string => `t${String(++schemas)}`;
+const { url, freshSchema } = useThrowawayDatabase('t');
 
 runStorageConformance('pg', async () => ({
   storage: await openPgStorage({ connectionString: url(), schema: freshSchema() }),

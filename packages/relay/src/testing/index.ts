@@ -11,6 +11,7 @@ export {
   createThrowawayDatabase,
   DEFAULT_TEST_DATABASE_URL,
   testDatabaseUrl,
+  useThrowawayDatabase,
   type ThrowawayDatabase,
 } from './pg-database.js';
 export {

@@ -3,6 +3,7 @@
  * random name next to the one `adminUrl` names, and `drop` removes it (closing its connections).
  */
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 
 /** The local test server (CI starts it), unless PARLEY_TEST_DATABASE_URL names another. */
@@ -41,5 +42,30 @@ export async function createThrowawayDatabase(
         await c.end();
       }
     },
+  };
+}
+
+/**
+ * A test file's database: made before its tests, dropped after them. `url()` names it;
+ * `freshSchema()` names a schema no earlier call gave (`prefix` then a counter).
+ */
+export function useThrowawayDatabase(prefix: string): {
+  readonly url: () => string;
+  readonly freshSchema: () => string;
+} {
+  let db: ThrowawayDatabase | undefined;
+  let schemas = 0;
+  before(async () => {
+    db = await createThrowawayDatabase();
+  });
+  after(async () => {
+    await db?.drop();
+  });
+  return {
+    url: () => {
+      if (db === undefined) throw new Error('no test database');
+      return db.url;
+    },
+    freshSchema: () => `${prefix}${String(++schemas)}`,
   };
 }
