@@ -248,6 +248,17 @@ export class ParleyClient {
     this.#trust.acceptKey(username);
   }
 
+  /**
+   * Looks `username` up again, as a send does (trust on first use, a changed key recorded as
+   * pending, key transparency checked), without computing the safety number: what an app runs
+   * when a conversation opens. `keyChanged`: a new key waits for `acceptKey`.
+   */
+  async checkContact(username: string): Promise<{ readonly keyChanged: boolean }> {
+    this.#c.requireAccount();
+    const c = await this.#trust.resolveContact(username);
+    return { keyChanged: c.pendingKey !== undefined };
+  }
+
   /** The safety number with `username` (after a key change: the new key's, marked `pending`). */
   safetyNumber(username: string): Promise<SafetyNumber & { readonly keyChanged: boolean }> {
     return this.#trust.safetyNumber(username);

@@ -184,9 +184,12 @@ test('key change: sending refuses until the new key is accepted', async () => {
   await alice.send('bob5', 'before');
   const before = await alice.safetyNumber('bob5');
   strictEqual(before.digits.length, 60);
+  deepStrictEqual(await alice.checkContact('bob5'), { keyChanged: false });
   await bob.deleteAccount();
   const bobAgain = newClient(relay.base);
   await bobAgain.register('bob5');
+  // The check an app runs when a conversation opens notices the change (no send needed).
+  deepStrictEqual(await alice.checkContact('bob5'), { keyChanged: true });
   await rejects(alice.send('bob5', 'after'), isCode('KEY_CHANGED'));
   const changed = await alice.safetyNumber('bob5');
   ok(changed.keyChanged);

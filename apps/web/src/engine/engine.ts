@@ -574,7 +574,7 @@ export class Engine {
         return this.#search(request.params.query, request.params.limit);
       case 'checkContact':
         this.#requireAccount();
-        await this.#client.safetyNumber(request.params.username);
+        await this.#client.checkContact(request.params.username);
         void this.#profiles.seen(request.params.username);
         return null;
       case 'safetyNumber':
