@@ -189,8 +189,14 @@ test(
     assert.equal(shown.avatar?.contentType, 'image/jpeg');
     assert.ok(shown.avatar.bytes > 0 && shown.avatar.bytes <= MAX_AVATAR_BYTES);
 
-    // An empty name is refused with the form's error, and nothing changes.
+    // An empty name is refused with the form's error, and nothing changes. (The editor has
+    // read the saved profile first, so the blank name is what Save sends.)
     await page.getByRole('button', { name: 'Settings' }).click();
+    await expect(
+      async () =>
+        (await page.getByRole('textbox', { name: 'Display name' }).inputValue()) === 'Wendy Web',
+      'the saved name shown again in Settings',
+    );
     await page.getByRole('textbox', { name: 'Display name' }).fill('   ');
     await page.getByRole('button', { name: 'Save profile' }).click();
     await page.getByRole('alert').filter({ hasText: /name/ }).waitFor({ timeout: UI_TIMEOUT_MS });
