@@ -5,31 +5,15 @@
  * the cache holds at most LONG_LIVED_KEYS keys. Imports are counted on node:crypto itself.
  */
 import assert from 'node:assert/strict';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { test } from 'node:test';
-
-const require = createRequire(import.meta.url);
-const nodeCrypto = require('node:crypto') as { createPrivateKey: (...a: unknown[]) => unknown };
-const original = nodeCrypto.createPrivateKey;
-let imports = 0;
-nodeCrypto.createPrivateKey = (...a: unknown[]) => {
-  imports++;
-  return original(...a);
-};
-syncBuiltinESMExports();
-// Imported after the patch, so that the backend's named import is the counting one.
+import { counted } from './import-counter.js';
+// Imported after the counter's patch, so that the backend's named import is the counting one.
 const { createNodePrimitives, hasNativeMlKem1024 } = await import('@parley/primitives-node');
 const { createNoblePrimitives } = await import('@parley/primitives-noble');
 
 const p = createNodePrimitives();
 const noble = createNoblePrimitives();
 const LONG_LIVED_KEYS = 8;
-
-function counted<T>(f: () => T): { value: T; imports: number } {
-  const before = imports;
-  const value = f();
-  return { value, imports: imports - before };
-}
 
 test('a long-lived X25519 key in fresh arrays is imported once, with the same results', () => {
   const ours = p.x25519.generateKeyPair();

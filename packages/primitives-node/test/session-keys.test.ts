@@ -6,30 +6,14 @@
  * node:crypto itself.
  */
 import assert from 'node:assert/strict';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { test } from 'node:test';
-
-const require = createRequire(import.meta.url);
-const nodeCrypto = require('node:crypto') as { createPrivateKey: (...a: unknown[]) => unknown };
-const original = nodeCrypto.createPrivateKey;
-let imports = 0;
-nodeCrypto.createPrivateKey = (...a: unknown[]) => {
-  imports++;
-  return original(...a);
-};
-syncBuiltinESMExports();
-// Imported after the patch, so that the backend's named import is the counting one.
+import { counted } from './import-counter.js';
+// Imported after the counter's patch, so that the backend's named import is the counting one.
 const { createNodePrimitives } = await import('@parley/primitives-node');
 const { createNoblePrimitives } = await import('@parley/primitives-noble');
 
 const noble = createNoblePrimitives();
 const SESSION_KEYS = 32;
-
-function counted<T>(f: () => T): { value: T; imports: number } {
-  const before = imports;
-  const value = f();
-  return { value, imports: imports - before };
-}
 
 test('a session key in fresh arrays is imported once until forgotten, with the same results', () => {
   const p = createNodePrimitives();
