@@ -88,12 +88,14 @@ export function groupWriters(
       advance: (handshake, members, nextDeliveryTokenHash) => {
         const group = s.groups.get(handshake.groupId);
         if (group?.epoch !== handshake.epoch) return Promise.resolve(false);
-        const { deliveryTokenHash: _old, ...rest } = group;
         maps.set(s.groups, group.groupId, {
-          ...rest,
+          groupId: group.groupId,
+          createdAt: group.createdAt,
           epoch: group.epoch + 1,
           members: sortMembers(members),
-          ...(nextDeliveryTokenHash === undefined ? {} : { deliveryTokenHash: nextDeliveryTokenHash }),
+          ...(nextDeliveryTokenHash === undefined
+            ? {}
+            : { deliveryTokenHash: nextDeliveryTokenHash }),
         });
         maps.set(s.handshakes, group.groupId, [
           ...(s.handshakes.get(group.groupId) ?? []),

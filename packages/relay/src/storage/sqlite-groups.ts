@@ -57,7 +57,9 @@ export function sqliteGroupReaders(db: Db): {
           epoch: row.epoch,
           members,
           createdAt: row.created_at,
-          ...(row.delivery_token_hash === null ? {} : { deliveryTokenHash: row.delivery_token_hash }),
+          ...(row.delivery_token_hash === null
+            ? {}
+            : { deliveryTokenHash: row.delivery_token_hash }),
         });
       },
       handshakes: (groupId, fromEpoch, limit) =>

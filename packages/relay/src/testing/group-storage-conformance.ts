@@ -138,15 +138,27 @@ export function runGroupStorageConformance(name: string, open: () => Promise<Ope
       await s.transact((w) =>
         w.groups.create({ groupId: 'g', epoch: 0, members: first, createdAt: 5 }),
       );
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('g', 0), second, undefined)), true);
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('g', 0), second, undefined)),
+        true,
+      );
       assert.equal(
         await s.transact((w) => w.groups.advance(handshake('g', 0, 7), first, undefined)),
         false,
         'a second commit for epoch 0 is refused',
       );
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('g', 5), first, undefined)), false);
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('none', 0), first, undefined)), false);
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('g', 1), first, undefined)), true);
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('g', 5), first, undefined)),
+        false,
+      );
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('none', 0), first, undefined)),
+        false,
+      );
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('g', 1), first, undefined)),
+        true,
+      );
       const group = await s.reader.groups.get('g');
       assert.equal(group?.epoch, 2);
       assert.deepEqual(group.members, first);
@@ -174,7 +186,13 @@ export function runGroupStorageConformance(name: string, open: () => Promise<Ope
         return h === undefined ? undefined : [...h];
       };
       await s.transact((w) =>
-        w.groups.create({ groupId: 'g', epoch: 0, members, createdAt: 5, deliveryTokenHash: hash(1) }),
+        w.groups.create({
+          groupId: 'g',
+          epoch: 0,
+          members,
+          createdAt: 5,
+          deliveryTokenHash: hash(1),
+        }),
       );
       assert.deepEqual(await stored(), [...hash(1)]);
       await s.transact((w) => w.groups.advance(handshake('g', 0), members, hash(2)));
