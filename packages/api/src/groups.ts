@@ -141,14 +141,7 @@ export type CommitRequest = Static<typeof CommitRequest>;
  * in, so the relay logs and queues it with no sender.
  */
 export const SealedCommitRequest = Type.Object(
-  {
-    deliveryToken: GroupDeliveryToken,
-    epoch: Epoch,
-    commit: Base64(MAX_HANDSHAKE_BYTES),
-    members: Members,
-    welcome: Type.Optional(Base64(MAX_WELCOME_BYTES)),
-    nextDeliveryTokenHash: Type.Optional(DeliveryTokenHash),
-  },
+  { deliveryToken: GroupDeliveryToken, ...CommitRequest.properties },
   strict,
 );
 export type SealedCommitRequest = Static<typeof SealedCommitRequest>;
@@ -187,13 +180,7 @@ export type GroupMessageRequest = Static<typeof GroupMessageRequest>;
  * The relay does not deduplicate it (it has no sender to key the id by): members drop copies.
  */
 export const SealedGroupMessageRequest = Type.Object(
-  {
-    deliveryToken: GroupDeliveryToken,
-    clientMessageId: Type.String({ minLength: 1, maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
-    epoch: Epoch,
-    expiresAt: Type.Optional(Timestamp),
-    message: Base64(MAX_CIPHERTEXT_BYTES),
-  },
+  { deliveryToken: GroupDeliveryToken, ...GroupMessageRequest.properties },
   strict,
 );
 export type SealedGroupMessageRequest = Static<typeof SealedGroupMessageRequest>;
