@@ -9,7 +9,7 @@
  * bytes authenticated instead.
  *
  * A sealed post comes back to this device too. Its echo is recognised here, not by the relay:
- * the SHA-256 of every group post we make is kept (`rememberPost`, in the transaction that
+ * the SHA-256 of every group message and proposal we make is kept (`rememberPost`, in the transaction that
  * makes it, before it is posted) and an envelope with those bytes is dropped without a word.
  * Who sent a group message is only ever what MLS says (the sender leaf's credential).
  */

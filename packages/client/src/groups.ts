@@ -485,13 +485,11 @@ export class GroupEngine {
         }),
       );
       const epoch = epochOf(state);
-      const commitBytes = encodeMlsMessage(created.message);
-      const commit = toBase64(commitBytes);
+      const commit = toBase64(encodeMlsMessage(created.message));
       const record = g;
       h.db.transact((w) => {
         groupRecords.putPending(w, groupId, encodeGroupState(created.state));
         groupRecords.putGroup(w, { ...record, pendingCommit: { epoch, commit } });
-        rememberPost(h.primitives, w, commitBytes);
       });
       const request = {
         epoch,
