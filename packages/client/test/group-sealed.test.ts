@@ -11,7 +11,10 @@ import { GROUP_MESSAGE_TYPES } from '@parley/api';
 import { createMemoryStorage } from '@parley/relay';
 import type { ClientEvent, ParleyClient } from '../src/client.js';
 import type { FetchLike } from '../src/http.js';
-import { newClient, nodeFetch, startRelay, type TestRelay } from './harness.js';
+import { ownPost, rememberPost } from '../src/group-sealed.js';
+import { MAX_GROUP_ECHO_HASHES } from '../src/limits.js';
+import { MemoryBackend } from '../src/storage.js';
+import { newClient, nodeFetch, primitives, startRelay, type TestRelay } from './harness.js';
 
 const storage = createMemoryStorage();
 let relay: TestRelay;
@@ -238,4 +241,20 @@ test('a sealed commit whose answer was lost is adopted from the log by its bytes
   const r = await alice.sendToGroup(groupId, 'after adoption');
   ok(r.status === 'sent' && r.sealed);
   deepStrictEqual(texts(await carol.receive()), ['sg5alice:after adoption']);
+});
+
+test('echo hashes: at most MAX_GROUP_ECHO_HASHES are kept (the newest), pruned as posts are made', () => {
+  const db = new MemoryBackend();
+  const post = (i: number): Uint8Array => new TextEncoder().encode(`post ${String(i)}`);
+  const total = MAX_GROUP_ECHO_HASHES + 200;
+  for (let i = 0; i < total; i++)
+    db.transact((w) => {
+      rememberPost(primitives, w, post(i), i === total - 1 ? 'entry' : undefined);
+    });
+  ok(db.list('group-echo').length <= MAX_GROUP_ECHO_HASHES + 64);
+  strictEqual(ownPost(primitives, db, post(0)), undefined, 'the oldest is gone');
+  strictEqual(ownPost(primitives, db, post(total - MAX_GROUP_ECHO_HASHES))?.outbox, undefined);
+  ok(ownPost(primitives, db, post(total - MAX_GROUP_ECHO_HASHES)) !== undefined);
+  strictEqual(ownPost(primitives, db, post(total - 1))?.outbox, 'entry');
+  strictEqual(ownPost(primitives, db, new TextEncoder().encode('never posted')), undefined);
 });
