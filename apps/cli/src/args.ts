@@ -45,7 +45,8 @@ export const USAGE = `usage: parley [--server URL] [--home DIR] [--json] COMMAND
   whoami                   this device's account
   send USERNAME TEXT       send a message; prints its id once the relay has it (sealed: the
                            relay does not learn the sender, once the contact sent its key)
-  send --group GROUP TEXT  send to every member device of a group
+  send --group GROUP TEXT  send to every member device of a group (sealed with the group's
+                           epoch token when the relay takes it; --json says "sealed")
   send ... --file PATH [TEXT]  send a file (encrypted, uploaded once for every recipient);
                            --file may be given up to 4 times; --reply-to ID quotes a message
   react USERNAME ID EMOJI  react to a message (--remove takes the reaction back)

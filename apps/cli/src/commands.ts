@@ -322,6 +322,7 @@ export async function runCommand(args: Args, home: OpenHome, out: Output): Promi
           messageId: r.messageId,
           serverTimestamp: r.serverTimestamp,
           recipients: r.recipients,
+          sealed: r.sealed,
         });
         return 0;
       }

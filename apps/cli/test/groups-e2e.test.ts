@@ -125,7 +125,11 @@ test(
     deepStrictEqual(roster((await list('bob'))[0]), ['alice:1+2', 'bob:1', 'carol:1']);
 
     // Talk: every device of every member gets each message.
-    await ok0(as('bob', 'send', '--group', 'book club', 'hello club'));
+    const sent = jsonLines(
+      await ok0(as('bob', '--json', 'send', '--group', 'book club', 'hello club')),
+    );
+    // Sealed with the epoch's token: the relay did not learn it was bob.
+    strictEqual(sent.at(-1)?.['sealed'], true);
     for (const n of ['alice', 'alice-laptop', 'carol'])
       match(await ok0(as(n, 'receive')), /\[Book Club\] bob: hello club/);
     await ok0(as('alice-laptop', 'send', '--group', groupId.slice(0, 8), 'from the laptop'));

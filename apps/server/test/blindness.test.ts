@@ -400,3 +400,60 @@ test(
     );
   },
 );
+
+test(
+  'blindness: sealed group messages and commits leave no sender in the stored rows, the handshake log, their log lines or their requests',
+  { timeout: 60_000 },
+  async () => {
+    const ids = { alice: '', bob: '' };
+    await sdkExchange(
+      'sealed-groups',
+      async ({ alice, bob, b }) => {
+        ids.alice = alice.account?.accountId ?? '';
+        ids.bob = bob.account?.accountId ?? '';
+        // The add is a sealed commit (with its Welcome); the message goes sealed. Nobody
+        // receives, so every queued row is still in the data directory.
+        const { groupId } = await alice.createGroup('sealed group', [b]);
+        const sent = await alice.sendToGroup(groupId, 'hello');
+        assert.ok(sent.status === 'sent' && sent.sealed, 'the message went sealed');
+      },
+      (haystacks, dir) => {
+        assert.ok(ids.alice !== '' && ids.bob !== '', 'the exchange ran');
+        const db = new Database(join(dir, 'parley.sqlite'), { readonly: true });
+        try {
+          const rows = db
+            .prepare<[], { type: number; sender_account: string; sender_device: number }>(
+              'SELECT type, sender_account, sender_device FROM messages WHERE type >= 32',
+            )
+            .all();
+          // bob: the Welcome and the message; alice: the echoes of her commit and message.
+          assert.deepEqual(rows.map((r) => r.type).sort(), [32, 33, 34, 34]);
+          assert.ok(rows.every((r) => r.sender_account === '' && r.sender_device === 0));
+          const log = db
+            .prepare<[], { sender_account: string; sender_device: number }>(
+              'SELECT sender_account, sender_device FROM group_handshakes',
+            )
+            .all();
+          assert.equal(log.length, 1);
+          assert.ok(log.every((r) => r.sender_account === '' && r.sender_device === 0));
+        } finally {
+          db.close();
+        }
+        const lines = haystacks.logs
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.includes('/sealed-messages') || l.includes('/sealed-commits'));
+        assert.ok(lines.length >= 2, 'the sealed group requests were logged');
+        for (const l of lines) assert.equal(l.includes(ids.alice), false, 'a sender in a log line');
+        const traffic = haystacks.traffic.toString('latin1');
+        const posts = [...traffic.matchAll(/POST \/v1\/groups\/[^ ]+\/sealed-(messages|commits)/g)];
+        assert.equal(posts.length, 2, 'both sealed posts were captured');
+        for (const p of posts) {
+          const head = traffic.slice(p.index, traffic.indexOf('\r\n\r\n', p.index));
+          assert.equal(/authorization/i.test(head), false, 'a credential on a sealed post');
+          assert.equal(head.includes(ids.alice), false);
+        }
+      },
+    );
+  },
+);

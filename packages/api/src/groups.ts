@@ -17,6 +17,7 @@ import {
   GROUP_ID_MAX_LENGTH,
   GROUP_ID_MIN_LENGTH,
   MAX_CIPHERTEXT_BYTES,
+  DELIVERY_TOKEN_BYTES,
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_COMMITS_PER_FETCH,
   MAX_GROUP_DEVICES,
@@ -53,6 +54,14 @@ export const GroupId = Type.String({
 });
 export const Epoch = Type.Integer({ minimum: 0, maximum: MAX_EPOCH });
 export const KeyPackage = Base64(MAX_KEY_PACKAGE_BYTES);
+
+/**
+ * SHA-256 of a group delivery token (`DELIVERY_TOKEN_BYTES`), base64: what a member gives the
+ * relay for an epoch so that sealed group posts of that epoch can be admitted.
+ */
+export const DeliveryTokenHash = Base64(DELIVERY_TOKEN_BYTES, DELIVERY_TOKEN_BYTES);
+/** A group delivery token (MLS-Exporter of the epoch), base64. */
+const GroupDeliveryToken = Base64(DELIVERY_TOKEN_BYTES, DELIVERY_TOKEN_BYTES);
 
 export const GroupMember = Type.Object({ accountId: Id, deviceId: DeviceId }, strict);
 export type GroupMember = Static<typeof GroupMember>;
@@ -96,6 +105,8 @@ export const CreateGroupRequest = Type.Object(
     groupId: GroupId,
     /** The member devices at epoch 0 (the creator's device among them). */
     members: Members,
+    /** SHA-256 of epoch 0's delivery token; without it sealed posts are refused until a commit sets one. */
+    deliveryTokenHash: Type.Optional(DeliveryTokenHash),
   },
   strict,
 );
@@ -118,10 +129,22 @@ export const CommitRequest = Type.Object(
     members: Members,
     /** The Welcome for the devices the commit adds (those in `members` that were not before). */
     welcome: Type.Optional(Base64(MAX_WELCOME_BYTES)),
+    /** SHA-256 of the next epoch's delivery token; without it that epoch takes no sealed posts. */
+    nextDeliveryTokenHash: Type.Optional(DeliveryTokenHash),
   },
   strict,
 );
 export type CommitRequest = Static<typeof CommitRequest>;
+
+/**
+ * A commit posted without credentials: admitted by the delivery token of the epoch it was made
+ * in, so the relay logs and queues it with no sender.
+ */
+export const SealedCommitRequest = Type.Object(
+  { deliveryToken: GroupDeliveryToken, ...CommitRequest.properties },
+  strict,
+);
+export type SealedCommitRequest = Static<typeof SealedCommitRequest>;
 
 export const CommitResponse = Type.Object({
   /** The group's epoch after this commit. */
@@ -152,6 +175,23 @@ export const GroupMessageRequest = Type.Object(
 );
 export type GroupMessageRequest = Static<typeof GroupMessageRequest>;
 
+/**
+ * A group message posted without credentials, admitted by the current epoch's delivery token.
+ * The relay does not deduplicate it (it has no sender to key the id by): members drop copies.
+ */
+export const SealedGroupMessageRequest = Type.Object(
+  { deliveryToken: GroupDeliveryToken, ...GroupMessageRequest.properties },
+  strict,
+);
+export type SealedGroupMessageRequest = Static<typeof SealedGroupMessageRequest>;
+
+export const SealedGroupMessageResponse = Type.Object({
+  serverTimestamp: Timestamp,
+  /** Member devices the message was queued for (every member device, the sender's included). */
+  recipients: Type.Integer({ minimum: 0 }),
+});
+export type SealedGroupMessageResponse = Static<typeof SealedGroupMessageResponse>;
+
 export const GroupMessageResponse = Type.Object({
   serverTimestamp: Timestamp,
   /** Member devices the message was queued for (every member device but the sender; 0 for a duplicate). */
@@ -164,8 +204,9 @@ export type GroupMessageResponse = Static<typeof GroupMessageResponse>;
 export const HandshakeEntry = Type.Object({
   /** The epoch the commit was made in; processing it moves the group to `epoch + 1`. */
   epoch: Epoch,
-  senderAccountId: Id,
-  senderDeviceId: DeviceId,
+  /** The committing device; absent for a sealed commit (the relay never learned it). */
+  senderAccountId: Type.Optional(Id),
+  senderDeviceId: Type.Optional(DeviceId),
   commit: Type.String(),
   serverTimestamp: Timestamp,
 });
@@ -265,5 +306,27 @@ export const GROUP_ROUTES = {
     body: GroupMessageRequest,
     success: { status: 200, schema: GroupMessageResponse },
     errors: ['UNAUTHORIZED', 'FORBIDDEN', 'GROUP_NOT_FOUND', 'EPOCH_CONFLICT', 'QUEUE_FULL'],
+  },
+  sendSealedGroupMessage: {
+    method: 'POST',
+    url: '/v1/groups/:groupId/sealed-messages',
+    auth: 'none',
+    summary:
+      "Queue an MLS message for every member device, admitted by the current epoch's delivery token instead of a credential; no sender is stored or logged. Rate-limited per address and per group.",
+    params: GroupParams,
+    body: SealedGroupMessageRequest,
+    success: { status: 200, schema: SealedGroupMessageResponse },
+    errors: ['DELIVERY_TOKEN_INVALID', 'EPOCH_CONFLICT', 'QUEUE_FULL'],
+  },
+  sealedCommitToGroup: {
+    method: 'POST',
+    url: '/v1/groups/:groupId/sealed-commits',
+    auth: 'none',
+    summary:
+      "Append a commit for the current epoch, admitted by that epoch's delivery token; logged and routed with no sender. Rate-limited per address and per group.",
+    params: GroupParams,
+    body: SealedCommitRequest,
+    success: { status: 200, schema: CommitResponse },
+    errors: ['DELIVERY_TOKEN_INVALID', 'EPOCH_CONFLICT', 'DEVICE_NOT_FOUND', 'QUEUE_FULL'],
   },
 } as const satisfies Record<string, RouteSpec>;

@@ -106,6 +106,9 @@ export {
   type HandshakeEntry,
   type HandshakeLogResponse,
   type KeyPackageCountResponse,
+  type SealedCommitRequest,
+  type SealedGroupMessageRequest,
+  type SealedGroupMessageResponse,
   type UploadKeyPackagesRequest,
 } from './groups.js';
 export {

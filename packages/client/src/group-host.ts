@@ -142,6 +142,8 @@ export type GroupSendResult = {
       readonly serverTimestamp: number;
       /** Member devices the relay queued it for. */
       readonly recipients: number;
+      /** Whether it went sealed (the relay did not learn the sender), else authenticated. */
+      readonly sealed: boolean;
     }
   | { readonly status: 'queued'; readonly code: ClientErrorCode }
 );

@@ -8,7 +8,10 @@
  *   new state (the ratchet step) and the ciphertext with its epoch in the entry; a retry in the
  *   same epoch re-posts those same bytes, a retry after the epoch moved on re-encrypts in the new
  *   one, always under the same client message id, which is also the content's message id;
- * - the relay deduplicates group messages by client message id and refuses a message made in
+ * - an entry goes sealed (`group-sealed.ts`) with the epoch's delivery token, or authenticated
+ *   when the relay refuses that; the ciphertext's hash is kept with it, to drop its echo;
+ * - the relay deduplicates authenticated group messages by client message id (sealed ones it
+ *   cannot: it does not know the sender) and refuses a message made in
  *   another epoch than the group's (`EPOCH_CONFLICT`: the flush catches up, re-encrypts and
  *   retries, at most `MAX_COMMIT_RETRIES` times); members still drop a copy they have seen (the
  *   same message id from the same device, `group-receive.ts`), in case a relay does not;
@@ -34,6 +37,7 @@ import { ClientError, type ClientErrorCode } from './errors.js';
 import { epochOf, following, type GroupEvent, type GroupHost } from './group-host.js';
 import type { GroupReceiver } from './group-receive.js';
 import { groupRecords, type GroupOutboxRecord, type GroupRecord } from './group-records.js';
+import { groupDeliveryToken, postGroupMessage, rememberPost } from './group-sealed.js';
 import { RelayCallError } from './http.js';
 import { MAX_COMMIT_RETRIES, MAX_GROUP_OUTBOX_ENTRIES } from './limits.js';
 
@@ -43,7 +47,8 @@ const NOT_A_MEMBER_CODES: readonly string[] = ['FORBIDDEN', 'GROUP_NOT_FOUND'];
 export interface GroupFlushResult {
   /** Membership changes that catching up processed. */
   readonly events: GroupEvent[];
-  readonly sent: Map<string, GroupMessageResponse>;
+  /** Each entry sent, with whether it went sealed. */
+  readonly sent: Map<string, GroupMessageResponse & { readonly sealed: boolean }>;
   /** Entries that failed for good in this flush: id → the error. */
   readonly failed: Map<string, ClientError>;
   /** Why a group's entries still wait: group id → the code. */
@@ -189,9 +194,7 @@ export class GroupOutbox {
         const sent = await this.#post(entry, catchUp, result);
         if (sent === undefined) continue;
         h.db.transact((w) => {
-          groupRecords.deleteOutbox(w, entry.clientMessageId);
-          const m = groupRecords.message(w, groupId, entry.clientMessageId);
-          if (m?.status === 'pending') groupRecords.putMessage(w, { ...m, status: 'sent' });
+          groupRecords.markSent(w, groupId, entry.clientMessageId);
         });
         result.sent.set(entry.clientMessageId, sent);
       }
@@ -218,12 +221,12 @@ export class GroupOutbox {
     entry: GroupOutboxRecord,
     catchUp: boolean,
     result: GroupFlushResult,
-  ): Promise<GroupMessageResponse | undefined> {
+  ): Promise<(GroupMessageResponse & { readonly sealed: boolean }) | undefined> {
     for (let attempt = 0; ; attempt++) {
       const sealed = this.#seal(entry);
       if (sealed === undefined) return undefined;
       try {
-        return await this.#h.relay.sendGroupMessage(this.#h.auth(), entry.groupId, {
+        return await postGroupMessage(this.#h, entry.groupId, sealed.token, {
           clientMessageId: entry.clientMessageId,
           epoch: sealed.epoch,
           message: sealed.message,
@@ -255,29 +258,33 @@ export class GroupOutbox {
   }
 
   /**
-   * The entry's PrivateMessage for the group's current epoch: the stored one if it was made in
-   * this epoch, otherwise a new encryption stored with its ratchet step in the same transaction.
-   * Undefined if the entry is gone (another process of this device delivered it).
+   * The entry's PrivateMessage for the group's current epoch, with that epoch's delivery token:
+   * the stored one if it was made in this epoch, otherwise a new encryption stored with its
+   * ratchet step and its hash (to drop its echo) in the same transaction. Undefined if the
+   * entry is gone (another process of this device delivered it).
    */
   #seal(
     entry: GroupOutboxRecord,
-  ): { readonly epoch: number; readonly message: string } | undefined {
+  ): { readonly epoch: number; readonly message: string; readonly token: Uint8Array } | undefined {
     return this.#h.db.transact((w) => {
       const current = groupRecords.outboxEntry(w, entry.clientMessageId);
       if (current === undefined) return undefined;
       const state = this.#r.stateIn(w, entry.groupId);
       const epoch = epochOf(state);
-      if (current.sealed?.epoch === epoch) return current.sealed;
+      const token = groupDeliveryToken(this.#r.crypto, state);
+      if (current.sealed?.epoch === epoch) return { ...current.sealed, token };
       const out = encryptApplicationMessage(
         this.#r.crypto,
         state,
         fromBase64(current.content),
         this.#r.signatureKey(),
       );
-      const message = toBase64(encodeMlsMessage(out.message));
+      const bytes = encodeMlsMessage(out.message);
+      const message = toBase64(bytes);
       groupRecords.putState(w, entry.groupId, encodeGroupState(out.state));
       groupRecords.putOutbox(w, { ...current, sealed: { epoch, message } });
-      return { epoch, message };
+      rememberPost(this.#h.primitives, w, bytes, entry.clientMessageId);
+      return { epoch, message, token };
     });
   }
 

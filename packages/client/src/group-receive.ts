@@ -55,6 +55,7 @@ import {
 } from './group-records.js';
 import { credentialDevice } from './group-auth.js';
 import { GROUP_CIPHER_SUITE, diffRosters, groupName, leafDevice, roster } from './group-roster.js';
+import { ownPost } from './group-sealed.js';
 import { RelayCallError } from './http.js';
 import { MAX_COMMIT_PAGES_PER_CATCH_UP } from './limits.js';
 import { records } from './state.js';
@@ -221,9 +222,26 @@ export class GroupReceiver {
       records.markSeen(w, env.guid, this.#h.now());
     };
     const unknown = { groupId: '', name: '' };
+    const bytes = fromBase64(env.content);
+    // The echo of a sealed post of ours (the relay queues those for our device too), dropped;
+    // it shows the relay took that outbox entry. A commit's echo goes on: the log is read and
+    // our commit recognised by its bytes there.
+    const own =
+      env.type === GROUP_MESSAGE_TYPES.application
+        ? ownPost(this.#h.primitives, this.#h.db, bytes)
+        : undefined;
+    if (own !== undefined) {
+      this.#h.db.transact((w) => {
+        seen(w);
+        const entry =
+          own.outbox === undefined ? undefined : groupRecords.outboxEntry(w, own.outbox);
+        if (entry !== undefined) groupRecords.markSent(w, entry.groupId, entry.clientMessageId);
+      });
+      return [];
+    }
     let msg: MlsMessage;
     try {
-      msg = decodeMlsMessage(fromBase64(env.content));
+      msg = decodeMlsMessage(bytes);
     } catch {
       return this.#refuse(unknown, 'GROUP_REFUSED', 'a group message that does not parse', seen);
     }
@@ -415,13 +433,19 @@ export class GroupReceiver {
         const epoch = epochOf(state);
         if (until !== undefined && epoch >= until) return events;
         if (entry.epoch !== epoch) continue;
-        if (entry.senderAccountId === me.accountId && entry.senderDeviceId === me.deviceId) {
-          const pending = groupRecords.pending(this.#h.db, groupId);
-          if (
-            pending === undefined ||
-            cur.pendingCommit?.epoch !== entry.epoch ||
-            cur.pendingCommit.commit !== entry.commit
-          )
+        // Our own commit is the one whose bytes we kept while it was pending: a sealed commit is
+        // logged with no sender, and what the relay says about the sender is not trusted anyway.
+        // A log entry the relay says is ours that is not is one we lost.
+        const stored = groupRecords.pending(this.#h.db, groupId);
+        const pending =
+          cur.pendingCommit?.epoch === entry.epoch && cur.pendingCommit.commit === entry.commit
+            ? stored
+            : undefined;
+        if (
+          pending !== undefined ||
+          (entry.senderAccountId === me.accountId && entry.senderDeviceId === me.deviceId)
+        ) {
+          if (pending === undefined)
             return [
               ...events,
               ...this.#refuse(
@@ -521,12 +545,14 @@ export class GroupReceiver {
     // from that device is acknowledged without an event. The same bytes again no longer decrypt (the
     // key was used), so the envelope's client message id, which the sender sets to the message
     // id, recognises them; a copy made again in a later epoch decrypts and its content id does.
+    // A sealed envelope names no sender: a copy of it is any message we have under its id.
     const copyOf = (
       w: StorageReader,
       id: string,
-      from: { accountId: string; deviceId: number },
+      from: { accountId: string; deviceId: number } | undefined,
     ): boolean => {
       const known = groupRecords.message(w, g.groupId, id);
+      if (from === undefined) return known !== undefined;
       return known?.fromAccount === from.accountId && known.fromDevice === from.deviceId;
     };
     // Decrypted on the state as stored, in the transaction that stores its ratchet step, so two
@@ -539,7 +565,10 @@ export class GroupReceiver {
         } catch (e) {
           if (!(e instanceof MlsError)) throw e;
           seen(w);
-          const sender = { accountId: env.senderAccountId, deviceId: env.senderDeviceId };
+          const sender =
+            env.senderAccountId === ''
+              ? undefined
+              : { accountId: env.senderAccountId, deviceId: env.senderDeviceId };
           if (copyOf(w, env.clientMessageId, sender)) return { copy: true };
           return { refused: 'a group message could not be decrypted' };
         }

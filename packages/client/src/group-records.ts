@@ -187,6 +187,12 @@ export const groupRecords = {
   deleteOutbox: (w: StorageWriter, id: string): void => {
     w.delete(GROUP_NS.groupOutbox, id);
   },
+  /** The relay took outbox entry `id`: it leaves the outbox and its message is `sent`. */
+  markSent: (w: StorageWriter, groupId: string, id: string): void => {
+    w.delete(GROUP_NS.groupOutbox, id);
+    const m = groupRecords.message(w, groupId, id);
+    if (m?.status === 'pending') groupRecords.putMessage(w, { ...m, status: 'sent' });
+  },
   keyPackage: (r: StorageReader, ref: string): KeyPackageSecret | undefined =>
     getJson<KeyPackageSecret>(r, GROUP_NS.keyPackage, ref),
   keyPackages: (r: StorageReader): (readonly [string, KeyPackageSecret])[] =>

@@ -61,6 +61,13 @@ import {
 } from './group-host.js';
 import { GroupOutbox } from './group-outbox.js';
 import { GroupReceiver } from './group-receive.js';
+import {
+  deliveryTokenHash,
+  groupDeliveryToken,
+  postGroupMessage,
+  rememberPost,
+  sealedOrUndefined,
+} from './group-sealed.js';
 import { resolveGroup } from './group-resolve.js';
 
 export type {
@@ -185,6 +192,7 @@ export class GroupEngine {
     await this.#h.relay.createGroup(this.#h.auth(), {
       groupId: g.groupId,
       members: [{ accountId: me.accountId, deviceId: me.deviceId }],
+      deliveryTokenHash: deliveryTokenHash(this.#h.primitives, this.#r.crypto, state),
     });
     this.#h.db.transact((w) => {
       groupRecords.putGroup(w, g);
@@ -319,10 +327,11 @@ export class GroupEngine {
 
   async #proposeLeave(g: GroupRecord): Promise<void> {
     const me = this.#h.account();
-    const { epoch, messages } = this.#h.db.transact((w) => {
+    const { epoch, messages, token } = this.#h.db.transact((w) => {
       let state = this.#r.stateIn(w, g.groupId);
       const madeIn = epochOf(state);
-      const out: MlsMessage[] = [];
+      const epochToken = groupDeliveryToken(this.#r.crypto, state);
+      const out: string[] = [];
       for (const l of roster(state).filter((x) => x.accountId === me.accountId)) {
         const sent = createProposal(
           this.#r.crypto,
@@ -332,18 +341,20 @@ export class GroupEngine {
           { privateMessage: true },
         );
         state = sent.state;
-        out.push(sent.message);
+        const bytes = encodeMlsMessage(sent.message);
+        rememberPost(this.#h.primitives, w, bytes);
+        out.push(toBase64(bytes));
       }
       groupRecords.putState(w, g.groupId, encodeGroupState(state));
       groupRecords.putGroup(w, { ...g, status: 'leaving' });
-      return { epoch: madeIn, messages: out };
+      return { epoch: madeIn, messages: out, token: epochToken };
     });
     try {
       for (const message of messages) {
-        await this.#h.relay.sendGroupMessage(this.#h.auth(), g.groupId, {
+        await postGroupMessage(this.#h, g.groupId, token, {
           clientMessageId: this.#h.id(),
           epoch,
-          message: toBase64(encodeMlsMessage(message)),
+          message,
         });
       }
     } catch (e) {
@@ -480,20 +491,27 @@ export class GroupEngine {
         groupRecords.putPending(w, groupId, encodeGroupState(created.state));
         groupRecords.putGroup(w, { ...record, pendingCommit: { epoch, commit } });
       });
+      const request = {
+        epoch,
+        commit,
+        members: roster(created.state).map((l) => ({
+          accountId: l.accountId,
+          deviceId: l.deviceId,
+        })),
+        ...(created.welcome && {
+          welcome: toBase64(
+            encodeMlsMessage({ wireFormat: WireFormat.welcome, welcome: created.welcome }),
+          ),
+        }),
+        nextDeliveryTokenHash: deliveryTokenHash(h.primitives, this.#r.crypto, created.state),
+      };
       try {
-        await h.relay.commitToGroup(h.auth(), groupId, {
-          epoch,
-          commit,
-          members: roster(created.state).map((l) => ({
-            accountId: l.accountId,
-            deviceId: l.deviceId,
-          })),
-          ...(created.welcome && {
-            welcome: toBase64(
-              encodeMlsMessage({ wireFormat: WireFormat.welcome, welcome: created.welcome }),
-            ),
-          }),
-        });
+        // Sealed with this epoch's token; authenticated if the relay will not take it so.
+        const token = toBase64(groupDeliveryToken(this.#r.crypto, state));
+        const sealed = await sealedOrUndefined(() =>
+          h.relay.sealedCommitToGroup(groupId, { ...request, deliveryToken: token }),
+        );
+        if (sealed === undefined) await h.relay.commitToGroup(h.auth(), groupId, request);
       } catch (e) {
         if (e instanceof RelayCallError) {
           h.db.transact((w) => {

@@ -14,6 +14,9 @@ import type {
   CreateGroupRequest,
   GroupMessageRequest,
   GroupMessageResponse,
+  SealedCommitRequest,
+  SealedGroupMessageRequest,
+  SealedGroupMessageResponse,
   GroupResponse,
   HandshakeLogResponse,
   KeyPackageCountResponse,
@@ -264,6 +267,27 @@ export class RelayHttp {
       auth,
     );
   }
+  /** A group message admitted by the epoch's delivery token, with no credential. */
+  sendSealedGroupMessage(
+    groupId: string,
+    request: SealedGroupMessageRequest,
+  ): Promise<SealedGroupMessageResponse> {
+    return this.call(
+      GROUP_ROUTES.sendSealedGroupMessage,
+      `/v1/groups/${encodeURIComponent(groupId)}/sealed-messages`,
+      undefined,
+      request,
+    );
+  }
+  /** A commit admitted by the epoch's delivery token, with no credential. */
+  sealedCommitToGroup(groupId: string, request: SealedCommitRequest): Promise<CommitResponse> {
+    return this.call(
+      GROUP_ROUTES.sealedCommitToGroup,
+      `/v1/groups/${encodeURIComponent(groupId)}/sealed-commits`,
+      undefined,
+      request,
+    );
+  }
   sendGroupMessage(
     auth: DeviceCredentials,
     groupId: string,
@@ -283,6 +307,17 @@ export interface FetchMessagesPage {
   readonly messages: readonly unknown[];
   readonly more: boolean;
 }
+
+/**
+ * Relay refusals after which a sealed post (1:1 or group) goes authenticated instead
+ * (`NOT_FOUND`: a relay without the sealed routes).
+ */
+export const SEALED_FALL_BACK_ON: readonly string[] = [
+  'DELIVERY_TOKEN_INVALID',
+  'RATE_LIMITED',
+  'QUEUE_FULL',
+  'NOT_FOUND',
+];
 
 /** A relay error response, before the client maps it to a user-facing `ClientError`. */
 export class RelayCallError extends ClientError {

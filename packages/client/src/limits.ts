@@ -72,6 +72,13 @@ export const MAX_OUTBOX_ENTRIES = 1_000;
  */
 export const MAX_GROUP_OUTBOX_ENTRIES = 1_000;
 
+/**
+ * Hashes of our own recent group posts kept to recognise their echo: a sealed post comes back
+ * to the sending device (the relay cannot leave it out). The oldest go first beyond this; it
+ * covers the whole group outbox and the proposals between two receives.
+ */
+export const MAX_GROUP_ECHO_HASHES = 2 * MAX_GROUP_OUTBOX_ENTRIES;
+
 /** scrypt cost for the at-rest key derived from a passphrase (N = 2^17, r = 8, p = 1). */
 export const SCRYPT_N = 2 ** 17;
 export const SCRYPT_R = 8;

@@ -31,7 +31,7 @@ import {
 } from '@parley/protocol';
 import type { ClientContext } from './context.js';
 import { ClientError } from './errors.js';
-import { RelayCallError } from './http.js';
+import { RelayCallError, SEALED_FALL_BACK_ON } from './http.js';
 import { SENDER_CERTIFICATE_MARGIN_MS } from './limits.js';
 import { deviceIdentity, type AccountRecord } from './state.js';
 import type { StorageWriter } from './storage.js';
@@ -41,14 +41,6 @@ export const SEALED_NS = 'sealed-sender';
 /** Inner envelope types (Signal: 2 whisper, 3 prekey). */
 const WHISPER = 2;
 const PREKEY = 3;
-
-/** Relay refusals after which a send goes authenticated instead. */
-const FALL_BACK_ON: readonly string[] = [
-  'DELIVERY_TOKEN_INVALID',
-  'RATE_LIMITED',
-  'QUEUE_FULL',
-  'NOT_FOUND',
-];
 
 interface StoredCertificate {
   readonly certificate: string;
@@ -220,7 +212,8 @@ export class SealedSender {
       );
       return answer.serverTimestamp;
     } catch (e) {
-      if (e instanceof RelayCallError && FALL_BACK_ON.includes(e.relayCode ?? '')) return undefined;
+      if (e instanceof RelayCallError && SEALED_FALL_BACK_ON.includes(e.relayCode ?? ''))
+        return undefined;
       throw e;
     }
   }

@@ -1,6 +1,7 @@
 // The durable group outbox against the real relay (in process): a send the relay cannot take is
 // queued and delivered once by the next flush, in order; a retry after a lost answer re-posts
-// the same bytes and the relay takes it once; a post refused because a commit got in first is
+// the same bytes and members show it once; the echo of a sealed post whose answer was lost
+// confirms it (no retry); a post refused because a commit got in first is
 // encrypted again in the new epoch; an entry of a group we were removed from is reported, never
 // sent.
 import { deepStrictEqual, ok, rejects, strictEqual } from 'node:assert/strict';
@@ -30,8 +31,9 @@ const refusals = (events: readonly ClientEvent[]): ClientEvent[] =>
 
 const isCode = (code: string) => (e: unknown) => e instanceof ClientError && e.code === code;
 
+/** A group message post, sealed or authenticated. */
 const isGroupPost = (url: string, method: string): boolean =>
-  method === 'POST' && /\/v1\/groups\/[^/]+\/messages$/.test(url);
+  method === 'POST' && /\/v1\/groups\/[^/]+\/(sealed-)?messages$/.test(url);
 
 interface TransportState {
   down: boolean;
@@ -47,10 +49,10 @@ interface TransportState {
 function flakyTransport(): {
   fetch: FetchLike;
   state: TransportState;
-  posted: { clientMessageId: string; message: string }[];
+  posted: { clientMessageId: string; message: string; sealed: boolean }[];
 } {
   const state: TransportState = { down: false, loseGroupAnswers: false };
-  const posted: { clientMessageId: string; message: string }[] = [];
+  const posted: { clientMessageId: string; message: string; sealed: boolean }[] = [];
   const fetch: FetchLike = async (url, init) => {
     if (state.down) throw new Error('offline');
     const first = isGroupPost(url, init.method) ? state.beforeGroupPost : undefined;
@@ -60,7 +62,12 @@ function flakyTransport(): {
     }
     const response = await nodeFetch(url, init);
     if (isGroupPost(url, init.method)) {
-      posted.push(JSON.parse(init.body ?? '{}') as { clientMessageId: string; message: string });
+      const body = JSON.parse(init.body ?? '{}') as { clientMessageId: string; message: string };
+      posted.push({
+        clientMessageId: body.clientMessageId,
+        message: body.message,
+        sealed: url.includes('/sealed-messages'),
+      });
       if (state.loseGroupAnswers) {
         await response.text();
         throw new Error('connection reset after the request was sent');
@@ -144,31 +151,24 @@ test('lost answer: the retry posts the same ciphertext and id, and members show 
   );
 });
 
-test('epoch moved on before the answer came: the retry is recognised by the relay, read once', async () => {
+test('epoch moved on before the answer came: the echo of the sealed post confirms it, read once', async () => {
   const { alice, bob, groupId, net } = await pair('o3');
   const carol = newClient(relay.base);
   await carol.register('o3carol');
-  // The first post reaches the relay (bob's queue has it) but its answer is lost.
+  // The first post reaches the relay (bob's queue has it, and alice's: the echo) but its answer
+  // is lost.
   net.state.loseGroupAnswers = true;
   strictEqual((await alice.sendToGroup(groupId, 'across epochs')).status, 'queued');
   net.state.loseGroupAnswers = false;
   // bob adds carol before alice retries: the group is one epoch further.
   await bob.addToGroup(groupId, ['o3carol']);
-  await alice.receive();
+  const aliceGot = await alice.receive();
+  deepStrictEqual(refusals(aliceGot), [], 'the echo is no refusal');
+  deepStrictEqual(texts(aliceGot), [], 'nor a message');
   deepStrictEqual(statuses(alice, groupId), ['sent']);
-  strictEqual(net.posted.length, 2);
-  const epochs = net.posted.map((p) => {
-    const m = decodeMlsMessage(fromBase64(p.message));
-    ok(m.wireFormat === WireFormat.privateMessage);
-    return Number(m.privateMessage.epoch);
-  });
-  deepStrictEqual(epochs, [1, 2]);
-  deepStrictEqual(
-    net.posted.map((p) => p.clientMessageId),
-    [net.posted[0]?.clientMessageId, net.posted[0]?.clientMessageId],
-  );
-  // The relay took the first post, so the retry is a duplicate: bob gets one copy, and carol,
-  // added after the message was sent, none (she was not a member when it was sent).
+  // The echo showed the relay took it: not posted again (in the new epoch, for carol too).
+  strictEqual(net.posted.length, 1);
+  strictEqual(net.posted[0]?.sealed, true);
   const bobGot = await bob.receive();
   deepStrictEqual(texts(bobGot), ['across epochs']);
   deepStrictEqual(refusals(bobGot), []);
@@ -191,8 +191,14 @@ test('a commit gets in before the post: refused as EPOCH_CONFLICT, sent again in
     ok(m.wireFormat === WireFormat.privateMessage);
     return Number(m.privateMessage.epoch);
   });
-  deepStrictEqual(epochs, [1, 2]);
-  // Only the second post was queued: every member, carol included, reads it once.
+  // Sealed with epoch 1's token (refused: the relay's epoch moved on), authenticated (refused:
+  // EPOCH_CONFLICT), then sealed in epoch 2.
+  deepStrictEqual(epochs, [1, 1, 2]);
+  deepStrictEqual(
+    net.posted.map((p) => p.sealed),
+    [true, false, true],
+  );
+  // Only the last post was queued: every member, carol included, reads it once.
   const bobGot = await bob.receive();
   deepStrictEqual(texts(bobGot), ['after the add']);
   deepStrictEqual(refusals(bobGot), []);

@@ -1,5 +1,5 @@
 /** Test harness: the real relay (memory storage) listening on a free port, and SDK clients. */
-import { createMemoryStorage, createRelay, type BlobStore } from '@parley/relay';
+import { createMemoryStorage, createRelay, type BlobStore, type Storage } from '@parley/relay';
 import { createNodePrimitives } from '@parley/primitives-node';
 import { ParleyClient } from '../src/client.js';
 import { RelayHttp, type FetchLike } from '../src/http.js';
@@ -12,7 +12,9 @@ export interface TestRelay {
   close(): Promise<void>;
 }
 
-export async function startRelay(options: { blobs?: BlobStore } = {}): Promise<TestRelay> {
+export async function startRelay(
+  options: { blobs?: BlobStore; storage?: Storage } = {},
+): Promise<TestRelay> {
   const app = await createRelay({
     storage: createMemoryStorage(),
     ...options,

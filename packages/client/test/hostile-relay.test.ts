@@ -87,7 +87,7 @@ test('fault 1: a removed member’s late message is shown as hers, not as the me
   await carol.leaveGroup(groupId);
   let refuseCommits = true;
   hostile.intercept((x) =>
-    refuseCommits && x.method === 'POST' && x.path.endsWith('/commits')
+    refuseCommits && x.method === 'POST' && /\/(sealed-)?commits$/.test(x.path)
       ? { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'busy' } } }
       : undefined,
   );

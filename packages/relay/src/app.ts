@@ -51,6 +51,7 @@ import { keyTransRoutes } from './routes/keytrans.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import { profileRoutes } from './routes/profiles.js';
+import { sealedGroupRoutes } from './routes/sealed-groups.js';
 import { sealedSenderRoutes } from './routes/sealed-sender.js';
 import type { SenderCertificateIssuer } from './sealed-sender.js';
 import type { Storage } from './storage/types.js';
@@ -332,13 +333,10 @@ export async function createRelay(options: RelayOptions): Promise<FastifyInstanc
   groupRoutes(app, ctx, authenticate);
   opsRoutes(app, ctx, authenticate);
   keyTransRoutes(app, options.keyTransparency, authenticate);
-  sealedSenderRoutes(
-    app,
-    ctx,
-    authenticate,
-    options.sealedSender,
-    rate === undefined ? undefined : { ip: rate.sealedIp, token: rate.sealedToken },
-  );
+  const sealedLimiters =
+    rate === undefined ? undefined : { ip: rate.sealedIp, token: rate.sealedToken };
+  sealedSenderRoutes(app, ctx, authenticate, options.sealedSender, sealedLimiters);
+  sealedGroupRoutes(app, ctx, authenticate, sealedLimiters);
   profileRoutes(app, ctx, authenticate);
   for (const plugin of options.plugins ?? []) await plugin(app);
 

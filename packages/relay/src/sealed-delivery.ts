@@ -48,11 +48,13 @@ export function hashDeliveryToken(token: Uint8Array): Uint8Array {
   return createHash('sha256').update(token).digest();
 }
 
-const NO_TOKEN_HASH = hashDeliveryToken(new Uint8Array(limits.DELIVERY_TOKEN_BYTES));
+/** What an absent token hash is compared with, so a refusal costs the same either way. */
+export const NO_TOKEN_HASH = hashDeliveryToken(new Uint8Array(limits.DELIVERY_TOKEN_BYTES));
 /** No device: a sealed send has no sender to exclude from the recipient's devices. */
 const NOBODY = { accountId: '', deviceId: 0 } as const;
 
-async function take(limiter: RateLimiter, key: string): Promise<void> {
+/** Takes one from `limiter`'s bucket for `key`, or throws `RATE_LIMITED` with a retry-after. */
+export async function take(limiter: RateLimiter, key: string): Promise<void> {
   const r = await limiter.take(key);
   if (!r.ok)
     throw Object.assign(new RelayError('RATE_LIMITED', 'rate limited'), {
@@ -60,7 +62,7 @@ async function take(limiter: RateLimiter, key: string): Promise<void> {
     });
 }
 
-function tokenRefused(): RelayError {
+export function tokenRefused(): RelayError {
   return new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
 }
 

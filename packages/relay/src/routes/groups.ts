@@ -5,54 +5,23 @@
  * normal message path. The relay sees group ids and member device ids, never contents.
  */
 import type { FastifyInstance } from 'fastify';
-import { GROUP_MESSAGE_TYPES, ROUTES, limits, type GroupMember } from '@parley/api';
+import { GROUP_MESSAGE_TYPES, ROUTES, limits } from '@parley/api';
 import { fromBase64, toBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
 import type { DeviceIdentity } from '../credentials.js';
 import { RelayError } from '../errors.js';
-import { deviceChannel } from '../fanout/types.js';
 import { registerRoute, type Authenticate } from '../route.js';
+import { GroupExistsError, type GroupRecord } from '../storage/group-types.js';
 import {
-  GroupExistsError,
-  sortMembers,
-  type GroupMemberRecord,
-  type GroupRecord,
-} from '../storage/group-types.js';
-import type { Writer } from '../storage/types.js';
-
-const memberKey = (m: GroupMemberRecord): string => `${m.accountId}/${String(m.deviceId)}`;
-
-function isMember(group: GroupRecord, device: DeviceIdentity): boolean {
-  return group.members.some(
-    (m) => m.accountId === device.accountId && m.deviceId === device.deviceId,
-  );
-}
-
-/** The members, refusing duplicates, sorted. */
-function memberList(members: readonly GroupMember[]): GroupMemberRecord[] {
-  const seen = new Set<string>();
-  for (const m of members) {
-    if (seen.has(memberKey(m))) throw new RelayError('INVALID_REQUEST', 'a device appears twice');
-    seen.add(memberKey(m));
-  }
-  return sortMembers(members);
-}
-
-/** Every listed device must exist (a group routes only to registered devices). */
-async function requireDevices(w: Writer, members: readonly GroupMemberRecord[]): Promise<void> {
-  for (const m of members) {
-    if ((await w.devices.get(m.accountId, m.deviceId)) === undefined) {
-      throw new RelayError('DEVICE_NOT_FOUND', 'a member device does not exist');
-    }
-  }
-}
-
-/** `EPOCH_CONFLICT` with the group's current epoch, for the client to catch up and retry. */
-function epochConflict(current: number): RelayError {
-  return new RelayError('EPOCH_CONFLICT', 'the group has moved to another epoch', {
-    epoch: current,
-  });
-}
+  acceptCommit,
+  enqueueAll,
+  epochConflict,
+  isMember,
+  memberList,
+  recipientsOf,
+  requireDevices,
+  wake,
+} from './group-delivery.js';
 
 async function memberGroup(
   read: (groupId: string) => Promise<GroupRecord | undefined>,
@@ -63,57 +32,6 @@ async function memberGroup(
   if (group === undefined) throw new RelayError('GROUP_NOT_FOUND', 'no such group');
   if (!isMember(group, device)) throw new RelayError('FORBIDDEN', 'not a member of the group');
   return group;
-}
-
-interface Delivery {
-  readonly to: readonly GroupMemberRecord[];
-  readonly type: number;
-  readonly content: Uint8Array;
-  /** A disappearing message's expiry (ms), if any. */
-  readonly expiresAt?: number;
-}
-
-/**
- * Enqueues each delivery's content for each of its devices that still exists (a removed device
- * stays a member until a commit removes it, but has no queue), refusing if a queue is full.
- * Returns the devices queued for.
- */
-async function enqueueAll(
-  ctx: RelayContext,
-  w: Writer,
-  sender: DeviceIdentity,
-  clientMessageId: string,
-  serverTimestamp: number,
-  deliveries: readonly Delivery[],
-): Promise<GroupMemberRecord[]> {
-  const queued: GroupMemberRecord[] = [];
-  for (const d of deliveries) {
-    for (const m of d.to) {
-      if ((await w.devices.get(m.accountId, m.deviceId)) === undefined) continue;
-      if ((await w.messages.depth(m.accountId, m.deviceId)) >= ctx.limits.maxQueueDepth) {
-        throw new RelayError('QUEUE_FULL', 'a recipient queue is full');
-      }
-      await w.messages.enqueue({
-        recipientAccountId: m.accountId,
-        recipientDeviceId: m.deviceId,
-        senderAccountId: sender.accountId,
-        senderDeviceId: sender.deviceId,
-        clientMessageId,
-        type: d.type,
-        content: d.content,
-        serverTimestamp,
-        ...(d.expiresAt === undefined ? {} : { expiresAt: d.expiresAt }),
-      });
-      queued.push(m);
-    }
-  }
-  return queued;
-}
-
-async function wake(ctx: RelayContext, devices: readonly GroupMemberRecord[]): Promise<void> {
-  for (const d of devices) {
-    await ctx.fanOut.publish(deviceChannel(d.accountId, d.deviceId), { kind: 'messages' });
-  }
 }
 
 export function groupRoutes(
@@ -168,11 +86,15 @@ export function groupRoutes(
 
   registerRoute(app, authenticate, ROUTES.createGroup, async (req, auth) => {
     const members = memberList(req.body.members);
+    const { deliveryTokenHash } = req.body;
     const record: GroupRecord = {
       groupId: req.body.groupId,
       epoch: 0,
       members,
       createdAt: now(),
+      ...(deliveryTokenHash === undefined
+        ? {}
+        : { deliveryTokenHash: fromBase64(deliveryTokenHash) }),
     };
     if (!isMember(record, auth)) {
       throw new RelayError('FORBIDDEN', 'the creating device must be a member');
@@ -202,52 +124,14 @@ export function groupRoutes(
 
   registerRoute(app, authenticate, ROUTES.commitToGroup, async (req, auth) => {
     const { groupId } = req.params;
-    const { epoch } = req.body;
     const members = memberList(req.body.members);
-    const commit = fromBase64(req.body.commit);
-    const welcome = req.body.welcome === undefined ? undefined : fromBase64(req.body.welcome);
     const serverTimestamp = now();
-    const { queued, next } = await storage.transact(async (w) => {
+    const queued = await storage.transact(async (w) => {
       const group = await memberGroup((id) => w.groups.get(id), groupId, auth);
-      if (group.epoch !== epoch) {
-        throw epochConflict(group.epoch);
-      }
-      const before = new Set(group.members.map(memberKey));
-      const added = members.filter((m) => !before.has(memberKey(m)));
-      await requireDevices(w, added);
-      const accepted = await w.groups.advance(
-        {
-          groupId,
-          epoch,
-          senderAccountId: auth.accountId,
-          senderDeviceId: auth.deviceId,
-          commit,
-          serverTimestamp,
-        },
-        members,
-      );
-      if (!accepted) {
-        throw epochConflict(group.epoch + 1);
-      }
-      // The commit goes to every member of the epoch it was made in (the removed ones learn
-      // of their removal), the Welcome to the devices it adds.
-      const others = group.members.filter(
-        (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
-      );
-      const deliveries: Delivery[] = [
-        { to: others, type: GROUP_MESSAGE_TYPES.commit, content: commit },
-        ...(welcome === undefined
-          ? []
-          : [{ to: added, type: GROUP_MESSAGE_TYPES.welcome, content: welcome }]),
-      ];
-      const clientMessageId = `${groupId}:${String(epoch)}`;
-      return {
-        queued: await enqueueAll(ctx, w, auth, clientMessageId, serverTimestamp, deliveries),
-        next: epoch + 1,
-      };
+      return acceptCommit(ctx, w, group, { ...req.body, members }, auth, serverTimestamp);
     });
     await wake(ctx, queued);
-    return { epoch: next, serverTimestamp };
+    return { epoch: req.body.epoch + 1, serverTimestamp };
   });
 
   registerRoute(app, authenticate, ROUTES.groupCommits, async (req, auth) => {
@@ -261,8 +145,10 @@ export function groupRoutes(
     return {
       commits: page.slice(0, limits.MAX_COMMITS_PER_FETCH).map((h) => ({
         epoch: h.epoch,
-        senderAccountId: h.senderAccountId,
-        senderDeviceId: h.senderDeviceId,
+        // A sealed commit's sender is unknown: the fields are left out.
+        ...(h.senderAccountId === ''
+          ? {}
+          : { senderAccountId: h.senderAccountId, senderDeviceId: h.senderDeviceId }),
         commit: toBase64(h.commit),
         serverTimestamp: h.serverTimestamp,
       })),
@@ -287,12 +173,9 @@ export function groupRoutes(
       if (group.epoch !== epoch) {
         throw epochConflict(group.epoch);
       }
-      const others = group.members.filter(
-        (m) => !(m.accountId === auth.accountId && m.deviceId === auth.deviceId),
-      );
       const queued = await enqueueAll(ctx, w, auth, clientMessageId, serverTimestamp, [
         {
-          to: others,
+          to: recipientsOf(group, auth),
           type: GROUP_MESSAGE_TYPES.application,
           content,
           ...(expiresAt === undefined ? {} : { expiresAt }),

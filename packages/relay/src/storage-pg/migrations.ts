@@ -197,4 +197,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION count_queue_removals();
     `,
   },
+  {
+    // Issue 18, sealed group traffic: SHA-256 of the current epoch's group delivery token
+    // (SQLite migration 7).
+    version: 5,
+    sql: `
+      ALTER TABLE groups ADD COLUMN delivery_token_hash BYTEA;
+    `,
+  },
 ];

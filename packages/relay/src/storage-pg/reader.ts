@@ -120,8 +120,8 @@ export function pgGroupReaders(q: Query): {
     groups: {
       get: async (groupId) => {
         const group = (
-          await q<{ epoch: number; created_at: number }>(
-            'SELECT epoch, created_at FROM groups WHERE group_id = $1',
+          await q<{ epoch: number; created_at: number; delivery_token_hash: Uint8Array | null }>(
+            'SELECT epoch, created_at, delivery_token_hash FROM groups WHERE group_id = $1',
             [groupId],
           )
         ).rows[0];
@@ -131,7 +131,15 @@ export function pgGroupReaders(q: Query): {
           [groupId],
         );
         const members = rows.map((m) => ({ accountId: m.account_id, deviceId: m.device_id }));
-        return { groupId, epoch: group.epoch, members, createdAt: group.created_at };
+        return {
+          groupId,
+          epoch: group.epoch,
+          members,
+          createdAt: group.created_at,
+          ...(group.delivery_token_hash === null
+            ? {}
+            : { deliveryTokenHash: group.delivery_token_hash }),
+        };
       },
       handshakes: async (groupId, fromEpoch, limit) =>
         (

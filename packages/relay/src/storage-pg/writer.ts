@@ -225,18 +225,19 @@ function groupWriters(q: Query): {
       ...r.groups,
       create: async (record) => {
         const { rowCount } = await q(
-          'INSERT INTO groups VALUES ($1, $2, $3) ON CONFLICT (group_id) DO NOTHING',
-          [record.groupId, record.epoch, record.createdAt],
+          `INSERT INTO groups (group_id, epoch, created_at, delivery_token_hash)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (group_id) DO NOTHING`,
+          [record.groupId, record.epoch, record.createdAt, record.deliveryTokenHash ?? null],
         );
         if (rowCount !== 1) throw new GroupExistsError();
         await setMembers(record.groupId, record.members);
       },
       // The epoch moves only from the expected value: of two racing commits (on any nodes), the
       // second waits for the first's row lock, then finds the epoch moved and changes nothing.
-      advance: async (h, members) => {
+      advance: async (h, members, nextDeliveryTokenHash) => {
         const { rowCount } = await q(
-          'UPDATE groups SET epoch = epoch + 1 WHERE group_id = $1 AND epoch = $2',
-          [h.groupId, h.epoch],
+          'UPDATE groups SET epoch = epoch + 1, delivery_token_hash = $3 WHERE group_id = $1 AND epoch = $2',
+          [h.groupId, h.epoch, nextDeliveryTokenHash ?? null],
         );
         if (rowCount !== 1) return false;
         await q('INSERT INTO group_handshakes VALUES ($1, $2, $3, $4, $5, $6)', [

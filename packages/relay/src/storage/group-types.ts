@@ -16,9 +16,17 @@ export interface GroupRecord {
   /** Member devices, sorted by account id then device id. */
   readonly members: readonly GroupMemberRecord[];
   readonly createdAt: number;
+  /**
+   * SHA-256 of the current epoch's delivery token (an MLS exporter value only members hold),
+   * which admits sealed posts; absent when no member gave one for this epoch.
+   */
+  readonly deliveryTokenHash?: Uint8Array;
 }
 
-/** One accepted commit: made in `epoch`, it moved the group to `epoch + 1`. */
+/**
+ * One accepted commit: made in `epoch`, it moved the group to `epoch + 1`. A sealed commit has
+ * no sender: `''` and 0, like a sealed envelope's sender fields.
+ */
 export interface HandshakeRecord {
   readonly groupId: string;
   readonly epoch: number;
@@ -57,10 +65,15 @@ export interface GroupWriter extends GroupReader {
   create(record: GroupRecord): Promise<void>;
   /**
    * Appends `handshake` (made in the group's current epoch) to the log, moves the group to the
-   * next epoch and replaces its members. Returns false, changing nothing, when the group is not
-   * at `handshake.epoch`: exactly one commit is accepted per epoch.
+   * next epoch and replaces its members and its delivery token hash (none if undefined).
+   * Returns false, changing nothing, when the group is not at `handshake.epoch`: exactly one
+   * commit is accepted per epoch.
    */
-  advance(handshake: HandshakeRecord, members: readonly GroupMemberRecord[]): Promise<boolean>;
+  advance(
+    handshake: HandshakeRecord,
+    members: readonly GroupMemberRecord[],
+    nextDeliveryTokenHash: Uint8Array | undefined,
+  ): Promise<boolean>;
 }
 
 /** Thrown by `GroupWriter.create` when the group id is taken. */

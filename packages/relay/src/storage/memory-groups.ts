@@ -85,13 +85,17 @@ export function groupWriters(
         maps.set(s.groups, record.groupId, { ...record, members: sortMembers(record.members) });
         return Promise.resolve();
       },
-      advance: (handshake, members) => {
+      advance: (handshake, members, nextDeliveryTokenHash) => {
         const group = s.groups.get(handshake.groupId);
         if (group?.epoch !== handshake.epoch) return Promise.resolve(false);
         maps.set(s.groups, group.groupId, {
-          ...group,
+          groupId: group.groupId,
+          createdAt: group.createdAt,
           epoch: group.epoch + 1,
           members: sortMembers(members),
+          ...(nextDeliveryTokenHash === undefined
+            ? {}
+            : { deliveryTokenHash: nextDeliveryTokenHash }),
         });
         maps.set(s.handshakes, group.groupId, [
           ...(s.handshakes.get(group.groupId) ?? []),

@@ -1,5 +1,6 @@
 /**
- * The SQLite backend's MLS KeyPackages and groups (tables of migration 2). One commit per epoch
+ * The SQLite backend's MLS KeyPackages and groups (tables of migration 2; the delivery token
+ * hash, migration 7). One commit per epoch
  * is enforced twice: `advance` moves the epoch only from the expected value, and the log's
  * primary key is (group, epoch).
  */
@@ -28,9 +29,10 @@ export function sqliteGroupReaders(db: Db): {
     lastResort: db.prepare<[string, number], { n: number }>(
       'SELECT count(*) AS n FROM mls_last_resort_key_packages WHERE account_id = ? AND device_id = ?',
     ),
-    group: db.prepare<[string], { epoch: number; created_at: number }>(
-      'SELECT epoch, created_at FROM groups WHERE group_id = ?',
-    ),
+    group: db.prepare<
+      [string],
+      { epoch: number; created_at: number; delivery_token_hash: Uint8Array | null }
+    >('SELECT epoch, created_at, delivery_token_hash FROM groups WHERE group_id = ?'),
     members: db.prepare<[string], { account_id: string; device_id: number }>(
       'SELECT account_id, device_id FROM group_members WHERE group_id = ? ORDER BY account_id, device_id',
     ),
@@ -50,7 +52,15 @@ export function sqliteGroupReaders(db: Db): {
         const members = q.members
           .all(groupId)
           .map((m) => ({ accountId: m.account_id, deviceId: m.device_id }));
-        return Promise.resolve({ groupId, epoch: row.epoch, members, createdAt: row.created_at });
+        return Promise.resolve({
+          groupId,
+          epoch: row.epoch,
+          members,
+          createdAt: row.created_at,
+          ...(row.delivery_token_hash === null
+            ? {}
+            : { deliveryTokenHash: row.delivery_token_hash }),
+        });
       },
       handshakes: (groupId, fromEpoch, limit) =>
         Promise.resolve(q.handshakes.all(groupId, fromEpoch, limit).map(toHandshake)),
@@ -78,14 +88,16 @@ export function sqliteGroupWriters(db: Db): {
     lastResort: db.prepare<[string, number], { key_package: Uint8Array }>(
       'SELECT key_package FROM mls_last_resort_key_packages WHERE account_id = ? AND device_id = ?',
     ),
-    insertGroup: db.prepare('INSERT INTO groups VALUES (?, ?, ?)'),
+    insertGroup: db.prepare(
+      'INSERT INTO groups (group_id, epoch, created_at, delivery_token_hash) VALUES (?, ?, ?, ?)',
+    ),
     groupExists: db.prepare<[string], { n: number }>(
       'SELECT count(*) AS n FROM groups WHERE group_id = ?',
     ),
     insertMember: db.prepare('INSERT INTO group_members VALUES (?, ?, ?)'),
     deleteMembers: db.prepare('DELETE FROM group_members WHERE group_id = ?'),
-    advanceEpoch: db.prepare<[string, number], { changes: number }>(
-      'UPDATE groups SET epoch = epoch + 1 WHERE group_id = ? AND epoch = ?',
+    advanceEpoch: db.prepare<[Uint8Array | null, string, number], { changes: number }>(
+      'UPDATE groups SET epoch = epoch + 1, delivery_token_hash = ? WHERE group_id = ? AND epoch = ?',
     ),
     insertHandshake: db.prepare('INSERT INTO group_handshakes VALUES (?, ?, ?, ?, ?, ?)'),
   };
@@ -121,12 +133,18 @@ export function sqliteGroupWriters(db: Db): {
         if ((w.groupExists.get(record.groupId)?.n ?? 0) > 0) {
           return Promise.reject(new GroupExistsError());
         }
-        w.insertGroup.run(record.groupId, record.epoch, record.createdAt);
+        w.insertGroup.run(
+          record.groupId,
+          record.epoch,
+          record.createdAt,
+          record.deliveryTokenHash ?? null,
+        );
         setMembers(record.groupId, record.members);
         return Promise.resolve();
       },
-      advance: (h, members) => {
-        if (w.advanceEpoch.run(h.groupId, h.epoch).changes !== 1) return Promise.resolve(false);
+      advance: (h, members, nextDeliveryTokenHash) => {
+        if (w.advanceEpoch.run(nextDeliveryTokenHash ?? null, h.groupId, h.epoch).changes !== 1)
+          return Promise.resolve(false);
         w.insertHandshake.run(
           h.groupId,
           h.epoch,

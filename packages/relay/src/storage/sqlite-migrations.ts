@@ -215,4 +215,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    // Issue 18, sealed group traffic: SHA-256 of the current epoch's group delivery token.
+    version: 7,
+    sql: `
+      ALTER TABLE groups ADD COLUMN delivery_token_hash BLOB;
+    `,
+  },
 ];

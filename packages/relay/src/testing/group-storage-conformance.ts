@@ -138,15 +138,27 @@ export function runGroupStorageConformance(name: string, open: () => Promise<Ope
       await s.transact((w) =>
         w.groups.create({ groupId: 'g', epoch: 0, members: first, createdAt: 5 }),
       );
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('g', 0), second)), true);
       assert.equal(
-        await s.transact((w) => w.groups.advance(handshake('g', 0, 7), first)),
+        await s.transact((w) => w.groups.advance(handshake('g', 0), second, undefined)),
+        true,
+      );
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('g', 0, 7), first, undefined)),
         false,
         'a second commit for epoch 0 is refused',
       );
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('g', 5), first)), false);
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('none', 0), first)), false);
-      assert.equal(await s.transact((w) => w.groups.advance(handshake('g', 1), first)), true);
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('g', 5), first, undefined)),
+        false,
+      );
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('none', 0), first, undefined)),
+        false,
+      );
+      assert.equal(
+        await s.transact((w) => w.groups.advance(handshake('g', 1), first, undefined)),
+        true,
+      );
       const group = await s.reader.groups.get('g');
       assert.equal(group?.epoch, 2);
       assert.deepEqual(group.members, first);
@@ -165,12 +177,55 @@ export function runGroupStorageConformance(name: string, open: () => Promise<Ope
       assert.equal((await s.reader.groups.handshakes('g', 0, 1)).length, 1);
     });
 
+    withStorage("groups: each epoch's delivery token hash replaces the last", async (s) => {
+      const members = [{ accountId: 'a', deviceId: 1 }];
+      const hash = (b: number): Uint8Array => new Uint8Array(32).fill(b);
+      // Compared as byte lists: backends may return a Buffer.
+      const stored = async (): Promise<number[] | undefined> => {
+        const h = (await s.reader.groups.get('g'))?.deliveryTokenHash;
+        return h === undefined ? undefined : [...h];
+      };
+      await s.transact((w) =>
+        w.groups.create({
+          groupId: 'g',
+          epoch: 0,
+          members,
+          createdAt: 5,
+          deliveryTokenHash: hash(1),
+        }),
+      );
+      assert.deepEqual(await stored(), [...hash(1)]);
+      await s.transact((w) => w.groups.advance(handshake('g', 0), members, hash(2)));
+      assert.deepEqual(await stored(), [...hash(2)]);
+      await s.transact((w) => w.groups.advance(handshake('g', 1), members, undefined));
+      const group = await s.reader.groups.get('g');
+      assert.equal(group?.epoch, 2);
+      assert.equal(group.deliveryTokenHash, undefined, 'a commit without a hash clears it');
+      await s.transact((w) => w.groups.create({ groupId: 'h', epoch: 0, members, createdAt: 5 }));
+      assert.equal((await s.reader.groups.get('h'))?.deliveryTokenHash, undefined);
+    });
+
+    withStorage('groups: a sealed commit is logged with no sender', async (s) => {
+      const members = [{ accountId: 'a', deviceId: 1 }];
+      await s.transact((w) => w.groups.create({ groupId: 'g', epoch: 0, members, createdAt: 5 }));
+      await s.transact((w) =>
+        w.groups.advance(
+          { ...handshake('g', 0), senderAccountId: '', senderDeviceId: 0 },
+          members,
+          undefined,
+        ),
+      );
+      const [logged] = await s.reader.groups.handshakes('g', 0, 10);
+      assert.equal(logged?.senderAccountId, '');
+      assert.equal(logged.senderDeviceId, 0);
+    });
+
     withStorage('groups: a failed transaction leaves the epoch and the log', async (s) => {
       const members = [{ accountId: 'a', deviceId: 1 }];
       await s.transact((w) => w.groups.create({ groupId: 'g', epoch: 0, members, createdAt: 5 }));
       await assert.rejects(
         s.transact(async (w) => {
-          await w.groups.advance(handshake('g', 0), members);
+          await w.groups.advance(handshake('g', 0), members, undefined);
           throw new Error('abort');
         }),
       );
