@@ -1,8 +1,9 @@
 // Sealed group posts (issue 18) on real SQLite storage: a group message or commit admitted by
 // the current epoch's delivery token instead of a credential, queued for every member device
-// with no sender and logged with none; every refusal (stranger, removed member, wrong token,
-// another group's token, a group without one) is the same `DELIVERY_TOKEN_INVALID` and stores
-// nothing; a wrong next-epoch hash only makes later sealed posts refused; limits as the 1:1
+// with no sender and logged with none; every refusal (stranger, wrong token, another group's
+// token, a group without one) is the same `DELIVERY_TOKEN_INVALID` and stores nothing; the
+// previous epoch's token (a member a commit overtook, or one it removed) gets `EPOCH_CONFLICT`
+// and stores nothing, and an older one is refused; a wrong next-epoch hash only makes later sealed posts refused; limits as the 1:1
 // sealed route; fuzzed bodies get stable codes.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -190,7 +191,7 @@ describe('sealed group posts', () => {
     await app.close();
   });
 
-  test("a member removed by a commit cannot post with the old epoch's token; the new one works", async () => {
+  test("a member removed by a commit cannot post with the old epoch's token (EPOCH_CONFLICT, then refused); the new one works", async () => {
     const { app, storage } = await sqliteRelay();
     const alice = await register(app, 'sg3_alice');
     const bob = await register(app, 'sg3_bob');
@@ -202,15 +203,23 @@ describe('sealed group posts', () => {
     assert.equal((await commit(app, alice, groupId, 0, [alice, bob], t1)).statusCode, 200);
     for (const d of [alice, bob, carol]) await queue(app, d); // the commit
     const before = (await rows(storage, [alice, bob, carol])).length;
-    // Carol, removed, still holds epoch 0's token: refused as any wrong token, also for a
-    // message naming epoch 1.
-    refusedAlike(await sealedMessage(app, groupId, t0, 0));
-    refusedAlike(await sealedMessage(app, groupId, t0, 1));
-    refusedAlike(await sealedCommit(app, groupId, t0, 1, [alice, bob, carol]));
+    // Carol, removed, still holds epoch 0's token: told the epoch moved on (she received the
+    // commit that says so), whatever epoch she names, and nothing is stored.
+    const stale = (res: Awaited<ReturnType<typeof sealedMessage>>, epoch: number): void => {
+      assert.equal(errorCode(res), 'EPOCH_CONFLICT');
+      assert.deepEqual(res.json<{ error: { details: unknown } }>().error.details, { epoch });
+    };
+    stale(await sealedMessage(app, groupId, t0, 0), 1);
+    stale(await sealedMessage(app, groupId, t0, 1), 1);
+    stale(await sealedCommit(app, groupId, t0, 1, [alice, bob, carol]), 1);
     assert.equal((await rows(storage, [alice, bob, carol])).length, before);
     const ok = await sealedMessage(app, groupId, t1, 1, 'after');
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.json<{ recipients: number }>().recipients, 2, 'carol is no member');
+    // One more commit: epoch 0's token is two epochs old and refused like any wrong token.
+    assert.equal((await commit(app, alice, groupId, 1, [alice, bob], token())).statusCode, 200);
+    refusedAlike(await sealedMessage(app, groupId, t0, 2));
+    refusedAlike(await sealedCommit(app, groupId, t0, 2, [alice, bob, carol]));
     await app.close();
   });
 
@@ -283,8 +292,11 @@ describe('sealed group posts', () => {
     assert.equal(log.statusCode, 200);
     const [entry] = log.json<{ commits: Record<string, unknown>[] }>().commits;
     assert.deepEqual(Object.keys(entry ?? {}).sort(), ['commit', 'epoch', 'serverTimestamp']);
-    // The same epoch again: the token moved on with the commit.
-    refusedAlike(await sealedCommit(app, groupId, t0, 0, [alice, bob]));
+    // The same epoch again: the token moved on with the commit, so the post is told so.
+    assert.equal(
+      errorCode(await sealedCommit(app, groupId, t0, 0, [alice, bob])),
+      'EPOCH_CONFLICT',
+    );
     // With epoch 1's token but naming epoch 0: EPOCH_CONFLICT, nothing logged.
     assert.equal(errorCode(await sealedCommit(app, groupId, t1, 0, [alice])), 'EPOCH_CONFLICT');
     assert.equal((await storage.reader.groups.handshakes(groupId, 0, 10)).length, 1);

@@ -3,7 +3,12 @@
  * the group's current epoch (an MLS exporter value, so only that epoch's members hold it)
  * instead of a device credential. The relay stores SHA-256 of the token, set at creation and by
  * each commit for the epoch it starts, and compares it in constant time; a group without one
- * for its epoch, an unknown group and a wrong token get the same `DELIVERY_TOKEN_INVALID`.
+ * for its epoch, an unknown group and a wrong token get the same `DELIVERY_TOKEN_INVALID`. The
+ * previous epoch's token (kept beside it) gets `EPOCH_CONFLICT` instead, as an authenticated
+ * member's post in the old epoch does: a member whose post a commit overtook catches up and
+ * posts sealed again rather than falling back to naming itself. Only that epoch's members (the
+ * ones the commit removed among them, who received it) hold it, so nobody else learns the
+ * group's epoch.
  *
  * Checks, in order, before anything is stored: the source address's bucket, the token, the
  * group's bucket (`RATE_LIMIT_SEALED_*`, the 1:1 sealed route's limiters), then in the storing
@@ -16,6 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import { GROUP_MESSAGE_TYPES, ROUTES } from '@parley/api';
 import { constantTimeEqual, fromBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
+import { RelayError } from '../errors.js';
 import { registerRoute, type Authenticate } from '../route.js';
 import {
   NO_TOKEN_HASH,
@@ -36,17 +42,25 @@ import {
   wake,
 } from './group-delivery.js';
 
-/** The group if `presented` (a token's hash) is its current epoch's token, in constant time. */
+/** Whether `presented` (a token's hash) is `stored`, in constant time (never if none is). */
+const matches = (presented: Uint8Array, stored: Uint8Array | undefined): boolean =>
+  constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined;
+
+/**
+ * The group if `presented` is its current epoch's token; `EPOCH_CONFLICT` if it is the
+ * previous epoch's; `DELIVERY_TOKEN_INVALID` otherwise. Both hashes are compared every time.
+ */
 async function tokenGroup(
   reader: Pick<Reader, 'groups'>,
   groupId: string,
   presented: Uint8Array,
-): Promise<GroupRecord | undefined> {
+): Promise<GroupRecord> {
   const group = await reader.groups.get(groupId);
-  const stored = group?.deliveryTokenHash;
-  return constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined
-    ? group
-    : undefined;
+  const current = matches(presented, group?.deliveryTokenHash);
+  const previous = matches(presented, group?.previousTokenHash);
+  if (group !== undefined && current) return group;
+  if (group !== undefined && previous) throw epochConflict(group.epoch);
+  throw tokenRefused();
 }
 
 export function sealedGroupRoutes(
@@ -61,23 +75,17 @@ export function sealedGroupRoutes(
   const admit = async (ip: string, groupId: string, token: string): Promise<Uint8Array> => {
     if (limiters !== undefined) await take(limiters.ip, ip);
     const presented = hashDeliveryToken(fromBase64(token));
-    if ((await tokenGroup(storage.reader, groupId, presented)) === undefined) {
-      metrics.sealedRefused.inc();
-      throw tokenRefused();
+    try {
+      await tokenGroup(storage.reader, groupId, presented);
+    } catch (e) {
+      // A stale token (`EPOCH_CONFLICT`) takes nothing from the group's bucket either: a member
+      // removed by the last commit, who holds it, cannot drain the bucket the members share.
+      if (e instanceof RelayError && e.code === 'DELIVERY_TOKEN_INVALID')
+        metrics.sealedRefused.inc();
+      throw e;
     }
     if (limiters !== undefined) await take(limiters.token, `group:${groupId}`);
     return presented;
-  };
-
-  /** Inside the storing transaction: the group, if the token still admits the post. */
-  const admitted = async (
-    w: Pick<Reader, 'groups'>,
-    groupId: string,
-    presented: Uint8Array,
-  ): Promise<GroupRecord> => {
-    const group = await tokenGroup(w, groupId, presented);
-    if (group === undefined) throw tokenRefused();
-    return group;
   };
 
   registerRoute(app, authenticate, ROUTES.sendSealedGroupMessage, async (req) => {
@@ -87,7 +95,8 @@ export function sealedGroupRoutes(
     const content = fromBase64(req.body.message);
     const serverTimestamp = now();
     const queued = await storage.transact(async (w) => {
-      const group = await admitted(w, groupId, presented);
+      // Again inside the storing transaction: a commit may have moved the epoch.
+      const group = await tokenGroup(w, groupId, presented);
       if (group.epoch !== epoch) throw epochConflict(group.epoch);
       return enqueueAll(ctx, w, SEALED_SENDER, clientMessageId, serverTimestamp, [
         {
@@ -110,7 +119,8 @@ export function sealedGroupRoutes(
     const presented = await admit(req.ip, groupId, req.body.deliveryToken);
     const serverTimestamp = now();
     const queued = await storage.transact(async (w) => {
-      const group = await admitted(w, groupId, presented);
+      // Again inside the storing transaction: a commit may have moved the epoch.
+      const group = await tokenGroup(w, groupId, presented);
       return acceptCommit(ctx, w, group, { ...req.body, members }, SEALED_SENDER, serverTimestamp);
     });
     metrics.sealedIn.inc('', queued.length);

@@ -52,7 +52,7 @@ const TABLES: readonly (readonly [string, readonly string[]])[] = [
   ['mls_key_packages', ['seq', 'account_id', 'device_id', 'key_package']],
   ['mls_last_resort_key_packages', ['account_id', 'device_id', 'key_package']],
   ['profiles', ['account_id', 'delivery_token_hash', 'profile']],
-  ['groups', ['group_id', 'epoch', 'created_at', 'delivery_token_hash']],
+  ['groups', ['group_id', 'epoch', 'created_at', 'delivery_token_hash', 'previous_token_hash']],
   ['group_members', ['group_id', 'account_id', 'device_id']],
   [
     'group_handshakes',

@@ -198,11 +198,12 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Issue 18, sealed group traffic: SHA-256 of the current epoch's group delivery token
-    // (SQLite migration 7).
+    // Issue 18, sealed group traffic: SHA-256 of the current epoch's group delivery token, and
+    // of the previous epoch's (SQLite migration 7).
     version: 5,
     sql: `
       ALTER TABLE groups ADD COLUMN delivery_token_hash BYTEA;
+      ALTER TABLE groups ADD COLUMN previous_token_hash BYTEA;
     `,
   },
 ];

@@ -1,6 +1,6 @@
 /** Reads of the PostgreSQL backend: on the pool (committed data) or on a transaction's client. */
 import { formatGuid } from '../storage/guid.js';
-import type { GroupReader, MlsKeyPackageReader } from '../storage/group-types.js';
+import { tokenHashes, type GroupReader, type MlsKeyPackageReader } from '../storage/group-types.js';
 import type { MessageReader, QueuedMessage, Reader } from '../storage/types.js';
 import {
   toAccount,
@@ -120,8 +120,13 @@ export function pgGroupReaders(q: Query): {
     groups: {
       get: async (groupId) => {
         const group = (
-          await q<{ epoch: number; created_at: number; delivery_token_hash: Uint8Array | null }>(
-            'SELECT epoch, created_at, delivery_token_hash FROM groups WHERE group_id = $1',
+          await q<{
+            epoch: number;
+            created_at: number;
+            delivery_token_hash: Uint8Array | null;
+            previous_token_hash: Uint8Array | null;
+          }>(
+            'SELECT epoch, created_at, delivery_token_hash, previous_token_hash FROM groups WHERE group_id = $1',
             [groupId],
           )
         ).rows[0];
@@ -136,9 +141,7 @@ export function pgGroupReaders(q: Query): {
           epoch: group.epoch,
           members,
           createdAt: group.created_at,
-          ...(group.delivery_token_hash === null
-            ? {}
-            : { deliveryTokenHash: group.delivery_token_hash }),
+          ...tokenHashes(group.delivery_token_hash, group.previous_token_hash),
         };
       },
       handshakes: async (groupId, fromEpoch, limit) =>

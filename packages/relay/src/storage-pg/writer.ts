@@ -236,7 +236,8 @@ function groupWriters(q: Query): {
       // second waits for the first's row lock, then finds the epoch moved and changes nothing.
       advance: async (h, members, nextDeliveryTokenHash) => {
         const { rowCount } = await q(
-          'UPDATE groups SET epoch = epoch + 1, delivery_token_hash = $3 WHERE group_id = $1 AND epoch = $2',
+          `UPDATE groups SET epoch = epoch + 1, previous_token_hash = delivery_token_hash,
+           delivery_token_hash = $3 WHERE group_id = $1 AND epoch = $2`,
           [h.groupId, h.epoch, nextDeliveryTokenHash ?? null],
         );
         if (rowCount !== 1) return false;

@@ -4,6 +4,17 @@
  * routes by them), never names or contents; commits are opaque bytes.
  */
 
+/** A `groups` row's token hash columns as a record's fields (absent where NULL). */
+export function tokenHashes(
+  current: Uint8Array | null,
+  previous: Uint8Array | null,
+): Pick<GroupRecord, 'deliveryTokenHash' | 'previousTokenHash'> {
+  return {
+    ...(current === null ? {} : { deliveryTokenHash: current }),
+    ...(previous === null ? {} : { previousTokenHash: previous }),
+  };
+}
+
 export interface GroupMemberRecord {
   readonly accountId: string;
   readonly deviceId: number;
@@ -21,6 +32,11 @@ export interface GroupRecord {
    * which admits sealed posts; absent when no member gave one for this epoch.
    */
   readonly deliveryTokenHash?: Uint8Array;
+  /**
+   * SHA-256 of the previous epoch's token, if it had one: a sealed post made with it is
+   * answered `EPOCH_CONFLICT` (its sender was a member a commit ago) rather than refused.
+   */
+  readonly previousTokenHash?: Uint8Array;
 }
 
 /**

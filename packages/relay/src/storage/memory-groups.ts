@@ -96,6 +96,9 @@ export function groupWriters(
           ...(nextDeliveryTokenHash === undefined
             ? {}
             : { deliveryTokenHash: nextDeliveryTokenHash }),
+          ...(group.deliveryTokenHash === undefined
+            ? {}
+            : { previousTokenHash: group.deliveryTokenHash }),
         });
         maps.set(s.handshakes, group.groupId, [
           ...(s.handshakes.get(group.groupId) ?? []),

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import {
   GroupExistsError,
   sortMembers,
+  tokenHashes,
   type GroupMemberRecord,
   type GroupReader,
   type GroupWriter,
@@ -31,8 +32,15 @@ export function sqliteGroupReaders(db: Db): {
     ),
     group: db.prepare<
       [string],
-      { epoch: number; created_at: number; delivery_token_hash: Uint8Array | null }
-    >('SELECT epoch, created_at, delivery_token_hash FROM groups WHERE group_id = ?'),
+      {
+        epoch: number;
+        created_at: number;
+        delivery_token_hash: Uint8Array | null;
+        previous_token_hash: Uint8Array | null;
+      }
+    >(
+      'SELECT epoch, created_at, delivery_token_hash, previous_token_hash FROM groups WHERE group_id = ?',
+    ),
     members: db.prepare<[string], { account_id: string; device_id: number }>(
       'SELECT account_id, device_id FROM group_members WHERE group_id = ? ORDER BY account_id, device_id',
     ),
@@ -57,9 +65,7 @@ export function sqliteGroupReaders(db: Db): {
           epoch: row.epoch,
           members,
           createdAt: row.created_at,
-          ...(row.delivery_token_hash === null
-            ? {}
-            : { deliveryTokenHash: row.delivery_token_hash }),
+          ...tokenHashes(row.delivery_token_hash, row.previous_token_hash),
         });
       },
       handshakes: (groupId, fromEpoch, limit) =>
@@ -97,7 +103,8 @@ export function sqliteGroupWriters(db: Db): {
     insertMember: db.prepare('INSERT INTO group_members VALUES (?, ?, ?)'),
     deleteMembers: db.prepare('DELETE FROM group_members WHERE group_id = ?'),
     advanceEpoch: db.prepare<[Uint8Array | null, string, number], { changes: number }>(
-      'UPDATE groups SET epoch = epoch + 1, delivery_token_hash = ? WHERE group_id = ? AND epoch = ?',
+      `UPDATE groups SET epoch = epoch + 1, previous_token_hash = delivery_token_hash,
+         delivery_token_hash = ? WHERE group_id = ? AND epoch = ?`,
     ),
     insertHandshake: db.prepare('INSERT INTO group_handshakes VALUES (?, ?, ?, ?, ?, ?)'),
   };

@@ -216,10 +216,12 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Issue 18, sealed group traffic: SHA-256 of the current epoch's group delivery token.
+    // Issue 18, sealed group traffic: SHA-256 of the current epoch's group delivery token, and
+    // of the previous epoch's (a post with it is told the epoch moved on).
     version: 7,
     sql: `
       ALTER TABLE groups ADD COLUMN delivery_token_hash BLOB;
+      ALTER TABLE groups ADD COLUMN previous_token_hash BLOB;
     `,
   },
 ];

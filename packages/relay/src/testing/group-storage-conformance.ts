@@ -177,33 +177,52 @@ export function runGroupStorageConformance(name: string, open: () => Promise<Ope
       assert.equal((await s.reader.groups.handshakes('g', 0, 1)).length, 1);
     });
 
-    withStorage("groups: each epoch's delivery token hash replaces the last", async (s) => {
-      const members = [{ accountId: 'a', deviceId: 1 }];
-      const hash = (b: number): Uint8Array => new Uint8Array(32).fill(b);
-      // Compared as byte lists: backends may return a Buffer.
-      const stored = async (): Promise<number[] | undefined> => {
-        const h = (await s.reader.groups.get('g'))?.deliveryTokenHash;
-        return h === undefined ? undefined : [...h];
-      };
-      await s.transact((w) =>
-        w.groups.create({
-          groupId: 'g',
-          epoch: 0,
-          members,
-          createdAt: 5,
-          deliveryTokenHash: hash(1),
-        }),
-      );
-      assert.deepEqual(await stored(), [...hash(1)]);
-      await s.transact((w) => w.groups.advance(handshake('g', 0), members, hash(2)));
-      assert.deepEqual(await stored(), [...hash(2)]);
-      await s.transact((w) => w.groups.advance(handshake('g', 1), members, undefined));
-      const group = await s.reader.groups.get('g');
-      assert.equal(group?.epoch, 2);
-      assert.equal(group.deliveryTokenHash, undefined, 'a commit without a hash clears it');
-      await s.transact((w) => w.groups.create({ groupId: 'h', epoch: 0, members, createdAt: 5 }));
-      assert.equal((await s.reader.groups.get('h'))?.deliveryTokenHash, undefined);
-    });
+    withStorage(
+      "groups: each epoch's delivery token hash replaces the last, which is kept as the previous",
+      async (s) => {
+        const members = [{ accountId: 'a', deviceId: 1 }];
+        const hash = (b: number): Uint8Array => new Uint8Array(32).fill(b);
+        // Compared as byte lists: backends may return a Buffer.
+        const bytes = (h: Uint8Array | undefined): number[] | undefined =>
+          h === undefined ? undefined : [...h];
+        const stored = async (): Promise<number[] | undefined> =>
+          bytes((await s.reader.groups.get('g'))?.deliveryTokenHash);
+        const previous = async (): Promise<number[] | undefined> =>
+          bytes((await s.reader.groups.get('g'))?.previousTokenHash);
+        await s.transact((w) =>
+          w.groups.create({
+            groupId: 'g',
+            epoch: 0,
+            members,
+            createdAt: 5,
+            deliveryTokenHash: hash(1),
+          }),
+        );
+        assert.deepEqual(await stored(), [...hash(1)]);
+        assert.equal(await previous(), undefined);
+        await s.transact((w) => w.groups.advance(handshake('g', 0), members, hash(2)));
+        assert.deepEqual(await stored(), [...hash(2)]);
+        assert.deepEqual(await previous(), [...hash(1)]);
+        await s.transact((w) => w.groups.advance(handshake('g', 1), members, undefined));
+        const group = await s.reader.groups.get('g');
+        assert.equal(group?.epoch, 2);
+        assert.equal(group.deliveryTokenHash, undefined, 'a commit without a hash clears it');
+        assert.deepEqual(await previous(), [...hash(2)]);
+        await s.transact((w) => w.groups.advance(handshake('g', 2), members, hash(3)));
+        assert.equal(
+          await previous(),
+          undefined,
+          'an epoch without a hash leaves none as previous',
+        );
+        // A refused advance (wrong epoch) changes neither.
+        await s.transact((w) => w.groups.advance(handshake('g', 0), members, hash(9)));
+        assert.deepEqual(await stored(), [...hash(3)]);
+        assert.equal(await previous(), undefined);
+        await s.transact((w) => w.groups.create({ groupId: 'h', epoch: 0, members, createdAt: 5 }));
+        assert.equal((await s.reader.groups.get('h'))?.deliveryTokenHash, undefined);
+        assert.equal((await s.reader.groups.get('h'))?.previousTokenHash, undefined);
+      },
+    );
 
     withStorage('groups: a sealed commit is logged with no sender', async (s) => {
       const members = [{ accountId: 'a', deviceId: 1 }];
