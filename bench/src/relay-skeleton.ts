@@ -180,7 +180,7 @@ function netUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
   );
   const peer = new Peer(socket);
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   const fail = (): void => {
     socket.end(CLOSE_PROTOCOL_ERROR);
   };
