@@ -1,7 +1,8 @@
 // Relay load benchmark, with peers in the same run: `npm run bench:relay -- [--devices N[,N…]]
 // [--seconds S] [--rates auto|R,R…] [--workers K] [--peers mosquitto,nats|none] [--storm]
 // [--storm-devices M] [--storm-queue Q] [--sync FULL|NORMAL] [--group-commit-max B]
-// [--group-commit-window-ms W] [--storage sqlite|pg] [--redis] [--nodes 1|2] [--dist] [--json]`.
+// [--group-commit-window-ms W] [--storage sqlite|pg] [--redis] [--nodes 1|2] [--dist] [--json]
+// [--subject relay|skeleton-ws|skeleton-net]`.
 //
 // For each N it starts a Parley relay process on 127.0.0.1 (SQLite in a temporary directory,
 // `synchronous` FULL, rate limits off), registers N devices, connects them from K generator
@@ -19,9 +20,11 @@
 // on them: generator worker w connects its devices to node w mod 2, so about half the messages
 // cross nodes; CPU is reported per node, and the database's transactions and rows written and
 // Redis's commands per message. Loopback only; bounded in devices, rates, time and outstanding
-// sends.
+// sends. `--subject skeleton-ws|skeleton-net` measures, in Parley's place and with the same
+// clients, a relay skeleton that stores nothing and checks nothing (`relay-skeleton.ts`, on `ws`
+// or on a plain upgrade): Node's floor for the socket side.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DeviceInfo, SystemName } from './relay-adapters.js';
@@ -33,6 +36,7 @@ import {
   procIo,
   procStat,
   startRelays,
+  startSkeleton,
   sumOver,
   type TierCounters,
 } from './relay-servers.js';
@@ -80,6 +84,8 @@ interface Args {
   readonly nodes: number;
   readonly dist: boolean;
   readonly json: boolean;
+  /** What stands in Parley's place: the relay, or a skeleton of its socket side. */
+  readonly subject: 'relay' | 'skeleton-ws' | 'skeleton-net';
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -113,6 +119,9 @@ function parseArgs(argv: readonly string[]): Args {
   if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error('--sync must be FULL or NORMAL');
   const storage = value('--storage') ?? 'sqlite';
   if (storage !== 'sqlite' && storage !== 'pg') throw new Error('--storage must be sqlite or pg');
+  const subject = value('--subject') ?? 'relay';
+  if (subject !== 'relay' && subject !== 'skeleton-ws' && subject !== 'skeleton-net')
+    throw new Error('--subject must be relay, skeleton-ws or skeleton-net');
   const gcMax = value('--group-commit-max');
   const gcWindow = value('--group-commit-window-ms');
   return {
@@ -132,6 +141,7 @@ function parseArgs(argv: readonly string[]): Args {
     nodes: int('--nodes', 1, 1, MAX_NODES),
     dist: argv.includes('--dist'),
     json: argv.includes('--json'),
+    subject,
   };
 }
 
@@ -187,6 +197,8 @@ export interface StepResult {
   readonly p99Ms: number;
   readonly serverCpuPercent: number;
   readonly serverCpuMicrosPerMessage: number;
+  /** The part of it spent in the kernel (system time: socket and file system calls). */
+  readonly serverSystemCpuMicrosPerMessage: number;
   readonly generatorCpuPercent: number;
   readonly generatorCpuMicrosPerMessage: number;
   /** The server's read and write system calls per delivered message (/proc/PID/io). */
@@ -241,7 +253,11 @@ async function runSystem(
   log: (line: string) => void,
 ): Promise<SystemResult | string> {
   let server: Server;
-  if (name === 'parley') server = await startRelays(args);
+  if (name === 'parley')
+    server =
+      args.subject === 'relay'
+        ? await startRelays(args)
+        : await startSkeleton(args.subject === 'skeleton-ws' ? 'ws' : 'net');
   else {
     const peer = PEERS[name];
     const pid = findPid(peer.process);
@@ -249,15 +265,23 @@ async function runSystem(
       return `${name} is not running on 127.0.0.1:${String(peer.port)}: its rows are skipped`;
     server = { pids: [pid], ports: [peer.port], tiers: noTiers, stop: () => Promise.resolve() };
   }
+  const label = name === 'parley' && args.subject !== 'relay' ? args.subject : name;
   const runId = randomBytes(4).toString('hex');
   const workers: ChildProcess[] = [];
   const workerCount = Math.min(args.workers, n);
   try {
     const stormExtra = args.storm ? args.stormDevices : 0;
     const devices: DeviceInfo[] =
-      name === 'parley'
-        ? await registerDevices(server.ports[0] ?? 0, n + stormExtra)
-        : Array.from({ length: n + stormExtra }, (_, index) => ({ index }));
+      name !== 'parley'
+        ? Array.from({ length: n + stormExtra }, (_, index) => ({ index }))
+        : args.subject === 'relay'
+          ? await registerDevices(server.ports[0] ?? 0, n + stormExtra)
+          : Array.from({ length: n + stormExtra }, (_, index) => ({
+              index,
+              accountId: randomUUID(),
+              registrationId: 1,
+              secret: randomBytes(32).toString('base64'),
+            }));
     const active = devices.slice(0, n);
     const offline = devices.slice(n);
     const self = fileURLToPath(new URL('./relay-load-worker.ts', import.meta.url));
@@ -293,7 +317,7 @@ async function runSystem(
     await new Promise((r) => setTimeout(r, 500));
     const bytesPerIdleConnection = Math.round((rss() - before) / n);
     log(
-      `  ${name}: ${String(n)} devices connected, ${String(bytesPerIdleConnection)} B per idle connection`,
+      `  ${label}: ${String(n)} devices connected, ${String(bytesPerIdleConnection)} B per idle connection`,
     );
 
     const steps: StepResult[] = [];
@@ -304,7 +328,7 @@ async function runSystem(
       const step = await runStep(workers, server, i, rate, args.seconds);
       steps.push(step);
       log(
-        `  ${name} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg${server.pids.length > 1 ? ` (nodes ${step.nodeCpuMicrosPerMessage.join(' + ')})` : ''}, ${String(step.serverSyscallsPerMessage)} syscalls/msg, ${String(step.serverWrittenBytesPerMessage)} B written/msg${step.passed ? '' : ' (fails)'}`,
+        `  ${label} ${String(rate)}/s: ${String(step.messagesPerSecond)}/s p50 ${String(step.p50Ms)} p99 ${String(step.p99Ms)} ms, lost ${String(step.lost)}, server ${String(step.serverCpuMicrosPerMessage)} µs/msg (${String(step.serverSystemCpuMicrosPerMessage)} system)${server.pids.length > 1 ? ` (nodes ${step.nodeCpuMicrosPerMessage.join(' + ')})` : ''}, ${String(step.serverSyscallsPerMessage)} syscalls/msg, ${String(step.serverWrittenBytesPerMessage)} B written/msg${step.passed ? '' : ' (fails)'}`,
       );
       if (!step.passed && ladder === undefined) break;
     }
@@ -340,7 +364,9 @@ async function runStep(
   seconds: number,
 ): Promise<StepResult> {
   const nodeCpu = (): number[] => server.pids.map((pid) => procStat(pid).cpuSeconds);
+  const systemCpu = (): number => sumOver(server.pids, procStat).systemCpuSeconds;
   const nodesBefore = nodeCpu();
+  const systemBefore = systemCpu();
   const ioBefore = sumOver(server.pids, procIo);
   const tiersBefore = await server.tiers();
   const genBefore = workers.reduce((s, w) => s + procStat(w.pid ?? 0).cpuSeconds, 0);
@@ -373,6 +399,7 @@ async function runStep(
   const elapsedAll = (nowMicros() - startMicros) / 1e6;
   const nodesCpu = nodeCpu().map((c, i) => c - (nodesBefore[i] ?? 0));
   const serverCpu = nodesCpu.reduce((a, b) => a + b, 0);
+  const serverSystemCpu = systemCpu() - systemBefore;
   const ioAfter = sumOver(server.pids, procIo);
   const perMessage = (k: 'syscalls' | 'writtenBytes' | 'diskBytes', digits: number): number =>
     Number(((ioAfter[k] - ioBefore[k]) / Math.max(1, delivered)).toFixed(digits));
@@ -414,6 +441,7 @@ async function runStep(
     p99Ms,
     serverCpuPercent: Math.round((serverCpu / elapsedAll) * 100),
     serverCpuMicrosPerMessage: Math.round((serverCpu * 1e6) / Math.max(1, delivered)),
+    serverSystemCpuMicrosPerMessage: Math.round((serverSystemCpu * 1e6) / Math.max(1, delivered)),
     generatorCpuPercent: Math.round((genCpu / elapsedAll) * 100),
     generatorCpuMicrosPerMessage: Math.round((genCpu * 1e6) / Math.max(1, delivered)),
     serverSyscallsPerMessage: perMessage('syscalls', 2),
@@ -490,13 +518,13 @@ async function runStorm(
   };
 }
 
-function table(n: number, results: readonly (SystemResult | string)[]): string {
+function table(args: Args, n: number, results: readonly (SystemResult | string)[]): string {
   const rows = results.filter((r): r is SystemResult => typeof r !== 'string');
   const skipped = results.filter((r): r is string => typeof r === 'string');
   const ours = rows.find((r) => r.name === 'parley');
   const head = `| system | msg/s (p99 < ${String(P99_LIMIT_MS)} ms, no loss) | p50 / p99 ms | server CPU µs/msg | syscalls/msg | B written/msg (disk) | generator CPU µs/msg | B per idle connection | ours / theirs (CPU per msg) |`;
   const lines = [
-    `N = ${n.toLocaleString('en-US')} (load average ${loadavg()[0]?.toFixed(1) ?? '?'})`,
+    `N = ${n.toLocaleString('en-US')} (load average ${loadavg()[0]?.toFixed(1) ?? '?'})${args.subject === 'relay' ? '' : `; the parley rows are ${args.subject}`}`,
     '',
     head,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -568,6 +596,7 @@ function json(args: Args, n: number, results: readonly (SystemResult | string)[]
     redis: args.redis,
     nodes: args.nodes,
     sendsOver: 'websocket',
+    subject: args.subject,
     deliveryProtocol: 2,
     loadAverage: Number(loadavg()[0]?.toFixed(2) ?? 0),
     sent: b?.sent,
@@ -620,7 +649,7 @@ async function main(): Promise<void> {
       results.push(r);
     }
     if (args.json) out.push(json(args, n, results));
-    else console.log(`\n${table(n, results)}\n`);
+    else console.log(`\n${table(args, n, results)}\n`);
   }
   if (args.json) console.log(JSON.stringify(out.length === 1 ? out[0] : out, null, 2));
 }

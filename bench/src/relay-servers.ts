@@ -1,11 +1,12 @@
 // The processes `bench:relay` measures: the Parley relay nodes it starts (one with SQLite, or
 // one or two sharing a throwaway PostgreSQL database and, optionally, Redis), their CPU, memory
 // and I/O from /proc, and the cost per message on the database and Redis tiers.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -17,14 +18,23 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** How long PostgreSQL may take to count a transaction in pg_stat_database. */
 const PG_STATS_DELAY_MS = 1_100;
 
-/** CPU seconds (user + system) and resident memory of a process, from /proc. */
-export function procStat(pid: number): { cpuSeconds: number; rssBytes: number } {
+/** CPU seconds (user + system; system alone) and resident memory of a process, from /proc. */
+export function procStat(pid: number): {
+  cpuSeconds: number;
+  systemCpuSeconds: number;
+  rssBytes: number;
+} {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  const systemTicks = Number(fields[12]);
+  const ticks = Number(fields[11]) + systemTicks;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: rssKb * 1024 };
+  return {
+    cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+    systemCpuSeconds: systemTicks / CLOCK_TICKS_PER_SECOND,
+    rssBytes: rssKb * 1024,
+  };
 }
 
 /** I/O counters of a process, from /proc (root may read any process's). */
@@ -166,6 +176,37 @@ async function tierCounters(
   return { pgTransactions, pgRowsWritten, redisCommands };
 }
 
+/**
+ * Node options of the relay (or skeleton) process: `PARLEY_RELAY_PROFILE=DIR` writes a V8 CPU
+ * profile into DIR; `PARLEY_RELAY_NODE_ARGS="--flag …"` adds options.
+ */
+function relayNodeArgs(): string[] {
+  const profileDir = process.env['PARLEY_RELAY_PROFILE'];
+  const extra = (process.env['PARLEY_RELAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  return [
+    ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+    ...extra,
+  ];
+}
+
+/** The port a child process says it listens on (`listening on http://127.0.0.1:PORT`). */
+function listeningPort(
+  child: ChildProcessByStdio<null, Readable, null>,
+  what: string,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m?.[1] !== undefined) resolve(Number(m[1]));
+    });
+    child.on('exit', () => {
+      reject(new Error(`${what} exited: ${out}`));
+    });
+  });
+}
+
 async function startRelay(
   o: RelayOptions,
   env: Record<string, string>,
@@ -174,16 +215,11 @@ async function startRelay(
   const MAIN = fileURLToPath(
     new URL(`../../apps/server/${o.dist ? 'dist/main.js' : 'src/main.ts'}`, import.meta.url),
   );
-  /** `PARLEY_RELAY_PROFILE=DIR` writes a V8 CPU profile of the relay process into DIR. */
-  const profileDir = process.env['PARLEY_RELAY_PROFILE'];
-  /** `PARLEY_RELAY_NODE_ARGS="--flag …"`: extra Node options for the relay process. */
-  const nodeArgs = (process.env['PARLEY_RELAY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const dir = mkdtempSync(join(tmpdir(), 'parley-load-'));
   const relay = spawn(
     process.execPath,
     [
-      ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-      ...nodeArgs,
+      ...relayNodeArgs(),
       ...(o.dist ? [] : ['--import', 'tsx', '--conditions=parley-source']),
       MAIN,
       '--host',
@@ -206,17 +242,7 @@ async function startRelay(
     ],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    relay.stdout.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m?.[1] !== undefined) resolve(Number(m[1]));
-    });
-    relay.on('exit', () => {
-      reject(new Error(`relay exited: ${out}`));
-    });
-  });
+  const port = await listeningPort(relay, 'relay');
   return {
     pid: relay.pid ?? 0,
     port,
@@ -224,6 +250,27 @@ async function startRelay(
       relay.kill('SIGTERM');
       await new Promise((r) => relay.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts a relay skeleton (`relay-skeleton.ts`) on `ws` or on a plain upgrade. */
+export async function startSkeleton(mode: 'ws' | 'net'): Promise<RelayNodes> {
+  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+  const SKELETON = fileURLToPath(new URL('./relay-skeleton.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [...relayNodeArgs(), '--import', 'tsx', '--conditions=parley-source', SKELETON, mode],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await listeningPort(child, 'relay skeleton');
+  return {
+    pids: [child.pid ?? 0],
+    ports: [port],
+    tiers: () => tierCounters(undefined, undefined),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
     },
   };
 }

@@ -21,3 +21,5 @@ export {
   testRedisUrl,
   type PrivateRedis,
 } from './redis-server.js';
+/** The relay's own server-side WebSocket framing, for the bench's relay skeleton. */
+export { binaryFrames } from '../ws-frames.js';
