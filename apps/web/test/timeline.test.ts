@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { PAGE_SIZE } from '../src/ui/app-state.js';
+import { FIRST_ROWS, PAGE_SIZE } from '../src/ui/app-state.js';
 import { expect } from './expect.js';
+import { tabTo } from './keyboard.js';
 import {
   message,
   openConversation,
@@ -76,10 +77,43 @@ test(
     await alice.page.getByText('No messages yet. Say hello.').waitFor({ timeout: UI_TIMEOUT_MS });
     assert.equal(await alice.page.getByRole('feed').count(), 0);
 
-    // Opened from another conversation: at the newest, scrolled to the end.
+    // Opened from another conversation: at the newest, scrolled to the end. The page's older
+    // items are not drawn on the way (the list would draw its top rows first, then scroll).
+    await alice.page.evaluate(() => {
+      const w = window as unknown as { drawnFrom: number };
+      w.drawnFrom = Infinity;
+      new MutationObserver((records) => {
+        for (const r of records)
+          for (const n of r.addedNodes)
+            if (n instanceof Element)
+              for (const a of n.matches('article') ? [n] : n.querySelectorAll('article'))
+                w.drawnFrom = Math.min(w.drawnFrom, Number(a.getAttribute('aria-posinset')));
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await openConversation(alice.page, 'bob');
     await expect(() => atNewest(alice.page, newest), 'bob’s conversation opens at its newest');
     assert.equal(await alice.page.getByText('No messages yet. Say hello.').count(), 0);
+    const drawnFrom = await alice.page.evaluate(
+      () => (window as unknown as { drawnFrom: number }).drawnFrom,
+    );
+    assert.ok(drawnFrom > PAGE_SIZE - FIRST_ROWS, `message ${drawnFrom} of the page drawn`);
+    // Positions count the whole page, drawn or not.
+    const positions = (): Promise<number[]> =>
+      alice.page
+        .locator('article')
+        .evaluateAll((all) => all.map((a) => Number(a.getAttribute('aria-posinset'))));
+    assert.equal(Math.max(...(await positions())), PAGE_SIZE);
+
+    // Page Up from the newest reaches the messages held back, one at a time.
+    await alice.page.getByRole('textbox', { name: /^Message to / }).focus();
+    await tabTo(alice.page, /^You /, true);
+    const focused = (): Promise<number> =>
+      alice.page.evaluate(() => Number(document.activeElement?.getAttribute('aria-posinset')));
+    assert.equal(await focused(), PAGE_SIZE);
+    for (let pos = PAGE_SIZE - 1; pos >= PAGE_SIZE - FIRST_ROWS - 1; pos--) {
+      await alice.page.keyboard.press('PageUp');
+      await expect(async () => (await focused()) === pos, `Page Up to message ${pos}`);
+    }
 
     // Scrolling to the top loads the older pages, down to the first message.
     await expect(async () => {

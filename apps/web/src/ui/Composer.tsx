@@ -4,7 +4,6 @@
  * Files picked with "Attach files" go with the next message, encrypted by the engine.
  */
 import { Button } from '@kobalte/core/button';
-import { TextField } from '@kobalte/core/text-field';
 import { createEffect, createSignal, For, on, onCleanup, Show, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
@@ -144,23 +143,25 @@ export function Composer(props: { state: AppState; title: string; blocked: boole
             <span class="visually-hidden">Attach files</span>
           </label>
         </Show>
-        <TextField
-          class="field grow"
-          value={text()}
-          onChange={(t: string) => {
-            setText(t);
-            if (draft()?.kind !== 'edit') typing.input(t);
-          }}
-          disabled={props.blocked}
-        >
-          <TextField.Label class="visually-hidden">Message to {props.title}</TextField.Label>
-          <TextField.TextArea
+        {/* A plain label and text box (not a form-control component): it mounts with every
+            conversation, and it grows with its text by CSS (`field-sizing`), not by measuring. */}
+        <div class="field grow">
+          <label class="visually-hidden" for={COMPOSER_INPUT_ID}>
+            Message to {props.title}
+          </label>
+          <textarea
             id={COMPOSER_INPUT_ID}
-            class="field-input"
+            class="field-input composer-input"
             rows={1}
-            autoResize
+            value={text()}
+            onInput={(e) => {
+              const t = e.currentTarget.value;
+              setText(t);
+              if (draft()?.kind !== 'edit') typing.input(t);
+            }}
+            disabled={props.blocked}
             placeholder={draft()?.kind === 'edit' ? 'Edit your message' : 'Write a message'}
-            onKeyDown={(e: KeyboardEvent) => {
+            onKeyDown={(e) => {
               if (e.key === 'Escape' && draft() !== undefined) {
                 e.preventDefault();
                 cancel();
@@ -170,7 +171,7 @@ export function Composer(props: { state: AppState; title: string; blocked: boole
               }
             }}
           />
-        </TextField>
+        </div>
         <Button type="submit" class="button primary" disabled={props.blocked}>
           {draft()?.kind === 'edit' ? 'Save' : 'Send'}
         </Button>

@@ -3,16 +3,20 @@
  * members for a group), the blocking key-change warning, the timeline and the composer.
  */
 import { Button } from '@kobalte/core/button';
-import { Show, type JSX } from 'solid-js';
+import { lazy, Show, type JSX } from 'solid-js';
 import { parseConvId, type ConversationId } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { Composer } from './Composer.jsx';
 import { DisappearingDialog } from './DisappearingDialog.jsx';
-import { GroupDialog } from './GroupDialog.jsx';
 import { KeyChangeWarning } from './KeyChangeWarning.jsx';
 import { Avatar, PersonName, typingText } from './Names.jsx';
 import { SafetyDialog } from './SafetyDialog.jsx';
 import { Timeline } from './Timeline.jsx';
+
+// Only a group's header has it: not part of the signed-in start (`npm run bench -- web`).
+const GroupDialog = lazy(() =>
+  import('./GroupDialog.jsx').then((m) => ({ default: m.GroupDialog })),
+);
 
 export function ConversationView(props: { state: AppState; conv: ConversationId }): JSX.Element {
   const summary = () => props.state.conversations.find((c) => c.id === props.conv);

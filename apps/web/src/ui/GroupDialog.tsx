@@ -12,13 +12,7 @@ import type { ConversationId } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { ConfirmButton } from './ConfirmButton.jsx';
 import { errorText } from './errors.js';
-
-export function splitNames(text: string): string[] {
-  return text
-    .split(/[\s,;]+/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
+import { splitNames } from './group-names.js';
 
 export function GroupDialog(props: {
   state: AppState;

@@ -7,7 +7,7 @@ import { TextField } from '@kobalte/core/text-field';
 import { createSignal, Show, type JSX } from 'solid-js';
 import type { AppState } from './app-state.js';
 import { errorText } from './errors.js';
-import { splitNames } from './GroupDialog.jsx';
+import { splitNames } from './group-names.js';
 
 export function NewGroupDialog(props: { state: AppState }): JSX.Element {
   const [open, setOpen] = createSignal(false);

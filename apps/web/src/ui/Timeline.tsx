@@ -4,11 +4,21 @@
  * feed is busy while older messages load. Older messages load when scrolled to the top and are
  * prepended without moving what is on screen; new ones keep the view at the bottom.
  */
-import { createEffect, createSignal, lazy, on, Show, type JSX } from 'solid-js';
+import {
+  batch,
+  createComputed,
+  createEffect,
+  createMemo,
+  createSignal,
+  lazy,
+  on,
+  Show,
+  type JSX,
+} from 'solid-js';
 import { VList, type VListHandle } from 'virtua/solid';
 import type { ItemState, TimelineItem } from '../engine/protocol.js';
 import { Button } from '@kobalte/core/button';
-import type { AppState } from './app-state.js';
+import { FIRST_ROWS, type AppState } from './app-state.js';
 import { RequestError } from './engine-link.dom.js';
 import { errorText } from './errors.js';
 import { PersonName } from './Names.jsx';
@@ -35,6 +45,14 @@ const ACTIONABLE: ReadonlySet<ItemState> = new Set(['sent', 'delivered', 'read',
 
 /** How close to the top (px) scrolling must come before older messages load. */
 const LOAD_OLDER_AT_PX = 200;
+/**
+ * A message's height (px) until it is measured (one line of text with its meta, state and
+ * actions rows). The list's own guess is 40 px, which draws twice the rows that fit and then
+ * corrects its scroll position as they measure taller.
+ */
+const ROW_ESTIMATE_PX = 90;
+/** Animation frames to wait for a row scrolled to by the keyboard or a quote to be drawn. */
+const FOCUS_FRAMES = 10;
 
 export function Timeline(props: { state: AppState; title: string }): JSX.Element {
   let list: VListHandle | undefined;
@@ -42,9 +60,41 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
   const [shift, setShift] = createSignal(false);
   const [busy, setBusy] = createSignal(false);
   let atBottom = true;
+  /**
+   * Items of the page not given to the list yet (its oldest), after a page arrived: the list
+   * draws the rows at its top before it scrolls to the end, and drawing rows is most of an
+   * open's time in the page. They are prepended, as older messages are, when scrolling comes
+   * near the top or the keyboard or a quote moves to one of them; the engine is not asked.
+   */
+  const [held, setHeld] = createSignal(0);
+  const rows = createMemo(() => {
+    const h = held();
+    return h === 0 ? props.state.items : props.state.items.slice(h);
+  });
+
+  /** Gives the list the items held back, as a prepend (what is on screen stays). */
+  const releaseHeld = (): void => {
+    batch(() => {
+      setShift(true);
+      setHeld(0);
+    });
+    requestAnimationFrame(() => setShift(false));
+  };
+
+  // A computation, so it runs before the list renders: a page arriving in an empty list goes in
+  // newest first.
+  createComputed(
+    on(
+      () => props.state.items.length,
+      (n, before) => {
+        if (n === 0 || held() >= n) setHeld(0);
+        else if ((before ?? 0) === 0 && n > FIRST_ROWS) setHeld(n - FIRST_ROWS);
+      },
+    ),
+  );
 
   const scrollToEnd = (): void => {
-    const n = props.state.items.length;
+    const n = rows().length;
     if (n > 0) list?.scrollToIndex(n - 1, { align: 'end' });
   };
 
@@ -81,17 +131,32 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
   const onScroll = (offset: number): void => {
     if (list === undefined) return;
     atBottom = offset + list.viewportSize >= list.scrollSize - 8;
-    if (offset < LOAD_OLDER_AT_PX) void loadOlder();
+    if (offset >= LOAD_OLDER_AT_PX) return;
+    if (held() > 0) releaseHeld();
+    else void loadOlder();
   };
 
   const focusArticle = (index: number): void => {
     const n = props.state.items.length;
     if (n === 0) return;
     const i = Math.max(0, Math.min(n - 1, index));
-    list?.scrollToIndex(i, { align: 'nearest' });
-    requestAnimationFrame(() => {
-      viewport?.querySelector<HTMLElement>(`[aria-posinset="${i + 1}"]`)?.focus();
-    });
+    // The list draws a row scrolled to within a few frames.
+    const focus = (frames: number): void => {
+      const el = viewport?.querySelector<HTMLElement>(`[aria-posinset="${i + 1}"]`);
+      if (el) el.focus();
+      else if (frames > 1) requestAnimationFrame(() => focus(frames - 1));
+    };
+    const go = (): void => {
+      list?.scrollToIndex(i - held(), { align: 'nearest' });
+      requestAnimationFrame(() => focus(FOCUS_FRAMES));
+    };
+    if (i >= held()) {
+      go();
+      return;
+    }
+    // A row held back: prepended first; the list settles its position in the next frame.
+    releaseHeld();
+    requestAnimationFrame(go);
   };
 
   /** Moves to the message a reply quotes, if it is loaded; says so if it is not. */
@@ -130,7 +195,8 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
         role={props.state.items.length > 0 ? 'feed' : undefined}
         aria-label={props.state.items.length > 0 ? `Messages with ${props.title}` : undefined}
         aria-busy={busy()}
-        data={props.state.items}
+        data={rows()}
+        itemSize={ROW_ESTIMATE_PX}
         shift={shift()}
         onScroll={onScroll}
         onKeyDown={onKeyDown}
@@ -139,7 +205,7 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
           <Message
             state={props.state}
             item={item}
-            pos={index() + 1}
+            pos={held() + index() + 1}
             onQuote={openQuoted}
             size={props.state.hasOlder() ? -1 : props.state.items.length}
           />

@@ -38,6 +38,11 @@ export type Screen = 'chats' | 'settings';
 
 /** Items loaded per page of the timeline. */
 export const PAGE_SIZE = 50;
+/**
+ * Items of a page the timeline draws when it arrives in an empty one (a conversation opened): a
+ * tall screen's worth, the newest; the rest join when scrolling nears them (`Timeline.tsx`).
+ */
+export const FIRST_ROWS = 12;
 /** Incoming message ids remembered so each is announced once. */
 const MAX_ANNOUNCED = 1_000;
 /** Tries of one send across engine hand-overs (each later one asks the new engine to check first). */
