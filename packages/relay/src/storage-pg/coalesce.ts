@@ -31,7 +31,7 @@ import type {
 } from '../storage/types.js';
 import { toAccount, type AccountRow } from '../storage/rows.js';
 import { QUEUE_DEPTH, QUEUE_DEPTH_JOINS } from './reader.js';
-import { pgWriter, type TxState } from './writer.js';
+import { claimSend, deviceKey, pgWriter, sendKey, type TxState } from './writer.js';
 
 /** Thrown into a callback when the window must run serially instead. */
 class GiveUp extends Error {
@@ -81,9 +81,6 @@ const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
     WHERE m.recipient_account = u.a AND m.recipient_device = u.d AND m.seq <= u.s
     RETURNING m.recipient_account AS a, m.recipient_device AS d)
   SELECT a, d, count(*) AS n FROM gone GROUP BY a, d`;
-
-const key = (a: string, d: number): string => `${a}\u0000${String(d)}`;
-const sendKey = (a: string, d: number, id: string): string => `${key(a, d)}\u0000${id}`;
 
 /** Runs `fns` at once in the transaction `tx`, coalescing their statements (see above). */
 export async function runConcurrently(
@@ -152,7 +149,7 @@ export async function runConcurrently(
       case 'bump': {
         const counts = new Map<string, { a: string; d: number; n: number }>();
         for (const r of reqs) {
-          const k = key(r.a, r.d);
+          const k = deviceKey(r.a, r.d);
           const c = counts.get(k);
           if (c === undefined) counts.set(k, { a: r.a, d: r.d, n: 1 });
           else c.n++;
@@ -166,11 +163,11 @@ export async function runConcurrently(
         // The first seq of each device's share, handed out in callback order.
         const next = new Map<string, number>();
         for (const row of rows) {
-          const c = counts.get(key(row.a, row.d));
-          if (c !== undefined) next.set(key(row.a, row.d), row.seq - c.n + 1);
+          const c = counts.get(deviceKey(row.a, row.d));
+          if (c !== undefined) next.set(deviceKey(row.a, row.d), row.seq - c.n + 1);
         }
         for (const r of reqs) {
-          const k = key(r.a, r.d);
+          const k = deviceKey(r.a, r.d);
           const seq = next.get(k);
           if (seq === undefined) {
             r.reject(new Error('queue counter not returned'));
@@ -187,10 +184,10 @@ export async function runConcurrently(
           reqs.map((r) => r.d),
           reqs.map((r) => Number(r.arg)),
         ]);
-        const by = new Map(rows.map((r) => [key(r.a, r.d), r.n]));
+        const by = new Map(rows.map((r) => [deviceKey(r.a, r.d), r.n]));
         // Two deletes of one device in one statement: the first is credited with the rows.
         for (const r of reqs) {
-          const k = key(r.a, r.d);
+          const k = deviceKey(r.a, r.d);
           r.resolve(by.get(k) ?? 0);
           by.delete(k);
         }
@@ -261,17 +258,16 @@ export async function runConcurrently(
     }
     const messages = out['messages'] as Record<string, unknown>;
     messages['findSend'] = (a: string, d: number, id: string) => {
-      if (gaveUp || !ownSend(index, sendKey(a, d, id))) return Promise.reject(giveUpNow());
+      if (gaveUp || !ownSend(index, sendKey(a, d, id)) || !claimSend(tx, a, d, id))
+        return Promise.reject(giveUpNow());
       const buffered = tx.sends.find(
         (r) => r.clientMessageId === id && r.senderDeviceId === d && r.senderAccountId === a,
       );
       return buffered === undefined ? ask('findSend', index, a, d, id) : Promise.resolve(buffered);
     };
     messages['recordSend'] = (r: SendRecord) => {
-      if (
-        gaveUp ||
-        !ownSend(index, sendKey(r.senderAccountId, r.senderDeviceId, r.clientMessageId))
-      )
+      const [a, d, id] = [r.senderAccountId, r.senderDeviceId, r.clientMessageId];
+      if (gaveUp || !ownSend(index, sendKey(a, d, id)) || !claimSend(tx, a, d, id))
         return Promise.reject(giveUpNow());
       wrote[index] = true;
       tx.wrote = true;
@@ -291,7 +287,7 @@ export async function runConcurrently(
       const seq = await ask<number>('bump', index, m.recipientAccountId, m.recipientDeviceId, 0);
       const queued: QueuedMessage = { ...m, seq, guid: formatGuid(seq, epoch) };
       tx.queued.push(queued);
-      const k = key(m.recipientAccountId, m.recipientDeviceId);
+      const k = deviceKey(m.recipientAccountId, m.recipientDeviceId);
       let list = enqueued.get(k);
       if (list === undefined) enqueued.set(k, (list = []));
       list.push([seq, index]);

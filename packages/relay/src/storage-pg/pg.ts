@@ -11,8 +11,13 @@
  * the batch back, and it runs again with a savepoint per callback, so each commits or fails
  * alone. A deadlock or serialisation failure (two nodes' batches locking counter rows in opposite
  * orders) reruns the batch. Durable and non-durable transactions (deletes of acknowledged
- * messages) wait in separate lanes, one batch each at a time. Reads outside transactions go to
- * the pool and see committed data only.
+ * messages) wait in separate lanes: up to `PG_SEND_WINDOWS_IN_FLIGHT` windows of durable ones at
+ * once on their own connections (a window does not wait for the previous one's COMMIT), one of
+ * the others. Beside another window, a device's counter row lock still orders its `seq` by
+ * commit; callers are settled after every window in flight that inserted a lower `seq` for one
+ * of their devices; a window that meets a client message id another window in flight holds (whose
+ * uncommitted send record its duplicate check would not see) is rolled back and handed back to
+ * run alone after it. Reads outside transactions go to the pool and see committed data only.
  *
  * Several relay nodes may share one database: every atomic step is a single statement or a row
  * lock (counter rows, `FOR UPDATE SKIP LOCKED` claims, `UPDATE … WHERE epoch = $n`), so
@@ -38,6 +43,11 @@ import { runConcurrently } from './coalesce.js';
 
 /** Connections per node when not configured. */
 export const PG_DEFAULT_POOL_SIZE = 10;
+/**
+ * Windows of durable transactions in flight at once, each on its own pooled connection: a window
+ * does not wait for the previous one's COMMIT (its round trips and fsync) before it starts.
+ */
+export const PG_SEND_WINDOWS_IN_FLIGHT = 2;
 /** How often a batch that hit a deadlock or serialisation failure is run again. */
 export const PG_MAX_BATCH_RETRIES = 5;
 /** How long a new connection may take before the database counts as unavailable. */
@@ -63,16 +73,67 @@ interface Pending {
 }
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** Transactions waiting for their window, and the one batch of them running. */
+/** A batch in flight. */
+interface Window {
+  /** Its transaction's lowest `seq` per device (`TxState.seqs`; refilled on every attempt). */
+  seqs: ReadonlyMap<string, number>;
+  /** Send keys it holds (`TxState.claim`). */
+  readonly keys: string[];
+  /** Runs alone: no other window of the lane starts while it runs. */
+  readonly alone: boolean;
+  /** Resolves when its callers are settled (or it was handed back to the lane). */
+  readonly ended: Promise<void>;
+  readonly end: () => void;
+}
+
+/** Transactions waiting for their window, and the windows of them in flight. */
 interface Lane {
   readonly pending: Pending[];
-  running: boolean;
+  /** At most this many windows in flight. */
+  readonly limit: number;
+  readonly windows: Set<Window>;
+  /** Send keys held by the windows in flight. */
+  readonly keys: Map<string, Window>;
+  /** A window was handed back (a send key another held): the next runs alone. */
+  alone: boolean;
   lastBatchEnd: number;
   timer: NodeJS.Timeout | undefined;
 }
 
-function newLane(): Lane {
-  return { pending: [], running: false, lastBatchEnd: -Infinity, timer: undefined };
+function newLane(limit: number): Lane {
+  return {
+    pending: [],
+    limit,
+    windows: new Set(),
+    keys: new Map(),
+    alone: false,
+    lastBatchEnd: -Infinity,
+    timer: undefined,
+  };
+}
+
+function newWindow(alone: boolean): Window {
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => (end = resolve));
+  return { seqs: new Map(), keys: [], alone, ended, end };
+}
+
+/** Whether `v` inserted a lower `seq` than `w` for some device both inserted for. */
+function insertedBefore(v: ReadonlyMap<string, number>, w: ReadonlyMap<string, number>): boolean {
+  const [few, many] = v.size <= w.size ? [v, w] : [w, v];
+  for (const [k, seq] of few) {
+    const other = many.get(k);
+    if (other !== undefined && (few === v ? seq < other : other < seq)) return true;
+  }
+  return false;
+}
+
+/** Thrown out of a window that met a send key another window in flight holds. */
+class HandBack extends Error {
+  override readonly name = 'HandBack';
+  constructor() {
+    super('window handed back');
+  }
 }
 
 /** Counters for the bench (statements sent, batches committed). */
@@ -81,6 +142,8 @@ export interface PgStats {
   batches: number;
   /** Batches whose callbacks could not run at once and ran again one after another. */
   fallbacks: number;
+  /** Windows handed back to their lane (a send key another window in flight held). */
+  handedBack: number;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -179,7 +242,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   ).rows[0];
   if (epochRow === undefined) throw new Error('no queue epoch: the database is not migrated');
   const epoch = epochRow.value;
-  const stats: PgStats = { statements: 0, batches: 0, fallbacks: 0 };
+  const stats: PgStats = { statements: 0, batches: 0, fallbacks: 0, handedBack: 0 };
   const poolQuery = queryOn(pool);
   const counted: Query = (text, values) => {
     stats.statements++;
@@ -189,14 +252,18 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   const maxBatch = options.groupCommit?.maxBatch ?? GROUP_COMMIT_MAX_BATCH;
   const windowMs = options.groupCommit?.windowMs ?? GROUP_COMMIT_WINDOW_MS;
 
-  // Two lanes, each one batch at a time on its own connection: durable transactions (sends), and
-  // the others (deletes of acknowledged messages), so a window of acks never delays a window of
-  // sends. They touch different rows (a delete only reaches committed, acknowledged messages).
-  const lanes: Record<'durable' | 'relaxed', Lane> = { durable: newLane(), relaxed: newLane() };
+  // Two lanes, each with its windows on their own connections: durable transactions (sends, up
+  // to `PG_SEND_WINDOWS_IN_FLIGHT` windows at once), and the others (deletes of acknowledged
+  // messages, one window at a time), so a window of acks never delays a window of sends. They
+  // touch different rows (a delete only reaches committed, acknowledged messages).
+  const lanes: Record<'durable' | 'relaxed', Lane> = {
+    durable: newLane(PG_SEND_WINDOWS_IN_FLIGHT),
+    relaxed: newLane(1),
+  };
   let closed = false;
   let idle: (() => void) | undefined;
   const allIdle = (): boolean =>
-    Object.values(lanes).every((l) => !l.running && l.pending.length === 0);
+    Object.values(lanes).every((l) => l.windows.size === 0 && l.pending.length === 0);
 
   /**
    * Runs the batch's callbacks in one transaction on `client`: outcomes per callback, and the
@@ -206,13 +273,38 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
     client: pg.PoolClient,
     batch: readonly Pending[],
     progress: { begun: boolean },
+    lane: Lane,
+    win: Window,
   ): Promise<{ outcomes: Outcome[]; order: readonly number[] | undefined }> => {
     const clientQuery = queryOn(client);
     const q: Query = (text, values) => {
       stats.statements++;
       return clientQuery(text, values);
     };
-    const tx: TxState = { q, epoch, queued: [], sends: [], wrote: false, statements: 0 };
+    const claim = (key: string): boolean => {
+      const holder = lane.keys.get(key);
+      if (holder === win) return true;
+      if (holder !== undefined) return false;
+      lane.keys.set(key, win);
+      win.keys.push(key);
+      return true;
+    };
+    const tx: TxState = {
+      q,
+      epoch,
+      queued: [],
+      sends: [],
+      wrote: false,
+      statements: 0,
+      seqs: new Map(),
+      claimed: false,
+      ...(win.alone ? {} : { claim }),
+    };
+    win.seqs = tx.seqs;
+    /** A key another window holds: nothing of this one may commit; it runs again later. */
+    const handBackIfClaimed = (): void => {
+      if (tx.claimed) throw new HandBack();
+    };
     const writer = pgWriter(tx);
     const durable = batch.some((item) => item.durable);
     const begin = async (): Promise<void> => {
@@ -227,6 +319,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
         try {
           outcomes.push({ ok: true, value: await item.fn(writer) });
         } catch (error) {
+          handBackIfClaimed();
           // A failed statement aborts the PostgreSQL transaction; so does anything after a write.
           if (wrote() || sqlState(error) !== undefined) return undefined;
           outcomes.push({ ok: false, error });
@@ -239,6 +332,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       const outcomes: Outcome[] = [];
       for (const item of batch) {
         await q('SAVEPOINT parley_tx');
+        const seqs = new Map(tx.seqs);
         try {
           const value = await item.fn(writer);
           await flushQueued(tx);
@@ -246,8 +340,11 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
           outcomes.push({ ok: true, value });
         } catch (error) {
           if (isConnectionError(error)) throw error;
+          handBackIfClaimed();
           tx.queued = [];
           tx.sends = [];
+          tx.seqs.clear();
+          for (const [k, seq] of seqs) tx.seqs.set(k, seq);
           await q('ROLLBACK TO SAVEPOINT parley_tx');
           await q('RELEASE SAVEPOINT parley_tx');
           outcomes.push({ ok: false, error });
@@ -260,6 +357,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       await client.query('ROLLBACK');
       tx.queued = [];
       tx.sends = [];
+      tx.seqs.clear();
       await begin();
     };
     await begin();
@@ -280,6 +378,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
         if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
         result = { kind: 'failed' } as const;
       }
+      handBackIfClaimed();
       if (result.kind === 'done') {
         await flushQueued(tx);
         outcomes = result.outcomes;
@@ -295,6 +394,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       try {
         outcomes = await plain();
       } catch (error) {
+        if (error instanceof HandBack) throw error;
         if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
         outcomes = undefined;
       }
@@ -304,17 +404,25 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       await client.query('ROLLBACK');
       tx.queued = [];
       tx.sends = [];
+      tx.seqs.clear();
       await begin();
       outcomes = await safe();
     }
+    // (A callback that caught `SendClaimedError` and went on must not commit either.)
+    handBackIfClaimed();
     stats.statements++;
     await client.query('COMMIT');
     stats.batches++;
     return { outcomes, order };
   };
 
-  const runBatch = async (lane: Lane): Promise<void> => {
-    const batch = lane.pending.splice(0, maxBatch);
+  /**
+   * Runs `batch` as the window `win` and settles its callers. With another window in flight,
+   * a device's `seq` may come from either; callers are settled only after every window in flight
+   * that inserted a lower `seq` for a device this one inserted for (which committed first), so a
+   * connection woken in settle order sees each device's messages in `seq` order.
+   */
+  const runBatch = async (lane: Lane, win: Window, batch: Pending[]): Promise<void> => {
     let lastError: unknown;
     for (let attempt = 0; attempt <= PG_MAX_BATCH_RETRIES; attempt++) {
       let client: pg.PoolClient;
@@ -334,7 +442,12 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       client.on('error', onError);
       const progress = { begun: false };
       try {
-        const { outcomes, order } = await runOnce(client, batch, progress);
+        const { outcomes, order } = await runOnce(client, batch, progress, lane, win);
+        releaseKeys(lane, win);
+        const first = [...lane.windows].filter(
+          (v) => v !== win && insertedBefore(v.seqs, win.seqs),
+        );
+        if (first.length > 0) await Promise.all(first.map((v) => v.ended));
         for (const i of order ?? batch.keys()) {
           const item = batch[i] as Pending;
           const outcome = outcomes[i];
@@ -349,6 +462,11 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
           broken = e;
         });
         if (isConnectionError(error)) broken ??= error;
+        if (error instanceof HandBack) {
+          releaseKeys(lane, win);
+          handBack(lane, batch);
+          return;
+        }
       } finally {
         client.off('error', onError);
         // A client whose connection failed is discarded, not returned to the pool.
@@ -361,19 +479,41 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
     }
     // A COMMIT whose answer was lost may have committed: the callers are told it failed and
     // retry; the client message id makes the retry a no-op for sends (idempotency).
+    releaseKeys(lane, win);
     const failure = unavailable(lastError);
     for (const item of batch) item.reject(failure);
   };
 
+  const releaseKeys = (lane: Lane, win: Window): void => {
+    for (const k of win.keys) if (lane.keys.get(k) === win) lane.keys.delete(k);
+    win.keys.length = 0;
+  };
+
+  /** Puts `batch` back at the head of the lane, in arrival order, to run alone next. */
+  const handBack = (lane: Lane, batch: readonly Pending[]): void => {
+    stats.handedBack++;
+    lane.pending.unshift(...batch);
+    lane.pending.sort((x, y) => x.at - y.at);
+    lane.alone = true;
+  };
+
   const schedule = (lane: Lane): void => {
     const oldest = lane.pending[0];
-    if (lane.running || oldest === undefined) return;
+    if (oldest === undefined) return;
+    const inFlight = lane.windows.size;
+    // A window handed back waits for the lane to empty, then runs with no other beside it.
+    const full =
+      inFlight >= lane.limit ||
+      (inFlight > 0 && (lane.alone || [...lane.windows].some((w) => w.alone)));
+    if (full) return;
+    const now = performance.now();
     const delay = flushDelay(
       {
         pending: lane.pending.length,
         oldestAt: oldest.at,
-        lastBatchEnd: lane.lastBatchEnd,
-        now: performance.now(),
+        // A window in flight: the lane is busy, not idle (the next window waits its time).
+        lastBatchEnd: inFlight > 0 ? now : lane.lastBatchEnd,
+        now,
         closed,
       },
       { maxBatch, windowMs },
@@ -383,15 +523,21 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
         clearTimeout(lane.timer);
         lane.timer = undefined;
       }
-      lane.running = true;
+      const win = newWindow(lane.alone);
+      lane.alone = false;
+      lane.windows.add(win);
+      const batch = lane.pending.splice(0, maxBatch);
       setImmediate(() => {
-        void runBatch(lane).then(() => {
-          lane.running = false;
+        void runBatch(lane, win, batch).then(() => {
+          lane.windows.delete(win);
+          win.end();
           lane.lastBatchEnd = performance.now();
           if (lane.pending.length > 0) schedule(lane);
           else if (allIdle()) idle?.();
         });
       });
+      // Another window may start now beside this one (batches of `maxBatch` under load).
+      if (lane.pending.length > 0) schedule(lane);
       return;
     }
     lane.timer ??= setTimeout(() => {

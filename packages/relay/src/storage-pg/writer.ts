@@ -39,6 +39,37 @@ export interface TxState {
   wrote: boolean;
   /** Statements run (for the bench's cost per message). */
   statements: number;
+  /**
+   * Per device (`deviceKey`), the lowest `seq` this transaction inserted: a window in flight
+   * beside it that took a higher one for the same device committed after it.
+   */
+  readonly seqs: Map<string, number>;
+  /**
+   * Takes a send key (`sendKey`) for this window, false if another window in flight holds it
+   * (whose uncommitted send record a duplicate check here would not see). Absent: every key.
+   */
+  readonly claim?: (key: string) => boolean;
+  /** Set when `claim` refused a key: the window must run again after the other one. */
+  claimed: boolean;
+}
+
+/** A send key another window in flight holds: this window runs again once that one has ended. */
+export class SendClaimedError extends Error {
+  override readonly name = 'SendClaimedError';
+  constructor() {
+    super('another window holds this send');
+  }
+}
+
+export const deviceKey = (a: string, d: number): string => `${a}\u0000${String(d)}`;
+export const sendKey = (a: string, d: number, id: string): string =>
+  `${deviceKey(a, d)}\u0000${id}`;
+
+/** Takes the send key for `tx`'s window (see `TxState.claim`); false, and `claimed`, if not. */
+export function claimSend(tx: TxState, a: string, d: number, id: string): boolean {
+  if (tx.claim === undefined || tx.claim(sendKey(a, d, id))) return true;
+  tx.claimed = true;
+  return false;
 }
 
 const INSERT_MESSAGES = `INSERT INTO messages (recipient_account, recipient_device, seq, sender_account,
@@ -66,6 +97,11 @@ export async function flushQueued(tx: TxState): Promise<void> {
   const rows = tx.queued;
   if (rows.length === 0) return;
   tx.queued = [];
+  for (const m of rows) {
+    const k = deviceKey(m.recipientAccountId, m.recipientDeviceId);
+    const low = tx.seqs.get(k);
+    if (low === undefined || m.seq < low) tx.seqs.set(k, m.seq);
+  }
   await tx.q(INSERT_MESSAGES, [
     rows.map((m) => m.recipientAccountId),
     rows.map((m) => m.recipientDeviceId),
@@ -92,7 +128,10 @@ function messageWriter(tx: TxState): MessageWriter {
   const reader = pgMessageReader(q, epoch);
   return {
     ...reader,
-    findSend: async (a, d, id) => bufferedSend(tx, a, d, id) ?? reader.findSend(a, d, id),
+    findSend: async (a, d, id) => {
+      if (!claimSend(tx, a, d, id)) throw new SendClaimedError();
+      return bufferedSend(tx, a, d, id) ?? reader.findSend(a, d, id);
+    },
     enqueue: async (m) => {
       const { rows } = await q<{ seq: number }>(
         `INSERT INTO queue_counters AS c VALUES ($1, $2, 1)
@@ -106,6 +145,8 @@ function messageWriter(tx: TxState): MessageWriter {
       return queued;
     },
     recordSend: (r) => {
+      if (!claimSend(tx, r.senderAccountId, r.senderDeviceId, r.clientMessageId))
+        return Promise.reject(new SendClaimedError());
       const buffered = tx.sends.findIndex(
         (b) =>
           b.clientMessageId === r.clientMessageId &&
