@@ -1,8 +1,9 @@
 // Two send windows in flight at once on the PostgreSQL backend (`PG_SEND_WINDOWS_IN_FLIGHT`):
-// per-device `seq` in commit order and callers settled in that order, acks that never reach a
-// message a later commit writes, a failed window that leaves no gap, and one client message id
-// in two windows answered once.
+// per-device `seq` in commit order and callers settled in that order (even when the COMMIT
+// answers arrive the other way round), acks that never reach a message a later commit writes, a
+// failed window that leaves no gap, and one client message id in two windows answered once.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { openPgStorage, type PgStorage } from '@parley/relay';
 import { account, device, message, useThrowawayDatabase } from '@parley/relay/testing';
@@ -10,9 +11,9 @@ import { account, device, message, useThrowawayDatabase } from '@parley/relay/te
 const { url, freshSchema } = useThrowawayDatabase('w');
 
 /** Every transaction is its own window, started at once. */
-async function open(): Promise<PgStorage> {
+async function open(connectionString = url()): Promise<PgStorage> {
   const s = await openPgStorage({
-    connectionString: url(),
+    connectionString,
     schema: freshSchema(),
     groupCommit: { maxBatch: 1, windowMs: 0 },
   });
@@ -200,5 +201,80 @@ test('pg windows: one client message id in two windows in flight is stored once,
     assert.equal(await s.queueHead('a', 1), 1);
   } finally {
     await s.close();
+  }
+});
+
+/** A TCP proxy to the test server that can hold back the server's answers on its connections. */
+async function delayingProxy(target: URL): Promise<{
+  url: string;
+  /** Answers on the connections opened so far arrive `ms` late from now on. */
+  delayOpen: (ms: number) => void;
+  close: () => Promise<void>;
+}> {
+  const delays: { ms: number }[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((inbound) => {
+    const delay = { ms: 0 };
+    delays.push(delay);
+    const outbound = net.connect(Number(target.port || 5432), target.hostname);
+    sockets.add(inbound).add(outbound);
+    inbound.pipe(outbound);
+    // A constant delay per connection keeps its bytes in order.
+    outbound.on('data', (chunk: Buffer) => {
+      if (delay.ms === 0) inbound.write(chunk);
+      else setTimeout(() => inbound.write(chunk), delay.ms);
+    });
+    const end = (): void => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on('error', end).on('close', end);
+    outbound.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(target);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    delayOpen: (ms) => {
+      for (const d of delays) d.ms = ms;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test('pg windows: a window whose COMMIT answer arrives first still settles after the window that took the lower seq', async () => {
+  const proxy = await delayingProxy(new URL(url()));
+  const s = await open(proxy.url);
+  try {
+    const g = gate();
+    const settled: string[] = [];
+    let bumped = false;
+    const first = s.transact(async (w) => {
+      const m = await w.messages.enqueue(message('first', ['a', 1]));
+      bumped = true;
+      await g.wait;
+      return m.seq;
+    });
+    void first.then(() => settled.push('first'));
+    await until(() => bumped, 'the first window to bump');
+    // The second window opens a new connection; the first's answers now come 300 ms late, so
+    // its COMMIT is done in the database well before the relay hears of it.
+    proxy.delayOpen(300);
+    const second = s.transact(
+      async (w) => (await w.messages.enqueue(message('second', ['a', 1]))).seq,
+    );
+    void second.then(() => settled.push('second'));
+    g.open();
+    assert.deepEqual(await Promise.all([first, second]), [1, 2]);
+    assert.deepEqual(settled, ['first', 'second']);
+  } finally {
+    await s.close();
+    await proxy.close();
   }
 });
