@@ -12,8 +12,8 @@
  * alone. A deadlock or serialisation failure (two nodes' batches locking counter rows in opposite
  * orders) reruns the batch. Durable and non-durable transactions (deletes of acknowledged
  * messages) wait in separate lanes: up to `PG_SEND_WINDOWS_IN_FLIGHT` windows of durable ones at
- * once on their own connections (a window does not wait for a COMMIT that has taken a whole
- * window), one of the others. Beside another window, a device's counter row lock still orders its `seq` by
+ * once on their own connections (a window does not wait for the previous one's COMMIT), one of
+ * the others. Beside another window, a device's counter row lock still orders its `seq` by
  * commit; callers are settled after every window in flight that inserted a lower `seq` for one
  * of their devices; a window that meets a client message id another window in flight holds (whose
  * uncommitted send record its duplicate check would not see) is rolled back and handed back to
@@ -45,7 +45,7 @@ import { runConcurrently } from './coalesce.js';
 export const PG_DEFAULT_POOL_SIZE = 10;
 /**
  * Windows of durable transactions in flight at once, each on its own pooled connection: a window
- * does not wait for a slow COMMIT (a stall) of the previous one before it starts.
+ * does not wait for the previous one's COMMIT (its round trips and fsync) before it starts.
  */
 export const PG_SEND_WINDOWS_IN_FLIGHT = 2;
 /** How often a batch that hit a deadlock or serialisation failure is run again. */
@@ -81,8 +81,6 @@ interface Window {
   readonly keys: string[];
   /** Runs alone: no other window of the lane starts while it runs. */
   readonly alone: boolean;
-  /** performance.now() when it started. */
-  readonly startedAt: number;
   /** Resolves when its callers are settled (or it was handed back to the lane). */
   readonly ended: Promise<void>;
   readonly end: () => void;
@@ -114,10 +112,10 @@ function newLane(limit: number): Lane {
   };
 }
 
-function newWindow(alone: boolean, startedAt: number): Window {
+function newWindow(alone: boolean): Window {
   let end!: () => void;
   const ended = new Promise<void>((resolve) => (end = resolve));
-  return { seqs: new Map(), keys: [], alone, startedAt, ended, end };
+  return { seqs: new Map(), keys: [], alone, ended, end };
 }
 
 /** Whether `v` inserted a lower `seq` than `w` for some device both inserted for. */
@@ -509,33 +507,23 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       (inFlight > 0 && (lane.alone || [...lane.windows].some((w) => w.alone)));
     if (full) return;
     const now = performance.now();
-    // Beside a window in flight, a window starts only once that one has run a whole window (its
-    // COMMIT is slow: a stall, a busy disk) or `maxBatch` are pending; a quick commit is waited
-    // for, so windows keep the size that sets the CPU per message.
-    let running = 0;
-    for (const w of lane.windows) running = Math.max(running, now - w.startedAt);
-    const besides =
-      inFlight > 0 && lane.pending.length < maxBatch ? Math.max(0, windowMs - running) : 0;
-    const delay = Math.max(
-      besides,
-      flushDelay(
-        {
-          pending: lane.pending.length,
-          oldestAt: oldest.at,
-          // A window in flight: the lane is busy, not idle (the next window waits its time).
-          lastBatchEnd: inFlight > 0 ? now : lane.lastBatchEnd,
-          now,
-          closed,
-        },
-        { maxBatch, windowMs },
-      ),
+    const delay = flushDelay(
+      {
+        pending: lane.pending.length,
+        oldestAt: oldest.at,
+        // A window in flight: the lane is busy, not idle (the next window waits its time).
+        lastBatchEnd: inFlight > 0 ? now : lane.lastBatchEnd,
+        now,
+        closed,
+      },
+      { maxBatch, windowMs },
     );
     if (delay === 0) {
       if (lane.timer !== undefined) {
         clearTimeout(lane.timer);
         lane.timer = undefined;
       }
-      const win = newWindow(lane.alone, now);
+      const win = newWindow(lane.alone);
       lane.alone = false;
       lane.windows.add(win);
       const batch = lane.pending.splice(0, maxBatch);
