@@ -81,7 +81,8 @@ export const USAGE = `usage: parley-server [options]
   --group-commit-max N       flush a group commit at N pending transactions
                        (PARLEY_GROUP_COMMIT_MAX, 1..${MAX_GROUP_COMMIT_BATCH}, default ${relayLimits.GROUP_COMMIT_MAX_BATCH})
   --group-commit-window-ms MS  or MS after the first of them (PARLEY_GROUP_COMMIT_WINDOW_MS,
-                       0..${MAX_GROUP_COMMIT_WINDOW_MS}, default ${relayLimits.GROUP_COMMIT_WINDOW_MS})
+                       0..${MAX_GROUP_COMMIT_WINDOW_MS}, default ${relayLimits.GROUP_COMMIT_WINDOW_MS}, on pg
+                       ${relayLimits.PG_GROUP_COMMIT_WINDOW_MS})
   --tls-cert FILE      PEM certificate; with --tls-key serves HTTPS (PARLEY_TLS_CERT)
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --log-level LEVEL    ${LOG_LEVELS.join(', ')} (PARLEY_LOG_LEVEL, default info)
@@ -206,7 +207,9 @@ export function parseConfig(
       windowMs: integer(
         'group-commit-window-ms',
         values['PARLEY_GROUP_COMMIT_WINDOW_MS'],
-        relayLimits.GROUP_COMMIT_WINDOW_MS,
+        storage === 'pg'
+          ? relayLimits.PG_GROUP_COMMIT_WINDOW_MS
+          : relayLimits.GROUP_COMMIT_WINDOW_MS,
         0,
         MAX_GROUP_COMMIT_WINDOW_MS,
       ),

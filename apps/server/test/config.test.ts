@@ -90,6 +90,17 @@ test('group commit: defaults from the relay, flags and environment within bounds
   });
   assert.ok(c !== 'help');
   assert.deepEqual(c.groupCommit, { maxBatch: 64, windowMs: 5 });
+  // PostgreSQL's window is longer by default (a window's fixed cost is larger there).
+  const pg = parseConfig(['--storage', 'pg'], { DATABASE_URL: 'postgres://127.0.0.1/x' });
+  assert.ok(pg !== 'help');
+  assert.equal(pg.groupCommit.windowMs, relayLimits.PG_GROUP_COMMIT_WINDOW_MS);
+  assert.notEqual(relayLimits.PG_GROUP_COMMIT_WINDOW_MS, relayLimits.GROUP_COMMIT_WINDOW_MS);
+  const pgSet = parseConfig(['--group-commit-window-ms', '7'], {
+    DATABASE_URL: 'postgres://127.0.0.1/x',
+  });
+  assert.ok(pgSet !== 'help');
+  assert.equal(pgSet.storage, 'pg');
+  assert.equal(pgSet.groupCommit.windowMs, 7);
   const e = parseConfig([], { PARLEY_GROUP_COMMIT_WINDOW_MS: '0' });
   assert.ok(e !== 'help');
   assert.equal(e.groupCommit.windowMs, 0);

@@ -21,7 +21,7 @@
  * batch is committed.
  */
 import pg from 'pg';
-import { GROUP_COMMIT_MAX_BATCH, GROUP_COMMIT_WINDOW_MS } from '../limits.js';
+import { GROUP_COMMIT_MAX_BATCH, PG_GROUP_COMMIT_WINDOW_MS } from '../limits.js';
 import { flushDelay, type GroupCommitOptions } from '../storage/group-window.js';
 import {
   StorageUnavailableError,
@@ -187,7 +187,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   };
   const reader: Reader = wrapReader(pgReader(counted, epoch));
   const maxBatch = options.groupCommit?.maxBatch ?? GROUP_COMMIT_MAX_BATCH;
-  const windowMs = options.groupCommit?.windowMs ?? GROUP_COMMIT_WINDOW_MS;
+  const windowMs = options.groupCommit?.windowMs ?? PG_GROUP_COMMIT_WINDOW_MS;
 
   // Two lanes, each one batch at a time on its own connection: durable transactions (sends), and
   // the others (deletes of acknowledged messages), so a window of acks never delays a window of
