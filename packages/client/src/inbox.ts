@@ -253,6 +253,8 @@ export class Inbox {
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       c.db.transact((w) => records.markSeen(w, env.guid, c.now()));
+      // This device's copy of a sealed post of its own (`SealedSender.send`): nothing to show.
+      if (e.code === 'SEALED_SENDER_SELF_SEND') return [];
       const reason =
         e.code === 'CERTIFICATE_EXPIRED'
           ? 'a sealed message whose sender certificate had expired'

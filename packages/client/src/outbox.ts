@@ -366,9 +366,11 @@ export class Outbox {
 
   /**
    * Posts the ciphertexts: sealed to the contact's devices when we hold its delivery token
-   * (`sealed-sender.ts`), then our own devices' copies authenticated; everything authenticated
-   * in one post otherwise (no token, or the relay refused the sealed post). A crash between the
-   * two posts re-sends the sealed part on retry: receivers keep one copy per message id.
+   * (`sealed-sender.ts`), then our own devices' copies, sealed too when we hold our own token
+   * (else authenticated); everything authenticated in one post otherwise (no token, or the relay
+   * refused the contact's sealed post). A note to self goes sealed to our devices the same way.
+   * A crash between the two posts re-sends the first on retry: receivers keep one copy per
+   * message id.
    */
   async #post(
     a: AccountRecord,
@@ -377,18 +379,32 @@ export class Outbox {
   ): Promise<Delivered> {
     const c = this.#c;
     const expiry = entry.expiresAt === undefined ? {} : { expiresAt: entry.expiresAt };
-    const token = entry.to === a.accountId ? undefined : this.#profiles.tokenOf(a, entry.to);
+    const self = entry.to === a.accountId;
+    const ours = destinations.filter((d) => d.accountId === a.accountId);
+    /** Our devices' copies: sealed under our own token if the relay takes it, else authenticated. */
+    const postOurs = async (): Promise<number | undefined> => {
+      const own = this.#profiles.tokenOf(a, a.accountId);
+      const at =
+        own === undefined ? undefined : await this.#sealed.send(a, a.accountId, own, ours, expiry);
+      if (at !== undefined || self) return at;
+      return (
+        await c.relay.send(c.auth(a), {
+          clientMessageId: entry.clientMessageId,
+          destinations: ours,
+          ...expiry,
+        })
+      ).serverTimestamp;
+    };
+    if (self && ours.length > 0) {
+      const at = await postOurs();
+      if (at !== undefined) return { serverTimestamp: at, sealed: true };
+    }
+    const token = self ? undefined : this.#profiles.tokenOf(a, entry.to);
     const theirs = destinations.filter((d) => d.accountId === entry.to);
     if (token !== undefined && theirs.length > 0) {
       const at = await this.#sealed.send(a, entry.to, token, theirs, expiry);
       if (at !== undefined) {
-        const ours = destinations.filter((d) => d.accountId !== entry.to);
-        if (ours.length > 0)
-          await c.relay.send(c.auth(a), {
-            clientMessageId: entry.clientMessageId,
-            destinations: ours,
-            ...expiry,
-          });
+        if (ours.length > 0) await postOurs();
         return { serverTimestamp: at, sealed: true };
       }
     }

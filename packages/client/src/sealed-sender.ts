@@ -23,6 +23,7 @@ import {
   createContent,
   deserializePublicKey,
   parseSenderCertificate,
+  sealV1,
   sealedSenderDecryptToContent,
   sealedSenderEncryptContent,
   validateSenderCertificate,
@@ -167,6 +168,12 @@ export class SealedSender {
    * a fresh random id, never the outbox entry's: the copies for our own devices go authenticated
    * under that one, and the same id on both posts would tell the relay who sent the sealed one
    * (receivers deduplicate by the id inside the encrypted content).
+   *
+   * Posted to our own account (the copies for our other devices), the post also carries one
+   * for this device: the relay admits a sealed post only for every device of the account, and
+   * leaving this one out would name it. That copy is sealed to our own identity key over random
+   * bytes as long as the first copy, and this device drops it on arrival (a certificate naming
+   * the receiving device is `SEALED_SENDER_SELF_SEND`, which only our own identity key can make).
    */
   async send(
     a: AccountRecord,
@@ -195,6 +202,19 @@ export class SealedSender {
         deviceId: d.deviceId,
         registrationId: d.registrationId,
         content: toBase64(bytes),
+      });
+    }
+    if (accountId === a.accountId) {
+      const us = deviceIdentity(a);
+      const filler = createContent({
+        type: SealedContentType.Whisper,
+        senderCertificate: cert,
+        content: c.p.randomBytes(fromBase64(destinations[0]?.content ?? '').length),
+      });
+      sealed.push({
+        deviceId: a.deviceId,
+        registrationId: a.registrationId,
+        content: toBase64(sealV1(c.p, us, us.publicKey, filler.serialized)),
       });
     }
     try {
@@ -238,6 +258,7 @@ export class SealedSender {
     if (content.type === SealedContentType.PreKey) type = PREKEY;
     else if (content.type === SealedContentType.Whisper) type = WHISPER;
     else throw new ProtocolError('INVALID_MESSAGE', 'sealed sender: not a 1:1 message');
+    // Our own post's copy for this device (see `send`): the inbox drops it without a word.
     if (cert.senderUuid === a.accountId && cert.senderDeviceId === a.deviceId)
       throw new ProtocolError('SEALED_SENDER_SELF_SEND', 'sealed message from this device');
     if (!conforms(schemas.DeviceId, cert.senderDeviceId) || !conforms(schemas.Id, cert.senderUuid))

@@ -129,6 +129,60 @@ test('the second message goes sealed: stored with no sender, opened with the sen
   deepStrictEqual(texts(await alice.receive()), ['ssbob: sealed reply']);
 });
 
+test('our other devices\u2019 copies go sealed too: no sender stored, synced on the laptop, this device\u2019s own copy dropped silently', async () => {
+  const make = (): ParleyClient => newClient(base, nodeFetch, new MemoryBackend());
+  const [alice, bob] = await pair('sysalice', 'sysbob');
+  // The laptop is linked after the pair, so it learns the account's profile key from the phone.
+  const laptop = make();
+  const pending = await laptop.startLink();
+  await Promise.all([alice.approveLink(pending.code), pending.complete()]);
+  await laptop.receive();
+  await alice.receive();
+  await bob.receive();
+  const aliceId = alice.account?.accountId ?? '';
+  const laptopId = laptop.account?.deviceId ?? 0;
+  const before = async (d: number) =>
+    (await storage.reader.messages.list(aliceId, d, 0, 100)).length;
+  const [phoneBefore, laptopBefore] = [await before(1), await before(laptopId)];
+  strictEqual((await alice.send('sysbob', 'sealed with a sync')).sealed, true);
+  // One sealed post to alice's account: the laptop's copy and the phone's own, neither naming
+  // the sender.
+  const own = async (d: number) =>
+    (await storage.reader.messages.list(aliceId, d, 0, 100)).slice(
+      d === 1 ? phoneBefore : laptopBefore,
+    );
+  const [phoneRows, laptopRows] = [await own(1), await own(laptopId)];
+  strictEqual(laptopRows.length, 1);
+  strictEqual(phoneRows.length, 1);
+  for (const m of [...phoneRows, ...laptopRows]) {
+    strictEqual(m.type, limits.SEALED_SENDER_ENVELOPE_TYPE);
+    strictEqual(m.senderAccountId, '');
+    strictEqual(m.senderDeviceId, 0);
+  }
+  const synced = await laptop.receive();
+  ok(
+    synced.some(
+      (e) => e.type === 'sent-sync' && e.message.text === 'sealed with a sync' && e.to === 'sysbob',
+    ),
+    'the laptop shows what the phone sent',
+  );
+  // The phone's own copy is acknowledged and shows nothing: no message, no dropped notice.
+  deepStrictEqual(await alice.receive(), []);
+  strictEqual((await storage.reader.messages.list(aliceId, 1, 0, 100)).length, 0);
+  deepStrictEqual(texts(await bob.receive()), ['sysalice: sealed with a sync']);
+  // A note to self goes sealed to the laptop the same way.
+  strictEqual((await alice.send('sysalice', 'note to self')).sealed, true);
+  const note = await storage.reader.messages.list(aliceId, laptopId, 0, 100);
+  ok(note.length > 0 && note.every((m) => m.senderAccountId === ''));
+  ok((await laptop.receive()).length > 0);
+  // (bob's delivery receipt arrives meanwhile; the note's own copy shows nothing).
+  deepStrictEqual(
+    (await alice.receive()).filter((e) => e.type !== 'receipt'),
+    [],
+  );
+  strictEqual((await storage.reader.messages.list(aliceId, 1, 0, 100)).length, 0);
+});
+
 test('profiles: set under the profile key, read by a contact, never readable by the relay', async () => {
   const [alice, bob] = await pair('pfalice', 'pfbob');
   await alice.setProfile({ name: 'Alice Liddell' });
