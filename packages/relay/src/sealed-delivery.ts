@@ -49,7 +49,7 @@ export function hashDeliveryToken(token: Uint8Array): Uint8Array {
 }
 
 /** What an absent token hash is compared with, so a refusal costs the same either way. */
-export const NO_TOKEN_HASH = hashDeliveryToken(new Uint8Array(limits.DELIVERY_TOKEN_BYTES));
+const NO_TOKEN_HASH = hashDeliveryToken(new Uint8Array(limits.DELIVERY_TOKEN_BYTES));
 /** No device: a sealed send has no sender to exclude from the recipient's devices. */
 const NOBODY = { accountId: '', deviceId: 0 } as const;
 
@@ -66,14 +66,21 @@ export function tokenRefused(): RelayError {
   return new RelayError('DELIVERY_TOKEN_INVALID', 'delivery token not accepted');
 }
 
+/**
+ * Whether `presented` (a token's hash) is `stored`, in constant time: with nothing stored it is
+ * compared with a dummy hash, so an unknown account or group costs the same comparison.
+ */
+export function hashMatches(presented: Uint8Array, stored: Uint8Array | undefined): boolean {
+  return constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined;
+}
+
 /** Whether `presented` (a token's hash) is `accountId`'s current token, in constant time. */
 async function tokenMatches(
   reader: Pick<Reader, 'profiles'>,
   accountId: string,
   presented: Uint8Array,
 ): Promise<boolean> {
-  const stored = await reader.profiles.deliveryTokenHash(accountId);
-  return constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined;
+  return hashMatches(presented, await reader.profiles.deliveryTokenHash(accountId));
 }
 
 /** What every device's copy of one sealed send shares. */

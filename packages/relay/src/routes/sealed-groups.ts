@@ -19,13 +19,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { GROUP_MESSAGE_TYPES, ROUTES } from '@parley/api';
-import { constantTimeEqual, fromBase64 } from '@parley/bytes';
+import { fromBase64 } from '@parley/bytes';
 import type { RelayContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import { registerRoute, type Authenticate } from '../route.js';
 import {
-  NO_TOKEN_HASH,
   hashDeliveryToken,
+  hashMatches,
   take,
   tokenRefused,
   type SealedLimiters,
@@ -42,10 +42,6 @@ import {
   wake,
 } from './group-delivery.js';
 
-/** Whether `presented` (a token's hash) is `stored`, in constant time (never if none is). */
-const matches = (presented: Uint8Array, stored: Uint8Array | undefined): boolean =>
-  constantTimeEqual(presented, stored ?? NO_TOKEN_HASH) && stored !== undefined;
-
 /**
  * The group if `presented` is its current epoch's token; `EPOCH_CONFLICT` if it is the
  * previous epoch's; `DELIVERY_TOKEN_INVALID` otherwise. Both hashes are compared every time.
@@ -56,8 +52,8 @@ async function tokenGroup(
   presented: Uint8Array,
 ): Promise<GroupRecord> {
   const group = await reader.groups.get(groupId);
-  const current = matches(presented, group?.deliveryTokenHash);
-  const previous = matches(presented, group?.previousTokenHash);
+  const current = hashMatches(presented, group?.deliveryTokenHash);
+  const previous = hashMatches(presented, group?.previousTokenHash);
   if (group !== undefined && current) return group;
   if (group !== undefined && previous) throw epochConflict(group.epoch);
   throw tokenRefused();
