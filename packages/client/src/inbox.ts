@@ -260,7 +260,9 @@ export class Inbox {
           ? 'a sealed message whose sender certificate had expired'
           : e.code === 'INVALID_CERTIFICATE'
             ? 'a sealed message whose sender certificate is not signed by the pinned trust root'
-            : 'a sealed message that could not be opened';
+            : e.code === 'UNTRUSTED_IDENTITY'
+              ? 'a sealed message certified as this device under a key that is not ours'
+              : 'a sealed message that could not be opened';
       return [{ type: 'dropped', reason, senderAccountId: '' }];
     }
     return this.#directEvents(opened.envelope, opened.certifiedKey);

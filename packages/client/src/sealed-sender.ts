@@ -258,9 +258,15 @@ export class SealedSender {
     if (content.type === SealedContentType.PreKey) type = PREKEY;
     else if (content.type === SealedContentType.Whisper) type = WHISPER;
     else throw new ProtocolError('INVALID_MESSAGE', 'sealed sender: not a 1:1 message');
-    // Our own post's copy for this device (see `send`): the inbox drops it without a word.
-    if (cert.senderUuid === a.accountId && cert.senderDeviceId === a.deviceId)
-      throw new ProtocolError('SEALED_SENDER_SELF_SEND', 'sealed message from this device');
+    // Our own post's copy for this device (see `send`), sealed under our identity key (the
+    // certificate names the sealing key): the inbox drops it without a word. A certificate
+    // naming this device with any other key is the relay's forgery (it can certify any device)
+    // and is reported as one.
+    if (cert.senderUuid === a.accountId && cert.senderDeviceId === a.deviceId) {
+      if (constantTimeEqual(cert.identityKey, deviceIdentity(a).publicKey))
+        throw new ProtocolError('SEALED_SENDER_SELF_SEND', 'sealed message from this device');
+      throw new ProtocolError('UNTRUSTED_IDENTITY', 'a certificate naming this device');
+    }
     if (!conforms(schemas.DeviceId, cert.senderDeviceId) || !conforms(schemas.Id, cert.senderUuid))
       throw new ProtocolError('INVALID_CERTIFICATE', 'the certificate names no relay account');
     return {

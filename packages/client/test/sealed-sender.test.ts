@@ -247,6 +247,45 @@ test('hostile relay: forged, expired and foreign sender certificates are refused
   }
 });
 
+test('hostile relay: a sealed envelope certified as this device under another key is reported, not dropped silently as our own copy', async () => {
+  const backend = new MemoryBackend();
+  const carol = newClient(base, nodeFetch, backend);
+  await carol.register('fkcarol');
+  const account = carol.account;
+  ok(account !== undefined);
+  // The relay holds the server key, so it can certify any device with any key: here carol's
+  // own device, with a key of its own making, sealing to carol.
+  const relayKey = generateIdentityKeyPair(p);
+  const cert = deployment.forge(
+    account.accountId,
+    account.deviceId,
+    serializePublicKey(relayKey.publicKey),
+    Date.now() + LIFETIME_MS,
+  );
+  const content = createContent({
+    type: SealedContentType.Whisper,
+    senderCertificate: parseSenderCertificate(cert),
+    content: new Uint8Array(40),
+  });
+  const carolKey = deserializeIdentityKeyPair(fromBase64(account.identity)).publicKey;
+  const forged: Envelope = {
+    guid: 'forged_self',
+    senderAccountId: '',
+    senderDeviceId: 0,
+    clientMessageId: 'x',
+    type: limits.SEALED_SENDER_ENVELOPE_TYPE,
+    content: toBase64(sealV1(p, relayKey, carolKey, content.serialized)),
+    serverTimestamp: Date.now(),
+  };
+  deepStrictEqual(await carol.processEnvelopes([forged]), [
+    {
+      type: 'dropped',
+      reason: 'a sealed message certified as this device under a key that is not ours',
+      senderAccountId: '',
+    },
+  ]);
+});
+
 test('a sealed envelope whose certificate another trust root signed is dropped, nothing stored', async () => {
   hostile.reset();
   const backend = new MemoryBackend();
