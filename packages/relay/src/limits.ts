@@ -137,6 +137,14 @@ export const GROUP_COMMIT_WINDOW_MS = 10;
  * message 1,098 → 902 µs and 594 → 445 µs, p99 33–168 → 47–87 ms.
  */
 export const PG_GROUP_COMMIT_WINDOW_MS = 25;
+/**
+ * Least time between two deletes of acknowledged messages on a storage that deletes them in one
+ * statement of their own (`Storage.deleteAcknowledged`, PostgreSQL): the acks of every device in
+ * between go in the next one, as the acks of a window do on the transaction path. A delete that
+ * waits costs nothing but a re-delivery (with the same guid, which clients drop) if the node
+ * dies before it; until then a reconnecting device starts after its acknowledged floor.
+ */
+export const ACK_DELETE_INTERVAL_MS = 50;
 
 /**
  * Least time between two WAL checkpoints (run on a worker thread): often enough to keep the WAL

@@ -60,7 +60,7 @@ test('pg: migrations are numbered 1..n; reopening keeps data and migrates nothin
   );
 });
 
-test('pg: one batch of enqueues is one multi-row insert and one commit', async () => {
+test('pg: one batch of enqueues is one statement (counters and rows) and one commit', async () => {
   const s = await openPgStorage({
     connectionString: url(),
     schema: freshSchema(),
@@ -74,19 +74,54 @@ test('pg: one batch of enqueues is one multi-row insert and one commit', async (
     );
     const queued = await Promise.all(sends);
     assert.equal(s.stats.batches - before.batches, 1);
-    // BEGIN, one statement bumping the counter for all 20, one INSERT, COMMIT.
-    assert.equal(s.stats.statements - before.statements, 4);
+    // BEGIN, one statement bumping the counter for all 20 and inserting them, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 3);
     assert.deepEqual(
       queued.map((m) => m.seq),
       queued.map((_, i) => i + 1),
     );
     assert.equal(await s.reader.messages.depth('a', 1), 20);
+    // Two devices interleaved in one round, one message with an expiry: each device's rows get
+    // its own consecutive seqs, in callback order, with their contents.
+    await s.transact((w) => w.devices.add(device('a', 2)));
+    const mixed = await Promise.all(
+      [1, 2, 2, 1, 2].map((d, i) =>
+        s.transact((w) =>
+          w.messages.enqueue({
+            ...message(`x${String(i)}`, ['a', d]),
+            content: new Uint8Array([i, d]),
+            ...(i === 2 ? { expiresAt: 9_999_999_999_999 } : {}),
+          }),
+        ),
+      ),
+    );
+    assert.deepEqual(
+      mixed.map((m) => m.seq),
+      [21, 1, 2, 22, 3],
+    );
+    const rows2 = await s.reader.messages.list('a', 2, 0, 10);
+    assert.deepEqual(
+      rows2.map((m) => [m.clientMessageId, m.seq, [...m.content], m.expiresAt]),
+      [
+        ['x1', 1, [1, 2], undefined],
+        ['x2', 2, [2, 2], 9_999_999_999_999],
+        ['x4', 3, [4, 2], undefined],
+      ],
+    );
+    const rows1 = await s.reader.messages.list('a', 1, 20, 10);
+    assert.deepEqual(
+      rows1.map((m) => [m.clientMessageId, m.seq]),
+      [
+        ['x0', 21],
+        ['x3', 22],
+      ],
+    );
   } finally {
     await s.close();
   }
 });
 
-test('pg: a window of sends is seven statements whatever its size; a duplicate in it runs serially', async () => {
+test('pg: a window of sends is five statements whatever its size; a duplicate in it runs serially', async () => {
   const s = await openPgStorage({
     connectionString: url(),
     schema: freshSchema(),
@@ -98,28 +133,28 @@ test('pg: a window of sends is seven statements whatever its size; a duplicate i
       await w.accounts.create(account('b'));
       await w.devices.add(device('b', 1));
     });
-    // As the relay's send: duplicate check, routes with depths, enqueue, send record.
+    // As the relay's send: duplicate check, routes with depths, send record, enqueue.
     const send = (id: string) =>
       s.transact(async (w) => {
         const again = await w.messages.findSend('b', 1, id);
         if (again !== undefined) return -1;
         const [route] = await w.devices.routes('a');
-        const m = await w.messages.enqueue(message(id, ['a', 1]));
         await w.messages.recordSend({
           senderAccountId: 'b',
           senderDeviceId: 1,
           clientMessageId: id,
           serverTimestamp: 1,
         });
+        const m = await w.messages.enqueue(message(id, ['a', 1]));
         return { depth: route?.queueDepth ?? NaN, seq: m.seq };
       });
     let before = { ...s.stats };
     const first = await Promise.all(['m0', 'm1', 'm2', 'm3'].map(send));
     assert.equal(s.stats.batches - before.batches, 1);
     assert.equal(s.stats.fallbacks - before.fallbacks, 0);
-    // BEGIN, one duplicate check, one routes read and one counter bump for the four sends,
-    // one INSERT of send records, one of messages, COMMIT.
-    assert.equal(s.stats.statements - before.statements, 7);
+    // BEGIN, one duplicate check and one routes read for the four sends, one statement bumping
+    // the counter and inserting the messages and send records, COMMIT.
+    assert.equal(s.stats.statements - before.statements, 5);
     assert.deepEqual(
       first,
       [0, 1, 2, 3].map((i) => ({ depth: 0, seq: i + 1 })),
@@ -176,6 +211,47 @@ test('pg: one ack transaction deleting for several devices is one range delete',
   } finally {
     await s.close();
   }
+});
+
+test("pg: deleteAcknowledged deletes several devices' acknowledged messages in one statement, outside any transaction", async () => {
+  const s = await openPgStorage({ connectionString: url(), schema: freshSchema() });
+  try {
+    await s.transact(async (w) => {
+      await w.accounts.create(account('a'));
+      for (const d of [1, 2, 3]) await w.devices.add(device('a', d));
+    });
+    for (const d of [1, 2, 3])
+      await Promise.all(
+        [0, 1, 2].map((i) =>
+          s.transact((w) => w.messages.enqueue(message(`m${String(d)}-${String(i)}`, ['a', d]))),
+        ),
+      );
+    const before = { ...s.stats };
+    const deleted = await s.deleteAcknowledged?.([
+      { accountId: 'a', deviceId: 1, upTo: 2 },
+      { accountId: 'a', deviceId: 2, upTo: 3 },
+      { accountId: 'a', deviceId: 3, upTo: 0 },
+    ]);
+    assert.equal(deleted, 5);
+    assert.equal(s.stats.statements - before.statements, 1, 'no BEGIN, no COMMIT');
+    assert.equal(s.stats.batches - before.batches, 0, 'not a transaction of the lanes');
+    assert.deepEqual(
+      await Promise.all([1, 2, 3].map((d) => s.reader.messages.depth('a', d))),
+      [1, 0, 3],
+      'depths follow the delete',
+    );
+    assert.deepEqual(
+      (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
+      ['m1-2'],
+    );
+    assert.equal(await s.deleteAcknowledged?.([]), 0);
+  } finally {
+    await s.close();
+  }
+  await assert.rejects(
+    s.deleteAcknowledged?.([{ accountId: 'a', deviceId: 1, upTo: 9 }]) ?? Promise.resolve(),
+    /storage closed/,
+  );
 });
 
 test("pg: callbacks of one window settle in an order where every device's seq rises", async () => {

@@ -138,35 +138,39 @@ export async function storeSend(
       const at = await messages.claimSend?.(record);
       if (at !== undefined) return duplicate(clientMessageId, at);
     }
-    for (const d of destinations) {
-      // Two literals rather than a conditional spread (a generic property copy per message).
-      const m = await messages.enqueue(
-        expiresAt === undefined
-          ? {
-              recipientAccountId: d.accountId,
-              recipientDeviceId: d.deviceId,
-              senderAccountId: sender.accountId,
-              senderDeviceId: sender.deviceId,
-              clientMessageId,
-              type: d.type,
-              content: d.content,
-              serverTimestamp,
-            }
-          : {
-              recipientAccountId: d.accountId,
-              recipientDeviceId: d.deviceId,
-              senderAccountId: sender.accountId,
-              senderDeviceId: sender.deviceId,
-              clientMessageId,
-              type: d.type,
-              content: d.content,
-              serverTimestamp,
-              expiresAt,
-            },
-      );
-      queued.push(m);
-    }
+    // The send record is buffered before the enqueues (one transaction either way), and every
+    // destination is enqueued at once: PostgreSQL's window then bumps the counters, inserts the
+    // messages and the send records in one statement instead of one round per destination.
     if (!claims) await messages.recordSend(record);
+    queued = await Promise.all(
+      destinations.map((d) =>
+        // Two literals rather than a conditional spread (a generic property copy per message).
+        messages.enqueue(
+          expiresAt === undefined
+            ? {
+                recipientAccountId: d.accountId,
+                recipientDeviceId: d.deviceId,
+                senderAccountId: sender.accountId,
+                senderDeviceId: sender.deviceId,
+                clientMessageId,
+                type: d.type,
+                content: d.content,
+                serverTimestamp,
+              }
+            : {
+                recipientAccountId: d.accountId,
+                recipientDeviceId: d.deviceId,
+                senderAccountId: sender.accountId,
+                senderDeviceId: sender.deviceId,
+                clientMessageId,
+                type: d.type,
+                content: d.content,
+                serverTimestamp,
+                expiresAt,
+              },
+        ),
+      ),
+    );
     return { clientMessageId, serverTimestamp, duplicate: false };
   });
   if (!result.duplicate) {

@@ -2,7 +2,9 @@
  * A window's callbacks run at once on the batch's client, and the statements they wait on are
  * coalesced: every duplicate check, routes read, account lookup, counter bump and range delete
  * pending at one moment goes out as one statement (`= ANY($1)` or `unnest` of arrays), so a window
- * of n sends costs a handful of round trips instead of 3n in turn.
+ * of n sends costs a handful of round trips instead of 3n in turn. A round of counter bumps also
+ * inserts its messages and the send records buffered so far (`ENQUEUE_ROUND`): a window of
+ * relay sends is BEGIN, a duplicate check, a routes read, that statement and COMMIT.
  *
  * Only the methods a send or an acknowledgement uses are coalesced. Any other method (or a send
  * record or duplicate check whose client message id another callback of the window also uses,
@@ -57,6 +59,8 @@ interface Request {
   readonly d: number;
   /** Client message id (findSend) or `upTo` (deleteUpTo). */
   readonly arg: string | number;
+  /** The message a counter bump is for (bump). */
+  readonly message?: MessageRecord;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -71,12 +75,29 @@ const SELECT_ROUTES = `SELECT d.account_id AS a, d.device_id, d.registration_id,
 
 const SELECT_ACCOUNTS = 'SELECT * FROM accounts WHERE account_id = ANY($1::text[])';
 
-const BUMP_COUNTERS = `INSERT INTO queue_counters AS c
-  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, n) ORDER BY a, d
-  ON CONFLICT (account_id, device_id) DO UPDATE SET seq = c.seq + excluded.seq
-  RETURNING account_id AS a, device_id AS d, seq`;
+/**
+ * One statement for a round of enqueues: bumps each device's counter by its share (in (account,
+ * device) order), inserts the messages with the `seq`s the bumps made (the k-th of a device's n
+ * gets the counter's new value - n + k), and inserts the send records buffered so far.
+ */
+const ENQUEUE_ROUND = `WITH c AS (INSERT INTO queue_counters AS c
+    SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, n) ORDER BY a, d
+    ON CONFLICT (account_id, device_id) DO UPDATE SET seq = c.seq + excluded.seq
+    RETURNING account_id AS a, device_id AS d, seq),
+  m AS (INSERT INTO messages (recipient_account, recipient_device, seq, sender_account,
+      sender_device, client_message_id, type, content, server_timestamp, expires_at)
+    SELECT x.a, x.d, c.seq - x.n + x.k, x.sa, x.sd, x.id, x.t, x.content, x.ts, x.e
+    FROM unnest($4::text[], $5::int[], $6::int[], $7::int[], $8::text[], $9::int[], $10::text[],
+      $11::int[], $12::bytea[], $13::bigint[], $14::bigint[])
+      AS x(a, d, k, n, sa, sd, id, t, content, ts, e)
+    JOIN c ON c.a = x.a AND c.d = x.d),
+  s AS (INSERT INTO sends SELECT * FROM unnest($15::text[], $16::int[], $17::text[], $18::bigint[])
+    ON CONFLICT (sender_account, sender_device, client_message_id)
+    DO UPDATE SET server_timestamp = excluded.server_timestamp)
+  SELECT a, d, seq FROM c`;
 
-const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
+/** Range deletes of several devices' queues: rows deleted per device. */
+export const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
     USING unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, s)
     WHERE m.recipient_account = u.a AND m.recipient_device = u.d AND m.seq <= u.s
     RETURNING m.recipient_account AS a, m.recipient_device AS d)
@@ -150,34 +171,45 @@ export async function runConcurrently(
         return;
       }
       case 'bump': {
+        // Each device's share, and each request's place in it (1-based, in callback order).
         const counts = new Map<string, { a: string; d: number; n: number }>();
+        const place: number[] = [];
         for (const r of reqs) {
           const k = key(r.a, r.d);
-          const c = counts.get(k);
-          if (c === undefined) counts.set(k, { a: r.a, d: r.d, n: 1 });
-          else c.n++;
+          let c = counts.get(k);
+          if (c === undefined) counts.set(k, (c = { a: r.a, d: r.d, n: 0 }));
+          place.push(++c.n);
         }
         const list = [...counts.values()];
-        const { rows } = await q<{ a: string; d: number; seq: number }>(BUMP_COUNTERS, [
+        const share = reqs.map((r) => (counts.get(key(r.a, r.d)) as { n: number }).n);
+        const ms = reqs.map((r) => r.message as MessageRecord);
+        const sends = tx.sends;
+        tx.sends = [];
+        const { rows } = await q<{ a: string; d: number; seq: number }>(ENQUEUE_ROUND, [
           list.map((c) => c.a),
           list.map((c) => c.d),
           list.map((c) => c.n),
+          ms.map((m) => m.recipientAccountId),
+          ms.map((m) => m.recipientDeviceId),
+          place,
+          share,
+          ms.map((m) => m.senderAccountId),
+          ms.map((m) => m.senderDeviceId),
+          ms.map((m) => m.clientMessageId),
+          ms.map((m) => m.type),
+          ms.map((m) => Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength)),
+          ms.map((m) => m.serverTimestamp),
+          ms.map((m) => m.expiresAt ?? null),
+          sends.map((r) => r.senderAccountId),
+          sends.map((r) => r.senderDeviceId),
+          sends.map((r) => r.clientMessageId),
+          sends.map((r) => r.serverTimestamp),
         ]);
-        // The first seq of each device's share, handed out in callback order.
-        const next = new Map<string, number>();
-        for (const row of rows) {
-          const c = counts.get(key(row.a, row.d));
-          if (c !== undefined) next.set(key(row.a, row.d), row.seq - c.n + 1);
-        }
-        for (const r of reqs) {
-          const k = key(r.a, r.d);
-          const seq = next.get(k);
-          if (seq === undefined) {
-            r.reject(new Error('queue counter not returned'));
-            continue;
-          }
-          next.set(k, seq + 1);
-          r.resolve(seq);
+        const last = new Map(rows.map((row) => [key(row.a, row.d), row.seq]));
+        for (const [i, r] of reqs.entries()) {
+          const end = last.get(key(r.a, r.d));
+          if (end === undefined) r.reject(new Error('queue counter not returned'));
+          else r.resolve(end - (share[i] as number) + (place[i] as number));
         }
         return;
       }
@@ -230,13 +262,25 @@ export async function runConcurrently(
     draining = false;
   };
 
-  const ask = <T>(kind: Kind, index: number, a: string, d: number, arg: string | number) =>
+  const ask = <T>(
+    kind: Kind,
+    index: number,
+    a: string,
+    d: number,
+    arg: string | number,
+    message?: MessageRecord,
+  ) =>
     new Promise<T>((resolve, reject) => {
       if (gaveUp) {
         reject(new GiveUp());
         return;
       }
-      pending.push({ kind, index, a, d, arg, resolve: resolve as (v: unknown) => void, reject });
+      const resolveAny = resolve as (v: unknown) => void;
+      pending.push(
+        message === undefined
+          ? { kind, index, a, d, arg, resolve: resolveAny, reject }
+          : { kind, index, a, d, arg, message, resolve: resolveAny, reject },
+      );
       if (!draining) {
         draining = true;
         setImmediate(() => void drain());
@@ -288,9 +332,9 @@ export async function runConcurrently(
     messages['enqueue'] = async (m: MessageRecord): Promise<QueuedMessage> => {
       wrote[index] = true;
       tx.wrote = true;
-      const seq = await ask<number>('bump', index, m.recipientAccountId, m.recipientDeviceId, 0);
+      // The round's statement inserts the message too: it is not buffered in `tx.queued`.
+      const seq = await ask<number>('bump', index, m.recipientAccountId, m.recipientDeviceId, 0, m);
       const queued: QueuedMessage = { ...m, seq, guid: formatGuid(seq, epoch) };
-      tx.queued.push(queued);
       const k = key(m.recipientAccountId, m.recipientDeviceId);
       let list = enqueued.get(k);
       if (list === undefined) enqueued.set(k, (list = []));
@@ -300,8 +344,7 @@ export async function runConcurrently(
     messages['deleteUpTo'] = (a: string, d: number, upTo: number) => {
       // A message this window enqueued is never acknowledged in it; a caller that does so
       // anyway runs serially (the serial writer inserts the window's rows first).
-      if (tx.queued.some((m) => m.recipientAccountId === a && m.recipientDeviceId === d))
-        return Promise.reject(giveUpNow());
+      if (enqueued.has(key(a, d))) return Promise.reject(giveUpNow());
       wrote[index] = true;
       tx.wrote = true;
       return ask<number>('deleteUpTo', index, a, d, upTo);

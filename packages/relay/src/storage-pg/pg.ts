@@ -34,7 +34,7 @@ import { PG_MIGRATIONS } from './migrations.js';
 import { PG_TYPES, queryOn, type Query } from './query.js';
 import { pgReader } from './reader.js';
 import { flushQueued, pgWriter, type TxState } from './writer.js';
-import { runConcurrently } from './coalesce.js';
+import { DELETE_UP_TO, runConcurrently } from './coalesce.js';
 
 /** Connections per node when not configured. */
 export const PG_DEFAULT_POOL_SIZE = 10;
@@ -167,11 +167,23 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Acknowledged messages are deleted on a connection of their own whose session never waits
+  // for a sync, one autocommit statement for every device acknowledged since the last one
+  // (`deleteAcknowledged`): no BEGIN and COMMIT round trips, and no SET on a shared connection.
+  const ackPool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 1,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    types: PG_TYPES,
+    options: `-c synchronous_commit=off${schema === undefined ? '' : ` -c search_path=${schema}`}`,
+  });
+  ackPool.on('error', () => undefined);
+  const ackDeletes = new Set<Promise<unknown>>();
   try {
     if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await migrate(pool);
   } catch (error) {
-    await pool.end();
+    await Promise.all([pool.end(), ackPool.end()]);
     throw error;
   }
   const epochRow = (
@@ -181,6 +193,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   const epoch = epochRow.value;
   const stats: PgStats = { statements: 0, batches: 0, fallbacks: 0 };
   const poolQuery = queryOn(pool);
+  const ackQuery = queryOn(ackPool);
   const counted: Query = (text, values) => {
     stats.statements++;
     return poolQuery(text, values);
@@ -430,6 +443,25 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
         if (n === 1 || n >= maxBatch) schedule(lane);
       });
     },
+    deleteAcknowledged: async (acks) => {
+      if (closed) throw new Error('storage closed');
+      if (acks.length === 0) return 0;
+      stats.statements++;
+      const run = ackQuery<{ n: number }>(DELETE_UP_TO, [
+        acks.map((f) => f.accountId),
+        acks.map((f) => f.deviceId),
+        acks.map((f) => f.upTo),
+      ]);
+      ackDeletes.add(run);
+      try {
+        const { rows } = await run;
+        return rows.reduce((sum, r) => sum + r.n, 0);
+      } catch (error) {
+        throw unavailable(error);
+      } finally {
+        ackDeletes.delete(run);
+      }
+    },
     close: async () => {
       if (closed) return;
       closed = true;
@@ -440,7 +472,8 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
           schedule(lanes.relaxed);
         });
       }
-      await pool.end();
+      await Promise.allSettled([...ackDeletes]);
+      await Promise.all([pool.end(), ackPool.end()]);
     },
   };
 }

@@ -284,6 +284,13 @@ export interface Writer {
   readonly profiles: ProfileWriter;
 }
 
+/** A device's queue acknowledged up to `upTo` (cumulative). */
+export interface AckFloor {
+  readonly accountId: string;
+  readonly deviceId: number;
+  readonly upTo: number;
+}
+
 export interface TransactOptions {
   /**
    * `false`: the promise may resolve once the transaction is committed but before it is on
@@ -308,6 +315,13 @@ export interface Storage {
    * writer and its result.
    */
   transact<T>(fn: (writer: Writer) => Promise<T>, options?: TransactOptions): Promise<T>;
+  /**
+   * Optional: deletes acknowledged messages (for each device, its queue up to `upTo`) in one
+   * statement of their own that need not be synced, as a non-durable transaction of
+   * `deleteUpTo`s would; resolves to how many were deleted. A backend with round trips offers
+   * it to save the transaction's (PostgreSQL); without it the relay uses `transact`.
+   */
+  deleteAcknowledged?(acks: readonly AckFloor[]): Promise<number>;
   /** Waits for running transactions, then releases the backend. */
   close(): Promise<void>;
 }
