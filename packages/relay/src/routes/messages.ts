@@ -60,6 +60,9 @@ export function sendInput(request: SendRequest): SendInput {
   };
 }
 
+/** `storeSend`'s transaction uses only the send path's storage methods. */
+const SEND_PATH = { sendPath: true } as const;
+
 /**
  * Stores one send: checks the destinations against each named account's current devices
  * (`DEVICE_MISMATCH` lists missing, extra and stale ones), enforces queue depth, enqueues one
@@ -96,15 +99,19 @@ export async function storeSend(
     // With `claimSend` the duplicate check is folded into the send record's insert (after the
     // checks below, which write nothing); a refused send still answers a duplicate as one.
     const claims = messages.claimSend !== undefined;
-    if (!claims) {
-      const at = await sentAt(messages, sender, clientMessageId);
-      if (at !== undefined) return duplicate(clientMessageId, at);
-    }
+    // The duplicate check and every named account's routes are asked at once: PostgreSQL's
+    // window reads them all in one statement (a duplicate's routes are read for nothing).
+    const [at, routesOf] = await Promise.all([
+      claims ? undefined : sentAt(messages, sender, clientMessageId),
+      Promise.all([...byAccount.keys()].map((accountId) => w.devices.routes(accountId))),
+    ]);
+    if (at !== undefined) return duplicate(clientMessageId, at);
     let refusal: RelayError | undefined;
     let mismatches: DeviceMismatch[] | undefined;
     let full = false;
+    let i = 0;
     for (const [accountId, sent] of byAccount) {
-      const routes = await w.devices.routes(accountId);
+      const routes = routesOf[i++] ?? [];
       // An account with devices exists: only an empty list needs the account lookup.
       if (routes.length === 0 && (await w.accounts.byId(accountId)) === undefined) {
         refusal = new RelayError('ACCOUNT_NOT_FOUND', 'no such account');
@@ -172,7 +179,7 @@ export async function storeSend(
       ),
     );
     return { clientMessageId, serverTimestamp, duplicate: false };
-  });
+  }, SEND_PATH);
   if (!result.duplicate) {
     metrics.messagesIn.inc('', destinations.length);
     metrics.sendDuration.observe((performance.now() - started) / 1000);

@@ -33,6 +33,7 @@ import type {
 } from '../storage/types.js';
 import { toAccount, type AccountRow } from '../storage/rows.js';
 import { QUEUE_DEPTH, QUEUE_DEPTH_JOINS } from './reader.js';
+import type { Row } from './query.js';
 import { pgWriter, type TxState } from './writer.js';
 
 /** Thrown into a callback when the window must run serially instead. */
@@ -73,6 +74,20 @@ const SELECT_ROUTES = `SELECT d.account_id AS a, d.device_id, d.registration_id,
   FROM devices d ${QUEUE_DEPTH_JOINS}
   WHERE d.account_id = ANY($1::text[]) ORDER BY d.account_id, d.device_id`;
 
+/**
+ * The duplicate checks and routes reads pending together (a relay send asks both at once), in
+ * one statement: rows of kind 0 are found send records, kind 1 the devices with their depths.
+ */
+const SELECT_SENDS_AND_ROUTES = `SELECT 0 AS k, sender_account AS a, sender_device AS d,
+    client_message_id AS id, server_timestamp AS n, 0 AS registration_id
+  FROM sends WHERE (sender_account, sender_device, client_message_id) IN (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::text[]))
+  UNION ALL
+  SELECT 1, d.account_id, d.device_id, NULL, ${QUEUE_DEPTH}, d.registration_id
+  FROM devices d ${QUEUE_DEPTH_JOINS}
+  WHERE d.account_id = ANY($4::text[])
+  ORDER BY k, a, d`;
+
 const SELECT_ACCOUNTS = 'SELECT * FROM accounts WHERE account_id = ANY($1::text[])';
 
 /**
@@ -96,8 +111,7 @@ const ENQUEUE_ROUND = `WITH c AS (INSERT INTO queue_counters AS c
     DO UPDATE SET server_timestamp = excluded.server_timestamp)
   SELECT a, d, seq FROM c`;
 
-/** Range deletes of several devices' queues: rows deleted per device. */
-export const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
+const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
     USING unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, s)
     WHERE m.recipient_account = u.a AND m.recipient_device = u.d AND m.seq <= u.s
     RETURNING m.recipient_account AS a, m.recipient_device AS d)
@@ -105,6 +119,55 @@ export const DELETE_UP_TO = `WITH gone AS (DELETE FROM messages m
 
 const key = (a: string, d: number): string => `${a}\u0000${String(d)}`;
 const sendKey = (a: string, d: number, id: string): string => `${key(a, d)}\u0000${id}`;
+
+type SendRow = Row & {
+  a: string;
+  d: number;
+  id: string;
+  server_timestamp: number;
+};
+
+type RouteRow = Row & {
+  a: string;
+  device_id: number;
+  registration_id: number;
+  n: number;
+};
+
+const sendArgs = (reqs: readonly Request[]): unknown[] => [
+  reqs.map((r) => r.a),
+  reqs.map((r) => r.d),
+  reqs.map((r) => String(r.arg)),
+];
+
+const accountsOf = (reqs: readonly Request[]): string[] => [...new Set(reqs.map((r) => r.a))];
+
+function resolveSends(reqs: readonly Request[], rows: readonly SendRow[]): void {
+  const found = new Map(rows.map((r) => [sendKey(r.a, r.d, r.id), r.server_timestamp]));
+  for (const r of reqs) {
+    const t = found.get(sendKey(r.a, r.d, String(r.arg)));
+    r.resolve(
+      t === undefined
+        ? undefined
+        : {
+            senderAccountId: r.a,
+            senderDeviceId: r.d,
+            clientMessageId: String(r.arg),
+            serverTimestamp: t,
+          },
+    );
+  }
+}
+
+function resolveRoutes(reqs: readonly Request[], rows: readonly RouteRow[]): void {
+  const by = new Map<string, DeviceRoute[]>();
+  for (const r of rows) {
+    let list = by.get(r.a);
+    if (list === undefined) by.set(r.a, (list = []));
+    list.push({ deviceId: r.device_id, registrationId: r.registration_id, queueDepth: r.n });
+  }
+  for (const r of reqs) r.resolve(by.get(r.a) ?? []);
+}
 
 /** Runs `fns` at once in the transaction `tx`, coalescing their statements (see above). */
 export async function runConcurrently(
@@ -126,41 +189,13 @@ export async function runConcurrently(
   const run = async (kind: Kind, reqs: Request[]): Promise<void> => {
     switch (kind) {
       case 'findSend': {
-        const { rows } = await q<{ a: string; d: number; id: string; server_timestamp: number }>(
-          SELECT_SENDS,
-          [reqs.map((r) => r.a), reqs.map((r) => r.d), reqs.map((r) => String(r.arg))],
-        );
-        const found = new Map(rows.map((r) => [sendKey(r.a, r.d, r.id), r.server_timestamp]));
-        for (const r of reqs) {
-          const t = found.get(sendKey(r.a, r.d, String(r.arg)));
-          r.resolve(
-            t === undefined
-              ? undefined
-              : {
-                  senderAccountId: r.a,
-                  senderDeviceId: r.d,
-                  clientMessageId: String(r.arg),
-                  serverTimestamp: t,
-                },
-          );
-        }
+        const { rows } = await q<SendRow>(SELECT_SENDS, sendArgs(reqs));
+        resolveSends(reqs, rows);
         return;
       }
       case 'routes': {
-        const accounts = [...new Set(reqs.map((r) => r.a))];
-        const { rows } = await q<{
-          a: string;
-          device_id: number;
-          registration_id: number;
-          n: number;
-        }>(SELECT_ROUTES, [accounts]);
-        const by = new Map<string, DeviceRoute[]>();
-        for (const r of rows) {
-          let list = by.get(r.a);
-          if (list === undefined) by.set(r.a, (list = []));
-          list.push({ deviceId: r.device_id, registrationId: r.registration_id, queueDepth: r.n });
-        }
-        for (const r of reqs) r.resolve(by.get(r.a) ?? []);
+        const { rows } = await q<RouteRow>(SELECT_ROUTES, [accountsOf(reqs)]);
+        resolveRoutes(reqs, rows);
         return;
       }
       case 'account': {
@@ -243,8 +278,48 @@ export async function runConcurrently(
       // Kinds in the order they were first asked for; callbacks in index order within a kind.
       const kinds: Kind[] = [];
       for (const r of batch) if (!kinds.includes(r.kind)) kinds.push(r.kind);
+      const of = (kind: Kind): Request[] =>
+        batch.filter((r) => r.kind === kind).sort((x, y) => x.index - y.index);
+      // Duplicate checks and routes reads pending together: one statement for both.
+      const both = kinds.includes('findSend') && kinds.includes('routes');
+      if (both) {
+        const [sends, routes] = [of('findSend'), of('routes')];
+        kinds.splice(kinds.indexOf('findSend'), 1);
+        kinds.splice(kinds.indexOf('routes'), 1);
+        if (broken !== undefined || gaveUp) {
+          for (const r of [...sends, ...routes]) r.reject(broken ?? new GiveUp());
+        } else {
+          try {
+            const { rows } = await q<{
+              k: number;
+              a: string;
+              d: number;
+              id: string;
+              n: number;
+              registration_id: number;
+            }>(SELECT_SENDS_AND_ROUTES, [...sendArgs(sends), accountsOf(routes)]);
+            const found: SendRow[] = [];
+            const devices: RouteRow[] = [];
+            for (const r of rows) {
+              if (r.k === 0) found.push({ a: r.a, d: r.d, id: r.id, server_timestamp: r.n });
+              else
+                devices.push({
+                  a: r.a,
+                  device_id: r.d,
+                  registration_id: r.registration_id,
+                  n: r.n,
+                });
+            }
+            resolveSends(sends, found);
+            resolveRoutes(routes, devices);
+          } catch (error) {
+            broken ??= error;
+            for (const r of [...sends, ...routes]) r.reject(error);
+          }
+        }
+      }
       for (const kind of kinds) {
-        const reqs = batch.filter((r) => r.kind === kind).sort((x, y) => x.index - y.index);
+        const reqs = of(kind);
         if (broken !== undefined || gaveUp) {
           for (const r of reqs) r.reject(broken ?? new GiveUp());
           continue;

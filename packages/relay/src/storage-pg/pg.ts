@@ -34,7 +34,23 @@ import { PG_MIGRATIONS } from './migrations.js';
 import { PG_TYPES, queryOn, type Query } from './query.js';
 import { pgReader } from './reader.js';
 import { flushQueued, pgWriter, type TxState } from './writer.js';
-import { DELETE_UP_TO, runConcurrently } from './coalesce.js';
+import { runConcurrently } from './coalesce.js';
+
+/**
+ * `deleteAcknowledged`: the range deletes of a window of acks (`coalesce.ts`) as one autocommit
+ * statement that
+ * turns off the sync of its own implicit transaction (`set_config(…, true)` lasts until that
+ * transaction ends, after its commit record), as `SET LOCAL` does for a window of acks: no
+ * BEGIN and COMMIT round trips, and nothing set on the pooled session (or on a PgBouncer
+ * server connection shared with other clients).
+ */
+const DELETE_ACKNOWLEDGED = `WITH relaxed AS (
+    SELECT set_config('synchronous_commit', 'off', true)),
+  gone AS (DELETE FROM messages m
+    USING unnest($1::text[], $2::int[], $3::bigint[]) AS u(a, d, s)
+    WHERE m.recipient_account = u.a AND m.recipient_device = u.d AND m.seq <= u.s
+    RETURNING m.recipient_account AS a, m.recipient_device AS d)
+  SELECT a, d, count(*) AS n FROM gone, relaxed GROUP BY a, d`;
 
 /** Connections per node when not configured. */
 export const PG_DEFAULT_POOL_SIZE = 10;
@@ -58,6 +74,8 @@ interface Pending {
   readonly at: number;
   readonly fn: (writer: Writer) => Promise<unknown>;
   readonly durable: boolean;
+  /** `TransactOptions.sendPath`: coalesced even alone. */
+  readonly sendPath: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -167,23 +185,12 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  // Acknowledged messages are deleted on a connection of their own whose session never waits
-  // for a sync, one autocommit statement for every device acknowledged since the last one
-  // (`deleteAcknowledged`): no BEGIN and COMMIT round trips, and no SET on a shared connection.
-  const ackPool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: 1,
-    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
-    types: PG_TYPES,
-    options: `-c synchronous_commit=off${schema === undefined ? '' : ` -c search_path=${schema}`}`,
-  });
-  ackPool.on('error', () => undefined);
   const ackDeletes = new Set<Promise<unknown>>();
   try {
     if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await migrate(pool);
   } catch (error) {
-    await Promise.all([pool.end(), ackPool.end()]);
+    await pool.end();
     throw error;
   }
   const epochRow = (
@@ -193,7 +200,6 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
   const epoch = epochRow.value;
   const stats: PgStats = { statements: 0, batches: 0, fallbacks: 0 };
   const poolQuery = queryOn(pool);
-  const ackQuery = queryOn(ackPool);
   const counted: Query = (text, values) => {
     stats.statements++;
     return poolQuery(text, values);
@@ -280,9 +286,11 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
     let outcomes: Outcome[] | undefined;
     let order: readonly number[] | undefined;
     let serial = true;
-    // A lone ack transaction asks every device's delete at once (`AckDeleter`): run
-    // concurrently, they are one statement instead of one round trip per device.
-    if (batch.length > 1 || !durable) {
+    // A lone ack transaction asks every device's delete at once (`AckDeleter`), and a lone send
+    // its duplicate check with its routes: run concurrently, they are one statement instead of
+    // one round trip each. Any other lone transaction runs serially at once (a coalesced run of
+    // it would give up and start again).
+    if (batch.length > 1 || !durable || (batch[0]?.sendPath ?? false)) {
       let result;
       try {
         result = await runConcurrently(
@@ -437,6 +445,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
           at: performance.now(),
           fn,
           durable,
+          sendPath: opts?.sendPath ?? false,
           resolve: resolve as (value: unknown) => void,
           reject,
         });
@@ -447,7 +456,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       if (closed) throw new Error('storage closed');
       if (acks.length === 0) return 0;
       stats.statements++;
-      const run = ackQuery<{ n: number }>(DELETE_UP_TO, [
+      const run = poolQuery<{ n: number }>(DELETE_ACKNOWLEDGED, [
         acks.map((f) => f.accountId),
         acks.map((f) => f.deviceId),
         acks.map((f) => f.upTo),
@@ -473,7 +482,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
         });
       }
       await Promise.allSettled([...ackDeletes]);
-      await Promise.all([pool.end(), ackPool.end()]);
+      await pool.end();
     },
   };
 }

@@ -299,6 +299,12 @@ export interface TransactOptions {
    * (a lost delete means a re-delivery, which clients deduplicate). Default `true`.
    */
   readonly durable?: boolean;
+  /**
+   * The transaction uses only what a send uses (`findSend`, `routes`, `accounts.byId`,
+   * `recordSend`, `enqueue`): a backend that coalesces a window's statements may do so for it
+   * even when it is alone in its window. Default `false`.
+   */
+  readonly sendPath?: boolean;
 }
 
 export interface Storage {
