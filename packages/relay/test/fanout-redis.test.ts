@@ -286,3 +286,31 @@ test('redis fan-out: Redis killed and restarted; publishes are dropped meanwhile
     await redis.kill();
   }
 });
+
+test('redis fan-out: a node drops only its own echo, not the events of a node whose id starts with its own', async () => {
+  const a = createRedisFanOut({ url: testRedisUrl(), nodeId: 'a' });
+  const ab = createRedisFanOut({ url: testRedisUrl(), nodeId: 'ab' });
+  try {
+    await Promise.all([a.ready, ab.ready]);
+    const ch = channel();
+    const onA = inbox();
+    await a.subscribe(ch, (e) => {
+      onA.push(e);
+    });
+    await ab.subscribe(ch, () => undefined);
+    const arrived = onA.next();
+    await ab.publish(ch, { kind: 'connected', connectionId: 'c9', at: 7 });
+    assert.deepEqual(await arrived, { kind: 'connected', connectionId: 'c9', at: 7 });
+    await a.publish(ch, { kind: 'keys-low' });
+    await new Promise((r) => setTimeout(r, 100));
+    // A saw ab's event and its own once (delivered locally, its echo dropped).
+    assert.deepEqual(onA.events, [
+      { kind: 'connected', connectionId: 'c9', at: 7 },
+      { kind: 'keys-low' },
+    ]);
+    assert.equal(a.stats.received, 1);
+  } finally {
+    await a.close();
+    await ab.close();
+  }
+});

@@ -317,8 +317,11 @@ export function createRedisFanOut(
       });
   };
 
+  // This node's own events come back on the channels it holds too (half the messages between
+  // two nodes): they start with its id as `send` writes it and are dropped before parsing.
+  const ownPrefix = `{"n":${JSON.stringify(nodeId)},`;
   sub.on('message', (redisChannel: string, text: string) => {
-    if (!redisChannel.startsWith(REDIS_PREFIX)) return;
+    if (!redisChannel.startsWith(REDIS_PREFIX) || text.startsWith(ownPrefix)) return;
     const parsed = parseWireEvent(text);
     if (parsed === undefined || parsed.node === nodeId) return;
     stats.received++;
