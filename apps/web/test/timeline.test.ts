@@ -205,3 +205,58 @@ test(
     assert.deepEqual(dave.problems.list, []);
   },
 );
+
+test(
+  'a conversation pointed at is asked for ahead of the click, and a message after that shows',
+  { timeout: 300_000 },
+  async () => {
+    const gil = await openUser(browser, server.base);
+    const hal = await openUser(browser, server.base);
+    await register(gil.page, 'gil');
+    await register(hal.page, 'hal');
+    await waitOnline(gil.page);
+    await waitOnline(hal.page);
+    // Hal writes first: the conversation is in Gil's list, never opened in Gil's tab.
+    await startChat(hal.page, 'gil');
+    await engineRequest(hal.page, 'send', { conv: 'd:gil', text: 'before the pointer' });
+    const list = gil.page.getByRole('navigation', { name: 'Conversations' });
+    await list.getByText('before the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // Count the tab's timeline requests (passed on to the engine).
+    await gil.page.evaluate(() => {
+      const w = window as unknown as { timelines: number };
+      w.timelines = 0;
+      const proto = BroadcastChannel.prototype;
+      const post = Object.getOwnPropertyDescriptor(proto, 'postMessage')?.value as (
+        this: BroadcastChannel,
+        m: unknown,
+      ) => void;
+      proto.postMessage = function (this: BroadcastChannel, m: unknown) {
+        const r = m as { kind?: string; request?: { type?: string } };
+        if (r.kind === 'request' && r.request?.type === 'timeline') w.timelines++;
+        post.call(this, m);
+      };
+    });
+    const row = list.getByRole('button', { name: /^hal\b/ });
+    await row.hover();
+    await gil.page.waitForFunction(
+      () => (window as unknown as { timelines: number }).timelines > 0,
+      null,
+      { timeout: UI_TIMEOUT_MS },
+    );
+    // Time for the answer to come back (the page keeps it).
+    await gil.page.waitForTimeout(1000);
+
+    // A new message after the page was fetched ahead: it joins the kept page.
+    await engineRequest(hal.page, 'send', { conv: 'd:gil', text: 'after the pointer' });
+    await list.getByText('after the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // The engine answers no more pages: the open draws from what the pointer fetched.
+    await holdTimelineRequests(gil.page);
+    await row.click();
+    await message(gil.page, 'before the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+    await message(gil.page, 'after the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await gil.page.getByRole('feed').getByRole('article').count(), 2);
+    assert.deepEqual(gil.problems.list, []);
+  },
+);
