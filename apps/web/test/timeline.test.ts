@@ -130,6 +130,37 @@ test(
     await openConversation(alice.page, 'bob');
     await expect(() => atNewest(alice.page, newest), 'bob’s conversation at its newest again');
 
+    // Focusing the topmost drawn message from script scrolls the list, which moves that row in
+    // the page as it draws the rows above (a moved element loses the focus): it stays on it.
+    await alice.page.evaluate(() => {
+      const feed = document.querySelector<HTMLElement>('[role="feed"]');
+      if (feed !== null) feed.scrollTop = 260;
+    });
+    // (Longer than FOCUS_PRESS_MS after the click that opened it.)
+    await alice.page.waitForTimeout(600);
+    const top = await alice.page.evaluate(() => {
+      const drawn = [...document.querySelectorAll<HTMLElement>('[role="feed"] article')];
+      drawn.sort(
+        (x, y) => Number(x.getAttribute('aria-posinset')) - Number(y.getAttribute('aria-posinset')),
+      );
+      const a = drawn[0];
+      a?.focus();
+      return a?.getAttribute('aria-labelledby') ?? '';
+    });
+    assert.notEqual(top, '');
+    const focusedId = (): Promise<string | null | undefined> =>
+      alice.page.evaluate(() => document.activeElement?.getAttribute('aria-labelledby'));
+    await alice.page.waitForTimeout(1000);
+    const drawnAbove = await alice.page.evaluate((id) => {
+      const mine = document.getElementById(id)?.closest('article');
+      const pos = Number(mine?.getAttribute('aria-posinset') ?? '0');
+      return [...document.querySelectorAll('[role="feed"] article')].filter(
+        (a) => Number(a.getAttribute('aria-posinset')) < pos,
+      ).length;
+    }, top);
+    assert.ok(drawnAbove > 0, 'rows above the focused message drawn');
+    assert.equal(await focusedId(), top, 'the focus stays on the message');
+
     assert.deepEqual(alice.problems.list, []);
   },
 );
