@@ -533,6 +533,7 @@ export async function webBenchmark(options: {
       const open: { shown: number; newest: number }[] = [];
       for (let i = 1; i <= OPEN_SAMPLES; i++) open.push(await openTimed(page, `bench-peer-${i}`));
       open.push(await openTimed(page, 'benchbob'));
+      options.log(`  (each open, ms: ${open.map((o) => Math.round(o.shown)).join(', ')})`);
       row({
         name: `${size} messages: open a conversation (worst of ${open.length})`,
         value: Math.round(Math.max(...open.map((o) => o.shown))),

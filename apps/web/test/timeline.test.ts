@@ -130,6 +130,37 @@ test(
     await openConversation(alice.page, 'bob');
     await expect(() => atNewest(alice.page, newest), 'bob’s conversation at its newest again');
 
+    // Focusing the topmost drawn message from script scrolls the list, which moves that row in
+    // the page as it draws the rows above (a moved element loses the focus): it stays on it.
+    await alice.page.evaluate(() => {
+      const feed = document.querySelector<HTMLElement>('[role="feed"]');
+      if (feed !== null) feed.scrollTop = 260;
+    });
+    // (Longer than FOCUS_PRESS_MS after the click that opened it.)
+    await alice.page.waitForTimeout(600);
+    const top = await alice.page.evaluate(() => {
+      const drawn = [...document.querySelectorAll<HTMLElement>('[role="feed"] article')];
+      drawn.sort(
+        (x, y) => Number(x.getAttribute('aria-posinset')) - Number(y.getAttribute('aria-posinset')),
+      );
+      const a = drawn[0];
+      a?.focus();
+      return a?.getAttribute('aria-labelledby') ?? '';
+    });
+    assert.notEqual(top, '');
+    const focusedId = (): Promise<string | null | undefined> =>
+      alice.page.evaluate(() => document.activeElement?.getAttribute('aria-labelledby'));
+    await alice.page.waitForTimeout(1000);
+    const drawnAbove = await alice.page.evaluate((id) => {
+      const mine = document.getElementById(id)?.closest('article');
+      const pos = Number(mine?.getAttribute('aria-posinset') ?? '0');
+      return [...document.querySelectorAll('[role="feed"] article')].filter(
+        (a) => Number(a.getAttribute('aria-posinset')) < pos,
+      ).length;
+    }, top);
+    assert.ok(drawnAbove > 0, 'rows above the focused message drawn');
+    assert.equal(await focusedId(), top, 'the focus stays on the message');
+
     assert.deepEqual(alice.problems.list, []);
   },
 );
@@ -203,5 +234,60 @@ test(
       'the engine was not asked: the page came from memory',
     );
     assert.deepEqual(dave.problems.list, []);
+  },
+);
+
+test(
+  'a conversation pointed at is asked for ahead of the click, and a message after that shows',
+  { timeout: 300_000 },
+  async () => {
+    const gil = await openUser(browser, server.base);
+    const hal = await openUser(browser, server.base);
+    await register(gil.page, 'gil');
+    await register(hal.page, 'hal');
+    await waitOnline(gil.page);
+    await waitOnline(hal.page);
+    // Hal writes first: the conversation is in Gil's list, never opened in Gil's tab.
+    await startChat(hal.page, 'gil');
+    await engineRequest(hal.page, 'send', { conv: 'd:gil', text: 'before the pointer' });
+    const list = gil.page.getByRole('navigation', { name: 'Conversations' });
+    await list.getByText('before the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // Count the tab's timeline requests (passed on to the engine).
+    await gil.page.evaluate(() => {
+      const w = window as unknown as { timelines: number };
+      w.timelines = 0;
+      const proto = BroadcastChannel.prototype;
+      const post = Object.getOwnPropertyDescriptor(proto, 'postMessage')?.value as (
+        this: BroadcastChannel,
+        m: unknown,
+      ) => void;
+      proto.postMessage = function (this: BroadcastChannel, m: unknown) {
+        const r = m as { kind?: string; request?: { type?: string } };
+        if (r.kind === 'request' && r.request?.type === 'timeline') w.timelines++;
+        post.call(this, m);
+      };
+    });
+    const row = list.getByRole('button', { name: /^hal\b/ });
+    await row.hover();
+    await gil.page.waitForFunction(
+      () => (window as unknown as { timelines: number }).timelines > 0,
+      null,
+      { timeout: UI_TIMEOUT_MS },
+    );
+    // Time for the answer to come back (the page keeps it).
+    await gil.page.waitForTimeout(1000);
+
+    // A new message after the page was fetched ahead: it joins the kept page.
+    await engineRequest(hal.page, 'send', { conv: 'd:gil', text: 'after the pointer' });
+    await list.getByText('after the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // The engine answers no more pages: the open draws from what the pointer fetched.
+    await holdTimelineRequests(gil.page);
+    await row.click();
+    await message(gil.page, 'before the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+    await message(gil.page, 'after the pointer').waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.equal(await gil.page.getByRole('feed').getByRole('article').count(), 2);
+    assert.deepEqual(gil.problems.list, []);
   },
 );

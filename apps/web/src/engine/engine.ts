@@ -53,7 +53,7 @@ import {
 } from './protocol.js';
 import { notProfile, profileKeysWritten, SDK_NS, SDK_PROFILE_NS } from './sdk-records.js';
 import { webRecords } from './web-records.js';
-import { yieldToRequests } from './yield-to-requests.js';
+import { BackgroundGate, INTERACTIVE_REQUESTS } from './background-gate.js';
 import { TransparencyLoader } from './transparency-loader.js';
 
 /** Re-exported: the engine's hosts import it from here. */
@@ -112,11 +112,15 @@ export class Engine {
   readonly #profiles: EngineProfiles;
   /** Key transparency: monitoring on a timer, status requests (its code loads after the list). */
   readonly #kt: TransparencyLoader;
+  /** The priority lane: background work holds back while a person waits on an answer. */
+  readonly #gate: BackgroundGate;
   /** Requests being answered; closing waits for them before the store goes. */
   readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(options: EngineOptions) {
     this.#o = options;
+    // A monotonic clock: `now` may be a test's wall clock.
+    this.#gate = new BackgroundGate({ now: () => performance.now(), sleep: options.sleep });
     this.#index = new HistoryIndex(options.sqlite3);
     const observed = new ObservedBackend(
       options.backend,
@@ -199,7 +203,7 @@ export class Engine {
   start(): void {
     this.#indexing ??= this.#mirror
       .indexHistory(
-        yieldToRequests,
+        () => this.#gate.pause(),
         (p) => {
           const percent = this.#indexPercent(p.done, p.total);
           if (percent === this.#indexedPercent) return;
@@ -399,6 +403,9 @@ export class Engine {
       this.#catchUpAgain = false;
       do {
         try {
+          // Fetching and decrypting what queued up can take a while: not while a person waits.
+          await this.#gate.pause();
+          if (this.#closed) break;
           for (const e of await this.#client.receive()) this.#onClientEvent(e);
         } catch (error) {
           // The relay or a peer failed (retried at the next connection); anything else is a bug
@@ -486,12 +493,16 @@ export class Engine {
   /** Answers one request. Errors are `EngineError` or the SDK's `ClientError`. */
   async handle(request: EngineRequest): Promise<unknown> {
     if (this.#closed) throw new EngineError(ENGINE_ERRORS.NOT_READY, 'Parley is closing');
+    const interactive = INTERACTIVE_REQUESTS.has(request.type);
+    if (interactive) this.#gate.touch();
     const answer = this.#answer(request);
     this.#inflight.add(answer);
     try {
       return await answer;
     } finally {
       this.#inflight.delete(answer);
+      // Quiet is counted from the answer too: the page draws it next.
+      if (interactive) this.#gate.touch();
     }
   }
 

@@ -46,6 +46,18 @@ export const INDEX_PAGE = 50;
  * waits at most about this long for it, plus one page).
  */
 export const INDEX_SLICE_MS = 12;
+/**
+ * How long after a request a person waits on (`INTERACTIVE_REQUESTS`) the engine's background
+ * work (index slices, the catch-up after a connection) holds back (ms): the time for the page to
+ * draw the answer and for the requests that follow it (an open's read mark and key check, the
+ * next click) to be answered without a background slice before them.
+ */
+export const INTERACTIVE_QUIET_MS = 250;
+/**
+ * The longest background work holds back for interactive requests (ms), however often they
+ * come: a tab that searches at every keystroke or polls cannot keep the index from finishing.
+ */
+export const MAX_BACKGROUND_DEFER_MS = 1000;
 /** Characters of a quoted message a reply shows (the rest is a click away). */
 export const MAX_QUOTE_EXCERPT_CHARS = 120;
 /** Longest reaction the UI sends, in characters (the SDK bounds it too). */

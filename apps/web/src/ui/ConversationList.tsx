@@ -57,6 +57,8 @@ export function ConversationList(props: { state: AppState }): JSX.Element {
                       class="conversation-item"
                       aria-current={props.state.open() === c.id ? 'true' : undefined}
                       onClick={() => void props.state.openConversation(c.id)}
+                      onPointerEnter={() => props.state.prefetch(c.id)}
+                      onFocus={() => props.state.prefetch(c.id)}
                     >
                       <span class="title">
                         <Avatar state={props.state} username={directUser(c)} />

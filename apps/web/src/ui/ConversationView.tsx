@@ -8,7 +8,6 @@ import { parseConvId, type ConversationId } from '../engine/protocol.js';
 import type { AppState } from './app-state.js';
 import { Composer } from './Composer.jsx';
 import { DisappearingDialog } from './DisappearingDialog.jsx';
-import { KeyChangeWarning } from './KeyChangeWarning.jsx';
 import { Avatar, PersonName, typingText } from './Names.jsx';
 import { SafetyDialog } from './SafetyDialog.jsx';
 import { Timeline } from './Timeline.jsx';
@@ -16,6 +15,11 @@ import { Timeline } from './Timeline.jsx';
 // Only a group's header has it: not part of the signed-in start (`npm run bench -- web`).
 const GroupDialog = lazy(() =>
   import('./GroupDialog.jsx').then((m) => ({ default: m.GroupDialog })),
+);
+// Only after a contact's key changed (the composer is blocked meanwhile, whether or not this
+// has loaded): not part of the signed-in start either.
+const KeyChangeWarning = lazy(() =>
+  import('./KeyChangeWarning.jsx').then((m) => ({ default: m.KeyChangeWarning })),
 );
 
 export function ConversationView(props: { state: AppState; conv: ConversationId }): JSX.Element {

@@ -12,6 +12,7 @@ import {
   createSignal,
   lazy,
   on,
+  onCleanup,
   Show,
   type JSX,
 } from 'solid-js';
@@ -53,6 +54,8 @@ const LOAD_OLDER_AT_PX = 200;
 const ROW_ESTIMATE_PX = 90;
 /** Animation frames to wait for a row scrolled to by the keyboard or a quote to be drawn. */
 const FOCUS_FRAMES = 10;
+/** A focus lost this soon after a pointer press (ms) is the press's doing, and stays lost. */
+const FOCUS_PRESS_MS = 500;
 
 export function Timeline(props: { state: AppState; title: string }): JSX.Element {
   let list: VListHandle | undefined;
@@ -60,6 +63,8 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
   const [shift, setShift] = createSignal(false);
   const [busy, setBusy] = createSignal(false);
   let atBottom = true;
+  /** When a pointer was last pressed anywhere in the page (ms, `performance.now()`). */
+  let pressedAt = -Infinity;
   /**
    * Items of the page not given to the list yet (its oldest), after a page arrived: the list
    * draws the rows at its top before it scrolls to the end, and drawing rows is most of an
@@ -166,6 +171,29 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
     else focusArticle(index);
   };
 
+  /**
+   * The list moves or draws anew the rows it shows as it scrolls, and a row moved in the page
+   * loses the focus to the page's body (focusing the topmost drawn message scrolls the list,
+   * which did that). A message that lost the focus to nothing gets it back, without scrolling;
+   * not after a pointer press (a click elsewhere moves the focus on purpose) or with the window
+   * in the background.
+   */
+  const onFocusOut = (event: FocusEvent): void => {
+    if (event.relatedTarget !== null || performance.now() - pressedAt < FOCUS_PRESS_MS) return;
+    const id = (event.target as HTMLElement).closest('article')?.getAttribute('aria-labelledby');
+    if (id === null || id === undefined) return;
+    queueMicrotask(() => {
+      const active = document.activeElement;
+      if ((active !== null && active !== document.body) || !document.hasFocus()) return;
+      document.getElementById(id)?.closest('article')?.focus({ preventScroll: true });
+    });
+  };
+  const onPointerDown = (): void => {
+    pressedAt = performance.now();
+  };
+  document.addEventListener('pointerdown', onPointerDown, true);
+  onCleanup(() => document.removeEventListener('pointerdown', onPointerDown, true));
+
   const onKeyDown = (event: KeyboardEvent): void => {
     if (event.key !== 'PageDown' && event.key !== 'PageUp') return;
     const current = (event.target as HTMLElement).closest('article');
@@ -181,6 +209,7 @@ export function Timeline(props: { state: AppState; title: string }): JSX.Element
       ref={(el) => {
         viewport = el;
       }}
+      onFocusOut={onFocusOut}
     >
       <Show when={props.state.items.length === 0}>
         <p class="hint timeline-empty">No messages yet. Say hello.</p>

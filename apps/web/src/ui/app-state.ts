@@ -80,6 +80,11 @@ export interface AppState {
   setTheme(theme: Theme): void;
   announce(text: string): void;
   openConversation(conv: ConversationId | undefined): Promise<void>;
+  /**
+   * A conversation's row was pointed at or focused: its newest page is asked for now and kept,
+   * so a click draws it from memory (nothing new leaves the engine: the same page an open asks).
+   */
+  prefetch(conv: ConversationId): void;
   loadOlder(): Promise<number>;
   /** Sends a message (with the draft's reply and any files), or saves the draft's edit. */
   send(text: string, files?: readonly File[]): Promise<void>;
@@ -133,6 +138,8 @@ export function createAppState(link: EngineLink): AppState {
   applyTheme(theme());
   const announced = new Set<string>();
   const cache = createPageCache(PAGE_SIZE);
+  /** Newest pages asked for ahead of a click (`prefetch`), until answered. */
+  const prefetching = new Map<ConversationId, Promise<TimelineItem[]>>();
   /** The message the live region last announced (its text leaves the page if it is deleted). */
   let announcedId: string | undefined;
 
@@ -389,7 +396,9 @@ export function createAppState(link: EngineLink): AppState {
     async openConversation(conv) {
       // The page is asked for before the conversation renders, and before anything else the
       // engine would do first (the key check, the read mark), so it shows as soon as it can.
-      const asked = conv === undefined ? undefined : latestPage(conv);
+      // A page asked for ahead of the click and not answered yet is the one waited for (the
+      // answer and the events after it come in order, as for a page asked for now).
+      const asked = conv === undefined ? undefined : (prefetching.get(conv) ?? latestPage(conv));
       // A kept page draws at once; the engine's answer then replaces it.
       const kept = (conv !== undefined && cache.get(conv)) || [];
       batch(() => {
@@ -417,6 +426,15 @@ export function createAppState(link: EngineLink): AppState {
           link.request('checkContact', { username: target.username }).catch(() => undefined);
       }
       markRead(conv);
+    },
+    prefetch(conv) {
+      if (conv === open() || prefetching.has(conv) || cache.has(conv)) return;
+      const asked = latestPage(conv);
+      prefetching.set(conv, asked);
+      const done = (): void => {
+        if (prefetching.get(conv) === asked) prefetching.delete(conv);
+      };
+      asked.then(done, done);
     },
     async loadOlder() {
       const conv = open();

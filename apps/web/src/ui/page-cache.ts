@@ -16,6 +16,7 @@ export function compareItems(a: TimelineItem, b: TimelineItem): number {
 
 export interface PageCache {
   get(conv: ConversationId): TimelineItem[] | undefined;
+  has(conv: ConversationId): boolean;
   /** Keeps the newest `rows` of `items` as the conversation's page (the engine's, or the view's). */
   put(conv: ConversationId, items: readonly TimelineItem[]): void;
   /** Live items: replace the page's copies, and join it if not older than the page. */
@@ -40,6 +41,7 @@ export function createPageCache(rows: number): PageCache {
       const page = pages.get(conv);
       return page && structuredClone([...page]);
     },
+    has: (conv) => pages.has(conv),
     put,
     merge(conv, items) {
       const page = pages.get(conv);
