@@ -121,7 +121,7 @@ test('pg: one batch of enqueues is one statement (counters and rows) and one com
   }
 });
 
-test('pg: a window of sends is four statements whatever its size; a duplicate in it runs serially', async () => {
+test('pg: a window of sends is four statements whatever its size, two on the send path (no transaction); a duplicate in it runs serially', async () => {
   const s = await openPgStorage({
     connectionString: url(),
     schema: freshSchema(),
@@ -190,7 +190,8 @@ test('pg: a window of sends is four statements whatever its size; a duplicate in
       );
     before = { ...s.stats };
     assert.equal(await lone('l1', true), 6);
-    assert.equal(s.stats.statements - before.statements, 4);
+    // No transaction: the read, and the round that commits by itself.
+    assert.equal(s.stats.statements - before.statements, 2);
     assert.equal(s.stats.fallbacks - before.fallbacks, 0);
     before = { ...s.stats };
     assert.equal(await lone('l2', false), 7);
@@ -198,12 +199,46 @@ test('pg: a window of sends is four statements whatever its size; a duplicate in
     assert.equal(s.stats.statements - before.statements, 7);
     assert.equal(await lone('l1', true), -1);
     await s.transact((w) => w.messages.deleteUpTo('a', 1, 7));
+    // A send-path window of three, one a duplicate: still two statements.
+    before = { ...s.stats };
+    assert.deepEqual(await Promise.all(['l3', 'l1', 'l4'].map((id) => lone(id, true))), [8, -1, 9]);
+    assert.equal(s.stats.statements - before.statements, 2);
+    assert.equal(s.stats.batches - before.batches, 1);
+    // Against the contract, a send-path callback asking after its round: the round committed, so
+    // the window runs again in a transaction, where its duplicate check finds the send.
+    before = { ...s.stats };
+    const late = await s.transact(
+      async (w) => {
+        const [again] = await Promise.all([
+          w.messages.findSend('b', 1, 't1'),
+          w.devices.routes('a'),
+        ]);
+        if (again !== undefined) return 'duplicate';
+        await w.messages.recordSend({
+          senderAccountId: 'b',
+          senderDeviceId: 1,
+          clientMessageId: 't1',
+          serverTimestamp: 1,
+        });
+        await w.messages.enqueue(message('t1', ['a', 1]));
+        await w.messages.enqueue(message('t1-late', ['a', 1]));
+        return 'sent';
+      },
+      { sendPath: true },
+    );
+    assert.equal(late, 'duplicate');
+    assert.equal(s.stats.fallbacks - before.fallbacks, 1);
+    assert.deepEqual(
+      (await s.reader.messages.list('a', 1, 9, 10)).map((m) => m.clientMessageId),
+      ['t1'],
+    );
+    await s.transact((w) => w.messages.deleteUpTo('a', 1, 10));
     // A duplicate of an earlier window, found by the window's one read statement.
     before = { ...s.stats };
     const third = await Promise.all(['m5', 'm2'].map(send));
     assert.equal(s.stats.fallbacks - before.fallbacks, 0);
     assert.equal(s.stats.statements - before.statements, 4);
-    assert.deepEqual(third, [{ depth: 0, seq: 8 }, -1]);
+    assert.deepEqual(third, [{ depth: 0, seq: 11 }, -1]);
     assert.equal(await s.reader.messages.depth('a', 1), 1);
     for (const id of ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'])
       assert.notEqual(await s.reader.messages.findSend('b', 1, id), undefined, id);

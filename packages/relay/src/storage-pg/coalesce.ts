@@ -173,11 +173,18 @@ function resolveRoutes(reqs: readonly Request[], rows: readonly RouteRow[]): voi
 export async function runConcurrently(
   tx: TxState,
   fns: readonly ((writer: Writer) => Promise<unknown>)[],
+  /**
+   * Given when there is no transaction (a window of `sendPath` callbacks): `begun` is set before
+   * the first write, and anything asked after an enqueue round gives up (the round committed).
+   */
+  autocommit?: { begun: boolean },
 ): Promise<ConcurrentResult> {
   const { q, epoch } = tx;
   let pending: Request[] = [];
   let draining = false;
   let gaveUp = false;
+  /** Without a transaction: an enqueue round has run (and committed). */
+  let committedRound = false;
   /** A SQL error aborted the transaction: nothing of this run can commit. */
   let broken: unknown;
   /** Which callback owns a send key (checked or recorded it). */
@@ -206,6 +213,10 @@ export async function runConcurrently(
         return;
       }
       case 'bump': {
+        if (autocommit !== undefined) {
+          autocommit.begun = true;
+          committedRound = true;
+        }
         // Each device's share, and each request's place in it (1-based, in callback order).
         const counts = new Map<string, { a: string; d: number; n: number }>();
         const place: number[] = [];
@@ -346,8 +357,8 @@ export async function runConcurrently(
     message?: MessageRecord,
   ) =>
     new Promise<T>((resolve, reject) => {
-      if (gaveUp) {
-        reject(new GiveUp());
+      if (gaveUp || committedRound) {
+        reject(giveUpNow());
         return;
       }
       const resolveAny = resolve as (v: unknown) => void;
@@ -389,6 +400,7 @@ export async function runConcurrently(
     messages['recordSend'] = (r: SendRecord) => {
       if (
         gaveUp ||
+        committedRound ||
         !ownSend(index, sendKey(r.senderAccountId, r.senderDeviceId, r.clientMessageId))
       )
         return Promise.reject(giveUpNow());
@@ -417,6 +429,8 @@ export async function runConcurrently(
       return queued;
     };
     messages['deleteUpTo'] = (a: string, d: number, upTo: number) => {
+      // Not a send's: without a transaction it would commit alone.
+      if (autocommit !== undefined) return Promise.reject(giveUpNow());
       // A message this window enqueued is never acknowledged in it; a caller that does so
       // anyway runs serially (the serial writer inserts the window's rows first).
       if (enqueued.has(key(a, d))) return Promise.reject(giveUpNow());

@@ -3,9 +3,10 @@
  * by window like the SQLite backend. Pending transactions wait until `maxBatch` are pending or
  * `windowMs` has passed since the first, then run in one PostgreSQL transaction on one pooled
  * client, all at once, with the statements they wait on coalesced (`coalesce.ts`: a window of
- * sends is one duplicate check, one routes read and one counter bump for all, one multi-row
- * INSERT of messages and one of send records, and one COMMIT; a window of acks, even of one
- * transaction, is one range delete for all its devices). A window that cannot run so
+ * sends is one read of the duplicate checks and routes for all, and one statement bumping the
+ * counters and inserting the messages and send records; a window of relay sends alone
+ * (`sendPath`) runs without BEGIN and COMMIT, its round committing by itself; acks are deleted
+ * by `deleteAcknowledged`, one autocommit statement). A window that cannot run so
  * (another kind of write in it, one client message id twice) is rolled back and run again one
  * callback after another; a callback that throws after writing (or a statement that fails) rolls
  * the batch back, and it runs again with a savepoint per callback, so each commits or fails
@@ -274,15 +275,28 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       }
       return outcomes;
     };
+    // A window of sends alone (`sendPath`) runs without a transaction: its reads see committed
+    // data as they would in one (READ COMMITTED), and its writes are one statement (the enqueue
+    // round, which inserts the send records too) that commits by itself, durably. If it must run
+    // serially after all, it does so in a transaction; what a round committed before that is
+    // then found by the duplicate checks (the send records went in with the messages).
+    const autocommit = durable && batch.every((item) => item.sendPath);
+    let inTx = false;
     const restart = async (): Promise<void> => {
-      stats.statements++;
-      await client.query('ROLLBACK');
+      if (inTx) {
+        stats.statements++;
+        await client.query('ROLLBACK');
+      }
       tx.queued = [];
       tx.sends = [];
       await begin();
+      inTx = true;
     };
-    await begin();
-    progress.begun = true;
+    if (!autocommit) {
+      await begin();
+      inTx = true;
+      progress.begun = true;
+    }
     let outcomes: Outcome[] | undefined;
     let order: readonly number[] | undefined;
     let serial = true;
@@ -296,6 +310,7 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
         result = await runConcurrently(
           tx,
           batch.map((item) => item.fn),
+          autocommit ? progress : undefined,
         );
       } catch (error) {
         if (isConnectionError(error) || RETRYABLE.has(sqlState(error) ?? '')) throw error;
@@ -321,15 +336,13 @@ export async function openPgStorage(options: PgStorageOptions): Promise<PgStorag
       }
     }
     if (outcomes === undefined) {
-      stats.statements++;
-      await client.query('ROLLBACK');
-      tx.queued = [];
-      tx.sends = [];
-      await begin();
+      await restart();
       outcomes = await safe();
     }
-    stats.statements++;
-    await client.query('COMMIT');
+    if (inTx) {
+      stats.statements++;
+      await client.query('COMMIT');
+    }
     stats.batches++;
     return { outcomes, order };
   };
