@@ -247,6 +247,65 @@ test('pg: a window of sends is four statements whatever its size, two on the sen
   }
 });
 
+test('pg: a send refused in a send-path window (no transaction) costs the honest sends beside it nothing and stores nothing', async () => {
+  const s = await openPgStorage({
+    connectionString: url(),
+    schema: freshSchema(),
+    groupCommit: { maxBatch: 100, windowMs: 50 },
+  });
+  try {
+    await seed(s);
+    await s.transact(async (w) => {
+      for (const a of ['honest', 'evil']) {
+        await w.accounts.create(account(a));
+        await w.devices.add(device(a, 1));
+      }
+    });
+    // As storeSend: reads, then a refusal (device mismatch, full queue, unknown account) before
+    // any write, or the send record and the enqueue.
+    const send = (from: string, id: string, to: string, refuse: boolean) =>
+      s.transact(
+        async (w) => {
+          const [again, routes] = await Promise.all([
+            w.messages.findSend(from, 1, id),
+            w.devices.routes(to),
+          ]);
+          if (again !== undefined) return -1;
+          if (refuse || (routes.length === 0 && (await w.accounts.byId(to)) === undefined))
+            throw new Error('refused');
+          await w.messages.recordSend({
+            senderAccountId: from,
+            senderDeviceId: 1,
+            clientMessageId: id,
+            serverTimestamp: 1,
+          });
+          return (await w.messages.enqueue(message(id, [to, 1]))).seq;
+        },
+        { sendPath: true },
+      );
+    const before = { ...s.stats };
+    const results = await Promise.allSettled([
+      send('evil', 'x1', 'a', true),
+      send('honest', 'h1', 'a', false),
+      send('evil', 'x2', 'nobody', false),
+      send('honest', 'h2', 'a', false),
+    ]);
+    assert.deepEqual(
+      results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+      ['refused', 1, 'refused', 2],
+    );
+    assert.equal(s.stats.fallbacks - before.fallbacks, 0);
+    assert.deepEqual(
+      (await s.reader.messages.list('a', 1, 0, 10)).map((m) => m.clientMessageId),
+      ['h1', 'h2'],
+    );
+    for (const id of ['x1', 'x2'])
+      assert.equal(await s.reader.messages.findSend('evil', 1, id), undefined, id);
+  } finally {
+    await s.close();
+  }
+});
+
 test('pg: one ack transaction deleting for several devices is one range delete', async () => {
   const s = await openPgStorage({ connectionString: url(), schema: freshSchema() });
   try {
